@@ -1,0 +1,696 @@
+//! JSON for TUF metadata: a strict reader, the canonical encoder that signatures and keyids
+//! are computed over, and the plain writer used for files.
+//!
+//! The canonical form is the one securesystemslib's `encode_canonical` produces, because that
+//! is what python-tuf (and so pip) signs and verifies:
+//! - object keys sorted by code point (a `BTreeMap<String, _>` orders UTF-8 bytes, which is the
+//!   same order), no whitespace, `,` and `:` separators;
+//! - strings escape only `"` and `\`; control characters and non-ASCII are written raw as
+//!   UTF-8, and nothing is Unicode-normalised;
+//! - integers in decimal; floats do not exist.
+//!
+//! The reader is deliberately stricter than most JSON parsers. A parser that keeps the last of
+//! two duplicate keys lets an attacker show one value to a human reviewer (who reads the first)
+//! and another to the signer, so duplicate keys, floats, trailing data, invalid UTF-8, raw
+//! control characters in strings and lone surrogates are all errors.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A JSON object with keys in canonical (code point) order.
+pub type Map = BTreeMap<String, Value>;
+
+/// A JSON value as TUF metadata can hold it: no floats.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    String(String),
+    Array(Vec<Value>),
+    Object(Map),
+}
+
+impl Value {
+    /// A short name for the kind of value, for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Map> {
+        match self {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The field `key` of an object, or `None` for other values.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_object().and_then(|m| m.get(key))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<Map> for Value {
+    fn from(m: Map) -> Self {
+        Value::Object(m)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::Array(v)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical encoding
+// ---------------------------------------------------------------------------------------------
+
+/// The canonical bytes of `value`: what is hashed for keyids and signed in metadata.
+pub fn to_canonical(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+/// Append the canonical bytes of `value` to `out`.
+pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::String(s) => write_canonical_str(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical_str(k, out);
+                out.push(b':');
+                write_canonical(v, out);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+// securesystemslib escapes exactly these two characters and nothing else: a raw LF inside a
+// PEM key must stay a raw LF, or every keyid and signature over it differs from python-tuf's.
+fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain (RFC 8259) writer for files
+// ---------------------------------------------------------------------------------------------
+
+/// `value` as standard JSON for a file: sorted keys, two-space indentation, control characters
+/// escaped (canonical JSON's raw control characters are not valid JSON, so files can't be
+/// canonical), non-ASCII as UTF-8, and a final newline.
+pub fn to_pretty(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_pretty(value, 0, &mut out);
+    out.push(b'\n');
+    out
+}
+
+fn write_pretty(value: &Value, indent: usize, out: &mut Vec<u8>) {
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            out.extend_from_slice(b"[\n");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b",\n");
+                }
+                pad(indent + 1, out);
+                write_pretty(item, indent + 1, out);
+            }
+            out.push(b'\n');
+            pad(indent, out);
+            out.push(b']');
+        }
+        Value::Object(map) if !map.is_empty() => {
+            out.extend_from_slice(b"{\n");
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b",\n");
+                }
+                pad(indent + 1, out);
+                write_escaped_str(k, out);
+                out.extend_from_slice(b": ");
+                write_pretty(v, indent + 1, out);
+            }
+            out.push(b'\n');
+            pad(indent, out);
+            out.push(b'}');
+        }
+        Value::Array(_) => out.extend_from_slice(b"[]"),
+        Value::Object(_) => out.extend_from_slice(b"{}"),
+        Value::String(s) => write_escaped_str(s, out),
+        scalar => write_canonical(scalar, out),
+    }
+}
+
+fn pad(indent: usize, out: &mut Vec<u8>) {
+    out.extend(std::iter::repeat_n(b' ', indent * 2));
+}
+
+fn write_escaped_str(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strict reader
+// ---------------------------------------------------------------------------------------------
+
+/// Nesting deeper than this is refused: real metadata is a handful of levels deep, and an
+/// unbounded recursive parser can be made to overflow its stack.
+pub const MAX_DEPTH: usize = 128;
+
+/// Why a document is not acceptable JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} at line {line} column {column}")]
+pub struct ParseError {
+    pub kind: ParseErrorKind,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseErrorKind {
+    #[error("invalid UTF-8")]
+    InvalidUtf8,
+    #[error("byte order mark is not allowed")]
+    ByteOrderMark,
+    #[error("unexpected end of input")]
+    UnexpectedEnd,
+    #[error("unexpected character {0:?}")]
+    UnexpectedChar(char),
+    #[error("trailing data after the JSON value")]
+    TrailingData,
+    #[error("duplicate object key {0:?}")]
+    DuplicateKey(String),
+    #[error("floating-point numbers are not allowed in TUF metadata")]
+    Float,
+    #[error("integer out of range")]
+    IntegerOutOfRange,
+    #[error("numbers must not have leading zeros")]
+    LeadingZero,
+    #[error("invalid number")]
+    InvalidNumber,
+    #[error("unescaped control character U+{0:04X} in string")]
+    ControlCharacter(u32),
+    #[error("invalid escape sequence")]
+    InvalidEscape,
+    #[error("unpaired surrogate \\u{0:04x} in string")]
+    LoneSurrogate(u32),
+    #[error("nesting deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+}
+
+/// Parse one JSON document strictly (see the module docs for what is refused).
+pub fn parse(bytes: &[u8]) -> Result<Value, ParseError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(position_error(
+                bytes,
+                e.valid_up_to(),
+                ParseErrorKind::InvalidUtf8,
+            ));
+        }
+    };
+    if text.starts_with('\u{feff}') {
+        return Err(position_error(bytes, 0, ParseErrorKind::ByteOrderMark));
+    }
+    let mut parser = Parser {
+        src: text.as_bytes(),
+        pos: 0,
+    };
+    let result = parser.document();
+    result.map_err(|kind| position_error(bytes, parser.pos, kind))
+}
+
+fn position_error(bytes: &[u8], offset: usize, kind: ParseErrorKind) -> ParseError {
+    let offset = offset.min(bytes.len());
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    // Columns count characters, not bytes; continuation bytes don't start a character.
+    let column = before[line_start..]
+        .iter()
+        .filter(|&&b| (b & 0xC0) != 0x80)
+        .count()
+        + 1;
+    ParseError { kind, line, column }
+}
+
+struct Parser<'a> {
+    src: &'a [u8],
+    pos: usize,
+}
+
+type PResult<T> = Result<T, ParseErrorKind>;
+
+impl Parser<'_> {
+    fn document(&mut self) -> PResult<Value> {
+        self.skip_ws();
+        let value = self.value(0)?;
+        self.skip_ws();
+        if self.pos < self.src.len() {
+            return Err(ParseErrorKind::TrailingData);
+        }
+        Ok(value)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn unexpected(&self) -> ParseErrorKind {
+        match std::str::from_utf8(&self.src[self.pos..])
+            .ok()
+            .and_then(|s| s.chars().next())
+        {
+            Some(c) => ParseErrorKind::UnexpectedChar(c),
+            None => ParseErrorKind::UnexpectedEnd,
+        }
+    }
+
+    fn expect(&mut self, b: u8) -> PResult<()> {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.unexpected())
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> PResult<Value> {
+        if depth >= MAX_DEPTH {
+            return Err(ParseErrorKind::TooDeep);
+        }
+        match self.peek() {
+            None => Err(ParseErrorKind::UnexpectedEnd),
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            // NaN and Infinity are floats by another name.
+            Some(b'N' | b'I') => Err(ParseErrorKind::Float),
+            Some(_) => Err(self.unexpected()),
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Value) -> PResult<Value> {
+        if self.src[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.unexpected())
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> PResult<Value> {
+        self.pos += 1; // '{'
+        let mut map = Map::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(map));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.unexpected());
+            }
+            let key_pos = self.pos;
+            let key = self.string()?;
+            self.skip_ws();
+            self.expect(b':')?;
+            self.skip_ws();
+            let value = self.value(depth + 1)?;
+            if map.contains_key(&key) {
+                self.pos = key_pos;
+                return Err(ParseErrorKind::DuplicateKey(key));
+            }
+            map.insert(key, value);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Object(map));
+                }
+                _ => return Err(self.unexpected()),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> PResult<Value> {
+        self.pos += 1; // '['
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth + 1)?);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                _ => return Err(self.unexpected()),
+            }
+        }
+    }
+
+    fn number(&mut self) -> PResult<Value> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let digits_start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        let digits = &self.src[digits_start..self.pos];
+        if digits.is_empty() {
+            return Err(match self.peek() {
+                Some(b'I' | b'N') => ParseErrorKind::Float,
+                _ => ParseErrorKind::InvalidNumber,
+            });
+        }
+        if let Some(b'.' | b'e' | b'E') = self.peek() {
+            self.pos = start;
+            return Err(ParseErrorKind::Float);
+        }
+        if digits.len() > 1 && digits[0] == b'0' {
+            self.pos = start;
+            return Err(ParseErrorKind::LeadingZero);
+        }
+        // Only ASCII digits and '-' were consumed, so this is valid UTF-8.
+        let text = std::str::from_utf8(&self.src[start..self.pos])
+            .map_err(|_| ParseErrorKind::InvalidNumber)?;
+        text.parse::<i64>().map(Value::Int).map_err(|_| {
+            self.pos = start;
+            ParseErrorKind::IntegerOutOfRange
+        })
+    }
+
+    fn string(&mut self) -> PResult<String> {
+        self.pos += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            // Copy the longest run of ordinary characters at once.
+            let run_start = self.pos;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            // The input is valid UTF-8 and the run stops only at ASCII bytes, so it is too.
+            out.push_str(
+                std::str::from_utf8(&self.src[run_start..self.pos])
+                    .map_err(|_| ParseErrorKind::InvalidUtf8)?,
+            );
+            match self.peek() {
+                None => return Err(ParseErrorKind::UnexpectedEnd),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = self.escape()?;
+                    out.push(c);
+                }
+                Some(b) => return Err(ParseErrorKind::ControlCharacter(u32::from(b))),
+            }
+        }
+    }
+
+    fn escape(&mut self) -> PResult<char> {
+        let Some(b) = self.peek() else {
+            return Err(ParseErrorKind::UnexpectedEnd);
+        };
+        self.pos += 1;
+        Ok(match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let first = self.hex4()?;
+                match first {
+                    0xD800..=0xDBFF => {
+                        if self.src[self.pos..].starts_with(b"\\u") {
+                            self.pos += 2;
+                            let second = self.hex4()?;
+                            if !(0xDC00..=0xDFFF).contains(&second) {
+                                return Err(ParseErrorKind::LoneSurrogate(first));
+                            }
+                            let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                            char::from_u32(code).ok_or(ParseErrorKind::InvalidEscape)?
+                        } else {
+                            return Err(ParseErrorKind::LoneSurrogate(first));
+                        }
+                    }
+                    0xDC00..=0xDFFF => return Err(ParseErrorKind::LoneSurrogate(first)),
+                    code => char::from_u32(code).ok_or(ParseErrorKind::InvalidEscape)?,
+                }
+            }
+            _ => {
+                self.pos -= 1;
+                return Err(ParseErrorKind::InvalidEscape);
+            }
+        })
+    }
+
+    fn hex4(&mut self) -> PResult<u32> {
+        let Some(digits) = self.src.get(self.pos..self.pos + 4) else {
+            return Err(ParseErrorKind::InvalidEscape);
+        };
+        let mut value = 0u32;
+        for &d in digits {
+            let nibble = (d as char)
+                .to_digit(16)
+                .ok_or(ParseErrorKind::InvalidEscape)?;
+            value = value * 16 + nibble;
+        }
+        self.pos += 4;
+        Ok(value)
+    }
+}
+
+impl fmt::Display for Value {
+    /// Canonical form, lossily decoded for display (it is always valid UTF-8).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&to_canonical(self)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canon(text: &str) -> String {
+        String::from_utf8(to_canonical(&parse(text.as_bytes()).unwrap())).unwrap()
+    }
+
+    #[test]
+    fn facts_sheet_example_is_reproduced() {
+        // {"b":"é<LF>\"\\","a":[1,true,null]} -> raw LF and raw é, only " and \ escaped.
+        let v = parse(br#"{"b":"\u00e9\n\"\\","a":[1,true,null]}"#).unwrap();
+        assert_eq!(
+            to_canonical(&v),
+            "{\"a\":[1,true,null],\"b\":\"é\n\\\"\\\\\"}".as_bytes()
+        );
+    }
+
+    #[test]
+    fn prefix_sharing_keys_sort_by_code_point() {
+        assert_eq!(
+            canon(r#"{"docs/a b":2,"a!":4,"docs/a":1,"a":3}"#),
+            r#"{"a":3,"a!":4,"docs/a":1,"docs/a b":2}"#
+        );
+    }
+
+    #[test]
+    fn no_unicode_normalisation() {
+        assert_eq!(canon(r#""e\u0301""#), "\"e\u{301}\"");
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        let err = parse(br#"{"a":1,"a":2}"#).unwrap_err();
+        assert_eq!(err.kind, ParseErrorKind::DuplicateKey("a".into()));
+        // Duplicates are compared after unescaping.
+        let err = parse(br#"{"a":1,"\u0061":2}"#).unwrap_err();
+        assert_eq!(err.kind, ParseErrorKind::DuplicateKey("a".into()));
+    }
+
+    #[test]
+    fn floats_and_their_disguises_are_rejected() {
+        for text in [
+            "1.0",
+            "1e3",
+            "1E3",
+            "-0.5",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "[1.5]",
+        ] {
+            let err = parse(text.as_bytes()).unwrap_err();
+            assert_eq!(err.kind, ParseErrorKind::Float, "{text}");
+        }
+    }
+
+    #[test]
+    fn malformed_documents_are_rejected_with_a_position() {
+        let cases: &[(&[u8], ParseErrorKind)] = &[
+            (b"{} {}", ParseErrorKind::TrailingData),
+            (b"{\"a\":1", ParseErrorKind::UnexpectedEnd),
+            (b"\"\xff\"", ParseErrorKind::InvalidUtf8),
+            (b"\xef\xbb\xbf{}", ParseErrorKind::ByteOrderMark),
+            (b"\"a\nb\"", ParseErrorKind::ControlCharacter(10)),
+            (b"\"\\ud800\"", ParseErrorKind::LoneSurrogate(0xd800)),
+            (b"\"\\udc00\"", ParseErrorKind::LoneSurrogate(0xdc00)),
+            (b"\"\\x\"", ParseErrorKind::InvalidEscape),
+            (b"012", ParseErrorKind::LeadingZero),
+            (b"99999999999999999999", ParseErrorKind::IntegerOutOfRange),
+            (b"[1,]", ParseErrorKind::UnexpectedChar(']')),
+            (b"{\"a\" 1}", ParseErrorKind::UnexpectedChar('1')),
+            (b"", ParseErrorKind::UnexpectedEnd),
+            (b"-", ParseErrorKind::InvalidNumber),
+            (b"tru", ParseErrorKind::UnexpectedChar('t')),
+        ];
+        for (text, kind) in cases {
+            let err = parse(text).unwrap_err();
+            assert_eq!(&err.kind, kind, "{:?}", String::from_utf8_lossy(text));
+        }
+        let err = parse(b"{\n  \"a\": 1,\n  \"a\": 2\n}").unwrap_err();
+        assert_eq!((err.line, err.column), (3, 3));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let text = "[".repeat(100_000);
+        assert_eq!(
+            parse(text.as_bytes()).unwrap_err().kind,
+            ParseErrorKind::TooDeep
+        );
+    }
+
+    #[test]
+    fn surrogate_pairs_decode_to_one_character() {
+        assert_eq!(
+            parse(br#""\ud83d\ude00""#).unwrap(),
+            Value::String("\u{1F600}".into())
+        );
+    }
+
+    #[test]
+    fn pretty_output_reparses_to_the_same_value() {
+        let v = parse("{\"k\":[\"a\\u0001\\n\\\"\\\\é\",{},[],-3,null,false]}".as_bytes()).unwrap();
+        let pretty = to_pretty(&v);
+        assert_eq!(parse(&pretty).unwrap(), v);
+    }
+}

@@ -1,0 +1,259 @@
+//! `conclave inspect FILE [--delegator PARENT]`
+
+use std::path::PathBuf;
+
+use conclave::display::escape;
+use conclave::metadata::{
+    AnyMetadata, DelegationRoles, Expires, Key, KeyId, Metadata, RolePaths, Root, Targets,
+};
+use conclave::verify::{SignatureReport, check_threshold};
+
+use crate::cli::{Failure, exit, read_file, relative};
+
+/// Show what a metadata file says, in words: role, version, expiry (and how long until it),
+/// keys per role with thresholds, which signatures are present and whether they are valid.
+///
+/// A root's signatures are checked against its own root keys. For any other role, give
+/// --delegator (the root, or the targets metadata that delegates to it) to check them.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The metadata file.
+    file: PathBuf,
+    /// The metadata that delegates to FILE's role: root for targets, snapshot and
+    /// timestamp; the delegating targets metadata for a delegated role.
+    #[arg(long, value_name = "PARENT")]
+    delegator: Option<PathBuf>,
+    /// Show expiry relative to this time instead of now.
+    #[arg(long, value_name = "TIME", value_parser = crate::cli::parse_time)]
+    at: Option<Expires>,
+}
+
+pub fn run(args: Args) -> Result<u8, Failure> {
+    let now = args.at.unwrap_or_else(Expires::now);
+    let shown = escape(&args.file.display().to_string()).into_owned();
+    let md = AnyMetadata::from_bytes(&read_file(&args.file)?)
+        .map_err(|e| Failure::failed(format!("{shown}: {e}")))?;
+    let parent =
+        match &args.delegator {
+            Some(p) => Some(AnyMetadata::from_bytes(&read_file(p)?).map_err(|e| {
+                Failure::failed(format!("{}: {e}", escape(&p.display().to_string())))
+            })?),
+            None => None,
+        };
+    let common = md.common();
+    println!("file:     {shown}");
+    println!("role:     {}", md.type_name());
+    println!("version:  {}", common.version);
+    println!(
+        "expires:  {} ({})",
+        common.expires,
+        relative(common.expires, now)
+    );
+    println!("spec:     {}", common.spec_version.as_str());
+
+    let role_name = role_name_of(&args.file, &md);
+    let report = match (&md, &parent) {
+        (AnyMetadata::Root(m), _) => {
+            print_root(m);
+            let rk = m
+                .signed
+                .role("root")
+                .expect("parsed roots have a root role");
+            Some(check_threshold(
+                "root",
+                "its own root",
+                &m.signed_bytes(),
+                &m.signatures,
+                &rk.keyids,
+                &m.signed.keys,
+                rk.threshold,
+            ))
+        }
+        (md, Some(AnyMetadata::Root(p))) => {
+            if let AnyMetadata::Targets(t) = md {
+                print_targets(t);
+            }
+            let role = md.type_name();
+            let rk = p
+                .signed
+                .role(role)
+                .expect("parsed roots have all four roles");
+            Some(check_threshold(
+                role,
+                &format!("root v{}", p.signed.common.version),
+                &md.signed_bytes(),
+                md.signatures(),
+                &rk.keyids,
+                &p.signed.keys,
+                rk.threshold,
+            ))
+        }
+        (AnyMetadata::Targets(t), Some(AnyMetadata::Targets(p))) => {
+            print_targets(t);
+            let d =
+                p.signed.delegations.as_ref().ok_or_else(|| {
+                    Failure::failed("the --delegator metadata delegates to no roles")
+                })?;
+            let dref = d.find(&role_name).ok_or_else(|| {
+                Failure::failed(format!(
+                    "the --delegator metadata does not delegate to role \"{}\"",
+                    escape(&role_name)
+                ))
+            })?;
+            Some(check_threshold(
+                &role_name,
+                "the delegator",
+                &t.signed_bytes(),
+                &t.signatures,
+                dref.keyids,
+                &d.keys_for(dref.keyids),
+                dref.threshold,
+            ))
+        }
+        (md, _) => {
+            if let AnyMetadata::Targets(t) = md {
+                print_targets(t);
+            }
+            None
+        }
+    };
+    println!("signatures:");
+    match report {
+        Some(r) => {
+            print_signatures(&r);
+            Ok(if r.is_met() { exit::OK } else { exit::FAILED })
+        }
+        None => {
+            for s in md.signatures() {
+                println!("  {}  (not checked: give --delegator)", s.keyid);
+            }
+            if md.signatures().is_empty() {
+                println!("  (none)");
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn role_name_of(path: &std::path::Path, md: &AnyMetadata) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    conclave::verify::classify(&name)
+        .map(|(r, _)| r)
+        .unwrap_or_else(|| md.type_name().to_owned())
+}
+
+fn describe_key(key: &Key) -> String {
+    format!("{}/{}", escape(&key.keytype), escape(&key.scheme))
+}
+
+fn print_root(m: &Metadata<Root>) {
+    println!(
+        "consistent_snapshot: {}",
+        m.signed
+            .consistent_snapshot
+            .map_or("absent".into(), |b| b.to_string())
+    );
+    println!("roles:");
+    for (name, rk) in &m.signed.roles {
+        println!(
+            "  {:<10} threshold {} of {} key(s)",
+            escape(name),
+            rk.threshold,
+            rk.keyids.len()
+        );
+        for id in &rk.keyids {
+            let kind = m
+                .signed
+                .keys
+                .get(id)
+                .map_or("MISSING KEY".into(), describe_key);
+            println!("    {}  {kind}", escape(id.as_str()));
+        }
+    }
+}
+
+fn print_targets(m: &Metadata<Targets>) {
+    println!("targets:  {}", m.signed.targets.len());
+    for (path, t) in m.signed.targets.iter().take(20) {
+        println!("  {}  ({} bytes)", escape(path), t.length);
+    }
+    if m.signed.targets.len() > 20 {
+        println!("  ... and {} more", m.signed.targets.len() - 20);
+    }
+    let Some(d) = &m.signed.delegations else {
+        return;
+    };
+    match &d.roles {
+        DelegationRoles::List(roles) => {
+            println!("delegations: {} role(s), in priority order", roles.len());
+            for r in roles.iter().take(50) {
+                let paths = match &r.paths {
+                    RolePaths::Patterns(p) => format!("paths {}", escape(&p.join(", "))),
+                    RolePaths::HashPrefixes(h) => format!("{} hash prefixes", h.len()),
+                    RolePaths::Unspecified => "NO PATHS".into(),
+                };
+                let term = match r.terminating {
+                    Some(true) => "terminating",
+                    Some(false) => "non-terminating",
+                    None => "terminating ABSENT",
+                };
+                println!(
+                    "  {:<24} threshold {} of {} key(s), {term}, {paths}",
+                    escape(r.name.as_str()),
+                    r.threshold,
+                    r.keyids.len()
+                );
+            }
+            if roles.len() > 50 {
+                println!("  ... and {} more", roles.len() - 50);
+            }
+        }
+        DelegationRoles::Succinct(s) => println!(
+            "delegations: {} succinct hash bins {}-* (bit_length {}), threshold {} of {} key(s)",
+            s.bin_count(),
+            escape(&s.name_prefix),
+            s.bit_length,
+            s.threshold,
+            s.keyids.len()
+        ),
+    }
+}
+
+fn print_signatures(r: &SignatureReport) {
+    let list = |label: &str, ids: &[KeyId]| {
+        for id in ids {
+            println!("  {label:<8} {}", escape(id.as_str()));
+        }
+    };
+    list("valid", &r.valid);
+    for (id, why) in &r.invalid {
+        println!(
+            "  {:<8} {}  ({})",
+            "INVALID",
+            escape(id.as_str()),
+            escape(why)
+        );
+    }
+    for (id, first) in &r.duplicates {
+        println!(
+            "  {:<8} {}  (same key as {}, counted once)",
+            "repeat",
+            escape(id.as_str()),
+            first.short()
+        );
+    }
+    list("unknown", &r.unknown);
+    list("missing", &r.missing);
+    println!(
+        "  => {} ({})",
+        r.summary(),
+        if r.is_met() {
+            "threshold met"
+        } else {
+            "THRESHOLD NOT MET"
+        }
+    );
+}

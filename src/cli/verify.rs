@@ -1,0 +1,219 @@
+//! `conclave verify PATH... [--trusted-root FILE] [--json] [--at TIME]`
+
+use std::path::{Path, PathBuf};
+
+use conclave::display::escape;
+use conclave::metadata::Expires;
+use conclave::verify::{self, FileStatus, InputFile, Report};
+
+use crate::cli::{Failure, exit, parse_time, read_file};
+
+/// Verify TUF metadata with the rules clients apply.
+///
+/// Each PATH is a metadata directory in repository layout (N.root.json for every root
+/// version; targets.json or V.targets.json; delegated roles as ROLE.json or V.ROLE.json;
+/// snapshot and timestamp if present) or a single metadata file. The trust anchor is the
+/// lowest N.root.json unless --trusted-root names one. Root versions must chain (each
+/// signed by a threshold of the previous root's keys and of its own), the final root must
+/// be unexpired, targets verify against the final root and delegated roles against the role
+/// that delegates to them.
+///
+/// Exit 0 when every metadata file present verifies; 1 when any fails to parse or verify
+/// (one line per problem on stderr, naming the file, the role and the rule broken); 2 for
+/// usage errors.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Metadata directories or files.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// A root you already trust (e.g. the one pip ships), used as the trust anchor.
+    #[arg(long, value_name = "FILE")]
+    trusted_root: Option<PathBuf>,
+    /// Print the full report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Check expiry as of this time instead of now (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ),
+    /// e.g. to check that metadata will still be valid on the day it is published.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<Expires>,
+}
+
+pub fn run(args: Args) -> Result<u8, Failure> {
+    let now = args.at.unwrap_or_else(Expires::now);
+    let trusted = match &args.trusted_root {
+        Some(p) => Some(InputFile {
+            name: p.display().to_string(),
+            bytes: read_file(p)?,
+        }),
+        None => None,
+    };
+    // Read every input before verifying anything, so a typo in the last path is reported
+    // as a usage error rather than after pages of output.
+    let mut inputs = Vec::new();
+    for path in &args.paths {
+        inputs.push((path.clone(), load(path)?));
+    }
+    let mut all_ok = true;
+    let mut json_reports = Vec::new();
+    for (path, (base, files)) in inputs {
+        let report = verify::verify_repository(&files, trusted.as_ref(), now);
+        all_ok &= report.is_ok();
+        let shown = |file: &str| -> String {
+            match &base {
+                Some(dir) if trusted.as_ref().is_none_or(|t| t.name != file) => {
+                    dir.join(file).display().to_string()
+                }
+                _ => file.to_owned(),
+            }
+        };
+        for p in &report.problems {
+            eprintln!(
+                "error: {}: role {}: {}: {}",
+                escape(&shown(&p.file)),
+                escape(&p.role),
+                p.rule,
+                escape(&p.message)
+            );
+        }
+        for w in &report.warnings {
+            eprintln!(
+                "warning: {}: role {}: {}: {}",
+                escape(&shown(&w.file)),
+                escape(&w.role),
+                w.rule,
+                escape(&w.message)
+            );
+        }
+        if args.json {
+            let mut v = report.to_json();
+            if let conclave::cjson::Value::Object(m) = &mut v {
+                m.insert("path".into(), path.display().to_string().into());
+            }
+            json_reports.push(v);
+        } else {
+            print_human(&path, &report, files.len());
+        }
+    }
+    if args.json {
+        let out = if json_reports.len() == 1 {
+            json_reports.pop().expect("one report")
+        } else {
+            conclave::cjson::Value::Array(json_reports)
+        };
+        print!(
+            "{}",
+            String::from_utf8(conclave::cjson::to_pretty(&out)).expect("JSON output is UTF-8")
+        );
+    }
+    Ok(if all_ok { exit::OK } else { exit::FAILED })
+}
+
+/// The files of one PATH, named as the repository layout names them, and the directory they
+/// came from (for messages).
+fn load(path: &Path) -> Result<(Option<PathBuf>, Vec<InputFile>), Failure> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Failure::usage(format!(
+            "{}: {}",
+            escape(&path.display().to_string()),
+            crate::cli::io_reason(&e)
+        ))
+        .hint("give a metadata directory (N.root.json, targets.json, ...) or a metadata file")
+    })?;
+    if meta.is_dir() {
+        let mut names = Vec::new();
+        let entries = std::fs::read_dir(path).map_err(|e| {
+            Failure::usage(format!(
+                "{}: cannot list: {}",
+                escape(&path.display().to_string()),
+                crate::cli::io_reason(&e)
+            ))
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".json") && entry.file_type().is_ok_and(|t| t.is_file()) {
+                names.push(name);
+            }
+        }
+        names.sort();
+        let mut files = Vec::new();
+        for name in names {
+            let bytes = read_file(&path.join(&name))?;
+            files.push(InputFile { name, bytes });
+        }
+        if files.is_empty() {
+            return Err(Failure::usage(format!(
+                "{}: no metadata (*.json) files in this directory",
+                escape(&path.display().to_string())
+            )));
+        }
+        Ok((Some(path.to_path_buf()), files))
+    } else {
+        let bytes = read_file(path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // A single file need not be named in repository layout ("draft-root.json"): if its
+        // content is a top-level role other than targets, its name is taken from that.
+        let declared = conclave::cjson::parse(&bytes).ok().and_then(|v| {
+            v.get("signed")
+                .and_then(|s| s.get("_type"))
+                .and_then(|t| t.as_str().map(str::to_owned))
+        });
+        let role = verify::classify(&name).map(|(r, _)| r);
+        let name = match declared.as_deref() {
+            Some(t @ ("root" | "snapshot" | "timestamp")) if role.as_deref() != Some(t) => {
+                format!("{t}.json")
+            }
+            _ if role.is_none() => format!("{name}.json"),
+            _ => name,
+        };
+        Ok((
+            path.parent().map(Path::to_path_buf),
+            vec![InputFile { name, bytes }],
+        ))
+    }
+}
+
+fn print_human(path: &Path, report: &Report, count: usize) {
+    println!("{}", escape(&path.display().to_string()));
+    for f in &report.files {
+        let status = match f.status {
+            FileStatus::Verified => "ok        ",
+            FileStatus::Failed => "FAILED    ",
+            FileStatus::Superseded => "superseded",
+        };
+        let version = f.version.map(|v| format!(" v{v}")).unwrap_or_default();
+        let expires = f
+            .expires
+            .as_deref()
+            .map(|e| format!(", expires {e}"))
+            .unwrap_or_default();
+        println!(
+            "  {status}  {}  ({}{version}{expires})",
+            escape(&f.file),
+            escape(&f.role)
+        );
+        for s in &f.signatures {
+            println!(
+                "              {}{}",
+                s.summary(),
+                if s.is_met() { "" } else { "  <-- NOT MET" }
+            );
+        }
+    }
+    if report.is_ok() {
+        println!(
+            "verified: {count} file(s); root chain v{} -> v{}; {} warning(s)",
+            report.trusted_root.unwrap_or(0),
+            report.final_root.unwrap_or(0),
+            report.warnings.len()
+        );
+    } else {
+        println!(
+            "FAILED: {} problem(s) in {count} file(s) (listed on stderr); do not publish or sign on top of this metadata",
+            report.problems.len()
+        );
+    }
+}

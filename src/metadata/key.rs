@@ -1,0 +1,289 @@
+//! Public keys as TUF writes them, their keyids, and signature verification.
+//!
+//! Supported (TUF spec "KEYTYPE"/"SCHEME", TAP 9; securesystemslib's dispatch table):
+//! - `ed25519` / `ed25519`: `keyval.public` is 64 lowercase hex characters (the raw 32-byte key);
+//! - `ecdsa` / `ecdsa-sha2-nistp256`: `keyval.public` is a PEM SubjectPublicKeyInfo with LF line
+//!   endings and a trailing LF; signatures are ASN.1 DER over SHA-256 of the message. The
+//!   legacy keytype spelling `ecdsa-sha2-nistp256` is accepted on input.
+//!
+//! Any other key is kept (so the metadata still round-trips and its signatures still verify
+//! for the keys conclave understands) but cannot verify anything.
+
+use sha2::{Digest, Sha256};
+
+use crate::cjson::{self, Map, Value};
+use crate::metadata::fields::{self, Fields};
+use crate::metadata::{FormatError, KeyId};
+
+/// What a key's (keytype, scheme) pair means to conclave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyAlgorithm {
+    Ed25519,
+    EcdsaP256,
+}
+
+/// A TUF public key object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub keytype: String,
+    pub scheme: String,
+    /// `keyval.public`.
+    pub public: String,
+    /// Unknown fields inside `keyval` (they are part of the keyid).
+    pub keyval_extra: Map,
+    /// Unknown fields of the key object (not part of the keyid).
+    pub extra: Map,
+}
+
+/// Why a signature does not count.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("key type \"{keytype}\" with scheme \"{scheme}\" is not supported")]
+    Unsupported { keytype: String, scheme: String },
+    #[error("the public key is malformed: {0}")]
+    MalformedKey(String),
+    #[error("the signature is not lowercase hex")]
+    NotHex,
+    #[error("the signature is empty (a placeholder, not a signature)")]
+    Empty,
+    #[error("the signature is malformed: {0}")]
+    Malformed(String),
+    #[error("the signature does not match the signed content")]
+    Mismatch,
+}
+
+impl Key {
+    pub(crate) fn from_value(value: Value, path: &str) -> Result<Self, FormatError> {
+        let mut f = Fields::new(value, path)?;
+        let keytype = f.string("keytype")?;
+        let scheme = f.string("scheme")?;
+        let keyval_path = f.path("keyval");
+        let mut kv = Fields::new(f.required("keyval")?, &keyval_path)?;
+        let public = kv.string("public")?;
+        Ok(Key {
+            keytype,
+            scheme,
+            public,
+            keyval_extra: kv.rest(),
+            extra: f.rest(),
+        })
+    }
+
+    fn keyval(&self) -> Value {
+        fields::object(
+            vec![("public", Value::from(self.public.as_str()))],
+            &self.keyval_extra,
+        )
+    }
+
+    pub fn to_value(&self) -> Value {
+        fields::object(
+            vec![
+                ("keytype", Value::from(self.keytype.as_str())),
+                ("scheme", Value::from(self.scheme.as_str())),
+                ("keyval", self.keyval()),
+            ],
+            &self.extra,
+        )
+    }
+
+    /// An Ed25519 key from its 32 raw bytes.
+    pub fn ed25519(public: &[u8; 32]) -> Self {
+        Key {
+            keytype: "ed25519".into(),
+            scheme: "ed25519".into(),
+            public: hex::encode(public),
+            keyval_extra: Map::new(),
+            extra: Map::new(),
+        }
+    }
+
+    /// An ECDSA P-256 key, written as securesystemslib writes it.
+    pub fn ecdsa_p256(public: &p256::PublicKey) -> Self {
+        use p256::pkcs8::{EncodePublicKey, LineEnding};
+        let pem = public
+            .to_public_key_pem(LineEnding::LF)
+            .expect("encoding a valid P-256 point as SPKI cannot fail");
+        Key {
+            keytype: "ecdsa".into(),
+            scheme: "ecdsa-sha2-nistp256".into(),
+            public: pem,
+            keyval_extra: Map::new(),
+            extra: Map::new(),
+        }
+    }
+
+    /// The keyid conclave computes and writes: SHA-256 over the canonical
+    /// `{keytype, scheme, keyval}` (securesystemslib `compute_default_keyid`).
+    pub fn keyid(&self) -> KeyId {
+        let mut m = Map::new();
+        m.insert("keytype".into(), Value::from(self.keytype.as_str()));
+        m.insert("scheme".into(), Value::from(self.scheme.as_str()));
+        m.insert("keyval".into(), self.keyval());
+        let digest = Sha256::digest(cjson::to_canonical(&Value::Object(m)));
+        KeyId::new(&hex::encode(digest)).expect("hex digests are valid keyids")
+    }
+
+    /// The algorithm, if conclave supports this (keytype, scheme) pair.
+    pub fn algorithm(&self) -> Option<KeyAlgorithm> {
+        match (self.keytype.as_str(), self.scheme.as_str()) {
+            ("ed25519", "ed25519") => Some(KeyAlgorithm::Ed25519),
+            ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256") => {
+                Some(KeyAlgorithm::EcdsaP256)
+            }
+            _ => None,
+        }
+    }
+
+    /// True for the pre-TAP 9 keytype spelling `ecdsa-sha2-nistp256`.
+    pub fn is_legacy_keytype(&self) -> bool {
+        self.keytype == "ecdsa-sha2-nistp256"
+    }
+
+    fn unsupported(&self) -> SignatureError {
+        SignatureError::Unsupported {
+            keytype: self.keytype.clone(),
+            scheme: self.scheme.clone(),
+        }
+    }
+
+    /// The key material itself, independent of how the key object is spelled. Two key objects
+    /// with the same identity are one key for threshold counting (TAP 12), whatever their
+    /// keyids say.
+    pub fn identity(&self) -> Result<(KeyAlgorithm, Vec<u8>), SignatureError> {
+        match self.algorithm().ok_or_else(|| self.unsupported())? {
+            KeyAlgorithm::Ed25519 => Ok((
+                KeyAlgorithm::Ed25519,
+                self.ed25519_key()?.to_bytes().to_vec(),
+            )),
+            KeyAlgorithm::EcdsaP256 => {
+                use p256::pkcs8::EncodePublicKey;
+                let der = self
+                    .p256_key()?
+                    .to_public_key_der()
+                    .map_err(|e| SignatureError::MalformedKey(e.to_string()))?;
+                Ok((KeyAlgorithm::EcdsaP256, der.as_bytes().to_vec()))
+            }
+        }
+    }
+
+    fn ed25519_key(&self) -> Result<ed25519_dalek::VerifyingKey, SignatureError> {
+        let malformed = || {
+            SignatureError::MalformedKey(
+                "an ed25519 public key is 64 lowercase hex characters".into(),
+            )
+        };
+        if self.public.len() != 64 || self.public.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(malformed());
+        }
+        let mut raw = [0u8; 32];
+        hex::decode_to_slice(&self.public, &mut raw).map_err(|_| malformed())?;
+        ed25519_dalek::VerifyingKey::from_bytes(&raw)
+            .map_err(|_| SignatureError::MalformedKey("not a valid ed25519 point".into()))
+    }
+
+    fn p256_key(&self) -> Result<p256::PublicKey, SignatureError> {
+        use p256::pkcs8::DecodePublicKey;
+        p256::PublicKey::from_public_key_pem(&self.public)
+            .map_err(|e| SignatureError::MalformedKey(format!("not a P-256 PEM public key ({e})")))
+    }
+
+    /// Check a hex signature over `message`. This is the only signature check in conclave.
+    pub fn verify(&self, message: &[u8], sig_hex: &str) -> Result<(), SignatureError> {
+        let algorithm = self.algorithm().ok_or_else(|| self.unsupported())?;
+        if sig_hex.is_empty() {
+            return Err(SignatureError::Empty);
+        }
+        if sig_hex.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(SignatureError::NotHex);
+        }
+        let raw = hex::decode(sig_hex).map_err(|_| SignatureError::NotHex)?;
+        match algorithm {
+            KeyAlgorithm::Ed25519 => {
+                let key = self.ed25519_key()?;
+                let bytes: [u8; 64] = raw.as_slice().try_into().map_err(|_| {
+                    SignatureError::Malformed(format!(
+                        "an ed25519 signature is 64 bytes, this one is {}",
+                        raw.len()
+                    ))
+                })?;
+                let sig = ed25519_dalek::Signature::from_bytes(&bytes);
+                key.verify_strict(message, &sig)
+                    .map_err(|_| SignatureError::Mismatch)
+            }
+            KeyAlgorithm::EcdsaP256 => {
+                use p256::ecdsa::signature::Verifier;
+                let key = p256::ecdsa::VerifyingKey::from(self.p256_key()?);
+                let sig = p256::ecdsa::Signature::from_der(&raw).map_err(|_| {
+                    SignatureError::Malformed("not an ASN.1 DER ECDSA signature".into())
+                })?;
+                key.verify(message, &sig)
+                    .map_err(|_| SignatureError::Mismatch)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ed25519_vector_from_the_facts_sheet() {
+        let sk = ed25519_dalek::SigningKey::from_bytes(&core::array::from_fn(|i| i as u8));
+        let key = Key::ed25519(&sk.verifying_key().to_bytes());
+        assert_eq!(
+            key.public,
+            "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+        );
+        assert_eq!(
+            key.keyid().as_str(),
+            "63d00ee3cf4f5c61ad94efa696c68f13b608fe56ecea13fb144a6fd18e9235b9"
+        );
+        let msg = br#"{"_type":"timestamp","expires":"2030-01-01T00:00:00Z","meta":{"snapshot.json":{"version":1}},"spec_version":"1.0.31","version":1}"#;
+        let sig = "62f7d456d25a35462e22b7be1cff895cfc5a7fdc90b4856e934cd27a975711c79c6a95239a96a323de7bfa17d2fbc7aac1b487d3163bbe45d193332c91ad3e09";
+        key.verify(msg, sig).unwrap();
+        assert_eq!(key.verify(&msg[1..], sig), Err(SignatureError::Mismatch));
+        assert_eq!(key.verify(msg, ""), Err(SignatureError::Empty));
+        assert_eq!(
+            key.verify(msg, &sig.to_uppercase()),
+            Err(SignatureError::NotHex)
+        );
+    }
+
+    #[test]
+    fn p256_vector_from_the_facts_sheet() {
+        let scalar = hex::decode("1234567890abcdef".repeat(4)).unwrap();
+        let sk = p256::SecretKey::from_slice(&scalar).unwrap();
+        let key = Key::ecdsa_p256(&sk.public_key());
+        assert_eq!(
+            key.public,
+            "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAERxw+dYxJBChbun5TEY7Q9SSt6wdX\n0lvS+Oew1236cUzdUg96yoqLkXrMN/Ud6PDJu+OthYOC5wLcJaEtCfeoWA==\n-----END PUBLIC KEY-----\n"
+        );
+        assert_eq!(
+            key.keyid().as_str(),
+            "2984d406233c2eac07be650ff8074a2901a68f1d0ecd48fb3f49e3f85f363b75"
+        );
+        let mut legacy = key.clone();
+        legacy.keytype = "ecdsa-sha2-nistp256".into();
+        assert_eq!(legacy.algorithm(), Some(KeyAlgorithm::EcdsaP256));
+        assert_eq!(legacy.identity().unwrap(), key.identity().unwrap());
+        assert_ne!(legacy.keyid(), key.keyid());
+    }
+
+    #[test]
+    fn unsupported_and_malformed_keys_verify_nothing() {
+        let mut key = Key::ed25519(&[7; 32]);
+        key.scheme = "rsassa-pss-sha256".into();
+        assert!(matches!(
+            key.verify(b"x", "00"),
+            Err(SignatureError::Unsupported { .. })
+        ));
+        let mut key = Key::ed25519(&[7; 32]);
+        key.public = "zz".into();
+        assert!(matches!(
+            key.verify(b"x", &"00".repeat(64)),
+            Err(SignatureError::MalformedKey(_))
+        ));
+    }
+}

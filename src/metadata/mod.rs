@@ -1,0 +1,355 @@
+//! The TUF metadata model: the signed envelope, the four top-level roles and delegations.
+//!
+//! Every struct keeps the fields it does not know in `extra`, at every level, so metadata
+//! written by a newer tool is re-serialised — and its signatures checked — byte for byte.
+//! Values with invariants are newtypes whose constructors check them; parsing goes through
+//! those constructors, so a `Root` in memory is always a well-formed root.
+
+mod fields;
+pub mod key;
+pub mod root;
+pub mod snapshot;
+pub mod targets;
+pub mod timestamp;
+mod types;
+
+pub use key::{Key, KeyAlgorithm, SignatureError};
+pub use root::{RoleKeys, Root};
+pub use snapshot::{MetaFile, Snapshot};
+pub use targets::{
+    DelegatedRole, DelegationRoles, Delegations, RolePaths, SuccinctRoles, TargetFile, Targets,
+};
+pub use timestamp::Timestamp;
+pub use types::{Expires, KeyId, RoleName, SpecVersion, TOP_LEVEL_ROLES, Threshold, Version};
+
+use crate::cjson::{self, Map, Value};
+use fields::Fields;
+
+/// The `spec_version` conclave writes.
+pub const SPEC_VERSION: &str = "1.0.31";
+
+/// Metadata that does not have the shape TUF requires. `path` locates the field, e.g.
+/// `signed.roles.root.threshold`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {problem}")]
+pub struct FormatError {
+    pub path: String,
+    pub problem: String,
+}
+
+impl FormatError {
+    pub fn new(path: &str, problem: impl Into<String>) -> Self {
+        FormatError {
+            path: if path.is_empty() {
+                "(top level)".to_owned()
+            } else {
+                path.to_owned()
+            },
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Why a metadata file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("not valid JSON: {0}")]
+    Json(#[from] cjson::ParseError),
+    #[error("not valid TUF metadata: {0}")]
+    Format(#[from] FormatError),
+}
+
+/// The fields every role's `signed` object has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Common {
+    pub spec_version: SpecVersion,
+    pub version: Version,
+    pub expires: Expires,
+}
+
+impl Common {
+    fn read(f: &mut Fields, expected_type: &str) -> Result<Self, FormatError> {
+        let ty = f.string("_type")?;
+        if ty != expected_type {
+            return Err(FormatError::new(
+                &f.path("_type"),
+                format!("is \"{ty}\", expected \"{expected_type}\""),
+            ));
+        }
+        Ok(Common {
+            spec_version: SpecVersion::new(&f.string("spec_version")?)
+                .map_err(|e| FormatError::new(&f.path("spec_version"), e))?,
+            version: Version::from_json(f.int("version")?)
+                .map_err(|e| FormatError::new(&f.path("version"), e))?,
+            expires: Expires::parse(&f.string("expires")?)
+                .map_err(|e| FormatError::new(&f.path("expires"), e))?,
+        })
+    }
+
+    fn fields(&self, ty: &'static str) -> Vec<(&'static str, Value)> {
+        vec![
+            ("_type", Value::from(ty)),
+            ("spec_version", Value::from(self.spec_version.as_str())),
+            ("version", Value::Int(self.version.as_json())),
+            ("expires", Value::from(self.expires.to_string())),
+        ]
+    }
+}
+
+/// One of the role types a `signed` object can hold.
+pub trait Role: Sized + Clone {
+    /// The `_type` value.
+    const TYPE: &'static str;
+    fn from_value(value: Value, path: &str) -> Result<Self, FormatError>;
+    fn to_value(&self) -> Value;
+    fn common(&self) -> &Common;
+    fn common_mut(&mut self) -> &mut Common;
+}
+
+/// One entry of the `signatures` array.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    pub keyid: KeyId,
+    /// Lowercase hex of the raw signature; an empty string is a placeholder some tools write.
+    pub sig: String,
+    pub extra: Map,
+}
+
+impl Signature {
+    fn from_value(value: Value, path: &str) -> Result<Self, FormatError> {
+        let mut f = Fields::new(value, path)?;
+        let keyid =
+            KeyId::new(&f.string("keyid")?).map_err(|e| FormatError::new(&f.path("keyid"), e))?;
+        let sig = f.string("sig")?;
+        Ok(Signature {
+            keyid,
+            sig,
+            extra: f.rest(),
+        })
+    }
+
+    pub fn to_value(&self) -> Value {
+        fields::object(
+            vec![
+                ("keyid", Value::from(self.keyid.as_str())),
+                ("sig", Value::from(self.sig.as_str())),
+            ],
+            &self.extra,
+        )
+    }
+}
+
+/// The signed envelope: `{"signatures": [...], "signed": {...}}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metadata<T> {
+    pub signatures: Vec<Signature>,
+    pub signed: T,
+    /// Envelope-level unknown fields: kept, but (per the spec) not covered by signatures.
+    pub extra: Map,
+}
+
+impl<T: Role> Metadata<T> {
+    /// Fresh, unsigned metadata.
+    pub fn new(signed: T) -> Self {
+        Metadata {
+            signatures: Vec::new(),
+            signed,
+            extra: Map::new(),
+        }
+    }
+
+    /// Parse a file's bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
+        Ok(Self::from_value(cjson::parse(bytes)?)?)
+    }
+
+    pub fn from_value(value: Value) -> Result<Self, FormatError> {
+        let mut f = Fields::new(value, "")?;
+        let signed = T::from_value(f.required("signed")?, "signed")?;
+        let signatures = read_signatures(&mut f)?;
+        Ok(Metadata {
+            signatures,
+            signed,
+            extra: f.rest(),
+        })
+    }
+
+    /// The exact bytes signatures cover: the canonical form of `signed`.
+    ///
+    /// This is the only place they are computed. They come from the model, not the file, so
+    /// what is verified is exactly what conclave then acts on.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        cjson::to_canonical(&self.signed.to_value())
+    }
+
+    pub fn to_value(&self) -> Value {
+        fields::object(
+            vec![
+                ("signed", self.signed.to_value()),
+                (
+                    "signatures",
+                    Value::Array(self.signatures.iter().map(Signature::to_value).collect()),
+                ),
+            ],
+            &self.extra,
+        )
+    }
+
+    /// The bytes conclave writes to a file (standard JSON; see [`cjson::to_pretty`]).
+    pub fn to_file_bytes(&self) -> Vec<u8> {
+        cjson::to_pretty(&self.to_value())
+    }
+
+    /// Add a signature, replacing any earlier one by the same key. The signature is checked
+    /// against the signer's public key before it is accepted.
+    pub fn sign(
+        &mut self,
+        signer: &dyn crate::signer::Signer,
+    ) -> Result<(), crate::signer::SignError> {
+        let sig = crate::signer::sign_checked(signer, &self.signed_bytes())?;
+        self.signatures.retain(|s| s.keyid != sig.keyid);
+        self.signatures.push(sig);
+        Ok(())
+    }
+}
+
+fn read_signatures(f: &mut Fields) -> Result<Vec<Signature>, FormatError> {
+    let path = f.path("signatures");
+    let items = f.array("signatures")?;
+    let mut out: Vec<Signature> = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let sig = Signature::from_value(item, &format!("{path}[{i}]"))?;
+        // TUF spec: a keyid MUST appear at most once in `signatures`; python-tuf refuses the
+        // whole file otherwise. Two entries for one key must never look like two signers.
+        if out.iter().any(|s| s.keyid == sig.keyid) {
+            return Err(FormatError::new(
+                &format!("{path}[{i}]"),
+                format!(
+                    "second signature by keyid {} (each key may sign once)",
+                    sig.keyid
+                ),
+            ));
+        }
+        out.push(sig);
+    }
+    Ok(out)
+}
+
+/// Metadata of any role, as read from a file whose role is not known in advance.
+#[derive(Clone, Debug)]
+pub enum AnyMetadata {
+    Root(Metadata<Root>),
+    Targets(Metadata<Targets>),
+    Snapshot(Metadata<Snapshot>),
+    Timestamp(Metadata<Timestamp>),
+}
+
+impl AnyMetadata {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
+        let value = cjson::parse(bytes)?;
+        let ty = value
+            .get("signed")
+            .and_then(|s| s.get("_type"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(match ty.as_deref() {
+            Some(Root::TYPE) => AnyMetadata::Root(Metadata::from_value(value)?),
+            Some(Targets::TYPE) => AnyMetadata::Targets(Metadata::from_value(value)?),
+            Some(Snapshot::TYPE) => AnyMetadata::Snapshot(Metadata::from_value(value)?),
+            Some(Timestamp::TYPE) => AnyMetadata::Timestamp(Metadata::from_value(value)?),
+            Some(other) => {
+                return Err(FormatError::new(
+                    "signed._type",
+                    format!("unknown role type \"{}\"", crate::display::escape(other)),
+                )
+                .into());
+            }
+            None => {
+                // Let the envelope reader say exactly what is missing.
+                Metadata::<Root>::from_value(value)?;
+                return Err(FormatError::new("signed._type", "missing").into());
+            }
+        })
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            AnyMetadata::Root(_) => Root::TYPE,
+            AnyMetadata::Targets(_) => Targets::TYPE,
+            AnyMetadata::Snapshot(_) => Snapshot::TYPE,
+            AnyMetadata::Timestamp(_) => Timestamp::TYPE,
+        }
+    }
+
+    pub fn common(&self) -> &Common {
+        match self {
+            AnyMetadata::Root(m) => m.signed.common(),
+            AnyMetadata::Targets(m) => m.signed.common(),
+            AnyMetadata::Snapshot(m) => m.signed.common(),
+            AnyMetadata::Timestamp(m) => m.signed.common(),
+        }
+    }
+
+    pub fn signatures(&self) -> &[Signature] {
+        match self {
+            AnyMetadata::Root(m) => &m.signatures,
+            AnyMetadata::Targets(m) => &m.signatures,
+            AnyMetadata::Snapshot(m) => &m.signatures,
+            AnyMetadata::Timestamp(m) => &m.signatures,
+        }
+    }
+
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        match self {
+            AnyMetadata::Root(m) => m.signed_bytes(),
+            AnyMetadata::Targets(m) => m.signed_bytes(),
+            AnyMetadata::Snapshot(m) => m.signed_bytes(),
+            AnyMetadata::Timestamp(m) => m.signed_bytes(),
+        }
+    }
+}
+
+/// Read a list of keyids, refusing duplicates (python-tuf refuses them too, and a duplicate
+/// would let one key look like two).
+pub(crate) fn read_keyids(f: &mut Fields) -> Result<Vec<KeyId>, FormatError> {
+    let path = f.path("keyids");
+    let raw = f.string_list("keyids")?;
+    let mut out: Vec<KeyId> = Vec::with_capacity(raw.len());
+    for (i, s) in raw.iter().enumerate() {
+        let id = KeyId::new(s).map_err(|e| FormatError::new(&format!("{path}[{i}]"), e))?;
+        if out.contains(&id) {
+            return Err(FormatError::new(
+                &format!("{path}[{i}]"),
+                format!("keyid {id} is listed twice"),
+            ));
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
+pub(crate) fn keyids_value(ids: &[KeyId]) -> Value {
+    Value::Array(ids.iter().map(|k| Value::from(k.as_str())).collect())
+}
+
+/// Read a `{keyid: key}` map.
+pub(crate) fn read_keys(
+    map: Map,
+    path: &str,
+) -> Result<std::collections::BTreeMap<KeyId, Key>, FormatError> {
+    let mut out = std::collections::BTreeMap::new();
+    for (id, value) in map {
+        let key_path = fields::join(path, &id);
+        let keyid = KeyId::new(&id).map_err(|e| FormatError::new(&key_path, e))?;
+        out.insert(keyid, Key::from_value(value, &key_path)?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn keys_value(keys: &std::collections::BTreeMap<KeyId, Key>) -> Value {
+    Value::Object(
+        keys.iter()
+            .map(|(id, k)| (id.as_str().to_owned(), k.to_value()))
+            .collect(),
+    )
+}

@@ -1,0 +1,143 @@
+//! snapshot.json (TUF spec "File formats: snapshot.json") and the METAFILES entries that
+//! snapshot and timestamp share.
+
+use std::collections::BTreeMap;
+
+use crate::cjson::{Map, Value};
+use crate::metadata::fields::{self, Fields};
+use crate::metadata::{Common, FormatError, Role, Version};
+
+/// What snapshot or timestamp says about one metadata file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetaFile {
+    pub version: Version,
+    pub length: Option<u64>,
+    /// `{algorithm: lowercase hex}`; never empty when present.
+    pub hashes: Option<BTreeMap<String, String>>,
+    pub extra: Map,
+}
+
+impl MetaFile {
+    pub fn new(version: Version) -> Self {
+        MetaFile {
+            version,
+            length: None,
+            hashes: None,
+            extra: Map::new(),
+        }
+    }
+
+    pub(crate) fn from_value(value: Value, path: &str) -> Result<Self, FormatError> {
+        let mut f = Fields::new(value, path)?;
+        let version = Version::from_json(f.int("version")?)
+            .map_err(|e| FormatError::new(&f.path("version"), e))?;
+        let length = f
+            .opt_int("length")?
+            .map(|l| {
+                u64::try_from(l)
+                    .map_err(|_| FormatError::new(&f.path("length"), "must not be negative"))
+            })
+            .transpose()?;
+        let hashes_path = f.path("hashes");
+        let hashes = f
+            .opt_object("hashes")?
+            .map(|m| read_hashes(m, &hashes_path))
+            .transpose()?;
+        Ok(MetaFile {
+            version,
+            length,
+            hashes,
+            extra: f.rest(),
+        })
+    }
+
+    pub fn to_value(&self) -> Value {
+        let mut known = vec![("version", Value::Int(self.version.as_json()))];
+        if let Some(l) = self.length {
+            known.push(("length", Value::Int(l as i64)));
+        }
+        if let Some(h) = &self.hashes {
+            known.push(("hashes", hashes_value(h)));
+        }
+        fields::object(known, &self.extra)
+    }
+}
+
+/// Read a `hashes` object: non-empty, every value a hex string (python-tuf requires both).
+pub(crate) fn read_hashes(map: Map, path: &str) -> Result<BTreeMap<String, String>, FormatError> {
+    if map.is_empty() {
+        return Err(FormatError::new(path, "must list at least one hash"));
+    }
+    let mut out = BTreeMap::new();
+    for (algo, v) in map {
+        let p = fields::join(path, &algo);
+        let h = fields::as_string(v, &p)?;
+        out.insert(algo, h);
+    }
+    Ok(out)
+}
+
+pub(crate) fn hashes_value(h: &BTreeMap<String, String>) -> Value {
+    Value::Object(
+        h.iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect(),
+    )
+}
+
+/// Read a METAFILES object.
+pub(crate) fn read_meta(map: Map, path: &str) -> Result<BTreeMap<String, MetaFile>, FormatError> {
+    let mut out = BTreeMap::new();
+    for (name, v) in map {
+        let p = fields::join(path, &name);
+        out.insert(name, MetaFile::from_value(v, &p)?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn meta_value(meta: &BTreeMap<String, MetaFile>) -> Value {
+    Value::Object(
+        meta.iter()
+            .map(|(k, v)| (k.clone(), v.to_value()))
+            .collect(),
+    )
+}
+
+/// The `signed` part of snapshot metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub common: Common,
+    /// Keyed by METAPATH (`targets.json`, `claimed.json`, ...), never version-prefixed.
+    pub meta: BTreeMap<String, MetaFile>,
+    pub extra: Map,
+}
+
+impl Role for Snapshot {
+    const TYPE: &'static str = "snapshot";
+
+    fn from_value(value: Value, path: &str) -> Result<Self, FormatError> {
+        let mut f = Fields::new(value, path)?;
+        let common = Common::read(&mut f, Self::TYPE)?;
+        let meta_path = f.path("meta");
+        let meta = read_meta(f.object("meta")?, &meta_path)?;
+        Ok(Snapshot {
+            common,
+            meta,
+            extra: f.rest(),
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        let mut known = self.common.fields(Self::TYPE);
+        known.push(("meta", meta_value(&self.meta)));
+        fields::object(known, &self.extra)
+    }
+
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn common_mut(&mut self) -> &mut Common {
+        &mut self.common
+    }
+}

@@ -1,0 +1,70 @@
+//! timestamp.json (TUF spec "File formats: timestamp.json").
+
+use std::collections::BTreeMap;
+
+use crate::cjson::{Map, Value};
+use crate::metadata::fields::{self, Fields};
+use crate::metadata::snapshot::{meta_value, read_meta};
+use crate::metadata::{Common, FormatError, MetaFile, Role};
+
+/// The `signed` part of timestamp metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timestamp {
+    pub common: Common,
+    /// Exactly one entry, `snapshot.json`.
+    pub meta: BTreeMap<String, MetaFile>,
+    pub extra: Map,
+}
+
+impl Timestamp {
+    pub fn snapshot_meta(&self) -> &MetaFile {
+        &self.meta["snapshot.json"]
+    }
+}
+
+impl Role for Timestamp {
+    const TYPE: &'static str = "timestamp";
+
+    fn from_value(value: Value, path: &str) -> Result<Self, FormatError> {
+        let mut f = Fields::new(value, path)?;
+        let common = Common::read(&mut f, Self::TYPE)?;
+        let meta_path = f.path("meta");
+        let meta = read_meta(f.object("meta")?, &meta_path)?;
+        // TUF spec: timestamp meta describes snapshot.json and nothing else. python-tuf drops
+        // any other entry on load, which silently breaks the signature; refuse it outright.
+        if !meta.contains_key("snapshot.json") {
+            return Err(FormatError::new(
+                &meta_path,
+                "must describe \"snapshot.json\"",
+            ));
+        }
+        if let Some(other) = meta.keys().find(|k| *k != "snapshot.json") {
+            return Err(FormatError::new(
+                &meta_path,
+                format!(
+                    "must describe only \"snapshot.json\", found \"{}\"",
+                    crate::display::escape(other)
+                ),
+            ));
+        }
+        Ok(Timestamp {
+            common,
+            meta,
+            extra: f.rest(),
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        let mut known = self.common.fields(Self::TYPE);
+        known.push(("meta", meta_value(&self.meta)));
+        fields::object(known, &self.extra)
+    }
+
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn common_mut(&mut self) -> &mut Common {
+        &mut self.common
+    }
+}

@@ -1,0 +1,393 @@
+//! Newtypes whose constructors enforce the invariants TUF and python-tuf rely on.
+
+use std::fmt;
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// A key identifier. conclave computes them as the SHA-256 of the canonical key (TUF spec
+/// "KEYID"), but accepts any non-empty identifier on input (TAP 12; python-tuf does the same).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(String);
+
+impl KeyId {
+    pub fn new(s: &str) -> Result<Self, String> {
+        if s.is_empty() {
+            return Err("keyid must not be empty".into());
+        }
+        if has_control(s) {
+            return Err("keyid must not contain control characters".into());
+        }
+        Ok(KeyId(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first 16 characters, for tables meant for humans.
+    pub fn short(&self) -> &str {
+        let end = self
+            .0
+            .char_indices()
+            .nth(16)
+            .map_or(self.0.len(), |(i, _)| i);
+        &self.0[..end]
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The name of a role. Names of delegated roles become file names (`V.NAME.json`) and URL
+/// path segments, so control characters, `/` and empty names are refused outright.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RoleName(String);
+
+/// The four roles root delegates to, which no delegation may reuse.
+pub const TOP_LEVEL_ROLES: [&str; 4] = ["root", "targets", "snapshot", "timestamp"];
+
+impl RoleName {
+    /// A delegated role's name.
+    pub fn delegated(s: &str) -> Result<Self, String> {
+        if s.is_empty() {
+            return Err("role name must not be empty".into());
+        }
+        if has_control(s) {
+            return Err("role name must not contain control characters".into());
+        }
+        if s.contains('/') || s.contains('\\') || s == "." || s == ".." {
+            return Err("role name must not contain path separators or be . or ..".into());
+        }
+        if TOP_LEVEL_ROLES.contains(&s) {
+            return Err(format!(
+                "\"{s}\" is a top-level role and cannot be delegated to"
+            ));
+        }
+        Ok(RoleName(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True when python-tuf would write the name unchanged in a file name and URL.
+    pub fn is_url_safe(&self) -> bool {
+        self.0
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    }
+}
+
+impl fmt::Display for RoleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A metadata version: an integer greater than zero (TUF spec "VERSION").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(u64);
+
+impl Version {
+    pub fn new(v: u64) -> Result<Self, String> {
+        if v == 0 {
+            Err("version must be greater than zero".into())
+        } else if v > i64::MAX as u64 {
+            Err("version is too large".into())
+        } else {
+            Ok(Version(v))
+        }
+    }
+
+    pub fn from_json(v: i64) -> Result<Self, String> {
+        if v <= 0 {
+            return Err(format!("must be greater than zero, found {v}"));
+        }
+        Version::new(v as u64)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    pub fn as_json(self) -> i64 {
+        self.0 as i64
+    }
+
+    /// The next version, for a new revision of a role.
+    pub fn next(self) -> Result<Self, String> {
+        Version::new(self.0 + 1)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A signature threshold: at least one (TUF spec "THRESHOLD"). That it does not exceed the
+/// number of keys is checked where both are known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Threshold(u32);
+
+impl Threshold {
+    pub fn new(t: u32) -> Result<Self, String> {
+        if t == 0 {
+            Err("threshold must be at least 1".into())
+        } else {
+            Ok(Threshold(t))
+        }
+    }
+
+    pub fn from_json(t: i64) -> Result<Self, String> {
+        if t < 1 {
+            return Err(format!("must be at least 1, found {t}"));
+        }
+        u32::try_from(t)
+            .map_err(|_| format!("{t} is too large"))
+            .and_then(Threshold::new)
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for Threshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A `spec_version`: `MAJOR.MINOR[.PATCH]`, all digits, major 1 — what python-tuf accepts
+/// (TUF spec 5.3.4 asks clients to check it; TAP 6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecVersion(String);
+
+impl SpecVersion {
+    pub fn new(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split('.').collect();
+        let digits = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if !(parts.len() == 2 || parts.len() == 3) || !parts.iter().all(digits) {
+            return Err(format!(
+                "\"{}\" is not of the form 1.MINOR.PATCH",
+                crate::display::escape(s)
+            ));
+        }
+        if parts[0] != "1" {
+            return Err(format!(
+                "major version {} is not supported (only 1)",
+                parts[0]
+            ));
+        }
+        Ok(SpecVersion(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An expiry time in exactly the form `YYYY-MM-DDTHH:MM:SSZ` (UTC). python-tuf parses it with
+/// `strptime("%Y-%m-%dT%H:%M:%SZ")`, so fractions and offsets are refused here too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Expires {
+    /// Seconds since the Unix epoch (negative before 1970).
+    unix: i64,
+}
+
+impl Expires {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "\"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ",
+                crate::display::escape(s)
+            )
+        };
+        let b = s.as_bytes();
+        if b.len() != 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+            || b[19] != b'Z'
+        {
+            return Err(bad());
+        }
+        let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
+            let part = &b[r];
+            if !part.iter().all(u8::is_ascii_digit) {
+                return Err(bad());
+            }
+            Ok(part
+                .iter()
+                .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+        };
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if year < 1
+            || !(1..=12).contains(&month)
+            || day < 1
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return Err(bad());
+        }
+        Ok(Expires {
+            unix: days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second,
+        })
+    }
+
+    pub fn from_unix(unix: i64) -> Result<Self, String> {
+        let e = Expires { unix };
+        let (y, ..) = e.parts();
+        if (1..=9999).contains(&y) {
+            Ok(e)
+        } else {
+            Err("date is outside the years 0001-9999".into())
+        }
+    }
+
+    pub fn unix(self) -> i64 {
+        self.unix
+    }
+
+    /// The current time, truncated to whole seconds.
+    pub fn now() -> Self {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Expires { unix: secs }
+    }
+
+    /// python-tuf: metadata is expired when `now >= expires`.
+    pub fn is_expired_at(self, now: Expires) -> bool {
+        now.unix >= self.unix
+    }
+
+    fn parts(self) -> (i64, i64, i64, i64, i64, i64) {
+        let days = self.unix.div_euclid(86_400);
+        let secs = self.unix.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        (y, m, d, secs / 3600, secs % 3600 / 60, secs % 60)
+    }
+}
+
+impl fmt::Display for Expires {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, mo, d, h, mi, s) = self.parts();
+        write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+// Howard Hinnant's days-from-civil algorithm (proleptic Gregorian calendar).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expires_round_trips_and_rejects_near_misses() {
+        for s in [
+            "2030-01-01T00:00:00Z",
+            "2000-02-29T23:59:59Z",
+            "1969-12-31T23:59:59Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            assert_eq!(Expires::parse(s).unwrap().to_string(), s);
+        }
+        assert_eq!(Expires::parse("1970-01-01T00:00:00Z").unwrap().unix(), 0);
+        for s in [
+            "2030-01-01T00:00:00.5Z",
+            "2030-01-01T00:00:00+00:00",
+            "2030-01-01 00:00:00Z",
+            "2030-1-01T00:00:00Z",
+            "2030-02-30T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2030-01-01T24:00:00Z",
+            "2030-01-01T00:00:00z",
+            "+030-01-01T00:00:00Z",
+        ] {
+            assert!(Expires::parse(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn expiry_is_inclusive_like_python_tuf() {
+        let e = Expires::parse("2030-01-01T00:00:00Z").unwrap();
+        assert!(e.is_expired_at(e));
+        assert!(!e.is_expired_at(Expires::from_unix(e.unix() - 1).unwrap()));
+    }
+
+    #[test]
+    fn spec_version_rules() {
+        for ok in ["1.0.31", "1.0", "1.10.0"] {
+            SpecVersion::new(ok).unwrap();
+        }
+        for bad in ["2.0.0", "1.0.0-rc", "1", "1.a.0", "", "1..0", "v1.0.0"] {
+            assert!(SpecVersion::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn role_names() {
+        RoleName::delegated("claimed").unwrap();
+        for bad in ["", "root", "targets", "a/b", "..", "bad\nname"] {
+            assert!(RoleName::delegated(bad).is_err(), "{bad:?}");
+        }
+        assert!(!RoleName::delegated("a b").unwrap().is_url_safe());
+    }
+
+    #[test]
+    fn numbers() {
+        assert!(Version::from_json(0).is_err());
+        assert!(Version::from_json(-1).is_err());
+        assert!(Threshold::from_json(0).is_err());
+        assert!(Threshold::from_json(1 << 40).is_err());
+        assert_eq!(Threshold::from_json(3).unwrap().get(), 3);
+    }
+}

@@ -1,0 +1,1310 @@
+//! The one verification engine.
+//!
+//! Every command that verifies anything goes through [`check_threshold`] (the only threshold
+//! counter in conclave) and, for whole repositories, [`verify_repository`], which applies the
+//! rules of the TUF client workflow (spec §5.3–5.6) to the files present:
+//!
+//! - root chains (5.3): version N+1 must be signed by a threshold of N's root keys *and* a
+//!   threshold of its own; versions exactly consecutive; intermediate expiry ignored; the
+//!   final root must be unexpired;
+//! - timestamp and snapshot against the final root, with the versions, lengths and hashes
+//!   they record for each other and for targets metadata (5.4, 5.5);
+//! - targets against the final root, and delegated roles against the role that delegates to
+//!   them, recursively in pre-order (5.6);
+//! - `_type` and expiry everywhere.
+//!
+//! Results are data: a [`Report`] of who signed, who is missing and which signatures are bad,
+//! plus problems (verification failures) and warnings (compatibility lint).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::cjson::{Map, Value};
+use crate::display::escape;
+use crate::metadata::{
+    AnyMetadata, DelegationRoles, Delegations, Expires, Key, KeyId, Metadata, RolePaths, Root,
+    Signature, SignatureError, Targets, Threshold,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Threshold counting
+// ---------------------------------------------------------------------------------------------
+
+/// Who signed one piece of metadata, measured against one set of authorised keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureReport {
+    /// The role whose signatures were counted.
+    pub role: String,
+    /// Whose keys were used, e.g. "root v1" or "targets" (the delegating role).
+    pub keys_from: String,
+    pub threshold: u32,
+    /// The keyids authorised for the role.
+    pub authorised: Vec<KeyId>,
+    /// Distinct keys with a valid signature. Only these count towards the threshold.
+    pub valid: Vec<KeyId>,
+    /// Authorised keys with no valid signature.
+    pub missing: Vec<KeyId>,
+    /// Signatures by authorised keys that do not verify, with the reason.
+    pub invalid: Vec<(KeyId, String)>,
+    /// Signatures by keyids that are not authorised for this role.
+    pub unknown: Vec<KeyId>,
+    /// Valid signatures whose key was already counted under another keyid (TAP 12: a key
+    /// counts once, however many keyids name it), with the keyid it was counted under.
+    pub duplicates: Vec<(KeyId, KeyId)>,
+    /// Authorised keyids with no key object: they can never count.
+    pub unresolved: Vec<KeyId>,
+}
+
+impl SignatureReport {
+    pub fn is_met(&self) -> bool {
+        self.valid.len() as u64 >= u64::from(self.threshold)
+    }
+
+    /// "2 of 3 keys needed, 1 valid" style summary.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} of {} {} keys signed validly, threshold {}",
+            self.valid.len(),
+            self.authorised.len(),
+            self.keys_from,
+            self.threshold
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        let ids = |v: &[KeyId]| Value::Array(v.iter().map(|k| Value::from(k.as_str())).collect());
+        let mut m = Map::new();
+        m.insert("role".into(), Value::from(self.role.as_str()));
+        m.insert("keys_from".into(), Value::from(self.keys_from.as_str()));
+        m.insert("threshold".into(), Value::Int(i64::from(self.threshold)));
+        m.insert("met".into(), Value::Bool(self.is_met()));
+        m.insert("authorised".into(), ids(&self.authorised));
+        m.insert("valid".into(), ids(&self.valid));
+        m.insert("missing".into(), ids(&self.missing));
+        m.insert("unknown".into(), ids(&self.unknown));
+        m.insert("unresolved".into(), ids(&self.unresolved));
+        m.insert(
+            "invalid".into(),
+            Value::Array(
+                self.invalid
+                    .iter()
+                    .map(|(k, why)| {
+                        let mut e = Map::new();
+                        e.insert("keyid".into(), Value::from(k.as_str()));
+                        e.insert("reason".into(), Value::from(why.as_str()));
+                        Value::Object(e)
+                    })
+                    .collect(),
+            ),
+        );
+        m.insert(
+            "duplicates".into(),
+            Value::Array(
+                self.duplicates
+                    .iter()
+                    .map(|(k, first)| {
+                        let mut e = Map::new();
+                        e.insert("keyid".into(), Value::from(k.as_str()));
+                        e.insert("same_key_as".into(), Value::from(first.as_str()));
+                        Value::Object(e)
+                    })
+                    .collect(),
+            ),
+        );
+        Value::Object(m)
+    }
+}
+
+/// Count the signatures over `signed_bytes` made by distinct keys among `authorised`.
+///
+/// This is the only threshold counter in conclave. A key counts once however many
+/// signature entries or keyids it appears under; a signature counts only if it verifies
+/// with the key's own scheme over exactly these bytes.
+pub fn check_threshold(
+    role: &str,
+    keys_from: &str,
+    signed_bytes: &[u8],
+    signatures: &[Signature],
+    authorised: &[KeyId],
+    keys: &BTreeMap<KeyId, Key>,
+    threshold: Threshold,
+) -> SignatureReport {
+    let mut report = SignatureReport {
+        role: role.to_owned(),
+        keys_from: keys_from.to_owned(),
+        threshold: threshold.get(),
+        authorised: authorised.to_vec(),
+        valid: Vec::new(),
+        missing: Vec::new(),
+        invalid: Vec::new(),
+        unknown: Vec::new(),
+        duplicates: Vec::new(),
+        unresolved: authorised
+            .iter()
+            .filter(|id| !keys.contains_key(id))
+            .cloned()
+            .collect(),
+    };
+    // The identity (algorithm + key bytes) of every key already counted, and its keyid.
+    let mut counted: Vec<((crate::metadata::KeyAlgorithm, Vec<u8>), KeyId)> = Vec::new();
+    for sig in signatures {
+        let Some(key) = authorised
+            .contains(&sig.keyid)
+            .then(|| keys.get(&sig.keyid))
+            .flatten()
+        else {
+            report.unknown.push(sig.keyid.clone());
+            continue;
+        };
+        match key.verify(signed_bytes, &sig.sig) {
+            Ok(()) => {
+                // verify() succeeded, so the key is well formed and has an identity.
+                let Ok(identity) = key.identity() else {
+                    continue;
+                };
+                if let Some((_, first)) = counted.iter().find(|(id, _)| *id == identity) {
+                    report.duplicates.push((sig.keyid.clone(), first.clone()));
+                } else {
+                    counted.push((identity, sig.keyid.clone()));
+                    report.valid.push(sig.keyid.clone());
+                }
+            }
+            Err(e) => report.invalid.push((sig.keyid.clone(), e.to_string())),
+        }
+    }
+    let signed: BTreeSet<&KeyId> = report
+        .valid
+        .iter()
+        .chain(report.duplicates.iter().map(|(k, _)| k))
+        .collect();
+    report.missing = authorised
+        .iter()
+        .filter(|id| keys.contains_key(id) && !signed.contains(id))
+        .cloned()
+        .collect();
+    report
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+// ---------------------------------------------------------------------------------------------
+
+/// A broken rule (a verification failure) or a compatibility warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub role: String,
+    /// A short stable identifier of the rule, e.g. `root-chain-old-threshold`.
+    pub rule: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: role {}: {}: {}",
+            escape(&self.file),
+            escape(&self.role),
+            self.rule,
+            escape(&self.message)
+        )
+    }
+}
+
+/// What happened to one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Every rule that applies to it holds.
+    Verified,
+    /// It broke at least one rule (see the problems).
+    Failed,
+    /// An older version of a role whose current version was checked instead.
+    Superseded,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub file: String,
+    pub role: String,
+    pub version: Option<u64>,
+    pub expires: Option<String>,
+    pub status: FileStatus,
+    pub signatures: Vec<SignatureReport>,
+}
+
+/// The outcome of verifying a set of metadata files.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub files: Vec<FileReport>,
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+    /// The version of the root that was trusted at the start, and of the last one reached.
+    pub trusted_root: Option<u64>,
+    pub final_root: Option<u64>,
+    /// The time expiry was checked against.
+    pub checked_at: String,
+}
+
+impl Report {
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    pub fn to_json(&self) -> Value {
+        let problem = |p: &Problem| {
+            let mut m = Map::new();
+            m.insert("file".into(), Value::from(p.file.as_str()));
+            m.insert("role".into(), Value::from(p.role.as_str()));
+            m.insert("rule".into(), Value::from(p.rule));
+            m.insert("message".into(), Value::from(p.message.as_str()));
+            Value::Object(m)
+        };
+        let files = self
+            .files
+            .iter()
+            .map(|f| {
+                let mut m = Map::new();
+                m.insert("file".into(), Value::from(f.file.as_str()));
+                m.insert("role".into(), Value::from(f.role.as_str()));
+                m.insert(
+                    "version".into(),
+                    f.version.map_or(Value::Null, |v| Value::Int(v as i64)),
+                );
+                m.insert(
+                    "expires".into(),
+                    f.expires.as_deref().map_or(Value::Null, Value::from),
+                );
+                m.insert(
+                    "status".into(),
+                    Value::from(match f.status {
+                        FileStatus::Verified => "verified",
+                        FileStatus::Failed => "failed",
+                        FileStatus::Superseded => "superseded",
+                    }),
+                );
+                m.insert(
+                    "signatures".into(),
+                    Value::Array(f.signatures.iter().map(SignatureReport::to_json).collect()),
+                );
+                Value::Object(m)
+            })
+            .collect();
+        let opt = |v: Option<u64>| v.map_or(Value::Null, |v| Value::Int(v as i64));
+        let mut m = Map::new();
+        m.insert("ok".into(), Value::Bool(self.is_ok()));
+        m.insert("checked_at".into(), Value::from(self.checked_at.as_str()));
+        m.insert("trusted_root_version".into(), opt(self.trusted_root));
+        m.insert("final_root_version".into(), opt(self.final_root));
+        m.insert("files".into(), Value::Array(files));
+        m.insert(
+            "problems".into(),
+            Value::Array(self.problems.iter().map(problem).collect()),
+        );
+        m.insert(
+            "warnings".into(),
+            Value::Array(self.warnings.iter().map(problem).collect()),
+        );
+        Value::Object(m)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repositories
+// ---------------------------------------------------------------------------------------------
+
+/// A metadata file handed to the verifier: its name in the repository layout and its bytes.
+#[derive(Clone, Debug)]
+pub struct InputFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// How a file name maps to a role: `N.root.json`, `root.json`, `V.NAME.json`, `NAME.json`.
+pub fn classify(name: &str) -> Option<(String, Option<u64>)> {
+    let stem = name.strip_suffix(".json")?;
+    if let Some((prefix, rest)) = stem.split_once('.')
+        && !prefix.is_empty()
+        && prefix.bytes().all(|b| b.is_ascii_digit())
+        && !rest.is_empty()
+    {
+        return prefix.parse().ok().map(|v| (rest.to_owned(), Some(v)));
+    }
+    (!stem.is_empty()).then(|| (stem.to_owned(), None))
+}
+
+struct Loaded {
+    name: String,
+    role: String,
+    bytes: Vec<u8>,
+    meta: AnyMetadata,
+    version: u64,
+}
+
+struct State {
+    report: Report,
+    now: Expires,
+    /// Index into `report.files` by file name.
+    index: BTreeMap<String, usize>,
+}
+
+impl State {
+    fn problem(&mut self, file: &str, role: &str, rule: &'static str, message: String) {
+        if let Some(&i) = self.index.get(file) {
+            self.report.files[i].status = FileStatus::Failed;
+        }
+        self.report.problems.push(Problem {
+            file: file.to_owned(),
+            role: role.to_owned(),
+            rule,
+            message,
+        });
+    }
+
+    fn warn(&mut self, file: &str, role: &str, rule: &'static str, message: String) {
+        self.report.warnings.push(Problem {
+            file: file.to_owned(),
+            role: role.to_owned(),
+            rule,
+            message,
+        });
+    }
+
+    fn file_mut(&mut self, file: &str) -> Option<&mut FileReport> {
+        self.index.get(file).map(|&i| &mut self.report.files[i])
+    }
+
+    fn add_signature_report(&mut self, file: &str, sr: SignatureReport) {
+        if let Some(f) = self.file_mut(file) {
+            f.signatures.push(sr);
+        }
+    }
+
+    /// Record a threshold check and turn a failure into a problem. Returns whether it was met.
+    fn threshold(&mut self, l: &Loaded, rule: &'static str, sr: SignatureReport) -> bool {
+        let met = sr.is_met();
+        if !met {
+            let mut why = Vec::new();
+            if !sr.invalid.is_empty() {
+                why.push(format!(
+                    "invalid: {}",
+                    sr.invalid
+                        .iter()
+                        .map(|(k, e)| format!("{} ({e})", k.short()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !sr.duplicates.is_empty() {
+                why.push(format!(
+                    "counted once: {}",
+                    sr.duplicates
+                        .iter()
+                        .map(|(k, first)| format!(
+                            "{} is the same key as {}",
+                            k.short(),
+                            first.short()
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !sr.unknown.is_empty() {
+                why.push(format!(
+                    "not authorised: {}",
+                    sr.unknown
+                        .iter()
+                        .map(KeyId::short)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if sr.authorised.len() < sr.threshold as usize {
+                why.push(format!(
+                    "only {} keys are authorised, so the threshold can never be met",
+                    sr.authorised.len()
+                ));
+            }
+            let detail = if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", why.join("; "))
+            };
+            self.problem(
+                &l.name,
+                &l.role,
+                rule,
+                format!(
+                    "{} of the threshold {} of {} keys signed validly{detail}",
+                    sr.valid.len(),
+                    sr.threshold,
+                    sr.keys_from
+                ),
+            );
+        }
+        self.add_signature_report(&l.name.clone(), sr);
+        met
+    }
+
+    fn check_expiry(&mut self, l: &Loaded) {
+        let expires = l.meta.common().expires;
+        if expires.is_expired_at(self.now) {
+            self.problem(
+                &l.name,
+                &l.role,
+                "expired",
+                format!(
+                    "expired at {expires} (checked at {}); clients refuse expired metadata",
+                    self.now
+                ),
+            );
+        }
+    }
+}
+
+/// Verify a set of metadata files as a TUF client would.
+///
+/// `trusted_root`, if given, is the trust anchor; otherwise the lowest `N.root.json` among
+/// `files` is. `now` is the time expiry is checked against.
+pub fn verify_repository(
+    files: &[InputFile],
+    trusted_root: Option<&InputFile>,
+    now: Expires,
+) -> Report {
+    let mut st = State {
+        report: Report {
+            checked_at: now.to_string(),
+            ..Report::default()
+        },
+        now,
+        index: BTreeMap::new(),
+    };
+
+    // 1. Parse everything; every file present must at least be well-formed metadata.
+    let mut loaded: Vec<Loaded> = Vec::new();
+    for f in files {
+        let Some((role, name_version)) = classify(&f.name) else {
+            continue;
+        };
+        st.index.insert(f.name.clone(), st.report.files.len());
+        st.report.files.push(FileReport {
+            file: f.name.clone(),
+            role: role.clone(),
+            version: None,
+            expires: None,
+            status: FileStatus::Verified,
+            signatures: Vec::new(),
+        });
+        match AnyMetadata::from_bytes(&f.bytes) {
+            Err(e) => st.problem(&f.name, &role, "malformed", e.to_string()),
+            Ok(meta) => {
+                let version = meta.common().version.get();
+                if let Some(fr) = st.file_mut(&f.name) {
+                    fr.version = Some(version);
+                    fr.expires = Some(meta.common().expires.to_string());
+                }
+                let expected_type = match role.as_str() {
+                    "root" | "snapshot" | "timestamp" => role.as_str(),
+                    _ => "targets",
+                };
+                if meta.type_name() != expected_type {
+                    st.problem(
+                        &f.name,
+                        &role,
+                        "wrong-type",
+                        format!(
+                            "holds _type \"{}\" but a file of this name must hold \"{expected_type}\"",
+                            meta.type_name()
+                        ),
+                    );
+                    continue;
+                }
+                if let Some(v) = name_version
+                    && v != version
+                {
+                    st.problem(
+                        &f.name,
+                        &role,
+                        "version-mismatch",
+                        format!(
+                            "the file name says version {v} but the metadata is version {version}"
+                        ),
+                    );
+                    continue;
+                }
+                lint(&mut st, &f.name, &role, &meta);
+                loaded.push(Loaded {
+                    name: f.name.clone(),
+                    role,
+                    bytes: f.bytes.clone(),
+                    meta,
+                    version,
+                });
+            }
+        }
+    }
+
+    // Which files end up checked against something; anything left over is an orphan.
+    let mut checked: BTreeSet<String> = BTreeSet::new();
+
+    // 2. The root chain (spec 5.2, 5.3).
+    let final_root = verify_root_chain(&mut st, &loaded, trusted_root, &mut checked);
+    let Some(root) = final_root else {
+        for l in &loaded {
+            if !checked.contains(&l.name) {
+                st.problem(
+                    &l.name,
+                    &l.role,
+                    "no-root",
+                    "there is no trusted root to verify it against (give the repository's \
+                     N.root.json files or --trusted-root)"
+                        .into(),
+                );
+            }
+        }
+        return st.report;
+    };
+
+    let current = |role: &str, want: Option<u64>| -> Option<&Loaded> {
+        let mut candidates: Vec<&Loaded> = loaded.iter().filter(|l| l.role == role).collect();
+        candidates.sort_by_key(|l| l.version);
+        match want {
+            Some(v) => candidates.into_iter().find(|l| l.version == v),
+            None => candidates.pop(),
+        }
+    };
+
+    // 3. Timestamp (5.4).
+    let mut snapshot_want: Option<(u64, crate::metadata::MetaFile)> = None;
+    if let Some(ts) = current("timestamp", None) {
+        checked.insert(ts.name.clone());
+        if let AnyMetadata::Timestamp(m) = &ts.meta {
+            verify_top_level(&mut st, ts, &root, "timestamp", &m.signatures);
+            let sm = m.signed.snapshot_meta().clone();
+            snapshot_want = Some((sm.version.get(), sm));
+        }
+    }
+
+    // 4. Snapshot (5.5).
+    let mut snapshot_meta: Option<BTreeMap<String, crate::metadata::MetaFile>> = None;
+    let snap = match &snapshot_want {
+        Some((v, _)) => current("snapshot", Some(*v)),
+        None => current("snapshot", None),
+    };
+    if let Some((v, _)) = &snapshot_want
+        && snap.is_none()
+        && let Some(other) = current("snapshot", None)
+    {
+        st.problem(
+            &other.name,
+            "snapshot",
+            "snapshot-version",
+            format!(
+                "timestamp names snapshot version {v}, but this is version {}",
+                other.version
+            ),
+        );
+        checked.insert(other.name.clone());
+    }
+    if let Some(s) = snap {
+        checked.insert(s.name.clone());
+        if let AnyMetadata::Snapshot(m) = &s.meta {
+            if let Some((_, mf)) = &snapshot_want {
+                check_meta_file(&mut st, s, mf, "timestamp");
+            }
+            if verify_top_level(&mut st, s, &root, "snapshot", &m.signatures) {
+                snapshot_meta = Some(m.signed.meta.clone());
+            }
+        }
+    }
+
+    // The file to check for a targets role: the version snapshot names, else the highest.
+    let pick = |st: &mut State, role: &str, checked: &mut BTreeSet<String>| -> Option<&Loaded> {
+        let listed = snapshot_meta
+            .as_ref()
+            .and_then(|m| m.get(&format!("{role}.json")));
+        match listed {
+            Some(mf) => {
+                let found = current(role, Some(mf.version.get()));
+                match found {
+                    Some(l) => {
+                        check_meta_file(st, l, mf, "snapshot");
+                        Some(l)
+                    }
+                    None => {
+                        if let Some(other) = current(role, None) {
+                            checked.insert(other.name.clone());
+                            st.problem(
+                                &other.name,
+                                role,
+                                "snapshot-version",
+                                format!(
+                                    "snapshot names {role} version {}, but this is version {}",
+                                    mf.version, other.version
+                                ),
+                            );
+                        }
+                        None
+                    }
+                }
+            }
+            None => current(role, None),
+        }
+    };
+
+    // 5. Top-level targets (5.6).
+    let mut queue: Vec<(String, Delegations)> = Vec::new();
+    if let Some(t) = pick(&mut st, "targets", &mut checked) {
+        checked.insert(t.name.clone());
+        if let AnyMetadata::Targets(m) = &t.meta
+            && verify_top_level(&mut st, t, &root, "targets", &m.signatures)
+            && let Some(d) = &m.signed.delegations
+        {
+            queue.push(("targets".into(), d.clone()));
+        }
+    }
+
+    // 6. Delegated roles, pre-order depth first, each against its delegator's keys (5.6.7).
+    let mut visited: BTreeSet<String> = BTreeSet::from(["targets".to_owned()]);
+    // An explicit stack of (delegator, its delegations, index of the next child to visit).
+    let mut stack: Vec<(String, Delegations, Vec<String>, usize)> = Vec::new();
+    if let Some((parent, d)) = queue.pop() {
+        let children = children_present(&d, &loaded);
+        stack.push((parent, d, children, 0));
+    }
+    while let Some(top) = stack.last_mut() {
+        let (parent, delegations, children, next) = top;
+        if *next >= children.len() {
+            stack.pop();
+            continue;
+        }
+        let child = children[*next].clone();
+        *next += 1;
+        if !visited.insert(child.clone()) {
+            continue;
+        }
+        let parent = parent.clone();
+        let delegations = delegations.clone();
+        let Some(l) = pick(&mut st, &child, &mut checked) else {
+            continue;
+        };
+        checked.insert(l.name.clone());
+        let AnyMetadata::Targets(m) = &l.meta else {
+            continue;
+        };
+        let Some(dref) = delegations.find(&child) else {
+            continue;
+        };
+        let keys = delegations.keys_for(dref.keyids);
+        let sr = check_threshold(
+            &child,
+            &parent,
+            &m.signed_bytes(),
+            &m.signatures,
+            dref.keyids,
+            &keys,
+            dref.threshold,
+        );
+        let ok = st.threshold(l, "threshold", sr);
+        st.check_expiry(l);
+        lint_paths(&mut st, l, &delegations, m);
+        if ok && let Some(d) = &m.signed.delegations {
+            let children = children_present(d, &loaded);
+            stack.push((child.clone(), d.clone(), children, 0));
+        }
+    }
+
+    // 7. Everything else present: copies, older versions, and files nothing vouches for.
+    for l in &loaded {
+        if checked.contains(&l.name) {
+            continue;
+        }
+        let same_role_checked: Vec<&Loaded> = loaded
+            .iter()
+            .filter(|o| o.role == l.role && checked.contains(&o.name))
+            .collect();
+        if let Some(twin) = same_role_checked.iter().find(|o| o.version == l.version) {
+            // e.g. root.json beside N.root.json, or targets.json beside V.targets.json: the
+            // two must say the same thing.
+            if twin.meta.signed_bytes() != l.meta.signed_bytes()
+                || twin.meta.signatures() != l.meta.signatures()
+            {
+                st.problem(
+                    &l.name,
+                    &l.role,
+                    "conflicting-copy",
+                    format!("differs from {}, which holds the same version", twin.name),
+                );
+            }
+        } else if let Some(in_use) = same_role_checked.first() {
+            let note = if l.version < in_use.version {
+                "an older version"
+            } else {
+                "not the version in use"
+            };
+            if let Some(f) = st.file_mut(&l.name) {
+                f.status = FileStatus::Superseded;
+            }
+            st.warn(
+                &l.name,
+                &l.role,
+                "not-checked",
+                format!(
+                    "{note}: {} (version {}) was checked instead",
+                    in_use.name, in_use.version
+                ),
+            );
+        } else {
+            st.problem(
+                &l.name,
+                &l.role,
+                "not-delegated",
+                format!(
+                    "no verified metadata delegates to role \"{}\", so nothing vouches for this file",
+                    escape(&l.role)
+                ),
+            );
+        }
+    }
+    st.report
+}
+
+/// The names of the roles `d` delegates to that have a file present, in delegation order.
+fn children_present(d: &Delegations, loaded: &[Loaded]) -> Vec<String> {
+    match &d.roles {
+        DelegationRoles::List(roles) => roles.iter().map(|r| r.name.to_string()).collect(),
+        DelegationRoles::Succinct(s) => {
+            let mut bins: Vec<(u64, String)> = loaded
+                .iter()
+                .filter_map(|l| s.index_of(&l.role).map(|i| (i, l.role.clone())))
+                .collect();
+            bins.sort();
+            bins.dedup();
+            bins.into_iter().map(|(_, n)| n).collect()
+        }
+    }
+}
+
+/// Check timestamp, snapshot or targets against the final root's keys for that role.
+fn verify_top_level(
+    st: &mut State,
+    l: &Loaded,
+    root: &Metadata<Root>,
+    role: &str,
+    signatures: &[Signature],
+) -> bool {
+    let role_keys = root
+        .signed
+        .role(role)
+        .expect("root always has the four roles");
+    let sr = check_threshold(
+        role,
+        &format!("root v{} {role}", root.signed.common.version),
+        &l.meta.signed_bytes(),
+        signatures,
+        &role_keys.keyids,
+        &root.signed.keys,
+        role_keys.threshold,
+    );
+    let ok = st.threshold(l, "threshold", sr);
+    st.check_expiry(l);
+    ok
+}
+
+/// Check a file against the version, length and hashes its parent metadata records for it.
+fn check_meta_file(st: &mut State, l: &Loaded, mf: &crate::metadata::MetaFile, parent: &str) {
+    if mf.version.get() != l.version {
+        st.problem(
+            &l.name,
+            &l.role,
+            "version-mismatch",
+            format!(
+                "{parent} names version {}, but this file is version {}",
+                mf.version, l.version
+            ),
+        );
+    }
+    if let Some(len) = mf.length
+        && len != l.bytes.len() as u64
+    {
+        st.problem(
+            &l.name,
+            &l.role,
+            "length-mismatch",
+            format!(
+                "{parent} says it is {len} bytes long, but it is {} bytes",
+                l.bytes.len()
+            ),
+        );
+    }
+    for (algo, expected) in mf.hashes.iter().flatten() {
+        match digest_hex(algo, &l.bytes) {
+            Some(actual) if actual == *expected => {}
+            Some(actual) => st.problem(
+                &l.name,
+                &l.role,
+                "hash-mismatch",
+                format!("{parent} records {algo} {expected}, but the file's {algo} is {actual}"),
+            ),
+            None => st.warn(
+                &l.name,
+                &l.role,
+                "unknown-hash",
+                format!("{parent} records a {algo} hash, which conclave cannot compute"),
+            ),
+        }
+    }
+}
+
+/// Hex digest of `bytes` with a securesystemslib hash name, if conclave supports it.
+pub fn digest_hex(algo: &str, bytes: &[u8]) -> Option<String> {
+    match algo {
+        "sha256" => Some(hex::encode(Sha256::digest(bytes))),
+        "sha512" => Some(hex::encode(Sha512::digest(bytes))),
+        _ => None,
+    }
+}
+
+/// Walk the root chain from the anchor. Returns the final trusted root.
+fn verify_root_chain(
+    st: &mut State,
+    loaded: &[Loaded],
+    trusted: Option<&InputFile>,
+    checked: &mut BTreeSet<String>,
+) -> Option<Metadata<Root>> {
+    let mut roots: BTreeMap<u64, &Loaded> = BTreeMap::new();
+    // Prefer N.root.json; root.json is a copy that is compared against it afterwards.
+    for l in loaded.iter().filter(|l| l.role == "root") {
+        let versioned = l.name != "root.json";
+        match roots.get(&l.version) {
+            Some(existing) if existing.name != "root.json" || !versioned => {}
+            _ => {
+                roots.insert(l.version, l);
+            }
+        }
+    }
+
+    // The anchor (5.2). Even a trusted root must be signed by a threshold of its own keys;
+    // python-tuf checks this when it loads one.
+    let (mut current, anchor_name): (Metadata<Root>, String) = match trusted {
+        Some(t) => match Metadata::<Root>::from_bytes(&t.bytes) {
+            Ok(m) => (m, t.name.clone()),
+            Err(e) => {
+                st.problem(&t.name, "root", "malformed", format!("trusted root: {e}"));
+                return None;
+            }
+        },
+        None => {
+            let (_, first) = roots.iter().next()?;
+            match &first.meta {
+                AnyMetadata::Root(m) => (m.clone(), first.name.clone()),
+                _ => return None,
+            }
+        }
+    };
+    let anchor_version = current.signed.common.version.get();
+    st.report.trusted_root = Some(anchor_version);
+    {
+        let rk = current.signed.role("root").expect("root role present");
+        let sr = check_threshold(
+            "root",
+            &format!("root v{anchor_version}"),
+            &current.signed_bytes(),
+            &current.signatures,
+            &rk.keyids,
+            &current.signed.keys,
+            rk.threshold,
+        );
+        match roots.get(&anchor_version) {
+            Some(l) if trusted.is_none() => {
+                checked.insert(l.name.clone());
+                if !st.threshold(l, "root-self-threshold", sr) {
+                    return None;
+                }
+            }
+            Some(l) => {
+                checked.insert(l.name.clone());
+                if l.meta.signed_bytes() != current.signed_bytes() {
+                    st.problem(
+                        &l.name,
+                        "root",
+                        "conflicting-copy",
+                        format!(
+                            "differs from the trusted root {anchor_name}, which has the same version"
+                        ),
+                    );
+                }
+                st.add_signature_report(&l.name.clone(), sr.clone());
+                if !sr.is_met() {
+                    st.problem(&anchor_name, "root", "root-self-threshold", sr.summary());
+                    return None;
+                }
+            }
+            None => {
+                if !sr.is_met() {
+                    st.problem(&anchor_name, "root", "root-self-threshold", sr.summary());
+                    return None;
+                }
+            }
+        }
+    }
+    for (v, l) in &roots {
+        if *v < anchor_version {
+            checked.insert(l.name.clone());
+            if let Some(f) = st.file_mut(&l.name) {
+                f.status = FileStatus::Superseded;
+            }
+        }
+    }
+
+    // The update loop (5.3): N+1 must exist to move on; stop at the first gap.
+    let mut broken = false;
+    let mut expected = anchor_version + 1;
+    for (&v, l) in roots.range(anchor_version + 1..) {
+        checked.insert(l.name.clone());
+        if broken {
+            st.problem(
+                &l.name,
+                "root",
+                "root-chain-broken",
+                format!("cannot be reached: the chain of trust stops before version {v}"),
+            );
+            continue;
+        }
+        if v != expected {
+            // 5.3.5: the new root must be exactly N+1. Publishing vN+2 without vN+1 would
+            // strand every client that trusts vN.
+            st.problem(
+                &l.name,
+                "root",
+                "root-version-skip",
+                format!(
+                    "version {v} follows version {} with no {expected}.root.json between; \
+                     root versions must be consecutive",
+                    expected - 1
+                ),
+            );
+            broken = true;
+            continue;
+        }
+        let AnyMetadata::Root(next) = &l.meta else {
+            continue;
+        };
+        let bytes = next.signed_bytes();
+        let old = current.signed.role("root").expect("root role present");
+        let by_old = check_threshold(
+            "root",
+            &format!("root v{}", v - 1),
+            &bytes,
+            &next.signatures,
+            &old.keyids,
+            &current.signed.keys,
+            old.threshold,
+        );
+        let new = next.signed.role("root").expect("root role present");
+        let by_new = check_threshold(
+            "root",
+            &format!("root v{v} (its own)"),
+            &bytes,
+            &next.signatures,
+            &new.keyids,
+            &next.signed.keys,
+            new.threshold,
+        );
+        let ok_old = st.threshold(l, "root-chain-old-threshold", by_old);
+        let ok_new = st.threshold(l, "root-chain-new-threshold", by_new);
+        if !(ok_old && ok_new) {
+            broken = true;
+            continue;
+        }
+        // 5.3.11: rotating timestamp or snapshot keys resets the client's trusted versions.
+        for role in ["timestamp", "snapshot"] {
+            let before: BTreeSet<_> = current
+                .signed
+                .role(role)
+                .map(|r| r.keyids.iter().collect())
+                .unwrap_or_default();
+            let after: BTreeSet<_> = next
+                .signed
+                .role(role)
+                .map(|r| r.keyids.iter().collect())
+                .unwrap_or_default();
+            if before != after {
+                st.warn(
+                    &l.name,
+                    "root",
+                    "online-keys-rotated",
+                    format!(
+                        "the {role} keys change in this version: clients discard their trusted \
+                         timestamp and snapshot (spec 5.3.11)"
+                    ),
+                );
+            }
+        }
+        current = next.clone();
+        expected = v + 1;
+    }
+    let final_version = current.signed.common.version.get();
+    st.report.final_root = Some(final_version);
+
+    // 5.3.10: the final root must be unexpired. Intermediate roots may have expired.
+    let expires = current.signed.common.expires;
+    if expires.is_expired_at(st.now) {
+        let file = roots
+            .get(&final_version)
+            .map_or(anchor_name.clone(), |l| l.name.clone());
+        st.problem(
+            &file,
+            "root",
+            "expired",
+            format!(
+                "the final root (version {final_version}) expired at {expires} (checked at {}); \
+                 clients refuse to go on (a freeze attack, or a root that must be renewed)",
+                st.now
+            ),
+        );
+    }
+    Some(current)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compatibility lint
+// ---------------------------------------------------------------------------------------------
+
+fn lint(st: &mut State, file: &str, role: &str, meta: &AnyMetadata) {
+    for sig in meta.signatures() {
+        if sig.sig.is_empty() {
+            st.warn(
+                file,
+                role,
+                "empty-signature",
+                format!(
+                    "an empty signature placeholder for keyid {} (it counts for nothing)",
+                    sig.keyid.short()
+                ),
+            );
+        }
+    }
+    match meta {
+        AnyMetadata::Root(m) => {
+            lint_keys(st, file, role, &m.signed.keys);
+            for (name, rk) in &m.signed.roles {
+                if !crate::metadata::TOP_LEVEL_ROLES.contains(&name.as_str()) {
+                    st.warn(
+                        file,
+                        role,
+                        "python-tuf-refuses",
+                        format!(
+                            "root names role \"{}\"; python-tuf refuses roots with roles other \
+                             than root, targets, snapshot and timestamp",
+                            escape(name)
+                        ),
+                    );
+                }
+                lint_role_keys(
+                    st,
+                    file,
+                    role,
+                    name,
+                    &rk.keyids,
+                    rk.threshold,
+                    &m.signed.keys,
+                );
+            }
+        }
+        AnyMetadata::Targets(m) => {
+            if let Some(d) = &m.signed.delegations {
+                lint_keys(st, file, role, &d.keys);
+                match &d.roles {
+                    DelegationRoles::List(roles) => {
+                        for r in roles {
+                            let name = r.name.as_str();
+                            if r.terminating.is_none() {
+                                st.warn(
+                                    file,
+                                    role,
+                                    "missing-terminating",
+                                    format!(
+                                        "the delegation to \"{}\" has no \"terminating\" field; \
+                                         python-tuf refuses to load it",
+                                        escape(name)
+                                    ),
+                                );
+                            }
+                            if r.paths == RolePaths::Unspecified {
+                                st.warn(
+                                    file,
+                                    role,
+                                    "python-tuf-refuses",
+                                    format!(
+                                        "the delegation to \"{}\" has neither \"paths\" nor \
+                                         \"path_hash_prefixes\"; python-tuf refuses it",
+                                        escape(name)
+                                    ),
+                                );
+                            }
+                            if let RolePaths::HashPrefixes(h) = &r.paths
+                                && h.iter().any(|p| p.bytes().any(|b| b.is_ascii_uppercase()))
+                            {
+                                st.warn(
+                                    file,
+                                    role,
+                                    "uppercase-hash-prefix",
+                                    format!(
+                                        "the delegation to \"{}\" has uppercase hash prefixes, \
+                                         which never match (hex digests are lowercase)",
+                                        escape(name)
+                                    ),
+                                );
+                            }
+                            if !r.name.is_url_safe() {
+                                st.warn(
+                                    file,
+                                    role,
+                                    "role-name-not-url-safe",
+                                    format!(
+                                        "role name \"{}\" has characters outside [A-Za-z0-9._-], \
+                                         which clients percent-encode in file names",
+                                        escape(name)
+                                    ),
+                                );
+                            }
+                            lint_role_keys(st, file, role, name, &r.keyids, r.threshold, &d.keys);
+                        }
+                    }
+                    DelegationRoles::Succinct(s) => {
+                        lint_role_keys(
+                            st,
+                            file,
+                            role,
+                            &format!("{}-*", s.name_prefix),
+                            &s.keyids,
+                            s.threshold,
+                            &d.keys,
+                        );
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn lint_keys(st: &mut State, file: &str, role: &str, keys: &BTreeMap<KeyId, Key>) {
+    for (id, key) in keys {
+        if key.algorithm().is_none() {
+            st.warn(
+                file,
+                role,
+                "unsupported-key",
+                format!(
+                    "key {} has keytype \"{}\" and scheme \"{}\", which conclave cannot verify",
+                    id.short(),
+                    escape(&key.keytype),
+                    escape(&key.scheme)
+                ),
+            );
+            continue;
+        }
+        if key.is_legacy_keytype() {
+            st.warn(
+                file,
+                role,
+                "legacy-keytype",
+                format!(
+                    "key {} uses the legacy keytype \"ecdsa-sha2-nistp256\"; the spec's \
+                     spelling is \"ecdsa\"",
+                    id.short()
+                ),
+            );
+        }
+        if let Err(SignatureError::MalformedKey(why)) = key.identity() {
+            st.warn(
+                file,
+                role,
+                "malformed-key",
+                format!("key {}: {why}; it can never sign validly", id.short()),
+            );
+        }
+        let computed = key.keyid();
+        if &computed != id {
+            st.warn(
+                file,
+                role,
+                "keyid-not-canonical",
+                format!(
+                    "keyid {} is not the SHA-256 of the canonical key ({}); python-tuf \
+                     accepts it, but the spec asks clients to recompute keyids",
+                    id.short(),
+                    computed.short()
+                ),
+            );
+        }
+    }
+}
+
+fn lint_role_keys(
+    st: &mut State,
+    file: &str,
+    role: &str,
+    delegated: &str,
+    keyids: &[KeyId],
+    threshold: Threshold,
+    keys: &BTreeMap<KeyId, Key>,
+) {
+    let resolved = keyids.iter().filter(|k| keys.contains_key(k)).count();
+    for k in keyids.iter().filter(|k| !keys.contains_key(k)) {
+        st.warn(
+            file,
+            role,
+            "unresolved-keyid",
+            format!(
+                "role \"{}\" lists keyid {} but no such key is defined",
+                escape(delegated),
+                k.short()
+            ),
+        );
+    }
+    if (threshold.get() as usize) > resolved {
+        st.warn(
+            file,
+            role,
+            "threshold-unreachable",
+            format!(
+                "role \"{}\" needs {} signatures but has only {resolved} keys",
+                escape(delegated),
+                threshold
+            ),
+        );
+    }
+}
+
+/// Targets a delegated role lists outside the paths it was delegated are ignored by clients.
+fn lint_paths(st: &mut State, l: &Loaded, parent: &Delegations, m: &Metadata<Targets>) {
+    let outside: Vec<&String> = match &parent.roles {
+        DelegationRoles::List(roles) => match roles.iter().find(|r| r.name.as_str() == l.role) {
+            Some(r) => m.signed.targets.keys().filter(|t| !r.covers(t)).collect(),
+            None => Vec::new(),
+        },
+        DelegationRoles::Succinct(s) => m
+            .signed
+            .targets
+            .keys()
+            .filter(|t| s.bin_for(t) != l.role)
+            .collect(),
+    };
+    if let Some(first) = outside.first() {
+        st.warn(
+            &l.name,
+            &l.role,
+            "target-outside-delegation",
+            format!(
+                "{} target(s) lie outside the paths this role was delegated (e.g. \"{}\"); \
+                 clients will not trust it for them",
+                outside.len(),
+                escape(first)
+            ),
+        );
+    }
+}
