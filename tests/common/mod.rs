@@ -1,0 +1,216 @@
+//! Shared test support: building metadata with in-memory keys, writing repositories, and
+//! finding the interop clients that `tests/run-all.sh` installs.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use conclave::cjson::Map;
+use conclave::metadata::*;
+use conclave::signer::{Ed25519Signer, P256Signer, Signer};
+use sha2::{Digest, Sha256};
+
+pub const FAR: &str = "2100-01-01T00:00:00Z";
+pub const PAST: &str = "2001-01-01T00:00:00Z";
+
+pub fn ed(n: u32) -> Ed25519Signer {
+    let seed: [u8; 32] = Sha256::digest(format!("conclave-test-ed25519-{n}")).into();
+    Ed25519Signer::from_seed(&seed)
+}
+
+pub fn p256(n: u32) -> P256Signer {
+    let scalar: [u8; 32] = Sha256::digest(format!("conclave-test-p256-{n}")).into();
+    P256Signer::from_scalar(&scalar).expect("a SHA-256 digest is a valid scalar here")
+}
+
+pub fn common(version: u64, expires: &str) -> Common {
+    Common {
+        spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
+        version: Version::new(version).unwrap(),
+        expires: Expires::parse(expires).unwrap(),
+    }
+}
+
+pub fn th(n: u32) -> Threshold {
+    Threshold::new(n).unwrap()
+}
+
+/// A root whose four roles use the given signers and thresholds.
+pub fn root(version: u64, expires: &str, roles: &[(&str, &[&dyn Signer], u32)]) -> Root {
+    let mut keys = BTreeMap::new();
+    let mut role_map = BTreeMap::new();
+    for (name, signers, threshold) in roles {
+        let mut ids = Vec::new();
+        for s in *signers {
+            let k = s.public_key().clone();
+            ids.push(k.keyid());
+            keys.insert(k.keyid(), k);
+        }
+        role_map.insert(name.to_string(), RoleKeys::new(ids, th(*threshold)));
+    }
+    Root {
+        common: common(version, expires),
+        consistent_snapshot: Some(true),
+        keys,
+        roles: role_map,
+        extra: Map::new(),
+    }
+}
+
+pub fn targets(version: u64, expires: &str) -> Targets {
+    Targets {
+        common: common(version, expires),
+        targets: BTreeMap::new(),
+        delegations: None,
+        extra: Map::new(),
+    }
+}
+
+pub fn add_target(t: &mut Targets, path: &str, content: &[u8]) {
+    t.targets.insert(
+        path.to_owned(),
+        TargetFile {
+            length: content.len() as u64,
+            hashes: BTreeMap::from([("sha256".into(), hex::encode(Sha256::digest(content)))]),
+            extra: Map::new(),
+        },
+    );
+}
+
+fn delegations(t: &mut Targets) -> &mut Delegations {
+    t.delegations.get_or_insert_with(|| Delegations {
+        keys: BTreeMap::new(),
+        roles: DelegationRoles::List(Vec::new()),
+        extra: Map::new(),
+    })
+}
+
+/// Delegate `paths` to role `name`, with the keys of `signers`.
+pub fn delegate(
+    t: &mut Targets,
+    name: &str,
+    signers: &[&dyn Signer],
+    threshold: u32,
+    paths: &[&str],
+    terminating: bool,
+) {
+    let d = delegations(t);
+    let mut ids = Vec::new();
+    for s in signers {
+        let k = s.public_key().clone();
+        ids.push(k.keyid());
+        d.keys.insert(k.keyid(), k);
+    }
+    let DelegationRoles::List(roles) = &mut d.roles else {
+        panic!("cannot mix listed and succinct delegations");
+    };
+    roles.push(DelegatedRole {
+        name: RoleName::delegated(name).unwrap(),
+        keyids: ids,
+        threshold: th(threshold),
+        terminating: Some(terminating),
+        paths: RolePaths::Patterns(paths.iter().map(|s| s.to_string()).collect()),
+        extra: Map::new(),
+    });
+}
+
+/// Delegate to TAP 15 succinct hash bins.
+pub fn delegate_bins(
+    t: &mut Targets,
+    prefix: &str,
+    bit_length: u8,
+    signer: &dyn Signer,
+) -> SuccinctRoles {
+    let k = signer.public_key().clone();
+    let s = SuccinctRoles {
+        keyids: vec![k.keyid()],
+        threshold: th(1),
+        bit_length,
+        name_prefix: prefix.into(),
+        extra: Map::new(),
+    };
+    t.delegations = Some(Delegations {
+        keys: BTreeMap::from([(k.keyid(), k)]),
+        roles: DelegationRoles::Succinct(s.clone()),
+        extra: Map::new(),
+    });
+    s
+}
+
+pub fn signed<T: Role>(role: T, signers: &[&dyn Signer]) -> Metadata<T> {
+    let mut md = Metadata::new(role);
+    for s in signers {
+        md.sign(*s).unwrap();
+    }
+    md
+}
+
+/// Write `md` as `dir/name` and return the bytes written.
+pub fn write<T: Role>(dir: &Path, name: &str, md: &Metadata<T>) -> Vec<u8> {
+    let bytes = md.to_file_bytes();
+    std::fs::write(dir.join(name), &bytes).unwrap();
+    bytes
+}
+
+pub fn meta_for(version: u64, bytes: &[u8]) -> MetaFile {
+    MetaFile {
+        version: Version::new(version).unwrap(),
+        length: Some(bytes.len() as u64),
+        hashes: Some(BTreeMap::from([(
+            "sha256".into(),
+            hex::encode(Sha256::digest(bytes)),
+        )])),
+        extra: Map::new(),
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn conclave() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_conclave"))
+}
+
+/// The Python interpreter of the interop venv. A missing venv fails the test, loudly: the
+/// interop checks are never skipped.
+pub fn python() -> PathBuf {
+    let p = std::env::var_os("CONCLAVE_INTEROP_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/interop-venv/bin/python"));
+    assert!(
+        p.exists(),
+        "the interop Python venv is missing at {} — run `bash tests/run-all.sh` (it installs \
+         pinned python-tuf), or set CONCLAVE_INTEROP_PYTHON",
+        p.display()
+    );
+    p
+}
+
+/// `node` with tuf-js installed under tests/interop/js.
+pub fn node_verifier() -> (PathBuf, PathBuf) {
+    let dir = repo_root().join("tests/interop/js");
+    assert!(
+        dir.join("node_modules/tuf-js").exists(),
+        "tuf-js is not installed in {} — run `bash tests/run-all.sh` (it runs `npm ci` there)",
+        dir.display()
+    );
+    (PathBuf::from("node"), dir.join("verify.mjs"))
+}
+
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Outcome {
+    let out = cmd.output().expect("failed to start process");
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
