@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole conclave test suite, from a fresh machine.
+#
+# Installs what the tests need (a Python venv with pinned python-tuf, tuf-js from npm), then
+# runs formatting and lint checks and every Rust test. Anything missing fails the run, loudly:
+# no test is ever skipped because a dependency is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf '\nFATAL: %s\n' "$*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed: $2"; }
+
+need cargo "install the Rust toolchain (rustup)"
+need python3 "install Python 3.11+ with the venv module"
+need node "install Node.js 20+ (it runs the tuf-js interop client)"
+need npm "install npm (it installs the pinned tuf-js)"
+
+say "Python venv with pinned python-tuf (tests/interop/python/requirements.txt)"
+venv=target/interop-venv
+req=tests/interop/python/requirements.txt
+if ! [ -x "$venv/bin/python" ] || ! cmp -s "$req" "$venv/.installed-requirements"; then
+    rm -rf "$venv"
+    python3 -m venv "$venv" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$req" \
+        || die "could not install the pinned Python packages from $req"
+    cp "$req" "$venv/.installed-requirements"
+fi
+"$venv/bin/python" -c 'import tuf, securesystemslib, cryptography; print("python-tuf", tuf.__version__)' \
+    || die "the interop venv cannot import python-tuf"
+export CONCLAVE_INTEROP_PYTHON="$PWD/$venv/bin/python"
+
+say "tuf-js (tests/interop/js/package-lock.json)"
+(cd tests/interop/js && npm ci --no-audit --no-fund --loglevel=error) \
+    || die "npm ci failed in tests/interop/js"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check || die "the tree is not formatted: run 'cargo fmt --all'"
+
+say "cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --all-targets --quiet -- -D warnings
+
+say "cargo test (unit, CLI, vectors, interop with python-tuf and tuf-js)"
+cargo test --locked --all-targets
+cargo test --locked --doc
