@@ -47,6 +47,10 @@
 
 pub mod cjson;
 pub mod display;
+pub mod kdf;
+pub mod keystore;
 pub mod metadata;
+pub mod passphrase;
+pub mod secret;
 pub mod signer;
 pub mod verify;

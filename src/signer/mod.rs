@@ -5,6 +5,7 @@
 //! first, so a faulty token or a key file paired with the wrong public key can never put a
 //! bad signature into a ceremony's output.
 
+pub mod derived;
 mod memory;
 
 pub use memory::{Ed25519Signer, P256Signer};

@@ -1,0 +1,49 @@
+//! Passphrase-derived Ed25519 keys (PEP 480's "secondary password").
+//!
+//! seed = Argon2id(passphrase, salt), with the `rfc9106-2gib` profile (t=1, m=2 GiB, p=4) and
+//! salt = SHA-256("conclave/derived-key/v1/ed25519" || 0x00 || identity), where identity names
+//! the key's purpose and holder, e.g. `pypi.org/root/alice`. The same passphrase and identity
+//! always give the same key; no private key is ever written anywhere. The identity keeps two
+//! officers with the same passphrase (or one officer with two roles) from sharing a key.
+
+use sha2::{Digest, Sha256};
+
+use crate::kdf::RFC9106_2GIB;
+use crate::secret::Passphrase;
+use crate::signer::Ed25519Signer;
+
+/// The domain label mixed into every salt.
+pub const DOMAIN: &str = "conclave/derived-key/v1/ed25519";
+
+/// The Argon2id salt for `identity`.
+pub fn salt(identity: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(DOMAIN.as_bytes());
+    h.update([0u8]);
+    h.update(identity.as_bytes());
+    h.finalize().into()
+}
+
+/// Check an identity is something an officer can write down and read aloud.
+pub fn check_identity(identity: &str) -> Result<(), String> {
+    if identity.is_empty() {
+        return Err("the identity must not be empty".into());
+    }
+    if identity.len() > 256 {
+        return Err("the identity must be at most 256 bytes".into());
+    }
+    if identity
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err("the identity must not contain spaces or control characters".into());
+    }
+    Ok(())
+}
+
+/// Derive the key for `identity` from `passphrase`.
+pub fn derive(identity: &str, passphrase: &Passphrase) -> Result<Ed25519Signer, String> {
+    check_identity(identity)?;
+    let seed = RFC9106_2GIB.derive(passphrase.expose().as_bytes(), &salt(identity))?;
+    Ok(Ed25519Signer::from_seed(&seed))
+}
