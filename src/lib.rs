@@ -45,8 +45,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ceremony;
 pub mod cjson;
 pub mod display;
+pub mod fsutil;
 pub mod kdf;
 pub mod keystore;
 pub mod metadata;

@@ -299,6 +299,24 @@ impl AnyMetadata {
         }
     }
 
+    pub fn signatures_mut(&mut self) -> &mut Vec<Signature> {
+        match self {
+            AnyMetadata::Root(m) => &mut m.signatures,
+            AnyMetadata::Targets(m) => &mut m.signatures,
+            AnyMetadata::Snapshot(m) => &mut m.signatures,
+            AnyMetadata::Timestamp(m) => &mut m.signatures,
+        }
+    }
+
+    pub fn to_file_bytes(&self) -> Vec<u8> {
+        match self {
+            AnyMetadata::Root(m) => m.to_file_bytes(),
+            AnyMetadata::Targets(m) => m.to_file_bytes(),
+            AnyMetadata::Snapshot(m) => m.to_file_bytes(),
+            AnyMetadata::Timestamp(m) => m.to_file_bytes(),
+        }
+    }
+
     pub fn signed_bytes(&self) -> Vec<u8> {
         match self {
             AnyMetadata::Root(m) => m.signed_bytes(),

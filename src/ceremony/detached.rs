@@ -1,0 +1,152 @@
+//! Detached signature files: one officer's answer to a signing request.
+//!
+//! ```json
+//! { "format": "conclave-signature", "format_version": 1,
+//!   "role": "root", "version": 2,
+//!   "payload_sha256": "<SHA-256 of the canonical signed bytes>",
+//!   "signature": { "keyid": "…", "sig": "…" },
+//!   "public_key": { "keytype": "…", "scheme": "…", "keyval": { "public": "…" } } }
+//! ```
+//!
+//! The role, version and payload digest bind the signature to exactly one draft: a signature
+//! made before the draft was edited is recognised as stale by its digest, before any
+//! cryptography. The signature itself is what goes into the metadata.
+
+use sha2::{Digest, Sha256};
+
+use crate::cjson::{self, Map, Value};
+use crate::metadata::{Key, KeyId, Signature};
+
+pub const FORMAT: &str = "conclave-signature";
+pub const FORMAT_VERSION: i64 = 1;
+/// Signature files are tiny; anything larger is not one.
+pub const MAX_FILE_SIZE: usize = 64 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DetachedSignature {
+    pub role: String,
+    pub version: u64,
+    pub payload_sha256: String,
+    pub signature: Signature,
+    pub public_key: Key,
+}
+
+/// Lowercase hex SHA-256 of the canonical signed bytes.
+pub fn payload_digest(signed_bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(signed_bytes))
+}
+
+impl DetachedSignature {
+    pub fn new(
+        role: &str,
+        version: u64,
+        signed_bytes: &[u8],
+        signature: Signature,
+        public_key: Key,
+    ) -> Self {
+        DetachedSignature {
+            role: role.to_owned(),
+            version,
+            payload_sha256: payload_digest(signed_bytes),
+            signature,
+            public_key,
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut m = Map::new();
+        m.insert("format".into(), FORMAT.into());
+        m.insert("format_version".into(), Value::Int(FORMAT_VERSION));
+        m.insert("role".into(), self.role.as_str().into());
+        m.insert("version".into(), Value::Int(self.version as i64));
+        m.insert("payload_sha256".into(), self.payload_sha256.as_str().into());
+        m.insert("signature".into(), self.signature.to_value());
+        m.insert("public_key".into(), self.public_key.to_value());
+        cjson::to_pretty(&Value::Object(m))
+    }
+
+    /// Read a signature file strictly; every problem is a one-line reason.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() > MAX_FILE_SIZE {
+            return Err(format!(
+                "larger than {MAX_FILE_SIZE} bytes: not a signature file"
+            ));
+        }
+        let v = cjson::parse(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+        let Value::Object(m) = v else {
+            return Err("not a JSON object".into());
+        };
+        let s = |name: &str| -> Result<&str, String> {
+            m.get(name)
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("missing or non-string \"{name}\""))
+        };
+        if s("format")? != FORMAT {
+            return Err(
+                "not a conclave signature file (\"format\" is not conclave-signature)".into(),
+            );
+        }
+        match m.get("format_version") {
+            Some(Value::Int(FORMAT_VERSION)) => {}
+            _ => {
+                return Err(format!(
+                    "unsupported \"format_version\" (this conclave reads {FORMAT_VERSION})"
+                ));
+            }
+        }
+        let version = match m.get("version") {
+            Some(Value::Int(v)) if *v > 0 => *v as u64,
+            _ => return Err("\"version\" must be a positive integer".into()),
+        };
+        let digest = s("payload_sha256")?;
+        if digest.len() != 64
+            || !digest
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
+            return Err("\"payload_sha256\" must be 64 lowercase hex characters".into());
+        }
+        let sig = m.get("signature").ok_or("missing \"signature\"")?;
+        let keyid = sig
+            .get("keyid")
+            .and_then(Value::as_str)
+            .ok_or("missing \"signature.keyid\"")?;
+        let sig_hex = sig
+            .get("sig")
+            .and_then(Value::as_str)
+            .ok_or("missing \"signature.sig\"")?;
+        let public_key = Key::from_value(
+            m.get("public_key")
+                .cloned()
+                .ok_or("missing \"public_key\"")?,
+            "public_key",
+        )
+        .map_err(|e| e.to_string())?;
+        let known = [
+            "format",
+            "format_version",
+            "role",
+            "version",
+            "payload_sha256",
+            "signature",
+            "public_key",
+        ];
+        if let Some(k) = m.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(format!(
+                "unexpected field \"{}\"",
+                crate::display::escape(k)
+            ));
+        }
+        Ok(DetachedSignature {
+            role: s("role")?.to_owned(),
+            version,
+            payload_sha256: digest.to_owned(),
+            signature: Signature {
+                keyid: KeyId::new(keyid)?,
+                sig: sig_hex.to_owned(),
+                extra: Map::new(),
+            },
+            public_key,
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! Drafting roots: version 1 from a set of public keys, and each rotation after it.
+
+use std::collections::BTreeMap;
+
+use crate::cjson::Map;
+use crate::metadata::{
+    Common, Expires, Key, KeyId, RoleKeys, Root, SPEC_VERSION, SpecVersion, TOP_LEVEL_ROLES,
+    Threshold, Version,
+};
+
+fn check_role(role: &str) -> Result<(), String> {
+    if TOP_LEVEL_ROLES.contains(&role) {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{}\" is not a top-level role (root, targets, snapshot or timestamp)",
+            crate::display::escape(role)
+        ))
+    }
+}
+
+/// Build root roles from (role, key) pairs and thresholds, checking every invariant: each
+/// of the four roles has at least one key, no key is listed twice for a role, and every
+/// threshold is between 1 and the number of keys.
+fn assemble(
+    role_keys: &BTreeMap<String, Vec<Key>>,
+    thresholds: &BTreeMap<String, u32>,
+) -> Result<(BTreeMap<KeyId, Key>, BTreeMap<String, RoleKeys>), String> {
+    for role in thresholds.keys() {
+        check_role(role)?;
+    }
+    let mut keys = BTreeMap::new();
+    let mut roles = BTreeMap::new();
+    for role in TOP_LEVEL_ROLES {
+        let list = role_keys.get(role).map(Vec::as_slice).unwrap_or_default();
+        if list.is_empty() {
+            return Err(format!(
+                "the {role} role has no keys (give --key {role}=PUBFILE)"
+            ));
+        }
+        let mut ids: Vec<KeyId> = Vec::new();
+        for k in list {
+            let id = k.keyid();
+            if ids.contains(&id) {
+                return Err(format!("key {id} is given twice for the {role} role"));
+            }
+            ids.push(id.clone());
+            keys.insert(id, k.clone());
+        }
+        let t = thresholds.get(role).copied().unwrap_or(1);
+        if t == 0 {
+            return Err(format!("the {role} threshold must be at least 1"));
+        }
+        if t as usize > ids.len() {
+            return Err(format!(
+                "the {role} threshold is {t}, but the role has only {} key(s): it could never be met",
+                ids.len()
+            ));
+        }
+        roles.insert(
+            role.to_owned(),
+            RoleKeys::new(ids, Threshold::new(t).expect("checked above")),
+        );
+    }
+    Ok((keys, roles))
+}
+
+/// An unsigned root version 1 with `consistent_snapshot: true`.
+pub fn init(
+    keys: &[(String, Key)],
+    thresholds: &BTreeMap<String, u32>,
+    expires: Expires,
+) -> Result<Root, String> {
+    let mut role_keys: BTreeMap<String, Vec<Key>> = BTreeMap::new();
+    for (role, key) in keys {
+        check_role(role)?;
+        if key.algorithm().is_none() {
+            return Err(format!(
+                "the key for {role} has keytype \"{}\" and scheme \"{}\", which conclave cannot use",
+                crate::display::escape(&key.keytype),
+                crate::display::escape(&key.scheme)
+            ));
+        }
+        role_keys.entry(role.clone()).or_default().push(key.clone());
+    }
+    let (keys, roles) = assemble(&role_keys, thresholds)?;
+    Ok(Root {
+        common: Common {
+            spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
+            version: Version::new(1).expect("valid"),
+            expires,
+        },
+        consistent_snapshot: Some(true),
+        keys,
+        roles,
+        extra: Map::new(),
+    })
+}
+
+/// The next root version: keys added and removed per role, thresholds changed, expiry renewed.
+/// Unknown fields of the previous root are carried over.
+pub fn rotate(
+    prev: &Root,
+    add: &[(String, Key)],
+    remove: &[(String, KeyId)],
+    thresholds: &BTreeMap<String, u32>,
+    expires: Option<Expires>,
+) -> Result<Root, String> {
+    let mut role_keys: BTreeMap<String, Vec<Key>> = BTreeMap::new();
+    for role in TOP_LEVEL_ROLES {
+        let rk = prev.role(role).expect("parsed roots have all four roles");
+        let list = rk
+            .keyids
+            .iter()
+            .filter_map(|id| prev.keys.get(id).cloned())
+            .collect();
+        role_keys.insert(role.to_owned(), list);
+    }
+    for (role, id) in remove {
+        check_role(role)?;
+        let list = role_keys.get_mut(role).expect("all four present");
+        let before = list.len();
+        list.retain(|k| &k.keyid() != id);
+        if list.len() == before {
+            return Err(format!("the {role} role has no key {id} to remove"));
+        }
+    }
+    for (role, key) in add {
+        check_role(role)?;
+        let list = role_keys.get_mut(role).expect("all four present");
+        if list.iter().any(|k| k.keyid() == key.keyid()) {
+            return Err(format!("key {} is already a {role} key", key.keyid()));
+        }
+        list.push(key.clone());
+    }
+    // Thresholds not mentioned stay as they were.
+    let mut all = BTreeMap::new();
+    for role in TOP_LEVEL_ROLES {
+        let t = thresholds
+            .get(role)
+            .copied()
+            .unwrap_or_else(|| prev.role(role).expect("present").threshold.get());
+        all.insert(role.to_owned(), t);
+    }
+    for role in thresholds.keys() {
+        check_role(role)?;
+    }
+    let (keys, roles) = assemble(&role_keys, &all)?;
+    let mut extra_roles_lost = prev
+        .roles
+        .keys()
+        .filter(|r| !TOP_LEVEL_ROLES.contains(&r.as_str()));
+    if let Some(r) = extra_roles_lost.next() {
+        return Err(format!(
+            "the previous root has a role \"{}\" conclave does not manage",
+            crate::display::escape(r)
+        ));
+    }
+    Ok(Root {
+        common: Common {
+            spec_version: prev.common.spec_version.clone(),
+            version: prev.common.version.next()?,
+            expires: expires.unwrap_or(prev.common.expires),
+        },
+        consistent_snapshot: prev.consistent_snapshot.or(Some(true)),
+        keys,
+        roles,
+        extra: prev.extra.clone(),
+    })
+}
