@@ -72,7 +72,7 @@ impl SignatureReport {
         )
     }
 
-    fn to_json(&self) -> Value {
+    pub fn to_json(&self) -> Value {
         let ids = |v: &[KeyId]| Value::Array(v.iter().map(|k| Value::from(k.as_str())).collect());
         let mut m = Map::new();
         m.insert("role".into(), Value::from(self.role.as_str()));

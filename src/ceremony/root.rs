@@ -19,13 +19,15 @@ fn check_role(role: &str) -> Result<(), String> {
     }
 }
 
+type KeysAndRoles = (BTreeMap<KeyId, Key>, BTreeMap<String, RoleKeys>);
+
 /// Build root roles from (role, key) pairs and thresholds, checking every invariant: each
 /// of the four roles has at least one key, no key is listed twice for a role, and every
 /// threshold is between 1 and the number of keys.
 fn assemble(
     role_keys: &BTreeMap<String, Vec<Key>>,
     thresholds: &BTreeMap<String, u32>,
-) -> Result<(BTreeMap<KeyId, Key>, BTreeMap<String, RoleKeys>), String> {
+) -> Result<KeysAndRoles, String> {
     for role in thresholds.keys() {
         check_role(role)?;
     }

@@ -1,6 +1,10 @@
 //! Command-line interface: clap types, one file per subcommand, terminal output.
 
 mod inspect;
+mod key;
+mod prompt;
+mod root;
+mod signing;
 mod verify;
 
 use std::path::Path;
@@ -16,6 +20,11 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     /// Usage or I/O error.
     pub const USAGE: u8 = 2;
+    /// A hardware token failed.
+    #[allow(dead_code)]
+    pub const DEVICE: u8 = 3;
+    /// The officer cancelled (an empty passphrase, Ctrl-C at a prompt).
+    pub const CANCELLED: u8 = 4;
 }
 
 const EXIT_CODES: &str = "\
@@ -39,11 +48,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Make and look after keys: key files, derived keys.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Random diceware passphrases.
+    #[command(subcommand)]
+    Passphrase(key::PassphraseCommand),
+    /// Draft and rotate roots.
+    #[command(subcommand)]
+    Root(root::RootCommand),
+    Sign(signing::SignArgs),
+    Merge(signing::MergeArgs),
+    Status(signing::StatusArgs),
     Verify(verify::Args),
     Inspect(inspect::Args),
 }
 
 pub fn run() -> ExitCode {
+    // Before anything else: no core dumps that could carry a key to disk.
+    conclave::secret::harden_process();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -57,6 +80,12 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Key(cmd) => key::run(cmd),
+        Command::Passphrase(cmd) => key::run_passphrase(cmd),
+        Command::Root(cmd) => root::run(cmd),
+        Command::Sign(args) => signing::sign(args),
+        Command::Merge(args) => signing::merge(args),
+        Command::Status(args) => signing::status(args),
         Command::Verify(args) => verify::run(args),
         Command::Inspect(args) => inspect::run(args),
     };
@@ -149,4 +178,83 @@ pub fn relative(expires: conclave::metadata::Expires, now: conclave::metadata::E
     } else {
         format!("in {text}")
     }
+}
+
+/// A path for messages, with control characters escaped.
+pub fn shown(path: &Path) -> String {
+    conclave::display::escape(&path.display().to_string()).into_owned()
+}
+
+/// Print a public key as TUF key JSON on stdout (what `root init --key` reads).
+pub fn print_public_key(key: &conclave::metadata::Key) {
+    let bytes = conclave::cjson::to_pretty(&key.to_value());
+    print!("{}", String::from_utf8_lossy(&bytes));
+}
+
+/// Read a public key file: TUF key JSON as `key generate` and `key derive` print it. A
+/// `keyid` field, as some tools add, is accepted if it is the key's own keyid.
+pub fn read_public_key(path: &Path) -> Result<conclave::metadata::Key, Failure> {
+    let bytes = read_file(path)?;
+    let bad = |why: String| Failure::usage(format!("{}: not a TUF public key: {why}", shown(path)));
+    let mut value = conclave::cjson::parse(&bytes).map_err(|e| bad(e.to_string()))?;
+    let claimed = match &mut value {
+        conclave::cjson::Value::Object(m) => m.remove("keyid"),
+        _ => None,
+    };
+    let key = conclave::metadata::Key::from_json(value).map_err(|e| bad(e.to_string()))?;
+    if key.algorithm().is_none() {
+        return Err(bad(format!(
+            "keytype \"{}\" with scheme \"{}\" is not supported",
+            conclave::display::escape(&key.keytype),
+            conclave::display::escape(&key.scheme)
+        )));
+    }
+    if let Err(e) = key.identity() {
+        return Err(bad(e.to_string()));
+    }
+    if let Some(c) = claimed
+        && c.as_str() != Some(key.keyid().as_str())
+    {
+        return Err(bad("its \"keyid\" field is not the key's keyid".into()));
+    }
+    Ok(key)
+}
+
+/// Parse WHEN for `--expires`: a date `YYYY-MM-DD` (midnight UTC), a full UTC time, or a
+/// duration from now such as `365d`.
+pub fn parse_when(s: &str) -> Result<conclave::metadata::Expires, String> {
+    if let Some(days) = s.strip_suffix('d') {
+        let days: i64 = days
+            .parse()
+            .ok()
+            .filter(|d| *d > 0 && *d <= 36_500)
+            .ok_or_else(|| format!("\"{s}\" is not a number of days between 1d and 36500d"))?;
+        let now = conclave::metadata::Expires::now().unix();
+        return conclave::metadata::Expires::from_unix(now + days * 86_400);
+    }
+    parse_time(s)
+}
+
+/// Split `ROLE=VALUE`.
+pub fn role_value(s: &str) -> Result<(String, String), String> {
+    let (role, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("\"{s}\" is not of the form ROLE=VALUE"))?;
+    if role.is_empty() || value.is_empty() {
+        return Err(format!("\"{s}\" is not of the form ROLE=VALUE"));
+    }
+    Ok((role.to_owned(), value.to_owned()))
+}
+
+/// Write metadata or a signature file atomically, naming the file on failure.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    conclave::fsutil::write_atomic(path, bytes)
+        .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(path), io_reason(&e))))
+}
+
+/// Read metadata of any role, naming the file on failure (exit 1: bad metadata).
+pub fn read_metadata(path: &Path) -> Result<conclave::metadata::AnyMetadata, Failure> {
+    let bytes = read_file(path)?;
+    conclave::metadata::AnyMetadata::from_bytes(&bytes)
+        .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))
 }

@@ -69,6 +69,11 @@ impl Key {
         })
     }
 
+    /// Read a key object from JSON.
+    pub fn from_json(value: Value) -> Result<Self, FormatError> {
+        Key::from_value(value, "")
+    }
+
     fn keyval(&self) -> Value {
         fields::object(
             vec![("public", Value::from(self.public.as_str()))],

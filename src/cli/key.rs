@@ -1,0 +1,302 @@
+//! `conclave key generate | public | change-passphrase | derive` and `conclave passphrase generate`.
+
+use std::path::{Path, PathBuf};
+
+use conclave::display::escape;
+use conclave::kdf::{self, Profile};
+use conclave::keystore::{self, KeyFile, KeyType};
+use conclave::metadata::Key;
+use conclave::passphrase;
+use conclave::signer::Signer;
+
+use crate::cli::prompt::Prompter;
+use crate::cli::{Failure, exit, print_public_key, read_file, shown};
+
+/// Make and look after keys.
+#[derive(clap::Subcommand)]
+pub enum KeyCommand {
+    Generate(GenerateArgs),
+    Public(PublicArgs),
+    ChangePassphrase(ChangeArgs),
+    Derive(DeriveArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum KeyTypeArg {
+    Ed25519,
+    #[value(name = "ecdsa-p256")]
+    EcdsaP256,
+}
+
+/// Generate a random key in a new passphrase-protected key file.
+///
+/// The private key is encrypted with XChaCha20-Poly1305 under a key stretched from your
+/// passphrase with Argon2id. The file is created with mode 0600 and never overwritten: if
+/// FILE exists, nothing happens. The public key (TUF key JSON) is printed on stdout; give it
+/// to `root init --key ROLE=PUBFILE`.
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// The key file to create.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+    /// Key type.
+    #[arg(long = "type", value_enum, default_value = "ed25519")]
+    key_type: KeyTypeArg,
+    /// Argon2id profile: rfc9106-2gib (default: 2 GiB, 1 pass) or rfc9106-64mib (64 MiB,
+    /// 3 passes, for machines short of memory).
+    #[arg(long, value_name = "NAME", default_value = "rfc9106-2gib")]
+    profile: String,
+    /// Read the passphrase (twice: new, then repeat) from this file descriptor, one per line.
+    #[arg(long, value_name = "N")]
+    passphrase_fd: Option<u32>,
+}
+
+/// Print the public key of a key file (no passphrase needed).
+#[derive(clap::Args)]
+pub struct PublicArgs {
+    /// The key file.
+    file: PathBuf,
+}
+
+/// Re-encrypt a key file under a new passphrase, into a new file.
+///
+/// The old file is left as it is (conclave never overwrites or deletes a key file): destroy it
+/// yourself once the new one is checked and backed up.
+#[derive(clap::Args)]
+pub struct ChangeArgs {
+    /// The existing key file.
+    file: PathBuf,
+    /// The new key file to create.
+    #[arg(short = 'o', long = "output", value_name = "NEW")]
+    output: PathBuf,
+    /// Argon2id profile for the new file (default: the old file's).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// Read the passphrases (current, new, repeat) from this file descriptor, one per line.
+    #[arg(long, value_name = "N")]
+    passphrase_fd: Option<u32>,
+}
+
+/// Derive an Ed25519 key from a passphrase and an identity (PEP 480's "secondary password").
+///
+/// No private key file is written: the same passphrase and identity always give the same
+/// key, so the passphrase is the key. It must therefore be long and random — use
+/// `conclave passphrase generate` — because the public key is public and anyone can try
+/// passphrases against it offline. The passphrase is asked twice; the public key (TUF key
+/// JSON) is printed on stdout, its keyid and fingerprint words on stderr for your records.
+#[derive(clap::Args)]
+pub struct DeriveArgs {
+    /// What the key is for and who holds it, e.g. pypi.org/root/alice. Write it down: you
+    /// need it, exactly, to sign.
+    #[arg(long, value_name = "ID")]
+    identity: String,
+    /// Read the passphrase (twice) from this file descriptor, one per line.
+    #[arg(long, value_name = "N")]
+    passphrase_fd: Option<u32>,
+}
+
+pub fn run(cmd: KeyCommand) -> Result<u8, Failure> {
+    match cmd {
+        KeyCommand::Generate(a) => generate(a),
+        KeyCommand::Public(a) => {
+            let kf = load_key_file(&a.file)?;
+            print_public_key(kf.public_key());
+            Ok(exit::OK)
+        }
+        KeyCommand::ChangePassphrase(a) => change(a),
+        KeyCommand::Derive(a) => derive(a),
+    }
+}
+
+fn profile_by_name(name: &str) -> Result<Profile, Failure> {
+    Profile::by_name(name).ok_or_else(|| {
+        Failure::usage(format!("unknown --profile \"{}\"", escape(name))).hint(format!(
+            "the profiles are: {}",
+            kdf::PROFILES
+                .iter()
+                .map(|p| format!("{} ({})", p.name, p.summary))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })
+}
+
+fn refuse_existing(path: &Path) -> Result<(), Failure> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(Failure::usage(format!(
+            "{}: already exists; conclave never overwrites a key file",
+            shown(path)
+        ))
+        .hint("choose a new file name"));
+    }
+    Ok(())
+}
+
+pub fn load_key_file(path: &Path) -> Result<KeyFile, Failure> {
+    let bytes = read_file(path)?;
+    KeyFile::parse(&bytes).map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))
+}
+
+fn write_key_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    conclave::fsutil::create_new_private(path, bytes).map_err(|e| {
+        Failure::usage(format!(
+            "{}: cannot create: {}",
+            shown(path),
+            crate::cli::io_reason(&e)
+        ))
+    })
+}
+
+fn announce_kdf(profile: Profile) {
+    eprintln!(
+        "Stretching the passphrase with Argon2id ({}: {} MiB, {} pass(es)); this takes a few seconds...",
+        profile.name,
+        profile.m_cost_kib / 1024,
+        profile.t_cost
+    );
+}
+
+fn generate(a: GenerateArgs) -> Result<u8, Failure> {
+    let profile = profile_by_name(&a.profile)?;
+    refuse_existing(&a.output)?;
+    let mut prompter = Prompter::new(a.passphrase_fd)?;
+    let pass = prompter.new_secret(&shown(&a.output))?;
+    warn_if_weak(&pass);
+    let kt = match a.key_type {
+        KeyTypeArg::Ed25519 => KeyType::Ed25519,
+        KeyTypeArg::EcdsaP256 => KeyType::EcdsaP256,
+    };
+    let secret = keystore::generate_secret(kt).map_err(|e| Failure::usage(e.to_string()))?;
+    announce_kdf(profile);
+    let (bytes, public) =
+        keystore::seal(kt, &secret, profile, &pass).map_err(|e| Failure::usage(e.to_string()))?;
+    write_key_file(&a.output, &bytes)?;
+    eprintln!("Created {} (mode 0600).", shown(&a.output));
+    describe_new_key(&public);
+    eprintln!(
+        "Next: keep the key file and a backup safe, and give the public key above (stdout) to whoever drafts the root."
+    );
+    print_public_key(&public);
+    Ok(exit::OK)
+}
+
+fn warn_if_weak(pass: &conclave::secret::Passphrase) {
+    let bits = passphrase::estimate_bits(pass);
+    if bits < 60.0 {
+        eprintln!(
+            "warning: this passphrase looks weak (about {bits:.0} bits); anyone who copies the key \
+             file can try passphrases offline. `conclave passphrase generate` makes a strong one."
+        );
+    }
+}
+
+fn change(a: ChangeArgs) -> Result<u8, Failure> {
+    let kf = load_key_file(&a.file)?;
+    refuse_existing(&a.output)?;
+    let profile = match &a.profile {
+        Some(name) => profile_by_name(name)?,
+        None => kf.profile(),
+    };
+    let mut prompter = Prompter::new(a.passphrase_fd)?;
+    let current = prompter.secret(&format!("Current passphrase for {}", shown(&a.file)))?;
+    announce_kdf(kf.profile());
+    let secret = kf
+        .unseal(&current)
+        .map_err(|e| Failure::failed(format!("{}: {e}", shown(&a.file))))?;
+    let new = prompter.new_secret(&shown(&a.output))?;
+    warn_if_weak(&new);
+    let kt = match kf.public_key().algorithm() {
+        Some(conclave::metadata::KeyAlgorithm::EcdsaP256) => KeyType::EcdsaP256,
+        _ => KeyType::Ed25519,
+    };
+    announce_kdf(profile);
+    let (bytes, public) =
+        keystore::seal(kt, &secret, profile, &new).map_err(|e| Failure::usage(e.to_string()))?;
+    if public.keyid() != kf.public_key().keyid() {
+        return Err(Failure::failed(format!(
+            "{}: the decrypted key does not match its public key; nothing was written",
+            shown(&a.file)
+        )));
+    }
+    write_key_file(&a.output, &bytes)?;
+    eprintln!(
+        "Created {} with the new passphrase. The old file {} is unchanged: destroy it once the new one is checked and backed up.",
+        shown(&a.output),
+        shown(&a.file)
+    );
+    describe_new_key(&public);
+    Ok(exit::OK)
+}
+
+fn derive(a: DeriveArgs) -> Result<u8, Failure> {
+    conclave::signer::derived::check_identity(&a.identity)
+        .map_err(|e| Failure::usage(format!("--identity: {e}")))?;
+    let mut prompter = Prompter::new(a.passphrase_fd)?;
+    let pass = prompter.new_secret(&format!("derived key {}", escape(&a.identity)))?;
+    let bits = passphrase::estimate_bits(&pass);
+    if bits < passphrase::MIN_DERIVED_BITS {
+        return Err(Failure::usage(format!(
+            "this passphrase is too weak for a derived key (about {bits:.0} bits; at least {:.0} are needed)",
+            passphrase::MIN_DERIVED_BITS
+        ))
+        .hint(
+            "a derived key's public key is published, so anyone can guess passphrases against it \
+             offline, forever. Use `conclave passphrase generate` (8 random words) and write it down.",
+        ));
+    }
+    announce_kdf(kdf::RFC9106_2GIB);
+    let signer = conclave::signer::derived::derive(&a.identity, &pass).map_err(Failure::usage)?;
+    eprintln!("Identity: {}", escape(&a.identity));
+    describe_new_key(signer.public_key());
+    eprintln!(
+        "Next: write down the identity exactly as above, keep the passphrase safe, and give the public key (stdout) to whoever drafts the root."
+    );
+    print_public_key(signer.public_key());
+    Ok(exit::OK)
+}
+
+fn describe_new_key(public: &Key) {
+    let id = public.keyid();
+    // The first 8 bytes of the keyid as words: enough to tell keys apart when read aloud.
+    let (_, words) = conclave::ceremony::review::digest_for_reading(&id.as_str()[..16]);
+    eprintln!("Key type: {}/{}", public.keytype, public.scheme);
+    eprintln!("Keyid:    {id}");
+    eprintln!(
+        "Fingerprint (first 8 bytes of the keyid as words; write it on the key's record): {}",
+        words.join(" ")
+    );
+}
+
+/// Make a random diceware passphrase.
+///
+/// Words are drawn uniformly from the EFF large word list (7,776 words, about 12.9 bits each)
+/// shipped in conclave. The passphrase is printed on stdout: write it down on paper, never in
+/// a file.
+#[derive(clap::Args)]
+pub struct PassphraseArgs {
+    /// Number of words (8 is about 103 bits; derived keys need at least 7).
+    #[arg(long, default_value_t = passphrase::DEFAULT_WORDS)]
+    words: usize,
+}
+
+#[derive(clap::Subcommand)]
+pub enum PassphraseCommand {
+    Generate(PassphraseArgs),
+}
+
+pub fn run_passphrase(cmd: PassphraseCommand) -> Result<u8, Failure> {
+    let PassphraseCommand::Generate(a) = cmd;
+    if a.words == 0 || a.words > 64 {
+        return Err(Failure::usage("--words must be between 1 and 64"));
+    }
+    let p = passphrase::generate(a.words).map_err(Failure::usage)?;
+    let bits = passphrase::estimate_bits(&p);
+    if bits < passphrase::MIN_DERIVED_BITS {
+        eprintln!(
+            "warning: {} words is about {bits:.0} bits, too few for a passphrase-derived key (7 or more)",
+            a.words
+        );
+    }
+    println!("{}", p.expose());
+    Ok(exit::OK)
+}

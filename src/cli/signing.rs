@@ -1,0 +1,412 @@
+//! `conclave sign`, `conclave merge` and `conclave status`: the signing round.
+
+use std::path::{Path, PathBuf};
+
+use conclave::ceremony::{self, Authority, DetachedSignature, review};
+use conclave::display::escape;
+use conclave::metadata::{AnyMetadata, KeyId, Metadata, Root};
+use conclave::signer::Signer;
+use conclave::verify::SignatureReport;
+
+use crate::cli::prompt::Prompter;
+use crate::cli::{Failure, exit, read_file, read_metadata, shown, write_output};
+
+/// Where the keys allowed to sign come from.
+#[derive(clap::Args)]
+pub struct Context {
+    /// For a root rotation: the previous root. Its root keys must also reach their threshold.
+    #[arg(long, value_name = "PREV")]
+    previous: Option<PathBuf>,
+    /// The metadata that delegates to FILE's role: the root for targets, snapshot and
+    /// timestamp; the delegating targets metadata for a delegated role.
+    #[arg(long, value_name = "PARENT")]
+    delegator: Option<PathBuf>,
+    /// FILE's role name, when its file name does not say (e.g. claimed for draft.json).
+    #[arg(long, value_name = "NAME")]
+    role: Option<String>,
+}
+
+struct Loaded {
+    md: AnyMetadata,
+    role: String,
+    previous: Option<AnyMetadata>,
+    authorities: Option<Vec<Authority>>,
+}
+
+fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
+    let md = read_metadata(file)?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    let role = ctx
+        .role
+        .clone()
+        .unwrap_or_else(|| ceremony::role_name(&md, name.as_deref()));
+    let previous = match &ctx.previous {
+        Some(p) => Some(read_metadata(p)?),
+        None => None,
+    };
+    let prev_root: Option<&Metadata<Root>> = match &previous {
+        Some(AnyMetadata::Root(r)) => Some(r),
+        Some(other) if matches!(md, AnyMetadata::Root(_)) => {
+            return Err(Failure::usage(format!(
+                "--previous must be a root, not {} metadata",
+                other.type_name()
+            )));
+        }
+        _ => None,
+    };
+    let delegator = match &ctx.delegator {
+        Some(p) => Some(read_metadata(p)?),
+        None => None,
+    };
+    let authorities = if matches!(md, AnyMetadata::Root(_)) || delegator.is_some() {
+        Some(
+            ceremony::authorities(&md, &role, prev_root, delegator.as_ref())
+                .map_err(|e| Failure::usage(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    Ok(Loaded {
+        md,
+        role,
+        previous,
+        authorities,
+    })
+}
+
+fn print_reports(reports: &[SignatureReport]) {
+    for r in reports {
+        eprintln!(
+            "  {}: {} of {} needed have signed{}",
+            r.keys_from,
+            r.valid.len(),
+            r.threshold,
+            if r.is_met() {
+                " - threshold met"
+            } else {
+                " - NOT YET"
+            }
+        );
+        for id in &r.valid {
+            eprintln!("      signed     {id}");
+        }
+        for id in &r.missing {
+            eprintln!("      not signed {id}");
+        }
+        for (id, why) in &r.invalid {
+            eprintln!("      INVALID    {id} ({})", escape(why));
+        }
+        if !r.is_met() {
+            eprintln!(
+                "      still needed: {} more signature(s) from the keys not signed above",
+                r.threshold as usize - r.valid.len()
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Sign metadata with your key, as a detached signature file.
+///
+/// Before anything is signed, conclave shows what you are signing: role, version, expiry,
+/// keys and thresholds, the changes against --previous, and the payload digest in hex and as
+/// PGP words. Compare the digest aloud with the other officers: everyone must be signing the
+/// same bytes. The signature is checked against your public key before it is written.
+#[derive(clap::Args)]
+pub struct SignArgs {
+    /// The metadata to sign (it is not modified).
+    file: PathBuf,
+    /// Sign with this key file.
+    #[arg(
+        long,
+        value_name = "KEYFILE",
+        conflicts_with = "derive",
+        required_unless_present = "derive"
+    )]
+    key: Option<PathBuf>,
+    /// Sign with the key derived from a passphrase for this identity (e.g. pypi.org/root/alice).
+    #[arg(long, value_name = "ID")]
+    derive: Option<String>,
+    /// Read the passphrase from this file descriptor (one line per prompt).
+    #[arg(long, value_name = "N")]
+    passphrase_fd: Option<u32>,
+    /// The signature file to write.
+    #[arg(short = 'o', long = "output", value_name = "SIGFILE")]
+    output: PathBuf,
+    #[command(flatten)]
+    ctx: Context,
+}
+
+pub fn sign(a: SignArgs) -> Result<u8, Failure> {
+    let l = load(&a.file, &a.ctx)?;
+    let digest = ceremony::detached::payload_digest(&l.md.signed_bytes());
+    let (hex_groups, words) = review::digest_for_reading(&digest);
+    eprintln!("You are about to sign {}:", shown(&a.file));
+    for line in review::summary(&l.md, &l.role) {
+        eprintln!("  {line}");
+    }
+    if let Some(prev) = &l.previous {
+        eprintln!(
+            "Changes since {}:",
+            shown(a.ctx.previous.as_deref().unwrap_or(Path::new("")))
+        );
+        for line in review::changes(prev, &l.md) {
+            eprintln!("  {line}");
+        }
+    }
+    eprintln!("Payload digest (SHA-256 of the canonical signed bytes) - compare it aloud:");
+    eprintln!("  {hex_groups}");
+    for line in &words {
+        eprintln!("  {line}");
+    }
+    if l.authorities.is_none() {
+        eprintln!(
+            "note: without --delegator, conclave cannot check that your key may sign role {}; merge will.",
+            escape(&l.role)
+        );
+    }
+
+    let mut prompter = Prompter::new(a.passphrase_fd)?;
+    let check_allowed = |keyid: &KeyId| -> Result<(), Failure> {
+        if let Some(auths) = &l.authorities
+            && !auths.iter().any(|au| au.keyids.contains(keyid))
+        {
+            return Err(Failure::failed(format!(
+                "key {keyid} may not sign role {} ({}); nothing was signed",
+                escape(&l.role),
+                auths
+                    .iter()
+                    .map(|au| au.label.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+            .hint("check you brought the right key, and that the draft lists it"));
+        }
+        Ok(())
+    };
+    let signer: Box<dyn Signer> = match (&a.key, &a.derive) {
+        (Some(path), _) => {
+            let kf = crate::cli::key::load_key_file(path)?;
+            let keyid = kf.public_key().keyid();
+            eprintln!("Signing with key file {} (keyid {keyid}).", shown(path));
+            check_allowed(&keyid)?;
+            let pass = prompter.secret(&format!("Passphrase for {} (to sign)", shown(path)))?;
+            eprintln!("Unlocking the key (Argon2id, {})...", kf.profile().name);
+            kf.signer(&pass)
+                .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))?
+        }
+        (None, Some(id)) => {
+            conclave::signer::derived::check_identity(id)
+                .map_err(|e| Failure::usage(format!("--derive: {e}")))?;
+            let pass = prompter.secret(&format!(
+                "Passphrase for derived key {} (to sign)",
+                escape(id)
+            ))?;
+            eprintln!("Deriving the key (Argon2id, 2 GiB)...");
+            let s = conclave::signer::derived::derive(id, &pass).map_err(Failure::usage)?;
+            eprintln!("Derived keyid {}.", s.public_key().keyid());
+            check_allowed(&s.public_key().keyid()).map_err(|f| {
+                f.hint("a mistyped passphrase or identity gives a different key: check both and try again")
+            })?;
+            Box::new(s)
+        }
+        (None, None) => return Err(Failure::usage("give --key KEYFILE or --derive ID")),
+    };
+    let detached = ceremony::sign_detached(&l.md, &l.role, signer.as_ref())
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    write_output(&a.output, &detached.to_bytes())?;
+    eprintln!(
+        "Wrote the signature by {} to {}.",
+        detached.signature.keyid,
+        shown(&a.output)
+    );
+    eprintln!(
+        "Next: hand the signature file to whoever merges (`conclave merge`); it holds no secret."
+    );
+    Ok(exit::OK)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Merge detached signatures into metadata, after checking each one.
+///
+/// Every signature must be over this file's exact canonical bytes, by a key allowed to sign
+/// the role (a root's own keys and, for a rotation, --previous's; for other roles the keys
+/// --delegator names). Stale, mismatched, duplicate or unknown-key signatures are refused with
+/// their reasons, and then nothing is written. Signatures already in FILE that no longer apply
+/// are dropped. Below the threshold nothing is written unless --allow-partial. Merging the same
+/// signatures again gives the same file.
+#[derive(clap::Args)]
+pub struct MergeArgs {
+    /// The metadata to merge into.
+    file: PathBuf,
+    /// Signature files made by `conclave sign`.
+    #[arg(value_name = "SIGFILE", required = true)]
+    sigfiles: Vec<PathBuf>,
+    /// Write even if the threshold is not yet met (to save progress between sessions).
+    #[arg(long)]
+    allow_partial: bool,
+    /// Where to write the signed metadata (may be FILE itself).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: PathBuf,
+    #[command(flatten)]
+    ctx: Context,
+}
+
+fn need_authorities(l: &Loaded) -> Result<&[Authority], Failure> {
+    l.authorities.as_deref().ok_or_else(|| {
+        Failure::usage(format!(
+            "cannot tell which keys may sign role {}",
+            escape(&l.role)
+        ))
+        .hint("give --delegator: the root for targets, snapshot and timestamp; the delegating targets metadata for a delegated role")
+    })
+}
+
+pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
+    let l = load(&a.file, &a.ctx)?;
+    let auths = need_authorities(&l)?;
+    let mut sigs = Vec::new();
+    let mut unreadable = Vec::new();
+    for p in &a.sigfiles {
+        let bytes = read_file(p)?;
+        match DetachedSignature::parse(&bytes) {
+            Ok(d) => sigs.push((shown(p), d)),
+            Err(e) => unreadable.push(format!("{}: {e}", shown(p))),
+        }
+    }
+    if !unreadable.is_empty() {
+        for u in &unreadable {
+            eprintln!("error: {u}");
+        }
+        return Err(Failure::failed("nothing was merged or written"));
+    }
+    let outcome = match ceremony::merge(&l.md, &l.role, &sigs, auths) {
+        Ok(o) => o,
+        Err(rejections) => {
+            for r in &rejections {
+                eprintln!("error: {}: {}", r.file, r.reason);
+            }
+            return Err(Failure::failed(format!(
+                "{} signature file(s) refused; nothing was merged or written",
+                rejections.len()
+            )));
+        }
+    };
+    for (id, file) in &outcome.added {
+        eprintln!("merged      {id}  from {file}");
+    }
+    for (id, file) in &outcome.already_present {
+        eprintln!("already in  {id}  ({file} adds nothing)");
+    }
+    for (id, why) in &outcome.dropped {
+        eprintln!("dropped     {id}  ({})", escape(why));
+    }
+    eprintln!("Signatures now:");
+    print_reports(&outcome.reports);
+    if !outcome.complete() && !a.allow_partial {
+        return Err(Failure::failed(format!(
+            "the threshold is not met yet; {} was not written",
+            shown(&a.output)
+        ))
+        .hint("gather the missing signatures, or give --allow-partial to save progress"));
+    }
+    write_output(&a.output, &outcome.metadata.to_file_bytes())?;
+    if outcome.complete() {
+        eprintln!(
+            "Wrote {}: every threshold is met. Next: `conclave verify` it with the rest of the repository.",
+            shown(&a.output)
+        );
+    } else {
+        eprintln!(
+            "Wrote {} with partial signatures (--allow-partial): not yet valid.",
+            shown(&a.output)
+        );
+    }
+    Ok(exit::OK)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Who has signed and who still must.
+///
+/// For a root rotation (--previous), the previous root's threshold and the new root's are
+/// shown separately: both must be met. Exits 0 when the status could be worked out (give
+/// --check to exit 1 while any threshold is unmet).
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    /// The metadata being signed.
+    file: PathBuf,
+    /// Exit 1 unless every threshold is met.
+    #[arg(long)]
+    check: bool,
+    /// Print the reports as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    ctx: Context,
+}
+
+pub fn status(a: StatusArgs) -> Result<u8, Failure> {
+    let l = load(&a.file, &a.ctx)?;
+    let auths = need_authorities(&l)?;
+    let reports = ceremony::status(&l.md, &l.role, auths);
+    let complete = reports.iter().all(SignatureReport::is_met);
+    if a.json {
+        let v =
+            conclave::cjson::Value::Array(reports.iter().map(SignatureReport::to_json).collect());
+        print!(
+            "{}",
+            String::from_utf8_lossy(&conclave::cjson::to_pretty(&v))
+        );
+        return Ok(if a.check && !complete {
+            exit::FAILED
+        } else {
+            exit::OK
+        });
+    }
+    let c = l.md.common();
+    println!(
+        "{} (role {}, version {}): {}",
+        shown(&a.file),
+        escape(&l.role),
+        c.version,
+        if complete {
+            "COMPLETE - every threshold is met"
+        } else {
+            "INCOMPLETE"
+        }
+    );
+    for r in &reports {
+        println!(
+            "  {}: {} of {} needed",
+            r.keys_from,
+            r.valid.len(),
+            r.threshold
+        );
+        for id in &r.valid {
+            println!("    signed       {id}");
+        }
+        for id in &r.missing {
+            println!("    must sign    {id}");
+        }
+        for (id, why) in &r.invalid {
+            println!("    INVALID      {id} ({})", escape(why));
+        }
+        for id in &r.unknown {
+            println!("    not allowed  {id}");
+        }
+        if !r.is_met() {
+            println!(
+                "    -> {} more signature(s) needed from the \"must sign\" keys",
+                r.threshold as usize - r.valid.len()
+            );
+        }
+    }
+    Ok(if a.check && !complete {
+        exit::FAILED
+    } else {
+        exit::OK
+    })
+}
