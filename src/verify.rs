@@ -649,7 +649,23 @@ pub fn verify_repository(
                     }
                 }
             }
-            None => current(role, None),
+            None => {
+                let found = current(role, None);
+                // 5.6.1 / 5.6.7: with a snapshot, clients load only what it lists.
+                if let (Some(l), Some(_)) = (found, &snapshot_meta) {
+                    checked.insert(l.name.clone());
+                    st.problem(
+                        &l.name,
+                        role,
+                        "not-in-snapshot",
+                        format!(
+                            "the snapshot does not list {role}.json, so clients will not load it"
+                        ),
+                    );
+                    return None;
+                }
+                found
+            }
         }
     };
 
@@ -1074,6 +1090,17 @@ fn verify_root_chain(
 
 fn lint(st: &mut State, file: &str, role: &str, meta: &AnyMetadata) {
     for sig in meta.signatures() {
+        if sig.sig.bytes().any(|b| b.is_ascii_uppercase()) {
+            st.warn(
+                file,
+                role,
+                "uppercase-signature",
+                format!(
+                    "the signature by keyid {} is uppercase hex; the spec's form is lowercase",
+                    sig.keyid.short()
+                ),
+            );
+        }
         if sig.sig.is_empty() {
             st.warn(
                 file,

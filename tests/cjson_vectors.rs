@@ -14,8 +14,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 
 fn lines(path: &str) -> Vec<Value> {
-    let text = std::fs::read_to_string(repo_root().join(path))
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let text =
+        std::fs::read_to_string(repo_root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| cjson::parse(l.as_bytes()).unwrap_or_else(|e| panic!("{path}: {e}: {l}")))
@@ -23,13 +23,19 @@ fn lines(path: &str) -> Vec<Value> {
 }
 
 fn field<'a>(v: &'a Value, name: &str) -> &'a str {
-    v.get(name).and_then(Value::as_str).unwrap_or_else(|| panic!("no {name} in {v}"))
+    v.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no {name} in {v}"))
 }
 
 #[test]
 fn committed_canonical_vectors_match_securesystemslib() {
     let cases = lines("tests/vectors/cjson/cases.jsonl");
-    assert!(cases.len() >= 50, "only {} canonical-JSON vectors", cases.len());
+    assert!(
+        cases.len() >= 50,
+        "only {} canonical-JSON vectors",
+        cases.len()
+    );
     for case in &cases {
         let name = field(case, "name");
         let input = cjson::parse(field(case, "input").as_bytes())
@@ -111,7 +117,11 @@ fn random_values_encode_like_securesystemslib() {
             .map(str::trim_start)
             .collect::<String>()
             .into_bytes();
-        assert_eq!(&cjson::parse(&compact).unwrap(), v, "writer/reader round trip");
+        assert_eq!(
+            &cjson::parse(&compact).unwrap(),
+            v,
+            "writer/reader round trip"
+        );
         input.extend_from_slice(&compact);
         input.push(b'\n');
     }

@@ -19,6 +19,14 @@ pub enum KeyCommand {
     Public(PublicArgs),
     ChangePassphrase(ChangeArgs),
     Derive(DeriveArgs),
+    Id(IdArgs),
+}
+
+/// Print the keyid of a public key file (TUF key JSON), e.g. for `root rotate --remove-key`.
+#[derive(clap::Args)]
+pub struct IdArgs {
+    /// The public key file.
+    pubfile: PathBuf,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -105,6 +113,10 @@ pub fn run(cmd: KeyCommand) -> Result<u8, Failure> {
         }
         KeyCommand::ChangePassphrase(a) => change(a),
         KeyCommand::Derive(a) => derive(a),
+        KeyCommand::Id(a) => {
+            println!("{}", crate::cli::read_public_key(&a.pubfile)?.keyid());
+            Ok(exit::OK)
+        }
     }
 }
 
