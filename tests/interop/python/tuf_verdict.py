@@ -348,7 +348,8 @@ class _Checker:
         else:
             assert self.trusted is not None
             if not self.files.versions("targets"):
-                self.problem("no targets metadata: no targets.json and no V.targets.json")
+                # A root-only directory (the output of a root ceremony): the root chain, checked
+                # above, is all there is to verify.
                 return self.result
             top = self._load_all_versions("targets", self.trusted.root)
         if top is None:
