@@ -307,7 +307,10 @@ pub fn build_pypi_repo(dir: &Path, projects: usize) -> Vec<String> {
     found.push(loose.to_owned());
 
     let mut top = targets(1, FAR);
-    delegate(&mut top, "claimed", &[&a1, &a2, &a3], 2, &["*/*"], true);
+    // claimed is searched first; each claimed project is terminating (below), which ends the
+    // search for its files there. claimed itself must not be terminating, or nothing after it
+    // (recently-claimed, unclaimed) could ever be reached.
+    delegate(&mut top, "claimed", &[&a1, &a2, &a3], 2, &["*/*"], false);
     delegate(&mut top, "recently-claimed", &[&rck], 1, &["*/*"], false);
     delegate(&mut top, "unclaimed", &[&uk], 1, &["*/*"], false);
     let bytes = write(dir, "1.targets.json", &signed(top, &[&tk]));
