@@ -731,6 +731,31 @@ pub fn verify_repository(
         }
     }
 
+    // Present the files in the order a client meets them: roots by version, timestamp,
+    // snapshot, targets, then delegated roles.
+    let rank = |role: &str| match role {
+        "root" => 0,
+        "timestamp" => 1,
+        "snapshot" => 2,
+        "targets" => 3,
+        _ => 4,
+    };
+    st.report.files.sort_by(|a, b| {
+        (rank(&a.role), &a.role, a.version, &a.file).cmp(&(
+            rank(&b.role),
+            &b.role,
+            b.version,
+            &b.file,
+        ))
+    });
+    st.index = st
+        .report
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.file.clone(), i))
+        .collect();
+
     // 7. Everything else present: copies, older versions, and files nothing vouches for.
     for l in &loaded {
         if checked.contains(&l.name) {

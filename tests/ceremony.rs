@@ -702,3 +702,212 @@ fn passphrase_generate_gives_diceware_words() {
     ok(&o);
     assert!(o.stderr.contains("too few for a passphrase-derived key"));
 }
+
+/// Targets and a delegated role go through the same round with --delegator: the root names
+/// the targets keys; the targets metadata names the delegated role's keys.
+#[test]
+fn targets_and_delegated_roles_are_signed_and_merged_against_their_delegator() {
+    use conclave::metadata::Metadata;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    setup(d);
+    ok(&sign(d, "k.key", PASS, "root.sig"));
+    ok(&with_stdin(
+        &["merge", "draft.json", "root.sig", "-o", "1.root.json"],
+        "",
+        d,
+    ));
+
+    // An admin key for a delegated role "claimed".
+    ok(&with_stdin(
+        &[
+            "key",
+            "generate",
+            "-o",
+            "admin.key",
+            "--profile",
+            "rfc9106-64mib",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{PASS}\n{PASS}\n"),
+        d,
+    ));
+    let admin_pub = with_stdin(&["key", "public", "admin.key"], "", d).stdout;
+    let admin =
+        conclave::metadata::Key::from_json(conclave::cjson::parse(admin_pub.as_bytes()).unwrap())
+            .unwrap();
+
+    let mut t = targets(1, FAR);
+    let admin_id = admin.keyid();
+    t.delegations = Some(conclave::metadata::Delegations {
+        keys: std::collections::BTreeMap::from([(admin_id.clone(), admin)]),
+        roles: conclave::metadata::DelegationRoles::List(vec![conclave::metadata::DelegatedRole {
+            name: conclave::metadata::RoleName::delegated("claimed").unwrap(),
+            keyids: vec![admin_id],
+            threshold: th(1),
+            terminating: Some(false),
+            paths: conclave::metadata::RolePaths::Patterns(vec!["*/*".into()]),
+            extra: Default::default(),
+        }]),
+        extra: Default::default(),
+    });
+    write(d, "targets-draft.json", &Metadata::new(t));
+    let mut c = targets(1, FAR);
+    add_target(&mut c, "demo/demo-1.0.tar.gz", b"demo");
+    write(d, "claimed-draft.json", &Metadata::new(c));
+
+    // Without --delegator, merge cannot know the keys: a usage error, nothing written.
+    let o = with_stdin(
+        &[
+            "merge",
+            "targets-draft.json",
+            "root.sig",
+            "-o",
+            "targets.json",
+        ],
+        "",
+        d,
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("--delegator"), "{}", o.stderr);
+
+    ok(&with_stdin(
+        &[
+            "sign",
+            "targets-draft.json",
+            "--role",
+            "targets",
+            "--delegator",
+            "1.root.json",
+            "--key",
+            "k.key",
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "targets.sig",
+        ],
+        &format!("{PASS}\n"),
+        d,
+    ));
+    // The admin key may not sign targets.
+    let o = with_stdin(
+        &[
+            "sign",
+            "targets-draft.json",
+            "--role",
+            "targets",
+            "--delegator",
+            "1.root.json",
+            "--key",
+            "admin.key",
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "bad.sig",
+        ],
+        &format!("{PASS}\n"),
+        d,
+    );
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("may not sign role targets"),
+        "{}",
+        o.stderr
+    );
+    ok(&with_stdin(
+        &[
+            "merge",
+            "targets-draft.json",
+            "targets.sig",
+            "--role",
+            "targets",
+            "--delegator",
+            "1.root.json",
+            "-o",
+            "targets.json",
+        ],
+        "",
+        d,
+    ));
+    ok(&with_stdin(
+        &[
+            "sign",
+            "claimed-draft.json",
+            "--role",
+            "claimed",
+            "--delegator",
+            "targets.json",
+            "--key",
+            "admin.key",
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "claimed.sig",
+        ],
+        &format!("{PASS}\n"),
+        d,
+    ));
+    // A targets signature is refused for claimed (other role, other bytes).
+    let o = with_stdin(
+        &[
+            "merge",
+            "claimed-draft.json",
+            "targets.sig",
+            "--role",
+            "claimed",
+            "--delegator",
+            "targets.json",
+            "-o",
+            "claimed.json",
+        ],
+        "",
+        d,
+    );
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("it signs role \"targets\", but this is role \"claimed\""),
+        "{}",
+        o.stderr
+    );
+    ok(&with_stdin(
+        &[
+            "merge",
+            "claimed-draft.json",
+            "claimed.sig",
+            "--role",
+            "claimed",
+            "--delegator",
+            "targets.json",
+            "-o",
+            "claimed.json",
+        ],
+        "",
+        d,
+    ));
+    let st = with_stdin(
+        &[
+            "status",
+            "claimed.json",
+            "--delegator",
+            "targets.json",
+            "--check",
+        ],
+        "",
+        d,
+    );
+    ok(&st);
+    assert!(st.stdout.contains("COMPLETE"), "{}", st.stdout);
+
+    let repo = d.join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    for f in ["1.root.json", "targets.json", "claimed.json"] {
+        std::fs::copy(d.join(f), repo.join(f)).unwrap();
+    }
+    ok(&run(conclave().arg("verify").arg(&repo)));
+    let py = run(Command::new(python())
+        .arg(repo_root().join("tests/interop/python/tuf_verdict.py"))
+        .arg(&repo));
+    assert_eq!(py.code, 0, "{}{}", py.stdout, py.stderr);
+}
