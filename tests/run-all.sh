@@ -34,6 +34,9 @@ say "tuf-js (tests/interop/js/package-lock.json)"
 (cd tests/interop/js && npm ci --no-audit --no-fund --loglevel=error) \
     || die "npm ci failed in tests/interop/js"
 
+say "tuf-js verifier self-test (accepts good fixtures, rejects tampered ones)"
+sh tests/interop/js/selftest.sh || die "the tuf-js verifier self-test failed"
+
 say "cargo fmt --check"
 cargo fmt --all -- --check || die "the tree is not formatted: run 'cargo fmt --all'"
 
