@@ -53,6 +53,7 @@ pub mod kdf;
 pub mod keystore;
 pub mod metadata;
 pub mod passphrase;
+pub mod pypi;
 pub mod secret;
 pub mod signer;
 pub mod verify;

@@ -1,0 +1,480 @@
+//! Batch claiming: moving projects into claimed, unclaiming them, revoking developer keys.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::cjson::{self, Map, Value};
+use crate::display::escape;
+use crate::metadata::{
+    Common, DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths,
+    SPEC_VERSION, SpecVersion, Targets, Threshold, Version,
+};
+use crate::pypi::layout::garbage_collect_keys;
+use crate::pypi::{is_valid_project_name, normalize, project_paths};
+
+/// One line of a claim request file.
+#[derive(Clone, Debug)]
+pub struct ClaimRequest {
+    pub line: usize,
+    /// As written in the request.
+    pub original: String,
+    /// PEP 503-normalised: the role name and path prefix.
+    pub project: String,
+    pub keys: Vec<Key>,
+    pub threshold: Threshold,
+}
+
+/// A bad request line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+fn parse_line(line: usize, text: &str) -> Result<ClaimRequest, String> {
+    let v = cjson::parse(text.as_bytes()).map_err(|e| format!("not valid JSON: {}", e.kind))?;
+    let Value::Object(m) = v else {
+        return Err("not a JSON object".into());
+    };
+    if let Some(k) = m
+        .keys()
+        .find(|k| !matches!(k.as_str(), "project" | "keys" | "threshold"))
+    {
+        return Err(format!(
+            "unknown field \"{}\" (a request has project, keys and threshold)",
+            escape(k)
+        ));
+    }
+    let original = m
+        .get("project")
+        .and_then(Value::as_str)
+        .ok_or("\"project\" must be a string")?;
+    if !is_valid_project_name(original) {
+        return Err(format!(
+            "\"{}\" is not a valid project name (ASCII letters, digits, - _ . ; starting and ending with a letter or digit)",
+            escape(original)
+        ));
+    }
+    let Some(Value::Array(raw_keys)) = m.get("keys") else {
+        return Err("\"keys\" must be an array of TUF key objects".into());
+    };
+    if raw_keys.is_empty() {
+        return Err("\"keys\" is empty: a claimed project needs at least one developer key".into());
+    }
+    let mut keys: Vec<Key> = Vec::new();
+    for (i, k) in raw_keys.iter().enumerate() {
+        let key = Key::from_json(k.clone()).map_err(|e| format!("keys[{i}] is malformed: {e}"))?;
+        if key.algorithm().is_none() {
+            return Err(format!(
+                "keys[{i}] has keytype \"{}\" and scheme \"{}\", which are not supported",
+                escape(&key.keytype),
+                escape(&key.scheme)
+            ));
+        }
+        if let Err(e) = key.identity() {
+            return Err(format!("keys[{i}] is malformed: {e}"));
+        }
+        if keys.iter().any(|o| o.keyid() == key.keyid()) {
+            return Err(format!("keys[{i}] repeats an earlier key"));
+        }
+        keys.push(key);
+    }
+    let threshold = match m.get("threshold") {
+        Some(Value::Int(t)) if *t >= 1 && (*t as usize) <= keys.len() => {
+            Threshold::new(*t as u32).expect("checked")
+        }
+        Some(Value::Int(t)) if *t < 1 => {
+            return Err(format!("threshold {t} is below 1"));
+        }
+        Some(Value::Int(t)) => {
+            return Err(format!(
+                "threshold {t} is above the number of keys ({}): it could never be met",
+                keys.len()
+            ));
+        }
+        _ => return Err("\"threshold\" must be an integer".into()),
+    };
+    Ok(ClaimRequest {
+        line,
+        original: original.to_owned(),
+        project: normalize(original),
+        keys,
+        threshold,
+    })
+}
+
+/// Parse a JSON Lines request file. Every bad line is reported, with its number; blank lines
+/// are ignored.
+pub fn parse_requests(text: &str) -> Result<Vec<ClaimRequest>, Vec<LineError>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, (usize, String)> = HashMap::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        match parse_line(line, raw) {
+            Err(message) => errors.push(LineError { line, message }),
+            Ok(req) => {
+                if let Some((first, name)) = seen.get(&req.project) {
+                    let message = if *name == req.original {
+                        format!(
+                            "project \"{}\" is also requested on line {first}",
+                            escape(name)
+                        )
+                    } else {
+                        format!(
+                            "\"{}\" and \"{}\" (line {first}) normalise alike to \"{}\"",
+                            escape(&req.original),
+                            escape(name),
+                            req.project
+                        )
+                    };
+                    errors.push(LineError { line, message });
+                } else {
+                    seen.insert(req.project.clone(), (line, req.original.clone()));
+                    out.push(req);
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What a change to claimed does, for the admins to review before they sign.
+#[derive(Clone, Debug, Default)]
+pub struct ClaimReview {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    pub keys_added: usize,
+    pub keys_removed: usize,
+    pub unchanged: usize,
+}
+
+impl ClaimReview {
+    pub fn lines(&self, limit: usize) -> Vec<String> {
+        let mut out = vec![format!(
+            "projects: {} added, {} changed, {} removed, {} unchanged; developer keys: {} added, {} removed",
+            self.added.len(),
+            self.changed.len(),
+            self.removed.len(),
+            self.unchanged,
+            self.keys_added,
+            self.keys_removed
+        )];
+        let mut list = |sign: &str, items: &[String]| {
+            for p in items.iter().take(limit) {
+                out.push(format!("{sign} {p}"));
+            }
+            if items.len() > limit {
+                out.push(format!("{sign} ... and {} more", items.len() - limit));
+            }
+        };
+        list("+", &self.added);
+        list("~", &self.changed);
+        list("-", &self.removed);
+        out
+    }
+}
+
+fn empty_claimed(expires: Expires) -> Targets {
+    Targets {
+        common: Common {
+            spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
+            version: Version::new(1).expect("valid"),
+            expires,
+        },
+        targets: BTreeMap::new(),
+        delegations: None,
+        extra: Map::new(),
+    }
+}
+
+/// The next version of `current` (or version 1), with a fresh expiry.
+fn next_version(current: Option<&Targets>, expires: Option<Expires>) -> Result<Targets, String> {
+    match current {
+        Some(c) => {
+            let mut next = c.clone();
+            next.common.version = c.common.version.next()?;
+            if let Some(e) = expires {
+                next.common.expires = e;
+            }
+            Ok(next)
+        }
+        None => Ok(empty_claimed(expires.ok_or(
+            "a new claimed role needs --expires (PEP 458's historical text suggests 3 to 6 months)",
+        )?)),
+    }
+}
+
+fn project_roles(t: &mut Targets) -> Result<&mut Delegations, String> {
+    let d = t.delegations.get_or_insert_with(|| Delegations {
+        keys: BTreeMap::new(),
+        roles: DelegationRoles::List(Vec::new()),
+        extra: Map::new(),
+    });
+    if matches!(d.roles, DelegationRoles::Succinct(_)) {
+        return Err("this claimed metadata delegates to hash bins, not to projects".into());
+    }
+    Ok(d)
+}
+
+fn roles_mut(d: &mut Delegations) -> &mut Vec<DelegatedRole> {
+    match &mut d.roles {
+        DelegationRoles::List(r) => r,
+        DelegationRoles::Succinct(_) => unreachable!("checked by project_roles"),
+    }
+}
+
+fn key_set(r: &DelegatedRole) -> BTreeSet<&KeyId> {
+    r.keyids.iter().collect()
+}
+
+/// Move the requested projects into claimed, as one new version. Each project is delegated,
+/// terminating, to its developers' keys for its own paths; a project already claimed gets
+/// the requested keys and threshold instead of its old ones.
+pub fn claim(
+    current: Option<&Targets>,
+    requests: &[ClaimRequest],
+    expires: Option<Expires>,
+) -> Result<(Targets, ClaimReview), String> {
+    let mut next = next_version(current, expires)?;
+    let mut review = ClaimReview::default();
+    let d = project_roles(&mut next)?;
+    let keys_before: BTreeSet<KeyId> = d.keys.keys().cloned().collect();
+    let index: HashMap<String, usize> = roles_mut(d)
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.as_str().to_owned(), i))
+        .collect();
+    let mut touched = 0;
+    for req in requests {
+        let keyids: Vec<KeyId> = req.keys.iter().map(Key::keyid).collect();
+        for k in &req.keys {
+            d.keys.entry(k.keyid()).or_insert_with(|| k.clone());
+        }
+        let role = DelegatedRole {
+            name: RoleName::delegated(&req.project)
+                .map_err(|e| format!("line {}: {e}", req.line))?,
+            keyids,
+            threshold: req.threshold,
+            terminating: Some(true),
+            paths: RolePaths::Patterns(project_paths(&req.project)),
+            extra: Map::new(),
+        };
+        match index.get(&req.project) {
+            Some(&i) => {
+                let roles = roles_mut(d);
+                let old = &roles[i];
+                if key_set(old) == key_set(&role)
+                    && old.threshold == role.threshold
+                    && old.paths == role.paths
+                    && old.terminating == role.terminating
+                {
+                    continue;
+                }
+                let added = role
+                    .keyids
+                    .iter()
+                    .filter(|k| !old.keyids.contains(k))
+                    .count();
+                let removed = old
+                    .keyids
+                    .iter()
+                    .filter(|k| !role.keyids.contains(k))
+                    .count();
+                review.changed.push(format!(
+                    "{}: {added} key(s) added, {removed} removed, threshold {} -> {}",
+                    req.project, old.threshold, role.threshold
+                ));
+                // Keep unknown fields the old entry had.
+                let extra = old.extra.clone();
+                roles[i] = DelegatedRole { extra, ..role };
+                touched += 1;
+            }
+            None => {
+                review.added.push(req.project.clone());
+                roles_mut(d).push(role);
+                touched += 1;
+            }
+        }
+    }
+    garbage_collect_keys(d);
+    let keys_after: BTreeSet<KeyId> = d.keys.keys().cloned().collect();
+    review.keys_added = keys_after.difference(&keys_before).count();
+    review.keys_removed = keys_before.difference(&keys_after).count();
+    review.unchanged = roles_mut(d).len() - touched;
+    Ok((next, review))
+}
+
+/// Remove a project from claimed: its files fall back to recently-claimed / unclaimed.
+pub fn unclaim(
+    current: &Targets,
+    project: &str,
+    expires: Option<Expires>,
+) -> Result<(Targets, ClaimReview), String> {
+    let name = normalize(project);
+    let mut next = next_version(Some(current), expires)?;
+    let d = project_roles(&mut next)?;
+    let before = d.keys.len();
+    let roles = roles_mut(d);
+    let n = roles.len();
+    roles.retain(|r| r.name.as_str() != name);
+    if roles.len() == n {
+        return Err(format!("project \"{}\" is not in claimed", escape(&name)));
+    }
+    let remaining = roles.len();
+    garbage_collect_keys(d);
+    let review = ClaimReview {
+        removed: vec![name],
+        keys_removed: before - d.keys.len(),
+        unchanged: remaining,
+        ..ClaimReview::default()
+    };
+    Ok((next, review))
+}
+
+/// Remove a developer key from every project in claimed that trusts it. A project left with
+/// fewer keys than its threshold is removed from claimed (its developers must register keys
+/// again); thresholds are never lowered silently.
+pub fn revoke_developer_key(
+    current: &Targets,
+    keyid: &KeyId,
+    expires: Option<Expires>,
+) -> Result<(Targets, ClaimReview), String> {
+    let mut next = next_version(Some(current), expires)?;
+    let d = project_roles(&mut next)?;
+    let mut review = ClaimReview::default();
+    let roles = roles_mut(d);
+    let mut kept = Vec::with_capacity(roles.len());
+    for mut r in std::mem::take(roles) {
+        if !r.keyids.contains(keyid) {
+            kept.push(r);
+            continue;
+        }
+        r.keyids.retain(|k| k != keyid);
+        if r.keyids.len() < r.threshold.get() as usize {
+            review.removed.push(format!(
+                "{} (no longer has {} key(s) to meet its threshold; its developers must register new keys)",
+                r.name, r.threshold
+            ));
+        } else {
+            review.changed.push(format!(
+                "{}: key removed, {} of {} key(s) remain",
+                r.name,
+                r.threshold,
+                r.keyids.len()
+            ));
+            kept.push(r);
+        }
+    }
+    *roles = kept;
+    if review.changed.is_empty() && review.removed.is_empty() {
+        return Err(format!("no project in claimed trusts key {keyid}"));
+    }
+    review.unchanged = roles.len() - review.changed.len();
+    let before = d.keys.len();
+    garbage_collect_keys(d);
+    review.keys_removed = before - d.keys.len();
+    Ok((next, review))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> Value {
+        crate::metadata::Key::ed25519(
+            &ed25519_dalek::SigningKey::from_bytes(&[n; 32])
+                .verifying_key()
+                .to_bytes(),
+        )
+        .to_value()
+    }
+
+    fn line(project: &str, keys: &[u8], threshold: i64) -> String {
+        let mut m = Map::new();
+        m.insert("project".into(), project.into());
+        m.insert(
+            "keys".into(),
+            Value::Array(keys.iter().map(|&n| key(n)).collect()),
+        );
+        m.insert("threshold".into(), Value::Int(threshold));
+        String::from_utf8(cjson::to_canonical(&Value::Object(m))).unwrap()
+    }
+
+    #[test]
+    fn every_bad_line_is_reported_with_its_number() {
+        let text = [
+            line("requests", &[1], 1),
+            line("Foo_Bar", &[2], 1),
+            "{not json".into(),
+            line("foo-bar", &[3], 1),
+            line("zero", &[4], 0),
+            line("toomany", &[5], 2),
+            line("requests", &[6], 1),
+            r#"{"project": "x", "keys": [{"keytype": "ed25519"}], "threshold": 1}"#.into(),
+            String::new(),
+            line("-bad", &[7], 1),
+        ]
+        .join("\n");
+        let errors = parse_requests(&text).unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4, 5, 6, 7, 8, 10], "{errors:?}");
+        assert!(
+            errors[1].message.contains("normalise alike"),
+            "{}",
+            errors[1]
+        );
+        assert!(errors[2].message.contains("below 1"));
+        assert!(errors[3].message.contains("above the number of keys"));
+        assert!(errors[4].message.contains("also requested on line 1"));
+        assert!(errors[5].message.contains("malformed"));
+    }
+
+    #[test]
+    fn claim_adds_changes_and_keeps_order() {
+        let reqs =
+            parse_requests(&[line("Alpha", &[1], 1), line("beta", &[2, 3], 2)].join("\n")).unwrap();
+        let exp = Expires::parse("2100-01-01T00:00:00Z").unwrap();
+        let (v1, r1) = claim(None, &reqs, Some(exp)).unwrap();
+        assert_eq!(v1.common.version.get(), 1);
+        assert_eq!(r1.added, vec!["alpha", "beta"]);
+        assert_eq!(r1.keys_added, 3);
+        let reqs2 =
+            parse_requests(&[line("beta", &[2], 1), line("gamma", &[1], 1)].join("\n")).unwrap();
+        let (v2, r2) = claim(Some(&v1), &reqs2, None).unwrap();
+        assert_eq!(v2.common.version.get(), 2);
+        assert_eq!(r2.added, vec!["gamma"]);
+        assert_eq!(r2.changed.len(), 1);
+        assert_eq!(r2.keys_removed, 1);
+        assert_eq!(r2.unchanged, 1);
+        let d = v2.delegations.as_ref().unwrap();
+        let DelegationRoles::List(roles) = &d.roles else {
+            panic!()
+        };
+        let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, vec!["alpha", "beta", "gamma"]);
+        assert!(roles.iter().all(|r| r.terminating == Some(true)));
+        assert_eq!(d.keys.len(), 2);
+
+        let shared = crate::metadata::Key::from_json(key(1)).unwrap().keyid();
+        let (v3, r3) = revoke_developer_key(&v2, &shared, None).unwrap();
+        assert_eq!(r3.removed.len(), 2, "{r3:?}");
+        let (v4, r4) = unclaim(&v3, "BETA", None).unwrap();
+        assert_eq!(r4.removed, vec!["beta"]);
+        assert_eq!(v4.common.version.get(), 4);
+        assert!(unclaim(&v4, "beta", None).is_err());
+    }
+}

@@ -1,0 +1,370 @@
+//! The targets layout for PEP 458 / PEP 480, and rotating any delegation's keys.
+
+use std::collections::BTreeMap;
+
+use crate::cjson::Map;
+use crate::display::escape;
+use crate::metadata::{
+    Common, DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths,
+    SPEC_VERSION, SpecVersion, SuccinctRoles, Targets, Threshold, Version,
+};
+
+/// How unclaimed's hash bins are delegated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinsLayout {
+    /// TAP 15 `succinct_roles`: one small object, bins named `bins-0000` … `bins-3fff`.
+    Succinct,
+    /// One delegation per bin with `path_hash_prefixes`, bins named `0000-0003` … `fffc-ffff`
+    /// (python-tuf's example scheme), for clients without TAP 15.
+    Classic,
+}
+
+/// The keys and thresholds of the three roles targets delegates to.
+pub struct InitKeys {
+    pub claimed: Vec<Key>,
+    pub claimed_threshold: u32,
+    pub recently_claimed: Vec<Key>,
+    pub recently_claimed_threshold: u32,
+    pub unclaimed: Vec<Key>,
+    pub unclaimed_threshold: u32,
+}
+
+fn common(version: u64, expires: Expires) -> Common {
+    Common {
+        spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
+        version: Version::new(version).expect("valid"),
+        expires,
+    }
+}
+
+fn checked_threshold(role: &str, keys: &[Key], t: u32) -> Result<Threshold, String> {
+    if keys.is_empty() {
+        return Err(format!(
+            "the {role} role has no keys (give --key {role}=PUBFILE)"
+        ));
+    }
+    if t == 0 {
+        return Err(format!("the {role} threshold must be at least 1"));
+    }
+    if t as usize > keys.len() {
+        return Err(format!(
+            "the {role} threshold is {t}, but the role has only {} key(s): it could never be met",
+            keys.len()
+        ));
+    }
+    Ok(Threshold::new(t).expect("checked"))
+}
+
+fn ids(keys: &[Key], role: &str) -> Result<Vec<KeyId>, String> {
+    let mut out: Vec<KeyId> = Vec::new();
+    for k in keys {
+        let id = k.keyid();
+        if out.contains(&id) {
+            return Err(format!("key {id} is given twice for the {role} role"));
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
+fn role(
+    name: &str,
+    keyids: Vec<KeyId>,
+    threshold: Threshold,
+    paths: RolePaths,
+    terminating: bool,
+) -> DelegatedRole {
+    DelegatedRole {
+        name: RoleName::delegated(name).expect("valid role name"),
+        keyids,
+        threshold,
+        terminating: Some(terminating),
+        paths,
+        extra: Map::new(),
+    }
+}
+
+/// Validate a bin count: a power of two from 2 to 65,536.
+pub fn bit_length(bins: u32) -> Result<u8, String> {
+    if !bins.is_power_of_two() || !(2..=65_536).contains(&bins) {
+        return Err(format!(
+            "--bins must be a power of two from 2 to 65536 (PEP 458 suggests 16384), not {bins}"
+        ));
+    }
+    Ok(bins.trailing_zeros() as u8)
+}
+
+/// Classic bins: (name, prefixes) per bin, as python-tuf's hashed-bin example names them.
+pub fn classic_bins(bins: u32) -> Vec<(String, Vec<String>)> {
+    let prefix_len = format!("{:x}", bins - 1).len();
+    let prefixes = 16u64.pow(prefix_len as u32);
+    let size = prefixes / u64::from(bins);
+    (0..u64::from(bins))
+        .map(|i| {
+            let (low, high) = (i * size, i * size + size - 1);
+            let name = if size == 1 {
+                format!("{low:0prefix_len$x}")
+            } else {
+                format!("{low:0prefix_len$x}-{high:0prefix_len$x}")
+            };
+            let list = (low..=high).map(|p| format!("{p:0prefix_len$x}")).collect();
+            (name, list)
+        })
+        .collect()
+}
+
+/// The top-level targets layout and unclaimed's bins (both unsigned, version 1).
+///
+/// targets delegates, in this order: claimed (offline keys, the admins' threshold),
+/// recently-claimed (online), unclaimed (online); unclaimed delegates to the hash bins,
+/// which share its keys.
+pub fn init(
+    keys: &InitKeys,
+    expires: Expires,
+    bins: u32,
+    layout: BinsLayout,
+) -> Result<(Targets, Targets), String> {
+    let bits = bit_length(bins)?;
+    let ct = checked_threshold("claimed", &keys.claimed, keys.claimed_threshold)?;
+    let rt = checked_threshold(
+        "recently-claimed",
+        &keys.recently_claimed,
+        keys.recently_claimed_threshold,
+    )?;
+    let ut = checked_threshold("unclaimed", &keys.unclaimed, keys.unclaimed_threshold)?;
+    let mut all = BTreeMap::new();
+    for k in keys
+        .claimed
+        .iter()
+        .chain(&keys.recently_claimed)
+        .chain(&keys.unclaimed)
+    {
+        if k.algorithm().is_none() {
+            return Err(format!(
+                "key {} has keytype \"{}\", which conclave cannot use",
+                k.keyid(),
+                escape(&k.keytype)
+            ));
+        }
+        all.insert(k.keyid(), k.clone());
+    }
+    let claimed_ids = ids(&keys.claimed, "claimed")?;
+    // Offline and online keys must never overlap: an online key in claimed would let a
+    // compromise of the online side sign for claimed projects.
+    for k in keys.recently_claimed.iter().chain(&keys.unclaimed) {
+        if claimed_ids.contains(&k.keyid()) {
+            return Err(format!(
+                "key {} is both an (offline) claimed key and an online key; claimed keys must be offline keys of their own",
+                k.keyid()
+            ));
+        }
+    }
+    let paths = || RolePaths::Patterns(super::all_project_paths());
+    let targets = Targets {
+        common: common(1, expires),
+        targets: BTreeMap::new(),
+        delegations: Some(Delegations {
+            keys: all,
+            roles: DelegationRoles::List(vec![
+                role("claimed", claimed_ids, ct, paths(), false),
+                role(
+                    "recently-claimed",
+                    ids(&keys.recently_claimed, "recently-claimed")?,
+                    rt,
+                    paths(),
+                    false,
+                ),
+                role(
+                    "unclaimed",
+                    ids(&keys.unclaimed, "unclaimed")?,
+                    ut,
+                    paths(),
+                    false,
+                ),
+            ]),
+            extra: Map::new(),
+        }),
+        extra: Map::new(),
+    };
+    let unclaimed_ids = ids(&keys.unclaimed, "unclaimed")?;
+    let unclaimed_keys: BTreeMap<KeyId, Key> = keys
+        .unclaimed
+        .iter()
+        .map(|k| (k.keyid(), k.clone()))
+        .collect();
+    let roles = match layout {
+        BinsLayout::Succinct => DelegationRoles::Succinct(SuccinctRoles {
+            keyids: unclaimed_ids,
+            threshold: ut,
+            bit_length: bits,
+            name_prefix: "bins".into(),
+            extra: Map::new(),
+        }),
+        BinsLayout::Classic => DelegationRoles::List(
+            classic_bins(bins)
+                .into_iter()
+                .map(|(name, prefixes)| {
+                    role(
+                        &name,
+                        unclaimed_ids.clone(),
+                        ut,
+                        RolePaths::HashPrefixes(prefixes),
+                        false,
+                    )
+                })
+                .collect(),
+        ),
+    };
+    let unclaimed = Targets {
+        common: common(1, expires),
+        targets: BTreeMap::new(),
+        delegations: Some(Delegations {
+            keys: unclaimed_keys,
+            roles,
+            extra: Map::new(),
+        }),
+        extra: Map::new(),
+    };
+    Ok((targets, unclaimed))
+}
+
+/// Rotate the keys of one delegation in `parent` (any delegating targets metadata): add and
+/// remove keys, change the threshold, renew expiry. Returns the next version, unsigned, and
+/// a review of old versus new.
+///
+/// `role` is a delegated role's name, or a succinct delegation's `name_prefix` (all its bins
+/// share one set of keys).
+pub fn rotate_delegation(
+    parent: &Targets,
+    role: &str,
+    add: &[Key],
+    remove: &[KeyId],
+    threshold: Option<u32>,
+    expires: Option<Expires>,
+) -> Result<(Targets, Vec<String>), String> {
+    let mut next = parent.clone();
+    let d = next
+        .delegations
+        .as_mut()
+        .ok_or("this metadata delegates to no roles")?;
+    let (keyids, t): (&mut Vec<KeyId>, &mut Threshold) = match &mut d.roles {
+        DelegationRoles::List(roles) => {
+            let r = roles
+                .iter_mut()
+                .find(|r| r.name.as_str() == role)
+                .ok_or_else(|| {
+                    format!(
+                        "this metadata does not delegate to role \"{}\"",
+                        escape(role)
+                    )
+                })?;
+            (&mut r.keyids, &mut r.threshold)
+        }
+        DelegationRoles::Succinct(s) => {
+            if s.name_prefix != role {
+                return Err(format!(
+                    "this metadata delegates to hash bins \"{}-*\"; give --role {}",
+                    escape(&s.name_prefix),
+                    escape(&s.name_prefix)
+                ));
+            }
+            (&mut s.keyids, &mut s.threshold)
+        }
+    };
+    let mut review = Vec::new();
+    for id in remove {
+        let before = keyids.len();
+        keyids.retain(|k| k != id);
+        if keyids.len() == before {
+            return Err(format!(
+                "role \"{}\" has no key {id} to remove",
+                escape(role)
+            ));
+        }
+        review.push(format!("- key {id} removed"));
+    }
+    for k in add {
+        let id = k.keyid();
+        if k.algorithm().is_none() {
+            return Err(format!(
+                "key {id}: keytype \"{}\" cannot be used",
+                escape(&k.keytype)
+            ));
+        }
+        if keyids.contains(&id) {
+            return Err(format!(
+                "key {id} already signs for role \"{}\"",
+                escape(role)
+            ));
+        }
+        keyids.push(id.clone());
+        d.keys.insert(id.clone(), k.clone());
+        review.push(format!(
+            "+ key {id} added ({}/{})",
+            escape(&k.keytype),
+            escape(&k.scheme)
+        ));
+    }
+    if let Some(n) = threshold {
+        let nt = Threshold::new(n).map_err(|e| format!("--threshold: {e}"))?;
+        if nt != *t {
+            review.push(format!("  threshold {} -> {}", t, nt));
+        }
+        *t = nt;
+    }
+    if keyids.is_empty() {
+        return Err(format!("role \"{}\" would have no keys left", escape(role)));
+    }
+    if t.get() as usize > keyids.len() {
+        return Err(format!(
+            "role \"{}\" would need {} signatures but have only {} key(s): it could never be met",
+            escape(role),
+            t,
+            keyids.len()
+        ));
+    }
+    review.push(format!(
+        "  role \"{}\" now needs {} of {} key(s)",
+        escape(role),
+        t,
+        keyids.len()
+    ));
+    garbage_collect_keys(d);
+    next.common.version = parent.common.version.next()?;
+    if let Some(e) = expires {
+        next.common.expires = e;
+    }
+    Ok((next, review))
+}
+
+/// Drop keys no delegation uses any more.
+pub(crate) fn garbage_collect_keys(d: &mut Delegations) {
+    let used: std::collections::BTreeSet<KeyId> = match &d.roles {
+        DelegationRoles::List(roles) => roles
+            .iter()
+            .flat_map(|r| r.keyids.iter().cloned())
+            .collect(),
+        DelegationRoles::Succinct(s) => s.keyids.iter().cloned().collect(),
+    };
+    d.keys.retain(|id, _| used.contains(id));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classic_bins_follow_python_tufs_example() {
+        let b = classic_bins(16_384);
+        assert_eq!(b.len(), 16_384);
+        assert_eq!(b[0].0, "0000-0003");
+        assert_eq!(b[0].1, vec!["0000", "0001", "0002", "0003"]);
+        assert_eq!(b[16_383].0, "fffc-ffff");
+        let small = classic_bins(16);
+        assert_eq!(small[15].0, "f");
+        assert_eq!(small[15].1, vec!["f"]);
+        assert!(bit_length(16_384).is_ok());
+        assert!(bit_length(1000).is_err());
+        assert!(bit_length(1).is_err());
+    }
+}

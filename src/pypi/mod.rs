@@ -1,0 +1,87 @@
+//! PyPI's delegation layouts: PEP 458 hash bins and PEP 480's claimed / recently-claimed /
+//! unclaimed roles, and the batch operations PyPI admins run on claimed.
+//!
+//! Layout (see docs/pypi.md for why):
+//!
+//! ```text
+//! targets ──> claimed           (offline: the admins' threshold)   ──> project roles (terminating)
+//!         ──> recently-claimed  (online key)                        ──> project roles
+//!         ──> unclaimed         (online key)  ──> hash bins (TAP 15 succinct, or classic prefixes)
+//! ```
+//!
+//! claimed comes first, so a client always asks it before the online roles. Each claimed
+//! project's delegation is terminating: once a project is found in claimed, the search for its
+//! files ends there, and a compromise of the online keys cannot serve that project's files.
+//! claimed itself is not terminating — if it were, no target could ever be found in
+//! recently-claimed or unclaimed, since claimed's paths cover every project.
+
+mod claim;
+mod layout;
+
+pub use claim::{
+    ClaimRequest, ClaimReview, LineError, claim, parse_requests, revoke_developer_key, unclaim,
+};
+pub use layout::{BinsLayout, InitKeys, init, rotate_delegation};
+
+/// A project name normalised per PEP 503: lowercase, runs of `-`, `_` and `.` become one `-`.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_sep {
+                out.push('-');
+            }
+            in_sep = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_sep = false;
+        }
+    }
+    out
+}
+
+/// Whether `name` is a valid PyPI project name (PEP 508 / core metadata: ASCII letters,
+/// digits, `-`, `_`, `.`, starting and ending with a letter or digit).
+pub fn is_valid_project_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 200
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))
+}
+
+/// The target path patterns a project is delegated: its simple-index target (Warehouse
+/// publishes one target per project, named by the normalised project name) and any file
+/// under a directory of that name.
+pub fn project_paths(normalized: &str) -> Vec<String> {
+    vec![normalized.to_owned(), format!("{normalized}/*")]
+}
+
+/// Patterns that cover every project's paths: used for claimed, recently-claimed and
+/// unclaimed, because a client checks a target against the paths of every role on the way.
+pub fn all_project_paths() -> Vec<String> {
+    vec!["*".to_owned(), "*/*".to_owned()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pep503_normalisation() {
+        assert_eq!(normalize("Friendly-Bard"), "friendly-bard");
+        assert_eq!(normalize("FRIENDLY-BARD"), "friendly-bard");
+        assert_eq!(normalize("friendly.bard"), "friendly-bard");
+        assert_eq!(normalize("friendly_bard"), "friendly-bard");
+        assert_eq!(normalize("friendly--bard"), "friendly-bard");
+        assert_eq!(normalize("FrIeNdLy-._.-bArD"), "friendly-bard");
+        assert!(is_valid_project_name("zope.interface"));
+        assert!(!is_valid_project_name("-leading"));
+        assert!(!is_valid_project_name("a/b"));
+        assert!(!is_valid_project_name(""));
+        assert!(!is_valid_project_name("naïve"));
+    }
+}
