@@ -17,6 +17,7 @@
 //! plus problems (verification failures) and warnings (compatibility lint).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use sha2::{Digest, Sha256, Sha512};
 
@@ -684,10 +685,12 @@ pub fn verify_repository(
     // 6. Delegated roles, pre-order depth first, each against its delegator's keys (5.6.7).
     let mut visited: BTreeSet<String> = BTreeSet::from(["targets".to_owned()]);
     // An explicit stack of (delegator, its delegations, index of the next child to visit).
-    let mut stack: Vec<(String, Delegations, Vec<String>, usize)> = Vec::new();
+    // Shared, not cloned: a claimed role can delegate to a million projects.
+    let present: BTreeSet<&str> = loaded.iter().map(|l| l.role.as_str()).collect();
+    let mut stack: Vec<(String, Rc<Delegations>, Vec<String>, usize)> = Vec::new();
     if let Some((parent, d)) = queue.pop() {
-        let children = children_present(&d, &loaded);
-        stack.push((parent, d, children, 0));
+        let children = children_present(&d, &present);
+        stack.push((parent, Rc::new(d), children, 0));
     }
     while let Some(top) = stack.last_mut() {
         let (parent, delegations, children, next) = top;
@@ -701,7 +704,7 @@ pub fn verify_repository(
             continue;
         }
         let parent = parent.clone();
-        let delegations = delegations.clone();
+        let delegations = Rc::clone(delegations);
         let Some(l) = pick(&mut st, &child, &mut checked) else {
             continue;
         };
@@ -726,8 +729,8 @@ pub fn verify_repository(
         st.check_expiry(l);
         lint_paths(&mut st, l, &delegations, m);
         if ok && let Some(d) = &m.signed.delegations {
-            let children = children_present(d, &loaded);
-            stack.push((child.clone(), d.clone(), children, 0));
+            let children = children_present(d, &present);
+            stack.push((child.clone(), Rc::new(d.clone()), children, 0));
         }
     }
 
@@ -812,17 +815,20 @@ pub fn verify_repository(
 }
 
 /// The names of the roles `d` delegates to that have a file present, in delegation order.
-fn children_present(d: &Delegations, loaded: &[Loaded]) -> Vec<String> {
+fn children_present(d: &Delegations, present: &BTreeSet<&str>) -> Vec<String> {
     match &d.roles {
-        DelegationRoles::List(roles) => roles.iter().map(|r| r.name.to_string()).collect(),
+        DelegationRoles::List(roles) => roles
+            .iter()
+            .filter(|r| present.contains(r.name.as_str()))
+            .map(|r| r.name.to_string())
+            .collect(),
         DelegationRoles::Succinct(s) => {
-            let mut bins: Vec<(u64, String)> = loaded
+            let mut bins: Vec<(u64, &str)> = present
                 .iter()
-                .filter_map(|l| s.index_of(&l.role).map(|i| (i, l.role.clone())))
+                .filter_map(|name| s.index_of(name).map(|i| (i, *name)))
                 .collect();
             bins.sort();
-            bins.dedup();
-            bins.into_iter().map(|(_, n)| n).collect()
+            bins.into_iter().map(|(_, n)| n.to_owned()).collect()
         }
     }
 }

@@ -3,6 +3,7 @@
 mod inspect;
 mod key;
 mod prompt;
+mod pypi;
 mod root;
 mod signing;
 mod verify;
@@ -57,6 +58,12 @@ enum Command {
     /// Draft and rotate roots.
     #[command(subcommand)]
     Root(root::RootCommand),
+    /// PyPI delegation layouts: PEP 458 bins, PEP 480 claimed.
+    #[command(subcommand)]
+    Pypi(pypi::PypiCommand),
+    /// Rotate a delegation's keys in any delegating targets metadata.
+    #[command(subcommand)]
+    Delegation(pypi::DelegationCommand),
     Sign(signing::SignArgs),
     Merge(signing::MergeArgs),
     Status(signing::StatusArgs),
@@ -83,6 +90,8 @@ pub fn run() -> ExitCode {
         Command::Key(cmd) => key::run(cmd),
         Command::Passphrase(cmd) => key::run_passphrase(cmd),
         Command::Root(cmd) => root::run(cmd),
+        Command::Pypi(cmd) => pypi::run(cmd),
+        Command::Delegation(cmd) => pypi::run_delegation(cmd),
         Command::Sign(args) => signing::sign(args),
         Command::Merge(args) => signing::merge(args),
         Command::Status(args) => signing::status(args),

@@ -1,0 +1,748 @@
+//! PEP 480 end to end through the real binary: `pypi init`, `pypi claim` with 10,000 projects,
+//! two PyPI admins signing claimed, a developer-signed project role; verified by conclave,
+//! python-tuf and tuf-js. Then a developer key is revoked and the project re-signed; then the
+//! claimed role's admin keys are rotated through `delegation rotate`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::*;
+use conclave::metadata::*;
+use conclave::signer::{Ed25519Signer, Signer};
+
+const PASS: &str = "rehearsal passphrase for tests";
+
+fn cli(args: &[&str], stdin: &str, dir: &Path) -> Outcome {
+    let mut child = conclave()
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(o: Outcome) -> Outcome {
+    assert_eq!(o.code, 0, "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    o
+}
+
+fn keyfile(dir: &Path, name: &str) {
+    ok(cli(
+        &[
+            "key",
+            "generate",
+            "-o",
+            &format!("{name}.key"),
+            "--profile",
+            "rfc9106-64mib",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{PASS}\n{PASS}\n"),
+        dir,
+    ));
+    let o = ok(cli(&["key", "public", &format!("{name}.key")], "", dir));
+    std::fs::write(dir.join(format!("{name}.pub")), o.stdout).unwrap();
+}
+
+fn pubfile(dir: &Path, name: &str, s: &dyn Signer) {
+    std::fs::write(
+        dir.join(format!("{name}.pub")),
+        conclave::cjson::to_pretty(&s.public_key().to_value()),
+    )
+    .unwrap();
+}
+
+fn sign(dir: &Path, file: &str, role: &str, delegator: &str, key: &str, out: &str) {
+    ok(cli(
+        &[
+            "sign",
+            file,
+            "--role",
+            role,
+            "--delegator",
+            delegator,
+            "--key",
+            key,
+            "--passphrase-fd",
+            "0",
+            "-o",
+            out,
+        ],
+        &format!("{PASS}\n"),
+        dir,
+    ));
+}
+
+fn read_targets(path: &Path) -> Metadata<Targets> {
+    Metadata::from_bytes(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn dev(i: u32) -> Ed25519Signer {
+    ed(100_000 + i)
+}
+
+fn request_line(project: &str, keys: &[&dyn Signer], threshold: u32) -> String {
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            String::from_utf8(conclave::cjson::to_canonical(&k.public_key().to_value())).unwrap()
+        })
+        .collect();
+    format!(
+        "{{\"project\": \"{project}\", \"keys\": [{}], \"threshold\": {threshold}}}",
+        keys.join(", ")
+    )
+}
+
+/// The online side: sign recently-claimed, unclaimed and its bins, then snapshot and
+/// timestamp over everything in `repo`.
+struct Online {
+    rc: Ed25519Signer,
+    unclaimed: Ed25519Signer,
+    snapshot: Ed25519Signer,
+    timestamp: Ed25519Signer,
+}
+
+impl Online {
+    fn publish(&self, repo: &Path, version: u64) {
+        let mut meta = BTreeMap::new();
+        for e in std::fs::read_dir(repo).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if let Some((role, Some(v))) = conclave::verify::classify(&name)
+                && !matches!(role.as_str(), "root" | "snapshot" | "timestamp")
+            {
+                let bytes = std::fs::read(repo.join(&name)).unwrap();
+                let key = format!("{role}.json");
+                if meta
+                    .get(&key)
+                    .is_none_or(|m: &MetaFile| m.version.get() < v)
+                {
+                    meta.insert(key, meta_for(v, &bytes));
+                }
+            }
+        }
+        let snap = Snapshot {
+            common: common(version, FAR),
+            meta,
+            extra: Default::default(),
+        };
+        let snap_bytes = write(
+            repo,
+            &format!("{version}.snapshot.json"),
+            &signed(snap, &[&self.snapshot]),
+        );
+        let ts = Timestamp {
+            common: common(version, FAR),
+            meta: BTreeMap::from([("snapshot.json".into(), meta_for(version, &snap_bytes))]),
+            extra: Default::default(),
+        };
+        write(repo, "timestamp.json", &signed(ts, &[&self.timestamp]));
+    }
+}
+
+/// Verdicts of conclave, python-tuf and (when `js`) tuf-js. tuf-js needs about a minute to
+/// load a claimed role with 10,000 delegations on this machine, so it runs on the first and
+/// the last accepted state only; its rejections are covered in tests/interop.rs.
+fn verify_all(repo: &Path, targets: &[&str], js: bool) -> (Outcome, Outcome, Option<Outcome>) {
+    let c = run(conclave().arg("verify").arg(repo));
+    let py = run(Command::new(python())
+        .arg(repo_root().join("tests/interop/python/tuf_verdict.py"))
+        .arg(repo));
+    let js = js.then(|| {
+        let (node, script) = node_verifier();
+        let mut cmd = Command::new(node);
+        cmd.arg(script).arg(repo);
+        for t in targets {
+            cmd.arg("--target").arg(t);
+        }
+        run(&mut cmd)
+    });
+    (c, py, js)
+}
+
+fn assert_all_accept(repo: &Path, targets: &[&str], js: bool) {
+    let (c, py, js) = verify_all(repo, targets, js);
+    assert_eq!(c.code, 0, "conclave:\n{}\n{}", c.stdout, c.stderr);
+    assert_eq!(py.code, 0, "python-tuf:\n{}{}", py.stdout, py.stderr);
+    if let Some(js) = js {
+        assert_eq!(js.code, 0, "tuf-js:\n{}{}", js.stdout, js.stderr);
+    }
+}
+
+#[test]
+fn pep480_claim_sign_verify_revoke_and_rotate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let repo = d.join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let online = Online {
+        rc: ed(1),
+        unclaimed: ed(2),
+        snapshot: ed(3),
+        timestamp: ed(4),
+    };
+
+    // Offline keys in key files: the root/targets officer and three PyPI admins.
+    for k in ["officer", "admin1", "admin2", "admin3"] {
+        keyfile(d, k);
+    }
+    pubfile(d, "rc", &online.rc);
+    pubfile(d, "unclaimed", &online.unclaimed);
+    pubfile(d, "snapshot", &online.snapshot);
+    pubfile(d, "timestamp", &online.timestamp);
+
+    // Root.
+    ok(cli(
+        &[
+            "root",
+            "init",
+            "--key",
+            "root=officer.pub",
+            "--key",
+            "targets=officer.pub",
+            "--key",
+            "snapshot=snapshot.pub",
+            "--key",
+            "timestamp=timestamp.pub",
+            "--expires",
+            "365d",
+            "-o",
+            "root-draft.json",
+        ],
+        "",
+        d,
+    ));
+    ok(cli(
+        &[
+            "sign",
+            "root-draft.json",
+            "--key",
+            "officer.key",
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "root.sig",
+        ],
+        &format!("{PASS}\n"),
+        d,
+    ));
+    ok(cli(
+        &[
+            "merge",
+            "root-draft.json",
+            "root.sig",
+            "-o",
+            "repo/1.root.json",
+        ],
+        "",
+        d,
+    ));
+
+    // The PEP 480 layout, 16 succinct bins.
+    ok(cli(
+        &[
+            "pypi",
+            "init",
+            "--key",
+            "claimed=admin1.pub",
+            "--key",
+            "claimed=admin2.pub",
+            "--threshold",
+            "claimed=2",
+            "--key",
+            "recently-claimed=rc.pub",
+            "--key",
+            "unclaimed=unclaimed.pub",
+            "--expires",
+            "365d",
+            "--bins",
+            "16",
+            "-o",
+            "targets-draft.json",
+        ],
+        "",
+        d,
+    ));
+    sign(
+        d,
+        "targets-draft.json",
+        "targets",
+        "repo/1.root.json",
+        "officer.key",
+        "targets.sig",
+    );
+    ok(cli(
+        &[
+            "merge",
+            "targets-draft.json",
+            "targets.sig",
+            "--role",
+            "targets",
+            "--delegator",
+            "repo/1.root.json",
+            "-o",
+            "repo/1.targets.json",
+        ],
+        "",
+        d,
+    ));
+
+    // 10,000 projects claimed in one batch; project-42 has two developer keys.
+    let devs: Vec<Ed25519Signer> = (0..10_000).map(dev).collect();
+    let extra42 = ed(999_999);
+    let mut lines = Vec::new();
+    for (i, k) in devs.iter().enumerate() {
+        let name = format!("Project_{i}");
+        lines.push(if i == 42 {
+            request_line(&name, &[k, &extra42], 1)
+        } else {
+            request_line(&name, &[k], 1)
+        });
+    }
+    std::fs::write(d.join("requests.jsonl"), lines.join("\n") + "\n").unwrap();
+    let o = ok(cli(
+        &[
+            "pypi",
+            "claim",
+            "--requests",
+            "requests.jsonl",
+            "--expires",
+            "180d",
+            "-o",
+            "claimed-draft.json",
+        ],
+        "",
+        d,
+    ));
+    assert!(
+        o.stderr
+            .contains("projects: 10000 added, 0 changed, 0 removed"),
+        "{}",
+        o.stderr
+    );
+    sign(
+        d,
+        "claimed-draft.json",
+        "claimed",
+        "repo/1.targets.json",
+        "admin1.key",
+        "claimed.a1.sig",
+    );
+    sign(
+        d,
+        "claimed-draft.json",
+        "claimed",
+        "repo/1.targets.json",
+        "admin2.key",
+        "claimed.a2.sig",
+    );
+    let st = ok(cli(
+        &[
+            "status",
+            "claimed-draft.json",
+            "--role",
+            "claimed",
+            "--delegator",
+            "repo/1.targets.json",
+        ],
+        "",
+        d,
+    ));
+    assert!(st.stdout.contains("INCOMPLETE"), "{}", st.stdout);
+    ok(cli(
+        &[
+            "merge",
+            "claimed-draft.json",
+            "claimed.a1.sig",
+            "claimed.a2.sig",
+            "--role",
+            "claimed",
+            "--delegator",
+            "repo/1.targets.json",
+            "-o",
+            "repo/1.claimed.json",
+        ],
+        "",
+        d,
+    ));
+
+    // project-42's role, signed by one of its developers.
+    let target42 = "project-42/project_42-1.0.tar.gz";
+    let mut p42 = targets(1, FAR);
+    add_target(&mut p42, target42, b"project 42's release");
+    write(
+        &repo,
+        "1.project-42.json",
+        &signed(p42.clone(), &[&devs[42]]),
+    );
+
+    // The online roles.
+    write(
+        &repo,
+        "1.recently-claimed.json",
+        &signed(targets(1, FAR), &[&online.rc]),
+    );
+    let unclaimed_draft = read_targets(&d.join("unclaimed.json"));
+    let bins = match &unclaimed_draft.signed.delegations.as_ref().unwrap().roles {
+        DelegationRoles::Succinct(s) => s.clone(),
+        _ => panic!("succinct bins expected"),
+    };
+    write(
+        &repo,
+        "1.unclaimed.json",
+        &signed(unclaimed_draft.signed.clone(), &[&online.unclaimed]),
+    );
+    let loose = "loose/loose-1.0.tar.gz";
+    for i in 0..bins.bin_count() {
+        let name = bins.bin_name(i);
+        let mut t = targets(1, FAR);
+        if bins.bin_for(loose) == name {
+            add_target(&mut t, loose, b"unclaimed");
+        }
+        write(
+            &repo,
+            &format!("1.{name}.json"),
+            &signed(t, &[&online.unclaimed]),
+        );
+    }
+    online.publish(&repo, 1);
+    assert_all_accept(&repo, &[target42, loose], false);
+
+    // A signature by one admin only is not enough: python-tuf and conclave must refuse.
+    let one_admin = d.join("one-admin");
+    std::fs::create_dir(&one_admin).unwrap();
+    for e in std::fs::read_dir(&repo).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), one_admin.join(e.file_name())).unwrap();
+    }
+    ok(cli(
+        &[
+            "merge",
+            "claimed-draft.json",
+            "claimed.a1.sig",
+            "--allow-partial",
+            "--role",
+            "claimed",
+            "--delegator",
+            "repo/1.targets.json",
+            "-o",
+            "one-admin/1.claimed.json",
+        ],
+        "",
+        d,
+    ));
+    online.publish(&one_admin, 1);
+    let (c, py, _) = verify_all(&one_admin, &[target42], false);
+    assert_eq!((c.code, py.code), (1, 1), "{}\n{}", c.stderr, py.stdout);
+    assert!(
+        c.stderr
+            .contains("1.claimed.json: role claimed: threshold: 1 of the threshold 2"),
+        "{}",
+        c.stderr
+    );
+
+    // Developer key compromise: revoke devs[42]'s key; project-42 keeps its other key.
+    let revoked = devs[42].public_key().keyid();
+    let o = ok(cli(
+        &[
+            "pypi",
+            "revoke-developer-key",
+            revoked.as_str(),
+            "--claimed",
+            "repo/1.claimed.json",
+            "-o",
+            "claimed-v2.json",
+        ],
+        "",
+        d,
+    ));
+    assert!(o.stderr.contains("1 changed"), "{}", o.stderr);
+    sign(
+        d,
+        "claimed-v2.json",
+        "claimed",
+        "repo/1.targets.json",
+        "admin1.key",
+        "c2.a1.sig",
+    );
+    sign(
+        d,
+        "claimed-v2.json",
+        "claimed",
+        "repo/1.targets.json",
+        "admin2.key",
+        "c2.a2.sig",
+    );
+    ok(cli(
+        &[
+            "merge",
+            "claimed-v2.json",
+            "c2.a1.sig",
+            "c2.a2.sig",
+            "--role",
+            "claimed",
+            "--delegator",
+            "repo/1.targets.json",
+            "-o",
+            "repo/2.claimed.json",
+        ],
+        "",
+        d,
+    ));
+    online.publish(&repo, 2);
+    // The project role signed by the revoked key no longer verifies anywhere.
+    let (c, py, _) = verify_all(&repo, &[target42], false);
+    assert_eq!(c.code, 1, "{}", c.stdout);
+    assert!(
+        c.stderr
+            .contains("1.project-42.json: role project-42: threshold"),
+        "{}",
+        c.stderr
+    );
+    assert_eq!(py.code, 1, "{}", py.stdout);
+    // Re-signed by the remaining developer key, as version 2, it verifies again.
+    let mut p42v2 = p42.clone();
+    p42v2.common.version = Version::new(2).unwrap();
+    write(&repo, "2.project-42.json", &signed(p42v2, &[&extra42]));
+    online.publish(&repo, 3);
+    assert_all_accept(&repo, &[target42], false);
+
+    // Rotating claimed's admins: admin2 retires, admin3 joins, through targets.
+    let admin2 = conclave::keystore::KeyFile::parse(&std::fs::read(d.join("admin2.key")).unwrap())
+        .unwrap()
+        .public_key()
+        .keyid();
+    let o = ok(cli(
+        &[
+            "delegation",
+            "rotate",
+            "repo/1.targets.json",
+            "--role",
+            "claimed",
+            "--remove-key",
+            admin2.as_str(),
+            "--add-key",
+            "admin3.pub",
+            "-o",
+            "targets-v2.json",
+        ],
+        "",
+        d,
+    ));
+    assert!(
+        o.stderr.contains("removed") && o.stderr.contains("added"),
+        "{}",
+        o.stderr
+    );
+    sign(
+        d,
+        "targets-v2.json",
+        "targets",
+        "repo/1.root.json",
+        "officer.key",
+        "t2.sig",
+    );
+    ok(cli(
+        &[
+            "merge",
+            "targets-v2.json",
+            "t2.sig",
+            "--role",
+            "targets",
+            "--delegator",
+            "repo/1.root.json",
+            "-o",
+            "repo/2.targets.json",
+        ],
+        "",
+        d,
+    ));
+    // claimed v3, re-signed by the new admin set (admin1 + admin3).
+    let mut c3 = read_targets(&repo.join("2.claimed.json")).signed;
+    c3.common.version = Version::new(3).unwrap();
+    std::fs::write(d.join("claimed-v3.json"), Metadata::new(c3).to_file_bytes()).unwrap();
+    // The retired admin's signature no longer counts.
+    sign(
+        d,
+        "claimed-v3.json",
+        "claimed",
+        "repo/1.targets.json",
+        "admin2.key",
+        "c3.a2.sig",
+    );
+    let o = cli(
+        &[
+            "merge",
+            "claimed-v3.json",
+            "c3.a2.sig",
+            "--role",
+            "claimed",
+            "--delegator",
+            "repo/2.targets.json",
+            "-o",
+            "x.json",
+        ],
+        "",
+        d,
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("may not sign role \"claimed\""),
+        "{}",
+        o.stderr
+    );
+    sign(
+        d,
+        "claimed-v3.json",
+        "claimed",
+        "repo/2.targets.json",
+        "admin1.key",
+        "c3.a1.sig",
+    );
+    sign(
+        d,
+        "claimed-v3.json",
+        "claimed",
+        "repo/2.targets.json",
+        "admin3.key",
+        "c3.a3.sig",
+    );
+    ok(cli(
+        &[
+            "merge",
+            "claimed-v3.json",
+            "c3.a1.sig",
+            "c3.a3.sig",
+            "--role",
+            "claimed",
+            "--delegator",
+            "repo/2.targets.json",
+            "-o",
+            "repo/3.claimed.json",
+        ],
+        "",
+        d,
+    ));
+    online.publish(&repo, 4);
+    assert_all_accept(&repo, &[target42, loose], true);
+}
+
+#[test]
+fn bad_request_lines_are_reported_with_numbers_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let a = ed(1);
+    let good = request_line("alpha", &[&a], 1);
+    let text = [
+        good.clone(),
+        request_line("Alpha", &[&a], 1),
+        "{\"project\": \"beta\"".to_owned(),
+        request_line("gamma", &[&a], 0),
+        request_line("delta", &[&a], 3),
+        "{\"project\": \"eps\", \"keys\": [{\"keytype\": \"rsa\", \"scheme\": \"rsassa-pss-sha256\", \"keyval\": {\"public\": \"x\"}}], \"threshold\": 1}".to_owned(),
+        request_line("alpha", &[&a], 1),
+    ]
+    .join("\n");
+    std::fs::write(d.join("req.jsonl"), text).unwrap();
+    let o = cli(
+        &[
+            "pypi",
+            "claim",
+            "--requests",
+            "req.jsonl",
+            "--expires",
+            "30d",
+            "-o",
+            "out.json",
+        ],
+        "",
+        d,
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    for needle in [
+        "req.jsonl: line 2: \"Alpha\" and \"alpha\" (line 1) normalise alike",
+        "req.jsonl: line 3: not valid JSON",
+        "req.jsonl: line 4: threshold 0 is below 1",
+        "req.jsonl: line 5: threshold 3 is above the number of keys",
+        "req.jsonl: line 6: keys[0] has keytype \"rsa\"",
+        "req.jsonl: line 7: project \"alpha\" is also requested on line 1",
+    ] {
+        assert!(
+            o.stderr.contains(needle),
+            "missing {needle:?} in:\n{}",
+            o.stderr
+        );
+    }
+    assert!(!d.join("out.json").exists());
+}
+
+#[test]
+fn pypi_init_refuses_bad_layouts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    pubfile(d, "a", &ed(1));
+    pubfile(d, "b", &ed(2));
+    let base = [
+        "pypi",
+        "init",
+        "--key",
+        "claimed=a.pub",
+        "--key",
+        "recently-claimed=b.pub",
+        "--key",
+        "unclaimed=b.pub",
+        "--expires",
+        "30d",
+        "-o",
+        "t.json",
+    ];
+    for (extra, needle) in [
+        (vec!["--bins", "1000"], "power of two"),
+        (vec!["--threshold", "claimed=2"], "could never be met"),
+        (
+            vec!["--key", "bins=a.pub"],
+            "not claimed, recently-claimed or unclaimed",
+        ),
+        (
+            vec!["--key", "unclaimed=a.pub"],
+            "both an (offline) claimed key and an online key",
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        let o = cli(&args, "", d);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains(needle), "{args:?}: {}", o.stderr);
+        assert!(!d.join("t.json").exists() && !d.join("unclaimed.json").exists());
+    }
+    // Classic bins: python-tuf's range names.
+    let mut args = base.to_vec();
+    args.extend(["--classic-bins", "--bins", "256"]);
+    ok(cli(&args, "", d));
+    let u = read_targets(&d.join("unclaimed.json"));
+    let DelegationRoles::List(roles) = &u.signed.delegations.as_ref().unwrap().roles else {
+        panic!()
+    };
+    assert_eq!(roles.len(), 256);
+    assert_eq!(roles[0].name.as_str(), "00");
+    let t = read_targets(&d.join("t.json"));
+    let DelegationRoles::List(top) = &t.signed.delegations.as_ref().unwrap().roles else {
+        panic!()
+    };
+    let names: Vec<&str> = top.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["claimed", "recently-claimed", "unclaimed"]);
+}
