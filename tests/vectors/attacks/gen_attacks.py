@@ -1,0 +1,1549 @@
+#!/usr/bin/env python3
+"""Generate conclave's attack corpus: tests/vectors/attacks/<area>/<attack>/.
+
+Usage: target/interop-venv/bin/python tests/vectors/attacks/gen_attacks.py
+
+Each case directory holds the input files and `expected.json`:
+
+    {"command": ["verify", "."], "exit": 1,
+     "stderr_contains": ["role root: root-version-skip"],
+     "stdin": "...",                      (optional: fed to stdin, e.g. --passphrase-fd 0)
+     "stderr_not_contains": ["..."],      (optional)
+     "why": "what the attacker gains if this were accepted"}
+
+`tests/attacks.rs` runs every case through the real `conclave` binary, with the case
+directory as the working directory, and checks the exit code, each named error, that nothing
+panicked and that no file in the directory was created or changed. `{tmp}` in a command is
+replaced by a scratch directory outside the case (for the few controls that must write).
+
+Everything is built here, independently of conclave: metadata with securesystemslib's
+canonical JSON and pyca Ed25519 keys from fixed seeds, key files with argon2-cffi and
+XChaCha20-Poly1305 (HChaCha20 below + pyca's ChaCha20-Poly1305), so the corpus is byte-for-byte
+reproducible: rerunning this script rewrites the same files.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import shutil
+import struct
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from securesystemslib.formats import encode_canonical
+
+OUT = Path(__file__).resolve().parent
+FAR = "2100-01-01T00:00:00Z"
+PAST = "2001-01-01T00:00:00Z"
+SPEC = "1.0.31"
+
+# ---------------------------------------------------------------------------------------------
+# keys and signing
+
+
+def canonical(value: Any) -> bytes:
+    return encode_canonical(value).encode("utf-8")
+
+
+def seed(name: str) -> bytes:
+    return hashlib.sha256(b"conclave-attack-" + name.encode()).digest()
+
+
+class K:
+    def __init__(self, name: str):
+        self.name = name
+        self.seed = seed(name)
+        self.priv = Ed25519PrivateKey.from_private_bytes(self.seed)
+        pub = self.priv.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.key = {"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": pub.hex()}}
+        self.keyid = hashlib.sha256(canonical(self.key)).hexdigest()
+
+    def sig(self, payload: bytes) -> str:
+        return self.priv.sign(payload).hex()
+
+
+ROOT1, ROOT2, ROOT3 = K("root-1"), K("root-2"), K("root-3")
+TARGETS, SNAPSHOT, TIMESTAMP = K("targets"), K("snapshot"), K("timestamp")
+DEV1, DEV2 = K("developer-1"), K("developer-2")
+EVE = K("eve")  # the attacker's own key
+
+
+def sign(signed: dict, signers: list[K]) -> dict:
+    payload = canonical(signed)
+    return {
+        "signatures": [{"keyid": k.keyid, "sig": k.sig(payload)} for k in signers],
+        "signed": signed,
+    }
+
+
+def dump(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def sha256(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# metadata
+
+
+def root_signed(version: int = 1, expires: str = FAR, root_keys=(ROOT1,), threshold: int = 1,
+                ts=(TIMESTAMP,), snap=(SNAPSHOT,), targets=(TARGETS,)) -> dict:
+    keys = {}
+    roles = {}
+    for role, ks, t in [("root", root_keys, threshold), ("targets", targets, 1),
+                        ("snapshot", snap, 1), ("timestamp", ts, 1)]:
+        for k in ks:
+            keys[k.keyid] = copy.deepcopy(k.key)
+        roles[role] = {"keyids": [k.keyid for k in ks], "threshold": t}
+    return {"_type": "root", "spec_version": SPEC, "version": version, "expires": expires,
+            "consistent_snapshot": True, "keys": keys, "roles": roles}
+
+
+def target_entry(content: bytes) -> dict:
+    return {"length": len(content), "hashes": {"sha256": sha256(content)}}
+
+
+def targets_signed(version: int = 1) -> dict:
+    return {"_type": "targets", "spec_version": SPEC, "version": version, "expires": FAR,
+            "targets": {"README.txt": target_entry(b"hello\n")},
+            "delegations": {
+                "keys": {DEV1.keyid: copy.deepcopy(DEV1.key)},
+                "roles": [{"name": "projects", "keyids": [DEV1.keyid], "threshold": 1,
+                           "terminating": True, "paths": ["projects/*"]}]}}
+
+
+def projects_signed(version: int = 1) -> dict:
+    return {"_type": "targets", "spec_version": SPEC, "version": version, "expires": FAR,
+            "targets": {"projects/a.txt": target_entry(b"a\n")}}
+
+
+def make_repo(pre: Callable | None = None, mid: Callable | None = None,
+              snap: Callable | None = None, ts: Callable | None = None,
+              post: Callable | None = None, snapshot_hashes: bool = False) -> dict[str, bytes]:
+    """A small valid repository: root v1, targets delegating projects/* to `projects`,
+    snapshot, timestamp. Hooks change it at each stage; later stages see the changes.
+
+    pre(st): change signed dicts / signer lists before anything is signed;
+    mid(files, st): change targets/projects bytes before snapshot records them;
+    snap(signed), ts(signed): change snapshot / timestamp signed dicts before signing;
+    post(files): change the final bytes (nothing is recomputed)."""
+    st = {
+        "roots": [(root_signed(), [ROOT1])],
+        "targets": targets_signed(), "targets_signers": [TARGETS],
+        "projects": projects_signed(), "projects_signers": [DEV1],
+        "snapshot_signers": [SNAPSHOT], "timestamp_signers": [TIMESTAMP],
+        "extra": {},
+    }
+    if pre:
+        pre(st)
+    files: dict[str, bytes] = {}
+    for signed, signers in st["roots"]:
+        files[f"{signed['version']}.root.json"] = dump(sign(signed, signers))
+    if st["targets"] is not None:
+        files["targets.json"] = dump(sign(st["targets"], st["targets_signers"]))
+    if st["projects"] is not None:
+        files["projects.json"] = dump(sign(st["projects"], st["projects_signers"]))
+    files.update(st["extra"])
+    if mid:
+        mid(files, st)
+    meta = {}
+    for role in ("targets", "projects"):
+        if f"{role}.json" in files and st[role] is not None:
+            entry: dict = {"version": st[role]["version"]}
+            if snapshot_hashes:
+                b = files[f"{role}.json"]
+                entry.update({"length": len(b), "hashes": {"sha256": sha256(b)}})
+            meta[f"{role}.json"] = entry
+    snapshot = {"_type": "snapshot", "spec_version": SPEC, "version": 1, "expires": FAR,
+                "meta": meta}
+    if snap:
+        snap(snapshot)
+    files["snapshot.json"] = dump(sign(snapshot, st["snapshot_signers"]))
+    sb = files["snapshot.json"]
+    timestamp = {"_type": "timestamp", "spec_version": SPEC, "version": 1, "expires": FAR,
+                 "meta": {"snapshot.json": {"version": snapshot["version"], "length": len(sb),
+                                            "hashes": {"sha256": sha256(sb)}}}}
+    if ts:
+        ts(timestamp)
+    files["timestamp.json"] = dump(sign(timestamp, st["timestamp_signers"]))
+    if post:
+        post(files)
+    return files
+
+
+def replace_once(b: bytes, old: str | bytes, new: str | bytes) -> bytes:
+    old_b = old.encode() if isinstance(old, str) else old
+    new_b = new.encode() if isinstance(new, str) else new
+    assert b.count(old_b) >= 1, f"{old_b!r} not found"
+    return b.replace(old_b, new_b, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# the case list
+
+CASES: list[tuple[str, str, dict[str, bytes], dict]] = []
+
+
+def case(area: str, name: str, files: dict[str, bytes], command: list[str], exit: int,
+         stderr: list[str], why: str, stdin: str | None = None,
+         not_stderr: list[str] | None = None) -> None:
+    assert all(n != "expected.json" for n in files)
+    assert not any(c[0] == area and c[1] == name for c in CASES), f"duplicate {area}/{name}"
+    exp: dict = {"command": command, "exit": exit, "stderr_contains": stderr, "why": why}
+    if stdin is not None:
+        exp["stdin"] = stdin
+    if not_stderr:
+        exp["stderr_not_contains"] = not_stderr
+    CASES.append((area, name, files, exp))
+
+
+VERIFY = ["verify", "repo"]
+
+
+def in_repo(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Metadata goes in repo/, beside (not among) expected.json."""
+    return {f"repo/{n}": b for n, b in files.items()}
+
+
+def vcase(area: str, name: str, files: dict[str, bytes], stderr: list[str], why: str,
+          exit: int = 1, not_stderr: list[str] | None = None) -> None:
+    case(area, name, in_repo(files), VERIFY, exit, stderr, why, not_stderr=not_stderr)
+
+
+# --- control: the base inputs are valid, so each attack fails for its own reason ----------
+
+
+def controls() -> None:
+    vcase("control", "valid-repository", make_repo(), [], exit=0,
+          why="the base repository every verify attack starts from verifies cleanly",
+          not_stderr=["error:", "warning:"])
+    # (the key-file and merge controls are added beside their attacks)
+
+
+# --- json: the strict reader, through verify on targets.json ------------------------------
+
+
+def json_cases() -> None:
+    good = make_repo()
+    t = good["targets.json"]
+
+    def with_targets(b: bytes) -> dict[str, bytes]:
+        f = dict(good)
+        f["targets.json"] = b
+        return f
+
+    def j(name: str, b: bytes, msg: str, why: str) -> None:
+        vcase("json", name, with_targets(b),
+              [f"targets.json: role targets: malformed: not valid JSON: {msg}"], why)
+
+    dup = replace_once(t, '"version": 1', '"version": 1,\n    "version": 2')
+    j("duplicate-keys-version", dup, 'duplicate object key "version"',
+      "a reviewer reads the first value, a lenient parser keeps the last")
+    j("duplicate-keys-escaped-spelling",
+      replace_once(t, '"version": 1', '"version": 1,\n    "vers\\u0069on": 2'),
+      'duplicate object key "version"', "an escape makes the duplicate invisible to grep")
+    j("duplicate-keys-nested-target",
+      replace_once(t, '"length": 6', '"length": 6,\n        "length": 60000'),
+      'duplicate object key "length"', "two lengths for one target file")
+    j("duplicate-keys-top-level",
+      replace_once(t, '"signatures": [', '"signatures": [],\n  "signatures": ['),
+      'duplicate object key "signatures"', "two signature lists")
+    j("duplicate-keys-delegated-role-name",
+      replace_once(t, '"name": "projects"', '"name": "projects",\n          "name": "root"'),
+      'duplicate object key "name"', "the delegated role name shown is not the one used")
+    j("float-in-version", replace_once(t, '"version": 1', '"version": 1.0'),
+      "floating-point numbers are not allowed", "1.0 and 1 canonicalise differently")
+    j("exponent-in-version", replace_once(t, '"version": 1', '"version": 1e0'),
+      "floating-point numbers are not allowed", "an exponent is a float")
+    j("float-in-length", replace_once(t, '"length": 6', '"length": 6.5'),
+      "floating-point numbers are not allowed", "a fractional length")
+    j("nan-version", replace_once(t, '"version": 1', '"version": NaN'),
+      "floating-point numbers are not allowed", "NaN compares unequal to itself")
+    j("infinity-version", replace_once(t, '"version": 1', '"version": Infinity'),
+      "floating-point numbers are not allowed", "an infinite version beats every rollback check")
+    j("negative-infinity-version", replace_once(t, '"version": 1', '"version": -Infinity'),
+      "floating-point numbers are not allowed", "a negative infinite version")
+    j("huge-integer-version",
+      replace_once(t, '"version": 1', '"version": 99999999999999999999999999'),
+      "integer out of range", "an integer that wraps in a 64-bit reader")
+    j("integer-just-above-i64",
+      replace_once(t, '"version": 1', '"version": 9223372036854775808'),
+      "integer out of range", "i64::MAX + 1 wraps to i64::MIN")
+    j("integer-below-i64-min",
+      replace_once(t, '"length": 6', '"length": -9223372036854775809'),
+      "integer out of range", "below i64::MIN")
+    j("leading-zero-version", replace_once(t, '"version": 1', '"version": 01'),
+      "numbers must not have leading zeros", "octal-looking numbers read differently elsewhere")
+    j("plus-sign-version", replace_once(t, '"version": 1', '"version": +1'),
+      "unexpected character '+'", "not JSON")
+    j("bom-utf8", b"\xef\xbb\xbf" + t, "byte order mark is not allowed",
+      "a BOM changes the bytes hashed but not what an editor shows")
+    j("utf16-le-encoded", b"\xff\xfe" + t.decode().encode("utf-16-le"), "invalid UTF-8",
+      "the same document in another encoding")
+    j("invalid-utf8-byte", replace_once(t, "README.txt", b"README\xff.txt"), "invalid UTF-8",
+      "bytes that decode differently in different readers")
+    j("overlong-utf8-slash", replace_once(t, "README.txt", b"README\xc0\xaf.txt"),
+      "invalid UTF-8", "an overlong '/' hides a path separator from naive checks")
+    j("utf8-encoded-surrogate", replace_once(t, "README.txt", b"README\xed\xa0\x80.txt"),
+      "invalid UTF-8", "CESU-8 surrogate bytes")
+    j("lone-high-surrogate-escape", replace_once(t, "README.txt", "README\\ud800.txt"),
+      "unpaired surrogate", "not a Unicode string: encoders disagree on its bytes")
+    j("lone-low-surrogate-escape", replace_once(t, "README.txt", "README\\udc00.txt"),
+      "unpaired surrogate", "not a Unicode string")
+    j("reversed-surrogate-pair", replace_once(t, "README.txt", "README\\udc00\\ud800.txt"),
+      "unpaired surrogate", "a low surrogate before a high one")
+    j("raw-control-character-in-string", replace_once(t, "README.txt", b"README\x1b[2J.txt"),
+      "unescaped control character U+001B", "raw escape sequences in a target path")
+    j("raw-newline-in-string", replace_once(t, "README.txt", b"READ\nME.txt"),
+      "unescaped control character U+000A", "a raw newline in a string")
+    j("invalid-escape", replace_once(t, "README.txt", "README\\x41.txt"),
+      "invalid escape sequence", "\\x is not a JSON escape")
+    j("short-unicode-escape", replace_once(t, "README.txt", "README\\u41.txt"),
+      "invalid escape sequence", "a truncated \\u escape")
+    j("trailing-data", t + b'{"signed": {}}', "trailing data after the JSON value",
+      "a second document some readers take instead of the first")
+    j("trailing-nul", t + b"\x00", "trailing data after the JSON value",
+      "a NUL after the document")
+    j("trailing-comma-object", replace_once(t, '"version": 1\n', '"version": 1,\n'),
+      "unexpected character '}'", "not JSON")
+    j("trailing-comma-array",
+      replace_once(t, '"projects/*"\n', '"projects/*",\n'), "unexpected character ']'",
+      "not JSON")
+    j("single-quoted-string", replace_once(t, '"README.txt"', "'README.txt'"),
+      "unexpected character", "not JSON")
+    j("comment", replace_once(t, '"targets": {', '"targets": { // hidden\n'),
+      "unexpected character '/'", "comments are not JSON")
+    j("unquoted-key", replace_once(t, '"version": 1', "version: 1"),
+      "unexpected character 'v'", "not JSON")
+    j("truncated-document", t[: len(t) // 2], "unexpected end of input",
+      "a half-written file")
+    j("empty-file", b"", "unexpected end of input", "an empty file")
+    j("whitespace-only", b" \n\t\r\n", "unexpected end of input", "only whitespace")
+    j("misspelled-literal", replace_once(t, '"terminating": true', '"terminating": tru'),
+      "unexpected character", "a literal cut short")
+    j("vertical-tab-whitespace", replace_once(t, '"version": 1', '"version":\x0b1'),
+      "unexpected character", "whitespace JSON does not allow")
+    j("nbsp-whitespace", replace_once(t, '"version": 1', '"version":\u00a01'),
+      "unexpected character", "a non-breaking space looks like a space")
+    depth = 200
+    j("deeply-nested-arrays",
+      replace_once(t, '"targets": {', '"x-deep": ' + "[" * depth + "]" * depth + ',\n    "targets": {'),
+      "nesting deeper than 128 levels", "stack exhaustion in a recursive parser")
+    depth = 100000
+    j("very-deeply-nested-objects",
+      replace_once(t, '"targets": {',
+                   '"x-deep": ' + '{"a":' * depth + "1" + "}" * depth + ',\n    "targets": {'),
+      "nesting deeper than 128 levels", "100,000 levels: overflows any recursive parser")
+    j("unterminated-string", t[: t.index(b"README") + 3], "unexpected end of input",
+      "a string that never ends")
+    # Whole-document shapes.
+    vcase("json", "top-level-array", with_targets(b"[]\n"),
+          ["targets.json: role targets: malformed: not valid TUF metadata"],
+          "an array is not metadata")
+    vcase("json", "top-level-null", with_targets(b"null\n"),
+          ["targets.json: role targets: malformed: not valid TUF metadata"],
+          "null is not metadata")
+    r = good["1.root.json"]
+    f = dict(good)
+    f["1.root.json"] = replace_once(r, '"threshold": 1', '"threshold": 1,\n        "threshold": 0')
+    vcase("json", "duplicate-keys-root-threshold", f,
+          ["1.root.json: role root: malformed: not valid JSON: duplicate object key \"threshold\""],
+          "the root threshold a reviewer sees is not the one enforced")
+    f = dict(good)
+    f["1.root.json"] = replace_once(
+        r, f'"{ROOT1.keyid}": {{', f'"{ROOT1.keyid}": {json.dumps(EVE.key)},\n    "{ROOT1.keyid}": {{')
+    vcase("json", "duplicate-keys-root-key-object", f,
+          ["1.root.json: role root: malformed: not valid JSON: duplicate object key"],
+          "two keys under one keyid: the reviewer sees one, a lenient client uses the other")
+
+
+# --- metadata: shapes and values TUF forbids ------------------------------------------------
+
+
+def metadata_cases() -> None:
+    def m(name: str, pre=None, post=None, stderr: list[str] | None = None, why: str = "",
+          exit: int = 1, not_stderr=None, **kw) -> None:
+        vcase("metadata", name, make_repo(pre=pre, post=post, **kw), stderr or [], why,
+              exit=exit, not_stderr=not_stderr)
+
+    def tset(path: list, value):
+        def pre(st):
+            d = st["targets"]
+            for p in path[:-1]:
+                d = d[p]
+            d[path[-1]] = value
+        return pre
+
+    def rset(path: list, value):
+        def pre(st):
+            d = st["roots"][0][0]
+            for p in path[:-1]:
+                d = d[p]
+            if value is DELETE:
+                del d[path[-1]]
+            else:
+                d[path[-1]] = value
+        return pre
+
+    mal_t = "targets.json: role targets: malformed: not valid TUF metadata: "
+    mal_r = "1.root.json: role root: malformed: not valid TUF metadata: "
+    m("threshold-zero-root", rset(["roles", "root", "threshold"], 0),
+      stderr=[mal_r + "signed.roles.root.threshold: must be at least 1, found 0"],
+      why="threshold 0 is met by no signatures at all")
+    m("threshold-zero-targets", rset(["roles", "targets", "threshold"], 0),
+      stderr=[mal_r + "signed.roles.targets.threshold: must be at least 1"],
+      why="anyone could sign targets")
+    m("threshold-negative", rset(["roles", "root", "threshold"], -1),
+      stderr=[mal_r + "signed.roles.root.threshold: must be at least 1, found -1"],
+      why="a negative threshold is always met")
+    m("threshold-wraps-u32", rset(["roles", "root", "threshold"], 2**32),
+      stderr=[mal_r + "signed.roles.root.threshold: 4294967296 is too large"],
+      why="2^32 truncates to 0 in a 32-bit counter")
+    m("threshold-string", rset(["roles", "root", "threshold"], "1"),
+      stderr=[mal_r + "signed.roles.root.threshold"], why="a string threshold")
+    m("threshold-zero-delegation",
+      tset(["delegations", "roles", 0, "threshold"], 0),
+      stderr=[mal_t + "signed.delegations.roles[0].threshold: must be at least 1"],
+      why="a delegated role anyone can sign")
+    m("version-zero", tset(["version"], 0),
+      stderr=[mal_t + "signed.version: must be greater than zero, found 0"],
+      why="version 0 is below every rollback floor")
+    m("version-negative", tset(["version"], -5),
+      stderr=[mal_t + "signed.version: must be greater than zero, found -5"],
+      why="a negative version")
+    m("version-i64-min", tset(["version"], -(2**63)),
+      stderr=[mal_t + "signed.version: must be greater than zero"],
+      why="i64::MIN negates to itself")
+    m("version-string", tset(["version"], "2"),
+      stderr=[mal_t + "signed.version"], why="a string that looks like a version")
+    m("version-bool", tset(["version"], True),
+      stderr=[mal_t + "signed.version"], why="true is 1 in some languages")
+    m("expires-fraction", tset(["expires"], "2100-01-01T00:00:00.5Z"),
+      stderr=[mal_t + "signed.expires"], why="python-tuf refuses fractional seconds")
+    m("expires-offset", tset(["expires"], "2100-01-01T00:00:00+01:00"),
+      stderr=[mal_t + "signed.expires"], why="an offset clients read differently")
+    m("expires-feb-30", tset(["expires"], "2100-02-30T00:00:00Z"),
+      stderr=[mal_t + "signed.expires"], why="a date that does not exist")
+    m("expires-lowercase-z", tset(["expires"], "2100-01-01t00:00:00z"),
+      stderr=[mal_t + "signed.expires"], why="not the spec's form")
+    m("expires-leap-second", tset(["expires"], "2100-01-01T23:59:60Z"),
+      stderr=[mal_t + "signed.expires"], why="second 60")
+    m("expires-year-zero", tset(["expires"], "0000-01-01T00:00:00Z"),
+      stderr=[mal_t + "signed.expires"], why="year 0")
+    m("expires-integer", tset(["expires"], 4102444800),
+      stderr=[mal_t + "signed.expires"], why="a Unix time instead of a date")
+    m("spec-version-major-2", tset(["spec_version"], "2.0.0"),
+      stderr=[mal_t + "signed.spec_version: major version 2 is not supported"],
+      why="a future format with different rules")
+    m("spec-version-garbage", tset(["spec_version"], "1.0.x"),
+      stderr=[mal_t + "signed.spec_version"], why="not a version")
+    m("type-unknown", tset(["_type"], "mirrors"),
+      stderr=['targets.json: role targets: malformed: not valid TUF metadata: signed._type: unknown role type "mirrors"'],
+      why="a role type conclave does not know")
+    m("type-root-in-targets-file", None,
+      post=lambda f: f.__setitem__("targets.json", f["1.root.json"]),
+      stderr=['targets.json: role targets: wrong-type: holds _type "root"'],
+      why="a root served as targets metadata")
+    m("type-missing",
+      pre=lambda st: st["targets"].pop("_type"),
+      stderr=[mal_t + 'signed: missing field "_type"'],
+      why="metadata without a type")
+    m("type-case-changed", tset(["_type"], "Targets"),
+      stderr=[mal_t + 'signed._type: unknown role type "Targets"'],
+      why="a type that only matches case-insensitively")
+
+    def drop_signatures(f):
+        d = json.loads(f["targets.json"])
+        del d["signatures"]
+        f["targets.json"] = dump(d)
+    m("signatures-missing", post=drop_signatures,
+      stderr=[mal_t + '(top level): missing field "signatures"'],
+      why="an envelope with no signatures list")
+
+    def sigs_object(f):
+        d = json.loads(f["targets.json"])
+        d["signatures"] = {TARGETS.keyid: d["signatures"][0]["sig"]}
+        f["targets.json"] = dump(d)
+    m("signatures-as-object", post=sigs_object, stderr=[mal_t + "signatures"],
+      why="the pre-1.0 signatures shape")
+
+    def dup_sig(f):
+        d = json.loads(f["targets.json"])
+        d["signatures"].append(dict(d["signatures"][0]))
+        f["targets.json"] = dump(d)
+    m("duplicate-signatures-same-keyid", post=dup_sig,
+      stderr=[mal_t + "signatures[1]: second signature by keyid"],
+      why="one key signing twice must not count as two signers")
+
+    def empty_keyid(f):
+        d = json.loads(f["targets.json"])
+        d["signatures"][0]["keyid"] = ""
+        f["targets.json"] = dump(d)
+    m("signature-keyid-empty", post=empty_keyid,
+      stderr=[mal_t + "signatures[0].keyid: keyid must not be empty"], why="an empty keyid")
+
+    def ctl_keyid(f):
+        d = json.loads(f["targets.json"])
+        d["signatures"][0]["keyid"] = "abc\u001b[2Jdef"
+        f["targets.json"] = dump(d)
+    m("signature-keyid-control-characters", post=ctl_keyid,
+      stderr=[mal_t + "signatures[0].keyid: keyid must not contain control characters"],
+      why="terminal escapes in a keyid printed to the officer")
+
+    def sig_int(f):
+        d = json.loads(f["targets.json"])
+        d["signatures"][0]["sig"] = 5
+        f["targets.json"] = dump(d)
+    m("signature-sig-not-string", post=sig_int, stderr=[mal_t + "signatures[0].sig"],
+      why="a number where the hex signature belongs")
+
+    for role in ("timestamp", "root"):
+        def drop_role(st, role=role):
+            del st["roots"][0][0]["roles"][role]
+        m(f"root-missing-{role}-role", drop_role,
+          stderr=[mal_r + f'signed.roles: the "{role}" role is missing'],
+          why=f"a root that does not say who signs {role}")
+    m("root-keys-as-list", rset(["keys"], []), stderr=[mal_r + "signed.keys"],
+      why="keys must be a keyid map")
+    m("root-key-missing-keyval", lambda st: st["roots"][0][0]["keys"][ROOT1.keyid].pop("keyval"),
+      stderr=[mal_r + f"signed.keys.{ROOT1.keyid}"], why="a key without key material")
+    m("root-keyids-duplicated",
+      rset(["roles", "root", "keyids"], [ROOT1.keyid, ROOT1.keyid]),
+      stderr=[mal_r + "signed.roles.root.keyids[1]: keyid " + ROOT1.keyid + " is listed twice"],
+      why="one key listed twice must not look like two keys")
+    m("root-keyids-not-strings", rset(["roles", "root", "keyids"], [1]),
+      stderr=[mal_r + "signed.roles.root.keyids"], why="a number as a keyid")
+    m("target-length-negative", tset(["targets", "README.txt", "length"], -1),
+      stderr=[mal_t + "signed.targets.README.txt.length: must not be negative"],
+      why="a negative length defeats download limits")
+    m("target-hashes-empty", tset(["targets", "README.txt", "hashes"], {}),
+      stderr=[mal_t + "signed.targets.README.txt.hashes: must list at least one hash"],
+      why="a target with no hash can be anything")
+    m("consistent-snapshot-string", rset(["consistent_snapshot"], "true"),
+      stderr=[mal_r + "signed.consistent_snapshot"], why="a string where a boolean belongs")
+    m("delegations-both-roles-and-succinct",
+      tset(["delegations", "succinct_roles"],
+           {"keyids": [DEV1.keyid], "threshold": 1, "bit_length": 4, "name_prefix": "bin"}),
+      stderr=[mal_t + 'signed.delegations: has both "roles" and "succinct_roles"'],
+      why="two delegation schemes: which one a client follows is undefined")
+    m("delegation-both-paths-and-prefixes",
+      tset(["delegations", "roles", 0, "path_hash_prefixes"], ["ab"]),
+      stderr=[mal_t + 'signed.delegations.roles[0]: has both "paths" and "path_hash_prefixes"'],
+      why="ambiguous scope of trust")
+    def succinct(bits, prefix="bin"):
+        def pre(st):
+            d = st["targets"]["delegations"]
+            d.pop("roles")
+            d["succinct_roles"] = {"keyids": [DEV1.keyid], "threshold": 1, "bit_length": bits,
+                                   "name_prefix": prefix}
+        return pre
+    m("succinct-bit-length-zero", succinct(0),
+      stderr=[mal_t + "signed.delegations.succinct_roles.bit_length: must be 1 to 32, found 0"],
+      why="zero bins")
+    m("succinct-bit-length-33", succinct(33),
+      stderr=[mal_t + "signed.delegations.succinct_roles.bit_length: must be 1 to 32, found 33"],
+      why="2^33 bins: shifts overflow")
+    m("succinct-bit-length-huge", succinct(2**62),
+      stderr=[mal_t + "signed.delegations.succinct_roles.bit_length: must be 1 to 32"],
+      why="a shift by 2^62")
+    m("succinct-name-prefix-traversal", succinct(4, "../bins"),
+      stderr=[mal_t + "signed.delegations.succinct_roles.name_prefix: role name must not contain path separators"],
+      why="bin files written outside the metadata directory")
+    m("unknown-fields-are-signed",
+      tset(["x-custom"], {"note": "kept"}), post=None, exit=0, stderr=[],
+      why="control: unknown fields are kept and covered by the signature",
+      not_stderr=["error:"])
+
+    def strip_custom_after_signing(st):
+        st["targets"]["x-custom"] = {"note": "signed"}
+
+    def strip_post(files, st):
+        d = json.loads(files["targets.json"])
+        del d["signed"]["x-custom"]
+        files["targets.json"] = dump(d)
+    vcase("metadata", "unknown-field-removed-after-signing",
+          make_repo(pre=strip_custom_after_signing, mid=strip_post),
+          ["targets.json: role targets: threshold: 0 of the threshold 1",
+           "invalid: "], "dropping unknown fields (as tough once did) must break the signature")
+
+
+DELETE = object()
+
+
+# --- role names: path traversal and control characters --------------------------------------
+
+
+def rolename_cases() -> None:
+    mal_t = "targets.json: role targets: malformed: not valid TUF metadata: "
+    bad = {
+        "role-name-dotdot-slash": ("../x", "role name must not contain path separators"),
+        "role-name-absolute-path": ("/etc/passwd", "role name must not contain path separators"),
+        "role-name-backslash-traversal": ("..\\x", "role name must not contain path separators"),
+        "role-name-nested-path": ("a/b", "role name must not contain path separators"),
+        "role-name-dotdot": ("..", "role name must not contain path separators or be . or .."),
+        "role-name-dot": (".", "role name must not contain path separators or be . or .."),
+        "role-name-empty": ("", "role name must not be empty"),
+        "role-name-escape-sequence": ("evil\u001b]0;pwned\u0007", "role name must not contain control characters"),
+        "role-name-newline": ("a\nb", "role name must not contain control characters"),
+        "role-name-nul": ("a\u0000b", "role name must not contain control characters"),
+        "role-name-del": ("a\u007fb", "role name must not contain control characters"),
+        "role-name-c1-control": ("a\u0085b", "role name must not contain control characters"),
+        "role-name-top-level-root": ("root", '"root" is a top-level role and cannot be delegated to'),
+        "role-name-top-level-timestamp": ("timestamp", '"timestamp" is a top-level role'),
+        "role-name-top-level-targets": ("targets", '"targets" is a top-level role'),
+    }
+    for name, (role, msg) in bad.items():
+        def pre(st, role=role):
+            st["targets"]["delegations"]["roles"][0]["name"] = role
+        vcase("delegation", name, make_repo(pre=pre),
+              [mal_t + f"signed.delegations.roles[0].name: {msg}"],
+              f"delegated role name {role!r} becomes a file name and URL segment")
+
+    # Allowed but suspicious: a bidi override must be escaped when printed.
+    def bidi(st):
+        st["targets"]["delegations"]["roles"][0]["name"] = "proj\u202eects"
+        st["targets"]["delegations"]["roles"][0]["paths"] = ["projects/*"]
+    vcase("delegation", "role-name-bidi-override-printed-escaped", make_repo(pre=bidi),
+          ["role-name-not-url-safe", "proj\\u{202e}ects"],
+          "a right-to-left override reorders what the officer reads; it must be shown escaped",
+          exit=1, not_stderr=["\u202e"])
+
+    def dup(st):
+        roles = st["targets"]["delegations"]["roles"]
+        roles.append(copy.deepcopy(roles[0]))
+        roles[1]["keyids"] = [EVE.keyid]
+        st["targets"]["delegations"]["keys"][EVE.keyid] = EVE.key
+    vcase("delegation", "role-delegated-twice", make_repo(pre=dup),
+          [mal_t + 'signed.delegations.roles[1]: role "projects" is delegated twice'],
+          "the second delegation would hand the role to another key")
+
+
+# --- root chain ----------------------------------------------------------------------------
+
+
+def root_chain_cases() -> None:
+    def rc(name, roots, stderr, why, exit=1, extra_args=None, not_stderr=None, post=None,
+           extra_files=None):
+        def pre(st):
+            st["roots"] = roots
+            if extra_files:
+                st["extra"].update(extra_files)
+        files = make_repo(pre=pre, post=post)
+        cmd = VERIFY + (extra_args or [])
+        case("root-chain", name, in_repo(files), cmd, exit, stderr, why, not_stderr=not_stderr)
+
+    r1 = root_signed(1, root_keys=(ROOT1,))
+    rc("root-version-skip",
+       [(r1, [ROOT1]), (root_signed(3, root_keys=(ROOT1,)), [ROOT1])],
+       ["3.root.json: role root: root-version-skip: version 3 follows version 1 with no 2.root.json"],
+       "skipping a version strands clients that trust the one in between")
+    rc("root-chain-broken-after-bad-version",
+       [(r1, [ROOT1]), (root_signed(2, root_keys=(ROOT2,)), [ROOT2]),
+        (root_signed(3, root_keys=(ROOT2,)), [ROOT2])],
+       ["2.root.json: role root: root-chain-old-threshold",
+        "3.root.json: role root: root-chain-broken: cannot be reached"],
+       "a valid-looking v3 behind a v2 the old keys never signed")
+    rc("rotation-not-signed-by-old-keys",
+       [(r1, [ROOT1]), (root_signed(2, root_keys=(ROOT2,)), [ROOT2])],
+       ["2.root.json: role root: root-chain-old-threshold: 0 of the threshold 1 of root v1 keys",
+        "not authorised"],
+       "an attacker with new keys only must not be able to rotate the root")
+    rc("rotation-not-signed-by-new-keys",
+       [(r1, [ROOT1]), (root_signed(2, root_keys=(ROOT2,)), [ROOT1])],
+       ["2.root.json: role root: root-chain-new-threshold"],
+       "the new root must be signed by its own keys too (5.3.5)")
+    rc("root-v1-unsigned", [(r1, [])],
+       ["1.root.json: role root: root-self-threshold: 0 of the threshold 1"],
+       "an unsigned trust anchor")
+    rc("root-v1-signed-by-attacker", [(r1, [EVE])],
+       ["1.root.json: role root: root-self-threshold", "not authorised"],
+       "a signature by a key the root does not list")
+    rc("root-signed-by-targets-key", [(r1, [TARGETS])],
+       ["1.root.json: role root: root-self-threshold"],
+       "a key trusted for another role signs root")
+
+    # Threshold 2 with one key listed under two keyids (TAP 12: a key counts once).
+    def alias_root(version=1):
+        r = root_signed(version, root_keys=(ROOT1, ROOT2), threshold=2)
+        alias = "alias-" + ROOT1.keyid[:20]
+        r["keys"][alias] = ROOT1.key
+        r["roles"]["root"]["keyids"] = [ROOT1.keyid, alias]
+        del r["keys"][ROOT2.keyid]
+        return r, alias
+
+    r, alias = alias_root()
+    payload = canonical(r)
+    md = {"signed": r, "signatures": [{"keyid": ROOT1.keyid, "sig": ROOT1.sig(payload)},
+                                      {"keyid": alias, "sig": ROOT1.sig(payload)}]}
+
+    def set_alias(files):
+        files["1.root.json"] = dump(md)
+    rc("keyid-alias-one-key-two-keyids", [(r1, [ROOT1])],
+       ["1.root.json: role root: root-self-threshold: 1 of the threshold 2",
+        "is the same key as"],
+       "one key under two keyids must not meet a threshold of two", post=set_alias)
+
+    # A keyid that names ROOT1's id but holds EVE's key material.
+    def collision(files):
+        r = root_signed(1)
+        r["keys"][ROOT1.keyid] = EVE.key
+        files["1.root.json"] = dump({"signed": r, "signatures": [
+            {"keyid": ROOT1.keyid, "sig": EVE.sig(canonical(r))}]})
+    rc("keyid-collision-attacker-key-under-trusted-id", [(r1, [ROOT1])],
+       ["keyid-not-canonical"], exit=0, post=collision,
+       why="a keyid is only a name: the key under it is what verifies (warned, since the "
+           "anchor is trusted as given)")
+
+    # Same trusted anchor, then a v2 that relabels EVE's key with ROOT1's keyid.
+    def collision_v2(files):
+        r = root_signed(2)
+        r["keys"][ROOT1.keyid] = EVE.key
+        files["2.root.json"] = dump({"signed": r, "signatures": [
+            {"keyid": ROOT1.keyid, "sig": EVE.sig(canonical(r))}]})
+    rc("keyid-collision-in-rotation", [(r1, [ROOT1])],
+       ["2.root.json: role root: root-chain-old-threshold", "invalid"],
+       "v1's keyid must resolve to v1's key when checking v2", post=collision_v2)
+
+    r2 = root_signed(2)
+
+    def sig_from_other_version(files):
+        other = root_signed(1)
+        files["2.root.json"] = dump({"signed": r2, "signatures": [
+            {"keyid": ROOT1.keyid, "sig": ROOT1.sig(canonical(other))}]})
+    rc("signature-for-another-version", [(r1, [ROOT1])],
+       ["2.root.json: role root: root-chain-old-threshold",
+        "invalid: " + ROOT1.keyid[:16] + " (the signature does not match"],
+       "a signature lifted from v1 onto v2", post=sig_from_other_version)
+
+    def sig_over_pretty(files):
+        files["2.root.json"] = dump({"signed": r2, "signatures": [
+            {"keyid": ROOT1.keyid, "sig": ROOT1.sig(dump(r2))}]})
+    rc("signature-over-non-canonical-bytes", [(r1, [ROOT1])],
+       ["2.root.json: role root: root-chain-old-threshold", "invalid"],
+       "signatures cover canonical JSON only", post=sig_over_pretty)
+
+    def tampered_after_signing(files):
+        d = json.loads(files["2.root.json"])
+        d["signed"]["expires"] = "2199-01-01T00:00:00Z"
+        files["2.root.json"] = dump(d)
+    rc("root-tampered-after-signing", [(r1, [ROOT1]), (r2, [ROOT1])],
+       ["2.root.json: role root: root-chain-old-threshold", "invalid"],
+       "an extended expiry nobody signed", post=tampered_after_signing)
+
+    def bad_sig(mutate):
+        def post(files):
+            d = json.loads(files["1.root.json"])
+            d["signatures"][0]["sig"] = mutate(d["signatures"][0]["sig"])
+            files["1.root.json"] = dump(d)
+        return post
+    rc("signature-bit-flip", [(r1, [ROOT1])], ["root-self-threshold", "invalid"],
+       "a corrupted signature", post=bad_sig(lambda s: ("1" if s[0] == "0" else "0") + s[1:]))
+    rc("signature-truncated", [(r1, [ROOT1])], ["root-self-threshold", "invalid"],
+       "a signature missing bytes", post=bad_sig(lambda s: s[:-2]))
+    rc("signature-not-hex", [(r1, [ROOT1])], ["root-self-threshold", "invalid"],
+       "a signature that is not hex", post=bad_sig(lambda s: "zz" + s[2:]))
+    rc("signature-empty-placeholder", [(r1, [ROOT1])],
+       ["root-self-threshold", "empty-signature"],
+       "an empty placeholder counts for nothing", post=bad_sig(lambda s: ""))
+    rc("signature-all-zero", [(r1, [ROOT1])], ["root-self-threshold", "invalid"],
+       "an all-zero Ed25519 signature", post=bad_sig(lambda s: "00" * 64))
+    rc("signature-uppercase-hex-accepted", [(r1, [ROOT1])], ["uppercase-signature"], exit=0,
+       why="uppercase hex verifies (as in securesystemslib) but is warned about",
+       post=bad_sig(str.upper), not_stderr=["error:"])
+
+    rc("final-root-expired",
+       [(r1, [ROOT1]), (root_signed(2, expires=PAST), [ROOT1])],
+       ["2.root.json: role root: expired: the final root (version 2) expired"],
+       "a freeze attack: replaying an old root")
+    rc("expired-intermediate-root-ok",
+       [(root_signed(1, expires=PAST), [ROOT1]), (r2, [ROOT1])], [], exit=0,
+       why="an expired intermediate root is fine (5.3.10 checks only the final one)",
+       not_stderr=["error:"])
+    rc("only-root-expired",
+       [(root_signed(1, expires=PAST), [ROOT1])],
+       ["1.root.json: role root: expired: the final root (version 1) expired"],
+       "the trust anchor itself has expired")
+
+    def misnamed(files):
+        files["2.root.json"] = files.pop("1.root.json")
+    rc("root-file-name-version-mismatch", [(r1, [ROOT1])],
+       ["2.root.json: role root: version-mismatch: the file name says version 2 but the metadata is version 1"],
+       "a v1 root posing as v2", post=misnamed)
+
+    def rollback_copy(files):
+        files["2.root.json"] = files["1.root.json"]
+    rc("root-rollback-copy-of-v1-as-v2", [(r1, [ROOT1])],
+       ["2.root.json: role root: version-mismatch"],
+       "re-serving v1 as the next version", post=rollback_copy)
+
+    def conflicting(files):
+        r = root_signed(1, expires="2099-01-01T00:00:00Z")
+        files["root.json"] = dump(sign(r, [ROOT1]))
+    rc("root-json-conflicting-copy", [(r1, [ROOT1])],
+       ["root.json: role root: conflicting-copy"],
+       "root.json says something else than 1.root.json", post=conflicting)
+
+    rc("threshold-above-key-count",
+       [(root_signed(1, root_keys=(ROOT1,), threshold=2), [ROOT1])],
+       ["root-self-threshold", "only 1 keys are authorised, so the threshold can never be met",
+        "threshold-unreachable"],
+       "a root nobody can ever sign again")
+
+    def unresolved(files):
+        r = root_signed(1)
+        r["roles"]["root"]["keyids"].append("f" * 64)
+        r["roles"]["root"]["threshold"] = 2
+        files["1.root.json"] = dump(sign(r, [ROOT1]))
+    rc("unresolved-keyid-does-not-count", [(r1, [ROOT1])],
+       ["root-self-threshold", "unresolved-keyid"],
+       "a keyid with no key cannot contribute a signature", post=unresolved)
+
+    def wrong_scheme(files):
+        r = root_signed(1)
+        r["keys"][ROOT1.keyid]["scheme"] = "ecdsa-sha2-nistp256"
+        files["1.root.json"] = dump(sign(r, [ROOT1]))
+    rc("key-scheme-confusion", [(r1, [ROOT1])],
+       ["root-self-threshold", "unsupported-key"],
+       "an ed25519 key declared with another scheme", post=wrong_scheme)
+
+    def short_key(files):
+        r = root_signed(1)
+        r["keys"][ROOT1.keyid]["keyval"]["public"] = "00" * 31
+        files["1.root.json"] = dump(sign(r, [ROOT1]))
+    rc("key-material-wrong-length", [(r1, [ROOT1])],
+       ["root-self-threshold", "malformed-key"],
+       "a 31-byte Ed25519 public key", post=short_key)
+
+    def trusted_root_other(files):
+        files["trusted"] = dump(sign(root_signed(1, root_keys=(ROOT2,)), [ROOT2]))
+    rc("trusted-root-differs-from-repository", [(r1, [ROOT1])],
+       ["1.root.json: role root: conflicting-copy"],
+       "the repository's v1 is not the root the client trusts",
+       extra_args=["--trusted-root", "repo/trusted"], post=trusted_root_other)
+
+    def trusted_root_malformed(files):
+        files["trusted"] = b'{"signed": 1}'
+    rc("trusted-root-malformed", [(r1, [ROOT1])],
+       ["repo/trusted: role root: malformed: trusted root"],
+       "a damaged trust anchor", extra_args=["--trusted-root", "repo/trusted"],
+       post=trusted_root_malformed)
+
+    rc("online-keys-rotated-warns",
+       [(r1, [ROOT1]), (root_signed(2, ts=(TIMESTAMP, SNAPSHOT)), [ROOT1])],
+       ["online-keys-rotated"], exit=0,
+       why="rotating timestamp keys resets clients' rollback floors: must be visible",
+       not_stderr=["error:"])
+
+    r_big = root_signed(2**63 - 1)
+    rc("root-version-i64-max", [(r_big, [ROOT1])], [], exit=0,
+       why="the largest version must not overflow the chain walk", not_stderr=["error:"])
+    rc("root-version-i64-max-then-more",
+       [(r_big, [ROOT1])], ["malformed", "integer out of range"],
+       why="no version after i64::MAX",
+       post=lambda f: f.__setitem__(
+           "9223372036854775808.root.json",
+           replace_once(f["9223372036854775807.root.json"], "9223372036854775807",
+                        "9223372036854775808")))
+
+
+# --- snapshot and timestamp ----------------------------------------------------------------
+
+
+def snapshot_timestamp_cases() -> None:
+    def s(name, stderr, why, exit=1, **kw):
+        vcase("snapshot-timestamp", name, make_repo(**kw), stderr, why, exit=exit)
+
+    def extra_meta(t):
+        t["meta"]["targets.json"] = {"version": 1}
+    s("timestamp-lists-extra-meta", [
+        "timestamp.json: role timestamp: malformed: not valid TUF metadata: signed.meta: "
+        'must describe only "snapshot.json", found "targets.json"'],
+      "python-tuf drops extra entries on load, silently breaking the signature", ts=extra_meta)
+
+    def no_snapshot_meta(t):
+        t["meta"] = {"targets.json": {"version": 1}}
+    s("timestamp-missing-snapshot-meta",
+      ['timestamp.json: role timestamp: malformed: not valid TUF metadata: signed.meta: must describe "snapshot.json"'],
+      "a timestamp that vouches for no snapshot", ts=no_snapshot_meta)
+
+    def ts_newer(t):
+        t["meta"]["snapshot.json"]["version"] = 2
+    s("snapshot-rollback-of-version",
+      ["snapshot.json: role snapshot: snapshot-version: timestamp names snapshot version 2, but this is version 1"],
+      "an old snapshot served under a newer timestamp", ts=ts_newer)
+
+    def ts_hash(t):
+        t["meta"]["snapshot.json"]["hashes"]["sha256"] = "0" * 64
+    s("snapshot-hash-mismatch",
+      ["snapshot.json: role snapshot: hash-mismatch: timestamp records sha256 " + "0" * 64],
+      "a snapshot other than the one the timestamp vouches for", ts=ts_hash)
+
+    def ts_upper(t):
+        h = t["meta"]["snapshot.json"]["hashes"]["sha256"]
+        t["meta"]["snapshot.json"]["hashes"]["sha256"] = h.upper()
+    s("uppercase-meta-hash",
+      ["snapshot.json: role snapshot: hash-mismatch"],
+      "hex digests compare as lowercase strings (as python-tuf does)", ts=ts_upper)
+
+    def ts_len(t):
+        t["meta"]["snapshot.json"]["length"] += 1
+    s("snapshot-length-mismatch",
+      ["snapshot.json: role snapshot: length-mismatch: timestamp says it is"],
+      "an endless-data or truncation attack on snapshot", ts=ts_len)
+
+    def ts_neg_len(t):
+        t["meta"]["snapshot.json"]["length"] = -1
+    s("meta-length-negative",
+      ["timestamp.json: role timestamp: malformed: not valid TUF metadata: signed.meta.snapshot.json.length: must not be negative"],
+      "a negative download limit", ts=ts_neg_len)
+
+    def ts_v0(t):
+        t["meta"]["snapshot.json"]["version"] = 0
+    s("meta-version-zero",
+      ["timestamp.json: role timestamp: malformed: not valid TUF metadata: signed.meta.snapshot.json.version: must be greater than zero"],
+      "version 0", ts=ts_v0)
+
+    def ts_empty_hashes(t):
+        t["meta"]["snapshot.json"]["hashes"] = {}
+    s("meta-hashes-empty",
+      ["timestamp.json: role timestamp: malformed: not valid TUF metadata: signed.meta.snapshot.json.hashes: must list at least one hash"],
+      "hashes present but empty: nothing is checked", ts=ts_empty_hashes)
+
+    def ts_unknown_hash(t):
+        t["meta"]["snapshot.json"]["hashes"] = {"md5": "0" * 32}
+    s("meta-unknown-hash-only", ["unknown-hash"],
+      "a hash conclave cannot compute is reported, not silently passed", exit=0,
+      ts=ts_unknown_hash)
+
+    def snap_targets_v2(sn):
+        sn["meta"]["targets.json"]["version"] = 2
+    s("targets-rollback-against-snapshot",
+      ["targets.json: role targets: snapshot-version: snapshot names targets version 2, but this is version 1"],
+      "an old targets served under a newer snapshot", snap=snap_targets_v2)
+
+    def tamper_targets(files, st):
+        d = json.loads(files["targets.json"])
+        d["signed"]["targets"]["evil.txt"] = target_entry(b"evil")
+        files["targets.json"] = dump(d)
+    s("targets-tampered-signature-invalid",
+      ["targets.json: role targets: threshold: 0 of the threshold 1", "invalid"],
+      "a target added without the targets key", mid=tamper_targets)
+
+    def tamper_targets_after(files):
+        d = json.loads(files["targets.json"])
+        d["signed"]["targets"]["README.txt"]["length"] = 7
+        d["signatures"] = sign(d["signed"], [TARGETS])["signatures"]
+        files["targets.json"] = dump(d)
+    s("targets-hash-mismatch-against-snapshot",
+      ["targets.json: role targets: hash-mismatch: snapshot records sha256"],
+      "targets swapped for another validly signed one", snapshot_hashes=True,
+      post=tamper_targets_after)
+
+    def drop_projects(sn):
+        del sn["meta"]["projects.json"]
+    s("delegated-role-not-in-snapshot",
+      ["projects.json: role projects: not-in-snapshot"],
+      "clients load only what snapshot lists", snap=drop_projects)
+
+    s("timestamp-signed-by-snapshot-key",
+      ["timestamp.json: role timestamp: threshold: 0 of the threshold 1", "not authorised"],
+      "a compromised snapshot key must not sign timestamp",
+      pre=lambda st: st.__setitem__("timestamp_signers", [SNAPSHOT]))
+    s("snapshot-signed-by-timestamp-key",
+      ["snapshot.json: role snapshot: threshold: 0 of the threshold 1"],
+      "the online timestamp key must not sign snapshot",
+      pre=lambda st: st.__setitem__("snapshot_signers", [TIMESTAMP]))
+    s("targets-signed-by-root-key",
+      ["targets.json: role targets: threshold: 0 of the threshold 1"],
+      "root keys sign root, not targets",
+      pre=lambda st: st.__setitem__("targets_signers", [ROOT1]))
+
+    def ts_expired(t):
+        t["expires"] = PAST
+    s("timestamp-expired", ["timestamp.json: role timestamp: expired"],
+      "a freeze attack on timestamp", ts=ts_expired)
+
+    def snap_expired(sn):
+        sn["expires"] = PAST
+    s("snapshot-expired", ["snapshot.json: role snapshot: expired"],
+      "a freeze attack on snapshot", snap=snap_expired)
+    s("targets-expired", ["targets.json: role targets: expired"],
+      "expired targets", pre=lambda st: st["targets"].__setitem__("expires", PAST))
+
+    def snap_wrong_type(files):
+        files["snapshot.json"] = files["timestamp.json"]
+    s("timestamp-served-as-snapshot",
+      ['snapshot.json: role snapshot: wrong-type: holds _type "timestamp"'],
+      "the role type must match the file", post=snap_wrong_type)
+
+    def snap_dup_meta(files):
+        files["snapshot.json"] = replace_once(
+            files["snapshot.json"], '"targets.json": {',
+            '"targets.json": {"version": 9},\n      "targets.json": {')
+    s("snapshot-duplicate-meta-entry",
+      ['snapshot.json: role snapshot: malformed: not valid JSON: duplicate object key "targets.json"'],
+      "two versions of targets in one snapshot", post=snap_dup_meta)
+
+
+# --- delegation --------------------------------------------------------------------------
+
+
+def delegation_cases() -> None:
+    def d(name, stderr, why, exit=1, not_stderr=None, **kw):
+        vcase("delegation", name, make_repo(**kw), stderr, why, exit=exit, not_stderr=not_stderr)
+
+    d("delegated-role-signed-by-wrong-key",
+      ["projects.json: role projects: threshold: 0 of the threshold 1", "not authorised"],
+      "another developer signs this project",
+      pre=lambda st: st.__setitem__("projects_signers", [DEV2]))
+    d("delegated-role-signed-by-delegator-key",
+      ["projects.json: role projects: threshold: 0 of the threshold 1"],
+      "the targets key is not a projects key",
+      pre=lambda st: st.__setitem__("projects_signers", [TARGETS]))
+
+    def two_needed(st):
+        r = st["targets"]["delegations"]["roles"][0]
+        r["keyids"] = [DEV1.keyid, DEV2.keyid]
+        r["threshold"] = 2
+        st["targets"]["delegations"]["keys"][DEV2.keyid] = DEV2.key
+    d("delegation-threshold-unmet",
+      ["projects.json: role projects: threshold: 1 of the threshold 2"],
+      "one of two required developers", pre=two_needed)
+
+    def alias(st):
+        r = st["targets"]["delegations"]["roles"][0]
+        a = "alias-of-developer-1"
+        r["keyids"] = [DEV1.keyid, a]
+        r["threshold"] = 2
+        st["targets"]["delegations"]["keys"][a] = DEV1.key
+        st["projects_alias"] = a
+
+    def alias_sig(files, st):
+        d_ = json.loads(files["projects.json"])
+        d_["signatures"].append({"keyid": st["projects_alias"],
+                                 "sig": DEV1.sig(canonical(d_["signed"]))})
+        files["projects.json"] = dump(d_)
+    d("delegation-keyid-alias-counted-once",
+      ["projects.json: role projects: threshold: 1 of the threshold 2", "is the same key as"],
+      "one developer key under two keyids", pre=alias, mid=alias_sig)
+
+    d("delegated-role-expired", ["projects.json: role projects: expired"],
+      "an expired delegated role",
+      pre=lambda st: st["projects"].__setitem__("expires", PAST))
+
+    def projects_is_root(files, st):
+        files["projects.json"] = files["1.root.json"]
+    d("delegated-role-holds-root",
+      ['projects.json: role projects: wrong-type: holds _type "root"'],
+      "a root in a delegated role's file", mid=projects_is_root)
+
+    def upper_prefix(st):
+        r = st["targets"]["delegations"]["roles"][0]
+        del r["paths"]
+        r["path_hash_prefixes"] = ["AB", "cd"]
+    d("uppercase-hash-prefixes", ["uppercase-hash-prefix"],
+      "uppercase prefixes never match: targets silently fall to another role", exit=0,
+      pre=upper_prefix, not_stderr=["error:"])
+
+    def outside(st):
+        st["projects"]["targets"]["other/evil.txt"] = target_entry(b"evil")
+    d("target-outside-delegated-paths", ["target-outside-delegation", "other/evil.txt"],
+      "a role listing targets it was not delegated", exit=0, pre=outside)
+
+    def traversal_target(st):
+        st["projects"]["targets"]["projects/../../etc/passwd"] = target_entry(b"x")
+    d("target-path-traversal", [],
+      "'..' in a target path: matched as text, so it stays under projects/* here; clients "
+      "must not join it onto a directory", exit=0, pre=traversal_target)
+
+    def orphan(st):
+        st["extra"]["orphan.json"] = dump(sign(projects_signed(), [DEV1]))
+    d("role-not-delegated", ["orphan.json: role orphan: not-delegated"],
+      "a file nothing vouches for", pre=orphan)
+
+    def cycle(st):
+        st["projects"]["delegations"] = {
+            "keys": {TARGETS.keyid: TARGETS.key},
+            "roles": [{"name": "projects", "keyids": [TARGETS.keyid], "threshold": 1,
+                       "terminating": True, "paths": ["projects/*"]}]}
+    d("delegation-cycle", [], "a role delegating to itself must not loop forever",
+      exit=0, pre=cycle, not_stderr=["error:"])
+
+    def snap_v2(sn):
+        sn["meta"]["projects.json"]["version"] = 2
+    d("delegated-role-rollback",
+      ["projects.json: role projects: snapshot-version: snapshot names projects version 2"],
+      "an old version of a delegated role", snap=snap_v2)
+
+    def unresolved(st):
+        st["targets"]["delegations"]["roles"][0]["keyids"].append("e" * 64)
+    d("delegation-unresolved-keyid", ["unresolved-keyid"], "a keyid with no key", exit=0,
+      pre=unresolved)
+
+    def no_terminating(st):
+        del st["targets"]["delegations"]["roles"][0]["terminating"]
+    d("delegation-missing-terminating", ["missing-terminating"],
+      "python-tuf refuses it; conclave warns", exit=0, pre=no_terminating)
+
+    def url_unsafe(st):
+        st["targets"]["delegations"]["roles"][0]["name"] = "projects%2F.."
+    d("role-name-percent-encoded-traversal", ["role-name-not-url-safe"],
+      "percent-encoding that a web server could decode into a path", exit=1,
+      pre=url_unsafe)
+
+
+# --- key files ------------------------------------------------------------------------------
+
+PASS = "correct horse battery staple attack"
+KDF64 = {"name": "argon2id", "profile": "rfc9106-64mib", "t_cost": 3, "m_cost_kib": 65536,
+         "p_cost": 4}
+
+
+def rotl(v: int, c: int) -> int:
+    return ((v << c) & 0xFFFFFFFF) | (v >> (32 - c))
+
+
+def hchacha20(key: bytes, nonce16: bytes) -> bytes:
+    """HChaCha20 (draft-irtf-cfrg-xchacha): 20 ChaCha rounds, no final addition; words
+    0-3 and 12-15 of the state are the subkey."""
+    s = list(struct.unpack("<4I", b"expand 32-byte k")) + list(struct.unpack("<8I", key)) \
+        + list(struct.unpack("<4I", nonce16))
+
+    def qr(a, b, c, d):
+        s[a] = (s[a] + s[b]) & 0xFFFFFFFF; s[d] = rotl(s[d] ^ s[a], 16)  # noqa: E702
+        s[c] = (s[c] + s[d]) & 0xFFFFFFFF; s[b] = rotl(s[b] ^ s[c], 12)  # noqa: E702
+        s[a] = (s[a] + s[b]) & 0xFFFFFFFF; s[d] = rotl(s[d] ^ s[a], 8)  # noqa: E702
+        s[c] = (s[c] + s[d]) & 0xFFFFFFFF; s[b] = rotl(s[b] ^ s[c], 7)  # noqa: E702
+
+    for _ in range(10):
+        qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15)  # noqa: E702
+        qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14)  # noqa: E702
+    return struct.pack("<8I", *(s[0:4] + s[12:16]))
+
+
+def xchacha_encrypt(key: bytes, nonce: bytes, msg: bytes, aad: bytes) -> bytes:
+    sub = hchacha20(key, nonce[:16])
+    return ChaCha20Poly1305(sub).encrypt(b"\0\0\0\0" + nonce[16:], msg, aad)
+
+
+# A known answer from draft-irtf-cfrg-xchacha-03 section 2.2.1, so the home-made HChaCha20
+# cannot silently drift.
+assert hchacha20(bytes(range(32)), bytes.fromhex("000000090000004a0000000031415927")).hex() == \
+    "82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc"
+
+_argon_cache: dict = {}
+
+
+def keyfile(secret: bytes, public: dict, passphrase: str = PASS, salt: bytes | None = None,
+            nonce: bytes | None = None, kdf: dict = KDF64) -> dict:
+    salt = salt or hashlib.sha256(b"salt" + secret).digest()
+    nonce = nonce or hashlib.sha256(b"nonce" + secret).digest()[:24]
+    header = {"format": "conclave-key-file", "format_version": 1, "kdf": kdf,
+              "salt": salt.hex(), "cipher": "xchacha20poly1305", "nonce": nonce.hex(),
+              "public_key": public}
+    ck = (passphrase, salt)
+    if ck not in _argon_cache:
+        _argon_cache[ck] = hash_secret_raw(passphrase.encode(), salt, time_cost=3,
+                                           memory_cost=65536, parallelism=4, hash_len=32,
+                                           type=Type.ID, version=19)
+    ct = xchacha_encrypt(_argon_cache[ck], nonce, secret, canonical(header))
+    return dict(header, ciphertext=ct.hex())
+
+
+SIGNER = K("keyfile-officer")
+OTHER = K("keyfile-other")
+
+
+def keyfile_cases() -> None:
+    base = keyfile(SIGNER.seed, SIGNER.key)
+    other = keyfile(OTHER.seed, OTHER.key)
+    draft = root_signed(1, root_keys=(SIGNER,))
+    draft_b = dump({"signed": draft, "signatures": []})
+    sign_cmd = ["sign", "root.json", "--key", "key.json", "--passphrase-fd", "0", "-o", "sig.json"]
+
+    def kf(name, key_bytes, stderr, why, via="sign", stdin=PASS + "\n", exit=1,
+           draft_bytes=draft_b):
+        files = {"key.json": key_bytes}
+        if via == "sign":
+            files["root.json"] = draft_bytes
+            case("keyfile", name, files, sign_cmd, exit, stderr, why, stdin=stdin)
+        else:
+            case("keyfile", name, files, ["key", "public", "key.json"], exit, stderr, why)
+
+    def mutated(change) -> bytes:
+        k = copy.deepcopy(base)
+        change(k)
+        return dump(k)
+
+    # Controls: the key file made here decrypts and signs in conclave.
+    case("control", "valid-key-file-signs",
+         {"key.json": dump(base), "root.json": draft_b},
+         ["sign", "root.json", "--key", "key.json", "--passphrase-fd", "0", "-o",
+          "{tmp}/sig.json"], 0, ["Wrote the signature by " + SIGNER.keyid],
+         "the base key file (sealed by this generator) decrypts and signs", stdin=PASS + "\n")
+    case("control", "valid-key-file-public", {"key.json": dump(base)},
+         ["key", "public", "key.json"], 0, [],
+         "the base key file's header parses")
+
+    nk = "key.json: not a conclave key file"
+    kf("truncated-key-file", dump(base)[:200], [nk, "unexpected end of input"],
+       "a half-copied key file", via="public")
+    kf("truncated-key-file-sign", dump(base)[:200], [nk], "a half-copied key file at signing")
+    kf("empty-key-file", b"", [nk], "an empty key file", via="public")
+    kf("key-file-with-bom", b"\xef\xbb\xbf" + dump(base), [nk, "byte order mark"],
+       "a BOM added by an editor", via="public")
+    kf("key-file-duplicate-nonce-field",
+       replace_once(dump(base), '"nonce": ', '"nonce": "' + "00" * 24 + '",\n  "nonce": '),
+       [nk, 'duplicate object key "nonce"'], "which nonce is used must never be ambiguous",
+       via="public")
+    kf("key-file-oversized", dump(base) + b" " * (65 * 1024),
+       [nk, "larger than 65536 bytes"], "a huge file must not be read into the parser",
+       via="public")
+    kf("key-file-is-array", b"[]", [nk, "not a JSON object"], "not an object", via="public")
+    kf("wrong-format-magic", mutated(lambda k: k.__setitem__("format", "age-encryption.org/v1")),
+       [nk, '"format" is not conclave-key-file'], "another tool's file", via="public")
+    kf("format-version-2", mutated(lambda k: k.__setitem__("format_version", 2)),
+       ["key.json: key file format version 2 is not supported"],
+       "a future format this conclave cannot read safely", via="public")
+    kf("format-version-string", mutated(lambda k: k.__setitem__("format_version", "1")),
+       [nk, '"format_version" must be an integer'], "a string version", via="public")
+    allow = "are not one of conclave's allowed profiles"
+    kf("oversized-kdf-memory", mutated(lambda k: k["kdf"].__setitem__("m_cost_kib", 2**32)),
+       ["key.json: the key derivation parameters (t=3, m=4294967296 KiB, p=4) " + allow],
+       "4 TiB of Argon2 memory: a denial of service before any passphrase", via="public")
+    kf("oversized-kdf-time", mutated(lambda k: k["kdf"].__setitem__("t_cost", 10**9)),
+       ["key.json: the key derivation parameters (t=1000000000", allow],
+       "a billion passes", via="public")
+    kf("oversized-kdf-lanes", mutated(lambda k: k["kdf"].__setitem__("p_cost", 2**24)),
+       ["key.json: the key derivation parameters", allow], "16 million lanes", via="public")
+    kf("weakened-kdf-memory-sealed-consistently",
+       dump(keyfile(SIGNER.seed, SIGNER.key, kdf=dict(KDF64, m_cost_kib=8))),
+       ["key.json: the key derivation parameters (t=3, m=8 KiB, p=4) " + allow],
+       "an attacker re-seals the key under 8 KiB Argon2 to brute-force it later",
+       via="public")
+    kf("kdf-negative-memory", mutated(lambda k: k["kdf"].__setitem__("m_cost_kib", -1)),
+       ["key.json: the key derivation parameters", allow], "a negative parameter",
+       via="public")
+    kf("kdf-profile-name-mismatch",
+       mutated(lambda k: k["kdf"].__setitem__("profile", "rfc9106-2gib")),
+       ["key.json: the key derivation parameters (t=3, m=65536 KiB, p=4) " + allow],
+       "a profile name that disagrees with the numbers", via="public")
+    kf("kdf-argon2i", mutated(lambda k: k["kdf"].__setitem__("name", "argon2i")),
+       [nk, "the KDF is not argon2id"], "a weaker Argon2 variant", via="public")
+    kf("kdf-missing", mutated(lambda k: k.pop("kdf")), [nk, 'missing "kdf"'],
+       "no KDF parameters", via="public")
+    kf("cipher-downgrade", mutated(lambda k: k.__setitem__("cipher", "none")),
+       [nk, "the cipher is not xchacha20poly1305"], "a cipher downgrade", via="public")
+    kf("nonce-12-bytes", mutated(lambda k: k.__setitem__("nonce", k["nonce"][:24])),
+       [nk, '"nonce" must be 24 bytes, found 12'], "a ChaCha20 nonce in an XChaCha20 file",
+       via="public")
+    kf("salt-empty", mutated(lambda k: k.__setitem__("salt", "")),
+       [nk, '"salt" must be 32 bytes, found 0'], "no salt: precomputation", via="public")
+    kf("salt-not-hex", mutated(lambda k: k.__setitem__("salt", "zz" * 32)),
+       [nk, '"salt" is not hex'], "not hex", via="public")
+    kf("ciphertext-truncated", mutated(lambda k: k.__setitem__("ciphertext", k["ciphertext"][:-2])),
+       [nk, '"ciphertext" must be 48 bytes, found 47'], "a tag cut short", via="public")
+    kf("ciphertext-tag-stripped",
+       mutated(lambda k: k.__setitem__("ciphertext", k["ciphertext"][:64])),
+       [nk, '"ciphertext" must be 48 bytes, found 32'], "an unauthenticated ciphertext",
+       via="public")
+    kf("unexpected-field", mutated(lambda k: k.__setitem__("comment", "hi")),
+       [nk, 'unexpected field "comment"'], "fields outside the authenticated header",
+       via="public")
+    kf("unexpected-field-escape-sequence",
+       mutated(lambda k: k.__setitem__("\u001b[2J", "x")),
+       [nk, 'unexpected field "\\u{1b}[2J"'], "terminal escapes in an error message",
+       via="public")
+    kf("public-key-unsupported-type",
+       mutated(lambda k: k["public_key"].__setitem__("keytype", "rsa")),
+       [nk, "the public key's type is not supported"], "a key conclave cannot use",
+       via="public")
+    kf("header-not-canonical-extra-kdf-field",
+       mutated(lambda k: k["kdf"].__setitem__("secret_param", 1)),
+       [nk, "the header is not in canonical form"],
+       "fields the AEAD would bind but conclave would ignore", via="public")
+    kf("header-uppercase-hex-salt", mutated(lambda k: k.__setitem__("salt", k["salt"].upper())),
+       [nk, "the header is not in canonical form"],
+       "the same salt spelt differently changes the associated data", via="public")
+
+    dec = "key.json: wrong passphrase, or the key file is damaged"
+    kf("wrong-passphrase", dump(base), [dec], "a wrong passphrase", stdin="not the passphrase\n")
+    kf("empty-passphrase-cancels", dump(base), ["cancelled"], "an empty answer is a cancel",
+       stdin="\n", exit=4)
+    kf("no-passphrase-line", dump(base), ["no line left"],
+       "end of input is not an empty passphrase", stdin="", exit=2)
+    kf("swapped-nonce", mutated(lambda k: k.__setitem__("nonce", other["nonce"])), [dec],
+       "the nonce is authenticated: another file's nonce must not decrypt")
+    kf("swapped-salt", mutated(lambda k: k.__setitem__("salt", other["salt"])), [dec],
+       "another file's salt")
+    kf("swapped-ciphertext", mutated(lambda k: k.__setitem__("ciphertext", other["ciphertext"])),
+       [dec], "another file's encrypted key under this header")
+    kf("ciphertext-bit-flip",
+       mutated(lambda k: k.__setitem__("ciphertext", ("1" if k["ciphertext"][0] == "0" else "0")
+                                       + k["ciphertext"][1:])),
+       [dec], "a flipped bit in the encrypted key")
+    kf("tag-bit-flip",
+       mutated(lambda k: k.__setitem__("ciphertext", k["ciphertext"][:-1]
+                                       + ("1" if k["ciphertext"][-1] == "0" else "0"))),
+       [dec], "a flipped bit in the Poly1305 tag")
+    # The attacker swaps in their own public key; the draft lists it, so conclave gets as far
+    # as decrypting: the header (with the public key) is associated data.
+    draft_eve = dump({"signed": root_signed(1, root_keys=(EVE,)), "signatures": []})
+    kf("swapped-public-key", mutated(lambda k: k.__setitem__("public_key", EVE.key)), [dec],
+       "pairing the victim's private key with the attacker's public key",
+       draft_bytes=draft_eve)
+    kf("swapped-public-key-not-in-draft",
+       mutated(lambda k: k.__setitem__("public_key", OTHER.key)),
+       ["may not sign role root", "nothing was signed"],
+       "a key file whose public key the draft does not list is refused before decrypting")
+    # Sealed consistently (valid AEAD) but the private key is not the public key's.
+    kf("private-key-does-not-match-public",
+       dump(keyfile(OTHER.seed, SIGNER.key)),
+       ["key.json: the decrypted private key does not belong to the public key in the file"],
+       "a key file that would sign with a key other than the one it shows")
+    kf("key-not-allowed-for-role", dump(other), ["may not sign role root"],
+       "a valid key the draft does not list", via="sign")
+
+
+# --- signature files and merge ----------------------------------------------------------------
+
+
+def detached(role: str, version: int, signed: dict, signer: K, payload: bytes | None = None,
+             pub: dict | None = None, keyid: str | None = None) -> dict:
+    payload_c = canonical(signed)
+    return {"format": "conclave-signature", "format_version": 1, "role": role,
+            "version": version, "payload_sha256": sha256(payload_c),
+            "signature": {"keyid": keyid or signer.keyid,
+                          "sig": signer.sig(payload if payload is not None else payload_c)},
+            "public_key": pub or signer.key}
+
+
+def sigfile_cases() -> None:
+    draft = root_signed(1, root_keys=(ROOT1, ROOT2), threshold=1)
+    draft_b = dump({"signed": draft, "signatures": []})
+    merge_cmd = ["merge", "root.json", "sig.json", "-o", "merged.json"]
+    good = detached("root", 1, draft, ROOT1)
+
+    case("control", "valid-signature-merges", {"root.json": draft_b, "sig.json": dump(good)},
+         ["merge", "root.json", "sig.json", "-o", "{tmp}/merged.json"], 0,
+         ["merged      " + ROOT1.keyid], "the base signature file merges")
+
+    def sf(name, sig_bytes, stderr, why, files=None, cmd=None, exit=1):
+        fs = {"root.json": draft_b, "sig.json": sig_bytes}
+        fs.update(files or {})
+        case("signature-file", name, fs, cmd or merge_cmd, exit,
+             stderr + ["nothing was merged or written"] if exit == 1 else stderr, why)
+
+    def mut(change) -> bytes:
+        d = copy.deepcopy(good)
+        change(d)
+        return dump(d)
+
+    draft2 = dict(draft, expires="2099-01-01T00:00:00Z")
+    sf("stale-signature-earlier-draft", dump(detached("root", 1, draft2, ROOT1)),
+       ["sig.json: it signs other content (payload SHA-256"],
+       "a signature made before the draft was edited")
+    sf("signature-for-another-version", mut(lambda d: d.__setitem__("version", 2)),
+       ["sig.json: it signs version 2 of root, but this is version 1"],
+       "a signature for another version of the role")
+    sf("signature-for-another-role", mut(lambda d: d.__setitem__("role", "targets")),
+       ['sig.json: it signs role "targets", but this is role "root"'],
+       "a signature for another role")
+    sf("signature-role-with-escape-sequence",
+       mut(lambda d: d.__setitem__("role", "root\u001b[1A")),
+       ['it signs role "root\\u{1b}[1A"'], "terminal escapes in the role shown to the officer")
+    sf("payload-digest-matches-but-signature-over-other-bytes",
+       dump(detached("root", 1, draft, ROOT1, payload=canonical(draft2))),
+       ["sig.json: the signature by key " + ROOT1.keyid + " is invalid"],
+       "the digest field is only a label: the signature itself must verify")
+    sf("signature-over-pretty-json",
+       dump(detached("root", 1, draft, ROOT1, payload=dump(draft))),
+       ["the signature by key " + ROOT1.keyid + " is invalid"],
+       "signatures cover canonical JSON only")
+    sf("signature-bit-flip",
+       mut(lambda d: d["signature"].__setitem__(
+           "sig", ("1" if d["signature"]["sig"][0] == "0" else "0") + d["signature"]["sig"][1:])),
+       ["is invalid"], "a corrupted signature")
+    sf("signature-empty", mut(lambda d: d["signature"].__setitem__("sig", "")),
+       ["is invalid"], "an empty signature")
+    sf("key-not-allowed", dump(detached("root", 1, draft, EVE)),
+       ["sig.json: key " + EVE.keyid + " may not sign role \"root\""],
+       "the attacker's own key")
+    sf("keyid-collision-attacker-key-under-trusted-keyid",
+       dump(detached("root", 1, draft, EVE, pub=EVE.key, keyid=ROOT1.keyid)),
+       ["the public key in the signature file does not match key " + ROOT1.keyid],
+       "claiming a trusted keyid for the attacker's key")
+    sf("keyid-collision-with-trusted-public-key",
+       dump(detached("root", 1, draft, EVE, pub=ROOT1.key, keyid=ROOT1.keyid)),
+       ["the signature by key " + ROOT1.keyid + " is invalid"],
+       "the right keyid and public key but the attacker's signature")
+    sf("payload-digest-uppercase",
+       mut(lambda d: d.__setitem__("payload_sha256", d["payload_sha256"].upper())),
+       ['sig.json: "payload_sha256" must be 64 lowercase hex characters'],
+       "one digest, two spellings")
+    sf("payload-digest-short", mut(lambda d: d.__setitem__("payload_sha256", "ab" * 16)),
+       ['"payload_sha256" must be 64 lowercase hex characters'], "a truncated digest")
+    sf("format-version-2", mut(lambda d: d.__setitem__("format_version", 2)),
+       ['sig.json: unsupported "format_version"'], "a future format")
+    sf("wrong-format-magic", mut(lambda d: d.__setitem__("format", "conclave-key-file")),
+       ["sig.json: not a conclave signature file"], "a key file handed over as a signature")
+    sf("version-zero", mut(lambda d: d.__setitem__("version", 0)),
+       ['sig.json: "version" must be a positive integer'], "version 0")
+    sf("version-negative", mut(lambda d: d.__setitem__("version", -1)),
+       ['"version" must be a positive integer'], "a negative version")
+    sf("version-float", replace_once(dump(good), '"version": 1', '"version": 1.0'),
+       ["sig.json: not valid JSON: floating-point numbers are not allowed"], "1.0 is not 1")
+    sf("version-string", mut(lambda d: d.__setitem__("version", "1")),
+       ['"version" must be a positive integer'], "a string version")
+    sf("duplicate-keys-signature",
+       replace_once(dump(good), '"signature": {',
+                    '"signature": {"keyid": "x", "sig": "00"},\n  "signature": {'),
+       ['sig.json: not valid JSON: duplicate object key "signature"'],
+       "two signatures in one file: which one is reviewed?")
+    sf("unexpected-field", mut(lambda d: d.__setitem__("extra_signatures", [])),
+       ['sig.json: unexpected field "extra_signatures"'], "smuggled extra content")
+    sf("missing-signature", mut(lambda d: d.pop("signature")),
+       ['sig.json: missing "signature"'], "no signature")
+    sf("missing-public-key", mut(lambda d: d.pop("public_key")),
+       ['sig.json: missing "public_key"'], "no public key")
+    sf("keyid-empty", mut(lambda d: d["signature"].__setitem__("keyid", "")),
+       ["sig.json: keyid must not be empty"], "an empty keyid")
+    sf("truncated-signature-file", dump(good)[:100],
+       ["sig.json: not valid JSON: unexpected end of input"], "a half-copied file")
+    sf("oversized-signature-file", dump(good) + b" " * (65 * 1024),
+       ["sig.json: larger than 65536 bytes"], "a huge file handed over on a USB stick")
+    sf("signature-file-with-bom", b"\xef\xbb\xbf" + dump(good),
+       ["sig.json: not valid JSON: byte order mark"], "a BOM from an editor")
+
+    # Two files, one of them bad: nothing at all is merged.
+    sf("one-good-one-bad", dump(good),
+       ["sig2.json: key " + EVE.keyid + " may not sign"],
+       "a bad file among good ones stops the whole merge",
+       files={"sig2.json": dump(detached("root", 1, draft, EVE))},
+       cmd=["merge", "root.json", "sig.json", "sig2.json", "-o", "merged.json"])
+
+    # Threshold 2: the same key twice, or one key under two keyids, is still one signer.
+    draft_t2 = root_signed(1, root_keys=(ROOT1, ROOT2), threshold=2)
+    t2 = dump({"signed": draft_t2, "signatures": []})
+    g2 = detached("root", 1, draft_t2, ROOT1)
+    case("merge", "duplicate-signature-files-same-key",
+         {"root.json": t2, "sig.json": dump(g2), "sig-copy.json": dump(g2)},
+         ["merge", "root.json", "sig.json", "sig-copy.json", "-o", "merged.json"], 1,
+         ["already in", "1 of 2 needed have signed", "the threshold is not met yet"],
+         "one officer's signature handed in twice is one signature")
+
+    alias_root = root_signed(1, root_keys=(ROOT1, ROOT2), threshold=2)
+    alias = "alias-of-root-1"
+    alias_root["keys"][alias] = ROOT1.key
+    del alias_root["keys"][ROOT2.keyid]
+    alias_root["roles"]["root"]["keyids"] = [ROOT1.keyid, alias]
+    ab = dump({"signed": alias_root, "signatures": []})
+    case("merge", "keyid-alias-two-files-one-key",
+         {"root.json": ab, "sig.json": dump(detached("root", 1, alias_root, ROOT1)),
+          "sig-alias.json": dump(detached("root", 1, alias_root, ROOT1, keyid=alias))},
+         ["merge", "root.json", "sig.json", "sig-alias.json", "-o", "merged.json"], 1,
+         ["1 of 2 needed have signed", "the threshold is not met yet"],
+         "one key under two keyids must not meet a threshold of two")
+
+    # Rotation: the previous root must be exactly one version older.
+    prev = dump(sign(root_signed(1), [ROOT1]))
+    r3 = root_signed(3)
+    case("merge", "previous-root-not-consecutive",
+         {"root.json": dump({"signed": r3, "signatures": []}), "prev.json": prev,
+          "sig.json": dump(detached("root", 3, r3, ROOT1))},
+         ["merge", "root.json", "sig.json", "--previous", "prev.json", "-o", "merged.json"], 2,
+         ["the previous root is version 1, but this root is version 3"],
+         "a rotation that skips a version")
+    r2 = root_signed(2, root_keys=(ROOT2,))
+    case("merge", "rotation-signed-by-new-key-only",
+         {"root.json": dump({"signed": r2, "signatures": []}), "prev.json": prev,
+          "sig.json": dump(detached("root", 2, r2, ROOT2))},
+         ["merge", "root.json", "sig.json", "--previous", "prev.json", "-o", "merged.json"], 1,
+         ["root v1 (previous root's keys): 0 of 1 needed", "the threshold is not met yet"],
+         "the old root's keys must also sign a rotation")
+    case("merge", "previous-is-not-a-root",
+         {"root.json": dump({"signed": r2, "signatures": []}),
+          "prev.json": dump(sign(targets_signed(), [TARGETS])),
+          "sig.json": dump(detached("root", 2, r2, ROOT2))},
+         ["merge", "root.json", "sig.json", "--previous", "prev.json", "-o", "merged.json"], 2,
+         ["--previous must be a root, not targets metadata"], "targets posing as the old root")
+    ts = {"_type": "timestamp", "spec_version": SPEC, "version": 1, "expires": FAR,
+          "meta": {"snapshot.json": {"version": 1}}}
+    case("merge", "delegator-is-not-root-or-targets",
+         {"timestamp.json": dump({"signed": ts, "signatures": []}),
+          "delegator.json": dump({"signed": ts, "signatures": []}),
+          "sig.json": dump(detached("timestamp", 1, ts, TIMESTAMP))},
+         ["merge", "timestamp.json", "sig.json", "--delegator", "delegator.json", "-o",
+          "merged.json"], 2, ["--delegator must be a root or targets metadata, not timestamp"],
+         "only root and targets delegate")
+    case("merge", "no-delegator-for-timestamp",
+         {"timestamp.json": dump({"signed": ts, "signatures": []}),
+          "sig.json": dump(detached("timestamp", 1, ts, TIMESTAMP))},
+         ["merge", "timestamp.json", "sig.json", "-o", "merged.json"], 2,
+         ["cannot tell which keys may sign role timestamp"],
+         "merging without knowing who may sign must not happen")
+    tg = targets_signed()
+    case("merge", "delegator-does-not-delegate-role",
+         {"evil.json": dump({"signed": projects_signed(), "signatures": []}),
+          "targets.json": dump(sign(tg, [TARGETS])),
+          "sig.json": dump(detached("evil", 1, projects_signed(), DEV1))},
+         ["merge", "evil.json", "sig.json", "--delegator", "targets.json", "-o", "merged.json"],
+         2, ['the --delegator metadata does not delegate to role "evil"'],
+         "a role the delegator never delegated")
+    case("merge", "malformed-metadata-to-merge-into",
+         {"root.json": replace_once(draft_b, '"version": 1', '"version": 1.5'),
+          "sig.json": dump(good)},
+         merge_cmd, 1, ["root.json", "floating-point numbers are not allowed"],
+         "a damaged draft")
+    case("merge", "targets-signature-merged-into-root",
+         {"root.json": draft_b,
+          "sig.json": dump(detached("targets", 1, tg, TARGETS))},
+         merge_cmd, 1, ['it signs role "targets", but this is role "root"',
+                        "nothing was merged or written"],
+         "a signature file for another role of the same round")
+    merged_eve = dump({"signed": draft, "signatures": [
+        {"keyid": EVE.keyid, "sig": EVE.sig(canonical(draft))}]})
+    case("merge", "existing-unauthorised-signature-not-enough",
+         {"root.json": merged_eve, "sig.json": dump(detached("root", 1, draft, EVE))},
+         merge_cmd, 1, ["may not sign role"],
+         "a signature already in the file by a key the role does not list")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    controls()
+    json_cases()
+    metadata_cases()
+    rolename_cases()
+    root_chain_cases()
+    snapshot_timestamp_cases()
+    delegation_cases()
+    keyfile_cases()
+    sigfile_cases()
+    areas = sorted({a for a, _, _, _ in CASES})
+    for area in areas:
+        shutil.rmtree(OUT / area, ignore_errors=True)
+    for area, name, files, exp in CASES:
+        d = OUT / area / name
+        d.mkdir(parents=True)
+        for fname, b in files.items():
+            (d / fname).parent.mkdir(parents=True, exist_ok=True)
+            (d / fname).write_bytes(b)
+        (d / "expected.json").write_bytes(dump(exp))
+    print(f"wrote {len(CASES)} cases in {len(areas)} areas under {OUT}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
