@@ -146,7 +146,7 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
 
 // securesystemslib escapes exactly these two characters and nothing else: a raw LF inside a
 // PEM key must stay a raw LF, or every keyid and signature over it differs from python-tuf's.
-fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
+pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     for &b in s.as_bytes() {
         if b == b'"' || b == b'\\' {

@@ -11,7 +11,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::cjson::{self, Map, Value};
+use crate::cjson::{Map, Value};
 use crate::metadata::fields::{self, Fields};
 use crate::metadata::{FormatError, KeyId};
 
@@ -121,11 +121,9 @@ impl Key {
     /// The keyid conclave computes and writes: SHA-256 over the canonical
     /// `{keytype, scheme, keyval}` (securesystemslib `compute_default_keyid`).
     pub fn keyid(&self) -> KeyId {
-        let mut m = Map::new();
-        m.insert("keytype".into(), Value::from(self.keytype.as_str()));
-        m.insert("scheme".into(), Value::from(self.scheme.as_str()));
-        m.insert("keyval".into(), self.keyval());
-        let digest = Sha256::digest(cjson::to_canonical(&Value::Object(m)));
+        let mut canonical = Vec::with_capacity(160);
+        crate::metadata::canonical::keyid_form(self, &mut canonical);
+        let digest = Sha256::digest(&canonical);
         KeyId::new(&hex::encode(digest)).expect("hex digests are valid keyids")
     }
 

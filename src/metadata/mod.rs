@@ -5,6 +5,7 @@
 //! Values with invariants are newtypes whose constructors check them; parsing goes through
 //! those constructors, so a `Root` in memory is always a well-formed root.
 
+mod canonical;
 mod fields;
 pub mod key;
 pub mod root;
@@ -104,7 +105,16 @@ pub trait Role: Sized + Clone {
     fn to_value(&self) -> Value;
     fn common(&self) -> &Common;
     fn common_mut(&mut self) -> &mut Common;
+    /// Append the canonical bytes of this `signed` object. The default goes through
+    /// [`Role::to_value`]; large roles write directly (see `canonical.rs`).
+    fn write_canonical(&self, out: &mut Vec<u8>) {
+        cjson::write_canonical(&self.to_value(), out);
+    }
 }
+
+/// Files whose canonical form is larger than this are written compact, not indented: a
+/// claimed role for a million projects would otherwise grow by a third in whitespace.
+pub const PRETTY_LIMIT: usize = 1 << 20;
 
 /// One entry of the `signatures` array.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,7 +189,9 @@ impl<T: Role> Metadata<T> {
     /// This is the only place they are computed. They come from the model, not the file, so
     /// what is verified is exactly what conclave then acts on.
     pub fn signed_bytes(&self) -> Vec<u8> {
-        cjson::to_canonical(&self.signed.to_value())
+        let mut out = Vec::new();
+        self.signed.write_canonical(&mut out);
+        out
     }
 
     pub fn to_value(&self) -> Value {
@@ -197,7 +209,43 @@ impl<T: Role> Metadata<T> {
 
     /// The bytes conclave writes to a file (standard JSON; see [`cjson::to_pretty`]).
     pub fn to_file_bytes(&self) -> Vec<u8> {
-        cjson::to_pretty(&self.to_value())
+        self.file_bytes_from(self.signed_bytes())
+    }
+
+    /// The file bytes, given the canonical `signed` bytes already computed (for large roles,
+    /// computing them is the expensive part).
+    fn file_bytes_from(&self, signed: Vec<u8>) -> Vec<u8> {
+        if signed.len() < PRETTY_LIMIT {
+            return cjson::to_pretty(&self.to_value());
+        }
+        // Compact: the envelope in canonical form around the canonical `signed` bytes, with
+        // control characters escaped so the result is valid JSON.
+        let sigs = Value::Array(self.signatures.iter().map(Signature::to_value).collect());
+        let spliced = canonical::Spliced(&signed);
+        let mut out = Vec::with_capacity(signed.len() + 4096);
+        canonical::object(
+            &mut out,
+            &mut [("signatures", &sigs), ("signed", &spliced)],
+            &self.extra,
+        );
+        let mut file = canonical::canonical_to_json(&out);
+        file.push(b'\n');
+        file
+    }
+
+    /// Sign with several signers over one computation of the signed bytes, and return the
+    /// file bytes: what a claimed role with a million projects needs to stay fast.
+    pub fn sign_all_to_file(
+        &mut self,
+        signers: &[&dyn crate::signer::Signer],
+    ) -> Result<Vec<u8>, crate::signer::SignError> {
+        let bytes = self.signed_bytes();
+        for signer in signers {
+            let sig = crate::signer::sign_checked(*signer, &bytes)?;
+            self.signatures.retain(|s| s.keyid != sig.keyid);
+            self.signatures.push(sig);
+        }
+        Ok(self.file_bytes_from(bytes))
     }
 
     /// Add a signature, replacing any earlier one by the same key. The signature is checked

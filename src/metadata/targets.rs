@@ -271,11 +271,12 @@ impl Delegations {
             }
             (Some(items), None) => {
                 let mut roles: Vec<DelegatedRole> = Vec::with_capacity(items.len());
+                let mut names = std::collections::HashSet::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
                     let p = format!("{roles_path}[{i}]");
                     let role = DelegatedRole::from_value(item, &p)?;
                     // TUF spec: role names MUST be unique within one delegations object.
-                    if roles.iter().any(|r| r.name == role.name) {
+                    if !names.insert(role.name.as_str().to_owned()) {
                         return Err(FormatError::new(
                             &p,
                             format!(
@@ -398,6 +399,10 @@ impl Role for Targets {
 
     fn common_mut(&mut self) -> &mut Common {
         &mut self.common
+    }
+
+    fn write_canonical(&self, out: &mut Vec<u8>) {
+        crate::metadata::canonical::Canon::canon(self, out);
     }
 }
 

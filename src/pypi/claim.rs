@@ -261,8 +261,10 @@ pub fn claim(
     let mut touched = 0;
     for req in requests {
         let keyids: Vec<KeyId> = req.keys.iter().map(Key::keyid).collect();
-        for k in &req.keys {
-            d.keys.entry(k.keyid()).or_insert_with(|| k.clone());
+        for (k, id) in req.keys.iter().zip(&keyids) {
+            if !d.keys.contains_key(id) {
+                d.keys.insert(id.clone(), k.clone());
+            }
         }
         let role = DelegatedRole {
             name: RoleName::delegated(&req.project)

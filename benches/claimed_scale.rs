@@ -1,0 +1,115 @@
+//! Building, signing and writing a PEP 480 claimed role with N projects, then reading and
+//! verifying it — the workload benches/pypi-scale.sh also runs in python-tuf.
+//!
+//!   cargo bench --bench claimed_scale -- N OUTDIR
+//!
+//! Prints one JSON line: wall times, output size, the hashing floor (SHA-512 over the signed
+//! bytes, times the passes Ed25519 needs) and peak RSS. Key generation is outside the timing,
+//! as in the python-tuf script: developer keys are random 32-byte public values.
+
+use std::time::Instant;
+
+use conclave::metadata::{Expires, Key, Metadata, Threshold};
+use conclave::pypi::{ClaimRequest, claim};
+use conclave::signer::Ed25519Signer;
+use sha2::{Digest, Sha512};
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let out = std::path::PathBuf::from(args.get(1).cloned().unwrap_or_else(|| "target".into()));
+    std::fs::create_dir_all(&out).unwrap();
+
+    // Setup (not timed): one random developer key per project.
+    let mut seed = [7u8; 32];
+    let requests: Vec<ClaimRequest> = (0..n)
+        .map(|i| {
+            seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            let public: [u8; 32] = Sha512::digest(seed)[..32].try_into().unwrap();
+            let name = format!("project-{i}");
+            ClaimRequest {
+                line: i + 1,
+                original: name.clone(),
+                project: name,
+                keys: vec![Key::ed25519(&public)],
+                threshold: Threshold::new(1).unwrap(),
+            }
+        })
+        .collect();
+    let admins = [
+        Ed25519Signer::from_seed(&[1; 32]),
+        Ed25519Signer::from_seed(&[2; 32]),
+    ];
+    let expires = Expires::parse("2100-01-01T00:00:00Z").unwrap();
+    let rss_setup = peak_rss_mib();
+
+    // Build, sign with two admin keys, write.
+    let t0 = Instant::now();
+    let (claimed, _) = claim(None, &requests, Some(expires)).unwrap();
+    drop(requests);
+    let t_build = t0.elapsed().as_secs_f64();
+    let mut md = Metadata::new(claimed);
+    let bytes = md.sign_all_to_file(&[&admins[0], &admins[1]]).unwrap();
+    let t_sign = t0.elapsed().as_secs_f64();
+    let path = out.join(format!("claimed-{n}.json"));
+    std::fs::write(&path, &bytes).unwrap();
+    let t_write = t0.elapsed().as_secs_f64();
+    let signed_len = md.signed_bytes().len();
+    drop(md);
+
+    // The hashing floor: SHA-512 over the signed bytes; Ed25519 signing hashes the message
+    // twice per key, verifying once per key.
+    let canonical = vec![0x5au8; signed_len];
+    let h0 = Instant::now();
+    std::hint::black_box(Sha512::digest(&canonical));
+    let sha512_pass = h0.elapsed().as_secs_f64();
+    drop(canonical);
+
+    // Read back and verify the two admin signatures.
+    let v0 = Instant::now();
+    let file = std::fs::read(&path).unwrap();
+    let back = Metadata::<conclave::metadata::Targets>::from_bytes(&file).unwrap();
+    let message = back.signed_bytes();
+    let admin_keys: std::collections::BTreeMap<_, _> = admins
+        .iter()
+        .map(|a| {
+            let k = conclave::signer::Signer::public_key(a).clone();
+            (k.keyid(), k)
+        })
+        .collect();
+    let ids: Vec<_> = admin_keys.keys().cloned().collect();
+    let report = conclave::verify::check_threshold(
+        "claimed",
+        "admins",
+        &message,
+        &back.signatures,
+        &ids,
+        &admin_keys,
+        Threshold::new(2).unwrap(),
+    );
+    assert!(report.is_met());
+    let t_verify = v0.elapsed().as_secs_f64();
+
+    println!(
+        "{{\"tool\": \"conclave\", \"projects\": {n}, \"build_sign_write_s\": {t_write:.3}, \"build_s\": {t_build:.3}, \"sign_s\": {:.3}, \"write_s\": {:.3}, \"verify_s\": {t_verify:.3}, \"file_mb\": {:.1}, \"signed_mb\": {:.1}, \"sha512_pass_s\": {sha512_pass:.3}, \"floor_sign_s\": {:.3}, \"floor_verify_s\": {:.3}, \"peak_rss_mib\": {:.0}, \"setup_rss_mib\": {rss_setup:.0}}}",
+        t_sign - t_build,
+        t_write - t_sign,
+        bytes.len() as f64 / 1e6,
+        signed_len as f64 / 1e6,
+        sha512_pass * 4.0,
+        sha512_pass * 2.0,
+        peak_rss_mib()
+    );
+}

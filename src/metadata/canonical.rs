@@ -1,0 +1,322 @@
+//! Canonical bytes straight from the model, without building a JSON value tree first.
+//!
+//! A claimed role with a million projects is hundreds of megabytes of canonical JSON; going
+//! through [`crate::cjson::Value`] would copy every string once more and double the memory.
+//! These writers produce exactly the bytes `cjson::to_canonical(&x.to_value())` would — a
+//! test checks that on every kind of metadata — and are what signatures are computed over.
+
+use crate::cjson::{self, Map, Value};
+use crate::metadata::{
+    DelegatedRole, DelegationRoles, Delegations, Key, KeyId, RolePaths, SuccinctRoles, TargetFile,
+    Targets,
+};
+
+/// Something that can write its canonical form.
+pub(crate) trait Canon {
+    fn canon(&self, out: &mut Vec<u8>);
+}
+
+impl Canon for Value {
+    fn canon(&self, out: &mut Vec<u8>) {
+        cjson::write_canonical(self, out);
+    }
+}
+
+impl Canon for str {
+    fn canon(&self, out: &mut Vec<u8>) {
+        cjson::write_canonical_str(self, out);
+    }
+}
+
+impl Canon for String {
+    fn canon(&self, out: &mut Vec<u8>) {
+        cjson::write_canonical_str(self, out);
+    }
+}
+
+impl Canon for i64 {
+    fn canon(&self, out: &mut Vec<u8>) {
+        let mut buf = itoa_buf(*self);
+        out.append(&mut buf);
+    }
+}
+
+impl Canon for bool {
+    fn canon(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if *self { b"true" } else { b"false" });
+    }
+}
+
+impl Canon for KeyId {
+    fn canon(&self, out: &mut Vec<u8>) {
+        cjson::write_canonical_str(self.as_str(), out);
+    }
+}
+
+impl<T: Canon> Canon for Vec<T> {
+    fn canon(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (i, item) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            item.canon(out);
+        }
+        out.push(b']');
+    }
+}
+
+fn itoa_buf(i: i64) -> Vec<u8> {
+    i.to_string().into_bytes()
+}
+
+/// Write an object whose known fields are `fields` and whose unknown ones are `extra`, in
+/// code-point order of the keys. Known fields win over an `extra` entry of the same name,
+/// as in [`super::fields::object`].
+pub(crate) fn object(out: &mut Vec<u8>, fields: &mut [(&str, &dyn Canon)], extra: &Map) {
+    fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.push(b'{');
+    let mut first = true;
+    let mut sep = |out: &mut Vec<u8>| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+    };
+    let mut known = fields.iter().peekable();
+    let mut unknown = extra
+        .iter()
+        .filter(|(k, _)| !fields.iter().any(|(n, _)| n == k))
+        .peekable();
+    loop {
+        let take_known = match (known.peek(), unknown.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some((k, _)), Some((u, _))) => k.as_bytes() < u.as_bytes(),
+        };
+        sep(out);
+        if take_known {
+            let (k, v) = known.next().expect("peeked");
+            cjson::write_canonical_str(k, out);
+            out.push(b':');
+            v.canon(out);
+        } else {
+            let (k, v) = unknown.next().expect("peeked");
+            cjson::write_canonical_str(k, out);
+            out.push(b':');
+            cjson::write_canonical(v, out);
+        }
+    }
+    out.push(b'}');
+}
+
+struct KeyVal<'a>(&'a Key);
+
+impl Canon for KeyVal<'_> {
+    fn canon(&self, out: &mut Vec<u8>) {
+        object(out, &mut [("public", &self.0.public)], &self.0.keyval_extra);
+    }
+}
+
+impl Canon for Key {
+    fn canon(&self, out: &mut Vec<u8>) {
+        let kv = KeyVal(self);
+        object(
+            out,
+            &mut [
+                ("keytype", &self.keytype),
+                ("scheme", &self.scheme),
+                ("keyval", &kv),
+            ],
+            &self.extra,
+        );
+    }
+}
+
+/// The canonical `{keytype, scheme, keyval}` a keyid is the SHA-256 of (securesystemslib's
+/// `compute_default_keyid`): the key object without its own unknown fields.
+pub(crate) fn keyid_form(key: &Key, out: &mut Vec<u8>) {
+    let kv = KeyVal(key);
+    object(
+        out,
+        &mut [
+            ("keytype", &key.keytype),
+            ("scheme", &key.scheme),
+            ("keyval", &kv),
+        ],
+        &Map::new(),
+    );
+}
+
+struct Keys<'a>(&'a std::collections::BTreeMap<KeyId, Key>);
+
+impl Canon for Keys<'_> {
+    fn canon(&self, out: &mut Vec<u8>) {
+        // BTreeMap order on KeyId (a String) is code-point order.
+        out.push(b'{');
+        for (i, (id, k)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            id.canon(out);
+            out.push(b':');
+            k.canon(out);
+        }
+        out.push(b'}');
+    }
+}
+
+impl Canon for DelegatedRole {
+    fn canon(&self, out: &mut Vec<u8>) {
+        let name = self.name.as_str();
+        let threshold = i64::from(self.threshold.get());
+        let mut fields: Vec<(&str, &dyn Canon)> = vec![
+            ("name", &name as &dyn Canon),
+            ("keyids", &self.keyids),
+            ("threshold", &threshold),
+        ];
+        let terminating;
+        if let Some(t) = self.terminating {
+            terminating = t;
+            fields.push(("terminating", &terminating));
+        }
+        match &self.paths {
+            RolePaths::Patterns(p) => fields.push(("paths", p)),
+            RolePaths::HashPrefixes(h) => fields.push(("path_hash_prefixes", h)),
+            RolePaths::Unspecified => {}
+        }
+        object(out, &mut fields, &self.extra);
+    }
+}
+
+impl Canon for &str {
+    fn canon(&self, out: &mut Vec<u8>) {
+        cjson::write_canonical_str(self, out);
+    }
+}
+
+impl Canon for SuccinctRoles {
+    fn canon(&self, out: &mut Vec<u8>) {
+        let threshold = i64::from(self.threshold.get());
+        let bits = i64::from(self.bit_length);
+        object(
+            out,
+            &mut [
+                ("keyids", &self.keyids),
+                ("threshold", &threshold),
+                ("bit_length", &bits),
+                ("name_prefix", &self.name_prefix),
+            ],
+            &self.extra,
+        );
+    }
+}
+
+impl Canon for Delegations {
+    fn canon(&self, out: &mut Vec<u8>) {
+        let keys = Keys(&self.keys);
+        match &self.roles {
+            DelegationRoles::List(roles) => {
+                object(out, &mut [("keys", &keys), ("roles", roles)], &self.extra)
+            }
+            DelegationRoles::Succinct(s) => object(
+                out,
+                &mut [("keys", &keys), ("succinct_roles", s)],
+                &self.extra,
+            ),
+        }
+    }
+}
+
+impl Canon for TargetFile {
+    fn canon(&self, out: &mut Vec<u8>) {
+        let length = self.length as i64;
+        let hashes = Hashes(&self.hashes);
+        object(
+            out,
+            &mut [("length", &length), ("hashes", &hashes)],
+            &self.extra,
+        );
+    }
+}
+
+struct Hashes<'a>(&'a std::collections::BTreeMap<String, String>);
+
+impl Canon for Hashes<'_> {
+    fn canon(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            k.canon(out);
+            out.push(b':');
+            v.canon(out);
+        }
+        out.push(b'}');
+    }
+}
+
+struct TargetMap<'a>(&'a std::collections::BTreeMap<String, TargetFile>);
+
+impl Canon for TargetMap<'_> {
+    fn canon(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            k.canon(out);
+            out.push(b':');
+            v.canon(out);
+        }
+        out.push(b'}');
+    }
+}
+
+impl Canon for Targets {
+    fn canon(&self, out: &mut Vec<u8>) {
+        let ty = "targets";
+        let spec = self.common.spec_version.as_str();
+        let version = self.common.version.as_json();
+        let expires = self.common.expires.to_string();
+        let targets = TargetMap(&self.targets);
+        let mut fields: Vec<(&str, &dyn Canon)> = vec![
+            ("_type", &ty),
+            ("spec_version", &spec),
+            ("version", &version),
+            ("expires", &expires),
+            ("targets", &targets),
+        ];
+        if let Some(d) = &self.delegations {
+            fields.push(("delegations", d));
+        }
+        object(out, &mut fields, &self.extra);
+    }
+}
+
+/// Turn canonical bytes into a compact, valid JSON file: canonical JSON has no whitespace
+/// outside strings, so every byte below 0x20 is inside a string and is escaped here.
+pub(crate) fn canonical_to_json(canonical: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(canonical.len() + canonical.len() / 64);
+    for &b in canonical {
+        match b {
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => out.extend_from_slice(format!("\\u{:04x}", b).as_bytes()),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+/// Bytes that are already canonical, spliced in as they are.
+pub(crate) struct Spliced<'a>(pub(crate) &'a [u8]);
+
+impl Canon for Spliced<'_> {
+    fn canon(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.0);
+    }
+}
