@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# A short fuzzing pass over every parser (fuzz/fuzz_targets/*), seeded from the test vectors.
+#
+# Installs cargo-fuzz if missing, runs each target for FUZZ_SECONDS (default 10) and fails on
+# any crash, panic, timeout or out-of-memory; the input that did it is left in
+# fuzz/artifacts/TARGET/. Longer campaigns: see docs/security.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${FUZZ_SECONDS:-10}"
+targets=(cjson metadata keyfile detached verify)
+
+# cargo-fuzz passes nightly-only flags (-Zsanitizer); RUSTC_BOOTSTRAP lets the stable
+# toolchain accept them. Without CARGO_CACHE_RUSTC_INFO=0 a single run without
+# RUSTC_BOOTSTRAP caches a failed probe in target/.rustc_info.json and every later run fails.
+export RUSTC_BOOTSTRAP=1
+export CARGO_CACHE_RUSTC_INFO=0
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz (cargo install cargo-fuzz --locked)" >&2
+    cargo install cargo-fuzz --locked --quiet
+fi
+
+# Seeds: real metadata, key files and signature files from the vectors, each target's own
+# corpus in a scratch directory so runs do not accumulate state.
+corpus=target/fuzz-corpus
+rm -rf "$corpus"
+for t in "${targets[@]}"; do mkdir -p "$corpus/$t"; done
+n=0
+small() { [ "$(stat -c %s "$1")" -le 65536 ]; }
+seed() { # seed TARGET FILE
+    n=$((n + 1))
+    cp "$2" "$1/seed-$n"
+}
+while IFS= read -r -d '' f; do
+    small "$f" || continue
+    seed "$corpus/cjson" "$f"
+    seed "$corpus/metadata" "$f"
+done < <(find tests/vectors/repos tests/vectors/attacks examples -name '*.json' ! -name expected.json -print0)
+while IFS= read -r -d '' f; do
+    small "$f" && seed "$corpus/keyfile" "$f"
+done < <(find tests/vectors/attacks/keyfile tests/vectors/attacks/control -name 'key*.json' -print0)
+while IFS= read -r -d '' f; do
+    small "$f" && seed "$corpus/detached" "$f"
+done < <(find tests/vectors/attacks/signature-file tests/vectors/attacks/merge tests/vectors/attacks/control -name 'sig*.json' -print0)
+# verify takes NUL-separated files in the order fuzz_targets/verify.rs names them.
+names=(1.root.json 2.root.json timestamp.json snapshot.json targets.json projects.json root.json 3.root.json)
+while IFS= read -r -d '' dir; do
+    n=$((n + 1))
+    out="$corpus/verify/seed-$n"
+    : >"$out"
+    for i in "${!names[@]}"; do
+        [ "$i" -gt 0 ] && printf '\0' >>"$out"
+        f="$dir/${names[$i]}"
+        if [ -f "$f" ] && small "$f"; then cat "$f" >>"$out"; fi
+    done
+done < <(find tests/vectors/repos tests/vectors/attacks -mindepth 1 -maxdepth 3 -type d \( -path '*/repos/*' -o -name repo \) -print0)
+
+cargo fuzz build >target/fuzz-build.log 2>&1 || { tail -n 40 target/fuzz-build.log >&2; echo "FATAL: cargo fuzz build failed" >&2; exit 1; }
+for t in "${targets[@]}"; do
+    echo "fuzzing $t for ${seconds}s ($(find "$corpus/$t" -type f | wc -l) seeds)" >&2
+    if ! cargo fuzz run "$t" "$corpus/$t" -- \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        >"target/fuzz-$t.log" 2>&1; then
+        tail -n 60 "target/fuzz-$t.log" >&2
+        echo "FATAL: fuzz target $t failed; the input is in fuzz/artifacts/$t/" >&2
+        exit 1
+    fi
+    grep -E '^stat::number_of_executed_units' "target/fuzz-$t.log" | sed "s/^/  $t: /" >&2 || true
+done
+echo "fuzz smoke: every target ran ${seconds}s without a crash" >&2
