@@ -37,6 +37,18 @@ say "tuf-js (tests/interop/js/package-lock.json)"
 say "tuf-js verifier self-test (accepts good fixtures, rejects tampered ones)"
 sh tests/interop/js/selftest.sh || die "the tuf-js verifier self-test failed"
 
+# --- Hardening (issue 6): fuzz smoke and supply-chain policy -------------------------------
+say "fuzz smoke: every parser fuzzed briefly (tests/fuzz-smoke.sh)"
+bash tests/fuzz-smoke.sh || die "fuzzing found a crash (input in fuzz/artifacts/)"
+
+say "cargo deny check bans licenses sources (deny.toml; advisories need GitHub: docs/dependencies.md)"
+if ! cargo deny --version >/dev/null 2>&1; then
+    cargo install cargo-deny --locked --quiet || die "could not install cargo-deny"
+fi
+cargo deny --locked check bans licenses sources \
+    || die "a dependency breaks the policy in deny.toml (see docs/dependencies.md)"
+# --- end of hardening -----------------------------------------------------------------------
+
 say "cargo fmt --check"
 cargo fmt --all -- --check || die "the tree is not formatted: run 'cargo fmt --all'"
 
