@@ -296,27 +296,21 @@ impl Canon for Targets {
     }
 }
 
-/// Turn canonical bytes into a compact, valid JSON file: canonical JSON has no whitespace
-/// outside strings, so every byte below 0x20 is inside a string and is escaped here.
-pub(crate) fn canonical_to_json(canonical: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(canonical.len() + canonical.len() / 64);
-    for &b in canonical {
-        match b {
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f => out.extend_from_slice(format!("\\u{:04x}", b).as_bytes()),
-            _ => out.push(b),
+/// Append canonical bytes to `out` as valid JSON: canonical JSON has no whitespace outside
+/// strings, so every byte below 0x20 is inside a string and is escaped here.
+pub(crate) fn escape_into(canonical: &[u8], out: &mut Vec<u8>) {
+    let mut start = 0;
+    for (i, &b) in canonical.iter().enumerate() {
+        if b < 0x20 {
+            out.extend_from_slice(&canonical[start..i]);
+            match b {
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                _ => out.extend_from_slice(format!("\\u{:04x}", b).as_bytes()),
+            }
+            start = i + 1;
         }
     }
-    out
-}
-
-/// Bytes that are already canonical, spliced in as they are.
-pub(crate) struct Spliced<'a>(pub(crate) &'a [u8]);
-
-impl Canon for Spliced<'_> {
-    fn canon(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.0);
-    }
+    out.extend_from_slice(&canonical[start..]);
 }
