@@ -50,8 +50,11 @@ fn write_temp(tmp: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 }
 
 /// Replace (or create) `dest` with `bytes` atomically. For metadata and signatures, never
-/// for key files.
+/// for key files: an existing conclave key file at `dest` is refused, because a mistyped
+/// output path (`sign --key alice.key -o alice.key`) would otherwise destroy the only copy of
+/// a private key.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    refuse_key_file(dest)?;
     let tmp = temp_path(dest)?;
     let result = write_temp(&tmp, bytes, 0o644).and_then(|()| fs::rename(&tmp, dest));
     if result.is_err() {
@@ -59,6 +62,27 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     result?;
     sync_dir(dest)
+}
+
+fn refuse_key_file(dest: &Path) -> io::Result<()> {
+    let Ok(meta) = fs::metadata(dest) else {
+        return Ok(());
+    };
+    if !meta.is_file() || meta.len() > crate::keystore::MAX_FILE_SIZE as u64 {
+        return Ok(());
+    }
+    // Damaged key files count too: they may still be the only copy worth recovering.
+    let bytes = fs::read(dest)?;
+    let is_key_file = crate::cjson::parse(&bytes).ok().is_some_and(|v| {
+        v.get("format").and_then(crate::cjson::Value::as_str) == Some(crate::keystore::FORMAT)
+    });
+    if is_key_file {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "it is a conclave key file, which conclave never overwrites; choose another output",
+        ));
+    }
+    Ok(())
 }
 
 /// Create `dest` with `bytes` and mode 0600, failing if it exists. Used for key files, which
@@ -99,6 +123,18 @@ mod tests {
             );
         }
         // No temporary files are left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn atomic_writes_never_replace_key_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("alice.key");
+        let key = b"{\"format\": \"conclave-key-file\", \"format_version\": 1}";
+        fs::write(&p, key).unwrap();
+        let err = write_atomic(&p, b"{}").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&p).unwrap(), key);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

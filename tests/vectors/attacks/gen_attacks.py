@@ -1312,6 +1312,18 @@ def keyfile_cases() -> None:
        "a key file that would sign with a key other than the one it shows")
     kf("key-not-allowed-for-role", dump(other), ["may not sign role root"],
        "a valid key the draft does not list", via="sign")
+    # A mixed-up output path must never destroy the only copy of a private key.
+    case("keyfile", "sign-output-is-the-key-file", {"key.json": dump(base), "root.json": draft_b},
+         ["sign", "root.json", "--key", "key.json", "--passphrase-fd", "0", "-o", "key.json"], 2,
+         ["key.json: cannot write: it is a conclave key file, which conclave never overwrites"],
+         "`-o` naming the key file would replace it with the signature", stdin=PASS + "\n")
+    case("keyfile", "merge-output-is-a-damaged-key-file",
+         {"key.json": replace_once(dump(base), '"ciphertext": "', '"ciphertext": "00'),
+          "root.json": dump({"signed": draft, "signatures": []}),
+          "sig.json": dump(detached("root", 1, draft, SIGNER))},
+         ["merge", "root.json", "sig.json", "-o", "key.json"], 2,
+         ["key.json: cannot write: it is a conclave key file"],
+         "even a damaged key file may be the only copy worth recovering")
 
 
 # --- signature files and merge ----------------------------------------------------------------
