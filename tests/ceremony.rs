@@ -9,24 +9,8 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
-/// Run conclave with `input` on stdin (read via `--passphrase-fd 0`).
 fn with_stdin(args: &[&str], input: &str, dir: &Path) -> Outcome {
-    let mut child = conclave()
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The process may exit before reading (e.g. refusing bad flags): a broken pipe is fine.
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    conclave_in(dir, args, input)
 }
 
 fn ok(o: &Outcome) {

@@ -6,9 +6,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 use conclave::metadata::*;
@@ -17,21 +16,7 @@ use conclave::signer::{Ed25519Signer, Signer};
 const PASS: &str = "rehearsal passphrase for tests";
 
 fn cli(args: &[&str], stdin: &str, dir: &Path) -> Outcome {
-    let mut child = conclave()
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    conclave_in(dir, args, stdin)
 }
 
 fn ok(o: Outcome) -> Outcome {

@@ -255,6 +255,17 @@ pub fn role_value(s: &str) -> Result<(String, String), String> {
     Ok((role.to_owned(), value.to_owned()))
 }
 
+/// Refuse to overwrite an existing draft: a new draft always gets a new name.
+pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
+    if path.exists() {
+        return Err(Failure::usage(format!(
+            "{}: already exists; choose a new file name for the draft",
+            shown(path)
+        )));
+    }
+    Ok(())
+}
+
 /// Write metadata or a signature file atomically, naming the file on failure.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     conclave::fsutil::write_atomic(path, bytes)

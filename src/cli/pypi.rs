@@ -7,8 +7,8 @@ use conclave::metadata::{AnyMetadata, Expires, KeyId, Metadata, Targets};
 use conclave::pypi::{self, BinsLayout, ClaimReview, InitKeys};
 
 use crate::cli::{
-    Failure, exit, parse_when, read_file, read_metadata, read_public_key, role_value, shown,
-    write_output,
+    Failure, exit, parse_when, read_file, read_metadata, read_public_key, refuse_existing,
+    role_value, shown, write_output,
 };
 
 /// PyPI delegation layouts (PEP 458 bins, PEP 480 claimed / recently-claimed / unclaimed).
@@ -103,16 +103,6 @@ pub struct RevokeArgs {
     expires: Option<Expires>,
     #[arg(short = 'o', long = "output", value_name = "NEXT")]
     output: PathBuf,
-}
-
-fn refuse_existing(path: &Path) -> Result<(), Failure> {
-    if path.exists() {
-        return Err(Failure::usage(format!(
-            "{}: already exists; choose a new file name",
-            shown(path)
-        )));
-    }
-    Ok(())
 }
 
 fn read_targets(path: &Path) -> Result<Metadata<Targets>, Failure> {

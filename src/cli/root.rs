@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use conclave::ceremony::{self, review};
 use conclave::metadata::{AnyMetadata, KeyId, Metadata};
 
-use crate::cli::{Failure, exit, parse_when, read_public_key, role_value, shown, write_output};
+use crate::cli::{
+    Failure, exit, parse_when, read_public_key, refuse_existing, role_value, shown, write_output,
+};
 
 /// Draft and rotate roots.
 #[derive(clap::Subcommand)]
@@ -85,16 +87,6 @@ fn keys(list: &[String], flag: &str) -> Result<Vec<(String, conclave::metadata::
             Ok((role, read_public_key(std::path::Path::new(&file))?))
         })
         .collect()
-}
-
-fn refuse_existing(path: &std::path::Path) -> Result<(), Failure> {
-    if path.exists() {
-        return Err(Failure::usage(format!(
-            "{}: already exists; choose a new file name for the draft",
-            shown(path)
-        )));
-    }
-    Ok(())
 }
 
 pub fn run(cmd: RootCommand) -> Result<u8, Failure> {

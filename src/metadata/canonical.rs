@@ -232,7 +232,7 @@ impl Canon for Delegations {
 impl Canon for TargetFile {
     fn canon(&self, out: &mut Vec<u8>) {
         let length = self.length as i64;
-        let hashes = Hashes(&self.hashes);
+        let hashes = StrMap(&self.hashes);
         object(
             out,
             &mut [("length", &length), ("hashes", &hashes)],
@@ -241,26 +241,10 @@ impl Canon for TargetFile {
     }
 }
 
-struct Hashes<'a>(&'a std::collections::BTreeMap<String, String>);
+/// A map with string keys, in code-point order (what `BTreeMap<String, _>` iterates in).
+struct StrMap<'a, V>(&'a std::collections::BTreeMap<String, V>);
 
-impl Canon for Hashes<'_> {
-    fn canon(&self, out: &mut Vec<u8>) {
-        out.push(b'{');
-        for (i, (k, v)) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            k.canon(out);
-            out.push(b':');
-            v.canon(out);
-        }
-        out.push(b'}');
-    }
-}
-
-struct TargetMap<'a>(&'a std::collections::BTreeMap<String, TargetFile>);
-
-impl Canon for TargetMap<'_> {
+impl<V: Canon> Canon for StrMap<'_, V> {
     fn canon(&self, out: &mut Vec<u8>) {
         out.push(b'{');
         for (i, (k, v)) in self.0.iter().enumerate() {
@@ -281,7 +265,7 @@ impl Canon for Targets {
         let spec = self.common.spec_version.as_str();
         let version = self.common.version.as_json();
         let expires = self.common.expires.to_string();
-        let targets = TargetMap(&self.targets);
+        let targets = StrMap(&self.targets);
         let mut fields: Vec<(&str, &dyn Canon)> = vec![
             ("_type", &ty),
             ("spec_version", &spec),

@@ -206,6 +206,28 @@ pub struct Outcome {
     pub stderr: String,
 }
 
+/// Run conclave in `dir` with `input` on stdin (passphrases go in via `--passphrase-fd 0`).
+pub fn conclave_in(dir: &Path, args: &[&str], input: &str) -> Outcome {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = conclave()
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The process may exit before reading (e.g. refusing bad flags): a broken pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 pub fn run(cmd: &mut Command) -> Outcome {
     let out = cmd.output().expect("failed to start process");
     Outcome {
