@@ -979,6 +979,15 @@ def snapshot_timestamp_cases() -> None:
     s("targets-expired", ["targets.json: role targets: expired"],
       "expired targets", pre=lambda st: st["targets"].__setitem__("expires", PAST))
 
+    base = in_repo(make_repo())
+    case("snapshot-timestamp", "expiry-boundary-exactly-at-expiry", base,
+         VERIFY + ["--at", FAR], 1,
+         ["repo/timestamp.json: role timestamp: expired: expired at " + FAR],
+         "at the expiry instant metadata is already expired (python-tuf: now >= expires)")
+    case("snapshot-timestamp", "expiry-boundary-one-second-before", base,
+         VERIFY + ["--at", "2099-12-31T23:59:59Z"], 0, [],
+         "one second before expiry everything is still valid", not_stderr=["error:"])
+
     def snap_wrong_type(files):
         files["snapshot.json"] = files["timestamp.json"]
     s("timestamp-served-as-snapshot",
