@@ -8,6 +8,7 @@ use conclave::keystore::{self, KeyFile, KeyType};
 use conclave::metadata::Key;
 use conclave::passphrase;
 use conclave::signer::Signer;
+use conclave::signer::pkcs11::{DeviceError, Pkcs11KeyType, Pkcs11Uri, Token};
 
 use crate::cli::prompt::Prompter;
 use crate::cli::{Failure, exit, print_public_key, read_file, shown};
@@ -36,17 +37,33 @@ pub enum KeyTypeArg {
     EcdsaP256,
 }
 
-/// Generate a random key in a new passphrase-protected key file.
+/// Generate a random key in a new passphrase-protected key file, or in a PKCS#11 token.
 ///
-/// The private key is encrypted with XChaCha20-Poly1305 under a key stretched from your
-/// passphrase with Argon2id. The file is created with mode 0600 and never overwritten: if
-/// FILE exists, nothing happens. The public key (TUF key JSON) is printed on stdout; give it
-/// to `root init --key ROLE=PUBFILE`.
+/// With -o FILE, the private key is encrypted with XChaCha20-Poly1305 under a key stretched
+/// from your passphrase with Argon2id. The file is created with mode 0600 and never
+/// overwritten: if FILE exists, nothing happens.
+///
+/// With --pkcs11 URI, the key pair is generated inside the token (it never leaves it), under
+/// the URI's object=LABEL; a label already in use is refused. The PIN comes from the URI's
+/// pin-source=file:PATH, or is asked for (or read from --passphrase-fd). See docs/hardware.md.
+///
+/// The public key (TUF key JSON) is printed on stdout; give it to `root init --key
+/// ROLE=PUBFILE`.
 #[derive(clap::Args)]
 pub struct GenerateArgs {
     /// The key file to create.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    output: PathBuf,
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        required_unless_present = "pkcs11",
+        conflicts_with = "pkcs11"
+    )]
+    output: Option<PathBuf>,
+    /// Generate the key pair in a PKCS#11 token, e.g.
+    /// 'pkcs11:token=NAME;object=LABEL?module-path=/usr/lib/softhsm/libsofthsm2.so'.
+    #[arg(long, value_name = "URI", value_parser = crate::cli::pkcs11::parse_uri)]
+    pkcs11: Option<conclave::signer::pkcs11::Pkcs11Uri>,
     /// Key type.
     #[arg(long = "type", value_enum, default_value = "ed25519")]
     key_type: KeyTypeArg,
@@ -54,7 +71,8 @@ pub struct GenerateArgs {
     /// 3 passes, for machines short of memory).
     #[arg(long, value_name = "NAME", default_value = "rfc9106-2gib")]
     profile: String,
-    /// Read the passphrase (twice: new, then repeat) from this file descriptor, one per line.
+    /// Read the passphrase (twice: new, then repeat) from this file descriptor, one per line;
+    /// with --pkcs11, the token's user PIN (once).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
 }
@@ -169,10 +187,15 @@ fn announce_kdf(profile: Profile) {
 }
 
 fn generate(a: GenerateArgs) -> Result<u8, Failure> {
+    let output = match (&a.output, &a.pkcs11) {
+        (_, Some(uri)) => return generate_in_token(uri, a.key_type, a.passphrase_fd),
+        (Some(output), None) => output,
+        (None, None) => return Err(Failure::usage("give -o FILE or --pkcs11 URI")),
+    };
     let profile = profile_by_name(&a.profile)?;
-    refuse_existing(&a.output)?;
+    refuse_existing(output)?;
     let mut prompter = Prompter::new(a.passphrase_fd)?;
-    let pass = prompter.new_secret(&shown(&a.output))?;
+    let pass = prompter.new_secret(&shown(output))?;
     warn_if_weak(&pass);
     let kt = match a.key_type {
         KeyTypeArg::Ed25519 => KeyType::Ed25519,
@@ -182,13 +205,71 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
     announce_kdf(profile);
     let (bytes, public) =
         keystore::seal(kt, &secret, profile, &pass).map_err(|e| Failure::usage(e.to_string()))?;
-    write_key_file(&a.output, &bytes)?;
-    eprintln!("Created {} (mode 0600).", shown(&a.output));
+    write_key_file(output, &bytes)?;
+    eprintln!("Created {} (mode 0600).", shown(output));
     describe_new_key(&public);
     eprintln!(
         "Next: keep the key file and a backup safe, and give the public key above (stdout) to whoever drafts the root."
     );
     print_public_key(&public);
+    Ok(exit::OK)
+}
+
+/// `key generate --pkcs11`: everything that can be checked without the PIN first (module,
+/// token, free label, PIN not locked), then log in and generate inside the token.
+fn generate_in_token(
+    uri: &Pkcs11Uri,
+    key_type: KeyTypeArg,
+    passphrase_fd: Option<u32>,
+) -> Result<u8, Failure> {
+    use crate::cli::pkcs11::{announce, device, pin};
+    let label = uri
+        .object
+        .as_deref()
+        .ok_or_else(|| device(DeviceError::NoObject))?;
+    let token = Token::open(uri).map_err(device)?;
+    announce(&token)?;
+    token.refuse_existing_label(label).map_err(device)?;
+    let mut prompter = Prompter::new(passphrase_fd)?;
+    let pin = pin(uri, &token, &mut prompter)?;
+    let (kt, name) = match key_type {
+        KeyTypeArg::Ed25519 => (Pkcs11KeyType::Ed25519, "Ed25519"),
+        KeyTypeArg::EcdsaP256 => (Pkcs11KeyType::EcdsaP256, "ECDSA P-256"),
+    };
+    eprintln!(
+        "Generating an {name} key pair labelled \"{}\" inside the token...",
+        escape(label)
+    );
+    let signer = token
+        .generate(label, uri.id.as_deref(), kt, &pin)
+        .map_err(device)?;
+    // Sign and verify once now, so a token that cannot sign with this key is found at
+    // enrolment, not at the ceremony.
+    conclave::signer::sign_checked(&signer, b"conclave enrolment self-test").map_err(|e| {
+        Failure {
+            message: format!(
+                "the new key \"{}\" was generated but cannot sign: {e}",
+                escape(label)
+            ),
+            hint: Some(
+                "do not enrol this key; see docs/hardware.md (the key stays in the token: \
+                 remove it with the vendor's tool)"
+                    .into(),
+            ),
+            code: exit::DEVICE,
+        }
+    })?;
+    eprintln!(
+        "Created key \"{}\" in token \"{}\" (serial {}); the private key cannot leave the token.",
+        escape(label),
+        escape(token.label()),
+        escape(token.serial())
+    );
+    describe_new_key(signer.public_key());
+    eprintln!(
+        "Next: keep the token and its PIN safe, and give the public key above (stdout) to whoever drafts the root."
+    );
+    print_public_key(signer.public_key());
     Ok(exit::OK)
 }
 

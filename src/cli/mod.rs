@@ -2,6 +2,7 @@
 
 mod inspect;
 mod key;
+mod pkcs11;
 mod prompt;
 mod pypi;
 mod root;
@@ -22,7 +23,6 @@ pub mod exit {
     /// Usage or I/O error.
     pub const USAGE: u8 = 2;
     /// A hardware token failed.
-    #[allow(dead_code)]
     pub const DEVICE: u8 = 3;
     /// The officer cancelled (an empty passphrase, Ctrl-C at a prompt).
     pub const CANCELLED: u8 = 4;
@@ -49,7 +49,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Make and look after keys: key files, derived keys.
+    /// Make and look after keys: key files, derived keys, keys in PKCS#11 tokens.
     #[command(subcommand)]
     Key(key::KeyCommand),
     /// Random diceware passphrases.

@@ -114,21 +114,23 @@ fn print_reports(reports: &[SignatureReport]) {
 /// PGP words. Compare the digest aloud with the other officers: everyone must be signing the
 /// same bytes. The signature is checked against your public key before it is written.
 #[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("signer").required(true).multiple(false))]
 pub struct SignArgs {
     /// The metadata to sign (it is not modified).
     file: PathBuf,
     /// Sign with this key file.
-    #[arg(
-        long,
-        value_name = "KEYFILE",
-        conflicts_with = "derive",
-        required_unless_present = "derive"
-    )]
+    #[arg(long, value_name = "KEYFILE", group = "signer")]
     key: Option<PathBuf>,
     /// Sign with the key derived from a passphrase for this identity (e.g. pypi.org/root/alice).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", group = "signer")]
     derive: Option<String>,
-    /// Read the passphrase from this file descriptor (one line per prompt).
+    /// Sign with a key in a PKCS#11 token, e.g.
+    /// 'pkcs11:token=NAME;object=LABEL?module-path=/usr/lib/softhsm/libsofthsm2.so'.
+    /// The key's keyid is shown, and checked against the keys allowed to sign, before the PIN
+    /// is asked for (or read from the URI's pin-source=file:PATH).
+    #[arg(long, value_name = "URI", group = "signer", value_parser = crate::cli::pkcs11::parse_uri)]
+    pkcs11: Option<conclave::signer::pkcs11::Pkcs11Uri>,
+    /// Read the passphrase or PIN from this file descriptor (one line per prompt).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
     /// The signature file to write.
@@ -185,8 +187,8 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         }
         Ok(())
     };
-    let signer: Box<dyn Signer> = match (&a.key, &a.derive) {
-        (Some(path), _) => {
+    let signer: Box<dyn Signer> = match (&a.key, &a.derive, &a.pkcs11) {
+        (Some(path), _, _) => {
             let kf = crate::cli::key::load_key_file(path)?;
             let keyid = kf.public_key().keyid();
             eprintln!("Signing with key file {} (keyid {keyid}).", shown(path));
@@ -196,7 +198,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             kf.signer(&pass)
                 .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))?
         }
-        (None, Some(id)) => {
+        (None, Some(id), _) => {
             conclave::signer::derived::check_identity(id)
                 .map_err(|e| Failure::usage(format!("--derive: {e}")))?;
             let pass = prompter.secret(&format!(
@@ -211,10 +213,47 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             })?;
             Box::new(s)
         }
-        (None, None) => return Err(Failure::usage("give --key KEYFILE or --derive ID")),
+        (None, None, Some(uri)) => {
+            use crate::cli::pkcs11::{announce, device, pin};
+            use conclave::signer::pkcs11::{DeviceError, Token};
+            let label = uri
+                .object
+                .as_deref()
+                .ok_or_else(|| device(DeviceError::NoObject))?;
+            let token = Token::open(uri).map_err(device)?;
+            let public = token.public_key(label, uri.id.as_deref()).map_err(device)?;
+            let keyid = public.keyid();
+            eprintln!(
+                "Signing with key \"{}\" in token \"{}\" (keyid {keyid}).",
+                escape(label),
+                escape(token.label())
+            );
+            check_allowed(&keyid)?;
+            announce(&token)?;
+            let pin = pin(uri, &token, &mut prompter)?;
+            Box::new(
+                token
+                    .signer(label, uri.id.as_deref(), &public, &pin)
+                    .map_err(device)?,
+            )
+        }
+        (None, None, None) => {
+            return Err(Failure::usage(
+                "give --key KEYFILE, --derive ID or --pkcs11 URI",
+            ));
+        }
     };
-    let detached = ceremony::sign_detached(&l.md, &l.role, signer.as_ref())
-        .map_err(|e| Failure::failed(e.to_string()))?;
+    let detached = ceremony::sign_detached(&l.md, &l.role, signer.as_ref()).map_err(|e| {
+        let mut f = Failure::failed(e.to_string());
+        // The token failed while signing (removed, refused the mechanism): a device error.
+        if a.pkcs11.is_some() && matches!(e, conclave::signer::SignError::Backend(_)) {
+            f.code = exit::DEVICE;
+            f = f.hint(
+                "check the token is connected and run the command again; nothing was written",
+            );
+        }
+        f
+    })?;
     write_output(&a.output, &detached.to_bytes())?;
     eprintln!(
         "Wrote the signature by {} to {}.",

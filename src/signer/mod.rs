@@ -7,6 +7,7 @@
 
 pub mod derived;
 mod memory;
+pub mod pkcs11;
 
 pub use memory::{Ed25519Signer, P256Signer};
 

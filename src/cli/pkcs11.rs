@@ -1,0 +1,147 @@
+//! What `key generate --pkcs11` and `sign --pkcs11` share: reading the URI, the PIN, and
+//! turning device errors into one line and a hint (exit 3).
+
+use conclave::display::escape;
+use conclave::secret::Passphrase;
+use conclave::signer::pkcs11::{DeviceError, PinState, Pkcs11Uri, Token};
+
+use crate::cli::prompt::Prompter;
+use crate::cli::{Failure, exit, shown};
+
+/// clap value parser for `--pkcs11 URI`.
+pub fn parse_uri(s: &str) -> Result<Pkcs11Uri, String> {
+    Pkcs11Uri::parse(s).map_err(|e| format!("not a usable PKCS#11 URI: {e}"))
+}
+
+const MODULES: &str = "SoftHSM2: module-path=/usr/lib/softhsm/libsofthsm2.so (Debian package softhsm2); \
+     OpenSC (Nitrokey HSM, smart cards): module-path=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so \
+     (Debian package opensc); YubiHSM 2: yubihsm_pkcs11.so from Yubico's yubihsm-shell";
+
+/// A device error as an exit-3 failure with what to do about it.
+pub fn device(e: DeviceError) -> Failure {
+    use DeviceError::*;
+    let hint: String = match &e {
+        NoModulePath => {
+            return Failure::usage(e.to_string()).hint(format!(
+                "add ?module-path=PATH to the URI; {MODULES} (see docs/hardware.md)"
+            ));
+        }
+        NoObject => {
+            return Failure::usage(e.to_string())
+                .hint("add ;object=LABEL to the URI: the label of the key in the token");
+        }
+        ModuleMissing { .. } => {
+            format!("install the module or correct module-path in the URI; {MODULES}")
+        }
+        ModuleLoad { .. } => "the file is not a PKCS#11 module this machine can load (wrong \
+             architecture, or a library it needs is missing: check with `ldd`)"
+            .into(),
+        ModuleInit { .. } => "the module could not start: check its configuration (SoftHSM2: \
+             the SOFTHSM2_CONF file and its directories.tokendir; YubiHSM 2: the connector in \
+             yubihsm_pkcs11.conf) and that the device is connected"
+            .into(),
+        NoToken { .. } => "check the token is connected and the URI's token=LABEL is its label \
+             exactly (labels are case-sensitive; `pkcs11-tool --module PATH --list-slots` lists \
+             them)"
+            .into(),
+        SeveralTokens { .. } => {
+            "add ;serial=SERIAL to the URI to pick one token (`pkcs11-tool --module PATH \
+             --list-slots` shows the serials)"
+                .into()
+        }
+        TokenNotPresent { .. } => "connect the token (for smart-card readers, check pcscd is \
+             running) and run the command again; nothing was signed or written"
+            .into(),
+        NotInitialised { .. } => "initialise the token and set its user PIN with the vendor's \
+             tool first (SoftHSM2: softhsm2-util --init-token --free --label LABEL); see \
+             docs/hardware.md"
+            .into(),
+        NoKey { .. } => "check the URI's object=LABEL against the keys on the token \
+             (`pkcs11-tool --module PATH --list-objects --type pubkey`); enrol a key with \
+             `conclave key generate --pkcs11 URI`"
+            .into(),
+        SeveralKeys { .. } => "add ;id=%XX... (the key's CKA_ID) to the URI to pick one".into(),
+        KeyExists { .. } => "choose another object=LABEL; conclave never replaces or deletes \
+             a key in a token"
+            .into(),
+        UnsupportedKey { .. } => "conclave signs with Ed25519 and ECDSA P-256 keys; enrol one \
+             with `conclave key generate --pkcs11 URI [--type ecdsa-p256]`"
+            .into(),
+        KeyMismatch { .. } => "the token's contents changed between the check and the login: \
+             stop, and find out why before anyone signs"
+            .into(),
+        PinIncorrect { final_try, .. } => {
+            let base = "nothing was signed or written. Check the PIN and try again, slowly: \
+                 tokens lock the PIN after repeated wrong entries, and then only the token's \
+                 security officer (SO PIN) can unlock it";
+            if *final_try {
+                format!("{base}. ONE MORE WRONG PIN LOCKS THIS TOKEN.")
+            } else {
+                base.into()
+            }
+        }
+        PinLocked { .. } => "too many wrong PINs were entered. The token's security officer \
+             must unlock it with the SO PIN (e.g. `pkcs11-tool --module PATH --login \
+             --login-type so --init-pin`); until then, sign with a backup key. Nothing was \
+             signed or written"
+            .into(),
+        PinExpired { .. } => "change the user PIN with the vendor's tool (e.g. `pkcs11-tool \
+             --module PATH --login --change-pin`), then try again"
+            .into(),
+        Unsupported { .. } => "this token cannot make or use this kind of key; try `--type \
+             ecdsa-p256` (most HSMs have P-256), or a token with Ed25519 (docs/hardware.md)"
+            .into(),
+        DataTooLong { .. } => "this token limits how much it signs with EdDSA; for metadata \
+             this large, use an ECDSA P-256 key on it (conclave hashes the message itself)"
+            .into(),
+        WriteProtected { .. } => "the token is read-only; use a writable token".into(),
+        Failed { .. } => "check the token is connected and run the command again; if it keeps \
+             failing, see docs/hardware.md. Nothing was signed or written"
+            .into(),
+    };
+    Failure {
+        message: e.to_string(),
+        hint: Some(hint),
+        code: exit::DEVICE,
+    }
+}
+
+/// Say which token this is, and warn when the PIN is on its last tries. A locked PIN ends here,
+/// before any prompt.
+pub fn announce(token: &Token) -> Result<(), Failure> {
+    eprintln!(
+        "Token \"{}\": {}",
+        escape(token.label()),
+        escape(token.description())
+    );
+    match token.check_pin_usable().map_err(device)? {
+        PinState::Ok | PinState::Locked => {}
+        PinState::CountLow => eprintln!(
+            "warning: a wrong PIN has been entered on this token since the last correct one; \
+             tokens lock after repeated failures"
+        ),
+        PinState::FinalTry => eprintln!(
+            "warning: ONE wrong PIN left: one more wrong PIN locks this token (only its \
+             security officer can unlock it)"
+        ),
+    }
+    Ok(())
+}
+
+/// The user PIN: from the URI's pin-source file, or asked for (terminal or --passphrase-fd).
+pub fn pin(uri: &Pkcs11Uri, token: &Token, prompter: &mut Prompter) -> Result<Passphrase, Failure> {
+    let Some(path) = &uri.pin_source else {
+        return prompter.secret(&format!("User PIN for token \"{}\"", escape(token.label())));
+    };
+    let bytes = zeroize::Zeroizing::new(crate::cli::read_file(path)?);
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::usage(format!("pin-source {}: not UTF-8 text", shown(path))))?;
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(Failure::usage(format!(
+            "pin-source {}: the first line (the PIN) is empty",
+            shown(path)
+        )));
+    }
+    Ok(Passphrase::new(line.to_owned()))
+}

@@ -1,0 +1,811 @@
+//! Keys inside a PKCS#11 token (an HSM, or SoftHSM2 for rehearsals).
+//!
+//! The private key is generated inside the token and never leaves it. The flow is built so
+//! that everything that can be checked without the PIN is checked before it is asked for:
+//!
+//! 1. [`Token::open`] loads the module named by the URI's `module-path` and finds exactly one
+//!    token matching the URI (label, serial, ...);
+//! 2. [`Token::public_key`] reads the key's public half (a public object, readable without
+//!    logging in) so the caller can show its keyid and refuse a key that may not sign;
+//! 3. [`Token::pin_state`] says whether the PIN is locked or on its last tries;
+//! 4. only then [`Token::signer`] (or [`Token::generate`]) logs in with the PIN.
+//!
+//! Mechanisms (PKCS#11 v3.0 §2.3):
+//! - Ed25519: `CKM_EC_EDWARDS_KEY_PAIR_GEN` with the Ed25519 OID as `CKA_EC_PARAMS`, and
+//!   `CKM_EDDSA` (pure Ed25519: the token hashes the whole message itself);
+//! - ECDSA P-256: `CKM_EC_KEY_PAIR_GEN` with the prime256v1 OID, and raw `CKM_ECDSA` over a
+//!   SHA-256 digest computed here (SoftHSM and most HSMs offer no `CKM_ECDSA_SHA256` for
+//!   large inputs). The token returns `r || s`; TUF wants ASN.1 DER.
+//!
+//! Every signature still goes through [`crate::signer::sign_checked`]: a token that returns
+//! garbage, or a private object that does not belong to the public one, is caught there.
+
+pub mod uri;
+
+use std::path::{Path, PathBuf};
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+use sha2::{Digest, Sha256};
+
+pub use uri::{Pkcs11Uri, UriError};
+
+use crate::metadata::{Key, KeyAlgorithm};
+use crate::secret::Passphrase;
+use crate::signer::{SignError, Signer};
+
+/// DER of OID 1.3.101.112 (id-Ed25519, RFC 8410), as `CKA_EC_PARAMS`.
+const ED25519_OID: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+/// DER PrintableString "edwards25519": what OpenSC's pkcs11-tool (and PKCS#11 v3.0's
+/// curve-name form) stores instead of the OID.
+const ED25519_NAME: &[u8] = b"\x13\x0cedwards25519";
+/// DER of OID 1.2.840.10045.3.1.7 (prime256v1 / secp256r1).
+const P256_OID: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+
+/// What went wrong with the module, the token or the key. Messages name the module path,
+/// token label or key label involved; the binary adds what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("the URI has no module-path: conclave needs to know which PKCS#11 module to load")]
+    NoModulePath,
+    #[error("the URI has no object=LABEL naming the key")]
+    NoObject,
+    #[error("PKCS#11 module {path}: no such file")]
+    ModuleMissing { path: PathBuf },
+    #[error("PKCS#11 module {path}: cannot be loaded ({reason})")]
+    ModuleLoad { path: PathBuf, reason: String },
+    #[error("PKCS#11 module {path}: failed to start ({reason})")]
+    ModuleInit { path: PathBuf, reason: String },
+    #[error("no token matches {wanted}; tokens present: {}", present_list(.present))]
+    NoToken {
+        wanted: String,
+        present: Vec<String>,
+    },
+    #[error("{count} tokens match {wanted}; the URI must pick exactly one")]
+    SeveralTokens { wanted: String, count: usize },
+    #[error("token {token}: the token is not present (removed, or the reader lost it)")]
+    TokenNotPresent { token: String },
+    #[error("token {token} is not initialised, or has no user PIN set")]
+    NotInitialised { token: String },
+    #[error("token {token}: no key labelled \"{label}\"")]
+    NoKey { token: String, label: String },
+    #[error("token {token}: {count} key pairs are labelled \"{label}\"; the URI must pick one")]
+    SeveralKeys {
+        token: String,
+        label: String,
+        count: usize,
+    },
+    #[error("token {token}: an object labelled \"{label}\" already exists; nothing was generated")]
+    KeyExists { token: String, label: String },
+    #[error("token {token}: key \"{label}\" is {found}, not a key conclave can use ({why})")]
+    UnsupportedKey {
+        token: String,
+        label: String,
+        found: String,
+        why: String,
+    },
+    #[error(
+        "token {token}: the private key labelled \"{label}\" does not belong to the public key \
+         shown before the PIN was asked for"
+    )]
+    KeyMismatch { token: String, label: String },
+    #[error("token {token}: wrong PIN")]
+    PinIncorrect { token: String, final_try: bool },
+    #[error("token {token}: the user PIN is locked")]
+    PinLocked { token: String },
+    #[error("token {token}: the PIN has expired and must be changed")]
+    PinExpired { token: String },
+    #[error("token {token} does not support {what}")]
+    Unsupported { token: String, what: String },
+    #[error("token {token}: the message is too long for the token to sign ({len} bytes)")]
+    DataTooLong { token: String, len: usize },
+    #[error("token {token}: the token is write-protected")]
+    WriteProtected { token: String },
+    #[error("token {token}: {operation} failed ({reason})")]
+    Failed {
+        token: String,
+        operation: &'static str,
+        reason: String,
+    },
+}
+
+fn present_list(p: &[String]) -> String {
+    if p.is_empty() {
+        "none".into()
+    } else {
+        p.iter()
+            .map(|l| format!("\"{}\"", crate::display::escape(l)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The user PIN's state as the token reports it (`CK_TOKEN_INFO.flags`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinState {
+    Ok,
+    /// At least one wrong PIN has been entered since the last good one.
+    CountLow,
+    /// One more wrong PIN locks the token.
+    FinalTry,
+    Locked,
+}
+
+/// Which key to make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pkcs11KeyType {
+    Ed25519,
+    EcdsaP256,
+}
+
+/// An opened module and the one token the URI names.
+pub struct Token {
+    ctx: Pkcs11,
+    slot: Slot,
+    label: String,
+    serial: String,
+    description: String,
+}
+
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", crate::display::escape(s))
+}
+
+impl Token {
+    /// Load the module and find the token. Nothing here needs the PIN.
+    pub fn open(uri: &Pkcs11Uri) -> Result<Token, DeviceError> {
+        let path = uri
+            .module_path
+            .as_deref()
+            .ok_or(DeviceError::NoModulePath)?;
+        let ctx = load_module(path)?;
+        let module_err = |e: CkError| DeviceError::ModuleInit {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        let slots = ctx.get_slots_with_token().map_err(module_err)?;
+        let mut present = Vec::new();
+        let mut matching = Vec::new();
+        for slot in slots {
+            let info = match ctx.get_token_info(slot) {
+                Ok(i) => i,
+                // A reader emptied between listing and asking: not a candidate.
+                Err(CkError::Pkcs11(
+                    RvError::TokenNotPresent | RvError::DeviceRemoved | RvError::SlotIdInvalid,
+                    _,
+                )) => continue,
+                Err(e) => return Err(module_err(e)),
+            };
+            let label = info.label().trim_end().to_owned();
+            let serial = info.serial_number().trim_end().to_owned();
+            let manufacturer = info.manufacturer_id().trim_end().to_owned();
+            let model = info.model().trim_end().to_owned();
+            let fits = uri.token.as_ref().is_none_or(|t| *t == label)
+                && uri.serial.as_ref().is_none_or(|s| *s == serial)
+                && uri.manufacturer.as_ref().is_none_or(|m| *m == manufacturer)
+                && uri.model.as_ref().is_none_or(|m| *m == model)
+                && uri.slot_id.is_none_or(|id| id == slot.id());
+            if !info.token_initialized() {
+                // SoftHSM always offers one empty slot for the next token; it is no candidate.
+                continue;
+            }
+            present.push(format!("{label} (serial {serial})"));
+            if fits {
+                matching.push((
+                    slot,
+                    label,
+                    serial.clone(),
+                    format!("{manufacturer} {model}, serial {serial}"),
+                ));
+            }
+        }
+        let wanted = describe_wanted(uri);
+        match matching.len() {
+            0 => Err(DeviceError::NoToken { wanted, present }),
+            1 => {
+                let (slot, label, serial, description) = matching.remove(0);
+                Ok(Token {
+                    ctx,
+                    slot,
+                    label,
+                    serial,
+                    description,
+                })
+            }
+            count => Err(DeviceError::SeveralTokens { wanted, count }),
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn serial(&self) -> &str {
+        &self.serial
+    }
+
+    /// Manufacturer, model and serial, for the officer to check against the token in hand.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn name(&self) -> String {
+        quoted(&self.label)
+    }
+
+    fn err(&self, operation: &'static str) -> impl Fn(CkError) -> DeviceError + '_ {
+        move |e| classify(e, &self.name(), operation)
+    }
+
+    /// The user PIN's state, freshly read from the token.
+    pub fn pin_state(&self) -> Result<PinState, DeviceError> {
+        let info = self
+            .ctx
+            .get_token_info(self.slot)
+            .map_err(self.err("reading the token's state"))?;
+        if !info.user_pin_initialized() {
+            return Err(DeviceError::NotInitialised { token: self.name() });
+        }
+        Ok(if info.user_pin_locked() {
+            PinState::Locked
+        } else if info.user_pin_final_try() {
+            PinState::FinalTry
+        } else if info.user_pin_count_low() {
+            PinState::CountLow
+        } else {
+            PinState::Ok
+        })
+    }
+
+    /// Refuse early when the PIN cannot work.
+    pub fn check_pin_usable(&self) -> Result<PinState, DeviceError> {
+        match self.pin_state()? {
+            PinState::Locked => Err(DeviceError::PinLocked { token: self.name() }),
+            s => Ok(s),
+        }
+    }
+
+    fn open_session(&self, rw: bool) -> Result<Session, DeviceError> {
+        if rw {
+            self.ctx.open_rw_session(self.slot)
+        } else {
+            self.ctx.open_ro_session(self.slot)
+        }
+        .map_err(self.err("opening a session"))
+    }
+
+    fn find(
+        &self,
+        session: &Session,
+        class: Option<ObjectClass>,
+        label: &str,
+        id: Option<&[u8]>,
+    ) -> Result<Vec<ObjectHandle>, DeviceError> {
+        let mut template = vec![Attribute::Label(label.as_bytes().to_vec())];
+        if let Some(c) = class {
+            template.push(Attribute::Class(c));
+        }
+        if let Some(id) = id {
+            template.push(Attribute::Id(id.to_vec()));
+        }
+        session
+            .find_objects(&template)
+            .map_err(self.err("searching for objects"))
+    }
+
+    /// The public key of the key pair labelled `label` (narrowed by `id` if given), read
+    /// without logging in.
+    pub fn public_key(&self, label: &str, id: Option<&[u8]>) -> Result<Key, DeviceError> {
+        let session = self.open_session(false)?;
+        let found = self.find(&session, Some(ObjectClass::PUBLIC_KEY), label, id)?;
+        let handle = match found.as_slice() {
+            [] => {
+                return Err(DeviceError::NoKey {
+                    token: self.name(),
+                    label: quoted_inner(label),
+                });
+            }
+            [h] => *h,
+            _ => {
+                return Err(DeviceError::SeveralKeys {
+                    token: self.name(),
+                    label: quoted_inner(label),
+                    count: found.len(),
+                });
+            }
+        };
+        self.read_public(&session, handle, label)
+    }
+
+    fn read_public(
+        &self,
+        session: &Session,
+        handle: ObjectHandle,
+        label: &str,
+    ) -> Result<Key, DeviceError> {
+        let attrs = session
+            .get_attributes(
+                handle,
+                &[
+                    AttributeType::KeyType,
+                    AttributeType::EcParams,
+                    AttributeType::EcPoint,
+                ],
+            )
+            .map_err(self.err("reading the public key"))?;
+        let (mut kt, mut params, mut point) = (None, None, None);
+        for a in attrs {
+            match a {
+                Attribute::KeyType(k) => kt = Some(k),
+                Attribute::EcParams(p) => params = Some(p),
+                Attribute::EcPoint(p) => point = Some(p),
+                _ => {}
+            }
+        }
+        let unsupported = |found: String, why: &str| DeviceError::UnsupportedKey {
+            token: self.name(),
+            label: quoted_inner(label),
+            found,
+            why: why.to_owned(),
+        };
+        let kt = kt.ok_or_else(|| unsupported("of unknown type".into(), "no CKA_KEY_TYPE"))?;
+        let (Some(params), Some(point)) = (params, point) else {
+            return Err(unsupported(
+                format!("a {kt} key"),
+                "conclave uses Ed25519 and ECDSA P-256 keys",
+            ));
+        };
+        public_key_from(kt, &params, &point).map_err(|why| unsupported(format!("a {kt} key"), &why))
+    }
+
+    /// Log in with the user PIN. A wrong PIN reports whether the next wrong one locks the token.
+    fn login(&self, session: &Session, pin: &Passphrase) -> Result<(), DeviceError> {
+        let auth = AuthPin::new(pin.expose().into());
+        match session.login(UserType::User, Some(&auth)) {
+            Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(()),
+            Err(CkError::Pkcs11(
+                RvError::PinIncorrect | RvError::PinInvalid | RvError::PinLenRange,
+                _,
+            )) => {
+                let state = self.pin_state().unwrap_or(PinState::CountLow);
+                if state == PinState::Locked {
+                    return Err(DeviceError::PinLocked { token: self.name() });
+                }
+                Err(DeviceError::PinIncorrect {
+                    token: self.name(),
+                    final_try: state == PinState::FinalTry,
+                })
+            }
+            Err(e) => Err(classify(e, &self.name(), "logging in")),
+        }
+    }
+
+    /// Log in and return a signer for the key pair labelled `label`, whose public key must be
+    /// `expected` (the one shown to the officer before the PIN was asked for).
+    pub fn signer(
+        &self,
+        label: &str,
+        id: Option<&[u8]>,
+        expected: &Key,
+        pin: &Passphrase,
+    ) -> Result<Pkcs11Signer, DeviceError> {
+        let session = self.open_session(false)?;
+        self.login(&session, pin)?;
+        // Read the public key again inside the logged-in session: what is signed with must be
+        // what was shown.
+        let publics = self.find(&session, Some(ObjectClass::PUBLIC_KEY), label, id)?;
+        let privates = self.find(&session, Some(ObjectClass::PRIVATE_KEY), label, id)?;
+        let (pub_handle, private) = match (publics.as_slice(), privates.as_slice()) {
+            ([p], [k]) => (*p, *k),
+            (_, []) | ([], _) => {
+                return Err(DeviceError::NoKey {
+                    token: self.name(),
+                    label: quoted_inner(label),
+                });
+            }
+            _ => {
+                return Err(DeviceError::SeveralKeys {
+                    token: self.name(),
+                    label: quoted_inner(label),
+                    count: privates.len().max(publics.len()),
+                });
+            }
+        };
+        let public = self.read_public(&session, pub_handle, label)?;
+        if public != *expected {
+            return Err(DeviceError::KeyMismatch {
+                token: self.name(),
+                label: quoted_inner(label),
+            });
+        }
+        self.make_signer(session, private, public, label)
+    }
+
+    fn make_signer(
+        &self,
+        session: Session,
+        private: ObjectHandle,
+        public: Key,
+        label: &str,
+    ) -> Result<Pkcs11Signer, DeviceError> {
+        let algorithm = public
+            .algorithm()
+            .ok_or_else(|| DeviceError::UnsupportedKey {
+                token: self.name(),
+                label: quoted_inner(label),
+                found: public.keytype.clone(),
+                why: "unsupported".into(),
+            })?;
+        let signer = Pkcs11Signer {
+            session,
+            private,
+            public,
+            algorithm,
+            token: self.name(),
+        };
+        Ok(signer)
+    }
+
+    /// Refuse a label already in use, as far as can be seen without the PIN (public objects).
+    pub fn refuse_existing_label(&self, label: &str) -> Result<(), DeviceError> {
+        let session = self.open_session(false)?;
+        if !self.find(&session, None, label, None)?.is_empty() {
+            return Err(DeviceError::KeyExists {
+                token: self.name(),
+                label: quoted_inner(label),
+            });
+        }
+        Ok(())
+    }
+
+    /// Log in and generate a key pair labelled `label` in the token. The private key is
+    /// sensitive and not extractable; the public key is a public object so that signing can
+    /// show and check it before asking for the PIN.
+    pub fn generate(
+        &self,
+        label: &str,
+        id: Option<&[u8]>,
+        key_type: Pkcs11KeyType,
+        pin: &Passphrase,
+    ) -> Result<Pkcs11Signer, DeviceError> {
+        let session = self.open_session(true)?;
+        self.login(&session, pin)?;
+        // Logged in, private objects are visible too: check the label again.
+        if !self.find(&session, None, label, None)?.is_empty() {
+            return Err(DeviceError::KeyExists {
+                token: self.name(),
+                label: quoted_inner(label),
+            });
+        }
+        let (mechanism, params, what) = match key_type {
+            Pkcs11KeyType::Ed25519 => (
+                Mechanism::EccEdwardsKeyPairGen,
+                ED25519_OID,
+                "Ed25519 key generation (CKM_EC_EDWARDS_KEY_PAIR_GEN)",
+            ),
+            Pkcs11KeyType::EcdsaP256 => (
+                Mechanism::EccKeyPairGen,
+                P256_OID,
+                "P-256 key generation (CKM_EC_KEY_PAIR_GEN)",
+            ),
+        };
+        let mut common = vec![
+            Attribute::Token(true),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ];
+        if let Some(id) = id {
+            common.push(Attribute::Id(id.to_vec()));
+        }
+        let mut public_template = common.clone();
+        public_template.extend([
+            Attribute::Private(false),
+            Attribute::Verify(true),
+            Attribute::EcParams(params.to_vec()),
+        ]);
+        let mut private_template = common;
+        private_template.extend([
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Sign(true),
+        ]);
+        let (pub_handle, private) = session
+            .generate_key_pair(&mechanism, &public_template, &private_template)
+            .map_err(|e| match e {
+                CkError::Pkcs11(
+                    RvError::MechanismInvalid
+                    | RvError::MechanismParamInvalid
+                    | RvError::CurveNotSupported
+                    | RvError::DomainParamsInvalid
+                    | RvError::AttributeValueInvalid,
+                    _,
+                ) => DeviceError::Unsupported {
+                    token: self.name(),
+                    what: what.into(),
+                },
+                e => classify(e, &self.name(), "generating the key pair"),
+            })?;
+        let public = self.read_public(&session, pub_handle, label)?;
+        self.make_signer(session, private, public, label)
+    }
+}
+
+/// Labels come from the URI or the token: escape control characters before printing.
+fn quoted_inner(label: &str) -> String {
+    crate::display::escape(label).into_owned()
+}
+
+fn describe_wanted(uri: &Pkcs11Uri) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = &uri.token {
+        parts.push(format!("token={}", quoted(t)));
+    }
+    if let Some(s) = &uri.serial {
+        parts.push(format!("serial={}", quoted(s)));
+    }
+    if let Some(m) = &uri.manufacturer {
+        parts.push(format!("manufacturer={}", quoted(m)));
+    }
+    if let Some(m) = &uri.model {
+        parts.push(format!("model={}", quoted(m)));
+    }
+    if let Some(id) = uri.slot_id {
+        parts.push(format!("slot-id={id}"));
+    }
+    if parts.is_empty() {
+        "the URI (it names no token)".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+fn load_module(path: &Path) -> Result<Pkcs11, DeviceError> {
+    // dlopen would search the library path for a bare name; a ceremony names its module
+    // exactly, so a relative name that is not a file is refused rather than searched for.
+    if !path.is_file() {
+        return Err(DeviceError::ModuleMissing {
+            path: path.to_owned(),
+        });
+    }
+    let ctx = Pkcs11::new(path).map_err(|e| DeviceError::ModuleLoad {
+        path: path.to_owned(),
+        reason: match e {
+            CkError::LibraryLoading(e) => e.to_string(),
+            e => e.to_string(),
+        },
+    })?;
+    match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => Ok(ctx),
+        Err(e) => Err(DeviceError::ModuleInit {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// Map a PKCS#11 return value to what an officer can act on.
+fn classify(e: CkError, token: &str, operation: &'static str) -> DeviceError {
+    let token = token.to_owned();
+    match e {
+        CkError::Pkcs11(rv, _) => match rv {
+            RvError::TokenNotPresent
+            | RvError::DeviceRemoved
+            | RvError::TokenNotRecognized
+            | RvError::SlotIdInvalid
+            | RvError::SessionClosed
+            | RvError::SessionHandleInvalid => DeviceError::TokenNotPresent { token },
+            RvError::PinLocked => DeviceError::PinLocked { token },
+            RvError::PinIncorrect => DeviceError::PinIncorrect {
+                token,
+                final_try: false,
+            },
+            RvError::PinExpired => DeviceError::PinExpired { token },
+            RvError::UserPinNotInitialized => DeviceError::NotInitialised { token },
+            RvError::TokenWriteProtected => DeviceError::WriteProtected { token },
+            RvError::MechanismInvalid | RvError::MechanismParamInvalid => {
+                DeviceError::Unsupported {
+                    token,
+                    what: format!("the mechanism needed for {operation}"),
+                }
+            }
+            rv => DeviceError::Failed {
+                token,
+                operation,
+                reason: rv.to_string(),
+            },
+        },
+        e => DeviceError::Failed {
+            token,
+            operation,
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// A DER OCTET STRING's contents, if `der` is exactly one OCTET STRING.
+fn der_octet_string(der: &[u8]) -> Option<&[u8]> {
+    let (&tag, rest) = der.split_first()?;
+    if tag != 0x04 {
+        return None;
+    }
+    let (&len0, rest) = rest.split_first()?;
+    let (len, body) = match len0 {
+        0..=0x7f => (len0 as usize, rest),
+        0x81 => {
+            let (&l, rest) = rest.split_first()?;
+            if l < 0x80 {
+                return None; // not the shortest form: not DER
+            }
+            (l as usize, rest)
+        }
+        _ => return None, // EC points are never 256 bytes or longer
+    };
+    (body.len() == len).then_some(body)
+}
+
+/// A TUF key from `CKA_KEY_TYPE`, `CKA_EC_PARAMS` and `CKA_EC_POINT`.
+///
+/// `CKA_EC_POINT` is a DER OCTET STRING around the point (PKCS#11 v2.40 §2.3.3; v3.0 §2.3.5
+/// for Edwards keys). Some modules return the bare point instead; both are accepted when the
+/// length leaves no doubt which one it is.
+pub fn public_key_from(kt: KeyType, params: &[u8], point: &[u8]) -> Result<Key, String> {
+    if kt == KeyType::EC_EDWARDS {
+        if params != ED25519_OID && params != ED25519_NAME {
+            return Err("its curve is not Ed25519 (Ed448 is not used by TUF)".into());
+        }
+        let raw = match der_octet_string(point) {
+            Some(inner) => inner,
+            None if point.len() == 32 => point,
+            None => return Err("its CKA_EC_POINT is not a DER OCTET STRING".into()),
+        };
+        let raw: [u8; 32] = raw
+            .try_into()
+            .map_err(|_| format!("an Ed25519 public key is 32 bytes, not {}", raw.len()))?;
+        let key = Key::ed25519(&raw);
+        key.identity().map_err(|e| e.to_string())?;
+        Ok(key)
+    } else if kt == KeyType::EC {
+        if params != P256_OID {
+            return Err("its curve is not P-256 (prime256v1)".into());
+        }
+        let raw = match der_octet_string(point) {
+            Some(inner) => inner,
+            // A bare uncompressed point is 65 bytes starting 0x04; its DER form is 67 bytes.
+            None if point.len() == 65 && point[0] == 0x04 => point,
+            None => return Err("its CKA_EC_POINT is not a DER OCTET STRING".into()),
+        };
+        let pk = p256::PublicKey::from_sec1_bytes(raw)
+            .map_err(|_| "its CKA_EC_POINT is not a valid P-256 point".to_string())?;
+        Ok(Key::ecdsa_p256(&pk))
+    } else {
+        Err("conclave uses Ed25519 and ECDSA P-256 keys".into())
+    }
+}
+
+/// A key pair in a token, logged in and ready to sign. Dropping it closes the session (and
+/// so logs out once no other session of this process is open).
+pub struct Pkcs11Signer {
+    session: Session,
+    private: ObjectHandle,
+    public: Key,
+    algorithm: KeyAlgorithm,
+    token: String,
+}
+
+impl Pkcs11Signer {
+    fn device(&self, e: CkError, len: usize) -> SignError {
+        let err = match e {
+            CkError::Pkcs11(RvError::DataLenRange, _) => DeviceError::DataTooLong {
+                token: self.token.clone(),
+                len,
+            },
+            e => classify(e, &self.token, "signing"),
+        };
+        SignError::Backend(err.to_string())
+    }
+}
+
+impl Signer for Pkcs11Signer {
+    fn public_key(&self) -> &Key {
+        &self.public
+    }
+
+    fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        match self.algorithm {
+            KeyAlgorithm::Ed25519 => {
+                // Pure Ed25519 (no context, no pre-hash): the scheme TUF's "ed25519" names.
+                let mech = Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure));
+                self.session
+                    .sign(&mech, self.private, message)
+                    .map_err(|e| self.device(e, message.len()))
+            }
+            KeyAlgorithm::EcdsaP256 => {
+                let digest = Sha256::digest(message);
+                let raw = self
+                    .session
+                    .sign(&Mechanism::Ecdsa, self.private, &digest)
+                    .map_err(|e| self.device(e, digest.len()))?;
+                let sig = p256::ecdsa::Signature::from_slice(&raw).map_err(|_| {
+                    SignError::Backend(format!(
+                        "token {}: the ECDSA signature is not r||s of 64 bytes ({} bytes)",
+                        self.token,
+                        raw.len()
+                    ))
+                })?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ec_point_forms() {
+        let ed = [0x11u8; 32];
+        let ed = ed25519_dalek::SigningKey::from_bytes(&ed)
+            .verifying_key()
+            .to_bytes();
+        let mut der = vec![0x04, 0x20];
+        der.extend_from_slice(&ed);
+        let k1 = public_key_from(KeyType::EC_EDWARDS, ED25519_OID, &der).unwrap();
+        let k2 = public_key_from(KeyType::EC_EDWARDS, ED25519_NAME, &ed).unwrap();
+        assert_eq!(k1, Key::ed25519(&ed));
+        assert_eq!(k1, k2);
+        assert!(public_key_from(KeyType::EC_EDWARDS, P256_OID, &der).is_err());
+        assert!(public_key_from(KeyType::EC_EDWARDS, ED25519_OID, &der[..33]).is_err());
+        assert!(public_key_from(KeyType::RSA, ED25519_OID, &der).is_err());
+
+        let sk = p256::SecretKey::from_slice(&[0x22; 32]).unwrap();
+        let point = {
+            use p256::elliptic_curve::sec1::ToSec1Point;
+            sk.public_key().to_sec1_point(false).as_bytes().to_vec()
+        };
+        assert_eq!(point.len(), 65);
+        let mut der = vec![0x04, 0x41];
+        der.extend_from_slice(&point);
+        let want = Key::ecdsa_p256(&sk.public_key());
+        assert_eq!(public_key_from(KeyType::EC, P256_OID, &der).unwrap(), want);
+        assert_eq!(
+            public_key_from(KeyType::EC, P256_OID, &point).unwrap(),
+            want
+        );
+        assert!(public_key_from(KeyType::EC, ED25519_OID, &der).is_err());
+        let mut bad = der.clone();
+        bad[10] ^= 1;
+        assert!(public_key_from(KeyType::EC, P256_OID, &bad).is_err());
+    }
+
+    #[test]
+    fn der_octet_strings() {
+        assert_eq!(der_octet_string(&[0x04, 0x01, 0xaa]), Some(&[0xaa][..]));
+        assert_eq!(der_octet_string(&[0x04, 0x02, 0xaa]), None);
+        assert_eq!(der_octet_string(&[0x04, 0x81, 0x01, 0xaa]), None);
+        assert_eq!(der_octet_string(&[0x03, 0x01, 0xaa]), None);
+        assert_eq!(der_octet_string(&[]), None);
+        let mut long = vec![0x04, 0x81, 0x80];
+        long.extend([0u8; 0x80]);
+        assert_eq!(der_octet_string(&long).map(<[u8]>::len), Some(0x80));
+    }
+
+    #[test]
+    fn a_missing_module_is_named() {
+        let uri = Pkcs11Uri::parse("pkcs11:token=t;object=o?module-path=/nonexistent/libnone.so")
+            .unwrap();
+        match Token::open(&uri) {
+            Err(DeviceError::ModuleMissing { path }) => {
+                assert_eq!(path, PathBuf::from("/nonexistent/libnone.so"))
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+            Ok(_) => panic!("opened a module that does not exist"),
+        }
+    }
+}
