@@ -37,6 +37,19 @@ say "tuf-js (tests/interop/js/package-lock.json)"
 say "tuf-js verifier self-test (accepts good fixtures, rejects tampered ones)"
 sh tests/interop/js/selftest.sh || die "the tuf-js verifier self-test failed"
 
+# --- Hardware tokens (issue 4, PKCS#11): SoftHSM2 for tests/hsm.rs ---------------------------
+say "SoftHSM2 (PKCS#11 token for tests/hsm.rs)"
+if ! command -v softhsm2-util >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 \
+        || die "softhsm2-util is missing and there is no apt-get: install SoftHSM2 (Debian package softhsm2)"
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq || die "apt-get update failed (needed to install softhsm2)"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq softhsm2 >/dev/null \
+        || die "could not install softhsm2 with apt-get"
+fi
+softhsm2-util --version >/dev/null || die "softhsm2-util is installed but does not run"
+# --- end of hardware tokens -----------------------------------------------------------------
+
 # --- Hardening (issue 6): fuzz smoke and supply-chain policy -------------------------------
 say "fuzz smoke: every parser fuzzed briefly (tests/fuzz-smoke.sh)"
 bash tests/fuzz-smoke.sh || die "fuzzing found a crash (input in fuzz/artifacts/)"

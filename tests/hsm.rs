@@ -1,0 +1,532 @@
+//! PKCS#11 keys through real processes against a real SoftHSM2 (Debian `softhsm2`, installed
+//! by `tests/run-all.sh`). Each test makes its own token directory and SoftHSM config, so
+//! tests run in parallel without seeing each other's tokens. A missing SoftHSM fails these
+//! tests loudly: they are never skipped.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+const PIN: &str = "4711-rehearsal";
+const SO_PIN: &str = "so-pin-12345678";
+
+/// The SoftHSM2 module, wherever this distribution put it.
+fn softhsm_module() -> PathBuf {
+    if let Some(p) = std::env::var_os("CONCLAVE_TEST_PKCS11_MODULE") {
+        return PathBuf::from(p);
+    }
+    let candidates = [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/local/lib/softhsm/libsofthsm2.so",
+    ];
+    if let Some(p) = candidates.iter().map(PathBuf::from).find(|p| p.is_file()) {
+        return p;
+    }
+    // Other layouts: ask dpkg where the package put it.
+    if let Ok(out) = Command::new("dpkg").args(["-L", "libsofthsm2"]).output() {
+        let listing = String::from_utf8_lossy(&out.stdout);
+        if let Some(line) = listing.lines().find(|l| l.ends_with("/libsofthsm2.so")) {
+            return PathBuf::from(line);
+        }
+    }
+    panic!(
+        "SoftHSM2 is not installed (no libsofthsm2.so found): run `bash tests/run-all.sh`, \
+         which installs it, or `apt-get install softhsm2`; or set CONCLAVE_TEST_PKCS11_MODULE. \
+         The HSM tests are never skipped."
+    );
+}
+
+/// A private SoftHSM2 installation: its own config and token directory.
+struct Hsm {
+    tmp: tempfile::TempDir,
+    conf: PathBuf,
+    module: PathBuf,
+}
+
+impl Hsm {
+    fn new() -> Hsm {
+        let module = softhsm_module();
+        let tmp = tempfile::tempdir().unwrap();
+        let tokens = tmp.path().join("tokens");
+        std::fs::create_dir(&tokens).unwrap();
+        std::fs::create_dir(tmp.path().join("work")).unwrap();
+        let conf = tmp.path().join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )
+        .unwrap();
+        Hsm { tmp, conf, module }
+    }
+
+    fn work(&self) -> PathBuf {
+        self.tmp.path().join("work")
+    }
+
+    fn init_token(&self, label: &str) {
+        let out = Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", label])
+            .args(["--so-pin", SO_PIN, "--pin", PIN])
+            .env("SOFTHSM2_CONF", &self.conf)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run softhsm2-util ({e}): install SoftHSM2 (`apt-get install \
+                     softhsm2`; tests/run-all.sh does); the HSM tests are never skipped"
+                )
+            });
+        assert!(
+            out.status.success(),
+            "softhsm2-util --init-token failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `pkcs11:` URI for `object` in `token`, with spaces percent-encoded.
+    fn uri(&self, token: &str, object: &str) -> String {
+        format!(
+            "pkcs11:token={};object={}?module-path={}",
+            token.replace(' ', "%20"),
+            object.replace(' ', "%20"),
+            self.module.display()
+        )
+    }
+
+    /// Run conclave in the work directory with this HSM's config and `input` on stdin.
+    fn conclave(&self, args: &[&str], input: &str) -> Outcome {
+        let mut child = conclave()
+            .args(args)
+            .current_dir(self.work())
+            .env("SOFTHSM2_CONF", &self.conf)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let out = child.wait_with_output().unwrap();
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `key generate --pkcs11`, saving the public key to `pubfile`.
+    fn generate(&self, token: &str, object: &str, key_type: &str, pubfile: &str) -> Outcome {
+        let uri = self.uri(token, object);
+        let o = self.conclave(
+            &[
+                "key",
+                "generate",
+                "--pkcs11",
+                &uri,
+                "--type",
+                key_type,
+                "--passphrase-fd",
+                "0",
+            ],
+            &format!("{PIN}\n"),
+        );
+        ok(&o);
+        std::fs::write(self.work().join(pubfile), &o.stdout).unwrap();
+        o
+    }
+
+    fn sign(&self, uri: &str, pin: &str, out: &str) -> Outcome {
+        self.conclave(
+            &[
+                "sign",
+                "draft.json",
+                "--pkcs11",
+                uri,
+                "--passphrase-fd",
+                "0",
+                "-o",
+                out,
+            ],
+            &format!("{pin}\n"),
+        )
+    }
+
+    fn listing(&self) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(self.work())
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// One token "Root A" with an Ed25519 key "alice", and a draft root it may sign alone.
+    fn with_draft(&self) {
+        self.init_token("Root A");
+        self.generate("Root A", "alice", "ed25519", "alice.pub");
+        ok(&self.conclave(
+            &[
+                "root",
+                "init",
+                "--key",
+                "root=alice.pub",
+                "--key",
+                "targets=alice.pub",
+                "--key",
+                "snapshot=alice.pub",
+                "--key",
+                "timestamp=alice.pub",
+                "--expires",
+                "365d",
+                "-o",
+                "draft.json",
+            ],
+            "",
+        ));
+    }
+}
+
+fn ok(o: &Outcome) {
+    assert_eq!(o.code, 0, "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+}
+
+fn device_error(o: &Outcome, needles: &[&str]) {
+    assert_eq!(o.code, 3, "want exit 3:\n{}\n{}", o.stdout, o.stderr);
+    for n in needles {
+        assert!(o.stderr.contains(n), "want {n:?} in:\n{}", o.stderr);
+    }
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    // One error line, and a hint saying what to do.
+    assert_eq!(o.stderr.matches("error:").count(), 1, "{}", o.stderr);
+    assert!(o.stderr.contains("hint:"), "{}", o.stderr);
+}
+
+const DERIVED_PASS: &str = "abacus abdomen abdominal abide abiding ability ablaze able";
+
+#[test]
+fn root_signed_by_softhsm_ed25519_softhsm_p256_and_a_derived_key() {
+    let hsm = Hsm::new();
+    let w = hsm.work();
+    // Two tokens: the URI's token label picks the right one.
+    hsm.init_token("PyPI root A");
+    hsm.init_token("PyPI root B");
+    let a = hsm.generate("PyPI root A", "alice 2026", "ed25519", "alice.pub");
+    assert!(
+        a.stdout.contains("\"keytype\": \"ed25519\""),
+        "{}",
+        a.stdout
+    );
+    assert!(a.stderr.contains("Fingerprint"), "{}", a.stderr);
+    let b = hsm.generate("PyPI root B", "bob", "ecdsa-p256", "bob.pub");
+    assert!(
+        b.stdout.contains("\"scheme\": \"ecdsa-sha2-nistp256\""),
+        "{}",
+        b.stdout
+    );
+    let c = hsm.conclave(
+        &[
+            "key",
+            "derive",
+            "--identity",
+            "pypi.org/root/carol",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{DERIVED_PASS}\n{DERIVED_PASS}\n"),
+    );
+    ok(&c);
+    std::fs::write(w.join("carol.pub"), &c.stdout).unwrap();
+    // An outsider key in the token, which the root does not list.
+    hsm.generate("PyPI root A", "mallory", "ed25519", "mallory.pub");
+
+    ok(&hsm.conclave(
+        &[
+            "root",
+            "init",
+            "--key",
+            "root=alice.pub",
+            "--key",
+            "root=bob.pub",
+            "--key",
+            "root=carol.pub",
+            "--threshold",
+            "root=2",
+            "--key",
+            "targets=alice.pub",
+            "--key",
+            "snapshot=bob.pub",
+            "--key",
+            "timestamp=bob.pub",
+            "--expires",
+            "365d",
+            "-o",
+            "draft.json",
+        ],
+        "",
+    ));
+
+    // A key that may not sign is refused before the PIN is asked for: no PIN is given here,
+    // so a prompt would fail differently (exit 2, "no line left").
+    let before = hsm.listing();
+    let m = hsm.sign(&hsm.uri("PyPI root A", "mallory"), "", "mallory.sig");
+    assert_eq!(m.code, 1, "{}", m.stderr);
+    assert!(m.stderr.contains("may not sign role root"), "{}", m.stderr);
+    assert!(!m.stderr.contains("User PIN"), "{}", m.stderr);
+    assert_eq!(hsm.listing(), before);
+
+    let s = hsm.sign(&hsm.uri("PyPI root A", "alice 2026"), PIN, "alice.sig");
+    ok(&s);
+    assert!(s.stderr.contains("Payload digest"), "{}", s.stderr);
+    // The keyid is shown before the PIN is used.
+    let alice_id = hsm.conclave(&["key", "id", "alice.pub"], "");
+    ok(&alice_id);
+    let shown = s.stderr.find(alice_id.stdout.trim()).expect("keyid shown");
+    assert!(shown < s.stderr.find("Wrote the signature").unwrap());
+    assert!(!s.stderr.contains(PIN) && !s.stdout.contains(PIN));
+
+    // P-256, with the PIN from the URI's pin-source file instead of a prompt.
+    std::fs::write(w.join("pin-b"), format!("{PIN}\n")).unwrap();
+    let uri_b = format!(
+        "{}&pin-source=file:{}",
+        hsm.uri("PyPI root B", "bob"),
+        w.join("pin-b").display()
+    );
+    ok(&hsm.conclave(
+        &["sign", "draft.json", "--pkcs11", &uri_b, "-o", "bob.sig"],
+        "",
+    ));
+
+    ok(&hsm.conclave(
+        &[
+            "sign",
+            "draft.json",
+            "--derive",
+            "pypi.org/root/carol",
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "carol.sig",
+        ],
+        &format!("{DERIVED_PASS}\n"),
+    ));
+
+    let repo = w.join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let merged = hsm.conclave(
+        &[
+            "merge",
+            "draft.json",
+            "alice.sig",
+            "bob.sig",
+            "carol.sig",
+            "-o",
+            "repo/1.root.json",
+        ],
+        "",
+    );
+    ok(&merged);
+    assert_eq!(
+        merged.stderr.matches("merged ").count(),
+        3,
+        "{}",
+        merged.stderr
+    );
+    let v = hsm.conclave(&["verify", "repo"], "");
+    ok(&v);
+    assert!(
+        v.stdout.contains("3 of 3 root v1 keys signed validly"),
+        "{}",
+        v.stdout
+    );
+
+    let py = run(Command::new(python())
+        .arg(repo_root().join("tests/interop/python/tuf_verdict.py"))
+        .arg(&repo));
+    assert_eq!(
+        py.code, 0,
+        "python-tuf rejects it:\n{}{}",
+        py.stdout, py.stderr
+    );
+}
+
+#[test]
+fn wrong_pin_is_a_device_error_and_nothing_is_written() {
+    let hsm = Hsm::new();
+    hsm.with_draft();
+    let before = hsm.listing();
+    let o = hsm.sign(&hsm.uri("Root A", "alice"), "0000-wrong", "alice.sig");
+    device_error(
+        &o,
+        &[
+            "wrong PIN",
+            "Root A",
+            "lock",
+            "nothing was signed or written",
+        ],
+    );
+    assert_eq!(hsm.listing(), before);
+    // The token now reports a failed attempt; the next run warns before the prompt, and the
+    // right PIN still works.
+    let o = hsm.sign(&hsm.uri("Root A", "alice"), PIN, "alice.sig");
+    ok(&o);
+    assert!(
+        o.stderr.contains("a wrong PIN has been entered"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn unknown_token_label_names_the_tokens_present() {
+    let hsm = Hsm::new();
+    hsm.with_draft();
+    let before = hsm.listing();
+    let o = hsm.sign(&hsm.uri("Root Z", "alice"), PIN, "alice.sig");
+    device_error(
+        &o,
+        &["no token matches token=\"Root Z\"", "\"Root A (serial "],
+    );
+    assert!(!o.stderr.contains("User PIN"), "{}", o.stderr);
+    assert_eq!(hsm.listing(), before);
+    let o = hsm.generate_fails("Root Z", "new");
+    device_error(&o, &["no token matches"]);
+}
+
+#[test]
+fn several_tokens_with_one_label_must_be_told_apart() {
+    let hsm = Hsm::new();
+    hsm.init_token("Twin");
+    hsm.init_token("Twin");
+    let o = hsm.generate_fails("Twin", "k");
+    device_error(&o, &["2 tokens match token=\"Twin\"", "serial="]);
+}
+
+#[test]
+fn missing_object_label_is_named() {
+    let hsm = Hsm::new();
+    hsm.with_draft();
+    let before = hsm.listing();
+    let o = hsm.sign(&hsm.uri("Root A", "nobody"), PIN, "nobody.sig");
+    device_error(
+        &o,
+        &[
+            "no key labelled \"nobody\"",
+            "Root A",
+            "key generate --pkcs11",
+        ],
+    );
+    assert!(!o.stderr.contains("User PIN"), "{}", o.stderr);
+    assert_eq!(hsm.listing(), before);
+}
+
+#[test]
+fn module_path_that_does_not_exist_names_the_path_and_the_packages() {
+    let hsm = Hsm::new();
+    hsm.with_draft();
+    let uri = "pkcs11:token=Root%20A;object=alice?module-path=/nonexistent/libpkcs11-none.so";
+    let o = hsm.sign(uri, PIN, "alice.sig");
+    device_error(
+        &o,
+        &["/nonexistent/libpkcs11-none.so", "softhsm2", "opensc"],
+    );
+    assert!(!hsm.work().join("alice.sig").exists());
+    let o = hsm.conclave(&["key", "generate", "--pkcs11", uri], "");
+    device_error(&o, &["/nonexistent/libpkcs11-none.so"]);
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn generate_refuses_a_label_in_use_and_needs_exactly_one_destination() {
+    let hsm = Hsm::new();
+    hsm.init_token("Root A");
+    hsm.generate("Root A", "alice", "ecdsa-p256", "alice.pub");
+    let o = hsm.generate_fails("Root A", "alice");
+    device_error(&o, &["an object labelled \"alice\" already exists"]);
+    assert!(o.stdout.is_empty(), "{}", o.stdout);
+
+    let uri = hsm.uri("Root A", "other");
+    let both = hsm.conclave(&["key", "generate", "-o", "x.key", "--pkcs11", &uri], "");
+    assert_eq!(both.code, 2, "{}", both.stderr);
+    assert!(
+        both.stderr.contains("cannot be used with"),
+        "{}",
+        both.stderr
+    );
+    let neither = hsm.conclave(&["key", "generate"], "");
+    assert_eq!(neither.code, 2, "{}", neither.stderr);
+    assert!(!hsm.work().join("x.key").exists());
+
+    // No object label in the URI: a usage error before anything is touched.
+    let uri = format!("pkcs11:token=Root%20A?module-path={}", hsm.module.display());
+    let o = hsm.conclave(&["key", "generate", "--pkcs11", &uri], "");
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("object=LABEL"), "{}", o.stderr);
+}
+
+#[test]
+fn bad_uris_and_signer_choices_are_usage_errors() {
+    let hsm = Hsm::new();
+    hsm.with_draft();
+    let before = hsm.listing();
+    for (uri, needle) in [
+        (
+            "pkcs11:token=Root%20A;object=alice;flavour=x",
+            "unknown attribute \"flavour\"",
+        ),
+        (
+            "pkcs11:token=Root%20A;object=alice?pin-value=1234",
+            "pin-value",
+        ),
+        ("pkcs11:token=%zz;object=alice", "percent-encoding"),
+        ("pkcs11:token=Root%20A;object=alice", "module-path"),
+    ] {
+        let o = hsm.sign(uri, PIN, "x.sig");
+        assert_eq!(o.code, 2, "{uri}: {}", o.stderr);
+        assert!(o.stderr.contains(needle), "{uri}: {}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    }
+    let uri = hsm.uri("Root A", "alice");
+    let o = hsm.conclave(
+        &[
+            "sign",
+            "draft.json",
+            "--derive",
+            "x/y",
+            "--pkcs11",
+            &uri,
+            "-o",
+            "x.sig",
+        ],
+        "",
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let o = hsm.conclave(&["sign", "draft.json", "-o", "x.sig"], "");
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_eq!(hsm.listing(), before);
+}
+
+impl Hsm {
+    fn generate_fails(&self, token: &str, object: &str) -> Outcome {
+        let uri = self.uri(token, object);
+        let o = self.conclave(
+            &["key", "generate", "--pkcs11", &uri, "--passphrase-fd", "0"],
+            &format!("{PIN}\n"),
+        );
+        assert_ne!(o.code, 0, "{}", o.stderr);
+        o
+    }
+}
