@@ -447,6 +447,25 @@ fn module_path_that_does_not_exist_names_the_path_and_the_packages() {
     let o = hsm.conclave(&["key", "generate", "--pkcs11", uri], "");
     device_error(&o, &["/nonexistent/libpkcs11-none.so"]);
     assert!(o.stdout.is_empty());
+    // A directory, and a shared library that is not a PKCS#11 module.
+    let uri = "pkcs11:token=Root%20A;object=alice?module-path=/tmp";
+    device_error(&hsm.sign(uri, PIN, "alice.sig"), &["/tmp: not a file"]);
+    let uri = format!(
+        "pkcs11:token=Root%20A;object=alice?module-path={}",
+        std::env::current_exe().unwrap().display()
+    );
+    device_error(&hsm.sign(&uri, PIN, "alice.sig"), &["cannot be loaded"]);
+    assert!(!hsm.work().join("alice.sig").exists());
+}
+
+#[test]
+fn a_module_that_cannot_start_says_where_to_look() {
+    let hsm = Hsm::new();
+    hsm.with_draft();
+    std::fs::write(&hsm.conf, "directories.tokendir = /nonexistent/tokens\n").unwrap();
+    let o = hsm.sign(&hsm.uri("Root A", "alice"), PIN, "alice.sig");
+    device_error(&o, &["failed to start", "SOFTHSM2_CONF"]);
+    assert!(!hsm.work().join("alice.sig").exists());
 }
 
 #[test]

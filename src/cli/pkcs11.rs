@@ -33,6 +33,9 @@ pub fn device(e: DeviceError) -> Failure {
         ModuleMissing { .. } => {
             format!("install the module or correct module-path in the URI; {MODULES}")
         }
+        ModuleNotAFile { .. } => format!(
+            "module-path must name the module file itself (a .so), not a directory; {MODULES}"
+        ),
         ModuleLoad { .. } => "the file is not a PKCS#11 module this machine can load (wrong \
              architecture, or a library it needs is missing: check with `ldd`)"
             .into(),

@@ -58,6 +58,8 @@ pub enum DeviceError {
     NoObject,
     #[error("PKCS#11 module {path}: no such file")]
     ModuleMissing { path: PathBuf },
+    #[error("PKCS#11 module {path}: not a file")]
+    ModuleNotAFile { path: PathBuf },
     #[error("PKCS#11 module {path}: cannot be loaded ({reason})")]
     ModuleLoad { path: PathBuf, reason: String },
     #[error("PKCS#11 module {path}: failed to start ({reason})")]
@@ -167,7 +169,7 @@ impl Token {
         let ctx = load_module(path)?;
         let module_err = |e: CkError| DeviceError::ModuleInit {
             path: path.to_owned(),
-            reason: e.to_string(),
+            reason: short(&e),
         };
         let slots = ctx.get_slots_with_token().map_err(module_err)?;
         let mut present = Vec::new();
@@ -568,8 +570,13 @@ fn describe_wanted(uri: &Pkcs11Uri) -> String {
 fn load_module(path: &Path) -> Result<Pkcs11, DeviceError> {
     // dlopen would search the library path for a bare name; a ceremony names its module
     // exactly, so a relative name that is not a file is refused rather than searched for.
-    if !path.is_file() {
+    if !path.exists() {
         return Err(DeviceError::ModuleMissing {
+            path: path.to_owned(),
+        });
+    }
+    if !path.is_file() {
+        return Err(DeviceError::ModuleNotAFile {
             path: path.to_owned(),
         });
     }
@@ -584,8 +591,17 @@ fn load_module(path: &Path) -> Result<Pkcs11, DeviceError> {
         Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => Ok(ctx),
         Err(e) => Err(DeviceError::ModuleInit {
             path: path.to_owned(),
-            reason: e.to_string(),
+            reason: short(&e),
         }),
+    }
+}
+
+/// One short line for an error: the PKCS#11 return value's name (e.g. `GeneralError`), not
+/// the spec's paragraph-long description of it.
+fn short(e: &CkError) -> String {
+    match e {
+        CkError::Pkcs11(rv, f) => format!("{f:?} returned {rv:?}"),
+        e => e.to_string(),
     }
 }
 
@@ -617,7 +633,7 @@ fn classify(e: CkError, token: &str, operation: &'static str) -> DeviceError {
             rv => DeviceError::Failed {
                 token,
                 operation,
-                reason: rv.to_string(),
+                reason: format!("the token returned {rv:?}"),
             },
         },
         e => DeviceError::Failed {
