@@ -7,8 +7,10 @@
 //! still must.
 
 pub mod detached;
+pub mod export;
 pub mod review;
 pub mod root;
+pub mod transcript;
 
 use std::collections::BTreeMap;
 

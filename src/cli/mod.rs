@@ -1,5 +1,6 @@
 //! Command-line interface: clap types, one file per subcommand, terminal output.
 
+mod export;
 mod inspect;
 mod key;
 mod pkcs11;
@@ -7,6 +8,7 @@ mod prompt;
 mod pypi;
 mod root;
 mod signing;
+mod transcript;
 mod verify;
 
 use std::path::Path;
@@ -69,6 +71,11 @@ enum Command {
     Status(signing::StatusArgs),
     Verify(verify::Args),
     Inspect(inspect::Args),
+    /// The ceremony transcript: verify its hash chain, print the paper record, add a step,
+    /// sign its head.
+    #[command(subcommand)]
+    Transcript(transcript::TranscriptCommand),
+    Export(export::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -97,6 +104,8 @@ pub fn run() -> ExitCode {
         Command::Status(args) => signing::status(args),
         Command::Verify(args) => verify::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Transcript(cmd) => transcript::run(cmd),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,703 @@
+//! The ceremony transcript: a hash-chained JSON Lines file, `transcript.jsonl`, in the
+//! ceremony directory.
+//!
+//! Each line records one step — what was done, by whom, which files went in and came out (by
+//! SHA-256), which keys were involved — with the UTC time, the conclave version and the
+//! SHA-256 of the binary that ran. Each line carries the hash of the line before it (`prev`)
+//! and its own hash (`hash`, SHA-256 over the canonical JSON of the line without `hash`).
+//! Editing a line breaks its own hash; deleting, inserting or reordering lines breaks the
+//! `prev` links and the sequence numbers. Removing lines from the end leaves a valid, shorter
+//! chain: that is what the head signatures are for — officers and witnesses sign the head
+//! digest at the end of the ceremony, and the paper record carries it.
+//!
+//! ```text
+//! {"binary_sha256":"…","conclave_version":"0.1.0","hash":"…","inputs":[{"path":"draft/1.root.json","sha256":"…"}],
+//!  "keyids":["…"],"note":null,"officer":"alice","outputs":[…],"prev":"000…000","seq":1,"step":"sign","time":"2026-11-22T12:00:00Z"}
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::cjson::{self, Map, Value};
+use crate::metadata::{Expires, Key, KeyId, Signature};
+use crate::signer::{SignError, Signer};
+
+/// The transcript's file name inside a ceremony directory.
+pub const FILE_NAME: &str = "transcript.jsonl";
+/// `prev` of the first line.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Transcripts are small (a line per step); anything larger is refused rather than read.
+pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// One step, as a command (or an officer, with `transcript note`) describes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// What was done, e.g. "sign draft/2.root.json" or "alice presented her key".
+    pub step: String,
+    pub officer: Option<String>,
+    /// Files read: (path as given, lowercase hex SHA-256).
+    pub inputs: Vec<(String, String)>,
+    /// Files written: (path as given, lowercase hex SHA-256).
+    pub outputs: Vec<(String, String)>,
+    pub keyids: Vec<String>,
+    pub note: Option<String>,
+}
+
+/// A line of the transcript.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// 1 for the first line, then consecutive.
+    pub seq: u64,
+    /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub time: String,
+    pub entry: Entry,
+    pub conclave_version: String,
+    /// SHA-256 of the running binary, or "unknown" if it could not be read.
+    pub binary_sha256: String,
+    /// The previous line's `hash` ([`GENESIS`] for the first line).
+    pub prev: String,
+    /// SHA-256 over the canonical JSON of this line without `hash`.
+    pub hash: String,
+}
+
+/// Where the chain is broken: a 1-based line number and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct ChainProblem {
+    pub line: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TranscriptError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: larger than {MAX_FILE_SIZE} bytes: not a transcript")]
+    TooLarge { path: String },
+    #[error("{path}: the transcript is broken ({} problem(s), first: {})", .problems.len(), .problems[0])]
+    Broken {
+        path: String,
+        problems: Vec<ChainProblem>,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The transcript file for `dir_or_file`: `DIR/transcript.jsonl` for a directory, else the
+/// file itself.
+pub fn path_for(dir_or_file: &Path) -> PathBuf {
+    if dir_or_file.is_dir() {
+        dir_or_file.join(FILE_NAME)
+    } else {
+        dir_or_file.to_path_buf()
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The SHA-256 of a file, for an entry's inputs and outputs.
+pub fn file_sha256(path: &Path) -> Result<String, TranscriptError> {
+    std::fs::read(path)
+        .map(|b| sha256_hex(&b))
+        .map_err(|e| io(path, e))
+}
+
+/// The SHA-256 of the running binary: an auditor can compare it with the hash of the
+/// reproducible build everyone checked before the ceremony.
+pub fn binary_sha256() -> String {
+    std::env::current_exe()
+        .and_then(std::fs::read)
+        .map(|b| sha256_hex(&b))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn io(path: &Path, source: std::io::Error) -> TranscriptError {
+    TranscriptError::Io {
+        path: crate::display::escape(&path.display().to_string()).into_owned(),
+        source,
+    }
+}
+
+impl Line {
+    fn to_value(&self, with_hash: bool) -> Value {
+        let files = |v: &[(String, String)]| {
+            Value::Array(
+                v.iter()
+                    .map(|(p, h)| {
+                        let mut m = Map::new();
+                        m.insert("path".into(), p.as_str().into());
+                        m.insert("sha256".into(), h.as_str().into());
+                        Value::Object(m)
+                    })
+                    .collect(),
+            )
+        };
+        let opt = |s: &Option<String>| s.as_deref().map_or(Value::Null, Value::from);
+        let mut m = Map::new();
+        m.insert("seq".into(), Value::Int(self.seq as i64));
+        m.insert("time".into(), self.time.as_str().into());
+        m.insert("step".into(), self.entry.step.as_str().into());
+        m.insert("officer".into(), opt(&self.entry.officer));
+        m.insert("inputs".into(), files(&self.entry.inputs));
+        m.insert("outputs".into(), files(&self.entry.outputs));
+        m.insert(
+            "keyids".into(),
+            Value::Array(
+                self.entry
+                    .keyids
+                    .iter()
+                    .map(|k| k.as_str().into())
+                    .collect(),
+            ),
+        );
+        m.insert("note".into(), opt(&self.entry.note));
+        m.insert(
+            "conclave_version".into(),
+            self.conclave_version.as_str().into(),
+        );
+        m.insert("binary_sha256".into(), self.binary_sha256.as_str().into());
+        m.insert("prev".into(), self.prev.as_str().into());
+        if with_hash {
+            m.insert("hash".into(), self.hash.as_str().into());
+        }
+        Value::Object(m)
+    }
+
+    /// The hash this line must carry: SHA-256 of the canonical JSON of everything but `hash`.
+    pub fn compute_hash(&self) -> String {
+        sha256_hex(&cjson::to_canonical(&self.to_value(false)))
+    }
+
+    /// The line as written: one line of JSON (keys sorted, control characters escaped, so
+    /// a note with a line break cannot split the line), with its final `\n`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_compact(&self.to_value(true), &mut out);
+        out.push(b'\n');
+        out
+    }
+
+    fn from_value(v: Value) -> Result<Line, String> {
+        let Value::Object(mut m) = v else {
+            return Err("not a JSON object".into());
+        };
+        let mut take = |name: &str| m.remove(name).ok_or(format!("missing \"{name}\""));
+        let string = |v: Value, name: &str| -> Result<String, String> {
+            match v {
+                Value::String(s) => Ok(s),
+                _ => Err(format!("\"{name}\" is not a string")),
+            }
+        };
+        let opt_string = |v: Value, name: &str| -> Result<Option<String>, String> {
+            match v {
+                Value::Null => Ok(None),
+                Value::String(s) => Ok(Some(s)),
+                _ => Err(format!("\"{name}\" is not a string or null")),
+            }
+        };
+        let files = |v: Value, name: &str| -> Result<Vec<(String, String)>, String> {
+            let Value::Array(items) = v else {
+                return Err(format!("\"{name}\" is not an array"));
+            };
+            items
+                .into_iter()
+                .map(|item| {
+                    let p = item.get("path").and_then(Value::as_str);
+                    let h = item.get("sha256").and_then(Value::as_str);
+                    match (p, h, item.as_object().map(Map::len)) {
+                        (Some(p), Some(h), Some(2)) => Ok((p.to_owned(), h.to_owned())),
+                        _ => Err(format!(
+                            "\"{name}\" entries must be {{\"path\", \"sha256\"}} objects"
+                        )),
+                    }
+                })
+                .collect()
+        };
+        let seq = match take("seq")? {
+            Value::Int(n) if n > 0 => n as u64,
+            _ => return Err("\"seq\" is not a positive integer".into()),
+        };
+        let keyids = match take("keyids")? {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|k| string(k, "keyids"))
+                .collect::<Result<_, _>>()?,
+            _ => return Err("\"keyids\" is not an array".into()),
+        };
+        let line = Line {
+            seq,
+            time: string(take("time")?, "time")?,
+            entry: Entry {
+                step: string(take("step")?, "step")?,
+                officer: opt_string(take("officer")?, "officer")?,
+                inputs: files(take("inputs")?, "inputs")?,
+                outputs: files(take("outputs")?, "outputs")?,
+                keyids,
+                note: opt_string(take("note")?, "note")?,
+            },
+            conclave_version: string(take("conclave_version")?, "conclave_version")?,
+            binary_sha256: string(take("binary_sha256")?, "binary_sha256")?,
+            prev: string(take("prev")?, "prev")?,
+            hash: string(take("hash")?, "hash")?,
+        };
+        // Unknown fields would be outside the hash this reader recomputes: refuse them.
+        if let Some(k) = m.keys().next() {
+            return Err(format!(
+                "unexpected field \"{}\"",
+                crate::display::escape(k)
+            ));
+        }
+        Ok(line)
+    }
+}
+
+/// A single line of JSON: like the canonical form (sorted keys, no whitespace) but with
+/// control characters escaped, as JSON requires.
+fn write_compact(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::String(s) => {
+            out.push(b'"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.extend_from_slice(b"\\\""),
+                    '\\' => out.extend_from_slice(b"\\\\"),
+                    c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                        out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
+                    }
+                    c => {
+                        let mut buf = [0u8; 4];
+                        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    }
+                }
+            }
+            out.push(b'"');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_compact(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(m) => {
+            out.push(b'{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_compact(&Value::String(k.clone()), out);
+                out.push(b':');
+                write_compact(item, out);
+            }
+            out.push(b'}');
+        }
+        other => cjson::write_canonical(other, out),
+    }
+}
+
+/// Check a whole transcript. Returns its lines if the chain holds, else every problem found,
+/// each with its 1-based line number. An empty file is an empty (valid) transcript.
+///
+/// Each line is checked on its own (does its content match its hash?) and against the line
+/// before it (does `prev` name that line's hash, does `seq` follow on?), so an edited line is
+/// reported where it is, and a deleted, inserted or moved line where the chain breaks.
+pub fn verify_chain(bytes: &[u8]) -> Result<Vec<Line>, Vec<ChainProblem>> {
+    let mut problems = Vec::new();
+    let mut lines = Vec::new();
+    let mut prev_hash: Option<String> = Some(GENESIS.to_owned());
+    let mut prev_seq = 0u64;
+    let parts: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    let count = parts.len();
+    for (i, raw) in parts.into_iter().enumerate() {
+        let n = i + 1;
+        let last = i + 1 == count;
+        if last {
+            if !raw.is_empty() {
+                problems.push(ChainProblem {
+                    line: n,
+                    reason: "incomplete (the file does not end with a line end): the \
+                             transcript was cut off here"
+                        .into(),
+                });
+            }
+            break;
+        }
+        let problem = |reason: String| ChainProblem { line: n, reason };
+        let parsed = cjson::parse(raw)
+            .map_err(|e| format!("not valid JSON: {e}"))
+            .and_then(Line::from_value);
+        let line = match parsed {
+            Ok(l) => l,
+            Err(why) => {
+                problems.push(problem(format!("not a transcript entry: {why}")));
+                prev_hash = None;
+                continue;
+            }
+        };
+        if line.compute_hash() != line.hash {
+            problems.push(problem(
+                "its content does not match its hash: the line was edited".into(),
+            ));
+        }
+        if line.seq != n as u64 && line.seq != prev_seq + 1 {
+            problems.push(problem(format!(
+                "sequence number {} where {n} was expected: lines were deleted, inserted or \
+                 reordered",
+                line.seq
+            )));
+        }
+        if let Some(expected) = &prev_hash
+            && &line.prev != expected
+        {
+            problems.push(problem(if n == 1 {
+                "it does not start the chain (its \"prev\" is not the genesis value): lines \
+                 before it were removed"
+                    .into()
+            } else {
+                format!(
+                    "it does not follow line {} (its \"prev\" is not that line's hash): a line \
+                     was deleted, inserted or moved here",
+                    n - 1
+                )
+            }));
+        }
+        prev_hash = Some(line.hash.clone());
+        prev_seq = line.seq;
+        lines.push(line);
+    }
+    if problems.is_empty() {
+        Ok(lines)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Read and check the transcript at `path` (a missing file is an empty transcript).
+pub fn read(path: &Path) -> Result<Vec<Line>, TranscriptError> {
+    let bytes = match read_bytes(path)? {
+        Some(b) => b,
+        None => return Ok(Vec::new()),
+    };
+    verify_chain(&bytes).map_err(|problems| TranscriptError::Broken {
+        path: crate::display::escape(&path.display().to_string()).into_owned(),
+        problems,
+    })
+}
+
+/// The raw bytes of the transcript at `path`; `None` if there is none yet.
+pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, TranscriptError> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path, e)),
+        Ok(m) if m.len() > MAX_FILE_SIZE => {
+            return Err(TranscriptError::TooLarge {
+                path: crate::display::escape(&path.display().to_string()).into_owned(),
+            });
+        }
+        Ok(_) => {}
+    }
+    std::fs::read(path).map(Some).map_err(|e| io(path, e))
+}
+
+/// The running binary's facts, recorded in every line (overridable for tests).
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub time: Expires,
+    pub conclave_version: String,
+    pub binary_sha256: String,
+}
+
+impl Context {
+    pub fn current() -> Self {
+        Context {
+            time: Expires::now(),
+            conclave_version: env!("CARGO_PKG_VERSION").into(),
+            binary_sha256: binary_sha256(),
+        }
+    }
+}
+
+/// The ceremony transcript of a directory.
+pub struct Transcript;
+
+impl Transcript {
+    /// Append `entry` to `dir/transcript.jsonl` (created if missing), with the current time,
+    /// version and binary hash. The existing chain is checked first: a step is never chained
+    /// onto a transcript that has been tampered with.
+    pub fn append(dir: &Path, entry: Entry) -> Result<Line, TranscriptError> {
+        Self::append_with(dir, entry, &Context::current())
+    }
+
+    pub fn append_with(dir: &Path, entry: Entry, ctx: &Context) -> Result<Line, TranscriptError> {
+        let path = dir.join(FILE_NAME);
+        let old = read_bytes(&path)?.unwrap_or_default();
+        let lines = verify_chain(&old).map_err(|problems| TranscriptError::Broken {
+            path: crate::display::escape(&path.display().to_string()).into_owned(),
+            problems,
+        })?;
+        let mut line = Line {
+            seq: lines.last().map_or(1, |l| l.seq + 1),
+            time: ctx.time.to_string(),
+            entry,
+            conclave_version: ctx.conclave_version.clone(),
+            binary_sha256: ctx.binary_sha256.clone(),
+            prev: lines
+                .last()
+                .map_or_else(|| GENESIS.to_owned(), |l| l.hash.clone()),
+            hash: String::new(),
+        };
+        line.hash = line.compute_hash();
+        // Old content plus the new line, replaced in one step: a crash leaves the old
+        // transcript or the new one, never a half-written line.
+        let mut bytes = old;
+        bytes.extend_from_slice(&line.to_bytes());
+        crate::fsutil::write_atomic(&path, &bytes).map_err(|e| io(&path, e))?;
+        Ok(line)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Head signatures
+// ---------------------------------------------------------------------------------------------
+
+pub const HEAD_FORMAT: &str = "conclave-transcript-head";
+pub const HEAD_FORMAT_VERSION: i64 = 1;
+
+/// An officer's or witness's signature over the transcript's head: "I saw the ceremony up
+/// to line `seq`, whose hash is `head_sha256`". Because every line hashes the one before, it
+/// vouches for every line up to the head, and shows when lines after it were removed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeadSignature {
+    pub seq: u64,
+    pub head_sha256: String,
+    pub signature: Signature,
+    pub public_key: Key,
+}
+
+/// The bytes a head signature covers. They begin with a fixed label, never with `{`, so a
+/// head signature can never be mistaken for a signature over TUF metadata (whose signed
+/// bytes are canonical JSON objects) made by the same key.
+pub fn head_message(seq: u64, head_sha256: &str) -> Vec<u8> {
+    format!("conclave-transcript-head/v1\nseq {seq}\nsha256 {head_sha256}\n").into_bytes()
+}
+
+/// Sign the head (the last line) of `lines`.
+pub fn sign_head(lines: &[Line], signer: &dyn Signer) -> Result<HeadSignature, TranscriptError> {
+    let head = lines.last().ok_or_else(|| {
+        TranscriptError::Invalid("the transcript is empty: nothing to sign".into())
+    })?;
+    let signature = crate::signer::sign_checked(signer, &head_message(head.seq, &head.hash))
+        .map_err(|e: SignError| TranscriptError::Invalid(e.to_string()))?;
+    Ok(HeadSignature {
+        seq: head.seq,
+        head_sha256: head.hash.clone(),
+        signature,
+        public_key: signer.public_key().clone(),
+    })
+}
+
+impl HeadSignature {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut m = Map::new();
+        m.insert("format".into(), HEAD_FORMAT.into());
+        m.insert("format_version".into(), Value::Int(HEAD_FORMAT_VERSION));
+        m.insert("seq".into(), Value::Int(self.seq as i64));
+        m.insert("head_sha256".into(), self.head_sha256.as_str().into());
+        m.insert("signature".into(), self.signature.to_value());
+        m.insert("public_key".into(), self.public_key.to_value());
+        cjson::to_pretty(&Value::Object(m))
+    }
+
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() > 64 * 1024 {
+            return Err("larger than 64 KiB: not a head signature file".into());
+        }
+        let v = cjson::parse(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+        let Value::Object(m) = v else {
+            return Err("not a JSON object".into());
+        };
+        if m.get("format").and_then(Value::as_str) != Some(HEAD_FORMAT) {
+            return Err(format!("not a {HEAD_FORMAT} file"));
+        }
+        if m.get("format_version") != Some(&Value::Int(HEAD_FORMAT_VERSION)) {
+            return Err(format!(
+                "unsupported \"format_version\" (this conclave reads {HEAD_FORMAT_VERSION})"
+            ));
+        }
+        let seq = match m.get("seq") {
+            Some(Value::Int(n)) if *n > 0 => *n as u64,
+            _ => return Err("\"seq\" must be a positive integer".into()),
+        };
+        let head = m
+            .get("head_sha256")
+            .and_then(Value::as_str)
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .ok_or("\"head_sha256\" must be 64 lowercase hex characters")?;
+        let sig = m.get("signature").ok_or("missing \"signature\"")?;
+        let keyid = sig
+            .get("keyid")
+            .and_then(Value::as_str)
+            .ok_or("missing \"signature.keyid\"")?;
+        let sig_hex = sig
+            .get("sig")
+            .and_then(Value::as_str)
+            .ok_or("missing \"signature.sig\"")?;
+        let public_key = Key::from_value(
+            m.get("public_key")
+                .cloned()
+                .ok_or("missing \"public_key\"")?,
+            "public_key",
+        )
+        .map_err(|e| e.to_string())?;
+        let known = [
+            "format",
+            "format_version",
+            "seq",
+            "head_sha256",
+            "signature",
+            "public_key",
+        ];
+        if let Some(k) = m.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(format!(
+                "unexpected field \"{}\"",
+                crate::display::escape(k)
+            ));
+        }
+        Ok(HeadSignature {
+            seq,
+            head_sha256: head.to_owned(),
+            signature: Signature {
+                keyid: KeyId::new(keyid)?,
+                sig: sig_hex.to_owned(),
+                extra: Map::new(),
+            },
+            public_key,
+        })
+    }
+
+    /// Check this signature against a verified transcript's lines: the signed line must be
+    /// there with the signed hash, and the signature must verify with the key it names.
+    pub fn check(&self, lines: &[Line]) -> Result<(), String> {
+        if self.public_key.keyid() != self.signature.keyid {
+            return Err(format!(
+                "the signature names key {}, but the public key in the file is {}",
+                self.signature.keyid,
+                self.public_key.keyid()
+            ));
+        }
+        let Some(line) = lines.iter().find(|l| l.seq == self.seq) else {
+            return Err(format!(
+                "it signs line {}, but the transcript ends at line {}: lines after line {} \
+                 were removed",
+                self.seq,
+                lines.len(),
+                lines.len()
+            ));
+        };
+        if line.hash != self.head_sha256 {
+            return Err(format!(
+                "it signs line {} with hash {}, but line {} now has hash {}: the transcript \
+                 was rewritten",
+                self.seq, self.head_sha256, self.seq, line.hash
+            ));
+        }
+        self.public_key
+            .verify(
+                &head_message(self.seq, &self.head_sha256),
+                &self.signature.sig,
+            )
+            .map_err(|e| {
+                format!(
+                    "the signature by key {} is invalid: {e}",
+                    self.signature.keyid
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context {
+        Context {
+            time: Expires::parse("2026-11-22T12:00:00Z").unwrap(),
+            conclave_version: "0.0.0-test".into(),
+            binary_sha256: sha256_hex(b"binary"),
+        }
+    }
+
+    fn entry(step: &str) -> Entry {
+        Entry {
+            step: step.into(),
+            officer: Some("alice".into()),
+            inputs: vec![("in.json".into(), sha256_hex(b"in"))],
+            outputs: vec![],
+            keyids: vec![],
+            note: Some("a note\nwith a line break".into()),
+        }
+    }
+
+    #[test]
+    fn appended_lines_chain_and_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        for s in ["one", "two", "three"] {
+            Transcript::append_with(dir.path(), entry(s), &ctx()).unwrap();
+        }
+        let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
+        assert_eq!(bytes.iter().filter(|b| **b == b'\n').count(), 3);
+        let lines = verify_chain(&bytes).unwrap();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1].prev, lines[0].hash);
+        assert_eq!(
+            lines[2].entry.note.as_deref(),
+            Some("a note\nwith a line break")
+        );
+        let rewritten: Vec<u8> = lines.iter().flat_map(Line::to_bytes).collect();
+        assert_eq!(rewritten, bytes);
+    }
+
+    #[test]
+    fn a_broken_transcript_is_not_appended_to() {
+        let dir = tempfile::tempdir().unwrap();
+        Transcript::append_with(dir.path(), entry("one"), &ctx()).unwrap();
+        let p = dir.path().join(FILE_NAME);
+        let bytes = std::fs::read(&p).unwrap();
+        let edited = String::from_utf8(bytes)
+            .unwrap()
+            .replace("alice", "mallory");
+        std::fs::write(&p, &edited).unwrap();
+        let err = Transcript::append_with(dir.path(), entry("two"), &ctx()).unwrap_err();
+        assert!(matches!(err, TranscriptError::Broken { .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), edited);
+    }
+
+    #[test]
+    fn head_signatures_bind_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        for s in ["one", "two"] {
+            Transcript::append_with(dir.path(), entry(s), &ctx()).unwrap();
+        }
+        let lines = read(&dir.path().join(FILE_NAME)).unwrap();
+        let signer = crate::signer::Ed25519Signer::from_seed(&[7; 32]);
+        let h = sign_head(&lines, &signer).unwrap();
+        let parsed = HeadSignature::parse(&h.to_bytes()).unwrap();
+        assert_eq!(parsed, h);
+        parsed.check(&lines).unwrap();
+        assert!(parsed.check(&lines[..1]).unwrap_err().contains("removed"));
+        let mut other = parsed.clone();
+        other.signature.sig = h.signature.sig.replace('a', "b").replace('0', "1");
+        assert!(other.check(&lines).is_err());
+    }
+}

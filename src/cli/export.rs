@@ -1,0 +1,123 @@
+//! `conclave export CEREMONY_DIR -o BUNDLE [--format plain|rstuf]`
+
+use std::path::PathBuf;
+
+use conclave::ceremony::export::{self, ExportError, Format};
+use conclave::display::escape;
+use conclave::metadata::Expires;
+use conclave::verify::InputFile;
+
+use crate::cli::{Failure, exit, io_reason, read_file, shown};
+
+/// Write what goes to the online repository, from a verified ceremony directory.
+///
+/// CEREMONY_DIR is a metadata directory in repository layout (N.root.json for every root
+/// version, targets.json or V.targets.json, delegated roles such as claimed). It is verified
+/// first, exactly as `conclave verify` does; if anything fails, nothing is written (exit 1).
+///
+/// BUNDLE is created as a new directory (an existing one is refused) holding every
+/// N.root.json, the targets and delegated metadata in use as found, SHA256SUMS and
+/// SUMMARY.txt; with --format rstuf also rstuf/bootstrap.json (and rstuf/update-N.json for
+/// each later root version), the payloads RSTUF's CLI sends. The same inputs always give the
+/// same bytes.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The ceremony's metadata directory.
+    #[arg(value_name = "CEREMONY_DIR")]
+    dir: PathBuf,
+    /// The bundle directory to create.
+    #[arg(short = 'o', long = "output", value_name = "BUNDLE")]
+    output: PathBuf,
+    /// plain: metadata, SHA256SUMS, SUMMARY.txt; rstuf: also RSTUF's bootstrap payload.
+    #[arg(long, value_name = "FORMAT", default_value = "plain", value_parser = ["plain", "rstuf"])]
+    format: String,
+}
+
+pub fn run(a: Args) -> Result<u8, Failure> {
+    let format = if a.format == "rstuf" {
+        Format::Rstuf
+    } else {
+        Format::Plain
+    };
+    if std::fs::symlink_metadata(&a.output).is_ok() {
+        return Err(Failure::usage(format!(
+            "{}: already exists; nothing was written",
+            shown(&a.output)
+        ))
+        .hint(
+            "an export is always a new directory: choose a new name or move the old bundle away",
+        ));
+    }
+    let files = load(&a.dir)?;
+    let bundle = match export::build(&files, Expires::now(), format) {
+        Ok(b) => b,
+        Err(ExportError::Unverified(problems)) => {
+            for p in &problems {
+                eprintln!(
+                    "error: {}: role {}: {}: {}",
+                    escape(&a.dir.join(&p.file).display().to_string()),
+                    escape(&p.role),
+                    p.rule,
+                    escape(&p.message)
+                );
+            }
+            return Err(Failure::failed(format!(
+                "{}: the metadata does not verify ({} problem(s)); nothing was exported",
+                shown(&a.dir),
+                problems.len()
+            ))
+            .hint("run `conclave verify` on it, fix what it reports, and export again"));
+        }
+        Err(e) => return Err(Failure::failed(e.to_string())),
+    };
+    export::write_bundle(&a.output, &bundle).map_err(|e| {
+        Failure::usage(format!(
+            "{}: cannot write: {}",
+            shown(&a.output),
+            io_reason(&e)
+        ))
+    })?;
+    for name in bundle.files.keys() {
+        println!("{}", escape(&a.output.join(name).display().to_string()));
+    }
+    eprintln!(
+        "Exported {} file(s) to {} (format {}). Check them with: cd {} && sha256sum -c SHA256SUMS",
+        bundle.files.len(),
+        shown(&a.output),
+        format.name(),
+        shown(&a.output)
+    );
+    Ok(exit::OK)
+}
+
+/// Every `*.json` file directly in `dir`, in name order (what `conclave verify DIR` reads).
+fn load(dir: &std::path::Path) -> Result<Vec<InputFile>, Failure> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Failure::usage(format!("{}: cannot list: {}", shown(dir), io_reason(&e)))
+            .hint("give the ceremony's metadata directory (N.root.json, targets.json, ...)")
+    })?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Failure::usage(format!("{}: {e}", shown(dir))))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") && entry.file_type().is_ok_and(|t| t.is_file()) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        return Err(Failure::usage(format!(
+            "{}: no metadata (*.json) files in this directory",
+            shown(dir)
+        )));
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            Ok(InputFile {
+                bytes: read_file(&dir.join(&name))?,
+                name,
+            })
+        })
+        .collect()
+}

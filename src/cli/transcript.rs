@@ -1,0 +1,391 @@
+//! `conclave transcript verify|print|note|sign-head`: the ceremony's hash-chained record.
+
+use std::path::{Path, PathBuf};
+
+use conclave::ceremony::transcript::{self, Entry, HeadSignature, Line, Transcript};
+use conclave::display::escape;
+use conclave::signer::Signer;
+
+use crate::cli::prompt::Prompter;
+use crate::cli::{Failure, exit, read_file, shown, write_output};
+
+/// The ceremony transcript (transcript.jsonl in the ceremony directory): check its hash
+/// chain, print the paper record, add a manual step, sign its head.
+#[derive(clap::Subcommand)]
+pub enum TranscriptCommand {
+    Verify(VerifyArgs),
+    Print(PrintArgs),
+    Note(NoteArgs),
+    SignHead(SignHeadArgs),
+}
+
+pub fn run(cmd: TranscriptCommand) -> Result<u8, Failure> {
+    match cmd {
+        TranscriptCommand::Verify(a) => verify(a),
+        TranscriptCommand::Print(a) => print(a),
+        TranscriptCommand::Note(a) => note(a),
+        TranscriptCommand::SignHead(a) => sign_head(a),
+    }
+}
+
+/// Read the transcript at DIR_OR_FILE and check its chain; a broken chain is exit 1 with one
+/// `error: line N: ...` per problem.
+fn load(dir_or_file: &Path) -> Result<(PathBuf, Vec<Line>), Failure> {
+    let path = transcript::path_for(dir_or_file);
+    if !path.is_file() {
+        return Err(
+            Failure::usage(format!("{}: no transcript here", shown(&path)))
+                .hint("give a ceremony directory holding transcript.jsonl, or the transcript file"),
+        );
+    }
+    match transcript::read(&path) {
+        Ok(lines) => Ok((path, lines)),
+        Err(transcript::TranscriptError::Broken { problems, .. }) => {
+            for p in &problems {
+                eprintln!("error: {}: {}", shown(&path), escape(&p.to_string()));
+            }
+            Err(Failure::failed(format!(
+                "{}: the transcript's hash chain is broken ({} problem(s)); it has been altered \
+                 or damaged since it was written",
+                shown(&path),
+                problems.len()
+            ))
+            .hint("compare with the copies and the head digest on the paper record; do not append to it"))
+        }
+        Err(e) => Err(Failure::usage(e.to_string())),
+    }
+}
+
+/// Check a transcript's hash chain (and, with --head-sig, signatures over its head).
+///
+/// Editing, deleting, inserting or reordering any line is reported with its line number
+/// (exit 1). Removing lines from the end leaves a shorter valid chain: compare the head digest
+/// printed here with the one on the paper record, or give the head signatures made with
+/// `transcript sign-head`. Exit 0 when everything holds.
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    /// The ceremony directory, or the transcript file.
+    #[arg(value_name = "DIR_OR_FILE")]
+    path: PathBuf,
+    /// Head signature files (from `transcript sign-head`) to check against the transcript.
+    #[arg(long = "head-sig", value_name = "SIGFILE", num_args = 1..)]
+    head_sig: Vec<PathBuf>,
+}
+
+fn verify(a: VerifyArgs) -> Result<u8, Failure> {
+    let (path, lines) = load(&a.path)?;
+    let mut failed = 0;
+    let mut checked = Vec::new();
+    for sig_path in &a.head_sig {
+        let bytes = read_file(sig_path)?;
+        let h = HeadSignature::parse(&bytes).map_err(|e| {
+            Failure::failed(format!(
+                "{}: not a transcript head signature: {}",
+                shown(sig_path),
+                escape(&e)
+            ))
+        })?;
+        match h.check(&lines) {
+            Ok(()) => checked.push(format!(
+                "  {}: key {} signed the head at line {} ({})",
+                shown(sig_path),
+                h.signature.keyid,
+                h.seq,
+                h.head_sha256
+            )),
+            Err(why) => {
+                failed += 1;
+                eprintln!("error: {}: {}", shown(sig_path), escape(&why));
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Failure::failed(format!(
+            "{failed} head signature(s) do not match {}",
+            shown(&path)
+        )));
+    }
+    let Some(head) = lines.last() else {
+        println!("{}: empty transcript (no steps recorded)", shown(&path));
+        return Ok(exit::OK);
+    };
+    println!(
+        "{}: hash chain intact: {} step(s), {} to {}",
+        shown(&path),
+        lines.len(),
+        lines[0].time,
+        head.time
+    );
+    println!("head (line {}): {}", head.seq, head.hash);
+    for c in &checked {
+        println!("{c}");
+    }
+    Ok(exit::OK)
+}
+
+/// Print the transcript as a paper record: numbered steps with time, officer, files in and
+/// out (short hashes) and empty Initials and Witness columns to sign by hand.
+///
+/// The chain is checked first; a broken transcript is not printed (exit 1).
+#[derive(clap::Args)]
+pub struct PrintArgs {
+    /// The ceremony directory, or the transcript file.
+    #[arg(value_name = "DIR_OR_FILE")]
+    path: PathBuf,
+}
+
+fn short(hash: &str) -> String {
+    // Groups of four, as they are read aloud.
+    let s: String = hash.chars().take(16).collect();
+    s.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn print(a: PrintArgs) -> Result<u8, Failure> {
+    let (path, lines) = load(&a.path)?;
+    const W: usize = 58;
+    let rule = "-".repeat(4 + 21 + W + 24);
+    println!("CEREMONY TRANSCRIPT - {}", shown(&path));
+    println!(
+        "{} step(s); hash chain verified by conclave {}",
+        lines.len(),
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("{rule}");
+    println!(
+        "{:>3} {:<20} {:<W$} {:<11} {:<11}",
+        "#", "Time (UTC)", "Step", "Initials", "Witness"
+    );
+    println!("{rule}");
+    let mut binary: Option<&str> = None;
+    for l in &lines {
+        let time = l.time.replace('T', " ").replace('Z', "");
+        let mut detail = vec![escape(&l.entry.step).into_owned()];
+        if let Some(o) = &l.entry.officer {
+            detail.push(format!("officer: {}", escape(o)));
+        }
+        for (p, h) in &l.entry.inputs {
+            detail.push(format!("in:  {} [{}]", escape(p), short(h)));
+        }
+        for (p, h) in &l.entry.outputs {
+            detail.push(format!("out: {} [{}]", escape(p), short(h)));
+        }
+        for k in &l.entry.keyids {
+            detail.push(format!("key: {}", short(k)));
+        }
+        if let Some(n) = &l.entry.note {
+            detail.push(format!("note: {}", escape(n)));
+        }
+        if binary != Some(l.binary_sha256.as_str()) {
+            detail.push(format!(
+                "conclave {} binary [{}]",
+                escape(&l.conclave_version),
+                short(&l.binary_sha256)
+            ));
+            binary = Some(&l.binary_sha256);
+        }
+        detail.push(format!("line hash [{}]", short(&l.hash)));
+        let mut first = true;
+        for d in detail {
+            for chunk in wrap(&d, W) {
+                if first {
+                    println!(
+                        "{:>3} {:<20} {:<W$} {:<11} {:<11}",
+                        l.seq, time, chunk, "__________", "__________"
+                    );
+                    first = false;
+                } else {
+                    println!("{:>3} {:<20} {chunk}", "", "");
+                }
+            }
+        }
+        println!();
+    }
+    println!("{rule}");
+    if let Some(head) = lines.last() {
+        println!("Head digest (line {}), to read aloud and sign:", head.seq);
+        println!("  {}", short_all(&head.hash));
+    }
+    println!();
+    println!("Signatures (name, role, signature, date):");
+    for _ in 0..4 {
+        println!();
+        println!("  ______________________________________________________________________");
+    }
+    Ok(exit::OK)
+}
+
+fn short_all(hash: &str) -> String {
+    hash.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Split `s` into pieces of at most `width` characters.
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars
+        .chunks(width)
+        .map(|c| c.iter().collect::<String>())
+        .collect()
+}
+
+/// Append a manual step to the transcript, e.g. "key holder alice presented her key".
+///
+/// The existing chain is checked first; nothing is appended to a broken transcript.
+#[derive(clap::Args)]
+pub struct NoteArgs {
+    /// The ceremony directory (transcript.jsonl is created in it if missing).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// What happened.
+    #[arg(long, value_name = "TEXT")]
+    step: String,
+    /// Who did it.
+    #[arg(long, value_name = "NAME")]
+    officer: Option<String>,
+}
+
+fn append(dir: &Path, entry: Entry) -> Result<Line, Failure> {
+    if !dir.is_dir() {
+        return Err(Failure::usage(format!("{}: not a directory", shown(dir)))
+            .hint("give the ceremony directory"));
+    }
+    Transcript::append(dir, entry).map_err(|e| match e {
+        transcript::TranscriptError::Broken { .. } => Failure::failed(escape(&e.to_string()))
+            .hint("run `conclave transcript verify` on it; nothing was appended"),
+        other => Failure::usage(escape(&other.to_string())),
+    })
+}
+
+fn note(a: NoteArgs) -> Result<u8, Failure> {
+    if a.step.trim().is_empty() {
+        return Err(Failure::usage("--step must say what happened"));
+    }
+    let line = append(
+        &a.dir,
+        Entry {
+            step: a.step,
+            officer: a.officer,
+            ..Entry::default()
+        },
+    )?;
+    eprintln!(
+        "Recorded step {} in {}.",
+        line.seq,
+        shown(&a.dir.join(transcript::FILE_NAME))
+    );
+    println!("{}", line.hash);
+    Ok(exit::OK)
+}
+
+/// Sign the transcript's head digest with your key: you vouch for every step up to it.
+///
+/// The chain is checked first. Officers and witnesses each write a small head signature
+/// file; `transcript verify --head-sig FILE...` checks them. The signing is itself recorded
+/// as the next step of the transcript (after the signed head).
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("signer").required(true).multiple(false))]
+pub struct SignHeadArgs {
+    /// The ceremony directory.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Sign with this key file.
+    #[arg(long, value_name = "KEYFILE", group = "signer")]
+    key: Option<PathBuf>,
+    /// Sign with the key derived from a passphrase for this identity.
+    #[arg(long, value_name = "ID", group = "signer")]
+    derive: Option<String>,
+    /// Read the passphrase from this file descriptor (one line per prompt).
+    #[arg(long, value_name = "N")]
+    passphrase_fd: Option<u32>,
+    /// The head signature file to write.
+    #[arg(short = 'o', long = "output", value_name = "SIGFILE")]
+    output: PathBuf,
+}
+
+fn sign_head(a: SignHeadArgs) -> Result<u8, Failure> {
+    if !a.dir.is_dir() {
+        return Err(
+            Failure::usage(format!("{}: not a directory", shown(&a.dir)))
+                .hint("give the ceremony directory that holds transcript.jsonl"),
+        );
+    }
+    let (path, lines) = load(&a.dir)?;
+    let Some(head) = lines.last() else {
+        return Err(Failure::usage(format!(
+            "{}: the transcript is empty: nothing to sign",
+            shown(&path)
+        )));
+    };
+    eprintln!(
+        "You are about to sign the head of {}: line {} of {}, recorded {}.",
+        shown(&path),
+        head.seq,
+        lines.len(),
+        head.time
+    );
+    eprintln!("Head digest - compare it aloud with the paper record:");
+    eprintln!("  {}", short_all(&head.hash));
+    let mut prompter = Prompter::new(a.passphrase_fd)?;
+    let signer: Box<dyn Signer> = match (&a.key, &a.derive) {
+        (Some(p), _) => {
+            let bytes = read_file(p)?;
+            let kf = conclave::keystore::KeyFile::parse(&bytes)
+                .map_err(|e| Failure::failed(format!("{}: {e}", shown(p))))?;
+            eprintln!(
+                "Signing with key file {} (keyid {}).",
+                shown(p),
+                kf.public_key().keyid()
+            );
+            let pass = prompter.secret(&format!("Passphrase for {} (to sign)", shown(p)))?;
+            eprintln!("Unlocking the key (Argon2id, {})...", kf.profile().name);
+            kf.signer(&pass)
+                .map_err(|e| Failure::failed(format!("{}: {e}", shown(p))))?
+        }
+        (None, Some(id)) => {
+            conclave::signer::derived::check_identity(id)
+                .map_err(|e| Failure::usage(format!("--derive: {e}")))?;
+            let pass = prompter.secret(&format!(
+                "Passphrase for derived key {} (to sign)",
+                escape(id)
+            ))?;
+            eprintln!("Deriving the key (Argon2id, 2 GiB)...");
+            Box::new(conclave::signer::derived::derive(id, &pass).map_err(Failure::usage)?)
+        }
+        (None, None) => return Err(Failure::usage("give --key KEYFILE or --derive ID")),
+    };
+    let h = transcript::sign_head(&lines, signer.as_ref())
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    let bytes = h.to_bytes();
+    write_output(&a.output, &bytes)?;
+    eprintln!(
+        "Wrote the head signature by {} to {}.",
+        h.signature.keyid,
+        shown(&a.output)
+    );
+    // Record the signing too, so the transcript shows who vouched for it and when.
+    let dir = path.parent().unwrap_or(Path::new("."));
+    append(
+        dir,
+        Entry {
+            step: format!("transcript head (line {}) signed", h.seq),
+            outputs: vec![(
+                a.output.display().to_string(),
+                transcript::sha256_hex(&bytes),
+            )],
+            keyids: vec![h.signature.keyid.to_string()],
+            ..Entry::default()
+        },
+    )?;
+    println!("{}", h.signature.keyid);
+    Ok(exit::OK)
+}
