@@ -60,8 +60,9 @@ fn an_untouched_transcript_verifies_and_prints_a_paper_record() {
         "{}",
         v.stdout
     );
-    let head: serde_free::Head = serde_free::head(&lines_of(dir.path())[4]);
-    assert!(v.stdout.contains(&head.hash), "{}", v.stdout);
+    let last = conclave::cjson::parse(lines_of(dir.path())[4].as_bytes()).unwrap();
+    let head = last.get("hash").unwrap().as_str().unwrap();
+    assert!(v.stdout.contains(head), "{}", v.stdout);
 
     let p = conclave_in(dir.path(), &["transcript", "print", "transcript.jsonl"], "");
     ok(&p);
@@ -69,6 +70,28 @@ fn an_untouched_transcript_verifies_and_prints_a_paper_record() {
     assert!(p.stdout.contains("key holder carol presented the key"));
     assert!(p.stdout.contains("officer: erin"));
     assert_eq!(p.stdout.matches("__________  __________").count(), 5);
+}
+
+/// An attacker who edits a line and recomputes its hash (by the formula in docs/formats.md)
+/// still breaks the link from the next line.
+#[test]
+fn an_edited_line_with_a_recomputed_hash_breaks_the_next_link() {
+    use conclave::cjson::{self, Value};
+    let dir = five_steps();
+    let mut lines = lines_of(dir.path());
+    let mut v = cjson::parse(lines[2].as_bytes()).unwrap();
+    let Value::Object(m) = &mut v else { panic!() };
+    m.insert("officer".into(), "mallory".into());
+    m.remove("hash");
+    let hash = conclave::ceremony::transcript::sha256_hex(&cjson::to_canonical(&v));
+    let Value::Object(m) = &mut v else { panic!() };
+    m.insert("hash".into(), hash.into());
+    lines[2] = String::from_utf8(cjson::to_canonical(&v)).unwrap();
+    write_lines(dir.path(), &lines);
+    let o = conclave_in(dir.path(), &["transcript", "verify", "."], "");
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    assert_eq!(first_error_line(&o), 4, "{}", o.stderr);
+    assert!(o.stderr.contains("does not follow line 3"), "{}", o.stderr);
 }
 
 #[test]
@@ -471,18 +494,4 @@ fn export_refuses_an_invalid_repository_and_an_existing_bundle() {
         ["out", "repo"],
         "no bundle and no temporary directory"
     );
-}
-
-/// Tiny helpers to read a transcript line without a JSON library in the tests.
-mod serde_free {
-    pub struct Head {
-        pub hash: String,
-    }
-
-    pub fn head(line: &str) -> Head {
-        let v = conclave::cjson::parse(line.as_bytes()).unwrap();
-        Head {
-            hash: v.get("hash").unwrap().as_str().unwrap().to_owned(),
-        }
-    }
 }
