@@ -155,6 +155,16 @@ fn sign_merge_verify_with_a_key_file() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     setup(d);
+    // The signature may not replace the draft it signs.
+    let before = std::fs::read(d.join("draft.json")).unwrap();
+    let o = sign(d, "k.key", PASS, "draft.json");
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("that is an input of this command"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(std::fs::read(d.join("draft.json")).unwrap(), before);
     let o = sign(d, "k.key", PASS, "k.sig");
     ok(&o);
     assert!(o.stderr.contains("Payload digest"), "{}", o.stderr);

@@ -104,6 +104,15 @@ fn usage_errors_exit_2() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     let o = run(conclave().arg("frobnicate"));
     assert_eq!(o.code, 2);
+    // A device is not a metadata file (and would otherwise be read until memory runs out).
+    let o = run(conclave().args(["verify", "/dev/zero"]));
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("/dev/zero: cannot read: not a regular file"),
+        "{}",
+        o.stderr
+    );
 }
 
 /// Every malformed file: exit 1, one error line naming the file and the problem.

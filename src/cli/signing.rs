@@ -74,6 +74,14 @@ fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
     })
 }
 
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 fn print_reports(reports: &[SignatureReport]) {
     for r in reports {
         eprintln!(
@@ -141,6 +149,22 @@ pub struct SignArgs {
 }
 
 pub fn sign(a: SignArgs) -> Result<u8, Failure> {
+    // The signature file must never replace the draft (or anything else given as input).
+    for input in [
+        Some(&a.file),
+        a.ctx.previous.as_ref(),
+        a.ctx.delegator.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if same_file(input, &a.output) {
+            return Err(Failure::usage(format!(
+                "-o {}: that is an input of this command; write the signature to a new file",
+                shown(&a.output)
+            )));
+        }
+    }
     let l = load(&a.file, &a.ctx)?;
     let digest = ceremony::detached::payload_digest(&l.md.signed_bytes());
     let (hex_groups, words) = review::digest_for_reading(&digest);
