@@ -106,22 +106,7 @@ impl DetachedSignature {
         {
             return Err("\"payload_sha256\" must be 64 lowercase hex characters".into());
         }
-        let sig = m.get("signature").ok_or("missing \"signature\"")?;
-        let keyid = sig
-            .get("keyid")
-            .and_then(Value::as_str)
-            .ok_or("missing \"signature.keyid\"")?;
-        let sig_hex = sig
-            .get("sig")
-            .and_then(Value::as_str)
-            .ok_or("missing \"signature.sig\"")?;
-        let public_key = Key::from_value(
-            m.get("public_key")
-                .cloned()
-                .ok_or("missing \"public_key\"")?,
-            "public_key",
-        )
-        .map_err(|e| e.to_string())?;
+        let (signature, public_key) = read_signature_and_key(&m)?;
         let known = [
             "format",
             "format_version",
@@ -141,12 +126,37 @@ impl DetachedSignature {
             role: s("role")?.to_owned(),
             version,
             payload_sha256: digest.to_owned(),
-            signature: Signature {
-                keyid: KeyId::new(keyid)?,
-                sig: sig_hex.to_owned(),
-                extra: Map::new(),
-            },
+            signature,
             public_key,
         })
     }
+}
+
+/// Read the `signature` ({keyid, sig}) and `public_key` fields that signature files share
+/// (detached metadata signatures, transcript head signatures).
+pub(crate) fn read_signature_and_key(m: &Map) -> Result<(Signature, Key), String> {
+    let sig = m.get("signature").ok_or("missing \"signature\"")?;
+    let keyid = sig
+        .get("keyid")
+        .and_then(Value::as_str)
+        .ok_or("missing \"signature.keyid\"")?;
+    let sig_hex = sig
+        .get("sig")
+        .and_then(Value::as_str)
+        .ok_or("missing \"signature.sig\"")?;
+    let public_key = Key::from_value(
+        m.get("public_key")
+            .cloned()
+            .ok_or("missing \"public_key\"")?,
+        "public_key",
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((
+        Signature {
+            keyid: KeyId::new(keyid)?,
+            sig: sig_hex.to_owned(),
+            extra: Map::new(),
+        },
+        public_key,
+    ))
 }

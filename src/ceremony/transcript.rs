@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::cjson::{self, Map, Value};
-use crate::metadata::{Expires, Key, KeyId, Signature};
+use crate::metadata::{Expires, Key, Signature};
 use crate::signer::{SignError, Signer};
 
 /// The transcript's file name inside a ceremony directory.
@@ -544,22 +544,7 @@ impl HeadSignature {
             .and_then(Value::as_str)
             .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
             .ok_or("\"head_sha256\" must be 64 lowercase hex characters")?;
-        let sig = m.get("signature").ok_or("missing \"signature\"")?;
-        let keyid = sig
-            .get("keyid")
-            .and_then(Value::as_str)
-            .ok_or("missing \"signature.keyid\"")?;
-        let sig_hex = sig
-            .get("sig")
-            .and_then(Value::as_str)
-            .ok_or("missing \"signature.sig\"")?;
-        let public_key = Key::from_value(
-            m.get("public_key")
-                .cloned()
-                .ok_or("missing \"public_key\"")?,
-            "public_key",
-        )
-        .map_err(|e| e.to_string())?;
+        let (signature, public_key) = crate::ceremony::detached::read_signature_and_key(&m)?;
         let known = [
             "format",
             "format_version",
@@ -577,11 +562,7 @@ impl HeadSignature {
         Ok(HeadSignature {
             seq,
             head_sha256: head.to_owned(),
-            signature: Signature {
-                keyid: KeyId::new(keyid)?,
-                sig: sig_hex.to_owned(),
-                extra: Map::new(),
-            },
+            signature,
             public_key,
         })
     }
