@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 
@@ -104,22 +103,13 @@ impl Hsm {
 
     /// Run conclave in the work directory with this HSM's config and `input` on stdin.
     fn conclave(&self, args: &[&str], input: &str) -> Outcome {
-        let mut child = conclave()
-            .args(args)
-            .current_dir(self.work())
-            .env("SOFTHSM2_CONF", &self.conf)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-        let out = child.wait_with_output().unwrap();
-        Outcome {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        run_with_stdin(
+            conclave()
+                .args(args)
+                .current_dir(self.work())
+                .env("SOFTHSM2_CONF", &self.conf),
+            input,
+        )
     }
 
     /// `key generate --pkcs11`, saving the public key to `pubfile`.

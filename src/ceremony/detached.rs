@@ -107,21 +107,18 @@ impl DetachedSignature {
             return Err("\"payload_sha256\" must be 64 lowercase hex characters".into());
         }
         let (signature, public_key) = read_signature_and_key(&m)?;
-        let known = [
-            "format",
-            "format_version",
-            "role",
-            "version",
-            "payload_sha256",
-            "signature",
-            "public_key",
-        ];
-        if let Some(k) = m.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(format!(
-                "unexpected field \"{}\"",
-                crate::display::escape(k)
-            ));
-        }
+        refuse_unknown_fields(
+            &m,
+            &[
+                "format",
+                "format_version",
+                "role",
+                "version",
+                "payload_sha256",
+                "signature",
+                "public_key",
+            ],
+        )?;
         Ok(DetachedSignature {
             role: s("role")?.to_owned(),
             version,
@@ -159,4 +156,15 @@ pub(crate) fn read_signature_and_key(m: &Map) -> Result<(Signature, Key), String
         },
         public_key,
     ))
+}
+
+/// Signature files are small and fully specified: an unknown field is refused, not kept.
+pub(crate) fn refuse_unknown_fields(m: &Map, known: &[&str]) -> Result<(), String> {
+    match m.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(format!(
+            "unexpected field \"{}\"",
+            crate::display::escape(k)
+        )),
+        None => Ok(()),
+    }
 }

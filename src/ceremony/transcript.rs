@@ -545,20 +545,17 @@ impl HeadSignature {
             .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
             .ok_or("\"head_sha256\" must be 64 lowercase hex characters")?;
         let (signature, public_key) = crate::ceremony::detached::read_signature_and_key(&m)?;
-        let known = [
-            "format",
-            "format_version",
-            "seq",
-            "head_sha256",
-            "signature",
-            "public_key",
-        ];
-        if let Some(k) = m.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(format!(
-                "unexpected field \"{}\"",
-                crate::display::escape(k)
-            ));
-        }
+        crate::ceremony::detached::refuse_unknown_fields(
+            &m,
+            &[
+                "format",
+                "format_version",
+                "seq",
+                "head_sha256",
+                "signature",
+                "public_key",
+            ],
+        )?;
         Ok(HeadSignature {
             seq,
             head_sha256: head.to_owned(),

@@ -206,13 +206,11 @@ pub struct Outcome {
     pub stderr: String,
 }
 
-/// Run conclave in `dir` with `input` on stdin (passphrases go in via `--passphrase-fd 0`).
-pub fn conclave_in(dir: &Path, args: &[&str], input: &str) -> Outcome {
+/// Run `cmd` with `input` on stdin (passphrases and PINs go in via `--passphrase-fd 0`).
+pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Outcome {
     use std::io::Write;
     use std::process::Stdio;
-    let mut child = conclave()
-        .args(args)
-        .current_dir(dir)
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -226,6 +224,11 @@ pub fn conclave_in(dir: &Path, args: &[&str], input: &str) -> Outcome {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Run conclave in `dir` with `input` on stdin.
+pub fn conclave_in(dir: &Path, args: &[&str], input: &str) -> Outcome {
+    run_with_stdin(conclave().args(args).current_dir(dir), input)
 }
 
 pub fn run(cmd: &mut Command) -> Outcome {
