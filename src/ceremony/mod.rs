@@ -8,6 +8,9 @@
 
 pub mod detached;
 pub mod export;
+pub mod genesis;
+pub mod plan;
+pub mod rehearsal;
 pub mod review;
 pub mod root;
 pub mod transcript;

@@ -1,11 +1,13 @@
 //! Command-line interface: clap types, one file per subcommand, terminal output.
 
+mod ceremony;
 mod export;
 mod inspect;
 mod key;
 mod pkcs11;
 mod prompt;
 mod pypi;
+pub mod record;
 mod root;
 mod signing;
 mod transcript;
@@ -45,6 +47,10 @@ Exit codes:
 #[derive(Parser)]
 #[command(name = "conclave", version, after_help = EXIT_CODES)]
 struct Cli {
+    /// The ceremony directory whose transcript records this command (default: the nearest
+    /// directory holding transcript.jsonl above the files the command writes).
+    #[arg(long, global = true, value_name = "DIR")]
+    ceremony_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,6 +69,9 @@ enum Command {
     /// PyPI delegation layouts: PEP 458 bins, PEP 480 claimed.
     #[command(subcommand)]
     Pypi(pypi::PypiCommand),
+    /// Whole ceremonies: check a plan, genesis from it, plan a root rotation, rehearse.
+    #[command(subcommand)]
+    Ceremony(ceremony::CeremonyCommand),
     /// Rotate a delegation's keys in any delegating targets metadata.
     #[command(subcommand)]
     Delegation(pypi::DelegationCommand),
@@ -93,11 +102,15 @@ pub fn run() -> ExitCode {
             });
         }
     };
+    if let Some(dir) = cli.ceremony_dir {
+        record::set_explicit(dir);
+    }
     let result = match cli.command {
         Command::Key(cmd) => key::run(cmd),
         Command::Passphrase(cmd) => key::run_passphrase(cmd),
         Command::Root(cmd) => root::run(cmd),
         Command::Pypi(cmd) => pypi::run(cmd),
+        Command::Ceremony(cmd) => ceremony::run(cmd),
         Command::Delegation(cmd) => pypi::run_delegation(cmd),
         Command::Sign(args) => signing::sign(args),
         Command::Merge(args) => signing::merge(args),

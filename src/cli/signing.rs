@@ -165,6 +165,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             )));
         }
     }
+    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
     let digest = ceremony::detached::payload_digest(&l.md.signed_bytes());
     let (hex_groups, words) = review::digest_for_reading(&digest);
@@ -284,6 +285,13 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         detached.signature.keyid,
         shown(&a.output)
     );
+    crate::cli::record::step(
+        &recorder,
+        format!("sign {} v{}", l.role, l.md.common().version),
+        &[&a.file],
+        &[&a.output],
+        vec![detached.signature.keyid.to_string()],
+    )?;
     eprintln!(
         "Next: hand the signature file to whoever merges (`conclave merge`); it holds no secret."
     );
@@ -328,6 +336,7 @@ fn need_authorities(l: &Loaded) -> Result<&[Authority], Failure> {
 }
 
 pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
+    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
     let auths = need_authorities(&l)?;
     let mut sigs = Vec::new();
@@ -387,6 +396,20 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
             shown(&a.output)
         );
     }
+    let mut inputs: Vec<&Path> = vec![&a.file];
+    inputs.extend(a.sigfiles.iter().map(PathBuf::as_path));
+    crate::cli::record::step(
+        &recorder,
+        format!(
+            "merge {} v{}{}",
+            l.role,
+            l.md.common().version,
+            if outcome.complete() { "" } else { " (partial)" }
+        ),
+        &inputs,
+        &[&a.output],
+        outcome.added.iter().map(|(k, _)| k.to_string()).collect(),
+    )?;
     Ok(exit::OK)
 }
 

@@ -1,0 +1,307 @@
+//! From a plan to drafts: genesis (root v1, targets v1 and the PyPI layout) and root rotation
+//! planning (who must sign what, and whether it can be done at all).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ceremony::plan::{KeySource, Plan, PlanKey, resolve_when};
+use crate::metadata::{
+    Common, Expires, Key, KeyId, Root, SPEC_VERSION, SpecVersion, Targets, Version,
+};
+
+/// The unsigned drafts a genesis produces.
+#[derive(Clone, Debug)]
+pub struct Drafts {
+    pub root: Root,
+    pub targets: Targets,
+    /// With a PyPI layout: unclaimed's first version, for the online side to sign.
+    pub unclaimed: Option<Targets>,
+}
+
+/// `(role, key)` pairs and thresholds of the four top-level roles, as the plan gives them.
+fn top_level(plan: &Plan) -> (Vec<(String, Key)>, BTreeMap<String, u32>) {
+    let mut keys = Vec::new();
+    let mut thresholds = BTreeMap::new();
+    for (role, rp) in &plan.roles {
+        for k in plan.role_keys(rp) {
+            keys.push((role.clone(), k.key.clone()));
+        }
+        thresholds.insert(role.clone(), rp.threshold);
+    }
+    (keys, thresholds)
+}
+
+fn expiry(plan: &Plan, role: &str, now: Expires) -> Result<Expires, String> {
+    let rp = plan
+        .all_roles()
+        .into_iter()
+        .find(|(r, _)| *r == role)
+        .map(|(_, rp)| rp.clone())
+        .ok_or_else(|| format!("the plan has no role {role}"))?;
+    let when = rp
+        .expires
+        .ok_or_else(|| format!("role {role}: the plan gives no expiry"))?;
+    resolve_when(&when, now).map_err(|why| format!("role {role}: {why}"))
+}
+
+/// Root v1 and targets v1 (with the PyPI layout when the plan has one), unsigned.
+pub fn draft(plan: &Plan, now: Expires) -> Result<Drafts, String> {
+    let (keys, thresholds) = top_level(plan);
+    let root = crate::ceremony::root::init(&keys, &thresholds, expiry(plan, "root", now)?)?;
+    let targets_expires = expiry(plan, "targets", now)?;
+    let (targets, unclaimed) = match &plan.pypi {
+        Some(p) => {
+            let keys_of = |rp| {
+                plan.role_keys(rp)
+                    .into_iter()
+                    .map(|k| k.key.clone())
+                    .collect()
+            };
+            let init = crate::pypi::InitKeys {
+                claimed: keys_of(&p.claimed),
+                claimed_threshold: p.claimed.threshold,
+                recently_claimed: keys_of(&p.recently_claimed),
+                recently_claimed_threshold: p.recently_claimed.threshold,
+                unclaimed: keys_of(&p.unclaimed),
+                unclaimed_threshold: p.unclaimed.threshold,
+            };
+            let layout = if p.classic_bins {
+                crate::pypi::BinsLayout::Classic
+            } else {
+                crate::pypi::BinsLayout::Succinct
+            };
+            let (t, u) = crate::pypi::init(&init, targets_expires, p.bins, layout)?;
+            (t, Some(u))
+        }
+        None => (
+            Targets {
+                common: Common {
+                    spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
+                    version: Version::new(1).expect("valid"),
+                    expires: targets_expires,
+                },
+                targets: BTreeMap::new(),
+                delegations: None,
+                extra: Default::default(),
+            },
+            None,
+        ),
+    };
+    Ok(Drafts {
+        root,
+        targets,
+        unclaimed,
+    })
+}
+
+/// One officer's signing task: sign `draft` with plan key `key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    pub officer: String,
+    pub key: String,
+    pub keyid: KeyId,
+    /// The `conclave sign` command line, relative to the ceremony directory.
+    pub command: String,
+}
+
+/// The `conclave sign` command for `key` and a draft.
+pub fn sign_command(key: &PlanKey, draft: &str, context: &str, sig: &str) -> String {
+    let flags = key
+        .source
+        .sign_flags()
+        .unwrap_or_else(|| "(online key: signed by the repository)".into());
+    let ctx = if context.is_empty() {
+        String::new()
+    } else {
+        format!(" {context}")
+    };
+    format!("conclave sign {draft}{ctx} {flags} -o {sig}")
+}
+
+/// Signing tasks for every officer key of `role` in the plan.
+pub fn tasks_for(plan: &Plan, role: &str, draft: &str, context: &str, stem: &str) -> Vec<Task> {
+    let Some((_, rp)) = plan.all_roles().into_iter().find(|(r, _)| *r == role) else {
+        return Vec::new();
+    };
+    plan.role_keys(rp)
+        .into_iter()
+        .filter(|k| k.source != KeySource::Online)
+        .map(|k| Task {
+            officer: plan.officer_label(k.officer.as_deref().unwrap_or("?")),
+            key: k.name.clone(),
+            keyid: k.key.keyid(),
+            command: sign_command(
+                k,
+                draft,
+                context,
+                &format!("signatures/{stem}.{}.sig", k.name),
+            ),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Root rotation planning
+// ---------------------------------------------------------------------------------------------
+
+/// One key's part in a rotation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotationKey {
+    pub keyid: KeyId,
+    /// The plan's name for the key, when the plan knows it.
+    pub name: Option<String>,
+    /// Who holds it, when the plan knows.
+    pub officer: Option<String>,
+    pub lost: bool,
+    /// Counts for the current root's threshold.
+    pub in_old: bool,
+    /// Counts for the new root's threshold.
+    pub in_new: bool,
+}
+
+/// What a root rotation needs, worked out before anyone signs.
+#[derive(Clone, Debug)]
+pub struct RotationPlan {
+    pub old_version: u64,
+    pub new_version: u64,
+    pub old_threshold: u32,
+    pub new_threshold: u32,
+    pub keys: Vec<RotationKey>,
+    /// The next root (unsigned), built from the plan's roles.
+    pub next: Root,
+    /// Old root keys still usable (not lost).
+    pub old_available: usize,
+    pub new_available: usize,
+    /// Both thresholds can be met with the keys not lost.
+    pub feasible: bool,
+    /// Warnings and advice, one sentence each.
+    pub advice: Vec<String>,
+}
+
+/// Plan the rotation from `current` to the root the plan describes. `lost` keys cannot sign.
+pub fn plan_rotation(
+    current: &Root,
+    plan: &Plan,
+    lost: &BTreeSet<KeyId>,
+    now: Expires,
+) -> Result<RotationPlan, String> {
+    let (keys, thresholds) = top_level(plan);
+    let v1 = crate::ceremony::root::init(&keys, &thresholds, expiry(plan, "root", now)?)?;
+    let next = Root {
+        common: Common {
+            spec_version: current.common.spec_version.clone(),
+            version: current.common.version.next()?,
+            expires: v1.common.expires,
+        },
+        consistent_snapshot: current.consistent_snapshot.or(Some(true)),
+        keys: v1.keys,
+        roles: v1.roles,
+        extra: current.extra.clone(),
+    };
+    let old_rk = current.role("root").expect("parsed roots have root");
+    let new_rk = next.role("root").expect("drafted roots have root");
+    for id in lost {
+        if !old_rk.keyids.contains(id) && !new_rk.keyids.contains(id) {
+            return Err(format!(
+                "--lost {id}: that key is not a root key of version {} nor of the plan",
+                current.common.version
+            ));
+        }
+        if new_rk.keyids.contains(id) {
+            return Err(format!(
+                "--lost {id}: a lost key cannot be a key of the new root; remove it from the plan's [roles.root]"
+            ));
+        }
+    }
+    let mut ids: Vec<KeyId> = old_rk.keyids.clone();
+    for id in &new_rk.keyids {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    let keys: Vec<RotationKey> = ids
+        .into_iter()
+        .map(|id| {
+            let pk = plan.key_by_id(&id);
+            RotationKey {
+                name: pk.map(|k| k.name.clone()),
+                officer: pk.and_then(|k| k.officer.clone()),
+                lost: lost.contains(&id),
+                in_old: old_rk.keyids.contains(&id),
+                in_new: new_rk.keyids.contains(&id),
+                keyid: id,
+            }
+        })
+        .collect();
+    let old_threshold = old_rk.threshold.get();
+    let new_threshold = new_rk.threshold.get();
+    let old_available = keys.iter().filter(|k| k.in_old && !k.lost).count();
+    let new_available = keys.iter().filter(|k| k.in_new && !k.lost).count();
+    let feasible =
+        old_available >= old_threshold as usize && new_available >= new_threshold as usize;
+
+    let mut advice = Vec::new();
+    if old_available < old_threshold as usize {
+        advice.push(format!(
+            "NOT FEASIBLE: version {} needs {old_threshold} signatures from its own root keys, \
+             but only {old_available} of them are not lost. Clients cannot follow this \
+             rotation; a new root must reach them out of band (PEP 458: a new pip release).",
+            next.common.version
+        ));
+    }
+    let replaced = keys.iter().filter(|k| k.in_old && !k.in_new).count();
+    if replaced >= old_threshold as usize && old_threshold > 1 {
+        advice.push(format!(
+            "{replaced} of the current root keys leave at once, as many as or more than its \
+             threshold ({old_threshold}); consider rotating fewer than a threshold of keys per \
+             version so that the old and new key sets overlap"
+        ));
+    }
+    for k in keys.iter().filter(|k| k.lost && k.in_old) {
+        advice.push(format!(
+            "key {} ({}) is lost or compromised: it must not sign; version {} still lists              it, so an attacker holding it counts towards version {}'s threshold, and the              remaining officers must reach that threshold without it",
+            k.name.as_deref().unwrap_or("not in the plan"),
+            k.keyid,
+            current.common.version,
+            current.common.version
+        ));
+    }
+    let same_officer_new_key: Vec<&RotationKey> = keys
+        .iter()
+        .filter(|k| {
+            k.in_new
+                && !k.in_old
+                && k.officer.is_some()
+                && keys
+                    .iter()
+                    .any(|o| o.in_old && !o.in_new && !o.lost && o.officer == k.officer)
+        })
+        .collect();
+    for k in same_officer_new_key {
+        advice.push(format!(
+            "officer {} changes keys: they sign twice, once with the old key (for version {}'s \
+             threshold) and once with the new key {} (for version {}'s)",
+            plan.officer_label(k.officer.as_deref().unwrap_or("?")),
+            current.common.version,
+            k.name.as_deref().unwrap_or(k.keyid.as_str()),
+            next.common.version
+        ));
+    }
+    if new_rk.threshold.get() as usize == new_rk.keyids.len() && new_rk.keyids.len() > 1 {
+        advice.push(format!(
+            "the new root's threshold ({new_threshold}) equals its number of keys: one lost key \
+             would make the next rotation impossible"
+        ));
+    }
+    Ok(RotationPlan {
+        old_version: current.common.version.get(),
+        new_version: next.common.version.get(),
+        old_threshold,
+        new_threshold,
+        keys,
+        next,
+        old_available,
+        new_available,
+        feasible,
+        advice,
+    })
+}

@@ -1,0 +1,1065 @@
+//! Ceremony plans: one declarative TOML file as the single input of a ceremony.
+//!
+//! A plan names the officers, every key (where its public key file is, and how its holder
+//! signs: key file, passphrase-derived identity, YubiKey, PKCS#11 token, or an online key of
+//! the repository), the top-level roles with their keys, thresholds and expiry, optionally the
+//! PyPI (PEP 458 / PEP 480) layout under targets, and a policy. [`Plan::parse`] reads it
+//! strictly: an unknown field is an error, because a misspelt `threshold` in a ceremony plan
+//! must not silently become the default. [`Plan::check`] applies the policy.
+//!
+//! The format is described, with an example, in `docs/ceremony-guide.md` ("The ceremony
+//! plan").
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::display::escape;
+use crate::metadata::{Expires, Key, KeyAlgorithm, KeyId, TOP_LEVEL_ROLES};
+
+/// The plan format this version of conclave reads.
+pub const FORMAT: i64 = 1;
+
+/// How a key's holder signs with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// An encrypted key file (`conclave key generate`); the path is where its holder keeps it.
+    KeyFile { path: Option<String> },
+    /// A passphrase-derived key (`conclave key derive --identity`).
+    Derived { identity: String },
+    /// A key generated on a YubiKey: `SERIAL[:SLOT]`.
+    YubiKey { device: String },
+    /// A key in a PKCS#11 token: an RFC 7512 `pkcs11:` URI.
+    Pkcs11 { uri: String },
+    /// An online key of the repository (timestamp, snapshot, recently-claimed, unclaimed):
+    /// nobody at the ceremony signs with it.
+    Online,
+}
+
+impl KeySource {
+    /// The word used in the plan's `source` field and in reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeySource::KeyFile { .. } => "key-file",
+            KeySource::Derived { .. } => "derived",
+            KeySource::YubiKey { .. } => "yubikey",
+            KeySource::Pkcs11 { .. } => "pkcs11",
+            KeySource::Online => "online",
+        }
+    }
+
+    /// The `conclave sign` flags its holder uses.
+    pub fn sign_flags(&self) -> Option<String> {
+        match self {
+            KeySource::KeyFile { path } => Some(format!(
+                "--key {}",
+                path.as_deref().unwrap_or("YOUR-KEY-FILE")
+            )),
+            KeySource::Derived { identity } => Some(format!("--derive {identity}")),
+            KeySource::YubiKey { device } => Some(format!("--yubikey {device}")),
+            KeySource::Pkcs11 { uri } => Some(format!("--pkcs11 '{uri}'")),
+            KeySource::Online => None,
+        }
+    }
+}
+
+/// One key of the plan.
+#[derive(Clone, Debug)]
+pub struct PlanKey {
+    /// The key's name in the plan, e.g. `alice-root`.
+    pub name: String,
+    /// The officer holding it (none for online keys).
+    pub officer: Option<String>,
+    pub source: KeySource,
+    /// The public key file, as written in the plan (relative to the plan's directory).
+    pub public_key_path: String,
+    pub key: Key,
+    /// A key leaving service: listed so that a rotation plan knows who holds it.
+    pub retired: bool,
+}
+
+/// Keys, threshold and expiry of one role.
+#[derive(Clone, Debug)]
+pub struct RolePlan {
+    pub keys: Vec<String>,
+    pub threshold: u32,
+    /// WHEN as written: `YYYY-MM-DD`, a full UTC time, or a duration such as `365d`.
+    pub expires: Option<String>,
+}
+
+/// The PEP 458 / PEP 480 layout under targets.
+#[derive(Clone, Debug)]
+pub struct PypiPlan {
+    pub claimed: RolePlan,
+    pub recently_claimed: RolePlan,
+    pub unclaimed: RolePlan,
+    pub bins: u32,
+    pub classic_bins: bool,
+}
+
+/// What the plan allows.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub min_root_threshold: u32,
+    pub allow_key_reuse: bool,
+    /// Longest expiry allowed per role, in days.
+    pub max_expiry_days: BTreeMap<String, u32>,
+    /// Refuse (rather than warn) when every root key comes from one kind of source.
+    pub require_diversity: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_root_threshold: 2,
+            allow_key_reuse: false,
+            // PEP 458: root and targets 1 year (a leap day of slack); pre-split PEP 458 for
+            // PEP 480's claimed: 3-6 months.
+            max_expiry_days: BTreeMap::from([
+                ("root".to_owned(), 366),
+                ("targets".to_owned(), 366),
+                ("claimed".to_owned(), 183),
+            ]),
+            require_diversity: false,
+        }
+    }
+}
+
+/// A parsed ceremony plan.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub name: String,
+    pub rehearsal: bool,
+    /// Officer id -> full name.
+    pub officers: BTreeMap<String, String>,
+    pub keys: BTreeMap<String, PlanKey>,
+    /// root, targets, snapshot, timestamp.
+    pub roles: BTreeMap<String, RolePlan>,
+    pub pypi: Option<PypiPlan>,
+    pub policy: Policy,
+}
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn word(self) -> &'static str {
+        match self {
+            Level::Info => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// One result of applying the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub level: Level,
+    pub message: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+type Table = toml::Table;
+
+/// Take the fields of a table one by one, so that leftovers (typos) can be reported.
+struct Fields {
+    at: String,
+    table: Table,
+}
+
+impl Fields {
+    fn new(at: impl Into<String>, value: toml::Value) -> Result<Self, String> {
+        let at = at.into();
+        match value {
+            toml::Value::Table(table) => Ok(Fields { at, table }),
+            other => Err(format!("{at}: must be a table, not {}", other.type_str())),
+        }
+    }
+
+    fn take(&mut self, name: &str) -> Option<toml::Value> {
+        self.table.remove(name)
+    }
+
+    fn string(&mut self, name: &str) -> Result<Option<String>, String> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s)),
+            Some(v) => Err(format!(
+                "{}.{name}: must be a string, not {}",
+                self.at,
+                v.type_str()
+            )),
+        }
+    }
+
+    fn required_string(&mut self, name: &str) -> Result<String, String> {
+        self.string(name)?
+            .ok_or_else(|| format!("{}: missing \"{name}\"", self.at))
+    }
+
+    fn boolean(&mut self, name: &str) -> Result<Option<bool>, String> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(toml::Value::Boolean(b)) => Ok(Some(b)),
+            Some(v) => Err(format!(
+                "{}.{name}: must be true or false, not {}",
+                self.at,
+                v.type_str()
+            )),
+        }
+    }
+
+    fn number(&mut self, name: &str, max: u32) -> Result<Option<u32>, String> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(toml::Value::Integer(n)) if (0..=i64::from(max)).contains(&n) => {
+                Ok(Some(n as u32))
+            }
+            Some(toml::Value::Integer(n)) => Err(format!(
+                "{}.{name}: {n} is out of range (0 to {max})",
+                self.at
+            )),
+            Some(v) => Err(format!(
+                "{}.{name}: must be a whole number, not {}",
+                self.at,
+                v.type_str()
+            )),
+        }
+    }
+
+    fn strings(&mut self, name: &str) -> Result<Option<Vec<String>>, String> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(toml::Value::Array(a)) => a
+                .into_iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(s),
+                    v => Err(format!(
+                        "{}.{name}: must list strings, not {}",
+                        self.at,
+                        v.type_str()
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(v) => Err(format!(
+                "{}.{name}: must be a list, not {}",
+                self.at,
+                v.type_str()
+            )),
+        }
+    }
+
+    fn table(&mut self, name: &str) -> Result<Option<Fields>, String> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(v) => {
+                Fields::new(format!("{}.{name}", self.at).trim_start_matches('.'), v).map(Some)
+            }
+        }
+    }
+
+    /// Every field must have been taken.
+    fn done(self) -> Result<(), String> {
+        match self.table.keys().next() {
+            None => Ok(()),
+            Some(k) => Err(format!(
+                "{}: unknown field \"{}\" (misspelt?)",
+                if self.at.is_empty() { "plan" } else { &self.at },
+                escape(k)
+            )),
+        }
+    }
+}
+
+/// Names of officers and keys: short, readable aloud, safe in file names.
+fn check_name(what: &str, name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} \"{}\": names must be 1-64 characters of letters, digits, '-', '_' and '.'",
+            escape(name)
+        ))
+    }
+}
+
+fn role_plan(mut f: Fields, offline: bool) -> Result<RolePlan, String> {
+    let keys = f
+        .strings("keys")?
+        .ok_or_else(|| format!("{}: missing \"keys\"", f.at))?;
+    if keys.is_empty() {
+        return Err(format!("{}.keys: the role has no keys", f.at));
+    }
+    let threshold = f.number("threshold", 1_000)?.unwrap_or(1);
+    let expires = f.string("expires")?;
+    if offline && expires.is_none() {
+        return Err(format!(
+            "{}: missing \"expires\" (a date YYYY-MM-DD or a duration such as 365d)",
+            f.at
+        ));
+    }
+    if let Some(e) = &expires {
+        resolve_when(e, Expires::from_unix(0).expect("epoch"))
+            .map_err(|why| format!("{}.expires: {why}", f.at))?;
+    }
+    f.done()?;
+    Ok(RolePlan {
+        keys,
+        threshold,
+        expires,
+    })
+}
+
+/// WHEN as a point in time: `YYYY-MM-DD` (midnight UTC), `YYYY-MM-DDTHH:MM:SSZ`, or `Nd` days
+/// after `now`.
+pub fn resolve_when(s: &str, now: Expires) -> Result<Expires, String> {
+    if let Some(days) = s.strip_suffix('d') {
+        let days: i64 = days
+            .parse()
+            .ok()
+            .filter(|d| *d > 0 && *d <= 36_500)
+            .ok_or_else(|| format!("\"{s}\" is not a number of days between 1d and 36500d"))?;
+        return Expires::from_unix(now.unix() + days * 86_400);
+    }
+    let full = if s.len() == 10 {
+        format!("{s}T00:00:00Z")
+    } else {
+        s.to_owned()
+    };
+    Expires::parse(&full).map_err(|_| {
+        format!(
+            "\"{}\" is not a date (YYYY-MM-DD), a UTC time (YYYY-MM-DDTHH:MM:SSZ) or a \
+             duration (365d)",
+            escape(s)
+        )
+    })
+}
+
+impl Plan {
+    /// Parse a plan. `public_key` reads the public key file a key entry names (a path
+    /// relative to the plan's directory) and returns the key or why it cannot.
+    pub fn parse(
+        text: &str,
+        public_key: &mut dyn FnMut(&str) -> Result<Key, String>,
+    ) -> Result<Plan, String> {
+        let table: Table = text.parse().map_err(|e: toml::de::Error| {
+            // toml's message carries the line, column and a caret under the problem.
+            format!("not valid TOML: {}", e.to_string().trim_end())
+        })?;
+        let mut top = Fields {
+            at: String::new(),
+            table,
+        };
+
+        let mut c = top
+            .table("ceremony")?
+            .ok_or("missing the [ceremony] table (with name and format)")?;
+        let format = c.take("format");
+        match format {
+            Some(toml::Value::Integer(FORMAT)) => {}
+            Some(v) => {
+                return Err(format!(
+                    "ceremony.format: this conclave reads plan format {FORMAT}, not {v:?}"
+                ));
+            }
+            None => return Err(format!("ceremony: missing \"format\" (= {FORMAT})")),
+        }
+        let name = c.required_string("name")?;
+        if name.chars().any(char::is_control) {
+            return Err("ceremony.name: must not contain control characters".into());
+        }
+        let rehearsal = c.boolean("rehearsal")?.unwrap_or(false);
+        c.done()?;
+
+        let mut policy = Policy::default();
+        if let Some(mut p) = top.table("policy")? {
+            if let Some(n) = p.number("min_root_threshold", 1_000)? {
+                policy.min_root_threshold = n;
+            }
+            if let Some(b) = p.boolean("allow_key_reuse")? {
+                policy.allow_key_reuse = b;
+            }
+            if let Some(b) = p.boolean("require_diversity")? {
+                policy.require_diversity = b;
+            }
+            if let Some(mut m) = p.table("max_expiry_days")? {
+                for role in ["root", "targets", "claimed"] {
+                    if let Some(d) = m.number(role, 36_500)? {
+                        policy.max_expiry_days.insert(role.into(), d);
+                    }
+                }
+                m.done()?;
+            }
+            p.done()?;
+        }
+
+        let mut officers = BTreeMap::new();
+        if let Some(o) = top.table("officers")? {
+            for (id, v) in o.table {
+                check_name("officer", &id)?;
+                let mut f = Fields::new(format!("officers.{id}"), v)?;
+                let full = f.required_string("name")?;
+                if full.chars().any(char::is_control) {
+                    return Err(format!(
+                        "officers.{id}.name: must not contain control characters"
+                    ));
+                }
+                f.done()?;
+                officers.insert(id, full);
+            }
+        }
+
+        let mut keys = BTreeMap::new();
+        let k = top
+            .table("keys")?
+            .ok_or("missing the [keys.NAME] tables (one per key)")?;
+        for (kname, v) in k.table {
+            check_name("key", &kname)?;
+            let mut f = Fields::new(format!("keys.{kname}"), v)?;
+            let officer = f.string("officer")?;
+            let source_word = f.required_string("source")?;
+            let source = match source_word.as_str() {
+                "key-file" => KeySource::KeyFile {
+                    path: f.string("key_file")?,
+                },
+                "derived" => KeySource::Derived {
+                    identity: f.required_string("identity")?,
+                },
+                "yubikey" => KeySource::YubiKey {
+                    device: f.required_string("yubikey")?,
+                },
+                "pkcs11" => KeySource::Pkcs11 {
+                    uri: f.required_string("pkcs11")?,
+                },
+                "online" => KeySource::Online,
+                other => {
+                    return Err(format!(
+                        "keys.{kname}.source: \"{}\" is not one of key-file, derived, \
+                         yubikey, pkcs11, online",
+                        escape(other)
+                    ));
+                }
+            };
+            if let KeySource::Derived { identity } = &source {
+                crate::signer::derived::check_identity(identity)
+                    .map_err(|why| format!("keys.{kname}.identity: {why}"))?;
+            }
+            let path = f.required_string("public_key")?;
+            let retired = f.boolean("retired")?.unwrap_or(false);
+            f.done()?;
+            match (&source, &officer) {
+                (KeySource::Online, Some(_)) => {
+                    return Err(format!(
+                        "keys.{kname}: an online key has no officer (remove \"officer\")"
+                    ));
+                }
+                (KeySource::Online, None) => {}
+                (_, None) => {
+                    return Err(format!(
+                        "keys.{kname}: missing \"officer\" (who holds this key)"
+                    ));
+                }
+                (_, Some(o)) if !officers.contains_key(o) => {
+                    return Err(format!(
+                        "keys.{kname}.officer: \"{}\" is not listed under [officers]",
+                        escape(o)
+                    ));
+                }
+                _ => {}
+            }
+            let key = public_key(&path).map_err(|why| format!("keys.{kname}.public_key: {why}"))?;
+            keys.insert(
+                kname.clone(),
+                PlanKey {
+                    name: kname,
+                    officer,
+                    source,
+                    public_key_path: path,
+                    key,
+                    retired,
+                },
+            );
+        }
+
+        let mut roles = BTreeMap::new();
+        let mut r = top
+            .table("roles")?
+            .ok_or("missing the [roles.root], [roles.targets], [roles.snapshot] and [roles.timestamp] tables")?;
+        for role in TOP_LEVEL_ROLES {
+            let f = r
+                .table(role)?
+                .ok_or_else(|| format!("missing the [roles.{role}] table"))?;
+            let offline = matches!(role, "root" | "targets");
+            roles.insert(role.to_owned(), role_plan(f, offline)?);
+        }
+        r.done()?;
+
+        let pypi = match top.table("pypi")? {
+            None => None,
+            Some(mut p) => {
+                let mut part = |name: &str, offline: bool| -> Result<RolePlan, String> {
+                    let f = p
+                        .table(name)?
+                        .ok_or_else(|| format!("pypi: missing the [pypi.{name}] table"))?;
+                    role_plan(f, offline)
+                };
+                let claimed = part("claimed", true)?;
+                let recently_claimed = part("recently-claimed", false)?;
+                let unclaimed = part("unclaimed", false)?;
+                let bins = p.number("bins", 1 << 20)?.unwrap_or(16_384);
+                if !bins.is_power_of_two() || bins < 2 {
+                    return Err(format!(
+                        "pypi.bins: {bins} is not a power of two of at least 2 (PEP 458: 16384)"
+                    ));
+                }
+                let classic_bins = p.boolean("classic_bins")?.unwrap_or(false);
+                p.done()?;
+                Some(PypiPlan {
+                    claimed,
+                    recently_claimed,
+                    unclaimed,
+                    bins,
+                    classic_bins,
+                })
+            }
+        };
+        top.done()?;
+
+        let plan = Plan {
+            name,
+            rehearsal,
+            officers,
+            keys,
+            roles,
+            pypi,
+            policy,
+        };
+        for (role, rp) in plan.all_roles() {
+            for k in &rp.keys {
+                let Some(pk) = plan.keys.get(k) else {
+                    return Err(format!(
+                        "role {role}: key \"{}\" is not defined under [keys]",
+                        escape(k)
+                    ));
+                };
+                if pk.retired {
+                    return Err(format!(
+                        "role {role}: key \"{k}\" is marked retired and cannot be in a role"
+                    ));
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Every role the plan gives keys to, top-level roles first.
+    pub fn all_roles(&self) -> Vec<(&str, &RolePlan)> {
+        let mut out: Vec<(&str, &RolePlan)> = TOP_LEVEL_ROLES
+            .iter()
+            .filter_map(|r| self.roles.get(*r).map(|p| (*r, p)))
+            .collect();
+        if let Some(p) = &self.pypi {
+            out.push(("claimed", &p.claimed));
+            out.push(("recently-claimed", &p.recently_claimed));
+            out.push(("unclaimed", &p.unclaimed));
+        }
+        out
+    }
+
+    /// The keys of a role, in plan order.
+    pub fn role_keys(&self, role: &RolePlan) -> Vec<&PlanKey> {
+        role.keys.iter().filter_map(|k| self.keys.get(k)).collect()
+    }
+
+    /// The plan key with this keyid, if any.
+    pub fn key_by_id(&self, id: &KeyId) -> Option<&PlanKey> {
+        self.keys.values().find(|k| &k.key.keyid() == id)
+    }
+
+    /// An officer's display name: "Alice Example (alice)".
+    pub fn officer_label(&self, id: &str) -> String {
+        match self.officers.get(id) {
+            Some(n) => format!("{} ({})", escape(n), id),
+            None => id.to_owned(),
+        }
+    }
+
+    /// Apply the policy. Errors must be fixed before genesis; warnings are read out and
+    /// accepted; notes describe the plan (key diversity).
+    pub fn check(&self, now: Expires) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut push = |level, message: String| out.push(Finding { level, message });
+
+        // Thresholds: 1 <= t <= n; t = n locks the role when one key is lost.
+        for (role, rp) in self.all_roles() {
+            let n = rp.keys.len() as u32;
+            let mut seen = BTreeSet::new();
+            for k in &rp.keys {
+                if !seen.insert(k) {
+                    push(
+                        Level::Error,
+                        format!("role {role}: key \"{k}\" is listed twice"),
+                    );
+                }
+            }
+            if rp.threshold == 0 {
+                push(
+                    Level::Error,
+                    format!(
+                        "role {role}: threshold 0 would let anyone sign; it must be at least 1"
+                    ),
+                );
+            } else if rp.threshold > n {
+                push(
+                    Level::Error,
+                    format!(
+                        "role {role}: threshold {} but only {n} key(s): it could never be met",
+                        rp.threshold
+                    ),
+                );
+            } else if rp.threshold == n && n > 1 {
+                push(
+                    Level::Warning,
+                    format!(
+                        "role {role}: threshold {} equals its number of keys: one lost key \
+                         locks the role until a higher role re-delegates it",
+                        rp.threshold
+                    ),
+                );
+            }
+            let online = self
+                .role_keys(rp)
+                .iter()
+                .filter(|k| k.source == KeySource::Online)
+                .count();
+            let must_be_offline = matches!(role, "root" | "targets" | "claimed");
+            if must_be_offline && online > 0 {
+                push(
+                    Level::Error,
+                    format!(
+                        "role {role}: must be signed with offline keys (PEP 458/480), but \
+                         {online} of its keys are online keys"
+                    ),
+                );
+            }
+            if !must_be_offline && online < rp.keys.len() {
+                push(
+                    Level::Warning,
+                    format!(
+                        "role {role}: is signed by the online repository, but {} of its keys \
+                         are officers' keys",
+                        rp.keys.len() - online
+                    ),
+                );
+            }
+        }
+        if let Some(root) = self.roles.get("root")
+            && root.threshold < self.policy.min_root_threshold
+        {
+            push(
+                Level::Error,
+                format!(
+                    "role root: threshold {} is below the policy's minimum of {} (PEP 458: \
+                     more than one root key holder must agree)",
+                    root.threshold, self.policy.min_root_threshold
+                ),
+            );
+        }
+
+        // Expiry within bounds.
+        for (role, rp) in self.all_roles() {
+            let Some(w) = &rp.expires else { continue };
+            let Ok(at) = resolve_when(w, now) else {
+                continue;
+            };
+            let days = (at.unix() - now.unix()) / 86_400;
+            if at.unix() <= now.unix() {
+                push(
+                    Level::Error,
+                    format!("role {role}: expires {at}, which is already past"),
+                );
+            } else if let Some(max) = self.policy.max_expiry_days.get(role)
+                && days > i64::from(*max)
+            {
+                push(
+                    Level::Error,
+                    format!(
+                        "role {role}: expires in {days} days ({at}), beyond the policy's \
+                         {max} days (PEP 458: root and targets 1 year; claimed 3-6 months)"
+                    ),
+                );
+            } else if days < 30 && matches!(role, "root" | "targets") {
+                push(
+                    Level::Warning,
+                    format!(
+                        "role {role}: expires in {days} days ({at}): another ceremony will be \
+                         needed very soon"
+                    ),
+                );
+            }
+        }
+
+        // A key in two roles: a compromise of one role is then a compromise of both.
+        let mut uses: BTreeMap<KeyId, Vec<(String, &str)>> = BTreeMap::new();
+        for (role, rp) in self.all_roles() {
+            for k in self.role_keys(rp) {
+                uses.entry(k.key.keyid())
+                    .or_default()
+                    .push((k.name.clone(), role));
+            }
+        }
+        for (id, list) in &uses {
+            let names: BTreeSet<&String> = list.iter().map(|(n, _)| n).collect();
+            if names.len() > 1 {
+                push(
+                    Level::Error,
+                    format!(
+                        "keys {} are the same key ({id})",
+                        names
+                            .iter()
+                            .map(|n| format!("\"{n}\""))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                );
+            }
+            let roles: BTreeSet<&str> = list.iter().map(|(_, r)| *r).collect();
+            // The bins share unclaimed's key by design; that is one role here.
+            if roles.len() > 1 {
+                let level = if self.policy.allow_key_reuse {
+                    Level::Warning
+                } else {
+                    Level::Error
+                };
+                push(
+                    level,
+                    format!(
+                        "key \"{}\" is used by several roles ({}): a compromise of it is a \
+                         compromise of all of them{}",
+                        list[0].0,
+                        roles.into_iter().collect::<Vec<_>>().join(", "),
+                        if self.policy.allow_key_reuse {
+                            " (allowed by the policy)"
+                        } else {
+                            "; set policy.allow_key_reuse = true to allow it"
+                        }
+                    ),
+                );
+            }
+        }
+
+        // Unused officers and keys.
+        for id in self.officers.keys() {
+            if !self.keys.values().any(|k| k.officer.as_deref() == Some(id)) {
+                push(
+                    Level::Warning,
+                    format!(
+                        "officer {} holds no key in this plan",
+                        self.officer_label(id)
+                    ),
+                );
+            }
+        }
+        for k in self.keys.values() {
+            if !k.retired && !uses.contains_key(&k.key.keyid()) {
+                push(
+                    Level::Warning,
+                    format!(
+                        "key \"{}\" is in no role (mark it retired = true if it is leaving)",
+                        k.name
+                    ),
+                );
+            }
+        }
+
+        // Diversity of the root keys: sources (vendors) and key types.
+        if let Some(root) = self.roles.get("root") {
+            let keys = self.role_keys(root);
+            let sources: BTreeSet<&str> = keys.iter().map(|k| k.source.kind()).collect();
+            let types: BTreeSet<&str> = keys.iter().map(|k| key_type(&k.key)).collect();
+            let holders: BTreeSet<Option<&String>> =
+                keys.iter().map(|k| k.officer.as_ref()).collect();
+            push(Level::Info, format!("root keys: {}", diversity(&keys)));
+            if keys.len() > 1 && holders.len() < keys.len() {
+                push(
+                    Level::Error,
+                    "root: one officer holds several root keys, so fewer people than the \
+                     threshold could sign"
+                        .into(),
+                );
+            }
+            if keys.len() > 1 && sources.len() == 1 {
+                let level = if self.policy.require_diversity {
+                    Level::Error
+                } else {
+                    Level::Warning
+                };
+                push(
+                    level,
+                    format!(
+                        "root: every key is of one kind ({}); a flaw in that kind of key \
+                         storage would affect all of them",
+                        sources.iter().next().copied().unwrap_or_default()
+                    ),
+                );
+            }
+            if keys.len() > 1 && types.len() == 1 {
+                push(
+                    Level::Info,
+                    format!(
+                        "root: every key uses one algorithm ({})",
+                        types.iter().next().copied().unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        if self.rehearsal {
+            push(
+                Level::Info,
+                "this is a REHEARSAL plan: what it produces must never be deployed".into(),
+            );
+        }
+        out.sort_by_key(|f| std::cmp::Reverse(f.level));
+        out
+    }
+}
+
+fn key_type(k: &Key) -> &'static str {
+    match k.algorithm() {
+        Some(KeyAlgorithm::Ed25519) => "ed25519",
+        Some(KeyAlgorithm::EcdsaP256) => "ecdsa-p256",
+        None => "unsupported",
+    }
+}
+
+/// "2 derived, 1 yubikey; ed25519 x2, ecdsa-p256 x1".
+pub fn diversity(keys: &[&PlanKey]) -> String {
+    let mut sources: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut types: BTreeMap<&str, usize> = BTreeMap::new();
+    for k in keys {
+        *sources.entry(k.source.kind()).or_default() += 1;
+        *types.entry(key_type(&k.key)).or_default() += 1;
+    }
+    let s = sources
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let t = types
+        .iter()
+        .map(|(k, n)| format!("{k} x{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{s}; {t}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> Key {
+        let s = crate::signer::Ed25519Signer::from_seed(&[n; 32]);
+        crate::signer::Signer::public_key(&s).clone()
+    }
+
+    fn resolver() -> impl FnMut(&str) -> Result<Key, String> {
+        |p: &str| {
+            let n: u8 = p
+                .trim_start_matches("k")
+                .parse()
+                .map_err(|_| format!("{p}: no such file"))?;
+            Ok(key(n))
+        }
+    }
+
+    pub const GOOD: &str = r#"
+[ceremony]
+format = 1
+name = "test ceremony"
+
+[officers.alice]
+name = "Alice"
+[officers.bob]
+name = "Bob"
+[officers.carol]
+name = "Carol"
+
+[keys.alice-root]
+officer = "alice"
+source = "derived"
+identity = "example.org/root/alice"
+public_key = "k1"
+[keys.bob-root]
+officer = "bob"
+source = "key-file"
+public_key = "k2"
+[keys.carol-root]
+officer = "carol"
+source = "yubikey"
+yubikey = "12345678:9c"
+public_key = "k3"
+[keys.alice-targets]
+officer = "alice"
+source = "key-file"
+public_key = "k4"
+[keys.bob-targets]
+officer = "bob"
+source = "key-file"
+public_key = "k5"
+[keys.carol-targets]
+officer = "carol"
+source = "key-file"
+public_key = "k9"
+[keys.online]
+source = "online"
+public_key = "k6"
+[keys.online-ts]
+source = "online"
+public_key = "k7"
+
+[roles.root]
+keys = ["alice-root", "bob-root", "carol-root"]
+threshold = 2
+expires = "365d"
+[roles.targets]
+keys = ["alice-targets", "bob-targets", "carol-targets"]
+threshold = 2
+expires = "300d"
+[roles.snapshot]
+keys = ["online"]
+[roles.timestamp]
+keys = ["online-ts"]
+"#;
+
+    fn parse(text: &str) -> Result<Plan, String> {
+        Plan::parse(text, &mut resolver())
+    }
+
+    fn errors(p: &Plan) -> Vec<String> {
+        p.check(Expires::parse("2026-01-01T00:00:00Z").unwrap())
+            .into_iter()
+            .filter(|f| f.level == Level::Error)
+            .map(|f| f.message)
+            .collect()
+    }
+
+    #[test]
+    fn a_good_plan_passes() {
+        let p = parse(GOOD).unwrap();
+        assert_eq!(p.keys.len(), 8);
+        assert_eq!(p.roles["root"].threshold, 2);
+        assert_eq!(errors(&p), Vec::<String>::new());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let bad = GOOD.replace(
+            "threshold = 2\nexpires = \"365d\"",
+            "treshold = 2\nexpires = \"365d\"",
+        );
+        let e = parse(&bad).unwrap_err();
+        assert!(e.contains("unknown field \"treshold\""), "{e}");
+    }
+
+    #[test]
+    fn root_threshold_below_policy_is_an_error() {
+        let p = parse(&GOOD.replace(
+            "threshold = 2\nexpires = \"365d\"",
+            "threshold = 1\nexpires = \"365d\"",
+        ))
+        .unwrap();
+        assert!(errors(&p).iter().any(|e| e.contains("below the policy")));
+    }
+
+    #[test]
+    fn threshold_equal_to_keys_is_a_warning() {
+        let p = parse(&GOOD.replace(
+            "threshold = 2\nexpires = \"300d\"",
+            "threshold = 3\nexpires = \"300d\"",
+        ))
+        .unwrap();
+        let f = p.check(Expires::parse("2026-01-01T00:00:00Z").unwrap());
+        assert!(
+            f.iter()
+                .any(|f| f.level == Level::Warning && f.message.contains("one lost key"))
+        );
+    }
+
+    #[test]
+    fn key_reuse_across_roles_is_refused_unless_allowed() {
+        let reuse = GOOD.replace("public_key = \"k9\"", "public_key = \"k3\"");
+        let p = parse(&reuse).unwrap();
+        assert!(
+            errors(&p).iter().any(|e| e.contains("same key")),
+            "{:?}",
+            errors(&p)
+        );
+        let same_name = GOOD.replace(
+            "keys = [\"alice-targets\", \"bob-targets\", \"carol-targets\"]",
+            "keys = [\"alice-targets\", \"bob-targets\", \"carol-root\"]",
+        );
+        let p = parse(&same_name).unwrap();
+        assert!(errors(&p).iter().any(|e| e.contains("several roles")));
+        let allowed = same_name.replace(
+            "[officers.alice]",
+            "[policy]\nallow_key_reuse = true\n\n[officers.alice]",
+        );
+        let p = parse(&allowed).unwrap();
+        assert!(!errors(&p).iter().any(|e| e.contains("several roles")));
+    }
+
+    #[test]
+    fn expiry_beyond_pep_458_is_an_error() {
+        let p = parse(&GOOD.replace("\"365d\"", "\"800d\"")).unwrap();
+        assert!(errors(&p).iter().any(|e| e.contains("beyond the policy")));
+    }
+
+    #[test]
+    fn online_keys_cannot_sign_root() {
+        let p = parse(&GOOD.replace(
+            "keys = [\"alice-root\", \"bob-root\", \"carol-root\"]",
+            "keys = [\"alice-root\", \"bob-root\", \"online\"]",
+        ))
+        .unwrap();
+        assert!(errors(&p).iter().any(|e| e.contains("offline keys")));
+    }
+
+    #[test]
+    fn undefined_keys_and_officers_are_named() {
+        let e = parse(&GOOD.replace("keys = [\"online\"]", "keys = [\"nope\"]")).unwrap_err();
+        assert!(e.contains("\"nope\" is not defined"), "{e}");
+        let e = parse(&GOOD.replace(
+            "officer = \"bob\"\nsource = \"key-file\"\npublic_key = \"k2\"",
+            "officer = \"bobby\"\nsource = \"key-file\"\npublic_key = \"k2\"",
+        ))
+        .unwrap_err();
+        assert!(e.contains("\"bobby\" is not listed"), "{e}");
+        let e = parse(&GOOD.replace("\"k2\"", "\"missing\"")).unwrap_err();
+        assert!(
+            e.contains("keys.bob-root.public_key: missing: no such file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn malformed_toml_names_the_line() {
+        let e = parse("[ceremony\nformat = 1").unwrap_err();
+        assert!(e.contains("line 1"), "{e}");
+        let e = parse(&GOOD.replace("format = 1", "format = 2")).unwrap_err();
+        assert!(e.contains("plan format 1"), "{e}");
+    }
+}

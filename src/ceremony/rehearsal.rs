@@ -1,0 +1,849 @@
+//! `conclave ceremony rehearse`: a complete simulated ceremony on a built-in example.
+//!
+//! Three root officers (alice, bob, carol) derive their root keys from built-in rehearsal
+//! passphrases; they also hold key files for targets and for PEP 480's claimed role. The
+//! rehearsal runs, in one process and exactly as officers would at the table:
+//!
+//! 1. a plan, checked against the policy;
+//! 2. genesis from the plan: root v1 (2 of 3) and targets v1 with the PyPI layout, each
+//!    officer answering with a detached signature file, merged only after verification;
+//! 3. a batch claim of sample projects into claimed v1, signed by two admins;
+//! 4. a root rotation planned before anyone signs: carol leaves, dave joins (root v2);
+//! 5. a key revocation: bob's root key is compromised; root v3 drops it and enrols bob's
+//!    new key ("same officer, new key"); a signature by the compromised key is refused;
+//! 6. verification of everything, an export bundle (verified again), and the transcript with
+//!    a head signature.
+//!
+//! Every artifact is marked as rehearsal material: the passphrases are printed in this
+//! source, so the keys protect nothing. Metadata carries an `x-conclave-rehearsal` field.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::ceremony::genesis::{self, Drafts};
+use crate::ceremony::plan::Plan;
+use crate::ceremony::transcript::{self, Entry, Transcript};
+use crate::ceremony::{self, DetachedSignature, export};
+use crate::cjson::{self, Map, Value};
+use crate::kdf::RFC9106_64MIB;
+use crate::keystore::{self, KeyFile, KeyType};
+use crate::metadata::{AnyMetadata, Expires, Key, KeyId, Metadata, Root};
+use crate::secret::Passphrase;
+use crate::signer::{Ed25519Signer, Signer};
+use crate::verify::{self, InputFile};
+
+/// The field that marks every piece of rehearsal metadata.
+pub const MARK_FIELD: &str = "x-conclave-rehearsal";
+pub const MARK: &str =
+    "REHEARSAL MATERIAL: signed with keys from published passphrases; never deploy";
+
+/// The domain of the rehearsal's derived-key identities.
+const DOMAIN: &str = "rehearsal.conclave.invalid";
+
+/// Officers and their built-in rehearsal passphrases (printed here, so worthless).
+const OFFICERS: [(&str, &str, &str); 4] = [
+    (
+        "alice",
+        "Alice (rehearsal)",
+        "abacus abdomen abdominal abide abiding ability ablaze able",
+    ),
+    (
+        "bob",
+        "Bob (rehearsal)",
+        "acid acorn acre acrobat acronym acting action activate",
+    ),
+    (
+        "carol",
+        "Carol (rehearsal)",
+        "backing backlit backpack backside backspin backstab backstage backtalk",
+    ),
+    (
+        "dave",
+        "Dave (rehearsal)",
+        "zealous zebra zen zero zesty zigzag zipfile zipping",
+    ),
+];
+/// bob's replacement root key after the revocation.
+const BOB_NEW: &str = "cabbage cabdriver cabin cable caboose cacti cactus cadet";
+
+/// Sample projects claimed in the rehearsal (PEP 503 names), each with one developer key.
+const PROJECTS: [&str; 5] = ["sampleproject", "requests", "numpy", "django", "attrs"];
+
+/// A line of progress for the officer watching the rehearsal.
+pub enum Event<'a> {
+    Step(&'a str),
+    Detail(String),
+}
+
+/// What the rehearsal produced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub dir: PathBuf,
+    pub bundle: PathBuf,
+    pub root_versions: u64,
+    pub claimed_projects: usize,
+    pub transcript_lines: u64,
+    pub transcript_head: String,
+}
+
+type Say<'a> = &'a mut dyn FnMut(Event<'_>);
+
+struct Rehearsal<'a> {
+    dir: PathBuf,
+    say: Say<'a>,
+    now: Expires,
+    ctx: transcript::Context,
+    /// Officer signers by plan key name, unlocked once (the rehearsal plays every officer).
+    signers: BTreeMap<String, Box<dyn Signer>>,
+}
+
+fn seed(label: &str) -> [u8; 32] {
+    Sha256::digest(format!("conclave rehearsal/{label}").as_bytes()).into()
+}
+
+fn io(path: &Path, e: std::io::Error) -> String {
+    format!(
+        "{}: {e}",
+        crate::display::escape(&path.display().to_string())
+    )
+}
+
+fn mark(extra: &mut Map) {
+    extra.insert(MARK_FIELD.into(), MARK.into());
+}
+
+impl Rehearsal<'_> {
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), String> {
+        let p = self.path(rel);
+        crate::fsutil::write_atomic(&p, bytes).map_err(|e| io(&p, e))
+    }
+
+    fn sha(&self, rel: &str) -> Result<(String, String), String> {
+        let p = self.path(rel);
+        let d = transcript::file_sha256(&p).map_err(|e| e.to_string())?;
+        Ok((rel.to_owned(), d))
+    }
+
+    fn record(
+        &mut self,
+        step: &str,
+        inputs: &[&str],
+        outputs: &[&str],
+        keyids: Vec<String>,
+        note: Option<String>,
+    ) -> Result<(), String> {
+        let entry = Entry {
+            step: step.to_owned(),
+            officer: None,
+            inputs: inputs
+                .iter()
+                .map(|r| self.sha(r))
+                .collect::<Result<_, _>>()?,
+            outputs: outputs
+                .iter()
+                .map(|r| self.sha(r))
+                .collect::<Result<_, _>>()?,
+            keyids,
+            note,
+        };
+        let mut ctx = self.ctx.clone();
+        ctx.time = Expires::now();
+        Transcript::append_with(&self.dir, entry, &ctx).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    fn public(&self, name: &str, key: &Key) -> Result<String, String> {
+        let rel = format!("keys/{name}.pub.json");
+        self.write(&rel, &cjson::to_pretty(&key.to_value()))?;
+        Ok(rel)
+    }
+
+    /// A derived root key: Argon2id with 2 GiB, as at a real ceremony.
+    fn derive(&mut self, name: &str, officer: &str, passphrase: &str) -> Result<String, String> {
+        let identity = format!("{DOMAIN}/root/{name}");
+        (self.say)(Event::Detail(format!(
+            "{officer} derives key {name} from their passphrase (identity {identity}; Argon2id, 2 GiB)"
+        )));
+        let s = crate::signer::derived::derive(&identity, &Passphrase::new(passphrase.into()))?;
+        let rel = self.public(name, s.public_key())?;
+        self.signers.insert(name.to_owned(), Box::new(s));
+        Ok(rel)
+    }
+
+    /// A key file (Argon2id 64 MiB profile, the rehearsal passphrase), unlocked once.
+    fn key_file(&mut self, name: &str, passphrase: &str) -> Result<String, String> {
+        let pass = Passphrase::new(passphrase.into());
+        let secret = keystore::generate_secret(KeyType::Ed25519).map_err(|e| e.to_string())?;
+        let (bytes, public) = keystore::seal(KeyType::Ed25519, &secret, RFC9106_64MIB, &pass)
+            .map_err(|e| e.to_string())?;
+        let p = self.path(&format!("keys/{name}.key"));
+        crate::fsutil::create_new_private(&p, &bytes).map_err(|e| io(&p, e))?;
+        let kf = KeyFile::parse(&bytes).map_err(|e| e.to_string())?;
+        let signer = kf.signer(&pass).map_err(|e| e.to_string())?;
+        if signer.public_key() != &public {
+            return Err(format!(
+                "keys/{name}.key does not unlock to its own public key"
+            ));
+        }
+        self.signers.insert(name.to_owned(), signer);
+        self.public(name, &public)
+    }
+
+    /// Every named key signs `md`; each signature is written as a detached file.
+    fn sign_all(
+        &mut self,
+        md: &AnyMetadata,
+        role: &str,
+        stem: &str,
+        keys: &[&str],
+    ) -> Result<Vec<(String, DetachedSignature)>, String> {
+        let mut out = Vec::new();
+        for k in keys {
+            let signer = self
+                .signers
+                .get(*k)
+                .ok_or_else(|| format!("no signer for {k}"))?;
+            let d =
+                ceremony::sign_detached(md, role, signer.as_ref()).map_err(|e| e.to_string())?;
+            let rel = format!("signatures/{stem}.{k}.sig");
+            self.write(&rel, &d.to_bytes())?;
+            (self.say)(Event::Detail(format!(
+                "{k} signs {role} v{} -> {rel}",
+                md.common().version
+            )));
+            out.push((rel, d));
+        }
+        Ok(out)
+    }
+
+    /// Merge detached signatures after checking each one; write the result to `out`.
+    fn merge(
+        &mut self,
+        md: &AnyMetadata,
+        role: &str,
+        sigs: &[(String, DetachedSignature)],
+        previous: Option<&Metadata<Root>>,
+        delegator: Option<&AnyMetadata>,
+        out: &str,
+    ) -> Result<AnyMetadata, String> {
+        let auths =
+            ceremony::authorities(md, role, previous, delegator).map_err(|e| e.to_string())?;
+        let outcome = ceremony::merge(md, role, sigs, &auths).map_err(|rej| {
+            rej.iter()
+                .map(|r| format!("{}: {}", r.file, r.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        if !outcome.complete() {
+            return Err(format!("{role}: the threshold is not met after merging"));
+        }
+        for r in &outcome.reports {
+            (self.say)(Event::Detail(format!(
+                "{role} v{}: {} valid signature(s), {} needed ({})",
+                md.common().version,
+                r.valid.len(),
+                r.threshold,
+                r.keys_from
+            )));
+        }
+        self.write(out, &outcome.metadata.to_file_bytes())?;
+        let inputs: Vec<&str> = sigs.iter().map(|(f, _)| f.as_str()).collect();
+        let keyids = outcome.added.iter().map(|(k, _)| k.to_string()).collect();
+        self.record(
+            &format!("merge {role} v{}", md.common().version),
+            &inputs,
+            &[out],
+            keyids,
+            None,
+        )?;
+        Ok(outcome.metadata)
+    }
+
+    fn load_plan(&self, rel: &str) -> Result<Plan, String> {
+        let text = std::fs::read_to_string(self.path(rel)).map_err(|e| io(&self.path(rel), e))?;
+        let dir = self.dir.clone();
+        Plan::parse(&text, &mut |p: &str| {
+            let bytes = std::fs::read(dir.join(p)).map_err(|e| format!("{p}: {e}"))?;
+            let v = cjson::parse(&bytes).map_err(|e| format!("{p}: {e}"))?;
+            Key::from_json(v).map_err(|e| format!("{p}: {e}"))
+        })
+        .map_err(|e| format!("{rel}: {e}"))
+    }
+
+    fn check_plan(&mut self, plan: &Plan, rel: &str) -> Result<(), String> {
+        let findings = plan.check(self.now);
+        for f in &findings {
+            (self.say)(Event::Detail(format!("{}: {}", f.level.word(), f.message)));
+        }
+        let errors = findings
+            .iter()
+            .filter(|f| f.level == crate::ceremony::plan::Level::Error)
+            .count();
+        if errors > 0 {
+            return Err(format!(
+                "{rel}: the plan fails its policy ({errors} error(s))"
+            ));
+        }
+        self.record(
+            &format!("ceremony check {rel}: policy holds"),
+            &[rel],
+            &[],
+            vec![],
+            None,
+        )
+    }
+}
+
+fn plan_text(root_keys: &[&str], retired: &[&str], bob_new: bool) -> String {
+    let mut t = String::new();
+    t.push_str(&format!(
+        "# REHEARSAL plan written by `conclave ceremony rehearse`. {MARK}\n\
+         [ceremony]\nformat = 1\nname = \"conclave rehearsal (PyPI layout)\"\nrehearsal = true\n\n"
+    ));
+    for (id, name, _) in OFFICERS {
+        // Only officers holding a key in this plan (dave joins at the rotation).
+        if id == "dave" && !root_keys.contains(&"dave-root") {
+            continue;
+        }
+        t.push_str(&format!("[officers.{id}]\nname = \"{name}\"\n"));
+    }
+    t.push('\n');
+    let mut derived: Vec<(&str, &str)> = vec![
+        ("alice-root", "alice"),
+        ("bob-root", "bob"),
+        ("carol-root", "carol"),
+        ("dave-root", "dave"),
+    ];
+    if bob_new {
+        derived.push(("bob-root-2", "bob"));
+    }
+    for (k, officer) in derived {
+        if !root_keys.contains(&k) && !retired.contains(&k) {
+            continue;
+        }
+        t.push_str(&format!(
+            "[keys.{k}]\nofficer = \"{officer}\"\nsource = \"derived\"\nidentity = \"{DOMAIN}/root/{k}\"\npublic_key = \"keys/{k}.pub.json\"\n"
+        ));
+        if retired.contains(&k) {
+            t.push_str("retired = true\n");
+        }
+        t.push('\n');
+    }
+    for officer in ["alice", "bob", "carol"] {
+        for role in ["targets", "claimed"] {
+            t.push_str(&format!(
+                "[keys.{officer}-{role}]\nofficer = \"{officer}\"\nsource = \"key-file\"\nkey_file = \"keys/{officer}-{role}.key\"\npublic_key = \"keys/{officer}-{role}.pub.json\"\n\n"
+            ));
+        }
+    }
+    for online in ["timestamp", "snapshot", "recently-claimed", "unclaimed"] {
+        t.push_str(&format!(
+            "[keys.online-{online}]\nsource = \"online\"\npublic_key = \"keys/online-{online}.pub.json\"\n\n"
+        ));
+    }
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|k| format!("\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    t.push_str(&format!(
+        "[roles.root]\nkeys = [{}]\nthreshold = 2\nexpires = \"365d\"\n\n",
+        list(root_keys)
+    ));
+    t.push_str(
+        "[roles.targets]\nkeys = [\"alice-targets\", \"bob-targets\", \"carol-targets\"]\nthreshold = 2\nexpires = \"365d\"\n\n\
+         [roles.snapshot]\nkeys = [\"online-snapshot\"]\n\n\
+         [roles.timestamp]\nkeys = [\"online-timestamp\"]\n\n\
+         [pypi]\nbins = 16384\n\n\
+         [pypi.claimed]\nkeys = [\"alice-claimed\", \"bob-claimed\", \"carol-claimed\"]\nthreshold = 2\nexpires = \"90d\"\n\n\
+         [pypi.recently-claimed]\nkeys = [\"online-recently-claimed\"]\n\n\
+         [pypi.unclaimed]\nkeys = [\"online-unclaimed\"]\n",
+    );
+    t
+}
+
+const README: &str = "\
+REHEARSAL MATERIAL - made by `conclave ceremony rehearse`.
+
+Every key here comes from a passphrase printed in conclave's source code, or from a key file
+whose passphrase is printed there too. Nothing here protects anything. Never copy any of it
+to a real repository.
+
+What is here:
+  plan.toml, plan-v2.toml, plan-v3.toml   the ceremony plans (genesis, rotation, revocation)
+  keys/          public keys (*.pub.json) and rehearsal key files (*.key)
+  drafts/        the unsigned drafts each signing round started from (the requests)
+  signatures/    one detached signature file per officer and draft (the responses)
+  claims/        the batch of claim requests (JSON Lines)
+  repository/    the signed metadata: 1-3.root.json, 1.targets.json, 1.claimed.json
+  bundle/        the export for the online repository (SHA256SUMS, SUMMARY.txt)
+  transcript.jsonl          the hash-chained record of every step
+  transcript-head.alice.sig alice's signature over the transcript's head
+
+Try:
+  conclave verify DIR/bundle
+  conclave transcript verify DIR --head-sig DIR/transcript-head.alice.sig
+  conclave transcript print DIR
+  conclave inspect DIR/repository/3.root.json
+";
+
+/// Run the rehearsal into `dir`, which must not exist or be empty.
+pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome, String> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .next()
+            .is_none();
+        if !empty {
+            return Err(format!(
+                "{}: already exists and is not empty; a rehearsal always starts in a new directory",
+                crate::display::escape(&dir.display().to_string())
+            ));
+        }
+    }
+    for sub in ["keys", "drafts", "signatures", "claims", "repository"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(|e| io(&dir.join(sub), e))?;
+    }
+    let mut r = Rehearsal {
+        dir: dir.to_path_buf(),
+        say,
+        now: Expires::now(),
+        ctx: transcript::Context::current(),
+        signers: BTreeMap::new(),
+    };
+    r.write("REHEARSAL-README.txt", README.as_bytes())?;
+    r.record(
+        "rehearsal begins",
+        &["REHEARSAL-README.txt"],
+        &[],
+        vec![],
+        Some(MARK.into()),
+    )?;
+
+    // ---- Keys ------------------------------------------------------------------------------
+    (r.say)(Event::Step(
+        "Key generation: three officers derive root keys and make key files",
+    ));
+    let mut made = Vec::new();
+    for (id, _, pass) in &OFFICERS[..3] {
+        made.push(r.derive(&format!("{id}-root"), id, pass)?);
+        for role in ["targets", "claimed"] {
+            made.push(r.key_file(&format!("{id}-{role}"), &format!("{pass} {role}"))?);
+        }
+    }
+    for online in ["timestamp", "snapshot", "recently-claimed", "unclaimed"] {
+        let s = Ed25519Signer::from_seed(&seed(&format!("online/{online}")));
+        made.push(r.public(&format!("online-{online}"), s.public_key())?);
+    }
+    let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
+    let ids: Vec<String> = r
+        .signers
+        .values()
+        .map(|s| s.public_key().keyid().to_string())
+        .collect();
+    r.record(
+        "keys generated (derived root keys, key files, online public keys)",
+        &[],
+        &made_refs,
+        ids,
+        None,
+    )?;
+
+    // ---- Plan and genesis -----------------------------------------------------------------
+    (r.say)(Event::Step("Genesis plan: check the policy"));
+    r.write(
+        "plan.toml",
+        plan_text(&["alice-root", "bob-root", "carol-root"], &[], false).as_bytes(),
+    )?;
+    let plan = r.load_plan("plan.toml")?;
+    r.check_plan(&plan, "plan.toml")?;
+
+    (r.say)(Event::Step(
+        "Genesis: draft root v1 and targets v1 (PyPI layout), sign, merge",
+    ));
+    let Drafts {
+        mut root,
+        mut targets,
+        unclaimed,
+    } = genesis::draft(&plan, r.now)?;
+    mark(&mut root.extra);
+    mark(&mut targets.extra);
+    let root1 = AnyMetadata::Root(Metadata::new(root));
+    let targets1 = AnyMetadata::Targets(Metadata::new(targets));
+    r.write("drafts/1.root.json", &root1.to_file_bytes())?;
+    r.write("drafts/1.targets.json", &targets1.to_file_bytes())?;
+    let mut outs = vec!["drafts/1.root.json", "drafts/1.targets.json"];
+    if let Some(mut u) = unclaimed {
+        mark(&mut u.extra);
+        r.write("drafts/1.unclaimed.json", &Metadata::new(u).to_file_bytes())?;
+        outs.push("drafts/1.unclaimed.json");
+    }
+    r.record(
+        "ceremony genesis from plan.toml",
+        &["plan.toml"],
+        &outs,
+        vec![],
+        None,
+    )?;
+
+    let sigs = r.sign_all(
+        &root1,
+        "root",
+        "1.root",
+        &["alice-root", "bob-root", "carol-root"],
+    )?;
+    let root1 = r.merge(&root1, "root", &sigs, None, None, "repository/1.root.json")?;
+    let sigs = r.sign_all(
+        &targets1,
+        "targets",
+        "1.targets",
+        &["alice-targets", "bob-targets"],
+    )?;
+    let targets1 = r.merge(
+        &targets1,
+        "targets",
+        &sigs,
+        None,
+        Some(&root1),
+        "repository/1.targets.json",
+    )?;
+
+    // ---- Claim ----------------------------------------------------------------------------
+    (r.say)(Event::Step(
+        "Claim: move sample projects into claimed v1 (PEP 480)",
+    ));
+    let mut lines = String::new();
+    for p in PROJECTS {
+        let dev = Ed25519Signer::from_seed(&seed(&format!("developer/{p}")));
+        let mut m = Map::new();
+        m.insert("project".into(), p.into());
+        m.insert(
+            "keys".into(),
+            Value::Array(vec![dev.public_key().to_value()]),
+        );
+        m.insert("threshold".into(), Value::Int(1));
+        lines.push_str(&String::from_utf8_lossy(&cjson::to_canonical(
+            &Value::Object(m),
+        )));
+        lines.push('\n');
+    }
+    r.write("claims/batch-1.jsonl", lines.as_bytes())?;
+    let requests = crate::pypi::parse_requests(&lines).map_err(|errs| {
+        errs.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let claimed_expires = crate::ceremony::plan::resolve_when("90d", r.now)?;
+    let (mut claimed, review) = crate::pypi::claim(None, &requests, Some(claimed_expires))?;
+    for l in review.lines(10) {
+        (r.say)(Event::Detail(l));
+    }
+    mark(&mut claimed.extra);
+    let claimed1 = AnyMetadata::Targets(Metadata::new(claimed));
+    r.write("drafts/1.claimed.json", &claimed1.to_file_bytes())?;
+    r.record(
+        "pypi claim claims/batch-1.jsonl",
+        &["claims/batch-1.jsonl"],
+        &["drafts/1.claimed.json"],
+        vec![],
+        None,
+    )?;
+    let sigs = r.sign_all(
+        &claimed1,
+        "claimed",
+        "1.claimed",
+        &["alice-claimed", "carol-claimed"],
+    )?;
+    r.merge(
+        &claimed1,
+        "claimed",
+        &sigs,
+        None,
+        Some(&targets1),
+        "repository/1.claimed.json",
+    )?;
+
+    // ---- Rotation -------------------------------------------------------------------------
+    (r.say)(Event::Step(
+        "Root rotation: carol leaves, dave joins (planned before signing)",
+    ));
+    r.derive("dave-root", "dave", OFFICERS[3].2)?;
+    r.write(
+        "plan-v2.toml",
+        plan_text(
+            &["alice-root", "bob-root", "dave-root"],
+            &["carol-root"],
+            false,
+        )
+        .as_bytes(),
+    )?;
+    let plan2 = r.load_plan("plan-v2.toml")?;
+    r.check_plan(&plan2, "plan-v2.toml")?;
+    let AnyMetadata::Root(root1m) = &root1 else {
+        return Err("repository/1.root.json is not a root".into());
+    };
+    let rot = genesis::plan_rotation(&root1m.signed, &plan2, &BTreeSet::new(), r.now)?;
+    say_rotation(&mut r, &rot);
+    let mut next = rot.next.clone();
+    mark(&mut next.extra);
+    let root2 = AnyMetadata::Root(Metadata::new(next));
+    r.write("drafts/2.root.json", &root2.to_file_bytes())?;
+    r.record(
+        "ceremony plan-rotation plan-v2.toml",
+        &["plan-v2.toml", "repository/1.root.json"],
+        &["drafts/2.root.json"],
+        vec![],
+        None,
+    )?;
+    let sigs = r.sign_all(
+        &root2,
+        "root",
+        "2.root",
+        &["alice-root", "bob-root", "dave-root"],
+    )?;
+    let root2 = r.merge(
+        &root2,
+        "root",
+        &sigs,
+        Some(root1m),
+        None,
+        "repository/2.root.json",
+    )?;
+
+    // ---- Revocation -----------------------------------------------------------------------
+    (r.say)(Event::Step(
+        "Revocation: bob's root key is compromised; root v3 drops it",
+    ));
+    let AnyMetadata::Root(root2m) = &root2 else {
+        return Err("repository/2.root.json is not a root".into());
+    };
+    let compromised = r.signers["bob-root"].public_key().keyid();
+    (r.say)(Event::Detail(format!(
+        "compromised: bob-root ({compromised}); it must not count towards any threshold"
+    )));
+    let trusted_by = blast_radius(root2m, &targets1, &compromised);
+    for t in &trusted_by {
+        (r.say)(Event::Detail(format!("trusted by: {t}")));
+    }
+    r.derive("bob-root-2", "bob", BOB_NEW)?;
+    r.write(
+        "plan-v3.toml",
+        plan_text(
+            &["alice-root", "dave-root", "bob-root-2"],
+            &["bob-root", "carol-root"],
+            true,
+        )
+        .as_bytes(),
+    )?;
+    let plan3 = r.load_plan("plan-v3.toml")?;
+    r.check_plan(&plan3, "plan-v3.toml")?;
+    let lost = BTreeSet::from([compromised.clone()]);
+    let rot = genesis::plan_rotation(&root2m.signed, &plan3, &lost, r.now)?;
+    say_rotation(&mut r, &rot);
+    let mut next = rot.next.clone();
+    mark(&mut next.extra);
+    let root3 = AnyMetadata::Root(Metadata::new(next));
+    r.write("drafts/3.root.json", &root3.to_file_bytes())?;
+    r.record(
+        "revoke: root v3 drafted without the compromised key",
+        &["plan-v3.toml", "repository/2.root.json"],
+        &["drafts/3.root.json"],
+        vec![compromised.to_string()],
+        Some(format!(
+            "compromised key {compromised} (bob-root) removed; bob enrols bob-root-2"
+        )),
+    )?;
+    // The attacker's signature is refused: the compromised key no longer counts.
+    let stolen = r.sign_all(&root3, "root", "3.root", &["bob-root"])?;
+    let auths =
+        ceremony::authorities(&root3, "root", Some(root2m), None).map_err(|e| e.to_string())?;
+    let refused = match ceremony::merge(&root3, "root", &stolen, &auths) {
+        Ok(o) if o.complete() => {
+            return Err("the compromised key's signature alone met a threshold".into());
+        }
+        Ok(o) => o
+            .reports
+            .iter()
+            .map(|rep| {
+                format!(
+                    "{}: {} of {}",
+                    rep.keys_from,
+                    rep.valid.len(),
+                    rep.threshold
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(rej) => rej
+            .iter()
+            .map(|x| x.reason.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    (r.say)(Event::Detail(format!(
+        "a signature by the compromised key alone reaches no threshold ({refused}); it is not merged"
+    )));
+    let _ = std::fs::remove_file(r.path("signatures/3.root.bob-root.sig"));
+    let sigs = r.sign_all(
+        &root3,
+        "root",
+        "3.root",
+        &["alice-root", "dave-root", "bob-root-2"],
+    )?;
+    r.merge(
+        &root3,
+        "root",
+        &sigs,
+        Some(root2m),
+        None,
+        "repository/3.root.json",
+    )?;
+
+    // ---- Verify and export ----------------------------------------------------------------
+    (r.say)(Event::Step("Verify the repository and export the bundle"));
+    let files = read_dir_json(&r.path("repository"))?;
+    let report = verify::verify_repository(&files, None, Expires::now());
+    if !report.is_ok() {
+        return Err(format!(
+            "repository/: does not verify: {}",
+            report
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}", p.file, p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    (r.say)(Event::Detail(format!(
+        "repository/: {} file(s) verify with the client rules",
+        files.len()
+    )));
+    r.record(
+        "verify repository/: every check holds",
+        &[],
+        &[],
+        vec![],
+        None,
+    )?;
+    let bundle =
+        export::build(&files, Expires::now(), export::Format::Plain).map_err(|e| e.to_string())?;
+    let bundle_dir = r.path("bundle");
+    export::write_bundle(&bundle_dir, &bundle).map_err(|e| io(&bundle_dir, e))?;
+    let outs: Vec<String> = bundle.files.keys().map(|n| format!("bundle/{n}")).collect();
+    let out_refs: Vec<&str> = outs.iter().map(String::as_str).collect();
+    r.record(
+        "export repository/ -o bundle (plain)",
+        &[],
+        &out_refs,
+        vec![],
+        None,
+    )?;
+    let exported = read_dir_json(&bundle_dir)?;
+    let report = verify::verify_repository(&exported, None, Expires::now());
+    if !report.is_ok() {
+        return Err("bundle/: the exported bundle does not verify".into());
+    }
+
+    // ---- Transcript head ------------------------------------------------------------------
+    (r.say)(Event::Step("Transcript: check the chain and sign its head"));
+    let lines = transcript::read(&dir.join(transcript::FILE_NAME)).map_err(|e| e.to_string())?;
+    let head = transcript::sign_head(&lines, r.signers["alice-root"].as_ref())
+        .map_err(|e| e.to_string())?;
+    r.write("transcript-head.alice.sig", &head.to_bytes())?;
+    r.record(
+        &format!("transcript head (line {}) signed by alice", head.seq),
+        &[],
+        &["transcript-head.alice.sig"],
+        vec![head.signature.keyid.to_string()],
+        None,
+    )?;
+    let lines = transcript::read(&dir.join(transcript::FILE_NAME)).map_err(|e| e.to_string())?;
+    let last = lines.last().ok_or("the transcript is empty")?;
+    Ok(Outcome {
+        dir: dir.to_path_buf(),
+        bundle: bundle_dir,
+        root_versions: 3,
+        claimed_projects: PROJECTS.len(),
+        transcript_lines: last.seq,
+        transcript_head: last.hash.clone(),
+    })
+}
+
+fn say_rotation(r: &mut Rehearsal<'_>, rot: &genesis::RotationPlan) {
+    (r.say)(Event::Detail(format!(
+        "root v{} -> v{}: needs {} of v{}'s keys ({} usable) and {} of v{}'s ({} usable): {}",
+        rot.old_version,
+        rot.new_version,
+        rot.old_threshold,
+        rot.old_version,
+        rot.old_available,
+        rot.new_threshold,
+        rot.new_version,
+        rot.new_available,
+        if rot.feasible {
+            "feasible"
+        } else {
+            "NOT FEASIBLE"
+        }
+    )));
+    for a in &rot.advice {
+        (r.say)(Event::Detail(a.clone()));
+    }
+}
+
+/// Which roles trust `key`, for the rehearsal's report.
+fn blast_radius(root: &Metadata<Root>, targets: &AnyMetadata, key: &KeyId) -> Vec<String> {
+    let mut out = Vec::new();
+    for (role, rk) in &root.signed.roles {
+        if rk.keyids.contains(key) {
+            out.push(format!(
+                "root v{}: a {role} key (threshold {} of {})",
+                root.signed.common.version,
+                rk.threshold,
+                rk.keyids.len()
+            ));
+        }
+    }
+    if let AnyMetadata::Targets(t) = targets
+        && let Some(d) = &t.signed.delegations
+        && let crate::metadata::DelegationRoles::List(list) = &d.roles
+    {
+        for role in list {
+            if role.keyids.contains(key) {
+                out.push(format!("targets: delegation to {}", role.name.as_str()));
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push("nothing else".into());
+    }
+    out
+}
+
+fn read_dir_json(dir: &Path) -> Result<Vec<InputFile>, String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| io(dir, e))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let p = dir.join(&name);
+            Ok(InputFile {
+                bytes: std::fs::read(&p).map_err(|e| io(&p, e))?,
+                name,
+            })
+        })
+        .collect()
+}
