@@ -48,14 +48,16 @@ pub fn run(a: Args) -> Result<u8, Failure> {
             "an export is always a new directory: choose a new name or move the old bundle away",
         ));
     }
-    let files = load(&a.dir)?;
+    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.dir])?;
+    let source = crate::cli::metadata_dir(&a.dir);
+    let files = load(&source)?;
     let bundle = match export::build(&files, Expires::now(), format) {
         Ok(b) => b,
         Err(ExportError::Unverified(problems)) => {
             for p in &problems {
                 eprintln!(
                     "error: {}: role {}: {}: {}",
-                    escape(&a.dir.join(&p.file).display().to_string()),
+                    escape(&source.join(&p.file).display().to_string()),
                     escape(&p.role),
                     p.rule,
                     escape(&p.message)
@@ -87,6 +89,15 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         format.name(),
         shown(&a.output)
     );
+    let written: Vec<PathBuf> = bundle.files.keys().map(|n| a.output.join(n)).collect();
+    let read: Vec<PathBuf> = files.iter().map(|f| source.join(&f.name)).collect();
+    crate::cli::record::step(
+        &recorder,
+        format!("export ({}) -> {}", format.name(), shown(&a.output)),
+        &read.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+        &written.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+        vec![],
+    )?;
     Ok(exit::OK)
 }
 

@@ -289,6 +289,27 @@ pub fn role_value(s: &str) -> Result<(String, String), String> {
     Ok((role.to_owned(), value.to_owned()))
 }
 
+/// The metadata directory to read for DIR: DIR itself, or for a ceremony directory (one
+/// holding transcript.jsonl and repository/, as `ceremony genesis` and `ceremony rehearse`
+/// make them) its repository/.
+pub fn metadata_dir(dir: &Path) -> std::path::PathBuf {
+    let repo = dir.join("repository");
+    if dir
+        .join(conclave::ceremony::transcript::FILE_NAME)
+        .is_file()
+        && repo.is_dir()
+    {
+        eprintln!(
+            "{} is a ceremony directory: reading its metadata from {}",
+            shown(dir),
+            shown(&repo)
+        );
+        repo
+    } else {
+        dir.to_path_buf()
+    }
+}
+
 /// Refuse to overwrite an existing draft: a new draft always gets a new name.
 pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
     if path.exists() {

@@ -93,6 +93,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
     match cmd {
         RootCommand::Init(a) => {
             refuse_existing(&a.output)?;
+            let recorder = crate::cli::record::Recorder::find(&[&a.output])?;
             let keys = keys(&a.keys, "--key")?;
             let t = thresholds(&a.thresholds)?;
             let root = ceremony::root::init(&keys, &t, a.expires).map_err(Failure::usage)?;
@@ -107,10 +108,18 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
                 "Next: each root key holder signs it (`conclave sign {} --key KEYFILE -o SIGFILE` or `--derive ID`), then `conclave merge`.",
                 shown(&a.output)
             );
+            crate::cli::record::step(
+                &recorder,
+                "root init: root v1 drafted",
+                &[],
+                &[&a.output],
+                vec![],
+            )?;
             Ok(exit::OK)
         }
         RootCommand::Rotate(a) => {
             refuse_existing(&a.output)?;
+            let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.previous])?;
             let prev_any = crate::cli::read_metadata(&a.previous)?;
             let AnyMetadata::Root(prev) = &prev_any else {
                 return Err(Failure::usage(format!(
@@ -162,6 +171,13 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
                 shown(&a.output),
                 shown(&a.previous)
             );
+            crate::cli::record::step(
+                &recorder,
+                format!("root rotate: root v{} drafted", any.common().version),
+                &[&a.previous],
+                &[&a.output],
+                vec![],
+            )?;
             Ok(exit::OK)
         }
     }

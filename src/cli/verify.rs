@@ -120,6 +120,8 @@ fn load(path: &Path) -> Result<(Option<PathBuf>, Vec<InputFile>), Failure> {
         .hint("give a metadata directory (N.root.json, targets.json, ...) or a metadata file")
     })?;
     if meta.is_dir() {
+        let dir = crate::cli::metadata_dir(path);
+        let path = dir.as_path();
         let mut names = Vec::new();
         let entries = std::fs::read_dir(path).map_err(|e| {
             Failure::usage(format!(
