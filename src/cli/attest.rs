@@ -147,6 +147,10 @@ fn refused(path: &Path, e: &RecordMismatch) -> Failure {
              against the wrong CA). Do NOT accept this key: have the key holder generate a new \
              key on the YubiKey at the table and make a new record (docs/hardware.md)"
         }
+        RecordMismatch::Chain(_) => {
+            "the attestation certificates are damaged, incomplete or not a YubiKey's. Do NOT \
+             accept this key: make a new record from the YubiKey (docs/hardware.md)"
+        }
         RecordMismatch::Serial { .. } => {
             "compare the serial printed on the YubiKey (or `ykman list --serials`) with the \
              one you were given; if they differ, this record belongs to another device. Do NOT \
