@@ -236,6 +236,17 @@ impl Certificate {
         Ok(())
     }
 
+    /// `Some(true)` for a CA certificate, `Some(false)` for one that says it is not, `None`
+    /// when it has no basic constraints.
+    fn is_ca(&self, which: Which) -> Result<Option<bool>, AttestationError> {
+        use x509_cert::ext::pkix::BasicConstraints;
+        self.cert
+            .tbs_certificate()
+            .get_extension::<BasicConstraints>()
+            .map(|bc| bc.map(|(_, bc)| bc.ca))
+            .map_err(|e| malformed(which, format!("basic constraints: {e}")))
+    }
+
     /// Check this certificate's signature with `issuer`'s public key.
     fn verify_signed_by(
         &self,
@@ -676,6 +687,27 @@ pub fn verify_chain(
     now: i64,
 ) -> Result<AttestationReport, AttestationError> {
     let root = anchor.certificate()?;
+    // Each certificate in its own place: the root cannot pose as the device certificate (a
+    // self-signed root "issues" itself), and a CA certificate, such as a genuine device
+    // certificate, cannot pose as a slot attestation.
+    if device.der() == root.der() {
+        return Err(malformed(
+            Which::Device,
+            "it is the root certificate itself, not a YubiKey's f9 certificate",
+        ));
+    }
+    if device.is_ca(Which::Device)? == Some(false) {
+        return Err(malformed(
+            Which::Device,
+            "its basic constraints say it is not a CA, so it cannot sign slot attestations",
+        ));
+    }
+    if slot.is_ca(Which::Slot)? == Some(true) || slot.der() == device.der() {
+        return Err(malformed(
+            Which::Slot,
+            "it is a CA certificate, not a slot attestation",
+        ));
+    }
     // Device <- root.
     if !device.issued_by(&root) {
         let note = if device.issuer().contains("Yubico PIV Attestation B")

@@ -186,8 +186,8 @@ fn record_built_from_the_real_fixture() {
     std::mem::swap(&mut r.slot_certificate, &mut r.device_certificate);
     assert!(matches!(
         r.verify(&Anchor::Yubico, None, now()),
-        Err(RecordMismatch::Chain(AttestationError::WrongIssuer {
-            which: Which::Device,
+        Err(RecordMismatch::Chain(AttestationError::Malformed {
+            which: Which::Slot,
             ..
         }))
     ));

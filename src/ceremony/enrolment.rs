@@ -278,9 +278,12 @@ impl EnrolmentRecord {
         let computed = self.public_key.keyid();
         // Compared as key material (one keyid function, one key identity), so a record that
         // spells the same key differently is not mistaken for another key, and vice versa.
-        let same_key = match &report.public_key {
-            Some(k) => k.identity().ok() == self.public_key.identity().ok(),
-            None => false,
+        let same_key = match (
+            report.public_key.as_ref().map(|k| k.identity()),
+            self.public_key.identity(),
+        ) {
+            (Some(Ok(attested)), Ok(recorded)) => attested == recorded,
+            _ => false,
         };
         if !same_key {
             return Err(RecordMismatch::PublicKey {

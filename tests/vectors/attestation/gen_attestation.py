@@ -215,6 +215,15 @@ def main() -> None:
         "stderr_contains": ["record.json: the signature on the slot certificate does not verify with the key of the device (f9) certificate",
                             "Do NOT accept this key"],
         "why": "an altered attestation would vouch for anything"})
+    root_pem = (HERE / "../../../src/attestation/yubico-piv-ca-1.pem").read_text()
+    write_case("root-posing-as-device-certificate", {"slot.pem": device_pem, "device.pem": root_pem}, {
+        "command": ["key", "attest", "--chain", "slot.pem", "device.pem"], "exit": 1,
+        "stderr_contains": ["the device (f9) certificate is not a valid X.509 certificate: it is the root certificate itself"],
+        "why": "a genuine device certificate under the self-signed root would pass the signature checks"})
+    write_case("device-certificate-posing-as-slot", {"slot.pem": device_pem, "device.pem": device_pem}, {
+        "command": ["key", "attest", "--chain", "slot.pem", "device.pem"], "exit": 1,
+        "stderr_contains": ["the slot certificate is not a valid X.509 certificate: it is a CA certificate, not a slot attestation"],
+        "why": "a CA certificate attests no key in a slot"})
     tampered = bytearray(device_der)
     tampered[-10] ^= 0x80
     write_case("device-signature-byte-tampered",
@@ -231,7 +240,7 @@ def main() -> None:
     swapped["attestation"] = {"slot_certificate": device_pem, "device_certificate": slot_pem}
     write_case("slot-and-device-certificates-swapped", {"record.json": swapped}, {
         "command": attest, "exit": 1,
-        "stderr_contains": ["the device (f9) certificate was issued by \"CN=Yubico PIV Attestation\", not by \"CN=Yubico PIV Root CA Serial 263751\""],
+        "stderr_contains": ["the slot certificate is not a valid X.509 certificate: it is a CA certificate, not a slot attestation"],
         "why": "the chain must run slot <- device <- root, in that order"})
     edited = slot_der.replace(bytes.fromhex("020400C790FE"), bytes.fromhex("02040178B5C1"))
     assert edited != slot_der
