@@ -85,6 +85,36 @@ fn real_p384_fips_chain_verifies() {
     );
 }
 
+/// Every byte of a certificate is signed, a copy of a signed field, the signature, or
+/// structure: so no single-byte change anywhere in the real slot or device certificate may
+/// still verify (and none may panic).
+#[test]
+fn no_single_byte_change_of_a_real_chain_verifies() {
+    let slot = real("cosign-5.2.6-p256", "slot.pem");
+    let device = real("cosign-5.2.6-p256", "device.pem");
+    for (which, original) in [(Which::Slot, &slot), (Which::Device, &device)] {
+        let der = original.der().to_vec();
+        for i in 0..der.len() {
+            for flip in [0x01u8, 0x80] {
+                let mut bytes = der.clone();
+                bytes[i] ^= flip;
+                let Ok(changed) = Certificate::from_der(&bytes, which) else {
+                    continue;
+                };
+                let (s, d) = match which {
+                    Which::Slot => (&changed, &device),
+                    _ => (&slot, &changed),
+                };
+                let result = attestation::verify_chain(s, d, &Anchor::Yubico, now());
+                assert!(
+                    result.is_err(),
+                    "{which}: byte {i} xor {flip:#04x} still verifies"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn dates_outside_the_validity_period_are_warnings_only() {
     let slot = real("cosign-5.2.6-p256", "slot.pem");
