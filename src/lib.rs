@@ -45,6 +45,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attestation;
 pub mod ceremony;
 pub mod cjson;
 pub mod display;

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-10}"
-targets=(cjson metadata keyfile detached verify)
+targets=(cjson metadata keyfile detached verify attestation)
 
 # cargo-fuzz passes nightly-only flags (-Zsanitizer); RUSTC_BOOTSTRAP lets the stable
 # toolchain accept them. Without CARGO_CACHE_RUSTC_INFO=0 a single run without
@@ -43,6 +43,23 @@ done < <(find tests/vectors/attacks/keyfile tests/vectors/attacks/control -name 
 while IFS= read -r -d '' f; do
     small "$f" && seed "$corpus/detached" "$f"
 done < <(find tests/vectors/attacks/signature-file tests/vectors/attacks/merge tests/vectors/attacks/control -name 'sig*.json' -print0)
+# attestation: records (first byte 0) and DER slot+device pairs (first byte 1, 2-byte length).
+while IFS= read -r -d '' f; do
+    small "$f" || continue
+    n=$((n + 1))
+    { printf '\0'; cat "$f"; } >"$corpus/attestation/seed-$n"
+done < <(find tests/vectors/attestation/cases -name 'record.json' -print0)
+for d in tests/vectors/attestation/real/*/; do
+    n=$((n + 1))
+    python3 - "$d" "$corpus/attestation/seed-$n" <<'PY'
+import base64, struct, sys
+def der(path):
+    body = "".join(l for l in open(path) if not l.startswith("-----"))
+    return base64.b64decode(body)
+slot, device = der(sys.argv[1] + "slot.pem"), der(sys.argv[1] + "device.pem")
+open(sys.argv[2], "wb").write(b"\x01" + struct.pack(">H", len(slot)) + slot + device)
+PY
+done
 # verify takes NUL-separated files in the order fuzz_targets/verify.rs names them.
 names=(1.root.json 2.root.json timestamp.json snapshot.json targets.json projects.json root.json 3.root.json)
 while IFS= read -r -d '' dir; do

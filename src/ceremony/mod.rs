@@ -7,6 +7,7 @@
 //! still must.
 
 pub mod detached;
+pub mod enrolment;
 pub mod export;
 pub mod genesis;
 pub mod plan;

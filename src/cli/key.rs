@@ -21,6 +21,7 @@ pub enum KeyCommand {
     ChangePassphrase(ChangeArgs),
     Derive(DeriveArgs),
     Id(IdArgs),
+    Attest(crate::cli::attest::AttestArgs),
 }
 
 /// Print the keyid of a public key file (TUF key JSON), e.g. for `root rotate --remove-key`.
@@ -135,6 +136,7 @@ pub fn run(cmd: KeyCommand) -> Result<u8, Failure> {
             println!("{}", crate::cli::read_public_key(&a.pubfile)?.keyid());
             Ok(exit::OK)
         }
+        KeyCommand::Attest(a) => crate::cli::attest::run(a),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Command-line interface: clap types, one file per subcommand, terminal output.
 
 mod ceremony;
+mod attest;
 mod export;
 mod inspect;
 mod key;
@@ -57,7 +58,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Make and look after keys: key files, derived keys, keys in PKCS#11 tokens.
+    /// Make and look after keys: key files, derived keys, keys in PKCS#11 tokens; check a
+    /// YubiKey enrolment record (`key attest`).
     #[command(subcommand)]
     Key(key::KeyCommand),
     /// Random diceware passphrases.

@@ -6,7 +6,7 @@
 //! those constructors, so a `Root` in memory is always a well-formed root.
 
 mod canonical;
-mod fields;
+pub(crate) mod fields;
 pub mod key;
 pub mod root;
 pub mod snapshot;

@@ -1,0 +1,890 @@
+//! YubiKey PIV attestation: proof that a key was generated inside a particular YubiKey.
+//!
+//! A YubiKey's PIV applet holds, in slot f9, a "device" key and certificate put there at the
+//! factory and signed by Yubico's PIV root CA. Asked to attest a slot (instruction 0xF9), the
+//! device signs a fresh "slot" certificate for the key in that slot with its f9 key; the slot
+//! certificate carries the device serial, firmware version and the slot's PIN and touch
+//! policies in Yubico extensions (developers.yubico.com/PIV/Introduction/PIV_attestation.html).
+//! Only keys generated on the device can be attested, so a chain
+//!
+//! ```text
+//! slot certificate  <-  device (f9) certificate  <-  Yubico PIV Root CA Serial 263751
+//! ```
+//!
+//! shows the slot key never existed outside that YubiKey.
+//!
+//! [`verify_chain`] checks such a chain and returns an [`AttestationReport`] (what the
+//! certificates say, for the officer to read aloud) or one specific [`AttestationError`].
+//! It does not compare anything with an enrolment record: that is
+//! [`crate::ceremony::enrolment`], which calls this once.
+//!
+//! Supported: the chain above, which every YubiKey 4.3+ and YubiKey 5 before firmware 5.7.4
+//! carries; RSA PKCS#1 v1.5 (SHA-256/384/512, 2048–4096 bits) and ECDSA P-256/P-384
+//! (SHA-256/384) signatures. Not supported: YubiKeys with firmware 5.7.4 or later whose f9
+//! certificate is issued by an intermediate ("Yubico PIV Attestation B 1" under "Yubico
+//! Attestation Root 1"): the enrolment record holds two certificates, not the intermediates,
+//! and no real certificates of that generation were available to test against. Such a chain
+//! is refused with [`AttestationError::WrongIssuer`] naming the intermediate.
+
+use std::fmt;
+
+use der::{Decode, DecodePem, Encode};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use x509_cert::Certificate as X509;
+
+use crate::metadata::Key;
+
+/// Yubico's PIV attestation root, "Yubico PIV Root CA Serial 263751", as published at
+/// <https://developers.yubico.com/PKI/yubico-piv-ca-1.pem> (also
+/// <https://developers.yubico.com/PIV/Introduction/piv-attestation-ca.pem>). Public data;
+/// docs/hardware.md gives its origin and fingerprint.
+pub const YUBICO_PIV_ROOT_PEM: &str = include_str!("attestation/yubico-piv-ca-1.pem");
+
+/// SHA-256 of the DER of [`YUBICO_PIV_ROOT_PEM`], as Yubico's root is usually quoted.
+pub const YUBICO_PIV_ROOT_SHA256: &str =
+    "63ece914e54dd87915f34033c85af4c0696ba1512f8add66ced738331207b546";
+
+/// Yubico's private-enterprise arc, 1.3.6.1.4.1.41482, and the PIV attestation extensions.
+const OID_FIRMWARE: &str = "1.3.6.1.4.1.41482.3.3";
+const OID_SERIAL: &str = "1.3.6.1.4.1.41482.3.7";
+const OID_POLICY: &str = "1.3.6.1.4.1.41482.3.8";
+const OID_FORM_FACTOR: &str = "1.3.6.1.4.1.41482.3.9";
+const OID_FIPS: &str = "1.3.6.1.4.1.41482.3.10";
+const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
+const OID_KEY_USAGE: &str = "2.5.29.15";
+
+/// The largest certificate conclave reads; Yubico's are under 1 KB.
+const MAX_CERT_DER: usize = 16 * 1024;
+
+/// Which certificate of the chain a result is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    Slot,
+    Device,
+    Root,
+}
+
+impl fmt::Display for Which {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Which::Slot => "the slot certificate",
+            Which::Device => "the device (f9) certificate",
+            Which::Root => "the root certificate",
+        })
+    }
+}
+
+/// Why an attestation does not hold. Each variant is one specific reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttestationError {
+    #[error("{which} is not a valid X.509 certificate: {reason}")]
+    Malformed { which: Which, reason: String },
+    #[error("{which} uses a signature algorithm conclave does not support ({algorithm})")]
+    UnsupportedSignature { which: Which, algorithm: String },
+    #[error("{which} has a public key conclave cannot check signatures with: {reason}")]
+    UnsupportedKey { which: Which, reason: String },
+    #[error("{which} was issued by \"{issuer}\", not by \"{expected}\"{note}")]
+    WrongIssuer {
+        which: Which,
+        issuer: String,
+        expected: String,
+        note: &'static str,
+    },
+    #[error("the signature on {which} does not verify with the key of {signer}")]
+    BadSignature { which: Which, signer: Which },
+    #[error("{which} lacks the Yubico extension {name} ({oid})")]
+    MissingExtension {
+        which: Which,
+        name: &'static str,
+        oid: &'static str,
+    },
+    #[error("{which} has a malformed Yubico extension {name}: {reason}")]
+    BadExtension {
+        which: Which,
+        name: &'static str,
+        reason: String,
+    },
+}
+
+fn malformed(which: Which, reason: impl Into<String>) -> AttestationError {
+    AttestationError::Malformed {
+        which,
+        reason: reason.into(),
+    }
+}
+
+/// A parsed certificate together with the exact DER it came from.
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    der: Vec<u8>,
+    cert: X509,
+}
+
+impl Certificate {
+    /// Parse one PEM `CERTIFICATE` block (nothing else may follow it but whitespace).
+    pub fn from_pem(pem: &str, which: Which) -> Result<Self, AttestationError> {
+        if pem.len() > 4 * MAX_CERT_DER {
+            return Err(malformed(which, "the PEM text is too long"));
+        }
+        let cert = X509::from_pem(pem.trim().as_bytes())
+            .map_err(|e| malformed(which, format!("not a PEM certificate ({e})")))?;
+        let der = cert
+            .to_der()
+            .map_err(|e| malformed(which, format!("cannot be re-encoded ({e})")))?;
+        // from_pem decoded the PEM's DER; decode it once more from the bytes to make sure the
+        // DER is canonical (the bytes that are hashed are the bytes that were parsed).
+        Self::from_der(&der, which)
+    }
+
+    /// Parse a DER certificate. Non-canonical DER and trailing bytes are refused, so the
+    /// signed bytes are exactly the ones parsed.
+    pub fn from_der(der: &[u8], which: Which) -> Result<Self, AttestationError> {
+        if der.len() > MAX_CERT_DER {
+            return Err(malformed(which, "larger than 16 KiB"));
+        }
+        let cert = X509::from_der(der).map_err(|e| malformed(which, e.to_string()))?;
+        let again = cert
+            .to_der()
+            .map_err(|e| malformed(which, format!("cannot be re-encoded ({e})")))?;
+        if again != der {
+            return Err(malformed(which, "not in canonical DER"));
+        }
+        if cert.signature_algorithm() != cert.tbs_certificate().signature() {
+            return Err(malformed(
+                which,
+                "its two signature algorithm fields differ (RFC 5280 4.1.1.2)",
+            ));
+        }
+        Ok(Certificate {
+            der: der.to_vec(),
+            cert,
+        })
+    }
+
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// SHA-256 of the certificate's DER, lowercase hex.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(Sha256::digest(&self.der))
+    }
+
+    /// The subject as an RFC 4514 string, e.g. `CN=Yubico PIV Attestation`.
+    pub fn subject(&self) -> String {
+        self.cert.tbs_certificate().subject().to_string()
+    }
+
+    pub fn issuer(&self) -> String {
+        self.cert.tbs_certificate().issuer().to_string()
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self, which: Which) -> Result<Vec<u8>, AttestationError> {
+        self.cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| malformed(which, format!("public key cannot be encoded ({e})")))
+    }
+
+    fn issued_by(&self, issuer: &Certificate) -> bool {
+        // Names are compared as DER, byte for byte: the Yubico chain uses identical encodings.
+        let a = self.cert.tbs_certificate().issuer().to_der();
+        let b = issuer.cert.tbs_certificate().subject().to_der();
+        matches!((a, b), (Ok(a), Ok(b)) if a == b)
+    }
+
+    /// The certificate's validity period, as Unix seconds.
+    fn validity(&self) -> (i64, i64) {
+        let v = self.cert.tbs_certificate().validity();
+        let secs = |t: x509_cert::time::Time| {
+            i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+        };
+        (secs(v.not_before), secs(v.not_after))
+    }
+
+    fn extension(&self, oid: &str) -> Option<&[u8]> {
+        self.cert
+            .tbs_certificate()
+            .extensions()?
+            .iter()
+            .find(|e| e.extn_id.to_string() == oid)
+            .map(|e| e.extn_value.as_bytes())
+    }
+
+    /// RFC 5280 4.2: one extension of each kind, and no critical extension conclave does not
+    /// understand (an issuer marks an extension critical precisely so that a verifier that
+    /// ignores it refuses the certificate).
+    fn check_extensions(&self, which: Which) -> Result<(), AttestationError> {
+        let Some(exts) = self.cert.tbs_certificate().extensions() else {
+            return Ok(());
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for e in exts {
+            let oid = e.extn_id.to_string();
+            if !seen.insert(oid.clone()) {
+                return Err(malformed(which, format!("extension {oid} appears twice")));
+            }
+            if e.critical && oid != OID_BASIC_CONSTRAINTS && oid != OID_KEY_USAGE {
+                return Err(malformed(
+                    which,
+                    format!("it has a critical extension conclave does not understand ({oid})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `Some(true)` for a CA certificate, `Some(false)` for one that says it is not, `None`
+    /// when it has no basic constraints.
+    fn is_ca(&self, which: Which) -> Result<Option<bool>, AttestationError> {
+        use x509_cert::ext::pkix::BasicConstraints;
+        self.cert
+            .tbs_certificate()
+            .get_extension::<BasicConstraints>()
+            .map(|bc| bc.map(|(_, bc)| bc.ca))
+            .map_err(|e| malformed(which, format!("basic constraints: {e}")))
+    }
+
+    /// Check this certificate's signature with `issuer`'s public key.
+    fn verify_signed_by(
+        &self,
+        which: Which,
+        issuer: &Certificate,
+        signer: Which,
+    ) -> Result<(), AttestationError> {
+        let alg = self.cert.signature_algorithm();
+        let oid = alg.oid.to_string();
+        let hash = match oid.as_str() {
+            "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => Hash::Sha256,
+            "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => Hash::Sha384,
+            "1.2.840.113549.1.1.13" => Hash::Sha512,
+            _ => {
+                return Err(AttestationError::UnsupportedSignature {
+                    which,
+                    algorithm: oid,
+                });
+            }
+        };
+        let rsa_sig = oid.starts_with("1.2.840.113549.");
+        // RFC 4055: the RSA algorithms' parameters are NULL (or absent); RFC 5758: the ECDSA
+        // ones are absent.
+        let params_ok = match &alg.parameters {
+            None => true,
+            Some(p) => rsa_sig && p.is_null(),
+        };
+        if !params_ok {
+            return Err(malformed(
+                which,
+                "unexpected signature algorithm parameters",
+            ));
+        }
+        let tbs = self
+            .cert
+            .tbs_certificate()
+            .to_der()
+            .map_err(|e| malformed(which, e.to_string()))?;
+        let sig = self
+            .cert
+            .signature()
+            .as_bytes()
+            .ok_or_else(|| malformed(which, "the signature is not a whole number of bytes"))?;
+        let key = SignerKey::from_spki(&issuer.spki_der(signer)?, signer)?;
+        let bad = || AttestationError::BadSignature { which, signer };
+        match (key, rsa_sig) {
+            (SignerKey::Rsa(pk), true) => {
+                use rsa::signature::Verifier;
+                let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| bad())?;
+                let ok = match hash {
+                    Hash::Sha256 => {
+                        rsa::pkcs1v15::VerifyingKey::<Sha256>::new(pk).verify(&tbs, &sig)
+                    }
+                    Hash::Sha384 => {
+                        rsa::pkcs1v15::VerifyingKey::<Sha384>::new(pk).verify(&tbs, &sig)
+                    }
+                    Hash::Sha512 => {
+                        rsa::pkcs1v15::VerifyingKey::<Sha512>::new(pk).verify(&tbs, &sig)
+                    }
+                };
+                ok.map_err(|_| bad())
+            }
+            (SignerKey::P256(pk), false) => {
+                use p256::ecdsa::signature::hazmat::PrehashVerifier;
+                let sig = p256::ecdsa::Signature::from_der(sig).map_err(|_| bad())?;
+                p256::ecdsa::VerifyingKey::from(pk)
+                    .verify_prehash(&hash.digest(&tbs), &sig)
+                    .map_err(|_| bad())
+            }
+            (SignerKey::P384(pk), false) => {
+                use p384::ecdsa::signature::hazmat::PrehashVerifier;
+                let sig = p384::ecdsa::Signature::from_der(sig).map_err(|_| bad())?;
+                p384::ecdsa::VerifyingKey::from(pk)
+                    .verify_prehash(&hash.digest(&tbs), &sig)
+                    .map_err(|_| bad())
+            }
+            // An ECDSA signature "from" an RSA issuer or the reverse: whoever signed this
+            // certificate, it was not the issuer's key.
+            _ => Err(bad()),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Hash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Hash::Sha256 => Sha256::digest(data).to_vec(),
+            Hash::Sha384 => Sha384::digest(data).to_vec(),
+            Hash::Sha512 => Sha512::digest(data).to_vec(),
+        }
+    }
+}
+
+enum SignerKey {
+    Rsa(rsa::PublicKey),
+    P256(p256::PublicKey),
+    P384(p384::PublicKey),
+}
+
+impl SignerKey {
+    fn from_spki(spki: &[u8], which: Which) -> Result<Self, AttestationError> {
+        use rsa::traits::PublicKeyParts;
+        let info = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(spki)
+            .map_err(|e| malformed(which, format!("public key: {e}")))?;
+        let unsupported = |reason: String| AttestationError::UnsupportedKey { which, reason };
+        match info.algorithm.oid.to_string().as_str() {
+            "1.2.840.113549.1.1.1" => {
+                let pk = rsa::PublicKey::try_from(info)
+                    .map_err(|e| unsupported(format!("RSA key: {e}")))?;
+                let bits = pk.size() * 8;
+                if !(2048..=4096).contains(&bits) {
+                    return Err(unsupported(format!("RSA key of {bits} bits")));
+                }
+                Ok(SignerKey::Rsa(pk))
+            }
+            "1.2.840.10045.2.1" => {
+                use p256::pkcs8::DecodePublicKey;
+                if let Ok(k) = p256::PublicKey::from_public_key_der(spki) {
+                    return Ok(SignerKey::P256(k));
+                }
+                p384::PublicKey::from_public_key_der(spki)
+                    .map(SignerKey::P384)
+                    .map_err(|_| unsupported("an elliptic-curve key not on P-256 or P-384".into()))
+            }
+            other => Err(unsupported(format!("key algorithm {other}"))),
+        }
+    }
+}
+
+/// The firmware version a YubiKey reports, e.g. 5.4.3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Firmware(pub u8, pub u8, pub u8);
+
+impl fmt::Display for Firmware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+impl Firmware {
+    /// Parse `MAJOR.MINOR.PATCH` (decimal, each 0–255, no leading `+` or spaces).
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut parts = s.split('.');
+        let mut next = || -> Option<u8> {
+            let p = parts.next()?;
+            if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            p.parse().ok()
+        };
+        let fw = Firmware(next()?, next()?, next()?);
+        parts.next().is_none().then_some(fw)
+    }
+}
+
+/// A slot's PIN policy, as Yubico encodes it in extension 1.3.6.1.4.1.41482.3.8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinPolicy {
+    Default,
+    Never,
+    Once,
+    Always,
+    /// YubiKey Bio: a fingerprint match once per session.
+    MatchOnce,
+    /// YubiKey Bio: a fingerprint match for every use.
+    MatchAlways,
+    Unknown(u8),
+}
+
+impl PinPolicy {
+    pub fn from_byte(b: u8) -> Self {
+        match b {
+            0 => PinPolicy::Default,
+            1 => PinPolicy::Never,
+            2 => PinPolicy::Once,
+            3 => PinPolicy::Always,
+            4 => PinPolicy::MatchOnce,
+            5 => PinPolicy::MatchAlways,
+            n => PinPolicy::Unknown(n),
+        }
+    }
+
+    /// The spelling in enrolment records (`default`, `never`, `once`, `always`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "default" => PinPolicy::Default,
+            "never" => PinPolicy::Never,
+            "once" => PinPolicy::Once,
+            "always" => PinPolicy::Always,
+            _ => return None,
+        })
+    }
+
+    /// What `default` means for a slot (Yubico's PIV slot documentation): 9c (Digital
+    /// Signature) asks for the PIN on every use, 9e (Card Authentication) never, the others
+    /// once per session.
+    pub fn slot_default(slot: u8) -> Self {
+        match slot {
+            0x9c => PinPolicy::Always,
+            0x9e => PinPolicy::Never,
+            _ => PinPolicy::Once,
+        }
+    }
+}
+
+impl fmt::Display for PinPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PinPolicy::Default => f.write_str("default"),
+            PinPolicy::Never => f.write_str("never"),
+            PinPolicy::Once => f.write_str("once"),
+            PinPolicy::Always => f.write_str("always"),
+            PinPolicy::MatchOnce => f.write_str("match-once"),
+            PinPolicy::MatchAlways => f.write_str("match-always"),
+            PinPolicy::Unknown(n) => write!(f, "unknown ({n})"),
+        }
+    }
+}
+
+/// A slot's touch policy (second byte of extension 1.3.6.1.4.1.41482.3.8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TouchPolicy {
+    Default,
+    Never,
+    Always,
+    /// Touch is remembered for 15 seconds.
+    Cached,
+    Unknown(u8),
+}
+
+impl TouchPolicy {
+    pub fn from_byte(b: u8) -> Self {
+        match b {
+            0 => TouchPolicy::Default,
+            1 => TouchPolicy::Never,
+            2 => TouchPolicy::Always,
+            3 => TouchPolicy::Cached,
+            n => TouchPolicy::Unknown(n),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "default" => TouchPolicy::Default,
+            "never" => TouchPolicy::Never,
+            "always" => TouchPolicy::Always,
+            "cached" => TouchPolicy::Cached,
+            _ => return None,
+        })
+    }
+
+    /// Every PIV slot's default touch policy is `never`.
+    pub fn slot_default(_slot: u8) -> Self {
+        TouchPolicy::Never
+    }
+}
+
+impl fmt::Display for TouchPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TouchPolicy::Default => f.write_str("default"),
+            TouchPolicy::Never => f.write_str("never"),
+            TouchPolicy::Always => f.write_str("always"),
+            TouchPolicy::Cached => f.write_str("cached"),
+            TouchPolicy::Unknown(n) => write!(f, "unknown ({n})"),
+        }
+    }
+}
+
+/// The device's form factor (extension 1.3.6.1.4.1.41482.3.9, YubiKey 5 and later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FormFactor(pub u8);
+
+impl fmt::Display for FormFactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.0 & 0x0f {
+            0 => "unspecified",
+            1 => "USB-A keychain",
+            2 => "USB-A nano",
+            3 => "USB-C keychain",
+            4 => "USB-C nano",
+            5 => "USB-C and Lightning",
+            6 => "USB-A Bio",
+            7 => "USB-C Bio",
+            _ => "unknown",
+        };
+        f.write_str(kind)?;
+        if self.0 & 0x80 != 0 {
+            f.write_str(", FIPS series")?;
+        }
+        if self.0 & 0x40 != 0 {
+            f.write_str(", CSPN series")?;
+        }
+        Ok(())
+    }
+}
+
+/// What the chain was checked against.
+#[derive(Clone, Debug)]
+pub enum Anchor {
+    /// Yubico's PIV root built into conclave.
+    Yubico,
+    /// Another CA, e.g. a PIV emulator's, for tests. A chain anchored here proves nothing
+    /// about real hardware.
+    Custom(Box<Certificate>),
+}
+
+impl Anchor {
+    /// An anchor from a CA certificate; Yubico's own root given this way counts as Yubico's.
+    pub fn custom(cert: Certificate) -> Self {
+        if cert.fingerprint() == YUBICO_PIV_ROOT_SHA256 {
+            Anchor::Yubico
+        } else {
+            Anchor::Custom(Box::new(cert))
+        }
+    }
+
+    fn certificate(&self) -> Result<Certificate, AttestationError> {
+        match self {
+            Anchor::Yubico => Certificate::from_pem(YUBICO_PIV_ROOT_PEM, Which::Root),
+            Anchor::Custom(c) => Ok((**c).clone()),
+        }
+    }
+
+    pub fn is_yubico(&self) -> bool {
+        matches!(self, Anchor::Yubico)
+    }
+}
+
+/// What a verified chain says.
+#[derive(Clone, Debug)]
+pub struct AttestationReport {
+    /// True when the chain ends in Yubico's PIV root built into conclave.
+    pub anchored_in_yubico: bool,
+    pub root_subject: String,
+    /// SHA-256 of the root certificate, lowercase hex.
+    pub root_fingerprint: String,
+    pub device_subject: String,
+    pub slot_subject: String,
+    /// The YubiKey's serial number (extension .3.7 of the slot certificate).
+    pub serial: u32,
+    /// The slot named in the slot certificate's subject ("YubiKey PIV Attestation 9c").
+    pub slot: Option<u8>,
+    pub firmware: Firmware,
+    pub pin_policy: PinPolicy,
+    pub touch_policy: TouchPolicy,
+    pub form_factor: Option<FormFactor>,
+    /// The device certificate carries Yubico's FIPS-certified marker (.3.10).
+    pub fips: bool,
+    /// The attested key as a DER SubjectPublicKeyInfo.
+    pub public_key_spki: Vec<u8>,
+    /// The attested key as a TUF key, when it is one TUF and conclave can use (P-256).
+    pub public_key: Option<Key>,
+    /// A short name of the attested key's type, e.g. "ECDSA P-256".
+    pub public_key_type: String,
+    /// Things that do not make the chain fail but that the officer should hear.
+    pub warnings: Vec<String>,
+}
+
+impl AttestationReport {
+    /// The attested key as a PEM SubjectPublicKeyInfo.
+    pub fn public_key_pem(&self) -> String {
+        der::pem::encode_string(
+            "PUBLIC KEY",
+            der::pem::LineEnding::LF,
+            &self.public_key_spki,
+        )
+        .unwrap_or_default()
+    }
+}
+
+/// The slot named in a slot certificate's subject, `CN=YubiKey PIV Attestation 9c`.
+fn slot_from_subject(subject: &str) -> Option<u8> {
+    let hex = subject.strip_prefix("CN=YubiKey PIV Attestation ")?;
+    if hex.len() != 2 {
+        return None;
+    }
+    u8::from_str_radix(hex, 16).ok()
+}
+
+fn required<'a>(
+    cert: &'a Certificate,
+    which: Which,
+    oid: &'static str,
+    name: &'static str,
+) -> Result<&'a [u8], AttestationError> {
+    cert.extension(oid)
+        .ok_or(AttestationError::MissingExtension { which, name, oid })
+}
+
+fn firmware_of(cert: &Certificate, which: Which) -> Result<Firmware, AttestationError> {
+    let raw = required(cert, which, OID_FIRMWARE, "firmware version")?;
+    match raw {
+        [a, b, c] => Ok(Firmware(*a, *b, *c)),
+        _ => Err(AttestationError::BadExtension {
+            which,
+            name: "firmware version",
+            reason: format!("{} bytes, expected 3", raw.len()),
+        }),
+    }
+}
+
+/// The key a slot certificate attests, as TUF and conclave know it.
+fn attested_key(spki: &[u8]) -> (Option<Key>, String) {
+    use p256::pkcs8::DecodePublicKey;
+    if let Ok(k) = p256::PublicKey::from_public_key_der(spki) {
+        return (Some(Key::ecdsa_p256(&k)), "ECDSA P-256".into());
+    }
+    if p384::PublicKey::from_public_key_der(spki).is_ok() {
+        return (None, "ECDSA P-384".into());
+    }
+    if let Ok(info) = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(spki)
+        && info.algorithm.oid.to_string() == "1.2.840.113549.1.1.1"
+        && let Ok(k) = rsa::PublicKey::try_from(info)
+    {
+        use rsa::traits::PublicKeyParts;
+        return (None, format!("RSA {}", k.size() * 8));
+    }
+    (None, "another key type".into())
+}
+
+/// Check `slot` <- `device` <- `anchor`, and read what the slot certificate attests.
+///
+/// `now` (Unix seconds) is only used for warnings: YubiKey attestation certificates copy
+/// their validity from the CA (Yubico's run 2016–2052), say nothing about when the key was
+/// made, and an out-of-date period is no evidence of forgery, so it is reported, not refused.
+pub fn verify_chain(
+    slot: &Certificate,
+    device: &Certificate,
+    anchor: &Anchor,
+    now: i64,
+) -> Result<AttestationReport, AttestationError> {
+    let root = anchor.certificate()?;
+    // Each certificate in its own place: the root cannot pose as the device certificate (a
+    // self-signed root "issues" itself), and a CA certificate, such as a genuine device
+    // certificate, cannot pose as a slot attestation.
+    if device.der() == root.der() {
+        return Err(malformed(
+            Which::Device,
+            "it is the root certificate itself, not a YubiKey's f9 certificate",
+        ));
+    }
+    if device.is_ca(Which::Device)? == Some(false) {
+        return Err(malformed(
+            Which::Device,
+            "its basic constraints say it is not a CA, so it cannot sign slot attestations",
+        ));
+    }
+    if slot.is_ca(Which::Slot)? == Some(true) || slot.der() == device.der() {
+        return Err(malformed(
+            Which::Slot,
+            "it is a CA certificate, not a slot attestation",
+        ));
+    }
+    // Device <- root.
+    if !device.issued_by(&root) {
+        let note = if device.issuer().contains("Yubico PIV Attestation B")
+            || device.issuer().contains("Yubico PIV Attestation A")
+        {
+            " (a YubiKey with firmware 5.7.4 or later, whose chain goes through an \
+             intermediate certificate: conclave does not support it yet)"
+        } else {
+            ""
+        };
+        return Err(AttestationError::WrongIssuer {
+            which: Which::Device,
+            issuer: device.issuer(),
+            expected: root.subject(),
+            note,
+        });
+    }
+    device.check_extensions(Which::Device)?;
+    device.verify_signed_by(Which::Device, &root, Which::Root)?;
+    // Slot <- device.
+    if !slot.issued_by(device) {
+        return Err(AttestationError::WrongIssuer {
+            which: Which::Slot,
+            issuer: slot.issuer(),
+            expected: device.subject(),
+            note: "",
+        });
+    }
+    slot.check_extensions(Which::Slot)?;
+    slot.verify_signed_by(Which::Slot, device, Which::Device)?;
+
+    // What the slot certificate says.
+    let serial_der = required(slot, Which::Slot, OID_SERIAL, "serial number")?;
+    let serial = u32::from_der(serial_der).map_err(|e| AttestationError::BadExtension {
+        which: Which::Slot,
+        name: "serial number",
+        reason: format!("not a DER integer from 0 to 4294967295 ({e})"),
+    })?;
+    let firmware = firmware_of(slot, Which::Slot)?;
+    let policy = required(slot, Which::Slot, OID_POLICY, "PIN and touch policy")?;
+    let (pin_policy, touch_policy) = match policy {
+        [p, t] => (PinPolicy::from_byte(*p), TouchPolicy::from_byte(*t)),
+        _ => {
+            return Err(AttestationError::BadExtension {
+                which: Which::Slot,
+                name: "PIN and touch policy",
+                reason: format!("{} bytes, expected 2", policy.len()),
+            });
+        }
+    };
+    // Form factor: YubiKey 5 and later only.
+    let form_factor = match slot.extension(OID_FORM_FACTOR) {
+        None => None,
+        Some([b]) => Some(FormFactor(*b)),
+        Some(other) => {
+            return Err(AttestationError::BadExtension {
+                which: Which::Slot,
+                name: "form factor",
+                reason: format!("{} bytes, expected 1", other.len()),
+            });
+        }
+    };
+    let fips = device.extension(OID_FIPS).is_some();
+
+    let mut warnings = Vec::new();
+    for (which, cert) in [
+        (Which::Slot, slot),
+        (Which::Device, device),
+        (Which::Root, &root),
+    ] {
+        let (from, until) = cert.validity();
+        if now < from {
+            warnings.push(format!(
+                "{which} is not valid yet by this computer's clock (check the clock); \
+                 attestation certificates' dates say nothing about the key, so this is not a failure"
+            ));
+        } else if now > until {
+            warnings.push(format!(
+                "{which} has expired by this computer's clock; attestation certificates' \
+                 dates say nothing about the key, so this is not a failure"
+            ));
+        }
+    }
+    // The device certificate also names the firmware on most YubiKeys; a difference means
+    // the certificates come from different devices or were pieced together.
+    if let Ok(fw) = firmware_of(device, Which::Device)
+        && fw != firmware
+    {
+        warnings.push(format!(
+            "the device certificate says firmware {fw}, the slot certificate {firmware}"
+        ));
+    }
+
+    let public_key_spki = slot.spki_der(Which::Slot)?;
+    let (public_key, public_key_type) = attested_key(&public_key_spki);
+    Ok(AttestationReport {
+        anchored_in_yubico: anchor.is_yubico(),
+        root_subject: root.subject(),
+        root_fingerprint: root.fingerprint(),
+        device_subject: device.subject(),
+        slot_subject: slot.subject(),
+        serial,
+        slot: slot_from_subject(&slot.subject()),
+        firmware,
+        pin_policy,
+        touch_policy,
+        form_factor,
+        fips,
+        public_key_spki,
+        public_key,
+        public_key_type,
+        warnings,
+    })
+}
+
+/// The name of a PIV slot, for reports.
+pub fn slot_name(slot: u8) -> &'static str {
+    match slot {
+        0x9a => "PIV Authentication",
+        0x9c => "Digital Signature",
+        0x9d => "Key Management",
+        0x9e => "Card Authentication",
+        0x82..=0x95 => "retired key management",
+        0xf9 => "attestation",
+        _ => "unknown slot",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_root_is_yubicos() {
+        let root = Certificate::from_pem(YUBICO_PIV_ROOT_PEM, Which::Root).unwrap();
+        assert_eq!(root.fingerprint(), YUBICO_PIV_ROOT_SHA256);
+        assert_eq!(root.subject(), "CN=Yubico PIV Root CA Serial 263751");
+    }
+
+    #[test]
+    fn firmware_parse() {
+        assert_eq!(Firmware::parse("5.4.3"), Some(Firmware(5, 4, 3)));
+        for bad in [
+            "5.4", "5.4.3.1", "5..3", "+5.4.3", "256.0.0", " 5.4.3", "5.4.x",
+        ] {
+            assert_eq!(Firmware::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn slot_subjects() {
+        assert_eq!(
+            slot_from_subject("CN=YubiKey PIV Attestation 9c"),
+            Some(0x9c)
+        );
+        assert_eq!(slot_from_subject("CN=YubiKey PIV Attestation 9"), None);
+        assert_eq!(slot_from_subject("CN=Other 9c"), None);
+    }
+
+    #[test]
+    fn form_factor_names() {
+        assert_eq!(FormFactor(0x03).to_string(), "USB-C keychain");
+        assert_eq!(FormFactor(0x81).to_string(), "USB-A keychain, FIPS series");
+    }
+
+    #[test]
+    fn garbage_is_malformed_not_a_panic() {
+        for input in [
+            "",
+            "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+            "xyz",
+        ] {
+            assert!(matches!(
+                Certificate::from_pem(input, Which::Slot),
+                Err(AttestationError::Malformed { .. })
+            ));
+        }
+        assert!(Certificate::from_der(&[0x30, 0x03, 0x02, 0x01, 0x00], Which::Device).is_err());
+    }
+}
