@@ -9,6 +9,7 @@
 pub mod detached;
 pub mod export;
 pub mod review;
+pub mod revoke;
 pub mod root;
 pub mod transcript;
 
