@@ -146,6 +146,11 @@ pub struct RevocationPlan {
     pub aliases: Vec<KeyId>,
     pub trusts: Vec<Trust>,
     pub drafts: Vec<Draft>,
+    /// Files of the repository that stay as they are: every root version up to the current
+    /// one and the current version of each role that needs no new version. With the drafts
+    /// they make up the repository after the revocation (without snapshot and timestamp,
+    /// which the online side issues anew).
+    pub carried: Vec<String>,
     /// Roles the key signed whose other signatures still meet the threshold.
     pub still_valid: Vec<String>,
     /// Why the drafts cannot be made as asked. Non-empty: nothing should be written.
@@ -260,6 +265,7 @@ impl RevocationPlan {
         m.insert("feasible".into(), Value::Bool(self.is_feasible()));
         m.insert("trusted_by".into(), Value::Array(trusts));
         m.insert("drafts".into(), Value::Array(drafts));
+        m.insert("carried".into(), strs(&self.carried));
         m.insert("still_valid".into(), strs(&self.still_valid));
         m.insert("blockers".into(), strs(&self.blockers));
         m.insert("warnings".into(), strs(&self.warnings));
@@ -629,6 +635,16 @@ pub fn plan(
         Context::RepoDelegator(root_use.file.clone())
     };
 
+    // Every root up to the current one stays: clients walk the chain one version at a time.
+    for f in files {
+        if let Some((r, v)) = verify::classify(&f.name)
+            && r == "root"
+            && (f.name == root_use.file || v.is_some_and(|v| v <= root_v))
+        {
+            plan.carried.push(f.name.clone());
+        }
+    }
+
     // 2. targets and every delegated role below it, parents before children (spec 5.6.7).
     // Each entry: (role, its delegator's metadata after the revocation, where that comes from,
     // the delegator's metadata before it).
@@ -900,6 +916,7 @@ pub fn plan(
         } else {
             after_md = u.md.clone();
             ctx_for_children = Context::RepoDelegator(u.file.clone());
+            plan.carried.push(u.file.clone());
         }
 
         // Children, pushed in reverse so they are visited in delegation order.
@@ -1207,6 +1224,10 @@ mod tests {
         let short = plan(&repo(), &id(1)[..12], &opts()).unwrap();
         assert_eq!(short.drafts.len(), 3);
         assert!(p.online.iter().any(|l| l.contains("new snapshot")));
+        assert_eq!(
+            p.carried,
+            vec!["1.root.json", "1.alpha.json", "1.beta.json"]
+        );
     }
 
     #[test]
@@ -1218,6 +1239,11 @@ mod tests {
         let files: Vec<&str> = p.drafts.iter().map(|d| d.file.as_str()).collect();
         assert_eq!(files, vec!["2.claimed.json"]);
         assert!(p.online.iter().any(|l| l.contains("project alpha")));
+        // alpha is no longer delegated: its file is not carried over.
+        assert_eq!(
+            p.carried,
+            vec!["1.root.json", "1.targets.json", "1.beta.json"]
+        );
         // beta keeps its second key: still delegated, but its file was signed by the key.
         let p = plan(&repo(), &id(8), &opts()).unwrap();
         let files: Vec<&str> = p.drafts.iter().map(|d| d.file.as_str()).collect();

@@ -6,6 +6,7 @@ mod key;
 mod pkcs11;
 mod prompt;
 mod pypi;
+mod revoke;
 mod root;
 mod signing;
 mod transcript;
@@ -76,6 +77,7 @@ enum Command {
     #[command(subcommand)]
     Transcript(transcript::TranscriptCommand),
     Export(export::Args),
+    Revoke(revoke::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -106,6 +108,7 @@ pub fn run() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Transcript(cmd) => transcript::run(cmd),
         Command::Export(args) => export::run(args),
+        Command::Revoke(args) => revoke::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
