@@ -364,6 +364,10 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
 
     // The repository after the revocation verifies in conclave and python-tuf: the root
     // chain v1 -> v2, targets v2, claimed v2 and the untouched project role.
+    // The output directory itself is that repository (signature files and PLAN.txt are
+    // not metadata): verify it and export it as the plan says.
+    ok(conclave_verify(&rev));
+    ok(cli(d, &["export", "rev", "-o", "bundle"], ""));
     let after = d.join("after");
     copy_dir(&rev, &after, true);
     let v = ok(conclave_verify(&after));

@@ -671,6 +671,7 @@ pub fn plan(
         let version = current.signed.common.version.get();
         let mut next: Option<Targets> = None;
         let mut changes = Vec::new();
+        let mut project_mode = false;
 
         if let Some(d) = &current.signed.delegations {
             let listing: Vec<(String, Vec<KeyId>, u32, bool)> = match &d.roles {
@@ -697,6 +698,7 @@ pub fn plan(
                 DelegationRoles::Succinct(_) => Vec::new(),
             };
             let projects = delegates_projects(&role, d);
+            project_mode = projects && !listing.is_empty();
             let mut draft = current.signed.clone();
             let mut all_meetable = true;
             for (name, ids, threshold, succinct) in &listing {
@@ -809,10 +811,10 @@ pub fn plan(
                             )
                         };
                         match result {
-                            Ok(review) => {
-                                changes.push(format!("role {}:", escape(name)));
-                                changes.extend(review);
-                            }
+                            Ok(_) => changes.push(format!(
+                                "the revoked key is removed from the keys of role {}",
+                                escape(name)
+                            )),
                             Err(e) => {
                                 plan.blockers.push(format!("{}: {e}", escape(&role)));
                             }
@@ -877,7 +879,12 @@ pub fn plan(
             if changes.is_empty() {
                 changes.push("no changes".into());
             }
-            changes.extend(super::review::changes(&u.md, &md));
+            // For claimed, the project review above says it better than one line per role.
+            changes.extend(
+                super::review::changes(&u.md, &md).into_iter().filter(|l| {
+                    !project_mode || l.starts_with("version") || l.starts_with("expires")
+                }),
+            );
             let requirements = auths
                 .iter()
                 .map(|a| Requirement {
