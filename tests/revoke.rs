@@ -659,3 +659,102 @@ fn a_repository_that_does_not_verify_is_refused() {
             .any(|n| n.starts_with("revoke-"))
     );
 }
+
+#[test]
+fn the_online_unclaimed_key_is_replaced_in_targets_and_the_bins() {
+    let (tmp, _) = pypi_repo();
+    let d = tmp.path();
+    // ed(31) is unclaimed's online key in tests/common; the TAP 15 bins share it.
+    let uk = ed(31).public_key().keyid();
+    let o = cli(
+        d,
+        &["revoke", uk.as_str(), "--repo", "repo", "--dry-run"],
+        "",
+    );
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout.contains("role unclaimed: listed by targets"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("role bins: listed by unclaimed"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("--add-key unclaimed=PUBFILE"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("--add-key bins=PUBFILE"), "{}", o.stdout);
+
+    let new = ed(131);
+    std::fs::write(
+        d.join("new-unclaimed.pub"),
+        conclave::cjson::to_pretty(&new.public_key().to_value()),
+    )
+    .unwrap();
+    let o = ok(cli(
+        d,
+        &[
+            "revoke",
+            &uk.as_str()[..8],
+            "--repo",
+            "repo",
+            "--add-key",
+            "unclaimed=new-unclaimed.pub",
+            "--add-key",
+            "bins=new-unclaimed.pub",
+            "--out",
+            "rev",
+        ],
+        "",
+    ));
+    assert!(
+        o.stdout.contains("online roles in PEP 458/480"),
+        "{}",
+        o.stdout
+    );
+    let rev = d.join("rev");
+    let files = names(&rev);
+    for f in [
+        "2.targets.json",
+        "2.unclaimed.json",
+        "2.bins-0.json",
+        "2.bins-7.json",
+    ] {
+        assert!(files.contains(&f.to_owned()), "{f} missing: {files:?}");
+    }
+    // Sign as the plan says: targets by the targets key (ed(10)), unclaimed and every bin by
+    // the new online key.
+    for f in &files {
+        let Some((role, Some(_))) = conclave::verify::classify(f) else {
+            continue;
+        };
+        if role == "root" || !f.starts_with("2.") {
+            continue;
+        }
+        let mut md: Metadata<Targets> =
+            Metadata::from_bytes(&std::fs::read(rev.join(f)).unwrap()).unwrap();
+        assert!(md.signatures.is_empty(), "{f} is a draft");
+        if role == "targets" {
+            md.sign(&ed(10)).unwrap();
+        } else {
+            md.sign(&new).unwrap();
+        }
+        write(&rev, f, &md);
+    }
+    let t2: Metadata<Targets> =
+        Metadata::from_bytes(&std::fs::read(rev.join("2.targets.json")).unwrap()).unwrap();
+    let dl = t2.signed.delegations.as_ref().unwrap();
+    assert_eq!(
+        dl.find("unclaimed").unwrap().keyids,
+        &[new.public_key().keyid()]
+    );
+    assert!(!dl.keys.contains_key(&uk));
+    std::fs::remove_file(rev.join("PLAN.txt")).unwrap();
+    ok(conclave_verify(&rev));
+    let py = python_verdict(&rev);
+    assert_eq!(py.code, 0, "python-tuf:\n{}{}", py.stdout, py.stderr);
+}

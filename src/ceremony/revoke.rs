@@ -370,6 +370,7 @@ fn delegates_projects(role: &str, d: &Delegations) -> bool {
 fn rotate_listed(
     d: &mut Delegations,
     common: &crate::metadata::Common,
+    i: usize,
     name: &str,
     add: &[Key],
     remove: &[KeyId],
@@ -378,15 +379,24 @@ fn rotate_listed(
     let DelegationRoles::List(roles) = &mut d.roles else {
         return Err("not a listed delegation".into());
     };
-    let i = roles
+    // The caller found the role at `i`; look it up by name only if that is stale.
+    let i = match roles.get(i) {
+        Some(r) if r.name.as_str() == name => i,
+        _ => roles
+            .iter()
+            .position(|r| r.name.as_str() == name)
+            .ok_or_else(|| format!("no delegation to role \"{}\"", escape(name)))?,
+    };
+    let keys = roles[i]
+        .keyids
         .iter()
-        .position(|r| r.name.as_str() == name)
-        .ok_or_else(|| format!("no delegation to role \"{}\"", escape(name)))?;
+        .filter_map(|id| d.keys.get(id).map(|k| (id.clone(), k.clone())))
+        .collect();
     let one = Targets {
         common: common.clone(),
         targets: BTreeMap::new(),
         delegations: Some(Delegations {
-            keys: d.keys.clone(),
+            keys,
             roles: DelegationRoles::List(vec![roles[i].clone()]),
             extra: Map::new(),
         }),
@@ -674,16 +684,19 @@ pub fn plan(
         let mut project_mode = false;
 
         if let Some(d) = &current.signed.delegations {
-            let listing: Vec<(String, Vec<KeyId>, u32, bool)> = match &d.roles {
+            // (role name, its keyids, threshold, succinct?, index in the list)
+            let listing: Vec<(String, Vec<KeyId>, u32, bool, usize)> = match &d.roles {
                 DelegationRoles::List(roles) => roles
                     .iter()
-                    .filter(|r| r.keyids.iter().any(|k| revoked.contains(k)))
-                    .map(|r| {
+                    .enumerate()
+                    .filter(|(_, r)| r.keyids.iter().any(|k| revoked.contains(k)))
+                    .map(|(i, r)| {
                         (
                             r.name.to_string(),
                             r.keyids.clone(),
                             r.threshold.get(),
                             false,
+                            i,
                         )
                     })
                     .collect(),
@@ -693,6 +706,7 @@ pub fn plan(
                         s.keyids.clone(),
                         s.threshold.get(),
                         true,
+                        0,
                     )]
                 }
                 DelegationRoles::Succinct(_) => Vec::new(),
@@ -701,7 +715,7 @@ pub fn plan(
             project_mode = projects && !listing.is_empty();
             let mut draft = current.signed.clone();
             let mut all_meetable = true;
-            for (name, ids, threshold, succinct) in &listing {
+            for (name, ids, threshold, succinct, _) in &listing {
                 let pos = ids.iter().position(|k| revoked.contains(k)).unwrap_or(0);
                 let removed = ids.iter().filter(|k| revoked.contains(k)).count();
                 let (added, threshold_after) = if projects {
@@ -779,7 +793,7 @@ pub fn plan(
                         }
                     }
                 } else {
-                    for (name, ids, _, succinct) in &listing {
+                    for (name, ids, _, succinct, index) in &listing {
                         let listed: Vec<KeyId> = ids
                             .iter()
                             .filter(|k| revoked.contains(k))
@@ -804,6 +818,7 @@ pub fn plan(
                             rotate_listed(
                                 dd,
                                 &common,
+                                *index,
                                 name,
                                 &adds_for(name),
                                 &listed,
