@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -87,39 +86,6 @@ fn copy_dir(from: &Path, to: &Path, only_json: bool) {
             std::fs::copy(from.join(&n), to.join(&n)).unwrap();
         }
     }
-}
-
-/// Snapshot and timestamp over the newest version of every targets-type role in `repo`, as
-/// the online side issues them.
-fn publish(repo: &Path, version: u64, snapshot: &dyn Signer, timestamp: &dyn Signer) {
-    let mut meta: BTreeMap<String, MetaFile> = BTreeMap::new();
-    for name in names(repo) {
-        if let Some((role, Some(v))) = conclave::verify::classify(&name)
-            && !matches!(role.as_str(), "root" | "snapshot" | "timestamp")
-        {
-            let bytes = std::fs::read(repo.join(&name)).unwrap();
-            let key = format!("{role}.json");
-            if meta.get(&key).is_none_or(|m| m.version.get() < v) {
-                meta.insert(key, meta_for(v, &bytes));
-            }
-        }
-    }
-    let snap = Snapshot {
-        common: common(version, FAR),
-        meta,
-        extra: Default::default(),
-    };
-    let snap_bytes = write(
-        repo,
-        &format!("{version}.snapshot.json"),
-        &signed(snap, &[snapshot]),
-    );
-    let ts = Timestamp {
-        common: common(version, FAR),
-        meta: BTreeMap::from([("snapshot.json".into(), meta_for(version, &snap_bytes))]),
-        extra: Default::default(),
-    };
-    write(repo, "timestamp.json", &signed(ts, &[timestamp]));
 }
 
 #[test]

@@ -942,10 +942,7 @@ pub fn plan(
         }
 
         // Children, pushed in reverse so they are visited in delegation order.
-        if let AnyMetadata::Targets(t) = &after_md
-            && let Some(d) = &current.signed.delegations
-        {
-            let _ = t;
+        if let Some(d) = &current.signed.delegations {
             let mut children: Vec<String> = match &d.roles {
                 DelegationRoles::List(roles) => roles
                     .iter()

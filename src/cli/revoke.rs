@@ -10,11 +10,8 @@ use conclave::ceremony::review;
 use conclave::ceremony::revoke::{self, Context, RevocationPlan, RevokeError, RevokeOptions};
 use conclave::display::escape;
 use conclave::metadata::{Expires, Key};
-use conclave::verify::InputFile;
 
-use crate::cli::{
-    Failure, exit, io_reason, parse_when, read_file, read_public_key, role_value, shown,
-};
+use crate::cli::{Failure, exit, io_reason, parse_when, read_public_key, role_value, shown};
 
 /// Revoke a compromised (or lost, or retired) key everywhere it is trusted.
 ///
@@ -82,37 +79,6 @@ pub struct Args {
     json: bool,
 }
 
-fn load_dir(dir: &Path) -> Result<Vec<InputFile>, Failure> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Failure::usage(format!("{}: cannot list: {}", shown(dir), io_reason(&e)))
-            .hint("give the repository's metadata directory (N.root.json, targets.json, ...)")
-    })?;
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Failure::usage(format!("{}: {e}", shown(dir))))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".json") && entry.file_type().is_ok_and(|t| t.is_file()) {
-            names.push(name);
-        }
-    }
-    names.sort();
-    if names.is_empty() {
-        return Err(Failure::usage(format!(
-            "{}: no metadata (*.json) files in this directory",
-            shown(dir)
-        )));
-    }
-    names
-        .into_iter()
-        .map(|name| {
-            Ok(InputFile {
-                bytes: read_file(&dir.join(&name))?,
-                name,
-            })
-        })
-        .collect()
-}
-
 fn options(a: &Args) -> Result<RevokeOptions, Failure> {
     let mut add: Vec<(String, Key)> = Vec::new();
     for k in &a.add {
@@ -144,7 +110,7 @@ fn options(a: &Args) -> Result<RevokeOptions, Failure> {
 
 pub fn run(a: Args) -> Result<u8, Failure> {
     let opts = options(&a)?;
-    let files = load_dir(&a.repo)?;
+    let files = crate::cli::export::load(&a.repo)?;
     let plan = match revoke::plan(&files, &a.keyid, &opts) {
         Ok(p) => p,
         Err(RevokeError::Unverified(problems)) => {
