@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -104,38 +103,7 @@ struct Online {
 
 impl Online {
     fn publish(&self, repo: &Path, version: u64) {
-        let mut meta = BTreeMap::new();
-        for e in std::fs::read_dir(repo).unwrap() {
-            let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            if let Some((role, Some(v))) = conclave::verify::classify(&name)
-                && !matches!(role.as_str(), "root" | "snapshot" | "timestamp")
-            {
-                let bytes = std::fs::read(repo.join(&name)).unwrap();
-                let key = format!("{role}.json");
-                if meta
-                    .get(&key)
-                    .is_none_or(|m: &MetaFile| m.version.get() < v)
-                {
-                    meta.insert(key, meta_for(v, &bytes));
-                }
-            }
-        }
-        let snap = Snapshot {
-            common: common(version, FAR),
-            meta,
-            extra: Default::default(),
-        };
-        let snap_bytes = write(
-            repo,
-            &format!("{version}.snapshot.json"),
-            &signed(snap, &[&self.snapshot]),
-        );
-        let ts = Timestamp {
-            common: common(version, FAR),
-            meta: BTreeMap::from([("snapshot.json".into(), meta_for(version, &snap_bytes))]),
-            extra: Default::default(),
-        };
-        write(repo, "timestamp.json", &signed(ts, &[&self.timestamp]));
+        publish(repo, version, &self.snapshot, &self.timestamp);
     }
 }
 

@@ -13,6 +13,7 @@ pub mod genesis;
 pub mod plan;
 pub mod rehearsal;
 pub mod review;
+pub mod revoke;
 pub mod root;
 pub mod transcript;
 

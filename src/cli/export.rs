@@ -102,7 +102,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
 }
 
 /// Every `*.json` file directly in `dir`, in name order (what `conclave verify DIR` reads).
-fn load(dir: &std::path::Path) -> Result<Vec<InputFile>, Failure> {
+pub(crate) fn load(dir: &std::path::Path) -> Result<Vec<InputFile>, Failure> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Failure::usage(format!("{}: cannot list: {}", shown(dir), io_reason(&e)))
             .hint("give the ceremony's metadata directory (N.root.json, targets.json, ...)")

@@ -9,6 +9,7 @@ mod pkcs11;
 mod prompt;
 mod pypi;
 pub mod record;
+mod revoke;
 mod root;
 mod signing;
 mod transcript;
@@ -87,6 +88,7 @@ enum Command {
     #[command(subcommand)]
     Transcript(transcript::TranscriptCommand),
     Export(export::Args),
+    Revoke(revoke::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -121,6 +123,7 @@ pub fn run() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Transcript(cmd) => transcript::run(cmd),
         Command::Export(args) => export::run(args),
+        Command::Revoke(args) => revoke::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -21,6 +21,7 @@ mod layout;
 pub use claim::{
     ClaimRequest, ClaimReview, LineError, claim, parse_requests, revoke_developer_key, unclaim,
 };
+pub(crate) use layout::garbage_collect_keys;
 pub use layout::{BinsLayout, InitKeys, init, rotate_delegation};
 
 /// A project name normalised per PEP 503: lowercase, runs of `-`, `_` and `.` become one `-`.

@@ -355,3 +355,37 @@ pub fn build_pypi_repo(dir: &Path, projects: usize) -> Vec<String> {
     write(dir, "timestamp.json", &signed(ts, &[&tsk]));
     found
 }
+
+/// Snapshot and timestamp over the newest version of every targets-type role in `repo`, as
+/// the online side issues them.
+pub fn publish(repo: &Path, version: u64, snapshot: &dyn Signer, timestamp: &dyn Signer) {
+    let mut meta: BTreeMap<String, MetaFile> = BTreeMap::new();
+    for entry in std::fs::read_dir(repo).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some((role, Some(v))) = conclave::verify::classify(&name)
+            && !matches!(role.as_str(), "root" | "snapshot" | "timestamp")
+        {
+            let bytes = std::fs::read(repo.join(&name)).unwrap();
+            let key = format!("{role}.json");
+            if meta.get(&key).is_none_or(|m| m.version.get() < v) {
+                meta.insert(key, meta_for(v, &bytes));
+            }
+        }
+    }
+    let snap = Snapshot {
+        common: common(version, FAR),
+        meta,
+        extra: Default::default(),
+    };
+    let snap_bytes = write(
+        repo,
+        &format!("{version}.snapshot.json"),
+        &signed(snap, &[snapshot]),
+    );
+    let ts = Timestamp {
+        common: common(version, FAR),
+        meta: BTreeMap::from([("snapshot.json".into(), meta_for(version, &snap_bytes))]),
+        extra: Default::default(),
+    };
+    write(repo, "timestamp.json", &signed(ts, &[timestamp]));
+}

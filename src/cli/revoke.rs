@@ -1,0 +1,398 @@
+//! `conclave revoke KEYID --repo DIR`: the blast radius of a compromised key, the drafts that
+//! remove it, and who must sign them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use conclave::ceremony::export::{Bundle, write_bundle};
+use conclave::ceremony::review;
+use conclave::ceremony::revoke::{self, Context, RevocationPlan, RevokeError, RevokeOptions};
+use conclave::display::escape;
+use conclave::metadata::{Expires, Key};
+
+use crate::cli::{Failure, exit, io_reason, parse_when, read_public_key, role_value, shown};
+
+/// Revoke a compromised (or lost, or retired) key everywhere it is trusted.
+///
+/// conclave reads DIR as `conclave verify DIR` does (N.root.json for every root version,
+/// targets.json or V.targets.json, delegated roles such as claimed.json and project roles),
+/// checks that it verifies, and then:
+///
+/// 1. lists every role that trusts the key (the blast radius): the root's four roles, every
+///    delegation in targets metadata (claimed, recently-claimed, unclaimed, hash bins) and
+///    claimed's delegations to projects, each with the threshold before and after and whether
+///    the remaining keys can still meet it;
+///
+/// 2. drafts the new versions needed, unsigned, version + 1 with fresh expiry and the key
+///    removed everywhere, into OUTDIR (a new directory; nothing is ever overwritten), with
+///    the files that stay unchanged (every root version, roles needing no new version) so
+///    that OUTDIR, once signed, is the repository after the revocation. A role whose current
+///    signatures fall below its threshold once the key no longer counts is re-issued for
+///    signing as well;
+///
+/// 3. lists who must sign each draft (for a root, both the current root's threshold and the
+///    new one), never counting the revoked key, and the `conclave sign`, `status` and
+///    `merge` commands to run;
+///
+/// 4. says what the online side must do: publish, then a new snapshot and timestamp naming
+///    the new versions; when a timestamp or snapshot key is revoked, clients drop their
+///    trusted timestamp and snapshot (spec 5.3.11), which is how they recover from a
+///    fast-forward attack.
+///
+/// When the remaining keys could no longer meet a threshold, nothing is written: add a key
+/// with --add-key ROLE=PUBFILE or lower the threshold with --threshold ROLE=N (ROLE is a
+/// top-level role, or a delegated role's name, e.g. claimed or bins). A project in claimed
+/// left below its threshold is taken out of claimed instead.
+///
+/// Exit 0: the drafts were written (or, with --dry-run, could be). Exit 1: the repository
+/// does not verify, or the revocation cannot be drafted as asked (nothing written). Exit 2:
+/// bad KEYID, a key no role trusts, unusable options, or OUTDIR exists (nothing written).
+#[derive(clap::Args)]
+pub struct Args {
+    /// The key to revoke: its keyid, all 64 hex digits or at least the first 8.
+    #[arg(value_name = "KEYID")]
+    keyid: String,
+    /// The repository or ceremony metadata directory.
+    #[arg(long, value_name = "DIR")]
+    repo: PathBuf,
+    /// The new directory for the drafts, the unchanged files they build on, and PLAN.txt
+    /// (default: DIR/revoke-KEYID16, the first 16 digits of the keyid).
+    #[arg(long, value_name = "OUTDIR")]
+    out: Option<PathBuf>,
+    /// Expiry for every draft: YYYY-MM-DD or a duration such as 365d (default: root and
+    /// targets 365 days from now, other roles 90 days).
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    expires: Option<Expires>,
+    /// Add a key to a role that trusts the revoked key, to keep its threshold meetable:
+    /// ROLE=PUBFILE (repeatable).
+    #[arg(long = "add-key", value_name = "ROLE=PUBFILE")]
+    add: Vec<String>,
+    /// Set the threshold of a role that trusts the revoked key: ROLE=N (repeatable).
+    #[arg(long = "threshold", value_name = "ROLE=N")]
+    thresholds: Vec<String>,
+    /// Show the plan; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the plan as JSON on stdout (the readable plan goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+fn options(a: &Args) -> Result<RevokeOptions, Failure> {
+    let mut add: Vec<(String, Key)> = Vec::new();
+    for k in &a.add {
+        let (role, file) = role_value(k).map_err(|e| Failure::usage(format!("--add-key: {e}")))?;
+        add.push((role, read_public_key(Path::new(&file))?));
+    }
+    let mut thresholds = BTreeMap::new();
+    for t in &a.thresholds {
+        let (role, n) = role_value(t).map_err(|e| Failure::usage(format!("--threshold: {e}")))?;
+        let n: u32 = n
+            .parse()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| Failure::usage(format!("--threshold {t}: N must be 1 or more")))?;
+        if thresholds.insert(role.clone(), n).is_some() {
+            return Err(Failure::usage(format!(
+                "--threshold: {} is given twice",
+                escape(&role)
+            )));
+        }
+    }
+    Ok(RevokeOptions {
+        expires: a.expires,
+        now: Expires::now(),
+        add,
+        thresholds,
+    })
+}
+
+pub fn run(a: Args) -> Result<u8, Failure> {
+    let opts = options(&a)?;
+    let files = crate::cli::export::load(&a.repo)?;
+    let plan = match revoke::plan(&files, &a.keyid, &opts) {
+        Ok(p) => p,
+        Err(RevokeError::Unverified(problems)) => {
+            for p in &problems {
+                eprintln!(
+                    "error: {}: role {}: {}: {}",
+                    escape(&a.repo.join(&p.file).display().to_string()),
+                    escape(&p.role),
+                    p.rule,
+                    escape(&p.message)
+                );
+            }
+            return Err(Failure::failed(format!(
+                "{}: the metadata does not verify ({} problem(s)); nothing was written",
+                shown(&a.repo),
+                problems.len()
+            ))
+            .hint(
+                "a revocation builds on the metadata in DIR, so it must verify first: run \
+                 `conclave verify` on it and fix what it reports",
+            ));
+        }
+        Err(e @ RevokeError::UnknownKey(_)) => {
+            return Err(
+                Failure::usage(format!("{}: {e}; nothing was written", shown(&a.repo))).hint(
+                    "check the keyid against the key holder's record (`conclave key public` prints \
+                 a key file's keyid) and that DIR is the repository's current metadata",
+                ),
+            );
+        }
+        Err(e) => return Err(Failure::usage(format!("{e}; nothing was written"))),
+    };
+    let keyid = plan.keyid.clone().expect("a plan names its key");
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| a.repo.join(format!("revoke-{}", keyid.short())));
+    let text = render(&plan, &a.repo, &out, a.dry_run);
+    if a.json {
+        eprint!("{text}");
+        print!(
+            "{}",
+            String::from_utf8_lossy(&conclave::cjson::to_pretty(&plan.to_json()))
+        );
+    } else {
+        print!("{text}");
+    }
+    if !plan.is_feasible() {
+        return Err(Failure::failed(
+            "the revocation cannot be drafted as asked (see CANNOT PROCEED above); nothing was written",
+        )
+        .hint("add a key with --add-key ROLE=PUBFILE or lower a threshold with --threshold ROLE=N, then run revoke again"));
+    }
+    if a.dry_run {
+        eprintln!("--dry-run: nothing was written.");
+        return Ok(exit::OK);
+    }
+    if std::fs::symlink_metadata(&out).is_ok() {
+        return Err(Failure::usage(format!(
+            "{}: already exists; nothing was written",
+            shown(&out)
+        ))
+        .hint("drafts always go to a new directory: give --out NEWDIR, or move the old one away"));
+    }
+    let mut bundle = Bundle::default();
+    for d in &plan.drafts {
+        bundle
+            .files
+            .insert(d.file.clone(), d.metadata.to_file_bytes());
+    }
+    for name in &plan.carried {
+        if let Some(f) = files.iter().find(|f| &f.name == name) {
+            bundle.files.insert(name.clone(), f.bytes.clone());
+        }
+    }
+    bundle.files.insert("PLAN.txt".into(), text.into_bytes());
+    write_bundle(&out, &bundle)
+        .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(&out), io_reason(&e))))?;
+    eprintln!(
+        "Wrote {} draft(s), {} unchanged file(s) and PLAN.txt to {}.",
+        plan.drafts.len(),
+        plan.carried.len(),
+        shown(&out)
+    );
+    Ok(exit::OK)
+}
+
+/// The plan as the officers read it (also saved as PLAN.txt beside the drafts).
+fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> String {
+    let mut s = String::new();
+    let keyid = plan.keyid.clone().expect("a plan names its key");
+    let (groups, words) = review::digest_for_reading(keyid.as_str());
+    let _ = writeln!(s, "REVOKING KEY {keyid}");
+    let _ = writeln!(
+        s,
+        "  Read it aloud and compare it with the key holder's record:"
+    );
+    let _ = writeln!(s, "    {groups}");
+    for w in &words {
+        let _ = writeln!(s, "    {w}");
+    }
+    for a in &plan.aliases {
+        let _ = writeln!(s, "  The same key is also listed under keyid {a}.");
+    }
+    let _ = writeln!(s, "  Repository: {}", shown(dir));
+
+    let _ = writeln!(
+        s,
+        "\nBLAST RADIUS: {} place(s) trust this key",
+        plan.trusts.len()
+    );
+    for t in &plan.trusts {
+        let what = if t.project {
+            format!("project {}", escape(&t.role))
+        } else if t.delegator == "root" {
+            format!("{} (top-level role)", t.role)
+        } else {
+            format!("role {}", escape(&t.role))
+        };
+        let _ = writeln!(
+            s,
+            "  {what}: listed by {} in {}, key {} of {}",
+            escape(&t.delegator),
+            escape(&t.file),
+            t.position,
+            t.keys_before
+        );
+        let _ = writeln!(
+            s,
+            "      threshold {} of {} -> {} of {}: {}",
+            t.threshold_before,
+            t.keys_before,
+            t.threshold_after,
+            t.keys_after,
+            if t.meetable() {
+                "the remaining keys can still meet it"
+            } else {
+                "the remaining keys CANNOT meet it"
+            }
+        );
+        match t.signed_current {
+            Some(true) => {
+                let _ = writeln!(s, "      the key signed the role's current version");
+            }
+            Some(false) => {
+                let _ = writeln!(s, "      the key did not sign the role's current version");
+            }
+            None => {}
+        }
+        if let Some(r) = &t.remedy {
+            let _ = writeln!(s, "      -> {r}");
+        }
+    }
+
+    if !plan.blockers.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nCANNOT PROCEED: nothing will be written until this is resolved"
+        );
+        for b in &plan.blockers {
+            let _ = writeln!(s, "  - {b}");
+        }
+    }
+
+    if !plan.drafts.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nNEW VERSIONS TO SIGN{} (in this order)",
+            if plan.is_feasible() && !dry_run {
+                format!(", written to {}", shown(out))
+            } else {
+                " (not written)".into()
+            }
+        );
+    }
+    for (i, d) in plan.drafts.iter().enumerate() {
+        let c = d.metadata.common();
+        let _ = writeln!(
+            s,
+            "  {}. {}  (role {}, version {}, expires {}; follows {})",
+            i + 1,
+            escape(&d.file),
+            escape(&d.role),
+            c.version,
+            c.expires,
+            escape(&d.previous_file)
+        );
+        for line in &d.changes {
+            let _ = writeln!(s, "       {line}");
+        }
+        let _ = writeln!(s, "     must be signed by:");
+        for r in &d.requirements {
+            let _ = writeln!(
+                s,
+                "       {} of these {} key(s) - {}{}",
+                r.threshold,
+                r.eligible.len(),
+                r.label,
+                if r.meetable() {
+                    ""
+                } else {
+                    "  <-- NOT ENOUGH KEYS"
+                }
+            );
+            for id in &r.eligible {
+                let _ = writeln!(s, "         {id}");
+            }
+            for id in &r.excluded {
+                if d.role == "root" {
+                    let _ = writeln!(
+                        s,
+                        "         NOT {id} (the revoked key): whoever holds a copy can sign \
+                         with it, so its signature proves nothing; do not count it (merge \
+                         and clients would still count it toward this old root's threshold, \
+                         spec 5.3.4)"
+                    );
+                } else {
+                    let _ = writeln!(
+                        s,
+                        "         NOT {id} (the revoked key): it no longer may sign; merge \
+                         refuses its signature"
+                    );
+                }
+            }
+        }
+    }
+    for line in &plan.still_valid {
+        let _ = writeln!(s, "\nNO NEW VERSION NEEDED: {line}");
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(s, "\nWARNINGS");
+        for w in &plan.warnings {
+            let _ = writeln!(s, "  - {w}");
+        }
+    }
+    if !plan.notes.is_empty() {
+        let _ = writeln!(s, "\nNOTES");
+        for n in &plan.notes {
+            let _ = writeln!(s, "  - {n}");
+        }
+    }
+    if !plan.online.is_empty() {
+        let _ = writeln!(s, "\nTHE ONLINE SIDE MUST");
+        for o in &plan.online {
+            let _ = writeln!(s, "  - {o}");
+        }
+    }
+    if plan.is_feasible() && !plan.drafts.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nNEXT STEPS (each signer runs the sign command with their own key)"
+        );
+        for (i, d) in plan.drafts.iter().enumerate() {
+            let draft = out.join(&d.file);
+            let ctx = match &d.context {
+                Context::Previous(f) => format!("--previous {}", shown(&dir.join(f))),
+                Context::RepoDelegator(f) => format!("--delegator {}", shown(&dir.join(f))),
+                Context::DraftDelegator(f) => format!("--delegator {}", shown(&out.join(f))),
+            };
+            let draft = shown(&draft);
+            let _ = writeln!(s, "  {}. {}", i + 1, escape(&d.file));
+            let _ = writeln!(
+                s,
+                "     conclave sign {draft} {ctx} --key KEYFILE -o {draft}.NAME.sig"
+            );
+            let _ = writeln!(s, "     conclave status {draft} {ctx}");
+            let _ = writeln!(
+                s,
+                "     conclave merge {draft} {draft}.*.sig {ctx} -o {draft}"
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  {} also holds, unchanged, every root up to the current one and the current \
+             version of each role that needs no new version: once every draft is merged it is \
+             the repository after the revocation (without snapshot and timestamp, which the \
+             online side issues anew). Check it with `conclave verify {}` before anything \
+             leaves the room, then `conclave export {} -o BUNDLE`.",
+            shown(out),
+            shown(out),
+            shown(out)
+        );
+    }
+    s
+}
