@@ -9,8 +9,9 @@
 //!    officer answering with a detached signature file, merged only after verification;
 //! 3. a batch claim of sample projects into claimed v1, signed by two admins;
 //! 4. a root rotation planned before anyone signs: carol leaves, dave joins (root v2);
-//! 5. a key revocation: bob's root key is compromised; root v3 drops it and enrols bob's
-//!    new key ("same officer, new key"); a signature by the compromised key is refused;
+//! 5. a key revocation: bob's root key is compromised; `conclave revoke`'s planner finds
+//!    every role that trusts it and drafts root v3 without it, enrolling bob's new key; a
+//!    signature by the compromised key alone reaches no threshold;
 //! 6. verification of everything, an export bundle (verified again), and the transcript with
 //!    a head signature.
 //!
@@ -29,7 +30,7 @@ use crate::ceremony::{self, DetachedSignature, export};
 use crate::cjson::{self, Map, Value};
 use crate::kdf::RFC9106_64MIB;
 use crate::keystore::{self, KeyFile, KeyType};
-use crate::metadata::{AnyMetadata, Expires, Key, KeyId, Metadata, Root};
+use crate::metadata::{AnyMetadata, Expires, Key, Metadata, Root};
 use crate::secret::Passphrase;
 use crate::signer::{Ed25519Signer, Signer};
 use crate::verify::{self, InputFile};
@@ -300,7 +301,7 @@ impl Rehearsal<'_> {
     }
 }
 
-fn plan_text(root_keys: &[&str], retired: &[&str], bob_new: bool) -> String {
+fn plan_text(root_keys: &[&str], retired: &[&str]) -> String {
     let mut t = String::new();
     t.push_str(&format!(
         "# REHEARSAL plan written by `conclave ceremony rehearse`. {MARK}\n\
@@ -314,15 +315,12 @@ fn plan_text(root_keys: &[&str], retired: &[&str], bob_new: bool) -> String {
         t.push_str(&format!("[officers.{id}]\nname = \"{name}\"\n"));
     }
     t.push('\n');
-    let mut derived: Vec<(&str, &str)> = vec![
+    let derived: Vec<(&str, &str)> = vec![
         ("alice-root", "alice"),
         ("bob-root", "bob"),
         ("carol-root", "carol"),
         ("dave-root", "dave"),
     ];
-    if bob_new {
-        derived.push(("bob-root-2", "bob"));
-    }
     for (k, officer) in derived {
         if !root_keys.contains(&k) && !retired.contains(&k) {
             continue;
@@ -377,7 +375,7 @@ whose passphrase is printed there too. Nothing here protects anything. Never cop
 to a real repository.
 
 What is here:
-  plan.toml, plan-v2.toml, plan-v3.toml   the ceremony plans (genesis, rotation, revocation)
+  plan.toml, plan-v2.toml   the ceremony plans (genesis, rotation)
   keys/          public keys (*.pub.json) and rehearsal key files (*.key)
   drafts/        the unsigned drafts each signing round started from (the requests)
   signatures/    one detached signature file per officer and draft (the responses)
@@ -460,7 +458,7 @@ pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome, String> {
     (r.say)(Event::Step("Genesis plan: check the policy"));
     r.write(
         "plan.toml",
-        plan_text(&["alice-root", "bob-root", "carol-root"], &[], false).as_bytes(),
+        plan_text(&["alice-root", "bob-root", "carol-root"], &[]).as_bytes(),
     )?;
     let plan = r.load_plan("plan.toml")?;
     r.check_plan(&plan, "plan.toml")?;
@@ -578,12 +576,7 @@ pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome, String> {
     r.derive("dave-root", "dave", OFFICERS[3].2)?;
     r.write(
         "plan-v2.toml",
-        plan_text(
-            &["alice-root", "bob-root", "dave-root"],
-            &["carol-root"],
-            false,
-        )
-        .as_bytes(),
+        plan_text(&["alice-root", "bob-root", "dave-root"], &["carol-root"]).as_bytes(),
     )?;
     let plan2 = r.load_plan("plan-v2.toml")?;
     r.check_plan(&plan2, "plan-v2.toml")?;
@@ -629,32 +622,62 @@ pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome, String> {
     (r.say)(Event::Detail(format!(
         "compromised: bob-root ({compromised}); it must not count towards any threshold"
     )));
-    let trusted_by = blast_radius(root2m, &targets1, &compromised);
-    for t in &trusted_by {
-        (r.say)(Event::Detail(format!("trusted by: {t}")));
-    }
+    // `conclave revoke`'s planner: every role that trusts the key, and the drafts without it.
+    // bob enrols a new key at the same time, so root stays 2 of 3.
     r.derive("bob-root-2", "bob", BOB_NEW)?;
-    r.write(
-        "plan-v3.toml",
-        plan_text(
-            &["alice-root", "dave-root", "bob-root-2"],
-            &["bob-root", "carol-root"],
-            true,
-        )
-        .as_bytes(),
-    )?;
-    let plan3 = r.load_plan("plan-v3.toml")?;
-    r.check_plan(&plan3, "plan-v3.toml")?;
-    let lost = BTreeSet::from([compromised.clone()]);
-    let rot = genesis::plan_rotation(&root2m.signed, &plan3, &lost, r.now)?;
-    say_rotation(&mut r, &rot);
-    let mut next = rot.next.clone();
-    mark(&mut next.extra);
-    let root3 = AnyMetadata::Root(Metadata::new(next));
+    let bob_new = r.signers["bob-root-2"].public_key().clone();
+    let files = read_dir_json(&r.path("repository"))?;
+    let opts = crate::ceremony::revoke::RevokeOptions {
+        expires: Some(crate::ceremony::plan::resolve_when("365d", r.now)?),
+        now: r.now,
+        add: vec![("root".into(), bob_new)],
+        thresholds: Default::default(),
+    };
+    let rplan = crate::ceremony::revoke::plan(&files, compromised.as_str(), &opts)
+        .map_err(|e| format!("revoke: {e}"))?;
+    for t in &rplan.trusts {
+        (r.say)(Event::Detail(format!(
+            "trusted by: {} (listed by {} in {}; threshold {} of {} keys before, {} of {} after)",
+            t.role,
+            t.delegator,
+            t.file,
+            t.threshold_before,
+            t.keys_before,
+            t.threshold_after,
+            t.keys_after
+        )));
+    }
+    if !rplan.blockers.is_empty() {
+        return Err(format!("revoke: {}", rplan.blockers.join("; ")));
+    }
+    let draft = rplan
+        .drafts
+        .iter()
+        .find(|d| d.role == "root")
+        .ok_or("revoke drafted no new root")?;
+    if rplan.drafts.len() != 1 {
+        return Err(format!(
+            "revoke drafted {} files; the rehearsal expects only the root",
+            rplan.drafts.len()
+        ));
+    }
+    for c in &draft.changes {
+        (r.say)(Event::Detail(c.clone()));
+    }
+    let AnyMetadata::Root(mut next) = draft.metadata.clone() else {
+        return Err("revoke's root draft is not a root".into());
+    };
+    mark(&mut next.signed.extra);
+    let root3 = AnyMetadata::Root(Metadata::new(next.signed));
     r.write("drafts/3.root.json", &root3.to_file_bytes())?;
     r.record(
-        "revoke: root v3 drafted without the compromised key",
-        &["plan-v3.toml", "repository/2.root.json"],
+        &format!("revoke {compromised}: root v3 drafted without it"),
+        &[
+            "repository/1.root.json",
+            "repository/2.root.json",
+            "repository/1.targets.json",
+            "repository/1.claimed.json",
+        ],
         &["drafts/3.root.json"],
         vec![compromised.to_string()],
         Some(format!(
@@ -797,35 +820,6 @@ fn say_rotation(r: &mut Rehearsal<'_>, rot: &genesis::RotationPlan) {
     for a in &rot.advice {
         (r.say)(Event::Detail(a.clone()));
     }
-}
-
-/// Which roles trust `key`, for the rehearsal's report.
-fn blast_radius(root: &Metadata<Root>, targets: &AnyMetadata, key: &KeyId) -> Vec<String> {
-    let mut out = Vec::new();
-    for (role, rk) in &root.signed.roles {
-        if rk.keyids.contains(key) {
-            out.push(format!(
-                "root v{}: a {role} key (threshold {} of {})",
-                root.signed.common.version,
-                rk.threshold,
-                rk.keyids.len()
-            ));
-        }
-    }
-    if let AnyMetadata::Targets(t) = targets
-        && let Some(d) = &t.signed.delegations
-        && let crate::metadata::DelegationRoles::List(list) = &d.roles
-    {
-        for role in list {
-            if role.keyids.contains(key) {
-                out.push(format!("targets: delegation to {}", role.name.as_str()));
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push("nothing else".into());
-    }
-    out
 }
 
 fn read_dir_json(dir: &Path) -> Result<Vec<InputFile>, String> {

@@ -1,7 +1,7 @@
 //! Command-line interface: clap types, one file per subcommand, terminal output.
 
-mod ceremony;
 mod attest;
+mod ceremony;
 mod export;
 mod inspect;
 mod key;

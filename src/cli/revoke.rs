@@ -110,14 +110,22 @@ fn options(a: &Args) -> Result<RevokeOptions, Failure> {
 
 pub fn run(a: Args) -> Result<u8, Failure> {
     let opts = options(&a)?;
-    let files = crate::cli::export::load(&a.repo)?;
+    let recorder = crate::cli::record::Recorder::find(
+        &a.out
+            .iter()
+            .map(|p| p.as_path())
+            .chain([a.repo.as_path()])
+            .collect::<Vec<_>>(),
+    )?;
+    let source = crate::cli::metadata_dir(&a.repo);
+    let files = crate::cli::export::load(&source)?;
     let plan = match revoke::plan(&files, &a.keyid, &opts) {
         Ok(p) => p,
         Err(RevokeError::Unverified(problems)) => {
             for p in &problems {
                 eprintln!(
                     "error: {}: role {}: {}: {}",
-                    escape(&a.repo.join(&p.file).display().to_string()),
+                    escape(&source.join(&p.file).display().to_string()),
                     escape(&p.role),
                     p.rule,
                     escape(&p.message)
@@ -195,6 +203,19 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         plan.carried.len(),
         shown(&out)
     );
+    let read: Vec<std::path::PathBuf> = files.iter().map(|f| source.join(&f.name)).collect();
+    let written: Vec<std::path::PathBuf> = bundle.files.keys().map(|n| out.join(n)).collect();
+    crate::cli::record::step(
+        &recorder,
+        format!(
+            "revoke {keyid}: {} draft(s) in {}",
+            plan.drafts.len(),
+            shown(&out)
+        ),
+        &read.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
+        &written.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
+        vec![keyid.to_string()],
+    )?;
     Ok(exit::OK)
 }
 
