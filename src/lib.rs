@@ -43,7 +43,8 @@
 //! assert!(report.is_ok(), "{:?}", report.problems);
 //! ```
 
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: `memlock` alone opts out, for `mlock`/`munlock` (see its docs).
+#![deny(unsafe_code)]
 
 pub mod ceremony;
 pub mod cjson;
@@ -51,6 +52,7 @@ pub mod display;
 pub mod fsutil;
 pub mod kdf;
 pub mod keystore;
+pub mod memlock;
 pub mod metadata;
 pub mod passphrase;
 pub mod pypi;
