@@ -46,6 +46,7 @@
 // `deny`, not `forbid`: `memlock` alone opts out, for `mlock`/`munlock` (see its docs).
 #![deny(unsafe_code)]
 
+pub mod airgap;
 pub mod ceremony;
 pub mod cjson;
 pub mod display;

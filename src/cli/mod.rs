@@ -1,5 +1,7 @@
 //! Command-line interface: clap types, one file per subcommand, terminal output.
 
+// Air-gap check (issue #5 item 7); the integrator moves it under `ceremony`.
+pub mod airgap;
 mod export;
 mod inspect;
 mod key;
@@ -76,6 +78,8 @@ enum Command {
     #[command(subcommand)]
     Transcript(transcript::TranscriptCommand),
     Export(export::Args),
+    /// Check no network interface is up and no radio unblocked (air-gap hygiene).
+    AirgapCheck(airgap::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -106,6 +110,7 @@ pub fn run() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Transcript(cmd) => transcript::run(cmd),
         Command::Export(args) => export::run(args),
+        Command::AirgapCheck(args) => airgap::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
