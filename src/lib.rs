@@ -55,6 +55,7 @@ pub mod kdf;
 pub mod keystore;
 pub mod memlock;
 pub mod metadata;
+pub mod optical;
 pub mod passphrase;
 pub mod pypi;
 pub mod secret;

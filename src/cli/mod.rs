@@ -8,6 +8,8 @@ mod key;
 mod pkcs11;
 mod prompt;
 mod pypi;
+// Optical transfer (issue #5 item 8).
+pub mod qr;
 mod root;
 mod signing;
 mod transcript;
@@ -80,6 +82,9 @@ enum Command {
     Export(export::Args),
     /// Check no network interface is up and no radio unblocked (air-gap hygiene).
     AirgapCheck(airgap::Args),
+    /// Carry signatures and request digests across the air gap as QR codes and short texts.
+    #[command(subcommand)]
+    Qr(qr::QrCommand),
 }
 
 pub fn run() -> ExitCode {
@@ -111,6 +116,7 @@ pub fn run() -> ExitCode {
         Command::Transcript(cmd) => transcript::run(cmd),
         Command::Export(args) => export::run(args),
         Command::AirgapCheck(args) => airgap::run(args),
+        Command::Qr(cmd) => qr::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),
