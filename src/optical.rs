@@ -152,6 +152,13 @@ fn finish(mut record: Vec<u8>) -> String {
     format!("{PREFIX}{}", base32(&record))
 }
 
+/// The text for any record bytes, checksum added: for the fuzz target (so it can reach the
+/// record reader behind the checksum) and tests. Conclave itself only writes records through
+/// [`encode_signature`] and [`encode_request`].
+pub fn seal_record(record: &[u8]) -> String {
+    finish(record.to_vec())
+}
+
 /// The text form of a signature file, exactly as conclave wrote it. Refused (with the reason)
 /// when the text would not give back the identical bytes: a file edited by hand, a legacy key
 /// spelling, extra fields.

@@ -240,3 +240,30 @@ if len(found) != 1:
     sys.exit(f"found {len(found)} QR codes")
 print(found[0].text)
 "#;
+
+/// The committed texts (tests/vectors/optical/) still decode to the committed files: the text
+/// format is stable, so a code printed by one conclave version reads in the next.
+#[test]
+fn committed_texts_decode_to_their_files() {
+    let dir = repo_root().join("tests/vectors/optical");
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["ed25519.sig", "ecdsa.sig"] {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.txt"))).unwrap();
+        let out = format!("{name}.json");
+        let o = conclave_in(tmp.path(), &["qr", "read", "-o", &out], &text);
+        assert_eq!(o.code, 0, "{name}: {}", o.stderr);
+        assert_eq!(
+            std::fs::read(tmp.path().join(&out)).unwrap(),
+            std::fs::read(dir.join(format!("{name}.json"))).unwrap(),
+            "{name}"
+        );
+    }
+    let text = std::fs::read_to_string(dir.join("request-root-v1.txt")).unwrap();
+    let o = conclave_in(tmp.path(), &["qr", "read"], &text);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.starts_with("7550abf2 acbaa30a ac988188 b30e9b6d"),
+        "{}",
+        o.stdout
+    );
+}
