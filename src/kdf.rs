@@ -61,11 +61,17 @@ impl Profile {
     pub fn derive(&self, passphrase: &[u8], salt: &[u8]) -> Result<SecretBytes, String> {
         let params = Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32))
             .map_err(|e| format!("argon2 parameters: {e}"))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; 32]);
-        argon
-            .hash_password_into(passphrase, salt, out.as_mut())
-            .map_err(|e| format!("argon2id failed: {e}"))?;
+        // Argon2's working memory is passphrase-derived: its first blocks let an attacker test
+        // guesses without paying for the memory. Lock it where the OS allows (root, or a
+        // raised RLIMIT_MEMLOCK); otherwise carry on (see memlock).
+        let mut blocks = vec![argon2::Block::default(); params.block_count()];
+        let lock = crate::memlock::PageLock::new(&blocks[..]);
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let result =
+            argon.hash_password_into_with_memory(passphrase, salt, out.as_mut(), &mut blocks[..]);
+        drop(lock);
+        result.map_err(|e| format!("argon2id failed: {e}"))?;
         Ok(out)
     }
 }

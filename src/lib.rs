@@ -43,16 +43,20 @@
 //! assert!(report.is_ok(), "{:?}", report.problems);
 //! ```
 
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: `memlock` alone opts out, for `mlock`/`munlock` (see its docs).
+#![deny(unsafe_code)]
 
 pub mod attestation;
+pub mod airgap;
 pub mod ceremony;
 pub mod cjson;
 pub mod display;
 pub mod fsutil;
 pub mod kdf;
 pub mod keystore;
+pub mod memlock;
 pub mod metadata;
+pub mod optical;
 pub mod passphrase;
 pub mod pypi;
 pub mod secret;

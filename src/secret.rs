@@ -1,33 +1,62 @@
 //! Secret values: passphrases, PINs, private key bytes.
 //!
 //! They zeroize on drop and have no `Debug`, `Display` or serialisation, so they cannot end up
-//! in a log line, an error message or a file by accident.
+//! in a log line, an error message or a file by accident. Their heap pages are locked in
+//! memory where the operating system allows it ([`crate::memlock`]), so they stay out of swap.
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::memlock::PageLock;
+
 /// A passphrase (or PIN) as the officer typed it.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct Passphrase(String);
+pub struct Passphrase {
+    // Dropped after `Drop::drop` has zeroized the text, before the text is freed.
+    lock: PageLock,
+    text: String,
+}
 
 impl Passphrase {
     pub fn new(s: String) -> Self {
-        Passphrase(s)
+        Passphrase {
+            lock: PageLock::new(s.as_bytes()),
+            text: s,
+        }
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.text.is_empty()
+    }
+
+    /// Whether the operating system locked this passphrase's memory (see [`crate::memlock`]).
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_locked()
     }
 
     /// Compare two entries without leaking where they differ through timing.
     pub fn matches(&self, other: &Passphrase) -> bool {
-        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+        let (a, b) = (self.text.as_bytes(), other.text.as_bytes());
         a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 }
+
+impl Clone for Passphrase {
+    fn clone(&self) -> Self {
+        Passphrase::new(self.text.clone())
+    }
+}
+
+impl Drop for Passphrase {
+    fn drop(&mut self) {
+        // Zeroes the spare capacity too.
+        self.text.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Passphrase {}
 
 /// 32 secret bytes (an Ed25519 seed or a P-256 scalar).
 pub type SecretBytes = Zeroizing<[u8; 32]>;

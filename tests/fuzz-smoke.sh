@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-10}"
-targets=(cjson metadata keyfile detached verify attestation)
+targets=(cjson metadata keyfile detached verify attestation optical)
 
 # cargo-fuzz passes nightly-only flags (-Zsanitizer); RUSTC_BOOTSTRAP lets the stable
 # toolchain accept them. Without CARGO_CACHE_RUSTC_INFO=0 a single run without
@@ -59,6 +59,15 @@ def der(path):
 slot, device = der(sys.argv[1] + "slot.pem"), der(sys.argv[1] + "device.pem")
 open(sys.argv[2], "wb").write(b"\x01" + struct.pack(">H", len(slot)) + slot + device)
 PY
+# optical: the CONCLAVE1: texts, and the same records raw (a 0 byte, then the record without
+# its checksum; see fuzz_targets/optical.rs).
+for f in tests/vectors/optical/*.txt; do
+    seed "$corpus/optical" "$f"
+    n=$((n + 1))
+    python3 -c 'import base64, sys
+body = open(sys.argv[1]).read().strip().split(":", 1)[1]
+raw = base64.b32decode(body + "=" * (-len(body) % 8))
+open(sys.argv[2], "wb").write(b"\0" + raw[:-4])' "$f" "$corpus/optical/seed-$n"
 done
 # verify takes NUL-separated files in the order fuzz_targets/verify.rs names them.
 names=(1.root.json 2.root.json timestamp.json snapshot.json targets.json projects.json root.json 3.root.json)

@@ -2,6 +2,8 @@
 
 mod attest;
 mod ceremony;
+// Air-gap check (issue #5 item 7); the integrator moves it under `ceremony`.
+pub mod airgap;
 mod export;
 mod inspect;
 mod key;
@@ -10,6 +12,8 @@ mod prompt;
 mod pypi;
 pub mod record;
 mod revoke;
+// Optical transfer (issue #5 item 8).
+pub mod qr;
 mod root;
 mod signing;
 mod transcript;
@@ -89,6 +93,11 @@ enum Command {
     Transcript(transcript::TranscriptCommand),
     Export(export::Args),
     Revoke(revoke::Args),
+    /// Check no network interface is up and no radio unblocked (air-gap hygiene).
+    AirgapCheck(airgap::Args),
+    /// Carry signatures and request digests across the air gap as QR codes and short texts.
+    #[command(subcommand)]
+    Qr(qr::QrCommand),
 }
 
 pub fn run() -> ExitCode {
@@ -124,6 +133,8 @@ pub fn run() -> ExitCode {
         Command::Transcript(cmd) => transcript::run(cmd),
         Command::Export(args) => export::run(args),
         Command::Revoke(args) => revoke::run(args),
+        Command::AirgapCheck(args) => airgap::run(args),
+        Command::Qr(cmd) => qr::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

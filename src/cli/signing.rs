@@ -144,6 +144,12 @@ pub struct SignArgs {
     /// The signature file to write.
     #[arg(short = 'o', long = "output", value_name = "SIGFILE")]
     output: PathBuf,
+    /// Also show the signature as a QR code and a CONCLAVE1: text, to carry it across the air
+    /// gap without a USB stick (`conclave qr read` on the other side).
+    #[arg(long)]
+    qr: bool,
+    #[command(flatten)]
+    look: crate::cli::qr::Look,
     #[command(flatten)]
     ctx: Context,
 }
@@ -279,12 +285,19 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         }
         f
     })?;
-    write_output(&a.output, &detached.to_bytes())?;
+    let bytes = detached.to_bytes();
+    write_output(&a.output, &bytes)?;
     eprintln!(
         "Wrote the signature by {} to {}.",
         detached.signature.keyid,
         shown(&a.output)
     );
+    if a.qr {
+        let text = conclave::optical::encode_signature(&bytes)
+            .map_err(|e| Failure::failed(format!("{}: {e}", shown(&a.output))))?;
+        eprintln!("The signature as a QR code (scan it with `conclave qr read -o SIGFILE`):");
+        crate::cli::qr::print_qr(&text, a.look)?;
+    }
     crate::cli::record::step(
         &recorder,
         format!("sign {} v{}", l.role, l.md.common().version),

@@ -1,13 +1,19 @@
 //! Keys held in memory: for tests and for building metadata in-process. Key files, derived
 //! keys and hardware tokens build on the same trait.
 
+//!
+//! The private key is held as its 32 bytes in a [`LockedKey`] (heap, page locked in memory
+//! where the OS allows, zeroized on drop); the crates' key types, which zeroize themselves but
+//! cannot be locked in place, exist only for the moment of signing.
+
+use crate::memlock::LockedKey;
 use crate::metadata::Key;
 use crate::signer::{SignError, Signer};
 
-/// An Ed25519 private key in memory. The dalek key zeroizes itself on drop; this type has no
-/// `Debug` so it cannot end up in a log line.
+/// An Ed25519 private key in memory. This type has no `Debug` so it cannot end up in a log
+/// line.
 pub struct Ed25519Signer {
-    secret: ed25519_dalek::SigningKey,
+    seed: LockedKey,
     public: Key,
 }
 
@@ -15,7 +21,15 @@ impl Ed25519Signer {
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         let secret = ed25519_dalek::SigningKey::from_bytes(seed);
         let public = Key::ed25519(&secret.verifying_key().to_bytes());
-        Ed25519Signer { secret, public }
+        Ed25519Signer {
+            seed: LockedKey::new(seed),
+            public,
+        }
+    }
+
+    /// Whether the key's memory is locked (see [`crate::memlock`]).
+    pub fn is_locked(&self) -> bool {
+        self.seed.is_locked()
     }
 }
 
@@ -26,13 +40,14 @@ impl Signer for Ed25519Signer {
 
     fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         use ed25519_dalek::Signer as _;
-        Ok(self.secret.sign(message).to_bytes().to_vec())
+        let secret = ed25519_dalek::SigningKey::from_bytes(self.seed.expose());
+        Ok(secret.sign(message).to_bytes().to_vec())
     }
 }
 
-/// An ECDSA P-256 private key in memory (zeroized on drop by the p256 crate).
+/// An ECDSA P-256 private key in memory.
 pub struct P256Signer {
-    secret: p256::ecdsa::SigningKey,
+    scalar: LockedKey,
     public: Key,
 }
 
@@ -43,7 +58,7 @@ impl P256Signer {
             .map_err(|_| SignError::Backend("not a valid P-256 private scalar".into()))?;
         let public = Key::ecdsa_p256(&sk.public_key());
         Ok(P256Signer {
-            secret: p256::ecdsa::SigningKey::from(sk),
+            scalar: LockedKey::new(scalar),
             public,
         })
     }
@@ -57,7 +72,9 @@ impl Signer for P256Signer {
     fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         use p256::ecdsa::signature::Signer as _;
         // RFC 6979 deterministic nonces; DER encoding, as securesystemslib writes.
-        let sig: p256::ecdsa::Signature = self.secret.sign(message);
+        let sk = p256::SecretKey::from_slice(self.scalar.expose())
+            .map_err(|_| SignError::Backend("not a valid P-256 private scalar".into()))?;
+        let sig: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(sk).sign(message);
         Ok(sig.to_der().as_bytes().to_vec())
     }
 }
