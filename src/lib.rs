@@ -48,6 +48,7 @@
 pub mod ceremony;
 pub mod cjson;
 pub mod display;
+pub mod enrolment;
 pub mod fsutil;
 pub mod kdf;
 pub mod keystore;

@@ -10,6 +10,7 @@ mod root;
 mod signing;
 mod transcript;
 mod verify;
+mod yubikey;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -51,7 +52,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Make and look after keys: key files, derived keys, keys in PKCS#11 tokens.
+    /// Make and look after keys: key files, derived keys, keys in PKCS#11 tokens and on
+    /// YubiKeys.
     #[command(subcommand)]
     Key(key::KeyCommand),
     /// Random diceware passphrases.
@@ -66,7 +68,7 @@ enum Command {
     /// Rotate a delegation's keys in any delegating targets metadata.
     #[command(subcommand)]
     Delegation(pypi::DelegationCommand),
-    Sign(signing::SignArgs),
+    Sign(Box<signing::SignArgs>),
     Merge(signing::MergeArgs),
     Status(signing::StatusArgs),
     Verify(verify::Args),
@@ -99,7 +101,7 @@ pub fn run() -> ExitCode {
         Command::Root(cmd) => root::run(cmd),
         Command::Pypi(cmd) => pypi::run(cmd),
         Command::Delegation(cmd) => pypi::run_delegation(cmd),
-        Command::Sign(args) => signing::sign(args),
+        Command::Sign(args) => signing::sign(*args),
         Command::Merge(args) => signing::merge(args),
         Command::Status(args) => signing::status(args),
         Command::Verify(args) => verify::run(args),
