@@ -36,6 +36,7 @@ const VPCD_PORT: u16 = 35963;
 
 struct Rig {
     _emulator: Emulator,
+    _context: Mutex<pcsc::Context>,
     slot: Slot,
 }
 
@@ -46,6 +47,41 @@ fn pcscd_up() -> bool {
     std::os::unix::net::UnixStream::connect(PCSCD_SOCKET).is_ok()
 }
 
+/// Start pcscd in the background (it leaves by itself a minute after its last client).
+fn start_pcscd() {
+    let log = repo_root().join("target/pcscd-test.log");
+    let out = std::fs::File::create(&log).unwrap();
+    // A socket left by a pcscd that was killed would stop a new one from starting.
+    let _ = std::fs::remove_file(PCSCD_SOCKET);
+    let _ = std::fs::remove_file("/run/pcscd/pcscd.pid");
+    // Deliberately not waited for: pcscd serves the whole test binary and leaves by
+    // itself (--auto-exit) a minute after its last client.
+    #[allow(clippy::zombie_processes)]
+    let _pcscd = Command::new("pcscd")
+        .args(["--foreground", "--auto-exit"])
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start pcscd ({e}): `apt-get install pcscd` (tests/run-all.sh does), and \
+                 run the tests as a user who may start it (root in CI), or start it yourself. \
+                 The YubiKey tests are never skipped."
+            )
+        });
+    for _ in 0..100 {
+        if pcscd_up() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        pcscd_up(),
+        "pcscd did not come up; its log is {}",
+        log.display()
+    );
+}
+
 /// Make sure pcscd runs with the vpcd reader, and plug the emulator into it.
 fn rig() -> &'static Rig {
     RIG.get_or_init(|| {
@@ -54,46 +90,31 @@ fn rig() -> &'static Rig {
             "vsmartcard's vpcd reader driver is not installed ({VPCD_DRIVER}): `apt-get install \
              vsmartcard-vpcd` (tests/run-all.sh does). The YubiKey tests are never skipped."
         );
-        if !pcscd_up() {
-            let log = repo_root().join("target/pcscd-test.log");
-            let out = std::fs::File::create(&log).unwrap();
-            // A socket left by a pcscd that was killed would stop a new one from starting.
-            let _ = std::fs::remove_file(PCSCD_SOCKET);
-            let _ = std::fs::remove_file("/run/pcscd/pcscd.pid");
-            // Deliberately not waited for: pcscd serves the whole test binary and leaves by
-            // itself (--auto-exit) a minute after its last client.
-            #[allow(clippy::zombie_processes)]
-            let _pcscd = Command::new("pcscd")
-                .args(["--foreground", "--auto-exit"])
-                .stdout(out.try_clone().unwrap())
-                .stderr(out)
-                .spawn()
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "cannot start pcscd ({e}): `apt-get install pcscd` (tests/run-all.sh \
-                         does), and run the tests as a user who may start it (root in CI), or \
-                         start it yourself. The YubiKey tests are never skipped."
-                    )
-                });
-            for _ in 0..100 {
-                if pcscd_up() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
+        // A client context keeps an --auto-exit pcscd alive for as long as this binary runs.
+        // pcscd may leave between the check and the connection: then start it again.
+        let mut context = None;
+        for _ in 0..3 {
+            if !pcscd_up() {
+                start_pcscd();
             }
-            assert!(
-                pcscd_up(),
-                "pcscd did not come up; its log is {}",
-                log.display()
-            );
+            if let Ok(c) = pcsc::Context::establish(pcsc::Scope::System) {
+                context = Some(c);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
         }
+        let context = Mutex::new(context.expect("cannot open a PC/SC context with pcscd"));
         let slot: Slot = std::sync::Arc::new(Mutex::new(None));
         let mut last = None;
         for _ in 0..50 {
             match Emulator::connect(VPCD_PORT, slot.clone()) {
                 Ok(e) => {
                     wait_until_pcscd_sees_the_card(&slot);
-                    return Rig { _emulator: e, slot };
+                    return Rig {
+                        _emulator: e,
+                        _context: context,
+                        slot,
+                    };
                 }
                 Err(e) => last = Some(e),
             }
@@ -570,6 +591,60 @@ fn right_pin_after_a_wrong_one_signs() {
     // A good PIN resets the counter.
     let o = sign(w, &SERIAL.to_string(), YK_PIN, "b.sig");
     assert!(o.stderr.contains("PIN tries left: 3"), "{}", o.stderr);
+}
+
+#[test]
+fn a_pin_of_the_wrong_length_costs_no_try_and_policy_never_asks_none() {
+    let (_turn, rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    enrolled(w);
+    let verifies = with_card(rig, |c| c.counters.verify_with_pin);
+    for (pin, len) in [("12345", "5"), ("123456789", "9")] {
+        let o = sign(w, &SERIAL.to_string(), pin, "a.sig");
+        device_error(
+            &o,
+            &[
+                &format!("PIV PINs are 6 to 8 characters; this one has {len}"),
+                "no try was used",
+            ],
+        );
+    }
+    assert_eq!(with_card(rig, |c| c.counters.verify_with_pin), verifies);
+    let o = sign(w, &SERIAL.to_string(), YK_PIN, "a.sig");
+    ok(&o);
+    assert!(o.stderr.contains("PIN tries left: 3"), "{}", o.stderr);
+
+    // A key whose PIN policy is "never" signs without any PIN prompt (no PIN on stdin).
+    let w = &w.join("never");
+    std::fs::create_dir(w).unwrap();
+    ok(&generate(
+        w,
+        &format!("{SERIAL}:9e"),
+        "never.pub",
+        &["--pin-policy", "never", "--touch-policy", "never"],
+    ));
+    draft_for(w, "never.pub");
+    let o = in_dir(
+        w,
+        &[
+            "sign",
+            "draft.json",
+            "--yubikey",
+            &format!("{SERIAL}:9e"),
+            "-o",
+            "n.sig",
+        ],
+        "",
+    );
+    ok(&o);
+    assert!(o.stderr.contains("PIN policy never"), "{}", o.stderr);
+    assert!(
+        !o.stderr.contains("PIV PIN") && !o.stderr.contains("PIN tries"),
+        "{}",
+        o.stderr
+    );
+    assert!(w.join("n.sig").exists());
 }
 
 #[test]

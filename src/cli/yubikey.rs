@@ -123,15 +123,19 @@ mod enabled {
                  PUK (`ykman piv access unblock-pin`), or sign with a backup key. Nothing was \
                  signed or written"
                 .into(),
-            PinTooLong { .. } => "PIV PINs are 6 to 8 characters; check the PIN".into(),
+            PinLength { .. } => "check the PIN and type it again; it was not sent to the \
+                 YubiKey, so no try was used"
+                .into(),
             TouchTimeout { .. } => "this key needs a touch to sign: run the command again and \
                  touch the gold contact when its light blinks (within 15 seconds). Nothing was \
                  written"
                 .into(),
-            ManagementKey { .. } => "conclave generates keys with the factory-default PIV \
-                 management key. Generate on a YubiKey whose PIV applet has the default \
-                 management key (a fresh or reset one: `ykman piv reset`), or see \
-                 docs/hardware.md"
+            ManagementKey { .. } => "conclave generates keys with the factory-default 3DES \
+                 PIV management key (010203...08). YubiKeys with firmware 5.7 or later ship an \
+                 AES-192 management key instead: set the default value as a TDES key with \
+                 `ykman piv access change-management-key --algorithm TDES`. Otherwise reset \
+                 the PIV applet (`ykman piv reset`, which erases its keys). See \
+                 docs/hardware.md. Nothing was generated"
                 .into(),
             KeyMismatch { .. } => "the key in the slot changed between the check and the \
                  PIN: stop, and find out why before anyone signs"
@@ -204,10 +208,14 @@ mod enabled {
             info.touch_policy.as_str()
         );
         check_allowed(&keyid)?;
-        announce_pin(&mut token)?;
-        let pin = pin(prompter, r)?;
+        let pin = if info.pin_policy == PinPolicy::Never {
+            None
+        } else {
+            announce_pin(&mut token)?;
+            Some(pin(prompter, r)?)
+        };
         let signer = token
-            .signer(r.slot, &info.public_key, &pin)
+            .signer(r.slot, &info.public_key, pin.as_ref())
             .map_err(device)?;
         if info.touch_policy.needs_touch() {
             eprintln!(

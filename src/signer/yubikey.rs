@@ -103,12 +103,15 @@ pub enum YubiKeyError {
     WrongPin { serial: u32, tries: u8 },
     #[error("YubiKey {serial}: the PIN is blocked (no tries left)")]
     PinLocked { serial: u32 },
-    #[error("YubiKey {serial}: the PIN is longer than 8 characters, which PIV does not allow")]
-    PinTooLong { serial: u32 },
+    #[error("YubiKey {serial}: PIV PINs are 6 to 8 characters; this one has {len}")]
+    PinLength { serial: u32, len: usize },
     #[error("YubiKey {serial}: the key was not touched in time; nothing was signed")]
     TouchTimeout { serial: u32 },
-    #[error("YubiKey {serial}: the management key is not the factory default")]
-    ManagementKey { serial: u32 },
+    #[error(
+        "YubiKey {serial} (firmware {firmware}): the PIV management key is not the factory \
+         default 3DES key"
+    )]
+    ManagementKey { serial: u32, firmware: String },
     #[error(
         "YubiKey {serial}: the key in slot {slot:02x} is not the one shown before the PIN was \
          asked for"
@@ -323,9 +326,11 @@ impl YubiKeyToken {
     /// Check the PIN. A wrong one reports the tries left.
     fn verify_pin(&mut self, pin: &Passphrase) -> Result<(), YubiKeyError> {
         let bytes = pin.expose().as_bytes();
-        if bytes.len() > 8 {
-            return Err(YubiKeyError::PinTooLong {
+        // Checked here so that a typo of the wrong length does not cost one of the 3 tries.
+        if !(6..=8).contains(&bytes.len()) {
+            return Err(YubiKeyError::PinLength {
                 serial: self.serial,
+                len: pin.expose().chars().count(),
             });
         }
         self.yk
@@ -349,10 +354,13 @@ impl YubiKeyToken {
             return Err(YubiKeyError::SlotInUse { serial, slot });
         }
         self.verify_pin(pin)?;
+        let firmware = self.firmware();
         self.yk
             .authenticate(MgmKey::default())
             .map_err(|e| match e {
-                yubikey::Error::AuthenticationError => YubiKeyError::ManagementKey { serial },
+                yubikey::Error::AuthenticationError => {
+                    YubiKeyError::ManagementKey { serial, firmware }
+                }
                 e => classify(e, serial, "authenticating with the management key"),
             })?;
         let spki = piv::generate(
@@ -406,6 +414,7 @@ impl YubiKeyToken {
             }),
             slot: id,
             public: public_key,
+            touch: info.touch_policy.needs_touch(),
         };
         Ok((enrolment, signer))
     }
@@ -429,11 +438,13 @@ impl YubiKeyToken {
 
     /// Check the PIN and return a signer for the key in `slot`, whose public key must be
     /// `expected` (the one shown to the officer before the PIN was asked for).
+    ///
+    /// `pin` may be `None` only for a key whose PIN policy is "never".
     pub fn signer(
         mut self,
         slot: u8,
         expected: &Key,
-        pin: &Passphrase,
+        pin: Option<&Passphrase>,
     ) -> Result<YubiKeySigner, YubiKeyError> {
         let serial = self.serial;
         let info = self
@@ -442,8 +453,16 @@ impl YubiKeyToken {
         if info.public_key != *expected {
             return Err(YubiKeyError::KeyMismatch { serial, slot });
         }
-        if info.pin_policy != PinPolicy::Never {
-            self.verify_pin(pin)?;
+        match pin {
+            Some(pin) => self.verify_pin(pin)?,
+            None if info.pin_policy == PinPolicy::Never => {}
+            None => {
+                return Err(YubiKeyError::Failed {
+                    serial,
+                    operation: "signing",
+                    reason: "the key's PIN policy needs the PIN".into(),
+                });
+            }
         }
         Ok(YubiKeySigner {
             yk: RefCell::new(YubiKeyHandle {
@@ -452,6 +471,7 @@ impl YubiKeyToken {
             }),
             slot: slot_id(slot, serial)?,
             public: info.public_key,
+            touch: info.touch_policy.needs_touch(),
         })
     }
 }
@@ -467,6 +487,8 @@ pub struct YubiKeySigner {
     yk: RefCell<YubiKeyHandle>,
     slot: SlotId,
     public: Key,
+    /// Whether the slot's touch policy makes the device wait for a touch.
+    touch: bool,
 }
 
 impl Signer for YubiKeySigner {
@@ -481,9 +503,11 @@ impl Signer for YubiKeySigner {
         let der =
             piv::sign_data(&mut h.yk, &digest, AlgorithmId::EccP256, self.slot).map_err(|e| {
                 let err = match e {
-                    // The device refuses the operation when the touch did not come (or, for
-                    // a PIN policy of "always", when the PIN state was lost).
-                    yubikey::Error::GenericError | yubikey::Error::AuthenticationError => {
+                    // A key with a touch policy refuses the operation when the touch did not
+                    // come within its timeout.
+                    yubikey::Error::GenericError | yubikey::Error::AuthenticationError
+                        if self.touch =>
+                    {
                         YubiKeyError::TouchTimeout { serial }
                     }
                     e => classify(e, serial, "signing"),
