@@ -51,6 +51,7 @@ pub mod airgap;
 pub mod ceremony;
 pub mod cjson;
 pub mod display;
+pub mod enrolment;
 pub mod fsutil;
 pub mod kdf;
 pub mod keystore;

@@ -48,6 +48,29 @@ if ! command -v softhsm2-util >/dev/null 2>&1; then
         || die "could not install softhsm2 with apt-get"
 fi
 softhsm2-util --version >/dev/null || die "softhsm2-util is installed but does not run"
+
+# YubiKey PIV (tests/yubikey.rs): the real PC/SC stack with an emulated card. pcscd and
+# vsmartcard's vpcd reader driver at run time; libpcsclite-dev + pkg-config to build the
+# `yubikey` feature. The tests start pcscd themselves (`pcscd --foreground --auto-exit`) when
+# it is not running, and fail loudly when any of this is missing.
+say "pcscd, vsmartcard-vpcd, libpcsclite-dev, pkg-config (YubiKey tests, --features yubikey)"
+yk_pkgs=""
+command -v pcscd >/dev/null 2>&1 || yk_pkgs="$yk_pkgs pcscd"
+[ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || yk_pkgs="$yk_pkgs vsmartcard-vpcd"
+pkg-config --exists libpcsclite 2>/dev/null || yk_pkgs="$yk_pkgs libpcsclite-dev"
+command -v pkg-config >/dev/null 2>&1 || yk_pkgs="$yk_pkgs pkg-config"
+if [ -n "$yk_pkgs" ]; then
+    command -v apt-get >/dev/null 2>&1 \
+        || die "missing:$yk_pkgs and there is no apt-get: install them (Debian package names)"
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq || die "apt-get update failed (needed to install$yk_pkgs)"
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $yk_pkgs >/dev/null \
+        || die "could not install$yk_pkgs with apt-get"
+fi
+command -v pcscd >/dev/null 2>&1 || die "pcscd is not installed"
+[ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || die "vsmartcard-vpcd's driver is missing"
+pkg-config --exists libpcsclite || die "libpcsclite-dev is not visible to pkg-config"
 # --- end of hardware tokens -----------------------------------------------------------------
 
 # --- Hardening (issue 6): fuzz smoke and supply-chain policy -------------------------------
@@ -65,9 +88,11 @@ cargo deny --locked check bans licenses sources \
 say "cargo fmt --check"
 cargo fmt --all -- --check || die "the tree is not formatted: run 'cargo fmt --all'"
 
-say "cargo clippy --all-targets -- -D warnings"
+say "cargo clippy --all-targets -- -D warnings (default features, then --features yubikey)"
 cargo clippy --locked --all-targets --quiet -- -D warnings
+cargo clippy --locked --all-targets --features yubikey --quiet -- -D warnings
 
 say "cargo test (unit, CLI, vectors, interop with python-tuf and tuf-js)"
-cargo test --locked --all-targets
+# --features yubikey adds the YubiKey backend and tests/yubikey.rs (emulated card over pcscd).
+cargo test --locked --all-targets --features yubikey
 cargo test --locked --doc

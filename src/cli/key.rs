@@ -16,7 +16,7 @@ use crate::cli::{Failure, exit, print_public_key, read_file, shown};
 /// Make and look after keys.
 #[derive(clap::Subcommand)]
 pub enum KeyCommand {
-    Generate(GenerateArgs),
+    Generate(Box<GenerateArgs>),
     Public(PublicArgs),
     ChangePassphrase(ChangeArgs),
     Derive(DeriveArgs),
@@ -48,6 +48,13 @@ pub enum KeyTypeArg {
 /// the URI's object=LABEL; a label already in use is refused. The PIN comes from the URI's
 /// pin-source=file:PATH, or is asked for (or read from --passphrase-fd). See docs/hardware.md.
 ///
+/// With --yubikey SERIAL[:SLOT] -o PUBFILE, an ECDSA P-256 key is generated on the YubiKey's
+/// PIV applet (slot 9c unless given), attested by the device, and its public key written to
+/// PUBFILE; the enrolment record (serial, slot, policies, attestation chain) goes beside it,
+/// PUBFILE with its last extension replaced by .enrolment.json. The slot must be empty, and
+/// the PIV applet must have the factory-default management key. Needs a conclave built with
+/// the `yubikey` feature and a running pcscd. See docs/hardware.md.
+///
 /// The public key (TUF key JSON) is printed on stdout; give it to `root init --key
 /// ROLE=PUBFILE`.
 #[derive(clap::Args)]
@@ -61,19 +68,31 @@ pub struct GenerateArgs {
         conflicts_with = "pkcs11"
     )]
     output: Option<PathBuf>,
+    /// Generate the key on a YubiKey (PIV), e.g. 12345678 or 12345678:9c (the serial printed
+    /// on the key; slot 9c by default). -o names the public key file to write.
+    #[arg(long, value_name = "SERIAL[:SLOT]", conflicts_with = "pkcs11")]
+    yubikey: Option<String>,
+    /// With --yubikey: when the device asks for the PIN (once per command, or before every
+    /// signature).
+    #[arg(long, value_enum, default_value = "once", requires = "yubikey")]
+    pin_policy: crate::cli::yubikey::PinPolicyArg,
+    /// With --yubikey: whether signing needs a touch of the key (always, cached for 15 s,
+    /// never).
+    #[arg(long, value_enum, default_value = "always", requires = "yubikey")]
+    touch_policy: crate::cli::yubikey::TouchPolicyArg,
     /// Generate the key pair in a PKCS#11 token, e.g.
     /// 'pkcs11:token=NAME;object=LABEL?module-path=/usr/lib/softhsm/libsofthsm2.so'.
     #[arg(long, value_name = "URI", value_parser = crate::cli::pkcs11::parse_uri)]
     pkcs11: Option<conclave::signer::pkcs11::Pkcs11Uri>,
-    /// Key type.
-    #[arg(long = "type", value_enum, default_value = "ed25519")]
-    key_type: KeyTypeArg,
+    /// Key type (default ed25519; with --yubikey, only ecdsa-p256).
+    #[arg(long = "type", value_enum)]
+    key_type: Option<KeyTypeArg>,
     /// Argon2id profile: rfc9106-2gib (default: 2 GiB, 1 pass) or rfc9106-64mib (64 MiB,
     /// 3 passes, for machines short of memory).
     #[arg(long, value_name = "NAME", default_value = "rfc9106-2gib")]
     profile: String,
     /// Read the passphrase (twice: new, then repeat) from this file descriptor, one per line;
-    /// with --pkcs11, the token's user PIN (once).
+    /// with --pkcs11, the token's user PIN (once); with --yubikey, the PIV PIN (once).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
 }
@@ -124,7 +143,7 @@ pub struct DeriveArgs {
 
 pub fn run(cmd: KeyCommand) -> Result<u8, Failure> {
     match cmd {
-        KeyCommand::Generate(a) => generate(a),
+        KeyCommand::Generate(a) => generate(*a),
         KeyCommand::Public(a) => {
             let kf = load_key_file(&a.file)?;
             print_public_key(kf.public_key());
@@ -189,8 +208,27 @@ fn announce_kdf(profile: Profile) {
 }
 
 fn generate(a: GenerateArgs) -> Result<u8, Failure> {
+    if let Some(spec) = &a.yubikey {
+        if matches!(a.key_type, Some(KeyTypeArg::Ed25519)) {
+            return Err(Failure::usage("--yubikey makes ECDSA P-256 keys only").hint(
+                "drop --type, or give --type ecdsa-p256; docs/hardware.md explains why not Ed25519",
+            ));
+        }
+        let output = a
+            .output
+            .as_deref()
+            .expect("clap requires -o without --pkcs11");
+        return crate::cli::yubikey::generate(
+            spec,
+            output,
+            a.pin_policy,
+            a.touch_policy,
+            a.passphrase_fd,
+        );
+    }
+    let key_type = a.key_type.unwrap_or(KeyTypeArg::Ed25519);
     let output = match (&a.output, &a.pkcs11) {
-        (_, Some(uri)) => return generate_in_token(uri, a.key_type, a.passphrase_fd),
+        (_, Some(uri)) => return generate_in_token(uri, key_type, a.passphrase_fd),
         (Some(output), None) => output,
         (None, None) => return Err(Failure::usage("give -o FILE or --pkcs11 URI")),
     };
@@ -199,7 +237,7 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let pass = prompter.new_secret(&shown(output))?;
     warn_if_weak(&pass);
-    let kt = match a.key_type {
+    let kt = match key_type {
         KeyTypeArg::Ed25519 => KeyType::Ed25519,
         KeyTypeArg::EcdsaP256 => KeyType::EcdsaP256,
     };
@@ -350,7 +388,7 @@ fn derive(a: DeriveArgs) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-fn describe_new_key(public: &Key) {
+pub fn describe_new_key(public: &Key) {
     let id = public.keyid();
     // The first 8 bytes of the keyid as words: enough to tell keys apart when read aloud.
     let (_, words) = conclave::ceremony::review::digest_for_reading(&id.as_str()[..16]);

@@ -18,6 +18,7 @@ mod root;
 mod signing;
 mod transcript;
 mod verify;
+mod yubikey;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -63,8 +64,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Make and look after keys: key files, derived keys, keys in PKCS#11 tokens; check a
-    /// YubiKey enrolment record (`key attest`).
+    /// Make and look after keys: key files, derived keys, keys in PKCS#11 tokens and on
+    /// YubiKeys; check a YubiKey enrolment record (`key attest`).
     #[command(subcommand)]
     Key(key::KeyCommand),
     /// Random diceware passphrases.
@@ -82,7 +83,7 @@ enum Command {
     /// Rotate a delegation's keys in any delegating targets metadata.
     #[command(subcommand)]
     Delegation(pypi::DelegationCommand),
-    Sign(signing::SignArgs),
+    Sign(Box<signing::SignArgs>),
     Merge(signing::MergeArgs),
     Status(signing::StatusArgs),
     Verify(verify::Args),
@@ -125,7 +126,7 @@ pub fn run() -> ExitCode {
         Command::Pypi(cmd) => pypi::run(cmd),
         Command::Ceremony(cmd) => ceremony::run(cmd),
         Command::Delegation(cmd) => pypi::run_delegation(cmd),
-        Command::Sign(args) => signing::sign(args),
+        Command::Sign(args) => signing::sign(*args),
         Command::Merge(args) => signing::merge(args),
         Command::Status(args) => signing::status(args),
         Command::Verify(args) => verify::run(args),

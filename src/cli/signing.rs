@@ -138,6 +138,12 @@ pub struct SignArgs {
     /// is asked for (or read from the URI's pin-source=file:PATH).
     #[arg(long, value_name = "URI", group = "signer", value_parser = crate::cli::pkcs11::parse_uri)]
     pkcs11: Option<conclave::signer::pkcs11::Pkcs11Uri>,
+    /// Sign with the key in a YubiKey's PIV slot, e.g. 12345678 or 12345678:9c (the serial
+    /// printed on the key; slot 9c by default). The YubiKey is found by serial, and the slot's
+    /// keyid shown and checked against the keys allowed to sign, before the PIN is asked for.
+    /// Needs a conclave built with the `yubikey` feature and a running pcscd.
+    #[arg(long, value_name = "SERIAL[:SLOT]", group = "signer")]
+    yubikey: Option<String>,
     /// Read the passphrase or PIN from this file descriptor (one line per prompt).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
@@ -219,6 +225,10 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         Ok(())
     };
     let signer: Box<dyn Signer> = match (&a.key, &a.derive, &a.pkcs11) {
+        _ if a.yubikey.is_some() => {
+            let spec = a.yubikey.as_deref().unwrap_or_default();
+            crate::cli::yubikey::signer(spec, &mut prompter, &check_allowed)?
+        }
         (Some(path), _, _) => {
             let kf = crate::cli::key::load_key_file(path)?;
             let keyid = kf.public_key().keyid();
@@ -270,7 +280,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         }
         (None, None, None) => {
             return Err(Failure::usage(
-                "give --key KEYFILE, --derive ID or --pkcs11 URI",
+                "give --key KEYFILE, --derive ID, --pkcs11 URI or --yubikey SERIAL[:SLOT]",
             ));
         }
     };
@@ -281,6 +291,12 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             f.code = exit::DEVICE;
             f = f.hint(
                 "check the token is connected and run the command again; nothing was written",
+            );
+        }
+        if a.yubikey.is_some() && matches!(e, conclave::signer::SignError::Backend(_)) {
+            f.code = exit::DEVICE;
+            f = f.hint(
+                "if the key needs a touch, touch its gold contact when the light blinks; check                  the YubiKey is inserted and run the command again. Nothing was written",
             );
         }
         f

@@ -8,6 +8,8 @@
 pub mod derived;
 mod memory;
 pub mod pkcs11;
+#[cfg(feature = "yubikey")]
+pub mod yubikey;
 
 pub use memory::{Ed25519Signer, P256Signer};
 

@@ -1,0 +1,925 @@
+//! YubiKey PIV keys through real conclave processes, the real PC/SC stack (libpcsclite and
+//! pcscd with vsmartcard's vpcd reader driver) and an emulated PIV card
+//! (tests/support/piv_card.rs) served from this test process.
+//!
+//! Needs (installed by tests/run-all.sh; Debian): pcscd, vsmartcard-vpcd, and conclave built
+//! with `--features yubikey` (libpcsclite-dev, pkg-config). pcscd is started here when it is
+//! not running (`pcscd --foreground --auto-exit`: it leaves by itself a minute after the last
+//! client). Anything missing fails these tests loudly; they are never skipped.
+//!
+//! There is one virtual reader (vpcd's first, port 35963), so the tests take turns with it:
+//! each one puts its own card (serial, PIN, empty slots) into the reader under a lock.
+//!
+//! The `real_yubikey_*` tests drive a physical YubiKey. They are ignored by default, run only
+//! with CONCLAVE_TEST_YUBIKEY_SERIAL naming the key (and refuse every other serial), and
+//! generate keys into one of its slots: use a YubiKey kept for testing.
+
+mod common;
+#[path = "support/piv_card.rs"]
+mod piv_card;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use common::softhsm::Hsm;
+use common::*;
+use piv_card::{CardConfig, Emulator, PivCard, Slot};
+
+const SERIAL: u32 = 12345678;
+const YK_PIN: &str = "314159";
+const DERIVED_PASS: &str = "abacus abdomen abdominal abide abiding ability ablaze able";
+const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
+const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
+const VPCD_PORT: u16 = 35963;
+
+struct Rig {
+    _emulator: Emulator,
+    _context: Mutex<pcsc::Context>,
+    slot: Slot,
+}
+
+static RIG: OnceLock<Rig> = OnceLock::new();
+static TURN: Mutex<()> = Mutex::new(());
+
+fn pcscd_up() -> bool {
+    std::os::unix::net::UnixStream::connect(PCSCD_SOCKET).is_ok()
+}
+
+/// Start pcscd in the background (it leaves by itself a minute after its last client).
+fn start_pcscd() {
+    let log = repo_root().join("target/pcscd-test.log");
+    let out = std::fs::File::create(&log).unwrap();
+    // A socket left by a pcscd that was killed would stop a new one from starting.
+    let _ = std::fs::remove_file(PCSCD_SOCKET);
+    let _ = std::fs::remove_file("/run/pcscd/pcscd.pid");
+    // Deliberately not waited for: pcscd serves the whole test binary and leaves by
+    // itself (--auto-exit) a minute after its last client.
+    #[allow(clippy::zombie_processes)]
+    let _pcscd = Command::new("pcscd")
+        .args(["--foreground", "--auto-exit"])
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start pcscd ({e}): `apt-get install pcscd` (tests/run-all.sh does), and \
+                 run the tests as a user who may start it (root in CI), or start it yourself. \
+                 The YubiKey tests are never skipped."
+            )
+        });
+    for _ in 0..100 {
+        if pcscd_up() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        pcscd_up(),
+        "pcscd did not come up; its log is {}",
+        log.display()
+    );
+}
+
+/// Make sure pcscd runs with the vpcd reader, and plug the emulator into it.
+fn rig() -> &'static Rig {
+    RIG.get_or_init(|| {
+        assert!(
+            Path::new(VPCD_DRIVER).exists(),
+            "vsmartcard's vpcd reader driver is not installed ({VPCD_DRIVER}): `apt-get install \
+             vsmartcard-vpcd` (tests/run-all.sh does). The YubiKey tests are never skipped."
+        );
+        // A client context keeps an --auto-exit pcscd alive for as long as this binary runs.
+        // pcscd may leave between the check and the connection: then start it again.
+        let mut context = None;
+        for _ in 0..3 {
+            if !pcscd_up() {
+                start_pcscd();
+            }
+            if let Ok(c) = pcsc::Context::establish(pcsc::Scope::System) {
+                context = Some(c);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let context = Mutex::new(context.expect("cannot open a PC/SC context with pcscd"));
+        let slot: Slot = std::sync::Arc::new(Mutex::new(None));
+        let mut last = None;
+        for _ in 0..50 {
+            match Emulator::connect(VPCD_PORT, slot.clone()) {
+                Ok(e) => {
+                    wait_until_pcscd_sees_the_card(&slot);
+                    return Rig {
+                        _emulator: e,
+                        _context: context,
+                        slot,
+                    };
+                }
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "cannot plug the emulated card into vpcd on 127.0.0.1:{VPCD_PORT} ({:?}): is pcscd \
+             running with /etc/reader.conf.d/vpcd (Debian vsmartcard-vpcd)? If a pcscd was \
+             running before vsmartcard-vpcd was installed, restart it.",
+            last
+        )
+    })
+}
+
+/// pcscd takes a moment to register a card after powering it: wait until the yubikey crate,
+/// through pcscd, can open it.
+fn wait_until_pcscd_sees_the_card(slot: &Slot) {
+    *slot.lock().unwrap() = Some(PivCard::new(CardConfig::new(1, YK_PIN)));
+    for _ in 0..100 {
+        if yubikey::YubiKey::open().is_ok() {
+            *slot.lock().unwrap() = None;
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("pcscd never made the emulated card usable (is another program holding the reader?)");
+}
+
+/// This test's turn with the reader, with `card` in it (`None`: a card that is no YubiKey).
+fn insert(card: Option<PivCard>) -> (MutexGuard<'static, ()>, &'static Rig) {
+    let guard = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let rig = rig();
+    *rig.slot.lock().unwrap() = card;
+    (guard, rig)
+}
+
+fn card(serial: u32) -> Option<PivCard> {
+    Some(PivCard::new(CardConfig::new(serial, YK_PIN)))
+}
+
+fn with_card<R>(rig: &Rig, f: impl FnOnce(&mut PivCard) -> R) -> R {
+    f(rig
+        .slot
+        .lock()
+        .unwrap()
+        .as_mut()
+        .expect("a card is inserted"))
+}
+
+fn ok(o: &Outcome) {
+    assert_eq!(o.code, 0, "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+}
+
+fn device_error(o: &Outcome, needles: &[&str]) {
+    assert_eq!(o.code, 3, "want exit 3:\n{}\n{}", o.stdout, o.stderr);
+    for n in needles {
+        assert!(o.stderr.contains(n), "want {n:?} in:\n{}", o.stderr);
+    }
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    assert_eq!(o.stderr.matches("error:").count(), 1, "{}", o.stderr);
+    assert!(o.stderr.contains("hint:"), "{}", o.stderr);
+}
+
+fn in_dir(dir: &Path, args: &[&str], input: &str) -> Outcome {
+    conclave_in(dir, args, input)
+}
+
+fn generate(dir: &Path, spec: &str, pubfile: &str, extra: &[&str]) -> Outcome {
+    let mut args = vec![
+        "key",
+        "generate",
+        "--yubikey",
+        spec,
+        "-o",
+        pubfile,
+        "--passphrase-fd",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    in_dir(dir, &args, &format!("{YK_PIN}\n"))
+}
+
+fn sign(dir: &Path, spec: &str, pin: &str, out: &str) -> Outcome {
+    in_dir(
+        dir,
+        &[
+            "sign",
+            "draft.json",
+            "--yubikey",
+            spec,
+            "--passphrase-fd",
+            "0",
+            "-o",
+            out,
+        ],
+        &format!("{pin}\n"),
+    )
+}
+
+fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A draft root whose every role is the one key in `pubfile`.
+fn draft_for(dir: &Path, pubfile: &str) {
+    let k = |r: &str| format!("{r}={pubfile}");
+    ok(&in_dir(
+        dir,
+        &[
+            "root",
+            "init",
+            "--key",
+            &k("root"),
+            "--key",
+            &k("targets"),
+            "--key",
+            &k("snapshot"),
+            "--key",
+            &k("timestamp"),
+            "--expires",
+            "365d",
+            "-o",
+            "draft.json",
+        ],
+        "",
+    ));
+}
+
+fn b64_decode(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
+        let v = A.iter().position(|a| *a == c).expect("base64") as u32;
+        acc = acc << 6 | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn pem_body(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    b64_decode(&body)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn generate_on_the_yubikey_sign_merge_and_verify() {
+    let (_turn, rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+
+    let g = generate(w, &SERIAL.to_string(), "alice.pub.json", &[]);
+    ok(&g);
+    assert!(g.stdout.contains("\"keytype\": \"ecdsa\""), "{}", g.stdout);
+    assert!(
+        g.stdout.contains("\"scheme\": \"ecdsa-sha2-nistp256\""),
+        "{}",
+        g.stdout
+    );
+    assert!(
+        g.stdout.contains("-----BEGIN PUBLIC KEY-----"),
+        "{}",
+        g.stdout
+    );
+    assert!(
+        g.stderr
+            .contains("YubiKey serial 12345678 (firmware 5.4.3)"),
+        "{}",
+        g.stderr
+    );
+    assert!(g.stderr.contains("PIN tries left: 3"), "{}", g.stderr);
+    assert!(!g.stderr.contains(YK_PIN) && !g.stdout.contains(YK_PIN));
+    assert_eq!(
+        std::fs::read_to_string(w.join("alice.pub.json")).unwrap(),
+        g.stdout
+    );
+
+    // The enrolment record, beside the public key.
+    let rec_bytes = std::fs::read(w.join("alice.pub.enrolment.json")).unwrap();
+    let rec = conclave::cjson::parse(&rec_bytes).unwrap();
+    let m = rec.as_object().unwrap();
+    let id = in_dir(w, &["key", "id", "alice.pub.json"], "");
+    ok(&id);
+    assert_eq!(m["keyid"].as_str(), Some(id.stdout.trim()));
+    assert_eq!(m["conclave_enrolment"], conclave::cjson::Value::Int(1));
+    assert_eq!(m["device"].as_str(), Some("yubikey-piv"));
+    assert_eq!(m["serial"], conclave::cjson::Value::Int(SERIAL as i64));
+    assert_eq!(m["slot"].as_str(), Some("9c"));
+    assert_eq!(m["firmware"].as_str(), Some("5.4.3"));
+    assert_eq!(m["algorithm"].as_str(), Some("ecdsa-p256"));
+    assert_eq!(m["pin_policy"].as_str(), Some("once"));
+    assert_eq!(m["touch_policy"].as_str(), Some("always"));
+    let public = conclave::cjson::parse(g.stdout.as_bytes()).unwrap();
+    assert_eq!(m["public_key"], public);
+    let att = m["attestation"].as_object().unwrap();
+    let slot_cert = pem_body(att["slot_certificate"].as_str().unwrap());
+    let device_cert = pem_body(att["device_certificate"].as_str().unwrap());
+    // The slot certificate is the device's ATTEST answer: Yubico's serial extension
+    // (1.3.6.1.4.1.41482.3.7, an INTEGER) and policy extension (.3.8: once=2, always=2).
+    let serial_ext = [
+        0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xc4, 0x0a, 0x03, 0x07, 0x04, 0x06, 0x02,
+        0x04, 0x00, 0xbc, 0x61, 0x4e,
+    ];
+    assert!(contains(&slot_cert, &serial_ext));
+    assert!(contains(&slot_cert, &[0x03, 0x08, 0x04, 0x02, 0x02, 0x02]));
+    let ca = with_card(rig, |c| c.ca().device_cert_der.clone());
+    assert_eq!(device_cert, ca);
+
+    // The key signs a root that lists it.
+    draft_for(w, "alice.pub.json");
+    let before = with_card(rig, |c| c.counters.clone());
+    let s = sign(w, &format!("{SERIAL}:9c"), YK_PIN, "alice.sig");
+    ok(&s);
+    let keyid_at = s.stderr.find(id.stdout.trim()).expect("keyid shown");
+    let tries_at = s.stderr.find("PIN tries left: 3").expect("tries shown");
+    let touch_at = s.stderr.find("Touch the key now").expect("touch announced");
+    assert!(keyid_at < tries_at && tries_at < touch_at, "{}", s.stderr);
+    let after = with_card(rig, |c| c.counters.clone());
+    assert_eq!(after.signatures, before.signatures + 1);
+    assert_eq!(after.touch_requests, before.touch_requests + 1);
+
+    let repo = w.join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    ok(&in_dir(
+        w,
+        &["merge", "draft.json", "alice.sig", "-o", "repo/1.root.json"],
+        "",
+    ));
+    let v = in_dir(w, &["verify", "repo"], "");
+    ok(&v);
+    assert!(
+        v.stdout.contains("1 of 1 root v1 keys signed validly"),
+        "{}",
+        v.stdout
+    );
+
+    // The slot is taken now: a second generate is refused before the PIN is asked for.
+    let again = in_dir(
+        w,
+        &[
+            "key",
+            "generate",
+            "--yubikey",
+            &SERIAL.to_string(),
+            "-o",
+            "again.pub",
+        ],
+        "",
+    );
+    device_error(
+        &again,
+        &["slot 9c already holds a key", "nothing was generated"],
+    );
+    assert!(!again.stderr.contains("PIV PIN"), "{}", again.stderr);
+    assert!(!w.join("again.pub").exists() && !w.join("again.enrolment.json").exists());
+}
+
+/// Issue 4's "done when": three root keys — a SoftHSM Ed25519 key, an emulated YubiKey P-256
+/// key and a passphrase-derived key — threshold 2, all three sign through `conclave sign`,
+/// merged, verified by conclave and by python-tuf.
+#[test]
+fn root_of_softhsm_ed25519_yubikey_p256_and_derived_key() {
+    let (_turn, _rig) = insert(card(SERIAL));
+    let hsm = Hsm::new();
+    let w = hsm.work();
+
+    hsm.init_token("PyPI root A");
+    hsm.generate("PyPI root A", "alice", "ed25519", "alice.pub");
+    let y = generate(
+        &w,
+        &format!("{SERIAL}:9a"),
+        "yubi.pub",
+        &["--touch-policy", "cached"],
+    );
+    ok(&y);
+    assert!(w.join("yubi.enrolment.json").exists());
+    let c = hsm.conclave(
+        &[
+            "key",
+            "derive",
+            "--identity",
+            "pypi.org/root/carol",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{DERIVED_PASS}\n{DERIVED_PASS}\n"),
+    );
+    ok(&c);
+    std::fs::write(w.join("carol.pub"), &c.stdout).unwrap();
+
+    ok(&hsm.conclave(
+        &[
+            "root",
+            "init",
+            "--key",
+            "root=alice.pub",
+            "--key",
+            "root=yubi.pub",
+            "--key",
+            "root=carol.pub",
+            "--threshold",
+            "root=2",
+            "--key",
+            "targets=alice.pub",
+            "--key",
+            "snapshot=yubi.pub",
+            "--key",
+            "timestamp=yubi.pub",
+            "--expires",
+            "365d",
+            "-o",
+            "draft.json",
+        ],
+        "",
+    ));
+
+    ok(&hsm.sign(
+        &hsm.uri("PyPI root A", "alice"),
+        common::softhsm::PIN,
+        "alice.sig",
+    ));
+    ok(&sign(&w, &format!("{SERIAL}:9a"), YK_PIN, "yubi.sig"));
+    ok(&hsm.conclave(
+        &[
+            "sign",
+            "draft.json",
+            "--derive",
+            "pypi.org/root/carol",
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "carol.sig",
+        ],
+        &format!("{DERIVED_PASS}\n"),
+    ));
+
+    std::fs::create_dir(w.join("repo")).unwrap();
+    let merged = hsm.conclave(
+        &[
+            "merge",
+            "draft.json",
+            "alice.sig",
+            "yubi.sig",
+            "carol.sig",
+            "-o",
+            "repo/1.root.json",
+        ],
+        "",
+    );
+    ok(&merged);
+    assert_eq!(
+        merged.stderr.matches("merged ").count(),
+        3,
+        "{}",
+        merged.stderr
+    );
+    let v = hsm.conclave(&["verify", "repo"], "");
+    ok(&v);
+    assert!(
+        v.stdout.contains("3 of 3 root v1 keys signed validly"),
+        "{}",
+        v.stdout
+    );
+    let py = run(Command::new(python())
+        .arg(repo_root().join("tests/interop/python/tuf_verdict.py"))
+        .arg(w.join("repo")));
+    assert_eq!(
+        py.code, 0,
+        "python-tuf rejects it:\n{}{}",
+        py.stdout, py.stderr
+    );
+}
+
+/// Enrol a key on the card in the reader, and a draft root it signs alone.
+fn enrolled(w: &Path) {
+    ok(&generate(
+        w,
+        &SERIAL.to_string(),
+        "alice.pub",
+        &["--touch-policy", "never"],
+    ));
+    draft_for(w, "alice.pub");
+}
+
+#[test]
+fn wrong_pin_reports_tries_left_then_blocks() {
+    let (_turn, rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    enrolled(w);
+    let before = listing(w);
+
+    let o = sign(w, &SERIAL.to_string(), "000000", "alice.sig");
+    device_error(
+        &o,
+        &[
+            "YubiKey 12345678: wrong PIN, 2 tries left",
+            "nothing was signed",
+        ],
+    );
+    assert_eq!(listing(w), before);
+    let o = sign(w, &SERIAL.to_string(), "000000", "alice.sig");
+    assert!(o.stderr.contains("PIN tries left: 2"), "{}", o.stderr);
+    device_error(
+        &o,
+        &[
+            "wrong PIN, 1 tries left",
+            "ONE MORE WRONG PIN BLOCKS THE PIN",
+        ],
+    );
+    let o = sign(w, &SERIAL.to_string(), "000000", "alice.sig");
+    assert!(
+        o.stderr.contains("warning: ONE wrong PIN left"),
+        "{}",
+        o.stderr
+    );
+    device_error(&o, &["the PIN is blocked", "PUK"]);
+
+    // Blocked: refused before any prompt (no PIN is supplied; a prompt would fail with
+    // "no line left for \"PIV PIN ...\"").
+    let verifies = with_card(rig, |c| c.counters.verify_with_pin);
+    let o = in_dir(
+        w,
+        &[
+            "sign",
+            "draft.json",
+            "--yubikey",
+            &SERIAL.to_string(),
+            "-o",
+            "alice.sig",
+        ],
+        "",
+    );
+    device_error(&o, &["the PIN is blocked"]);
+    assert!(!o.stderr.contains("PIV PIN"), "{}", o.stderr);
+    assert_eq!(with_card(rig, |c| c.counters.verify_with_pin), verifies);
+    assert_eq!(listing(w), before);
+}
+
+#[test]
+fn right_pin_after_a_wrong_one_signs() {
+    let (_turn, _rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    enrolled(w);
+    device_error(
+        &sign(w, &SERIAL.to_string(), "999999", "a.sig"),
+        &["2 tries left"],
+    );
+    let o = sign(w, &SERIAL.to_string(), YK_PIN, "a.sig");
+    ok(&o);
+    assert!(o.stderr.contains("PIN tries left: 2"), "{}", o.stderr);
+    assert!(!o.stderr.contains("Touch the key now"), "{}", o.stderr);
+    // A good PIN resets the counter.
+    let o = sign(w, &SERIAL.to_string(), YK_PIN, "b.sig");
+    assert!(o.stderr.contains("PIN tries left: 3"), "{}", o.stderr);
+}
+
+#[test]
+fn a_pin_of_the_wrong_length_costs_no_try_and_policy_never_asks_none() {
+    let (_turn, rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    enrolled(w);
+    let verifies = with_card(rig, |c| c.counters.verify_with_pin);
+    for (pin, len) in [("12345", "5"), ("123456789", "9")] {
+        let o = sign(w, &SERIAL.to_string(), pin, "a.sig");
+        device_error(
+            &o,
+            &[
+                &format!("PIV PINs are 6 to 8 characters; this one has {len}"),
+                "no try was used",
+            ],
+        );
+    }
+    assert_eq!(with_card(rig, |c| c.counters.verify_with_pin), verifies);
+    let o = sign(w, &SERIAL.to_string(), YK_PIN, "a.sig");
+    ok(&o);
+    assert!(o.stderr.contains("PIN tries left: 3"), "{}", o.stderr);
+
+    // A key whose PIN policy is "never" signs without any PIN prompt (no PIN on stdin).
+    let w = &w.join("never");
+    std::fs::create_dir(w).unwrap();
+    ok(&generate(
+        w,
+        &format!("{SERIAL}:9e"),
+        "never.pub",
+        &["--pin-policy", "never", "--touch-policy", "never"],
+    ));
+    draft_for(w, "never.pub");
+    let o = in_dir(
+        w,
+        &[
+            "sign",
+            "draft.json",
+            "--yubikey",
+            &format!("{SERIAL}:9e"),
+            "-o",
+            "n.sig",
+        ],
+        "",
+    );
+    ok(&o);
+    assert!(o.stderr.contains("PIN policy never"), "{}", o.stderr);
+    assert!(
+        !o.stderr.contains("PIV PIN") && !o.stderr.contains("PIN tries"),
+        "{}",
+        o.stderr
+    );
+    assert!(w.join("n.sig").exists());
+}
+
+#[test]
+fn a_different_serial_is_refused_before_any_pin_prompt() {
+    let (_turn, rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    enrolled(w);
+    let before = listing(w);
+    let verifies = with_card(rig, |c| c.counters.verify_with_pin);
+    // No PIN on stdin: any prompt would fail with the prompt's text in the message.
+    let o = in_dir(
+        w,
+        &["sign", "draft.json", "--yubikey", "87654321", "-o", "x.sig"],
+        "",
+    );
+    device_error(
+        &o,
+        &[
+            "no YubiKey with serial 87654321 is connected",
+            "the YubiKey inserted is serial 12345678",
+            "No PIN was asked for",
+        ],
+    );
+    assert!(!o.stderr.contains("PIV PIN"), "{}", o.stderr);
+    assert!(!o.stderr.contains("PIN tries"), "{}", o.stderr);
+    assert_eq!(with_card(rig, |c| c.counters.verify_with_pin), verifies);
+    assert_eq!(listing(w), before);
+
+    let g = in_dir(
+        w,
+        &[
+            "key",
+            "generate",
+            "--yubikey",
+            "87654321:9d",
+            "-o",
+            "new.pub",
+        ],
+        "",
+    );
+    device_error(&g, &["the YubiKey inserted is serial 12345678"]);
+    assert!(!g.stderr.contains("PIV PIN"), "{}", g.stderr);
+    assert_eq!(listing(w), before);
+}
+
+#[test]
+fn a_key_the_root_does_not_list_is_refused_before_the_pin() {
+    let (_turn, _rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    enrolled(w);
+    // Another key on the same YubiKey, not in the root.
+    ok(&generate(w, &format!("{SERIAL}:9d"), "other.pub", &[]));
+    let o = in_dir(
+        w,
+        &[
+            "sign",
+            "draft.json",
+            "--yubikey",
+            &format!("{SERIAL}:9d"),
+            "-o",
+            "x.sig",
+        ],
+        "",
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("may not sign role root"), "{}", o.stderr);
+    assert!(!o.stderr.contains("PIV PIN"), "{}", o.stderr);
+    assert!(!w.join("x.sig").exists());
+}
+
+#[test]
+fn empty_slot_no_yubikey_and_touch_timeout_are_actionable() {
+    let (_turn, rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    enrolled(w);
+    let o = in_dir(
+        w,
+        &[
+            "sign",
+            "draft.json",
+            "--yubikey",
+            &format!("{SERIAL}:9e"),
+            "-o",
+            "x.sig",
+        ],
+        "",
+    );
+    device_error(
+        &o,
+        &["slot 9e holds no key", "conclave key generate --yubikey"],
+    );
+
+    // A key that needs a touch, and an officer who does not touch it.
+    let w = &w.join("touchy");
+    std::fs::create_dir(w).unwrap();
+    ok(&generate(
+        w,
+        &format!("{SERIAL}:9d"),
+        "touchy.pub",
+        &["--touch-policy", "always"],
+    ));
+    draft_for(w, "touchy.pub");
+    with_card(rig, |c| c.set_touches(false));
+    let o = sign(w, &format!("{SERIAL}:9d"), YK_PIN, "x.sig");
+    assert!(o.stderr.contains("Touch the key now"), "{}", o.stderr);
+    device_error(&o, &["not touched in time", "touch its gold contact"]);
+    assert!(!w.join("x.sig").exists());
+
+    // A card that is not a YubiKey (no PIV applet) in the only reader.
+    *rig.slot.lock().unwrap() = None;
+    let o = in_dir(
+        w,
+        &[
+            "sign",
+            "draft.json",
+            "--yubikey",
+            &SERIAL.to_string(),
+            "-o",
+            "x.sig",
+        ],
+        "",
+    );
+    device_error(
+        &o,
+        &[
+            "no YubiKey with serial 12345678",
+            "no YubiKey is inserted",
+            "insert the YubiKey",
+        ],
+    );
+}
+
+#[test]
+fn pcscd_absent_says_how_to_start_it() {
+    // libpcsclite finds pcscd through this socket path; point it at nothing.
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let o = run_with_stdin(
+        conclave()
+            .args(["key", "generate", "--yubikey", "12345678", "-o", "k.pub"])
+            .current_dir(w)
+            .env("PCSCLITE_CSOCK_NAME", w.join("no-pcscd.comm")),
+        "",
+    );
+    device_error(
+        &o,
+        &[
+            "cannot reach the PC/SC service (pcscd)",
+            "apt-get install pcscd",
+            "systemctl start pcscd",
+        ],
+    );
+    assert!(!o.stderr.contains("PIV PIN"), "{}", o.stderr);
+    assert!(listing(w).is_empty());
+}
+
+#[test]
+fn bad_yubikey_arguments_are_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    for spec in ["abc", "12:9b", "12:f9", "0"] {
+        let o = in_dir(
+            w,
+            &["key", "generate", "--yubikey", spec, "-o", "k.pub"],
+            "",
+        );
+        assert_eq!(o.code, 2, "{spec}: {}", o.stderr);
+        assert!(o.stderr.contains("--yubikey"), "{}", o.stderr);
+    }
+    let o = in_dir(
+        w,
+        &[
+            "key",
+            "generate",
+            "--yubikey",
+            "12",
+            "--type",
+            "ed25519",
+            "-o",
+            "k.pub",
+        ],
+        "",
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("ECDSA P-256 keys only"), "{}", o.stderr);
+    assert!(listing(w).is_empty());
+}
+
+// --- A real YubiKey (ignored by default) ----------------------------------------------------
+
+/// The serial of the YubiKey these tests may use, from CONCLAVE_TEST_YUBIKEY_SERIAL. Any
+/// other YubiKey is left alone: conclave opens keys by serial only.
+fn real_serial() -> String {
+    let s = std::env::var("CONCLAVE_TEST_YUBIKEY_SERIAL").expect(
+        "set CONCLAVE_TEST_YUBIKEY_SERIAL to the serial of a YubiKey kept for testing; these \
+         tests generate a key into one of its slots (CONCLAVE_TEST_YUBIKEY_SLOT, default 95)",
+    );
+    assert!(
+        s.parse::<u32>().is_ok_and(|n| n > 0),
+        "CONCLAVE_TEST_YUBIKEY_SERIAL must be a serial number, not {s:?}"
+    );
+    s
+}
+
+fn real_spec() -> String {
+    let serial = real_serial();
+    let slot = std::env::var("CONCLAVE_TEST_YUBIKEY_SLOT").unwrap_or_else(|_| "95".into());
+    format!("{serial}:{slot}")
+}
+
+/// PIN of the test YubiKey (the factory 123456 unless CONCLAVE_TEST_YUBIKEY_PIN says).
+fn real_pin() -> String {
+    std::env::var("CONCLAVE_TEST_YUBIKEY_PIN").unwrap_or_else(|_| "123456".into())
+}
+
+#[test]
+#[ignore = "needs a physical YubiKey: set CONCLAVE_TEST_YUBIKEY_SERIAL (and touch it when asked)"]
+fn real_yubikey_generate_sign_verify() {
+    let spec = real_spec();
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let pin = real_pin();
+    let g = in_dir(
+        w,
+        &[
+            "key",
+            "generate",
+            "--yubikey",
+            &spec,
+            "-o",
+            "real.pub",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{pin}\n"),
+    );
+    ok(&g);
+    assert!(w.join("real.enrolment.json").exists());
+    draft_for(w, "real.pub");
+    ok(&sign(w, &spec, &pin, "real.sig"));
+    std::fs::create_dir(w.join("repo")).unwrap();
+    ok(&in_dir(
+        w,
+        &["merge", "draft.json", "real.sig", "-o", "repo/1.root.json"],
+        "",
+    ));
+    ok(&in_dir(w, &["verify", "repo"], ""));
+}
+
+#[test]
+#[ignore = "needs a physical YubiKey: set CONCLAVE_TEST_YUBIKEY_SERIAL"]
+fn real_yubikey_other_serial_is_refused() {
+    let serial: u32 = real_serial().parse().unwrap();
+    let other = if serial == 1 { 2 } else { serial - 1 };
+    let tmp = tempfile::tempdir().unwrap();
+    let o = in_dir(
+        tmp.path(),
+        &[
+            "key",
+            "generate",
+            "--yubikey",
+            &other.to_string(),
+            "-o",
+            "k.pub",
+        ],
+        "",
+    );
+    device_error(
+        &o,
+        &[
+            &format!("no YubiKey with serial {other}"),
+            &serial.to_string(),
+        ],
+    );
+}
