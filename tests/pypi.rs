@@ -936,6 +936,8 @@ fn claimed_in_bins_claim_sign_verify_resolve() {
         "{}",
         o.stderr
     );
+    // stderr is not a terminal here: no progress line, not even a carriage return.
+    assert!(!o.stderr.contains('\r') && !o.stderr.contains("done in"));
     let drafted = files_in(&d.join("round1"));
     assert_eq!(
         drafted,

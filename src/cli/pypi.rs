@@ -7,6 +7,7 @@ use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, Expires, KeyId, Metadata, Targets};
 use conclave::pypi::{self, BinsLayout, ClaimReview, InitKeys};
 
+use crate::cli::progress::{self, Step};
 use crate::cli::{
     Failure, exit, io_reason, parse_when, read_file, read_metadata, read_public_key,
     refuse_existing, role_value, shown, write_output,
@@ -140,8 +141,10 @@ fn read_targets(path: &Path) -> Result<Metadata<Targets>, Failure> {
 }
 
 fn write_targets(path: &Path, t: Targets) -> Result<(), Failure> {
-    let md = Metadata::new(t);
-    write_output(path, &md.to_file_bytes())
+    let bytes = progress::step(format!("Encoding {}", shown(path)), || {
+        Metadata::new(t).to_file_bytes()
+    });
+    write_output(path, &bytes)
 }
 
 fn print_review(review: &ClaimReview) {
@@ -164,10 +167,12 @@ struct BinFiles {
     dir: PathBuf,
     /// The first failure while loading (the loader can only hand back a string).
     failure: Option<Failure>,
+    progress: Step,
 }
 
 impl BinFiles {
-    fn beside(hub: &Path) -> Result<Self, Failure> {
+    /// `total`: how many bins will be read, when known (for the progress bar).
+    fn beside(hub: &Path, total: u64) -> Result<Self, Failure> {
         let dir = hub
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -195,8 +200,12 @@ impl BinFiles {
         }
         Ok(BinFiles {
             current,
-            dir,
             failure: None,
+            progress: Step::counted(
+                format!("Reading claimed's bins in {} and drafting", shown(&dir)),
+                total,
+            ),
+            dir,
         })
     }
 
@@ -208,6 +217,7 @@ impl BinFiles {
             ))),
             Some((_, path)) => read_targets(path).map(|m| m.signed),
         };
+        self.progress.inc(1);
         result.map_err(|f| {
             let msg = f.message.clone();
             self.failure.get_or_insert(f);
@@ -219,9 +229,10 @@ impl BinFiles {
 /// Run a bins operation, preferring the loader's own failure (exact message and exit code).
 fn with_bins(
     hub_path: &Path,
+    total: u64,
     op: impl FnOnce(&mut dyn FnMut(&str) -> Result<Targets, String>) -> Result<pypi::BinDrafts, String>,
 ) -> Result<pypi::BinDrafts, Failure> {
-    let mut files = BinFiles::beside(hub_path)?;
+    let mut files = BinFiles::beside(hub_path, total)?;
     let result = op(&mut |bin| files.load(bin));
     match (result, files.failure) {
         (Ok(d), _) => Ok(d),
@@ -241,6 +252,11 @@ fn write_bin_drafts(output: &Path, drafts: &[(String, Targets)]) -> Result<(), F
             )
         })
         .collect();
+    let _step = Step::start(format!(
+        "Writing {} draft(s) to {}",
+        files.len(),
+        shown(output)
+    ));
     conclave::fsutil::write_new_dir(
         output,
         files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
@@ -280,7 +296,10 @@ fn read_requests(path: &Path) -> Result<Vec<pypi::ClaimRequest>, Failure> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    pypi::parse_requests(&text).map_err(|errors| {
+    progress::step(format!("Checking the requests in {}", shown(path)), || {
+        pypi::parse_requests(&text)
+    })
+    .map_err(|errors| {
         for e in &errors {
             eprintln!("error: {}: {e}", shown(path));
         }
@@ -305,7 +324,7 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
                 &a.claimed,
                 current.as_ref().and_then(|c| pypi::Hub::of(&c.signed)),
             ) {
-                let (drafts, review) = with_bins(path, |load| {
+                let (drafts, review) = with_bins(path, 0, |load| {
                     pypi::claim_in_bins(&hub, load, &requests, a.expires)
                 })?;
                 if drafts.is_empty() {
@@ -317,9 +336,10 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
                 report_bins(&a.output, path, &drafts, &review);
                 return Ok(exit::OK);
             }
-            let (next, review) =
+            let (next, review) = progress::step("Building claimed", || {
                 pypi::claim(current.as_ref().map(|m| &m.signed), &requests, a.expires)
-                    .map_err(Failure::usage)?;
+            })
+            .map_err(Failure::usage)?;
             let version = next.common.version;
             write_targets(&a.output, next)?;
             eprintln!(
@@ -335,7 +355,7 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
             refuse_existing(&a.output)?;
             let current = read_targets(&a.claimed)?;
             if let Some(hub) = pypi::Hub::of(&current.signed) {
-                let (drafts, review) = with_bins(&a.claimed, |load| {
+                let (drafts, review) = with_bins(&a.claimed, 0, |load| {
                     pypi::unclaim_in_bins(&hub, load, &a.project, a.expires)
                 })?;
                 write_bin_drafts(&a.output, &drafts)?;
@@ -355,7 +375,7 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
             let keyid = KeyId::new(&a.keyid).map_err(Failure::usage)?;
             let current = read_targets(&a.claimed)?;
             if let Some(hub) = pypi::Hub::of(&current.signed) {
-                let (drafts, review) = with_bins(&a.claimed, |load| {
+                let (drafts, review) = with_bins(&a.claimed, hub.len() as u64, |load| {
                     pypi::revoke_in_bins(&hub, load, &keyid, a.expires)
                 })?;
                 write_bin_drafts(&a.output, &drafts)?;

@@ -15,7 +15,9 @@
 //! project's target path `NAME` (its normalised name), and that is the one path the project is
 //! delegated in this layout (files under `NAME/` hash to other bins; see docs/pypi.md).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sha2::{Digest, Sha256};
 
 use crate::cjson::Map;
 use crate::metadata::{
@@ -113,16 +115,36 @@ pub fn init_claimed_bins(
 /// Claimed's bins, as its hub delegates them.
 pub struct Hub<'a> {
     roles: &'a [DelegatedRole],
+    /// Hash prefix -> index of the first role listing it, and the prefix lengths in use.
+    prefixes: HashMap<&'a str, usize>,
+    lengths: BTreeSet<usize>,
 }
 
 impl<'a> Hub<'a> {
     /// `Some` when `claimed` delegates to bins (by hash prefix) rather than to projects.
     pub fn of(claimed: &'a Targets) -> Option<Self> {
         let d = claimed.delegations.as_ref()?;
-        match &d.roles {
-            DelegationRoles::List(roles) if is_hub(d) => Some(Hub { roles }),
-            _ => None,
+        let DelegationRoles::List(roles) = &d.roles else {
+            return None;
+        };
+        if !is_hub(d) {
+            return None;
         }
+        let mut prefixes = HashMap::new();
+        let mut lengths = BTreeSet::new();
+        for (i, r) in roles.iter().enumerate() {
+            if let RolePaths::HashPrefixes(list) = &r.paths {
+                for p in list {
+                    prefixes.entry(p.as_str()).or_insert(i);
+                    lengths.insert(p.len());
+                }
+            }
+        }
+        Some(Hub {
+            roles,
+            prefixes,
+            lengths,
+        })
     }
 
     pub fn bin_names(&self) -> impl Iterator<Item = &'a str> {
@@ -138,13 +160,15 @@ impl<'a> Hub<'a> {
     }
 
     /// The bin a client walks into for `project`'s target (its normalised name): the first
-    /// bin whose prefixes match, exactly as a client checks them.
+    /// bin whose prefixes match SHA-256 of it in lowercase hex, as a client checks them.
     pub fn bin_for(&self, project: &str) -> Result<&'a str, String> {
         let target = normalize(project);
-        self.roles
+        let digest = hex::encode(Sha256::digest(target.as_bytes()));
+        self.lengths
             .iter()
-            .find(|r| r.covers(&target))
-            .map(|r| r.name.as_str())
+            .filter_map(|&l| digest.get(..l).and_then(|p| self.prefixes.get(p)))
+            .min()
+            .map(|&i| self.roles[i].name.as_str())
             .ok_or_else(|| {
                 format!("no claimed bin covers project \"{target}\": the bins' hash prefixes leave a gap")
             })
@@ -252,6 +276,14 @@ mod tests {
         let h = Hub::of(&hub).unwrap();
         // sha256("requests") = ec72…: prefix "e" of 16, two per bin: bin 7 of 8.
         assert_eq!(h.bin_for("Requests").unwrap(), "claimed-bins-7");
+        // The same bin a client's own prefix check picks.
+        let DelegationRoles::List(roles) = &hub.delegations.as_ref().unwrap().roles else {
+            panic!()
+        };
+        for name in ["requests", "numpy", "django", "a", "zope-interface"] {
+            let by_client = roles.iter().find(|r| r.covers(name)).unwrap();
+            assert_eq!(h.bin_for(name).unwrap(), by_client.name.as_str());
+        }
         assert!(init_claimed_bins(&[], Threshold::new(1).unwrap(), exp, 3).is_err());
     }
 }

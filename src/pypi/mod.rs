@@ -24,7 +24,7 @@ mod layout;
 
 pub use bins::{
     BinDrafts, Hub, NAME_PREFIX as CLAIMED_BINS_PREFIX, bin_project_paths, claim_in_bins,
-    claimed_bin_names, revoke_in_bins, unclaim_in_bins,
+    claimed_bin_names, init_claimed_bins, revoke_in_bins, unclaim_in_bins,
 };
 pub use claim::{
     ClaimRequest, ClaimReview, LineError, claim, parse_requests, revoke_developer_key, unclaim,
