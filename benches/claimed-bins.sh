@@ -15,7 +15,7 @@ BINS=${BINS:-"0 1024 4096 16384"}
 cargo bench --locked --bench claimed_bins --no-run >/dev/null 2>&1
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000 1000000)
-echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; round = ${CHANGE} % new projects"
+echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; a round claims ${CHANGE} % new projects."
 echo
 echo "| projects | layout | claimed | bins: each (max) / all | files signed per round | bytes signed per round | round build+sign | client, first lookup | client, after a round |"
 echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
