@@ -102,6 +102,50 @@ pub fn create_new_private(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(dest)
 }
 
+/// Create the new directory `dest` holding `files` (relative paths with `/`, and bytes):
+/// written into a temporary directory beside it (every file and directory flushed to disk),
+/// then renamed into place in one step. A crash leaves either no `dest` or all of it. An
+/// existing `dest` is refused with `exists` as the reason.
+pub fn write_new_dir<'a>(
+    dest: &Path,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    exists: &str,
+) -> io::Result<()> {
+    let refuse = || io::Error::new(io::ErrorKind::AlreadyExists, exists.to_owned());
+    if fs::symlink_metadata(dest).is_ok() {
+        return Err(refuse());
+    }
+    let tmp = temp_path(dest)?;
+    let parent = tmp.parent().map(Path::to_path_buf).unwrap_or_default();
+    let result = (|| {
+        fs::create_dir(&tmp)?;
+        let mut dirs = std::collections::BTreeSet::from([tmp.clone()]);
+        for (rel, bytes) in files {
+            let path = tmp.join(rel);
+            if let Some(dir) = path.parent()
+                && dir != tmp
+            {
+                fs::create_dir_all(dir)?;
+                dirs.insert(dir.to_path_buf());
+            }
+            write_temp(&path, bytes, 0o644)?;
+        }
+        for dir in &dirs {
+            File::open(dir)?.sync_all()?;
+        }
+        // rename(2) would replace an empty directory created meanwhile: check once more.
+        if fs::symlink_metadata(dest).is_ok() {
+            return Err(refuse());
+        }
+        fs::rename(&tmp, dest)?;
+        File::open(&parent)?.sync_all()
+    })();
+    if result.is_err() && fs::symlink_metadata(&tmp).is_ok() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -665,6 +665,10 @@ fn pypi_init_refuses_bad_layouts() {
     ];
     for (extra, needle) in [
         (vec!["--bins", "1000"], "power of two"),
+        (
+            vec!["--claimed-bins", "1000"],
+            "--claimed-bins must be a power of two",
+        ),
         (vec!["--threshold", "claimed=2"], "could never be met"),
         (
             vec!["--key", "bins=a.pub"],
@@ -680,7 +684,11 @@ fn pypi_init_refuses_bad_layouts() {
         let o = cli(&args, "", d);
         assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
         assert!(o.stderr.contains(needle), "{args:?}: {}", o.stderr);
-        assert!(!d.join("t.json").exists() && !d.join("unclaimed.json").exists());
+        assert!(
+            !d.join("t.json").exists()
+                && !d.join("unclaimed.json").exists()
+                && !d.join("claimed").exists()
+        );
     }
     // Classic bins: python-tuf's range names.
     let mut args = base.to_vec();
@@ -698,4 +706,422 @@ fn pypi_init_refuses_bad_layouts() {
     };
     let names: Vec<&str> = top.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["claimed", "recently-claimed", "unclaimed"]);
+}
+
+fn merge_into(dir: &Path, draft: &str, sigs: &[&str], role: &str, delegator: &str, out: &str) {
+    let mut args = vec!["merge", draft];
+    args.extend(sigs);
+    args.extend(["--role", role, "--delegator", delegator, "-o", out]);
+    ok(cli(&args, "", dir));
+}
+
+/// Sign `draft` with both admins and merge it into `out`.
+fn admins_sign(dir: &Path, draft: &str, role: &str, delegator: &str, out: &str) {
+    let (s1, s2) = (format!("{draft}.a1.sig"), format!("{draft}.a2.sig"));
+    sign(dir, draft, role, delegator, "admin1.key", &s1);
+    sign(dir, draft, role, delegator, "admin2.key", &s2);
+    merge_into(dir, draft, &[&s1, &s2], role, delegator, out);
+}
+
+fn resolve(repo: &Path, targets: &[&str]) -> Outcome {
+    let mut cmd = Command::new(python());
+    cmd.arg(repo_root().join("tests/interop/python/tuf_resolve.py"))
+        .arg(repo);
+    cmd.args(targets);
+    run(&mut cmd)
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Claimed in 8 hash bins: `pypi init --claimed-bins`, 300 projects claimed into the bins by
+/// `pypi claim`, every bin and claimed signed by two admins through `sign` and
+/// `merge --delegator`; conclave verify and python-tuf accept the repository, and python-tuf's
+/// ngclient finds a claimed project's target through claimed -> its bin -> the project, finds
+/// an unclaimed target through unclaimed's bins, and refuses a claimed project's target that
+/// only the online unclaimed key vouches for. A later round drafts only the bins that change;
+/// revoking a developer key re-drafts only that project's bin.
+#[test]
+fn claimed_in_bins_claim_sign_verify_resolve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let repo = d.join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let online = Online {
+        rc: ed(1),
+        unclaimed: ed(2),
+        snapshot: ed(3),
+        timestamp: ed(4),
+    };
+    for k in ["officer", "admin1", "admin2"] {
+        keyfile(d, k);
+    }
+    pubfile(d, "rc", &online.rc);
+    pubfile(d, "unclaimed", &online.unclaimed);
+    pubfile(d, "snapshot", &online.snapshot);
+    pubfile(d, "timestamp", &online.timestamp);
+    ok(cli(
+        &[
+            "root",
+            "init",
+            "--key",
+            "root=officer.pub",
+            "--key",
+            "targets=officer.pub",
+            "--key",
+            "snapshot=snapshot.pub",
+            "--key",
+            "timestamp=timestamp.pub",
+            "--expires",
+            "365d",
+            "-o",
+            "root-draft.json",
+        ],
+        "",
+        d,
+    ));
+    sign(
+        d,
+        "root-draft.json",
+        "root",
+        "root-draft.json",
+        "officer.key",
+        "root.sig",
+    );
+    ok(cli(
+        &[
+            "merge",
+            "root-draft.json",
+            "root.sig",
+            "-o",
+            "repo/1.root.json",
+        ],
+        "",
+        d,
+    ));
+
+    let o = ok(cli(
+        &[
+            "pypi",
+            "init",
+            "--key",
+            "claimed=admin1.pub",
+            "--key",
+            "claimed=admin2.pub",
+            "--threshold",
+            "claimed=2",
+            "--key",
+            "recently-claimed=rc.pub",
+            "--key",
+            "unclaimed=unclaimed.pub",
+            "--expires",
+            "365d",
+            "--bins",
+            "16",
+            "--claimed-bins",
+            "8",
+            "-o",
+            "targets-draft.json",
+        ],
+        "",
+        d,
+    ));
+    assert!(o.stderr.contains("over 8 hash bins"), "{}", o.stderr);
+    let mut expected: Vec<String> = (0..8).map(|i| format!("1.claimed-bins-{i}.json")).collect();
+    expected.push("1.claimed.json".into());
+    expected.sort();
+    assert_eq!(files_in(&d.join("claimed")), expected);
+    let hub = read_targets(&d.join("claimed/1.claimed.json")).signed;
+    let DelegationRoles::List(bins) = &hub.delegations.as_ref().unwrap().roles else {
+        panic!("claimed must list its bins")
+    };
+    assert_eq!(bins.len(), 8);
+    assert!(bins.iter().all(|b| b.terminating == Some(false)
+        && matches!(b.paths, RolePaths::HashPrefixes(_))
+        && b.threshold.get() == 2));
+    sign(
+        d,
+        "targets-draft.json",
+        "targets",
+        "repo/1.root.json",
+        "officer.key",
+        "t.sig",
+    );
+    merge_into(
+        d,
+        "targets-draft.json",
+        &["t.sig"],
+        "targets",
+        "repo/1.root.json",
+        "repo/1.targets.json",
+    );
+    admins_sign(
+        d,
+        "claimed/1.claimed.json",
+        "claimed",
+        "repo/1.targets.json",
+        "repo/1.claimed.json",
+    );
+
+    // Round 1: 300 projects into the bins (read from claimed/, beside the hub draft).
+    let devs: Vec<Ed25519Signer> = (0..300).map(dev).collect();
+    let lines: Vec<String> = devs
+        .iter()
+        .enumerate()
+        .map(|(i, k)| request_line(&format!("Project_{i}"), &[k], 1))
+        .collect();
+    std::fs::write(d.join("round1.jsonl"), lines.join("\n")).unwrap();
+    let o = ok(cli(
+        &[
+            "pypi",
+            "claim",
+            "--claimed",
+            "claimed/1.claimed.json",
+            "--requests",
+            "round1.jsonl",
+            "--expires",
+            "180d",
+            "-o",
+            "round1",
+        ],
+        "",
+        d,
+    ));
+    assert!(
+        o.stderr
+            .contains("projects: 300 added, 0 changed, 0 removed"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("claimed bins: 8 of 8 change"),
+        "{}",
+        o.stderr
+    );
+    // stderr is not a terminal here: no progress line, not even a carriage return.
+    assert!(!o.stderr.contains('\r') && !o.stderr.contains("done in"));
+    let drafted = files_in(&d.join("round1"));
+    assert_eq!(
+        drafted,
+        (0..8)
+            .map(|i| format!("2.claimed-bins-{i}.json"))
+            .collect::<Vec<_>>()
+    );
+    let mut total = 0;
+    for f in &drafted {
+        let b = read_targets(&d.join("round1").join(f)).signed;
+        let DelegationRoles::List(projects) = &b.delegations.as_ref().unwrap().roles else {
+            panic!()
+        };
+        assert!(projects.iter().all(|p| p.terminating == Some(true)
+            && p.paths == RolePaths::Patterns(vec![p.name.as_str().to_owned()])));
+        total += projects.len();
+        let role = f.trim_start_matches("2.").trim_end_matches(".json");
+        admins_sign(
+            d,
+            &format!("round1/{f}"),
+            role,
+            "repo/1.claimed.json",
+            &format!("repo/{f}"),
+        );
+    }
+    assert_eq!(total, 300);
+
+    // Project roles: project-7 lists its target; project-9 lists nothing.
+    let mut p7 = targets(1, FAR);
+    add_target(&mut p7, "project-7", b"project 7's simple page");
+    write(&repo, "1.project-7.json", &signed(p7, &[&devs[7]]));
+    write(
+        &repo,
+        "1.project-9.json",
+        &signed(targets(1, FAR), &[&devs[9]]),
+    );
+    // The online side: an unclaimed project's target, and a forged target for the claimed
+    // project-9 that only the online unclaimed key vouches for.
+    write(
+        &repo,
+        "1.recently-claimed.json",
+        &signed(targets(1, FAR), &[&online.rc]),
+    );
+    let unclaimed_draft = read_targets(&d.join("unclaimed.json"));
+    let DelegationRoles::Succinct(ubins) =
+        &unclaimed_draft.signed.delegations.as_ref().unwrap().roles
+    else {
+        panic!()
+    };
+    write(
+        &repo,
+        "1.unclaimed.json",
+        &signed(unclaimed_draft.signed.clone(), &[&online.unclaimed]),
+    );
+    for i in 0..ubins.bin_count() {
+        let name = ubins.bin_name(i);
+        let mut t = targets(1, FAR);
+        for (path, content) in [
+            ("loose", &b"unclaimed"[..]),
+            ("project-9", b"forged by the online key"),
+        ] {
+            if ubins.bin_for(path) == name {
+                add_target(&mut t, path, content);
+            }
+        }
+        write(
+            &repo,
+            &format!("1.{name}.json"),
+            &signed(t, &[&online.unclaimed]),
+        );
+    }
+    online.publish(&repo, 1);
+    assert_all_accept(&repo, &[], false);
+    let r = resolve(&repo, &["project-7", "loose"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let p7_bin = drafted
+        .iter()
+        .map(|f| f.trim_start_matches("2.").trim_end_matches(".json"))
+        .find(|b| r.stdout.contains(&format!("roles: claimed {b} project-7")))
+        .unwrap_or_else(|| {
+            panic!(
+                "project-7 not reached through claimed -> a bin:\n{}",
+                r.stdout
+            )
+        });
+    assert!(r.stdout.contains("found: loose length=9"), "{}", r.stdout);
+    // claimed's bins are not terminating: after the bin, the search goes on to the online roles.
+    assert!(
+        r.stdout.contains(" recently-claimed unclaimed bins-"),
+        "{}",
+        r.stdout
+    );
+    let r = resolve(&repo, &["project-9"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("not found: project-9"), "{}", r.stdout);
+
+    // Round 2: only the bins of the requested projects change.
+    let newcomer = ed(777);
+    std::fs::write(
+        d.join("round2.jsonl"),
+        [
+            request_line("Project_3", &[&devs[3]], 1),
+            request_line("newcomer", &[&newcomer], 1),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let o = ok(cli(
+        &[
+            "pypi",
+            "claim",
+            "--claimed",
+            "repo/1.claimed.json",
+            "--requests",
+            "round2.jsonl",
+            "-o",
+            "round2",
+        ],
+        "",
+        d,
+    ));
+    assert!(
+        o.stderr.contains("projects: 1 added, 0 changed, 0 removed"),
+        "{}",
+        o.stderr
+    );
+    let round2 = files_in(&d.join("round2"));
+    assert_eq!(round2.len(), 1, "{round2:?}");
+    assert!(round2[0].starts_with("3.claimed-bins-"));
+    // Nothing to change: refused, nothing written.
+    std::fs::write(
+        d.join("same.jsonl"),
+        request_line("Project_3", &[&devs[3]], 1),
+    )
+    .unwrap();
+    let o = cli(
+        &[
+            "pypi",
+            "claim",
+            "--claimed",
+            "repo/1.claimed.json",
+            "--requests",
+            "same.jsonl",
+            "-o",
+            "same",
+        ],
+        "",
+        d,
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("no claimed bin changes"), "{}", o.stderr);
+    assert!(!d.join("same").exists());
+
+    // Revoking project-7's only key: only its bin is re-drafted; once signed and published,
+    // project-7's role no longer verifies and its target is no longer found.
+    let revoked = devs[7].public_key().keyid();
+    let o = ok(cli(
+        &[
+            "pypi",
+            "revoke-developer-key",
+            revoked.as_str(),
+            "--claimed",
+            "repo/1.claimed.json",
+            "-o",
+            "revoke",
+        ],
+        "",
+        d,
+    ));
+    assert!(
+        o.stderr.contains("claimed bins: 1 of 8 change"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        files_in(&d.join("revoke")),
+        vec![format!("3.{p7_bin}.json")]
+    );
+    admins_sign(
+        d,
+        &format!("revoke/3.{p7_bin}.json"),
+        p7_bin,
+        "repo/1.claimed.json",
+        &format!("repo/3.{p7_bin}.json"),
+    );
+    std::fs::remove_file(repo.join("1.project-7.json")).unwrap();
+    online.publish(&repo, 2);
+    assert_all_accept(&repo, &[], false);
+    let r = resolve(&repo, &["project-7"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+
+    // A bin missing beside claimed: named, exit 2, nothing written.
+    for f in files_in(&repo) {
+        if f.ends_with(".claimed-bins-0.json") {
+            std::fs::remove_file(repo.join(f)).unwrap();
+        }
+    }
+    let o = cli(
+        &[
+            "pypi",
+            "revoke-developer-key",
+            devs[1].public_key().keyid().as_str(),
+            "--claimed",
+            "repo/1.claimed.json",
+            "-o",
+            "revoke2",
+        ],
+        "",
+        d,
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("has no file for claimed bin claimed-bins-0"),
+        "{}",
+        o.stderr
+    );
+    assert!(!d.join("revoke2").exists());
 }

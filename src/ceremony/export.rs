@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cjson::{self, Map, Value};
 use crate::display::escape;
@@ -344,64 +344,12 @@ fn rstuf_payloads(
 /// leaves either no `dest` or the complete bundle, never part of one. An existing `dest` is
 /// refused.
 pub fn write_bundle(dest: &Path, bundle: &Bundle) -> io::Result<()> {
-    use std::fs;
-    use std::io::Write;
-    if fs::symlink_metadata(dest).is_ok() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "already exists; an export is always a new directory",
-        ));
-    }
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = dest
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a directory name"))?;
-    let mut rnd = [0u8; 8];
-    crate::secret::random(&mut rnd).map_err(io::Error::other)?;
-    let tmp: PathBuf = parent.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        hex::encode(rnd)
-    ));
-    let result = (|| {
-        fs::create_dir(&tmp)?;
-        for (rel, bytes) in &bundle.files {
-            let path = tmp.join(rel);
-            if let Some(dir) = path.parent()
-                && dir != tmp
-            {
-                fs::create_dir_all(dir)?;
-            }
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-        }
-        for dir in bundle
+    crate::fsutil::write_new_dir(
+        dest,
+        bundle
             .files
-            .keys()
-            .filter_map(|rel| tmp.join(rel).parent().map(Path::to_path_buf))
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            fs::File::open(&dir)?.sync_all()?;
-        }
-        // rename(2) would replace an empty directory created meanwhile: check once more.
-        if fs::symlink_metadata(dest).is_ok() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "already exists; an export is always a new directory",
-            ));
-        }
-        fs::rename(&tmp, dest)?;
-        fs::File::open(parent)?.sync_all()
-    })();
-    if result.is_err() && fs::symlink_metadata(&tmp).is_ok() {
-        let _ = fs::remove_dir_all(&tmp);
-    }
-    result
+            .iter()
+            .map(|(rel, bytes)| (rel.as_str(), bytes.as_slice())),
+        "already exists; an export is always a new directory",
+    )
 }

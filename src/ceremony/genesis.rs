@@ -69,8 +69,8 @@ pub fn draft(plan: &Plan, now: Expires) -> Result<Drafts, String> {
             } else {
                 crate::pypi::BinsLayout::Succinct
             };
-            let (t, u) = crate::pypi::init(&init, targets_expires, p.bins, layout)?;
-            (t, Some(u))
+            let l = crate::pypi::init(&init, targets_expires, p.bins, layout, None)?;
+            (l.targets, Some(l.unclaimed))
         }
         None => (
             Targets {

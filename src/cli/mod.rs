@@ -8,6 +8,7 @@ mod export;
 mod inspect;
 mod key;
 mod pkcs11;
+mod progress;
 mod prompt;
 mod pypi;
 pub mod record;
@@ -340,13 +341,17 @@ pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
 
 /// Write metadata or a signature file atomically, naming the file on failure.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    conclave::fsutil::write_atomic(path, bytes)
-        .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(path), io_reason(&e))))
+    progress::step(format!("Writing {}", shown(path)), || {
+        conclave::fsutil::write_atomic(path, bytes)
+    })
+    .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(path), io_reason(&e))))
 }
 
 /// Read metadata of any role, naming the file on failure (exit 1: bad metadata).
 pub fn read_metadata(path: &Path) -> Result<conclave::metadata::AnyMetadata, Failure> {
-    let bytes = read_file(path)?;
-    conclave::metadata::AnyMetadata::from_bytes(&bytes)
-        .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))
+    progress::step(format!("Reading {}", shown(path)), || {
+        let bytes = read_file(path)?;
+        conclave::metadata::AnyMetadata::from_bytes(&bytes)
+            .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))
+    })
 }

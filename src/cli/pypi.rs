@@ -1,14 +1,16 @@
 //! `conclave pypi init | claim | unclaim | revoke-developer-key` and `conclave delegation rotate`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, Expires, KeyId, Metadata, Targets};
 use conclave::pypi::{self, BinsLayout, ClaimReview, InitKeys};
 
+use crate::cli::progress::{self, Step};
 use crate::cli::{
-    Failure, exit, parse_when, read_file, read_metadata, read_public_key, refuse_existing,
-    role_value, shown, write_output,
+    Failure, exit, io_reason, parse_when, read_file, read_metadata, read_public_key,
+    refuse_existing, role_value, shown, write_output,
 };
 
 /// PyPI delegation layouts (PEP 458 bins, PEP 480 claimed / recently-claimed / unclaimed).
@@ -41,9 +43,19 @@ pub struct InitArgs {
     /// Number of hash bins (a power of two; PEP 458 recommends 16384).
     #[arg(long, default_value_t = 16_384)]
     bins: u32,
-    /// Delegate the bins with path_hash_prefixes instead of TAP 15 succinct_roles.
+    /// Delegate unclaimed's bins with path_hash_prefixes instead of TAP 15 succinct_roles.
+    /// (Claimed's bins, --claimed-bins, always use path_hash_prefixes.)
     #[arg(long)]
     classic_bins: bool,
+    /// Put claimed in N hash bins (a power of two): claimed delegates to N bins
+    /// claimed-bins-0000 ..., each signed by the admins and delegating the projects whose
+    /// name hashes into it. Also drafts claimed and every (empty) bin into --claimed-out.
+    #[arg(long, value_name = "N")]
+    claimed_bins: Option<u32>,
+    /// With --claimed-bins: the new directory for claimed's drafts, 1.claimed.json and
+    /// 1.claimed-bins-*.json (default: claimed/ beside FILE).
+    #[arg(long, value_name = "DIR", requires = "claimed_bins")]
+    claimed_out: Option<PathBuf>,
     /// The targets draft to create.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
@@ -58,6 +70,12 @@ pub struct InitArgs {
 /// {"project": NAME, "keys": [TUF key objects], "threshold": N}. Names are normalised per
 /// PEP 503; each project is delegated, terminating, to its keys for the paths NAME and
 /// NAME/*. Every bad line is reported with its number, and then nothing is written.
+///
+/// Claimed in bins (pypi init --claimed-bins): --claimed names claimed itself (e.g.
+/// repo/1.claimed.json); the bins' current files (V.claimed-bins-XXXX.json, the highest V, or
+/// claimed-bins-XXXX.json) are read from the same directory. NEXT is then a new directory
+/// holding the next version of only the bins that change, as V.claimed-bins-XXXX.json; each
+/// project is delegated the path NAME, the one that hashes into its bin.
 #[derive(clap::Args)]
 pub struct ClaimArgs {
     /// The current claimed metadata (without it: version 1 of the claimed role).
@@ -69,12 +87,15 @@ pub struct ClaimArgs {
     /// New expiry (required for version 1; otherwise default: unchanged).
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<Expires>,
-    /// The next version to create.
+    /// The next version to create (claimed in bins: a new directory for the changed bins).
     #[arg(short = 'o', long = "output", value_name = "NEXT")]
     output: PathBuf,
 }
 
 /// Remove a project from claimed (its files fall back to recently-claimed or unclaimed).
+///
+/// Claimed in bins: --claimed names claimed itself, and NEXT is a new directory holding the
+/// next version of the project's bin (see `pypi claim --help`).
 #[derive(clap::Args)]
 pub struct UnclaimArgs {
     /// The project (any spelling that normalises to it).
@@ -92,6 +113,9 @@ pub struct UnclaimArgs {
 ///
 /// A project left with fewer keys than its threshold is removed from claimed: thresholds are
 /// never lowered silently, and its developers must register new keys.
+///
+/// Claimed in bins: --claimed names claimed itself, every bin is read from its directory, and
+/// NEXT is a new directory holding the next version of the bins that change.
 #[derive(clap::Args)]
 pub struct RevokeArgs {
     /// The keyid of the compromised key.
@@ -117,8 +141,10 @@ fn read_targets(path: &Path) -> Result<Metadata<Targets>, Failure> {
 }
 
 fn write_targets(path: &Path, t: Targets) -> Result<(), Failure> {
-    let md = Metadata::new(t);
-    write_output(path, &md.to_file_bytes())
+    let bytes = progress::step(format!("Encoding {}", shown(path)), || {
+        Metadata::new(t).to_file_bytes()
+    });
+    write_output(path, &bytes)
 }
 
 fn print_review(review: &ClaimReview) {
@@ -134,6 +160,156 @@ fn next_steps(output: &Path) {
     );
 }
 
+/// The current files of claimed's bins, found beside claimed itself: for each role, the
+/// highest `V.ROLE.json`, else `ROLE.json`.
+struct BinFiles {
+    current: HashMap<String, (Option<u64>, PathBuf)>,
+    dir: PathBuf,
+    /// The first failure while loading (the loader can only hand back a string).
+    failure: Option<Failure>,
+    progress: Step,
+}
+
+impl BinFiles {
+    /// `total`: how many bins will be read, when known (for the progress bar).
+    fn beside(hub: &Path, total: u64) -> Result<Self, Failure> {
+        let dir = hub
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            Failure::usage(format!("{}: cannot list: {}", shown(&dir), io_reason(&e)))
+        })?;
+        let mut current: HashMap<String, (Option<u64>, PathBuf)> = HashMap::new();
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some((role, version)) = conclave::verify::classify(&name) else {
+                continue;
+            };
+            if !role.starts_with(pypi::CLAIMED_BINS_PREFIX) {
+                continue;
+            }
+            let better = match current.get(&role) {
+                None => true,
+                Some((old, _)) => version.is_some() && version > *old,
+            };
+            if better {
+                current.insert(role, (version, e.path()));
+            }
+        }
+        Ok(BinFiles {
+            current,
+            failure: None,
+            progress: Step::counted(
+                format!("Reading claimed's bins in {} and drafting", shown(&dir)),
+                total,
+            ),
+            dir,
+        })
+    }
+
+    fn load(&mut self, bin: &str) -> Result<Targets, String> {
+        let result = match self.current.get(bin) {
+            None => Err(Failure::usage(format!(
+                "{}: has no file for claimed bin {bin} (V.{bin}.json); every bin's current version must be there",
+                shown(&self.dir)
+            ))),
+            Some((_, path)) => read_targets(path).map(|m| m.signed),
+        };
+        self.progress.inc(1);
+        result.map_err(|f| {
+            let msg = f.message.clone();
+            self.failure.get_or_insert(f);
+            msg
+        })
+    }
+}
+
+/// Run a bins operation, preferring the loader's own failure (exact message and exit code).
+fn with_bins(
+    hub_path: &Path,
+    total: u64,
+    op: impl FnOnce(&mut dyn FnMut(&str) -> Result<Targets, String>) -> Result<pypi::BinDrafts, String>,
+) -> Result<pypi::BinDrafts, Failure> {
+    let mut files = BinFiles::beside(hub_path, total)?;
+    let result = op(&mut |bin| files.load(bin));
+    match (result, files.failure) {
+        (Ok(d), _) => Ok(d),
+        (Err(_), Some(f)) => Err(f),
+        (Err(e), None) => Err(Failure::usage(e)),
+    }
+}
+
+/// Write the changed bins into the new directory `output`, as `V.BIN.json`.
+fn write_bin_drafts(output: &Path, drafts: &[(String, Targets)]) -> Result<(), Failure> {
+    let files: Vec<(String, Vec<u8>)> = drafts
+        .iter()
+        .map(|(name, t)| {
+            (
+                format!("{}.{name}.json", t.common.version),
+                Metadata::new(t.clone()).to_file_bytes(),
+            )
+        })
+        .collect();
+    let _step = Step::start(format!(
+        "Writing {} draft(s) to {}",
+        files.len(),
+        shown(output)
+    ));
+    conclave::fsutil::write_new_dir(
+        output,
+        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+        "already exists; the bins' drafts always go to a new directory",
+    )
+    .map_err(|e| {
+        Failure::usage(format!(
+            "{}: cannot write: {}",
+            shown(output),
+            io_reason(&e)
+        ))
+    })
+}
+
+fn report_bins(output: &Path, hub_path: &Path, drafts: &[(String, Targets)], review: &ClaimReview) {
+    eprintln!(
+        "Drafted the next version of {} claimed bin(s) in {} (unsigned). Review:",
+        drafts.len(),
+        shown(output)
+    );
+    print_review(review);
+    eprintln!(
+        "Next: check the review above, then the PyPI admins sign each file in {}: `conclave sign {}/V.claimed-bins-XXXX.json --delegator {} --key ADMIN.key -o SIG`, and `conclave merge ... --delegator {}`; claimed itself does not change.",
+        shown(output),
+        shown(output),
+        shown(hub_path),
+        shown(hub_path)
+    );
+}
+
+fn read_requests(path: &Path) -> Result<Vec<pypi::ClaimRequest>, Failure> {
+    let bytes = read_file(path)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Failure::failed(format!(
+            "{}: not UTF-8 (byte {})",
+            shown(path),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    progress::step(format!("Checking the requests in {}", shown(path)), || {
+        pypi::parse_requests(&text)
+    })
+    .map_err(|errors| {
+        for e in &errors {
+            eprintln!("error: {}: {e}", shown(path));
+        }
+        Failure::failed(format!(
+            "{} bad request line(s); nothing was written",
+            errors.len()
+        ))
+    })
+}
+
 pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
     match cmd {
         PypiCommand::Init(a) => init(a),
@@ -143,26 +319,27 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
                 Some(p) => Some(read_targets(p)?),
                 None => None,
             };
-            let bytes = read_file(&a.requests)?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                Failure::failed(format!(
-                    "{}: not UTF-8 (byte {})",
-                    shown(&a.requests),
-                    e.utf8_error().valid_up_to()
-                ))
-            })?;
-            let requests = pypi::parse_requests(&text).map_err(|errors| {
-                for e in &errors {
-                    eprintln!("error: {}: {e}", shown(&a.requests));
+            let requests = read_requests(&a.requests)?;
+            if let (Some(path), Some(hub)) = (
+                &a.claimed,
+                current.as_ref().and_then(|c| pypi::Hub::of(&c.signed)),
+            ) {
+                let (drafts, review) = with_bins(path, 0, |load| {
+                    pypi::claim_in_bins(&hub, load, &requests, a.expires)
+                })?;
+                if drafts.is_empty() {
+                    return Err(Failure::usage(
+                        "no claimed bin changes: every requested project is already claimed with these keys and threshold; nothing was written",
+                    ));
                 }
-                Failure::failed(format!(
-                    "{} bad request line(s); nothing was written",
-                    errors.len()
-                ))
-            })?;
-            let (next, review) =
+                write_bin_drafts(&a.output, &drafts)?;
+                report_bins(&a.output, path, &drafts, &review);
+                return Ok(exit::OK);
+            }
+            let (next, review) = progress::step("Building claimed", || {
                 pypi::claim(current.as_ref().map(|m| &m.signed), &requests, a.expires)
-                    .map_err(Failure::usage)?;
+            })
+            .map_err(Failure::usage)?;
             let version = next.common.version;
             write_targets(&a.output, next)?;
             eprintln!(
@@ -177,6 +354,14 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
         PypiCommand::Unclaim(a) => {
             refuse_existing(&a.output)?;
             let current = read_targets(&a.claimed)?;
+            if let Some(hub) = pypi::Hub::of(&current.signed) {
+                let (drafts, review) = with_bins(&a.claimed, 0, |load| {
+                    pypi::unclaim_in_bins(&hub, load, &a.project, a.expires)
+                })?;
+                write_bin_drafts(&a.output, &drafts)?;
+                report_bins(&a.output, &a.claimed, &drafts, &review);
+                return Ok(exit::OK);
+            }
             let (next, review) =
                 pypi::unclaim(&current.signed, &a.project, a.expires).map_err(Failure::usage)?;
             write_targets(&a.output, next)?;
@@ -189,15 +374,23 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
             refuse_existing(&a.output)?;
             let keyid = KeyId::new(&a.keyid).map_err(Failure::usage)?;
             let current = read_targets(&a.claimed)?;
-            let (next, review) = pypi::revoke_developer_key(&current.signed, &keyid, a.expires)
-                .map_err(Failure::usage)?;
-            write_targets(&a.output, next)?;
-            eprintln!("Drafted {} (unsigned). Review:", shown(&a.output));
-            print_review(&review);
+            if let Some(hub) = pypi::Hub::of(&current.signed) {
+                let (drafts, review) = with_bins(&a.claimed, hub.len() as u64, |load| {
+                    pypi::revoke_in_bins(&hub, load, &keyid, a.expires)
+                })?;
+                write_bin_drafts(&a.output, &drafts)?;
+                report_bins(&a.output, &a.claimed, &drafts, &review);
+            } else {
+                let (next, review) = pypi::revoke_developer_key(&current.signed, &keyid, a.expires)
+                    .map_err(Failure::usage)?;
+                write_targets(&a.output, next)?;
+                eprintln!("Drafted {} (unsigned). Review:", shown(&a.output));
+                print_review(&review);
+                next_steps(&a.output);
+            }
             eprintln!(
                 "Also: files those projects signed with the revoked key must be re-signed by their developers with a remaining or new key."
             );
-            next_steps(&a.output);
             Ok(exit::OK)
         }
     }
@@ -210,8 +403,16 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
             .unwrap_or(Path::new(""))
             .join("unclaimed.json")
     });
+    let claimed_out = a.claimed_bins.map(|_| {
+        a.claimed_out
+            .clone()
+            .unwrap_or_else(|| a.output.parent().unwrap_or(Path::new("")).join("claimed"))
+    });
     refuse_existing(&a.output)?;
     refuse_existing(&unclaimed_out)?;
+    if let Some(dir) = &claimed_out {
+        refuse_existing(dir)?;
+    }
     let mut keys = InitKeys {
         claimed: vec![],
         claimed_threshold: 1,
@@ -257,10 +458,28 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
     } else {
         BinsLayout::Succinct
     };
-    let (targets, unclaimed) =
-        pypi::init(&keys, a.expires, a.bins, layout).map_err(Failure::usage)?;
-    write_targets(&a.output, targets)?;
-    write_targets(&unclaimed_out, unclaimed)?;
+    let drafted =
+        pypi::init(&keys, a.expires, a.bins, layout, a.claimed_bins).map_err(Failure::usage)?;
+    if let (Some(dir), Some((hub, bins))) = (&claimed_out, &drafted.claimed_bins) {
+        let mut files = vec![(
+            "1.claimed.json".to_owned(),
+            Metadata::new(hub.clone()).to_file_bytes(),
+        )];
+        for (name, t) in bins {
+            files.push((
+                format!("1.{name}.json"),
+                Metadata::new(t.clone()).to_file_bytes(),
+            ));
+        }
+        conclave::fsutil::write_new_dir(
+            dir,
+            files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+            "already exists; choose a new directory for claimed's drafts",
+        )
+        .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(dir), io_reason(&e))))?;
+    }
+    write_targets(&a.output, drafted.targets)?;
+    write_targets(&unclaimed_out, drafted.unclaimed)?;
     eprintln!(
         "Drafted {} (targets: claimed, recently-claimed, unclaimed, in that order) and {} (unclaimed over {} {} bins).",
         shown(&a.output),
@@ -272,6 +491,12 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
             "TAP 15 succinct"
         }
     );
+    if let (Some(dir), Some(n)) = (&claimed_out, a.claimed_bins) {
+        eprintln!(
+            "Drafted {} : claimed (1.claimed.json) over {n} hash bins (path_hash_prefixes, by SHA-256 of the project name), and the {n} bins, empty. The PyPI admins sign claimed (--delegator the signed targets) and then each bin (--delegator the signed claimed).",
+            shown(dir)
+        );
+    }
     eprintln!(
         "Next: the targets key holders sign {} (`conclave sign ... --role targets --delegator ROOT`); the online side signs {} and the bins.",
         shown(&a.output),

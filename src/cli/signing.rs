@@ -179,7 +179,9 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     }
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
-    let digest = ceremony::detached::payload_digest(&l.md.signed_bytes());
+    let digest = crate::cli::progress::step("Computing the payload digest", || {
+        ceremony::detached::payload_digest(&l.md.signed_bytes())
+    });
     let (hex_groups, words) = review::digest_for_reading(&digest);
     eprintln!("You are about to sign {}:", shown(&a.file));
     for line in review::summary(&l.md, &l.role) {
@@ -284,7 +286,10 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             ));
         }
     };
-    let detached = ceremony::sign_detached(&l.md, &l.role, signer.as_ref()).map_err(|e| {
+    let signed = crate::cli::progress::step("Signing", || {
+        ceremony::sign_detached(&l.md, &l.role, signer.as_ref())
+    });
+    let detached = signed.map_err(|e| {
         let mut f = Failure::failed(e.to_string());
         // The token failed while signing (removed, refused the mechanism): a device error.
         if a.pkcs11.is_some() && matches!(e, conclave::signer::SignError::Backend(_)) {
@@ -383,7 +388,11 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         }
         return Err(Failure::failed("nothing was merged or written"));
     }
-    let outcome = match ceremony::merge(&l.md, &l.role, &sigs, auths) {
+    let checked =
+        crate::cli::progress::step(format!("Checking {} signature file(s)", sigs.len()), || {
+            ceremony::merge(&l.md, &l.role, &sigs, auths)
+        });
+    let outcome = match checked {
         Ok(o) => o,
         Err(rejections) => {
             for r in &rejections {
@@ -413,7 +422,10 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         ))
         .hint("gather the missing signatures, or give --allow-partial to save progress"));
     }
-    write_output(&a.output, &outcome.metadata.to_file_bytes())?;
+    let bytes = crate::cli::progress::step("Encoding the signed metadata", || {
+        outcome.metadata.to_file_bytes()
+    });
+    write_output(&a.output, &bytes)?;
     if outcome.complete() {
         eprintln!(
             "Wrote {}: every threshold is met. Next: `conclave verify` it with the rest of the repository.",

@@ -56,7 +56,9 @@ pub fn run(args: Args) -> Result<u8, Failure> {
     let mut all_ok = true;
     let mut json_reports = Vec::new();
     for (path, (base, files)) in inputs {
-        let report = verify::verify_repository(&files, trusted.as_ref(), now);
+        let report = crate::cli::progress::step(format!("Verifying {}", path.display()), || {
+            verify::verify_repository(&files, trusted.as_ref(), now)
+        });
         all_ok &= report.is_ok();
         let shown = |file: &str| -> String {
             match &base {
@@ -139,9 +141,14 @@ fn load(path: &Path) -> Result<(Option<PathBuf>, Vec<InputFile>), Failure> {
         }
         names.sort();
         let mut files = Vec::new();
+        let bar = crate::cli::progress::Step::counted(
+            format!("Reading {}", path.display()),
+            names.len() as u64,
+        );
         for name in names {
             let bytes = read_file(&path.join(&name))?;
             files.push(InputFile { name, bytes });
+            bar.inc(1);
         }
         if files.is_empty() {
             return Err(Failure::usage(format!(

@@ -160,9 +160,21 @@ pub struct ClaimReview {
     pub keys_added: usize,
     pub keys_removed: usize,
     pub unchanged: usize,
+    /// Claimed in bins: how many bins change, of how many.
+    pub bins: Option<(usize, usize)>,
 }
 
 impl ClaimReview {
+    /// Add another bin's review to this one.
+    pub(crate) fn absorb(&mut self, other: ClaimReview) {
+        self.added.extend(other.added);
+        self.changed.extend(other.changed);
+        self.removed.extend(other.removed);
+        self.keys_added += other.keys_added;
+        self.keys_removed += other.keys_removed;
+        self.unchanged += other.unchanged;
+    }
+
     pub fn lines(&self, limit: usize) -> Vec<String> {
         let mut out = vec![format!(
             "projects: {} added, {} changed, {} removed, {} unchanged; developer keys: {} added, {} removed",
@@ -184,6 +196,11 @@ impl ClaimReview {
         list("+", &self.added);
         list("~", &self.changed);
         list("-", &self.removed);
+        if let Some((changed, total)) = self.bins {
+            out.push(format!(
+                "claimed bins: {changed} of {total} change (only those are drafted; \"unchanged\" counts the projects in them)"
+            ));
+        }
         out
     }
 }
@@ -224,8 +241,11 @@ fn project_roles(t: &mut Targets) -> Result<&mut Delegations, String> {
         roles: DelegationRoles::List(Vec::new()),
         extra: Map::new(),
     });
-    if matches!(d.roles, DelegationRoles::Succinct(_)) {
-        return Err("this claimed metadata delegates to hash bins, not to projects".into());
+    if matches!(d.roles, DelegationRoles::Succinct(_)) || super::bins::is_hub(d) {
+        return Err(
+            "this claimed metadata delegates to hash bins, not to projects (claimed in bins: give it as --claimed and -o a new directory)"
+                .into(),
+        );
     }
     Ok(d)
 }
@@ -248,6 +268,17 @@ pub fn claim(
     current: Option<&Targets>,
     requests: &[ClaimRequest],
     expires: Option<Expires>,
+) -> Result<(Targets, ClaimReview), String> {
+    claim_with_paths(current, requests, expires, project_paths)
+}
+
+/// [`claim`], with the paths each project is delegated given by `paths` (claimed bins
+/// delegate a project only the target path that hashes to its bin).
+pub(crate) fn claim_with_paths(
+    current: Option<&Targets>,
+    requests: &[ClaimRequest],
+    expires: Option<Expires>,
+    paths: fn(&str) -> Vec<String>,
 ) -> Result<(Targets, ClaimReview), String> {
     let mut next = next_version(current, expires)?;
     let mut review = ClaimReview::default();
@@ -272,7 +303,7 @@ pub fn claim(
             keyids,
             threshold: req.threshold,
             terminating: Some(true),
-            paths: RolePaths::Patterns(project_paths(&req.project)),
+            paths: RolePaths::Patterns(paths(&req.project)),
             extra: Map::new(),
         };
         match index.get(&req.project) {

@@ -113,7 +113,16 @@ pub fn classic_bins(bins: u32) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// The top-level targets layout and unclaimed's bins (both unsigned, version 1).
+/// What `pypi init` drafts, all unsigned, version 1.
+pub struct InitLayout {
+    pub targets: Targets,
+    pub unclaimed: Targets,
+    /// With claimed in bins: claimed itself (delegating to the bins) and every bin, empty.
+    pub claimed_bins: Option<(Targets, Vec<(String, Targets)>)>,
+}
+
+/// The top-level targets layout and unclaimed's bins, and with `claimed_bins` claimed over
+/// that many hash bins.
 ///
 /// targets delegates, in this order: claimed (offline keys, the admins' threshold),
 /// recently-claimed (online), unclaimed (online); unclaimed delegates to the hash bins,
@@ -123,7 +132,8 @@ pub fn init(
     expires: Expires,
     bins: u32,
     layout: BinsLayout,
-) -> Result<(Targets, Targets), String> {
+    claimed_bins: Option<u32>,
+) -> Result<InitLayout, String> {
     let bits = bit_length(bins)?;
     let ct = checked_threshold("claimed", &keys.claimed, keys.claimed_threshold)?;
     let rt = checked_threshold(
@@ -225,7 +235,14 @@ pub fn init(
         }),
         extra: Map::new(),
     };
-    Ok((targets, unclaimed))
+    let claimed_bins = claimed_bins
+        .map(|n| super::bins::init_claimed_bins(&keys.claimed, ct, expires, n))
+        .transpose()?;
+    Ok(InitLayout {
+        targets,
+        unclaimed,
+        claimed_bins,
+    })
 }
 
 /// Rotate the keys of one delegation in `parent` (any delegating targets metadata): add and

@@ -14,15 +14,23 @@
 //! files ends there, and a compromise of the online keys cannot serve that project's files.
 //! claimed itself is not terminating — if it were, no target could ever be found in
 //! recently-claimed or unclaimed, since claimed's paths cover every project.
+//!
+//! With `--claimed-bins N`, claimed delegates to N hash bins instead, each delegating its
+//! share of the projects (see `bins`).
 
+mod bins;
 mod claim;
 mod layout;
 
+pub use bins::{
+    BinDrafts, Hub, NAME_PREFIX as CLAIMED_BINS_PREFIX, bin_project_paths, claim_in_bins,
+    claimed_bin_names, init_claimed_bins, revoke_in_bins, unclaim_in_bins,
+};
 pub use claim::{
     ClaimRequest, ClaimReview, LineError, claim, parse_requests, revoke_developer_key, unclaim,
 };
 pub(crate) use layout::garbage_collect_keys;
-pub use layout::{BinsLayout, InitKeys, init, rotate_delegation};
+pub use layout::{BinsLayout, InitKeys, InitLayout, init, rotate_delegation};
 
 /// A project name normalised per PEP 503: lowercase, runs of `-`, `_` and `.` become one `-`.
 pub fn normalize(name: &str) -> String {

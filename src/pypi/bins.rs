@@ -1,0 +1,289 @@
+//! Claimed in hash bins (`pypi init --claimed-bins N`): claimed delegates to N bins, each
+//! delegating its share of the claimed projects, so each offline-signed file stays small and a
+//! claim round re-signs only the bins that changed.
+//!
+//! ```text
+//! targets ──> claimed (admins) ──> claimed-bins-0000 … (admins, path_hash_prefixes,
+//!                                   not terminating) ──> project roles (terminating)
+//! ```
+//!
+//! The bins are classic `path_hash_prefixes` delegations, whatever `--classic-bins` says for
+//! unclaimed: python-tuf treats every TAP 15 succinct bin as terminating, so a succinct claimed
+//! would end the search in a bin for every target, and nothing in recently-claimed or
+//! unclaimed could be found. A client reaches a project's bin by SHA-256 of the target path;
+//! the bin that delegates a project is therefore the one whose prefixes match SHA-256 of the
+//! project's target path `NAME` (its normalised name), and that is the one path the project is
+//! delegated in this layout (files under `NAME/` hash to other bins; see docs/pypi.md).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sha2::{Digest, Sha256};
+
+use crate::cjson::Map;
+use crate::metadata::{
+    Common, DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths,
+    SPEC_VERSION, SpecVersion, Targets, Threshold, Version,
+};
+use crate::pypi::claim::{ClaimRequest, ClaimReview, claim_with_paths};
+use crate::pypi::layout::classic_bins;
+use crate::pypi::{normalize, unclaim as unclaim_one};
+
+/// Role names of claimed's bins: `claimed-bins-0000` … (the bin's index in hex).
+pub const NAME_PREFIX: &str = "claimed-bins";
+
+/// The paths a project is delegated inside a claimed bin: only its target `NAME`, the one path
+/// whose hash is guaranteed to land in that bin.
+pub fn bin_project_paths(normalized: &str) -> Vec<String> {
+    vec![normalized.to_owned()]
+}
+
+/// Whether delegations are claimed's bins (every role delegated by hash prefix).
+pub(crate) fn is_hub(d: &Delegations) -> bool {
+    match &d.roles {
+        DelegationRoles::List(roles) => {
+            !roles.is_empty()
+                && roles
+                    .iter()
+                    .all(|r| matches!(r.paths, RolePaths::HashPrefixes(_)))
+        }
+        DelegationRoles::Succinct(_) => false,
+    }
+}
+
+/// (name, hash prefixes) of each of `bins` claimed bins.
+pub fn claimed_bin_names(bins: u32) -> Vec<(String, Vec<String>)> {
+    let width = format!("{:x}", bins - 1).len();
+    classic_bins(bins)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, prefixes))| (format!("{NAME_PREFIX}-{i:0width$x}"), prefixes))
+        .collect()
+}
+
+fn empty_targets(expires: Expires, delegations: Option<Delegations>) -> Targets {
+    Targets {
+        common: Common {
+            spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
+            version: Version::new(1).expect("valid"),
+            expires,
+        },
+        targets: BTreeMap::new(),
+        delegations,
+        extra: Map::new(),
+    }
+}
+
+/// Version 1 of claimed as a hub over `bins` bins (signed, like the bins, by the admins'
+/// keys and threshold), and version 1 of every bin, empty. All unsigned.
+pub fn init_claimed_bins(
+    keys: &[Key],
+    threshold: Threshold,
+    expires: Expires,
+    bins: u32,
+) -> Result<(Targets, Vec<(String, Targets)>), String> {
+    super::layout::bit_length(bins).map_err(|e| e.replace("--bins", "--claimed-bins"))?;
+    let keyids: Vec<KeyId> = keys.iter().map(Key::keyid).collect();
+    let names = claimed_bin_names(bins);
+    let roles = names
+        .iter()
+        .map(|(name, prefixes)| DelegatedRole {
+            name: RoleName::delegated(name).expect("valid role name"),
+            keyids: keyids.clone(),
+            threshold,
+            // Not terminating: a target whose hash lands in this bin but that no claimed
+            // project owns must still be looked up in recently-claimed and unclaimed.
+            terminating: Some(false),
+            paths: RolePaths::HashPrefixes(prefixes.clone()),
+            extra: Map::new(),
+        })
+        .collect();
+    let hub = empty_targets(
+        expires,
+        Some(Delegations {
+            keys: keys.iter().map(|k| (k.keyid(), k.clone())).collect(),
+            roles: DelegationRoles::List(roles),
+            extra: Map::new(),
+        }),
+    );
+    let bins = names
+        .into_iter()
+        .map(|(name, _)| (name, empty_targets(expires, None)))
+        .collect();
+    Ok((hub, bins))
+}
+
+/// Claimed's bins, as its hub delegates them.
+pub struct Hub<'a> {
+    roles: &'a [DelegatedRole],
+    /// Hash prefix -> index of the first role listing it, and the prefix lengths in use.
+    prefixes: HashMap<&'a str, usize>,
+    lengths: BTreeSet<usize>,
+}
+
+impl<'a> Hub<'a> {
+    /// `Some` when `claimed` delegates to bins (by hash prefix) rather than to projects.
+    pub fn of(claimed: &'a Targets) -> Option<Self> {
+        let d = claimed.delegations.as_ref()?;
+        let DelegationRoles::List(roles) = &d.roles else {
+            return None;
+        };
+        if !is_hub(d) {
+            return None;
+        }
+        let mut prefixes = HashMap::new();
+        let mut lengths = BTreeSet::new();
+        for (i, r) in roles.iter().enumerate() {
+            if let RolePaths::HashPrefixes(list) = &r.paths {
+                for p in list {
+                    prefixes.entry(p.as_str()).or_insert(i);
+                    lengths.insert(p.len());
+                }
+            }
+        }
+        Some(Hub {
+            roles,
+            prefixes,
+            lengths,
+        })
+    }
+
+    pub fn bin_names(&self) -> impl Iterator<Item = &'a str> {
+        self.roles.iter().map(|r| r.name.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.roles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty()
+    }
+
+    /// The bin a client walks into for `project`'s target (its normalised name): the first
+    /// bin whose prefixes match SHA-256 of it in lowercase hex, as a client checks them.
+    pub fn bin_for(&self, project: &str) -> Result<&'a str, String> {
+        let target = normalize(project);
+        let digest = hex::encode(Sha256::digest(target.as_bytes()));
+        self.lengths
+            .iter()
+            .filter_map(|&l| digest.get(..l).and_then(|p| self.prefixes.get(p)))
+            .min()
+            .map(|&i| self.roles[i].name.as_str())
+            .ok_or_else(|| {
+                format!("no claimed bin covers project \"{target}\": the bins' hash prefixes leave a gap")
+            })
+    }
+}
+
+/// Bins that change, as (name, next version), with the combined review.
+pub type BinDrafts = (Vec<(String, Targets)>, ClaimReview);
+
+fn changed(review: &ClaimReview) -> bool {
+    !(review.added.is_empty() && review.changed.is_empty() && review.removed.is_empty())
+}
+
+/// Claim `requests` into claimed's bins: each project goes to its bin, and only bins that
+/// change get a next version. `load` gives a bin's current metadata by name.
+pub fn claim_in_bins(
+    hub: &Hub<'_>,
+    load: &mut dyn FnMut(&str) -> Result<Targets, String>,
+    requests: &[ClaimRequest],
+    expires: Option<Expires>,
+) -> Result<BinDrafts, String> {
+    let mut by_bin: BTreeMap<&str, Vec<ClaimRequest>> = BTreeMap::new();
+    for r in requests {
+        by_bin
+            .entry(hub.bin_for(&r.project)?)
+            .or_default()
+            .push(r.clone());
+    }
+    let mut drafts = Vec::new();
+    let mut review = ClaimReview::default();
+    for (bin, reqs) in by_bin {
+        let current = load(bin)?;
+        let (next, r) = claim_with_paths(Some(&current), &reqs, expires, bin_project_paths)
+            .map_err(|e| format!("bin {bin}: {e}"))?;
+        if changed(&r) {
+            drafts.push((bin.to_owned(), next));
+        }
+        review.absorb(r);
+    }
+    review.bins = Some((drafts.len(), hub.len()));
+    Ok((drafts, review))
+}
+
+/// Remove one project from claimed's bins: only its bin changes.
+pub fn unclaim_in_bins(
+    hub: &Hub<'_>,
+    load: &mut dyn FnMut(&str) -> Result<Targets, String>,
+    project: &str,
+    expires: Option<Expires>,
+) -> Result<BinDrafts, String> {
+    let bin = hub.bin_for(project)?;
+    let (next, mut review) = unclaim_one(&load(bin)?, project, expires)?;
+    review.bins = Some((1, hub.len()));
+    Ok((vec![(bin.to_owned(), next)], review))
+}
+
+/// Remove a developer key from every project in claimed's bins that trusts it: every bin is
+/// read, and only the bins holding such a project change.
+pub fn revoke_in_bins(
+    hub: &Hub<'_>,
+    load: &mut dyn FnMut(&str) -> Result<Targets, String>,
+    keyid: &KeyId,
+    expires: Option<Expires>,
+) -> Result<BinDrafts, String> {
+    let mut drafts = Vec::new();
+    let mut review = ClaimReview::default();
+    for bin in hub.bin_names() {
+        let current = load(bin)?;
+        let trusts = current
+            .delegations
+            .as_ref()
+            .is_some_and(|d| match &d.roles {
+                DelegationRoles::List(roles) => roles.iter().any(|r| r.keyids.contains(keyid)),
+                DelegationRoles::Succinct(_) => false,
+            });
+        if !trusts {
+            continue;
+        }
+        let (next, r) = super::revoke_developer_key(&current, keyid, expires)
+            .map_err(|e| format!("bin {bin}: {e}"))?;
+        drafts.push((bin.to_owned(), next));
+        review.absorb(r);
+    }
+    if drafts.is_empty() {
+        return Err(format!("no project in claimed's bins trusts key {keyid}"));
+    }
+    review.bins = Some((drafts.len(), hub.len()));
+    Ok((drafts, review))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_route_a_project_by_the_hash_of_its_name() {
+        let names = claimed_bin_names(16_384);
+        assert_eq!(names[0].0, "claimed-bins-0000");
+        assert_eq!(names[16_383].0, "claimed-bins-3fff");
+        assert_eq!(names[1].1, vec!["0004", "0005", "0006", "0007"]);
+        let k = Key::ed25519(&[7; 32]);
+        let exp = Expires::parse("2100-01-01T00:00:00Z").unwrap();
+        let (hub, bins) = init_claimed_bins(&[k], Threshold::new(1).unwrap(), exp, 8).unwrap();
+        assert_eq!(bins.len(), 8);
+        let h = Hub::of(&hub).unwrap();
+        // sha256("requests") = ec72…: prefix "e" of 16, two per bin: bin 7 of 8.
+        assert_eq!(h.bin_for("Requests").unwrap(), "claimed-bins-7");
+        // The same bin a client's own prefix check picks.
+        let DelegationRoles::List(roles) = &hub.delegations.as_ref().unwrap().roles else {
+            panic!()
+        };
+        for name in ["requests", "numpy", "django", "a", "zope-interface"] {
+            let by_client = roles.iter().find(|r| r.covers(name)).unwrap();
+            assert_eq!(h.bin_for(name).unwrap(), by_client.name.as_str());
+        }
+        assert!(init_claimed_bins(&[], Threshold::new(1).unwrap(), exp, 3).is_err());
+    }
+}
