@@ -46,8 +46,8 @@
 // `deny`, not `forbid`: `memlock` alone opts out, for `mlock`/`munlock` (see its docs).
 #![deny(unsafe_code)]
 
-pub mod attestation;
 pub mod airgap;
+pub mod attestation;
 pub mod ceremony;
 pub mod cjson;
 pub mod display;

@@ -193,7 +193,7 @@ fn genesis_from_a_plan_then_signing_merging_and_recording() {
 
     let dir = tmp.path().join("ceremony");
     let o = run(conclave()
-        .args(["ceremony", "genesis"])
+        .args(["ceremony", "genesis", "--allow-network"])
         .arg(keys.join("plan.toml"))
         .arg("--out")
         .arg(&dir));
@@ -288,7 +288,7 @@ fn genesis_from_a_plan_then_signing_merging_and_recording() {
 
     // Genesis never reuses a directory.
     let o = run(conclave()
-        .args(["ceremony", "genesis"])
+        .args(["ceremony", "genesis", "--allow-network"])
         .arg(keys.join("plan.toml"))
         .arg("--out")
         .arg(&dir));
@@ -413,7 +413,7 @@ fn plan_rotation_reports_feasibility_and_same_officer_new_key() {
     )
     .unwrap();
     let o = run(conclave()
-        .args(["ceremony", "genesis"])
+        .args(["ceremony", "genesis", "--allow-network"])
         .arg(d.join("plan.toml"))
         .arg("--out")
         .arg(d.join("c")));
@@ -533,4 +533,57 @@ fn plan_rotation_reports_feasibility_and_same_officer_new_key() {
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
     assert!(o.stderr.contains("NOT FEASIBLE"), "{}", o.stderr);
     assert!(o.stdout.contains("LOST: must not sign"), "{}", o.stdout);
+}
+
+#[test]
+fn genesis_refuses_a_machine_that_is_not_air_gapped_unless_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for k in [
+        "alice-root",
+        "bob-root",
+        "carol-root",
+        "dave-root",
+        "alice-targets",
+        "bob-targets",
+        "snapshot",
+        "timestamp",
+    ] {
+        key_file(d, k);
+    }
+    std::fs::write(
+        d.join("plan.toml"),
+        plan(&["alice-root", "bob-root", "carol-root"], 2, ""),
+    )
+    .unwrap();
+    let check = run(conclave().arg("airgap-check"));
+    let o = run(conclave()
+        .args(["ceremony", "genesis"])
+        .arg(d.join("plan.toml"))
+        .arg("--out")
+        .arg(d.join("c")));
+    if check.code == 0 {
+        // An air-gapped machine (or a network namespace with only loopback): genesis goes on.
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    } else {
+        assert_eq!(check.code, 1, "{}", check.stderr);
+        assert_eq!(o.code, 1, "{}", o.stderr);
+        assert!(
+            o.stderr.contains("not air-gapped; nothing was done"),
+            "{}",
+            o.stderr
+        );
+        assert!(!d.join("c").exists(), "genesis wrote something");
+        let o = run(conclave()
+            .args(["ceremony", "genesis", "--allow-network"])
+            .arg(d.join("plan.toml"))
+            .arg("--out")
+            .arg(d.join("c")));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let t = std::fs::read_to_string(d.join("c/transcript.jsonl")).unwrap();
+        assert!(
+            t.contains("air-gap") || t.contains("interface"),
+            "the check is not recorded: {t}"
+        );
+    }
 }

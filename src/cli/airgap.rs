@@ -54,8 +54,6 @@ pub struct AllowNetwork {
 /// Check the air gap before a ceremony step. Refuses (exit 1, each finding on stderr) when an
 /// interface is up or a radio unblocked, unless --allow-network; returns the report for the
 /// transcript either way.
-// Called by the ceremony commands (issue #5, another branch); unused until they merge.
-#[allow(dead_code)]
 pub fn enforce(allow: &AllowNetwork) -> Result<AirgapReport, Failure> {
     let report = airgap::check();
     if report.is_clean() {

@@ -134,6 +134,8 @@ pub struct GenesisArgs {
     /// The new ceremony directory (must not exist, or be empty).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    #[command(flatten)]
+    network: crate::cli::airgap::AllowNetwork,
 }
 
 fn new_dir(dir: &Path) -> Result<(), Failure> {
@@ -160,6 +162,7 @@ fn new_dir(dir: &Path) -> Result<(), Failure> {
 }
 
 fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
+    let airgap = crate::cli::airgap::enforce(&a.network)?;
     let (plan, bytes) = load_plan(&a.plan)?;
     let now = Expires::now();
     eprintln!("Checking {} against its policy:", shown(&a.plan));
@@ -279,6 +282,7 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
             step: format!("ceremony genesis from plan \"{}\"", plan.name),
             inputs: vec![(a.plan.display().to_string(), transcript::sha256_hex(&bytes))],
             outputs: rel,
+            note: Some(airgap.summary()),
             ..Entry::default()
         },
     )

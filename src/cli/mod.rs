@@ -120,6 +120,16 @@ pub fn run() -> ExitCode {
     if let Some(dir) = cli.ceremony_dir {
         record::set_explicit(dir);
     }
+    let self_recording = matches!(
+        cli.command,
+        Command::Sign(_)
+            | Command::Merge(_)
+            | Command::Root(_)
+            | Command::Export(_)
+            | Command::Transcript(_)
+            | Command::Ceremony(_)
+            | Command::Revoke(_)
+    );
     let result = match cli.command {
         Command::Key(cmd) => key::run(cmd),
         Command::Passphrase(cmd) => key::run_passphrase(cmd),
@@ -137,6 +147,13 @@ pub fn run() -> ExitCode {
         Command::Revoke(args) => revoke::run(args),
         Command::AirgapCheck(args) => airgap::run(args),
         Command::Qr(cmd) => qr::run(cmd),
+    };
+    // Commands that write files but do not record their own step (pypi, delegation, qr, key
+    // change-passphrase, ...) are recorded here, by their command line (which never holds a
+    // secret), when they ran in a ceremony directory.
+    let result = match result {
+        Ok(code) if code == exit::OK && !self_recording => record::after_command().map(|()| code),
+        other => other,
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -341,6 +358,7 @@ pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
 
 /// Write metadata or a signature file atomically, naming the file on failure.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    record::wrote(path);
     progress::step(format!("Writing {}", shown(path)), || {
         conclave::fsutil::write_atomic(path, bytes)
     })

@@ -16,6 +16,40 @@ use conclave::display::escape;
 use crate::cli::{Failure, shown};
 
 static EXPLICIT: OnceLock<PathBuf> = OnceLock::new();
+/// Files written through `write_output` by this command.
+static WRITTEN: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Note a file this command wrote.
+pub fn wrote(path: &Path) {
+    if let Ok(mut w) = WRITTEN.lock() {
+        w.push(path.to_path_buf());
+    }
+}
+
+/// After a command that does not record itself: record its command line and the files it
+/// wrote, when it ran in a ceremony directory. Its outputs are already written, so a broken
+/// transcript is reported (exit 1) but cannot undo them.
+pub fn after_command() -> Result<(), Failure> {
+    let written: Vec<PathBuf> = WRITTEN.lock().map(|w| w.clone()).unwrap_or_default();
+    if written.is_empty() {
+        return Ok(());
+    }
+    let anchors: Vec<&Path> = written.iter().map(PathBuf::as_path).collect();
+    let Some(recorder) = Recorder::find(&anchors)? else {
+        return Ok(());
+    };
+    let line: Vec<String> = std::env::args()
+        .skip(1)
+        .map(|a| escape(&a).into_owned())
+        .collect();
+    recorder.record(
+        format!("conclave {}", line.join(" ")),
+        &[],
+        &anchors,
+        vec![],
+        None,
+    )
+}
 
 /// Set from the global `--transcript DIR` option.
 pub fn set_explicit(dir: PathBuf) {

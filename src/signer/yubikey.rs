@@ -590,7 +590,9 @@ fn key_from_spki(spki: &x509_cert_02::spki::SubjectPublicKeyInfoOwned) -> Result
     p256_from_der(&der)
 }
 
-fn der_of_spki_ref(spki: &x509_cert_02::spki::SubjectPublicKeyInfoRef<'_>) -> Result<Vec<u8>, String> {
+fn der_of_spki_ref(
+    spki: &x509_cert_02::spki::SubjectPublicKeyInfoRef<'_>,
+) -> Result<Vec<u8>, String> {
     use x509_cert_02::der::Encode;
     spki.to_der()
         .map_err(|e| format!("an unreadable public key ({e})"))
