@@ -271,6 +271,30 @@ fn b64_decode(s: &str) -> Vec<u8> {
     out
 }
 
+fn pem(label: &str, der: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for c in der.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                b64.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                b64.push('=');
+            }
+        }
+    }
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 fn pem_body(pem: &str) -> Vec<u8> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     b64_decode(&body)
@@ -342,6 +366,45 @@ fn generate_on_the_yubikey_sign_merge_and_verify() {
     assert!(contains(&slot_cert, &[0x03, 0x08, 0x04, 0x02, 0x02, 0x02]));
     let ca = with_card(rig, |c| c.ca().device_cert_der.clone());
     assert_eq!(device_cert, ca);
+
+    // The record the backend wrote is the one `key attest` reads: its chain verifies against
+    // the emulator's CA (given with --ca-cert, and said loudly not to be Yubico's), and is
+    // refused against the Yubico root built into conclave.
+    let ca_der = with_card(rig, |c| c.ca().ca_cert_der.clone());
+    std::fs::write(w.join("emulator-ca.pem"), pem("CERTIFICATE", &ca_der)).unwrap();
+    let serial = SERIAL.to_string();
+    let att = in_dir(
+        w,
+        &[
+            "key",
+            "attest",
+            "alice.pub.enrolment.json",
+            "--serial",
+            &serial,
+            "--ca-cert",
+            "emulator-ca.pem",
+        ],
+        "",
+    );
+    assert_eq!(att.code, 0, "{}\n{}", att.stdout, att.stderr);
+    assert!(
+        att.stdout.contains("NOT ANCHORED IN YUBICO'S ROOT"),
+        "{}",
+        att.stdout
+    );
+    assert!(att.stdout.contains(id.stdout.trim()), "{}", att.stdout);
+    let att = in_dir(
+        w,
+        &[
+            "key",
+            "attest",
+            "alice.pub.enrolment.json",
+            "--serial",
+            &serial,
+        ],
+        "",
+    );
+    assert_eq!(att.code, 1, "{}\n{}", att.stdout, att.stderr);
 
     // The key signs a root that lists it.
     draft_for(w, "alice.pub.json");
