@@ -59,6 +59,7 @@ def der(path):
 slot, device = der(sys.argv[1] + "slot.pem"), der(sys.argv[1] + "device.pem")
 open(sys.argv[2], "wb").write(b"\x01" + struct.pack(">H", len(slot)) + slot + device)
 PY
+done
 # optical: the CONCLAVE1: texts, and the same records raw (a 0 byte, then the record without
 # its checksum; see fuzz_targets/optical.rs).
 for f in tests/vectors/optical/*.txt; do
