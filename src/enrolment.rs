@@ -110,9 +110,13 @@ impl Enrolment {
         Value::Object(m)
     }
 
-    /// The record's bytes, pretty-printed.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        crate::cjson::to_pretty(&self.to_value())
+    /// The record's bytes, pretty-printed. They are read back through the one record reader
+    /// ([`crate::ceremony::enrolment::EnrolmentRecord`], which `key attest` uses) and written
+    /// by its serialiser, so a record this backend writes is always one `key attest` reads.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        let record = crate::ceremony::enrolment::EnrolmentRecord::from_value(self.to_value())
+            .map_err(|e| format!("the enrolment record would not be readable: {e}"))?;
+        Ok(record.to_bytes())
     }
 }
 
@@ -199,7 +203,7 @@ mod tests {
                 .unwrap()
                 .starts_with("-----BEGIN CERTIFICATE-----\nMAA=\n")
         );
-        let parsed = crate::cjson::parse(&e.to_bytes()).unwrap();
+        let parsed = crate::cjson::parse(&e.to_bytes().unwrap()).unwrap();
         assert_eq!(parsed, v);
     }
 }

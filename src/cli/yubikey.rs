@@ -309,7 +309,12 @@ mod enabled {
             })
         };
         create(output, &pub_bytes)?;
-        create(&record, &record_data.to_bytes())?;
+        create(
+            &record,
+            &record_data
+                .to_bytes()
+                .map_err(|e| Failure::failed(format!("{}: {e}", shown(&record))))?,
+        )?;
         eprintln!(
             "Created the key in slot {:02x} of YubiKey {}; the private key cannot leave it.",
             r.slot, r.serial
