@@ -75,17 +75,17 @@ fn rehearse_produces_a_bundle_conclave_and_python_tuf_accept() {
     let root2 = std::fs::read_to_string(bundle.join("2.root.json")).unwrap();
     assert!(root2.contains(&keyid));
 
-    // Exporting the same repository twice gives identical bytes.
+    // Exporting the same ceremony twice gives identical bytes (the ceremony directory: its
+    // repository/ is read; each export is recorded in the transcript, which is not exported).
     let b1 = tmp.path().join("b1");
     let b2 = tmp.path().join("b2");
     for b in [&b1, &b2] {
-        let o = run(conclave()
-            .arg("export")
-            .arg(dir.join("repository"))
-            .arg("-o")
-            .arg(b));
+        let o = run(conclave().arg("export").arg(&dir).arg("-o").arg(b));
         assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(o.stderr.contains("Recorded as step"), "{}", o.stderr);
     }
+    let o = run(conclave().args(["transcript", "verify"]).arg(&dir));
+    assert_eq!(o.code, 0, "{}", o.stderr);
     for e in std::fs::read_dir(&b1).unwrap() {
         let name = e.unwrap().file_name();
         assert_eq!(
