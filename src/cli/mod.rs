@@ -301,16 +301,8 @@ pub fn read_public_key(path: &Path) -> Result<conclave::metadata::Key, Failure> 
 /// Parse WHEN for `--expires`: a date `YYYY-MM-DD` (midnight UTC), a full UTC time, or a
 /// duration from now such as `365d`.
 pub fn parse_when(s: &str) -> Result<conclave::metadata::Expires, String> {
-    if let Some(days) = s.strip_suffix('d') {
-        let days: i64 = days
-            .parse()
-            .ok()
-            .filter(|d| *d > 0 && *d <= 36_500)
-            .ok_or_else(|| format!("\"{s}\" is not a number of days between 1d and 36500d"))?;
-        let now = conclave::metadata::Expires::now().unix();
-        return conclave::metadata::Expires::from_unix(now + days * 86_400);
-    }
-    parse_time(s)
+    // One reading of WHEN for flags and for ceremony plans' `expires`.
+    conclave::ceremony::plan::resolve_when(s, conclave::metadata::Expires::now())
 }
 
 /// Split `ROLE=VALUE`.
