@@ -80,8 +80,9 @@ fn main() {
     // Read back and verify the two admin signatures.
     let v0 = Instant::now();
     let file = std::fs::read(&path).unwrap();
-    let back = Metadata::<conclave::metadata::Targets>::from_bytes(&file).unwrap();
-    let message = back.signed_bytes();
+    let (back, span) =
+        Metadata::<conclave::metadata::Targets>::from_bytes_with_span(&file).unwrap();
+    let message = conclave::metadata::signed_bytes_of(&file, span.as_ref(), || back.signed_bytes());
     let admin_keys: std::collections::BTreeMap<_, _> = admins
         .iter()
         .map(|a| {

@@ -117,7 +117,7 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Int(i) => write_int(*i, out),
         Value::String(s) => write_canonical_str(s, out),
         Value::Array(items) => {
             out.push(b'[');
@@ -147,14 +147,40 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
 // securesystemslib escapes exactly these two characters and nothing else: a raw LF inside a
 // PEM key must stay a raw LF, or every keyid and signature over it differs from python-tuf's.
 pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    for &b in s.as_bytes() {
+    // Copy runs between the (rare) characters that need a backslash in one go: a claimed role
+    // is hundreds of megabytes of strings.
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
         if b == b'"' || b == b'\\' {
+            out.extend_from_slice(&bytes[start..i]);
             out.push(b'\\');
+            start = i;
         }
-        out.push(b);
     }
+    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Append the decimal form of `i` without allocating.
+pub(crate) fn write_int(i: i64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 20];
+    let mut pos = buf.len();
+    let mut n = i.unsigned_abs();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[pos..]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,9 +326,101 @@ pub fn parse(bytes: &[u8]) -> Result<Value, ParseError> {
     let mut parser = Parser {
         src: text.as_bytes(),
         pos: 0,
+        irregular: 0,
+        control_escapes: 0,
+        signed: None,
+        in_signed: false,
+        hook: None,
+        hooked: None,
     };
     let result = parser.document();
     result.map_err(|kind| position_error(bytes, parser.pos, kind))
+}
+
+/// Parse a metadata file and also find where its `"signed"` value lies (see [`SignedSpan`]).
+pub fn parse_with_signed(bytes: &[u8]) -> Result<(Value, Option<SignedSpan>), ParseError> {
+    parse_hooked(bytes, None).map(|(v, span, _)| (v, span))
+}
+
+/// What [`parse_hooked`] returns: the tree, where `signed` lies, what the hook read.
+pub(crate) type Hooked = (Value, Option<SignedSpan>, Option<Box<dyn std::any::Any>>);
+
+/// [`parse_with_signed`], with a [`Hook`] for `signed.delegations`. When the hook reads that
+/// value, the returned tree holds `null` in its place.
+pub(crate) fn parse_hooked(bytes: &[u8], hook: Option<Hook>) -> Result<Hooked, ParseError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(position_error(
+                bytes,
+                e.valid_up_to(),
+                ParseErrorKind::InvalidUtf8,
+            ));
+        }
+    };
+    if text.starts_with('\u{feff}') {
+        return Err(position_error(bytes, 0, ParseErrorKind::ByteOrderMark));
+    }
+    let mut parser = Parser {
+        src: text.as_bytes(),
+        pos: 0,
+        irregular: 0,
+        control_escapes: 0,
+        signed: None,
+        in_signed: false,
+        hook,
+        hooked: None,
+    };
+    match parser.document() {
+        Ok(v) => Ok((v, parser.signed, parser.hooked)),
+        Err(kind) => Err(position_error(bytes, parser.pos, kind)),
+    }
+}
+
+/// The canonical bytes of a regular [`SignedSpan`]'s text: the text itself, or with its
+/// escaped control characters written raw. `None` when the text was not regular.
+pub fn canonical_of_span<'a>(
+    bytes: &'a [u8],
+    span: &SignedSpan,
+) -> Option<std::borrow::Cow<'a, [u8]>> {
+    if !span.regular {
+        return None;
+    }
+    let text = &bytes[span.start..span.end];
+    if !span.control_escapes {
+        return Some(std::borrow::Cow::Borrowed(text));
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut start = 0;
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        // A regular span holds only \" \\ and control-character escapes.
+        let (raw, len) = match text.get(i + 1) {
+            Some(b'n') => (b'\n', 2),
+            Some(b'r') => (b'\r', 2),
+            Some(b't') => (b'\t', 2),
+            Some(b'b') => (0x08, 2),
+            Some(b'f') => (0x0c, 2),
+            Some(b'u') => {
+                let hex = std::str::from_utf8(text.get(i + 2..i + 6)?).ok()?;
+                (u8::from_str_radix(hex, 16).ok()?, 6)
+            }
+            _ => {
+                i += 2;
+                continue;
+            }
+        };
+        out.extend_from_slice(&text[start..i]);
+        out.push(raw);
+        i += len;
+        start = i;
+    }
+    out.extend_from_slice(&text[start..]);
+    Some(std::borrow::Cow::Owned(out))
 }
 
 fn position_error(bytes: &[u8], offset: usize, kind: ParseErrorKind) -> ParseError {
@@ -322,9 +440,40 @@ fn position_error(bytes: &[u8], offset: usize, kind: ParseErrorKind) -> ParseErr
     ParseError { kind, line, column }
 }
 
-struct Parser<'a> {
+/// The strict reader. Metadata code can read parts of a document itself through a [`Hook`].
+pub(crate) struct Parser<'a> {
     src: &'a [u8],
     pos: usize,
+    /// True while the value of the top-level `"signed"` key is read.
+    in_signed: bool,
+    /// Reads the value of `signed.delegations` itself, if it can (see [`Hook`]).
+    hook: Option<Hook>,
+    /// What the hook read.
+    hooked: Option<Box<dyn std::any::Any>>,
+    /// Places where the text differs from canonical form in a way decoding cannot undo by
+    /// itself (whitespace, unsorted keys, `\/`, `\u0041`, `-0`): counted, so a caller can tell
+    /// whether a value's text was canonical.
+    irregular: usize,
+    /// Escaped control characters (`\n`, `\u0001`): canonical form has them raw.
+    control_escapes: usize,
+    /// Where the top-level object's `"signed"` value lies, and how regular it was.
+    signed: Option<SignedSpan>,
+}
+
+/// Reads the value of `signed.delegations` straight into a model, leaving the parser after it;
+/// or returns `None`, and the parser reads it as an ordinary value (the parser restores its
+/// position). Metadata uses it to read a million delegations without building a JSON tree for
+/// them first.
+pub(crate) type Hook = fn(&mut Parser<'_>) -> Option<Box<dyn std::any::Any>>;
+
+/// The text of the top-level `"signed"` value and whether it is canonical JSON as written
+/// (`regular`), possibly with control characters escaped (`control_escapes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedSpan {
+    pub start: usize,
+    pub end: usize,
+    pub regular: bool,
+    pub control_escapes: bool,
 }
 
 type PResult<T> = Result<T, ParseErrorKind>;
@@ -340,13 +489,129 @@ impl Parser<'_> {
         Ok(value)
     }
 
+    /// Let the hook read the value here; restore everything if it declines. Only the first
+    /// occurrence is offered (a second one is a duplicate key, which the caller reports).
+    fn hooked(&mut self) -> bool {
+        let Some(hook) = self.hook.filter(|_| self.hooked.is_none()) else {
+            return false;
+        };
+        let saved = (self.pos, self.irregular, self.control_escapes);
+        match hook(self) {
+            Some(v) => {
+                self.hooked = Some(v);
+                true
+            }
+            None => {
+                (self.pos, self.irregular, self.control_escapes) = saved;
+                false
+            }
+        }
+    }
+
+    /// Read an object whose entries `entry` reads, given each key; keys must come in strictly
+    /// increasing order (as canonical JSON has them), or the read fails. `None` on anything
+    /// unexpected: callers fall back to the ordinary reader, which says what is wrong.
+    pub(crate) fn sorted_object(
+        &mut self,
+        mut entry: impl FnMut(&mut Self, &str) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(b'{').ok()?;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Some(());
+        }
+        let mut last: Option<String> = None;
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return None;
+            }
+            let key = self.string().ok()?;
+            if last.as_ref().is_some_and(|l| *l >= key) {
+                return None;
+            }
+            self.skip_ws();
+            self.expect(b':').ok()?;
+            self.skip_ws();
+            entry(self, &key)?;
+            last = Some(key);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Read an array whose items `item` reads.
+    pub(crate) fn array_of(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.expect(b'[').ok()?;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            self.skip_ws();
+            item(self)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string value, or `None`.
+    pub(crate) fn string_value(&mut self) -> Option<String> {
+        (self.peek() == Some(b'"'))
+            .then(|| self.string().ok())
+            .flatten()
+    }
+
+    /// An integer value, or `None`.
+    pub(crate) fn int_value(&mut self) -> Option<i64> {
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => match self.number().ok()? {
+                Value::Int(i) => Some(i),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// `true` or `false`, or `None`.
+    pub(crate) fn bool_value(&mut self) -> Option<bool> {
+        match self.peek() {
+            Some(b't') => self.literal("true", Value::Bool(true)).ok().map(|_| true),
+            Some(b'f') => self
+                .literal("false", Value::Bool(false))
+                .ok()
+                .map(|_| false),
+            _ => None,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.src.get(self.pos).copied()
     }
 
     fn skip_ws(&mut self) {
+        let start = self.pos;
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
+        }
+        if self.pos != start {
+            self.irregular += 1;
         }
     }
 
@@ -415,10 +680,31 @@ impl Parser<'_> {
             self.skip_ws();
             self.expect(b':')?;
             self.skip_ws();
-            let value = self.value(depth + 1)?;
+            let value_start = self.pos;
+            let before = (self.irregular, self.control_escapes);
+            let top_signed = depth == 0 && key == "signed";
+            let value = if depth == 1 && self.in_signed && key == "delegations" && self.hooked() {
+                Value::Null
+            } else {
+                self.in_signed |= top_signed;
+                let v = self.value(depth + 1);
+                self.in_signed &= !top_signed;
+                v?
+            };
+            if top_signed {
+                self.signed = Some(SignedSpan {
+                    start: value_start,
+                    end: self.pos,
+                    regular: self.irregular == before.0,
+                    control_escapes: self.control_escapes != before.1,
+                });
+            }
             if map.contains_key(&key) {
                 self.pos = key_pos;
                 return Err(ParseErrorKind::DuplicateKey(key));
+            }
+            if map.last_key_value().is_some_and(|(last, _)| *last > key) {
+                self.irregular += 1;
             }
             map.insert(key, value);
             self.skip_ws();
@@ -480,6 +766,9 @@ impl Parser<'_> {
             self.pos = start;
             return Err(ParseErrorKind::LeadingZero);
         }
+        if digits == b"0" && start != digits_start {
+            self.irregular += 1; // -0 is written 0
+        }
         // Only ASCII digits and '-' were consumed, so this is valid UTF-8.
         let text = std::str::from_utf8(&self.src[start..self.pos])
             .map_err(|_| ParseErrorKind::InvalidNumber)?;
@@ -527,6 +816,18 @@ impl Parser<'_> {
             return Err(ParseErrorKind::UnexpectedEnd);
         };
         self.pos += 1;
+        match b {
+            b'"' | b'\\' => {}
+            b'b' | b'f' | b'n' | b'r' | b't' => self.control_escapes += 1,
+            b'u' if self
+                .src
+                .get(self.pos..self.pos + 4)
+                .is_some_and(|h| h[..2] == *b"00" && matches!(h[2], b'0' | b'1')) =>
+            {
+                self.control_escapes += 1
+            }
+            _ => self.irregular += 1,
+        }
         Ok(match b {
             b'"' => '"',
             b'\\' => '\\',
@@ -692,5 +993,60 @@ mod tests {
         let v = parse("{\"k\":[\"a\\u0001\\n\\\"\\\\é\",{},[],-3,null,false]}".as_bytes()).unwrap();
         let pretty = to_pretty(&v);
         assert_eq!(parse(&pretty).unwrap(), v);
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal_without_allocating() {
+        for i in [0, 1, -1, 9, 10, 1234567890, i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            write_int(i, &mut out);
+            assert_eq!(out, i.to_string().into_bytes());
+        }
+    }
+
+    #[test]
+    fn only_quote_and_backslash_are_escaped() {
+        let mut out = Vec::new();
+        write_canonical_str("a\"b\\c\nd\u{e9}", &mut out);
+        assert_eq!(out, "\"a\\\"b\\\\c\nd\u{e9}\"".as_bytes());
+    }
+
+    fn span_canonical(text: &str) -> Option<Vec<u8>> {
+        let (_, span) = parse_with_signed(text.as_bytes()).unwrap();
+        canonical_of_span(text.as_bytes(), &span.unwrap()).map(|c| c.into_owned())
+    }
+
+    #[test]
+    fn a_canonical_signed_text_is_used_as_it_is() {
+        let text = r#"{"signatures":[],"signed":{"a":"x\"y\\z","b":[1,-2,true,null]}}"#;
+        let canon = span_canonical(text).unwrap();
+        let value = parse(text.as_bytes()).unwrap();
+        assert_eq!(canon, to_canonical(value.get("signed").unwrap()));
+    }
+
+    #[test]
+    fn escaped_control_characters_are_written_raw() {
+        let text = r#"{"signed":{"pem":"-----\nKEY\u0001\t\r\b\f-\\n"}}"#;
+        let canon = span_canonical(text).unwrap();
+        let value = parse(text.as_bytes()).unwrap();
+        assert_eq!(canon, to_canonical(value.get("signed").unwrap()));
+    }
+
+    #[test]
+    fn non_canonical_signed_texts_are_not_used() {
+        for text in [
+            r#"{"signed":{"b":1,"a":2}}"#,
+            r#"{"signed":{"a": 1}}"#,
+            r#"{"signed":{"a":"\/"}}"#,
+            r#"{"signed":{"a":"\u0041"}}"#,
+            r#"{"signed":{"a":"\u00e9"}}"#,
+            r#"{"signed":{"a":-0}}"#,
+            r#"{"signed":[ 1]}"#,
+            r#"{"signed":{"a":{"d":1,"c":2}}}"#,
+        ] {
+            assert_eq!(span_canonical(text), None, "{text}");
+        }
+        // Whitespace around the signed value, or elsewhere in the envelope, does not matter.
+        assert!(span_canonical(r#"{ "signatures" : [ ] , "signed" : {"a":1} }"#).is_some());
     }
 }

@@ -149,16 +149,23 @@ pub fn check_threshold(
     };
     // The identity (algorithm + key bytes) of every key already counted, and its keyid.
     let mut counted: Vec<((crate::metadata::KeyAlgorithm, Vec<u8>), KeyId)> = Vec::new();
-    for sig in signatures {
-        let Some(key) = authorised
-            .contains(&sig.keyid)
-            .then(|| keys.get(&sig.keyid))
-            .flatten()
-        else {
+    let candidates: Vec<(&Signature, Option<&Key>)> = signatures
+        .iter()
+        .map(|sig| {
+            let key = authorised
+                .contains(&sig.keyid)
+                .then(|| keys.get(&sig.keyid))
+                .flatten();
+            (sig, key)
+        })
+        .collect();
+    let results = verify_all(signed_bytes, &candidates);
+    for ((sig, key), result) in candidates.iter().zip(results) {
+        let (Some(key), Some(result)) = (key, result) else {
             report.unknown.push(sig.keyid.clone());
             continue;
         };
-        match key.verify(signed_bytes, &sig.sig) {
+        match result {
             Ok(()) => {
                 // verify() succeeded, so the key is well formed and has an identity.
                 let Ok(identity) = key.identity() else {
@@ -185,6 +192,51 @@ pub fn check_threshold(
         .cloned()
         .collect();
     report
+}
+
+/// Messages at least this long have their signatures checked in parallel: each check hashes
+/// the whole message, and a claimed role can be hundreds of megabytes.
+const PARALLEL_VERIFY_BYTES: usize = 1 << 20;
+
+/// Each candidate's signature checked against its key (`None` where there is no key), in
+/// order; in parallel, up to the machine's cores, for long messages.
+fn verify_all(
+    message: &[u8],
+    candidates: &[(&Signature, Option<&Key>)],
+) -> Vec<Option<Result<(), crate::metadata::SignatureError>>> {
+    let check = |(sig, key): &(&Signature, Option<&Key>)| key.map(|k| k.verify(message, &sig.sig));
+    let with_keys = candidates.iter().filter(|(_, k)| k.is_some()).count();
+    if message.len() < PARALLEL_VERIFY_BYTES || with_keys < 2 {
+        return candidates.iter().map(check).collect();
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(candidates.len());
+    let chunk = candidates.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = candidates
+            .chunks(chunk)
+            .map(|part| {
+                let len = part.len();
+                (
+                    len,
+                    scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(len, h)| {
+                h.join().unwrap_or_else(|_| {
+                    // A panic inside a signature check: nothing from that part counts.
+                    let failed = crate::metadata::SignatureError::Malformed(
+                        "the signature check failed".into(),
+                    );
+                    vec![Some(Err(failed)); len]
+                })
+            })
+            .collect()
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,12 +387,23 @@ pub fn classify(name: &str) -> Option<(String, Option<u64>)> {
     (!stem.is_empty()).then(|| (stem.to_owned(), None))
 }
 
-struct Loaded {
+struct Loaded<'a> {
     name: String,
     role: String,
-    bytes: Vec<u8>,
+    bytes: &'a [u8],
+    /// Where the file's `signed` text lies, for [`Loaded::signed`].
+    span: Option<crate::cjson::SignedSpan>,
     meta: AnyMetadata,
     version: u64,
+}
+
+impl<'a> Loaded<'a> {
+    /// The bytes this file's signatures cover.
+    fn signed(&self) -> std::borrow::Cow<'a, [u8]> {
+        crate::metadata::signed_bytes_of(self.bytes, self.span.as_ref(), || {
+            self.meta.signed_bytes()
+        })
+    }
 }
 
 struct State {
@@ -497,9 +560,9 @@ pub fn verify_repository(
             status: FileStatus::Verified,
             signatures: Vec::new(),
         });
-        match AnyMetadata::from_bytes(&f.bytes) {
+        match AnyMetadata::from_bytes_with_span(&f.bytes) {
             Err(e) => st.problem(&f.name, &role, "malformed", e.to_string()),
-            Ok(meta) => {
+            Ok((meta, span)) => {
                 let version = meta.common().version.get();
                 if let Some(fr) = st.file_mut(&f.name) {
                     fr.version = Some(version);
@@ -538,7 +601,8 @@ pub fn verify_repository(
                 loaded.push(Loaded {
                     name: f.name.clone(),
                     role,
-                    bytes: f.bytes.clone(),
+                    bytes: &f.bytes,
+                    span,
                     meta,
                     version,
                 });
@@ -719,7 +783,7 @@ pub fn verify_repository(
         let sr = check_threshold(
             &child,
             &parent,
-            &m.signed_bytes(),
+            &l.signed(),
             &m.signatures,
             dref.keyids,
             &keys,
@@ -771,9 +835,7 @@ pub fn verify_repository(
         if let Some(twin) = same_role_checked.iter().find(|o| o.version == l.version) {
             // e.g. root.json beside N.root.json, or targets.json beside V.targets.json: the
             // two must say the same thing.
-            if twin.meta.signed_bytes() != l.meta.signed_bytes()
-                || twin.meta.signatures() != l.meta.signatures()
-            {
+            if twin.signed() != l.signed() || twin.meta.signatures() != l.meta.signatures() {
                 st.problem(
                     &l.name,
                     &l.role,
@@ -848,7 +910,7 @@ fn verify_top_level(
     let sr = check_threshold(
         role,
         &format!("root v{} {role}", root.signed.common.version),
-        &l.meta.signed_bytes(),
+        &l.signed(),
         signatures,
         &role_keys.keyids,
         &root.signed.keys,
@@ -886,7 +948,7 @@ fn check_meta_file(st: &mut State, l: &Loaded, mf: &crate::metadata::MetaFile, p
         );
     }
     for (algo, expected) in mf.hashes.iter().flatten() {
-        match digest_hex(algo, &l.bytes) {
+        match digest_hex(algo, l.bytes) {
             Some(actual) if actual == *expected => {}
             Some(actual) => st.problem(
                 &l.name,
@@ -972,7 +1034,7 @@ fn verify_root_chain(
             }
             Some(l) => {
                 checked.insert(l.name.clone());
-                if l.meta.signed_bytes() != current.signed_bytes() {
+                if *l.signed() != *current.signed_bytes() {
                     st.problem(
                         &l.name,
                         "root",

@@ -1,15 +1,32 @@
 //! The metadata model: whatever loads must re-serialise to a file that loads again with the
-//! same signed bytes (unknown fields included), so signatures survive a round trip.
+//! same signed bytes (unknown fields included), so signatures survive a round trip. The fast
+//! path for delegations must read exactly what the ordinary reader reads, and signed bytes
+//! taken from the file's text must be the model's canonical bytes.
 #![no_main]
 
-use conclave::metadata::AnyMetadata;
+use conclave::cjson;
+use conclave::metadata::{AnyMetadata, signed_bytes_of};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(md) = AnyMetadata::from_bytes(data) else {
+    let fast = AnyMetadata::from_bytes_with_span(data);
+    let ordinary = cjson::parse(data)
+        .map_err(conclave::metadata::LoadError::from)
+        .and_then(AnyMetadata::from_value);
+    match (&fast, &ordinary) {
+        (Ok((a, _)), Ok(b)) => assert_eq!(a.to_file_bytes(), b.to_file_bytes()),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        _ => panic!("the fast and ordinary readers disagree"),
+    }
+    let Ok((md, span)) = fast else {
         return;
     };
     let signed = md.signed_bytes();
+    assert_eq!(
+        *signed_bytes_of(data, span.as_ref(), || md.signed_bytes()),
+        *signed,
+        "signed bytes from the text differ from the model's"
+    );
     let file = md.to_file_bytes();
     let again = AnyMetadata::from_bytes(&file).expect("what conclave writes must load");
     assert_eq!(again.type_name(), md.type_name());

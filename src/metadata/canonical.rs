@@ -36,8 +36,7 @@ impl Canon for String {
 
 impl Canon for i64 {
     fn canon(&self, out: &mut Vec<u8>) {
-        let mut buf = itoa_buf(*self);
-        out.append(&mut buf);
+        cjson::write_int(*self, out);
     }
 }
 
@@ -64,10 +63,6 @@ impl<T: Canon> Canon for Vec<T> {
         }
         out.push(b']');
     }
-}
-
-fn itoa_buf(i: i64) -> Vec<u8> {
-    i.to_string().into_bytes()
 }
 
 /// Write an object whose known fields are `fields` and whose unknown ones are `extra`, in

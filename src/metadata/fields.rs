@@ -39,66 +39,89 @@ impl Fields {
             .ok_or_else(|| FormatError::new(&self.path, format!("missing field \"{field}\"")))
     }
 
+    // Paths are built only when there is an error to report: a claimed role reads millions of
+    // fields, and formatting each one's path was a large part of reading it.
+
     pub(crate) fn string(&mut self, field: &str) -> Result<String, FormatError> {
-        let path = self.path(field);
-        as_string(self.required(field)?, &path)
+        match self.required(field)? {
+            Value::String(s) => Ok(s),
+            other => Err(self.wrong_type(field, "a string", &other)),
+        }
     }
 
     pub(crate) fn int(&mut self, field: &str) -> Result<i64, FormatError> {
-        let path = self.path(field);
-        as_int(self.required(field)?, &path)
+        match self.required(field)? {
+            Value::Int(i) => Ok(i),
+            other => Err(self.wrong_type(field, "an integer", &other)),
+        }
     }
 
     pub(crate) fn opt_int(&mut self, field: &str) -> Result<Option<i64>, FormatError> {
-        let path = self.path(field);
-        self.take(field).map(|v| as_int(v, &path)).transpose()
+        match self.take(field) {
+            None => Ok(None),
+            Some(Value::Int(i)) => Ok(Some(i)),
+            Some(other) => Err(self.wrong_type(field, "an integer", &other)),
+        }
     }
 
     pub(crate) fn opt_bool(&mut self, field: &str) -> Result<Option<bool>, FormatError> {
-        let path = self.path(field);
         match self.take(field) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(b)),
-            Some(other) => Err(FormatError::new(
-                &path,
-                format!("must be a boolean, found {}", other.kind()),
-            )),
+            Some(other) => Err(self.wrong_type(field, "a boolean", &other)),
         }
     }
 
     pub(crate) fn object(&mut self, field: &str) -> Result<Map, FormatError> {
-        let path = self.path(field);
-        as_object(self.required(field)?, &path)
+        match self.required(field)? {
+            Value::Object(m) => Ok(m),
+            other => Err(self.wrong_type(field, "an object", &other)),
+        }
     }
 
     pub(crate) fn opt_object(&mut self, field: &str) -> Result<Option<Map>, FormatError> {
-        let path = self.path(field);
-        self.take(field).map(|v| as_object(v, &path)).transpose()
+        match self.take(field) {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(other) => Err(self.wrong_type(field, "an object", &other)),
+        }
     }
 
     pub(crate) fn array(&mut self, field: &str) -> Result<Vec<Value>, FormatError> {
-        let path = self.path(field);
-        as_array(self.required(field)?, &path)
+        match self.required(field)? {
+            Value::Array(items) => Ok(items),
+            other => Err(self.wrong_type(field, "an array", &other)),
+        }
     }
 
     pub(crate) fn opt_array(&mut self, field: &str) -> Result<Option<Vec<Value>>, FormatError> {
-        let path = self.path(field);
-        self.take(field).map(|v| as_array(v, &path)).transpose()
+        match self.take(field) {
+            None => Ok(None),
+            Some(Value::Array(items)) => Ok(Some(items)),
+            Some(other) => Err(self.wrong_type(field, "an array", &other)),
+        }
     }
 
     pub(crate) fn string_list(&mut self, field: &str) -> Result<Vec<String>, FormatError> {
-        let path = self.path(field);
-        strings(self.array(field)?, &path)
+        let items = self.array(field)?;
+        strings(items, || self.path(field))
     }
 
     pub(crate) fn opt_string_list(
         &mut self,
         field: &str,
     ) -> Result<Option<Vec<String>>, FormatError> {
-        let path = self.path(field);
-        self.opt_array(field)?
-            .map(|items| strings(items, &path))
-            .transpose()
+        match self.opt_array(field)? {
+            None => Ok(None),
+            Some(items) => strings(items, || self.path(field)).map(Some),
+        }
+    }
+
+    fn wrong_type(&self, field: &str, expected: &str, found: &Value) -> FormatError {
+        FormatError::new(
+            &self.path(field),
+            format!("must be {expected}, found {}", found.kind()),
+        )
     }
 
     /// The fields nobody asked for: kept and signed as they are.
@@ -125,42 +148,20 @@ pub(crate) fn as_string(value: Value, path: &str) -> Result<String, FormatError>
     }
 }
 
-pub(crate) fn as_int(value: Value, path: &str) -> Result<i64, FormatError> {
-    match value {
-        Value::Int(i) => Ok(i),
-        other => Err(FormatError::new(
-            path,
-            format!("must be an integer, found {}", other.kind()),
-        )),
+fn strings(items: Vec<Value>, path: impl Fn() -> String) -> Result<Vec<String>, FormatError> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, v) in items.into_iter().enumerate() {
+        match v {
+            Value::String(s) => out.push(s),
+            other => {
+                return Err(FormatError::new(
+                    &format!("{}[{i}]", path()),
+                    format!("must be a string, found {}", other.kind()),
+                ));
+            }
+        }
     }
-}
-
-pub(crate) fn as_object(value: Value, path: &str) -> Result<Map, FormatError> {
-    match value {
-        Value::Object(m) => Ok(m),
-        other => Err(FormatError::new(
-            path,
-            format!("must be an object, found {}", other.kind()),
-        )),
-    }
-}
-
-pub(crate) fn as_array(value: Value, path: &str) -> Result<Vec<Value>, FormatError> {
-    match value {
-        Value::Array(items) => Ok(items),
-        other => Err(FormatError::new(
-            path,
-            format!("must be an array, found {}", other.kind()),
-        )),
-    }
-}
-
-fn strings(items: Vec<Value>, path: &str) -> Result<Vec<String>, FormatError> {
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| as_string(v, &format!("{path}[{i}]")))
-        .collect()
+    Ok(out)
 }
 
 /// Build an object from known fields plus the kept unknown ones. Known fields win: the model

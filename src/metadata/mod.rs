@@ -6,6 +6,7 @@
 //! those constructors, so a `Root` in memory is always a well-formed root.
 
 mod canonical;
+mod fast;
 pub(crate) mod fields;
 pub mod key;
 pub mod root;
@@ -102,6 +103,17 @@ pub trait Role: Sized + Clone {
     /// The `_type` value.
     const TYPE: &'static str;
     fn from_value(value: Value, path: &str) -> Result<Self, FormatError>;
+    /// [`Role::from_value`] for a `signed` object whose `delegations` the fast reader has
+    /// already read (the tree holds `null` in their place). Only targets reads delegations;
+    /// any other role keeps them, unchanged, as an unknown field.
+    #[doc(hidden)]
+    fn from_value_read(
+        value: Value,
+        path: &str,
+        delegations: Option<Delegations>,
+    ) -> Result<Self, FormatError> {
+        Self::from_value(restore_delegations(value, delegations), path)
+    }
     fn to_value(&self) -> Value;
     fn common(&self) -> &Common;
     fn common_mut(&mut self) -> &mut Common;
@@ -110,6 +122,32 @@ pub trait Role: Sized + Clone {
     fn write_canonical(&self, out: &mut Vec<u8>) {
         cjson::write_canonical(&self.to_value(), out);
     }
+}
+
+/// Put delegations the fast reader read back into the `signed` tree, as the text had them.
+fn restore_delegations(value: Value, delegations: Option<Delegations>) -> Value {
+    match (value, delegations) {
+        (Value::Object(mut m), Some(d)) => {
+            m.insert("delegations".into(), d.to_value());
+            Value::Object(m)
+        }
+        (value, _) => value,
+    }
+}
+
+/// Parse a metadata file: the JSON tree, where `signed` lies, and the `signed.delegations` the
+/// fast reader took out of the tree (see `fast.rs`).
+fn parse_metadata(
+    bytes: &[u8],
+) -> Result<(Value, Option<cjson::SignedSpan>, Option<Delegations>), cjson::ParseError> {
+    fn hook(p: &mut cjson::Parser<'_>) -> Option<Box<dyn std::any::Any>> {
+        fast::delegations(p).map(|d| Box::new(d) as Box<dyn std::any::Any>)
+    }
+    let (value, span, read) = cjson::parse_hooked(bytes, Some(hook))?;
+    let delegations = read
+        .and_then(|b| b.downcast::<Delegations>().ok())
+        .map(|b| *b);
+    Ok((value, span, delegations))
 }
 
 /// Files whose canonical form is larger than this are written compact, not indented: a
@@ -170,12 +208,27 @@ impl<T: Role> Metadata<T> {
 
     /// Parse a file's bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
-        Ok(Self::from_value(cjson::parse(bytes)?)?)
+        Ok(Self::from_bytes_with_span(bytes)?.0)
+    }
+
+    /// Parse a file's bytes, and find where its `signed` text lies (see [`signed_bytes_of`]).
+    pub fn from_bytes_with_span(
+        bytes: &[u8],
+    ) -> Result<(Self, Option<cjson::SignedSpan>), LoadError> {
+        let (value, span, delegations) = parse_metadata(bytes)?;
+        Ok((Self::from_value_read(value, delegations)?, span))
     }
 
     pub fn from_value(value: Value) -> Result<Self, FormatError> {
+        Self::from_value_read(value, None)
+    }
+
+    fn from_value_read(
+        value: Value,
+        delegations: Option<Delegations>,
+    ) -> Result<Self, FormatError> {
         let mut f = Fields::new(value, "")?;
-        let signed = T::from_value(f.required("signed")?, "signed")?;
+        let signed = T::from_value_read(f.required("signed")?, "signed", delegations)?;
         let signatures = read_signatures(&mut f)?;
         Ok(Metadata {
             signatures,
@@ -230,8 +283,9 @@ impl<T: Role> Metadata<T> {
             }
         }
         entries.sort_by(|a, b| a.0.cmp(b.0));
-        let mut file = Vec::with_capacity(signed.len() + signed.len() / 256 + 4096);
-        file.push(b'{');
+        // The envelope before the signed bytes, and after them.
+        let (mut head, mut tail) = (vec![b'{'], Vec::new());
+        let mut after = false;
         for (i, (k, v)) in entries.iter().enumerate() {
             let mut piece = Vec::new();
             if i > 0 {
@@ -242,12 +296,26 @@ impl<T: Role> Metadata<T> {
             if let Some(v) = v {
                 cjson::write_canonical(v, &mut piece);
             }
-            canonical::escape_into(&piece, &mut file);
-            if v.is_none() {
-                canonical::escape_into(&signed, &mut file);
-            }
+            canonical::escape_into(&piece, if after { &mut tail } else { &mut head });
+            after |= v.is_none();
         }
-        file.extend_from_slice(b"}\n");
+        tail.extend_from_slice(b"}\n");
+        if signed.iter().any(|&b| b < 0x20) {
+            let mut file = Vec::with_capacity(signed.len() + signed.len() / 256 + 4096);
+            file.extend_from_slice(&head);
+            canonical::escape_into(&signed, &mut file);
+            file.extend_from_slice(&tail);
+            return file;
+        }
+        // Nothing to escape: the file is the signed bytes with the envelope around them, built
+        // in the same buffer so that a role of hundreds of megabytes is never held twice.
+        let mut file = signed;
+        let len = file.len();
+        file.reserve_exact(head.len() + tail.len());
+        file.resize(len + head.len(), 0);
+        file.copy_within(0..len, head.len());
+        file[..head.len()].copy_from_slice(&head);
+        file.extend_from_slice(&tail);
         file
     }
 
@@ -332,19 +400,68 @@ pub enum AnyMetadata {
     Timestamp(Metadata<Timestamp>),
 }
 
+/// The bytes the signatures of a file cover, given the file and the model read from it.
+///
+/// When the file's `signed` text is canonical as written (conclave writes large roles that
+/// way, as python-tuf's compact writer does), these are that text, with any escaped control
+/// characters written raw, and no re-serialisation of a model of hundreds of megabytes is
+/// needed. Otherwise they are the canonical form of the model. The two are the same bytes
+/// whenever the first applies: the reader keeps every field, known or not, and writes it back
+/// unchanged; debug builds (every test) check it on each call, and the `metadata` fuzz target
+/// checks it on every input.
+pub fn signed_bytes_of<'a>(
+    bytes: &'a [u8],
+    span: Option<&cjson::SignedSpan>,
+    model: impl FnOnce() -> Vec<u8>,
+) -> std::borrow::Cow<'a, [u8]> {
+    match span.and_then(|s| cjson::canonical_of_span(bytes, s)) {
+        Some(text) => {
+            debug_assert!(
+                *text == *model(),
+                "a canonical signed text differs from the canonical form of its model"
+            );
+            text
+        }
+        None => std::borrow::Cow::Owned(model()),
+    }
+}
+
 impl AnyMetadata {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
-        let value = cjson::parse(bytes)?;
+        Ok(Self::from_bytes_with_span(bytes)?.0)
+    }
+
+    /// Parse a file's bytes, and find where its `signed` text lies (see [`signed_bytes_of`]).
+    pub fn from_bytes_with_span(
+        bytes: &[u8],
+    ) -> Result<(Self, Option<cjson::SignedSpan>), LoadError> {
+        let (value, span, delegations) = parse_metadata(bytes)?;
+        Ok((Self::from_value_read(value, delegations)?, span))
+    }
+
+    /// Read metadata from a JSON tree: the ordinary reader alone, without the fast path
+    /// [`AnyMetadata::from_bytes`] takes for delegations (tests compare the two).
+    pub fn from_value(value: Value) -> Result<Self, LoadError> {
+        Self::from_value_read(value, None)
+    }
+
+    fn from_value_read(value: Value, delegations: Option<Delegations>) -> Result<Self, LoadError> {
         let ty = value
             .get("signed")
             .and_then(|s| s.get("_type"))
             .and_then(Value::as_str)
             .map(str::to_owned);
         Ok(match ty.as_deref() {
-            Some(Root::TYPE) => AnyMetadata::Root(Metadata::from_value(value)?),
-            Some(Targets::TYPE) => AnyMetadata::Targets(Metadata::from_value(value)?),
-            Some(Snapshot::TYPE) => AnyMetadata::Snapshot(Metadata::from_value(value)?),
-            Some(Timestamp::TYPE) => AnyMetadata::Timestamp(Metadata::from_value(value)?),
+            Some(Root::TYPE) => AnyMetadata::Root(Metadata::from_value_read(value, delegations)?),
+            Some(Targets::TYPE) => {
+                AnyMetadata::Targets(Metadata::from_value_read(value, delegations)?)
+            }
+            Some(Snapshot::TYPE) => {
+                AnyMetadata::Snapshot(Metadata::from_value_read(value, delegations)?)
+            }
+            Some(Timestamp::TYPE) => {
+                AnyMetadata::Timestamp(Metadata::from_value_read(value, delegations)?)
+            }
             Some(other) => {
                 return Err(FormatError::new(
                     "signed._type",
@@ -354,7 +471,7 @@ impl AnyMetadata {
             }
             None => {
                 // Let the envelope reader say exactly what is missing.
-                Metadata::<Root>::from_value(value)?;
+                Metadata::<Root>::from_value_read(value, delegations)?;
                 return Err(FormatError::new("signed._type", "missing").into());
             }
         })

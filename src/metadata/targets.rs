@@ -300,7 +300,7 @@ impl Delegations {
         })
     }
 
-    fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         let mut known = vec![("keys", keys_value(&self.keys))];
         match &self.roles {
             DelegationRoles::List(roles) => known.push((
@@ -355,6 +355,14 @@ impl Role for Targets {
     const TYPE: &'static str = "targets";
 
     fn from_value(value: Value, path: &str) -> Result<Self, FormatError> {
+        Self::from_value_read(value, path, None)
+    }
+
+    fn from_value_read(
+        value: Value,
+        path: &str,
+        read: Option<Delegations>,
+    ) -> Result<Self, FormatError> {
         let mut f = Fields::new(value, path)?;
         let common = Common::read(&mut f, Self::TYPE)?;
         let targets_path = f.path("targets");
@@ -364,10 +372,13 @@ impl Role for Targets {
             targets.insert(name, TargetFile::from_value(v, &p)?);
         }
         let delegations_path = f.path("delegations");
-        let delegations = f
-            .take("delegations")
-            .map(|v| Delegations::from_value(v, &delegations_path))
-            .transpose()?;
+        let delegations = match (f.take("delegations"), read) {
+            // The fast reader read them; the tree holds null in their place.
+            (_, Some(d)) => Some(d),
+            (v, None) => v
+                .map(|v| Delegations::from_value(v, &delegations_path))
+                .transpose()?,
+        };
         Ok(Targets {
             common,
             targets,

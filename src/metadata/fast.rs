@@ -1,0 +1,274 @@
+//! A fast path for reading `signed.delegations` straight from the text into the model.
+//!
+//! A PyPI claimed role delegates to a million projects. Reading it through a JSON value tree
+//! first costs a dozen allocations per project and several times the file's size in memory.
+//! This reader takes the shape conclave and python-tuf write (keys in order; only the fields
+//! the model knows; every value of the right type and valid for its constructor) and builds
+//! the model directly. On anything else it gives up, and the ordinary reader reads the same
+//! text and reports what is wrong — so for every input the result is what the ordinary reader
+//! gives (a test and the `metadata` fuzz target compare the two).
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::cjson::{Map, Parser};
+use crate::metadata::{
+    DelegatedRole, DelegationRoles, Delegations, Key, KeyId, RoleName, RolePaths, Threshold,
+};
+
+/// Read a `delegations` object, or `None` to leave it to the ordinary reader.
+pub(crate) fn delegations(p: &mut Parser<'_>) -> Option<Delegations> {
+    let (mut keys, mut roles) = (None, None);
+    p.sorted_object(|p, field| {
+        match field {
+            "keys" => keys = Some(key_map(p)?),
+            "roles" => roles = Some(role_list(p)?),
+            _ => return None,
+        }
+        Some(())
+    })?;
+    Some(Delegations {
+        keys: keys?,
+        roles: DelegationRoles::List(roles?),
+        extra: Map::new(),
+    })
+}
+
+fn key_map(p: &mut Parser<'_>) -> Option<BTreeMap<KeyId, Key>> {
+    let mut keys = BTreeMap::new();
+    p.sorted_object(|p, id| {
+        let id = KeyId::new(id).ok()?;
+        let key = key(p)?;
+        // Keys arrive in increasing order, so each insert is at the end.
+        keys.insert(id, key);
+        Some(())
+    })?;
+    Some(keys)
+}
+
+fn key(p: &mut Parser<'_>) -> Option<Key> {
+    let (mut keytype, mut scheme, mut public) = (None, None, None);
+    p.sorted_object(|p, field| {
+        match field {
+            "keytype" => keytype = Some(p.string_value()?),
+            "scheme" => scheme = Some(p.string_value()?),
+            "keyval" => p.sorted_object(|p, field| {
+                (field == "public").then_some(())?;
+                public = Some(p.string_value()?);
+                Some(())
+            })?,
+            _ => return None,
+        }
+        Some(())
+    })?;
+    Some(Key {
+        keytype: keytype?,
+        scheme: scheme?,
+        public: public?,
+        keyval_extra: Map::new(),
+        extra: Map::new(),
+    })
+}
+
+fn role_list(p: &mut Parser<'_>) -> Option<Vec<DelegatedRole>> {
+    let mut roles = Vec::new();
+    let mut names = HashSet::new();
+    p.array_of(|p| {
+        let role = role(p)?;
+        // Role names must be unique; the ordinary reader says where the second one is.
+        names.insert(role.name.as_str().to_owned()).then_some(())?;
+        roles.push(role);
+        Some(())
+    })?;
+    Some(roles)
+}
+
+fn strings(p: &mut Parser<'_>) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    p.array_of(|p| {
+        out.push(p.string_value()?);
+        Some(())
+    })?;
+    Some(out)
+}
+
+fn role(p: &mut Parser<'_>) -> Option<DelegatedRole> {
+    let (mut name, mut keyids, mut threshold, mut terminating) = (None, None, None, None);
+    let (mut paths, mut prefixes) = (None, None);
+    p.sorted_object(|p, field| {
+        match field {
+            "name" => name = Some(RoleName::delegated(&p.string_value()?).ok()?),
+            "keyids" => {
+                let mut ids: Vec<KeyId> = Vec::new();
+                for s in strings(p)? {
+                    let id = KeyId::new(&s).ok()?;
+                    (!ids.contains(&id)).then_some(())?;
+                    ids.push(id);
+                }
+                keyids = Some(ids);
+            }
+            "threshold" => threshold = Some(Threshold::from_json(p.int_value()?).ok()?),
+            "terminating" => terminating = Some(p.bool_value()?),
+            "paths" => paths = Some(strings(p)?),
+            "path_hash_prefixes" => prefixes = Some(strings(p)?),
+            _ => return None,
+        }
+        Some(())
+    })?;
+    let paths = match (paths, prefixes) {
+        (Some(_), Some(_)) => return None,
+        (Some(p), None) => RolePaths::Patterns(p),
+        (None, Some(h)) => RolePaths::HashPrefixes(h),
+        (None, None) => RolePaths::Unspecified,
+    };
+    Some(DelegatedRole {
+        name: name?,
+        keyids: keyids?,
+        threshold: threshold?,
+        terminating,
+        paths,
+        extra: Map::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cjson;
+    use crate::metadata::{AnyMetadata, Metadata, Targets};
+
+    /// The fast reader and the ordinary one must agree on every input: same model, or the same
+    /// error.
+    fn same_as_ordinary(text: &str) {
+        let fast = AnyMetadata::from_bytes(text.as_bytes()).map(|m| m.to_file_bytes());
+        let ordinary = cjson::parse(text.as_bytes())
+            .map_err(crate::metadata::LoadError::from)
+            .and_then(|v| AnyMetadata::from_value_read(v, None))
+            .map(|m| m.to_file_bytes());
+        // The typed reader agrees too.
+        if let Ok(AnyMetadata::Targets(t)) = AnyMetadata::from_bytes(text.as_bytes()) {
+            let typed = Metadata::<Targets>::from_bytes(text.as_bytes()).expect("typed reader");
+            assert_eq!(typed, t);
+        }
+        match (&fast, &ordinary) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
+            _ => panic!("readers disagree on {text}: {fast:?} / {ordinary:?}"),
+        }
+    }
+
+    const KEY: &str = r#""k1":{"keytype":"ed25519","keyval":{"public":"aa"},"scheme":"ed25519"}"#;
+
+    fn doc(keys: &str, roles: &str) -> String {
+        format!(
+            r#"{{"signatures":[],"signed":{{"_type":"targets","delegations":{{"keys":{{{keys}}},"roles":[{roles}]}},"expires":"2030-01-01T00:00:00Z","spec_version":"1.0.31","targets":{{}},"version":1}}}}"#
+        )
+    }
+
+    const ROLE: &str =
+        r#"{"keyids":["k1"],"name":"a","paths":["a","a/*"],"terminating":true,"threshold":1}"#;
+
+    #[test]
+    fn the_fast_path_reads_what_the_ordinary_reader_reads() {
+        same_as_ordinary(&doc(KEY, ROLE));
+        same_as_ordinary(&doc(KEY, &format!("{ROLE},{}", ROLE.replace("\"a", "\"b"))));
+        same_as_ordinary(&doc("", ""));
+    }
+
+    #[test]
+    fn anything_unusual_goes_to_the_ordinary_reader_with_the_same_result() {
+        let cases = [
+            // unknown fields, kept as extra
+            doc(KEY, &ROLE.replace("\"keyids\"", "\"x-note\":1,\"keyids\"")),
+            doc(&KEY.replace("\"keytype\"", "\"x\":[],\"keytype\""), ROLE),
+            doc(
+                &KEY.replace("{\"public\"", "{\"private\":\"no\",\"public\""),
+                ROLE,
+            ),
+            // out of order, whitespace, escapes
+            doc(
+                KEY,
+                &ROLE.replace(
+                    "\"keyids\":[\"k1\"],\"name\":\"a\"",
+                    "\"name\":\"a\",\"keyids\":[\"k1\"]",
+                ),
+            ),
+            doc(KEY, &ROLE.replace(",\"name\"", " , \"name\"")),
+            doc(KEY, &ROLE.replace("\"a/*\"", "\"a\\/*\"")),
+            doc(KEY, &ROLE.replace("\"a/*\"", "\"a\\n*\"")),
+            // invalid: each must give the ordinary reader's message
+            doc(KEY, &format!("{ROLE},{ROLE}")),
+            doc(KEY, &ROLE.replace("\"threshold\":1", "\"threshold\":0")),
+            doc(KEY, &ROLE.replace("\"threshold\":1", "\"threshold\":\"1\"")),
+            doc(KEY, &ROLE.replace("[\"k1\"]", "[\"k1\",\"k1\"]")),
+            doc(KEY, &ROLE.replace("\"name\":\"a\"", "\"name\":\"targets\"")),
+            doc(KEY, &ROLE.replace("\"name\":\"a\"", "\"name\":\"a/b\"")),
+            doc(KEY, &ROLE.replace("\"name\":\"a\",", "")),
+            doc(
+                KEY,
+                &ROLE.replace("\"paths\"", "\"path_hash_prefixes\":[\"ab\"],\"paths\""),
+            ),
+            doc(KEY, &ROLE.replace("true", "\"yes\"")),
+            doc(&format!("{KEY},{KEY}"), ROLE),
+            doc(&KEY.replace("\"k1\"", "\"\""), ROLE),
+            doc(&KEY.replace("\"ed25519\",\"keyval\"", "1,\"keyval\""), ROLE),
+            doc(KEY, &ROLE.replace("\"threshold\":1", "\"threshold\":1.5")),
+            doc(KEY, &ROLE.replace("\"threshold\":1", "\"threshold\":-0")),
+            doc(KEY, &ROLE.replace("\"threshold\":1", "\"threshold\":01")),
+            doc(KEY, &ROLE.replace("\"a/*\"", "\"a\\q\"")),
+            doc(KEY, ROLE).replace("\"roles\"", "\"succinct_roles\":{},\"roles\""),
+            doc(KEY, ROLE).replace("\"delegations\":{", "\"delegations\":{\"x\":1,"),
+            doc(KEY, ROLE).replace("\"expires\"", "\"delegations\":null,\"expires\""),
+            doc(KEY, ROLE).replace("targets\",\"delegations", "root\",\"delegations"),
+        ];
+        for c in &cases {
+            same_as_ordinary(c);
+        }
+    }
+
+    #[test]
+    fn a_root_keeps_a_delegations_field_as_it_was() {
+        let root = include_str!("../../examples/pypi-repository/1.root.json");
+        let text = root.replacen(
+            "\"_type\": \"root\",",
+            &format!(
+                "\"_type\": \"root\", \"delegations\": {{\"keys\": {{{KEY}}}, \"roles\": [{ROLE}]}},"
+            ),
+            1,
+        );
+        assert_ne!(text, root);
+        let fast = AnyMetadata::from_bytes(text.as_bytes()).unwrap();
+        assert_eq!(fast.type_name(), "root");
+        same_as_ordinary(&text);
+        assert!(
+            String::from_utf8(fast.signed_bytes())
+                .unwrap()
+                .contains("\"delegations\":{\"keys\"")
+        );
+    }
+
+    #[test]
+    fn every_example_and_vector_reads_alike() {
+        let mut seen = 0;
+        for dir in [
+            "examples/pypi-repository",
+            "tests/vectors/repos",
+            "tests/vectors/attacks",
+        ] {
+            let mut stack = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap().flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "json") {
+                        let text = std::fs::read(&p).unwrap();
+                        if let Ok(t) = std::str::from_utf8(&text) {
+                            same_as_ordinary(t);
+                            seen += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 50, "only {seen} files compared");
+    }
+}
