@@ -336,16 +336,16 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
                 report_bins(&a.output, path, &drafts, &review);
                 return Ok(exit::OK);
             }
+            let count = requests.len();
             let (next, review) = progress::step("Building claimed", || {
-                pypi::claim(current.as_ref().map(|m| &m.signed), &requests, a.expires)
+                pypi::claim_each(current.as_ref().map(|m| &m.signed), requests, a.expires)
             })
             .map_err(Failure::usage)?;
             let version = next.common.version;
             write_targets(&a.output, next)?;
             eprintln!(
-                "Drafted claimed version {version} ({}, unsigned) from {} request(s). Review:",
+                "Drafted claimed version {version} ({}, unsigned) from {count} request(s). Review:",
                 shown(&a.output),
-                requests.len()
             );
             print_review(&review);
             next_steps(&a.output);

@@ -34,15 +34,14 @@ pub(crate) fn delegations(p: &mut Parser<'_>) -> Option<Delegations> {
 }
 
 fn key_map(p: &mut Parser<'_>) -> Option<BTreeMap<KeyId, Key>> {
-    let mut keys = BTreeMap::new();
+    let mut keys = Vec::new();
     p.sorted_object(|p, id| {
-        let id = KeyId::new(id).ok()?;
-        let key = key(p)?;
-        // Keys arrive in increasing order, so each insert is at the end.
-        keys.insert(id, key);
+        keys.push((KeyId::new(id).ok()?, key(p)?));
         Some(())
     })?;
-    Some(keys)
+    // The keyids arrived strictly increasing, so the map is built in one pass, not a million
+    // inserts.
+    Some(keys.into_iter().collect())
 }
 
 fn key(p: &mut Parser<'_>) -> Option<Key> {
@@ -71,14 +70,16 @@ fn key(p: &mut Parser<'_>) -> Option<Key> {
 
 fn role_list(p: &mut Parser<'_>) -> Option<Vec<DelegatedRole>> {
     let mut roles = Vec::new();
-    let mut names = HashSet::new();
     p.array_of(|p| {
-        let role = role(p)?;
-        // Role names must be unique; the ordinary reader says where the second one is.
-        names.insert(role.name.as_str().to_owned()).then_some(())?;
-        roles.push(role);
+        roles.push(role(p)?);
         Some(())
     })?;
+    // Role names must be unique; the ordinary reader says where the second one is.
+    let mut names = HashSet::with_capacity(roles.len());
+    roles
+        .iter()
+        .all(|r| names.insert(r.name.as_str()))
+        .then_some(())?;
     Some(roles)
 }
 

@@ -124,7 +124,10 @@ impl Key {
         let mut canonical = Vec::with_capacity(160);
         crate::metadata::canonical::keyid_form(self, &mut canonical);
         let digest = Sha256::digest(&canonical);
-        KeyId::new(&hex::encode(digest)).expect("hex digests are valid keyids")
+        let mut hex = [0u8; 64];
+        hex::encode_to_slice(digest, &mut hex).expect("64 hex digits for 32 bytes");
+        let hex = std::str::from_utf8(&hex).expect("hex digits are ASCII");
+        KeyId::new(hex).expect("hex digests are valid keyids")
     }
 
     /// The algorithm, if conclave supports this (keytype, scheme) pair.

@@ -201,7 +201,7 @@ pub fn claim_in_bins(
     let mut review = ClaimReview::default();
     for (bin, reqs) in by_bin {
         let current = load(bin)?;
-        let (next, r) = claim_with_paths(Some(&current), &reqs, expires, bin_project_paths)
+        let (next, r) = claim_with_paths(Some(&current), reqs, expires, bin_project_paths)
             .map_err(|e| format!("bin {bin}: {e}"))?;
         if changed(&r) {
             drafts.push((bin.to_owned(), next));

@@ -269,6 +269,16 @@ pub fn claim(
     requests: &[ClaimRequest],
     expires: Option<Expires>,
 ) -> Result<(Targets, ClaimReview), String> {
+    claim_with_paths(current, requests.iter().cloned(), expires, project_paths)
+}
+
+/// [`claim`], taking the requests by value, one at a time: a million requests need not be
+/// held in memory beside the role they become, and their keys are moved, not copied.
+pub fn claim_each(
+    current: Option<&Targets>,
+    requests: impl IntoIterator<Item = ClaimRequest>,
+    expires: Option<Expires>,
+) -> Result<(Targets, ClaimReview), String> {
     claim_with_paths(current, requests, expires, project_paths)
 }
 
@@ -276,30 +286,35 @@ pub fn claim(
 /// delegate a project only the target path that hashes to its bin).
 pub(crate) fn claim_with_paths(
     current: Option<&Targets>,
-    requests: &[ClaimRequest],
+    requests: impl IntoIterator<Item = ClaimRequest>,
     expires: Option<Expires>,
     paths: fn(&str) -> Vec<String>,
 ) -> Result<(Targets, ClaimReview), String> {
     let mut next = next_version(current, expires)?;
     let mut review = ClaimReview::default();
     let d = project_roles(&mut next)?;
-    let keys_before: BTreeSet<KeyId> = d.keys.keys().cloned().collect();
     let index: HashMap<String, usize> = roles_mut(d)
         .iter()
         .enumerate()
         .map(|(i, r)| (r.name.as_str().to_owned(), i))
         .collect();
-    let mut touched = 0;
+    let (mut touched, mut replaced) = (0, 0);
+    // Keys not yet in claimed, merged in at the end: a million inserts at random places in a
+    // map of a million keys cost far more than one sort.
+    let mut new_keys: Vec<(KeyId, Key)> = Vec::new();
     for req in requests {
-        let keyids: Vec<KeyId> = req.keys.iter().map(Key::keyid).collect();
-        for (k, id) in req.keys.iter().zip(&keyids) {
-            if !d.keys.contains_key(id) {
-                d.keys.insert(id.clone(), k.clone());
+        let name =
+            RoleName::delegated(&req.project).map_err(|e| format!("line {}: {e}", req.line))?;
+        let mut keyids = Vec::with_capacity(req.keys.len());
+        for k in req.keys {
+            let id = k.keyid();
+            if !d.keys.contains_key(&id) {
+                new_keys.push((id.clone(), k));
             }
+            keyids.push(id);
         }
         let role = DelegatedRole {
-            name: RoleName::delegated(&req.project)
-                .map_err(|e| format!("line {}: {e}", req.line))?,
+            name,
             keyids,
             threshold: req.threshold,
             terminating: Some(true),
@@ -335,20 +350,96 @@ pub(crate) fn claim_with_paths(
                 let extra = old.extra.clone();
                 roles[i] = DelegatedRole { extra, ..role };
                 touched += 1;
+                replaced += 1;
             }
             None => {
-                review.added.push(req.project.clone());
+                review.added.push(req.project);
                 roles_mut(d).push(role);
                 touched += 1;
             }
         }
     }
-    garbage_collect_keys(d);
-    let keys_after: BTreeSet<KeyId> = d.keys.keys().cloned().collect();
-    review.keys_added = keys_after.difference(&keys_before).count();
-    review.keys_removed = keys_before.difference(&keys_after).count();
+    if !new_keys.is_empty() {
+        new_keys.sort_unstable_by(|a, b| keyid_order(&a.0, &b.0));
+        new_keys.dedup_by(|a, b| a.0 == b.0);
+        let old = std::mem::take(&mut d.keys);
+        d.keys = merge_sorted(old.into_iter(), new_keys.into_iter()).collect();
+    }
+    // A first claim only adds keys its projects use; anything else may leave keys unused.
+    if current.is_some() || replaced > 0 {
+        garbage_collect_keys(d);
+    }
+    let before = current
+        .and_then(|c| c.delegations.as_ref())
+        .map(|d| &d.keys);
+    (review.keys_added, review.keys_removed) = key_changes(before, &d.keys);
     review.unchanged = roles_mut(d).len() - touched;
     Ok((next, review))
+}
+
+/// The order of keyids (their bytes'), comparing the first eight bytes as one number first:
+/// sorting a million SHA-256 keyids is mostly decided there.
+fn keyid_order(a: &KeyId, b: &KeyId) -> std::cmp::Ordering {
+    let (a, b) = (a.as_str().as_bytes(), b.as_str().as_bytes());
+    let head = |s: &[u8]| s.first_chunk::<8>().map(|h| u64::from_be_bytes(*h));
+    match (head(a), head(b)) {
+        (Some(x), Some(y)) if x != y => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+/// Two iterators sorted by keyid, with no keyid in both, merged in order.
+fn merge_sorted(
+    a: impl Iterator<Item = (KeyId, Key)>,
+    b: impl Iterator<Item = (KeyId, Key)>,
+) -> impl Iterator<Item = (KeyId, Key)> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if x.0 < y.0 => a.next(),
+        (Some(_), Some(_)) => b.next(),
+        (Some(_), None) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
+/// How many keyids are in `after` but not `before`, and the other way round: one walk over
+/// two sorted maps, without copying a million keyids into sets.
+fn key_changes(
+    before: Option<&BTreeMap<KeyId, Key>>,
+    after: &BTreeMap<KeyId, Key>,
+) -> (usize, usize) {
+    let Some(before) = before else {
+        return (after.len(), 0);
+    };
+    let (mut a, mut b) = (after.keys().peekable(), before.keys().peekable());
+    let (mut added, mut removed) = (0, 0);
+    loop {
+        match (a.peek(), b.peek()) {
+            (None, None) => return (added, removed),
+            (Some(_), None) => {
+                added += 1;
+                a.next();
+            }
+            (None, Some(_)) => {
+                removed += 1;
+                b.next();
+            }
+            (Some(x), Some(y)) => match x.cmp(y) {
+                std::cmp::Ordering::Less => {
+                    added += 1;
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    removed += 1;
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    a.next();
+                    b.next();
+                }
+            },
+        }
+    }
 }
 
 /// Remove a project from claimed: its files fall back to recently-claimed / unclaimed.
@@ -474,6 +565,27 @@ mod tests {
         assert!(errors[3].message.contains("above the number of keys"));
         assert!(errors[4].message.contains("also requested on line 1"));
         assert!(errors[5].message.contains("malformed"));
+    }
+
+    #[test]
+    fn keyids_sort_in_byte_order() {
+        let ids: Vec<KeyId> = [
+            "b",
+            "abcdefghij",
+            "abcdefgh",
+            "abcdefgi",
+            "",
+            "abcdefghia",
+            "zz",
+        ]
+        .iter()
+        .filter_map(|s| KeyId::new(s).ok())
+        .collect();
+        let mut fast = ids.clone();
+        fast.sort_unstable_by(keyid_order);
+        let mut plain = ids;
+        plain.sort();
+        assert_eq!(fast, plain);
     }
 
     #[test]

@@ -356,14 +356,12 @@ pub fn rotate_delegation(
 
 /// Drop keys no delegation uses any more.
 pub(crate) fn garbage_collect_keys(d: &mut Delegations) {
-    let used: std::collections::BTreeSet<KeyId> = match &d.roles {
-        DelegationRoles::List(roles) => roles
-            .iter()
-            .flat_map(|r| r.keyids.iter().cloned())
-            .collect(),
-        DelegationRoles::Succinct(s) => s.keyids.iter().cloned().collect(),
+    let Delegations { keys, roles, .. } = d;
+    let used: std::collections::HashSet<&KeyId> = match roles {
+        DelegationRoles::List(roles) => roles.iter().flat_map(|r| r.keyids.iter()).collect(),
+        DelegationRoles::Succinct(s) => s.keyids.iter().collect(),
     };
-    d.keys.retain(|id, _| used.contains(id));
+    keys.retain(|id, _| used.contains(id));
 }
 
 #[cfg(test)]
