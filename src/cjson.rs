@@ -483,7 +483,7 @@ pub struct SignedSpan {
 
 type PResult<T> = Result<T, ParseErrorKind>;
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn document(&mut self) -> PResult<Value> {
         self.skip_ws();
         let value = self.value(0)?;
@@ -526,13 +526,13 @@ impl Parser<'_> {
             self.pos += 1;
             return Some(());
         }
-        let mut last: Option<String> = None;
+        let mut last: Option<std::borrow::Cow<'a, str>> = None;
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
                 return None;
             }
-            let key = self.string().ok()?;
+            let key = self.key()?;
             if last.as_ref().is_some_and(|l| *l >= key) {
                 return None;
             }
@@ -574,6 +574,23 @@ impl Parser<'_> {
                 _ => return None,
             }
         }
+    }
+
+    /// An object key: borrowed from the text when it has no escapes (nearly always).
+    fn key(&mut self) -> Option<std::borrow::Cow<'a, str>> {
+        let src: &'a [u8] = self.src;
+        let start = self.pos + 1;
+        let len = src
+            .get(start..)?
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if src[start + len] == b'"' {
+            self.pos = start + len + 1;
+            return std::str::from_utf8(&src[start..start + len])
+                .ok()
+                .map(std::borrow::Cow::Borrowed);
+        }
+        self.string().ok().map(std::borrow::Cow::Owned)
     }
 
     /// A string value, or `None`.
@@ -789,12 +806,11 @@ impl Parser<'_> {
         loop {
             // Copy the longest run of ordinary characters at once.
             let run_start = self.pos;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            let rest = &self.src[self.pos..];
+            self.pos += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             // The input is valid UTF-8 and the run stops only at ASCII bytes, so it is too.
             out.push_str(
                 std::str::from_utf8(&self.src[run_start..self.pos])

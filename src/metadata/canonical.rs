@@ -116,6 +116,17 @@ impl Canon for KeyVal<'_> {
 
 impl Canon for Key {
     fn canon(&self, out: &mut Vec<u8>) {
+        if self.extra.is_empty() && self.keyval_extra.is_empty() {
+            // The common case, written straight out in canonical key order.
+            out.extend_from_slice(b"{\"keytype\":");
+            cjson::write_canonical_str(&self.keytype, out);
+            out.extend_from_slice(b",\"keyval\":{\"public\":");
+            cjson::write_canonical_str(&self.public, out);
+            out.extend_from_slice(b"},\"scheme\":");
+            cjson::write_canonical_str(&self.scheme, out);
+            out.push(b'}');
+            return;
+        }
         let kv = KeyVal(self);
         object(
             out,
@@ -164,6 +175,34 @@ impl Canon for Keys<'_> {
 
 impl Canon for DelegatedRole {
     fn canon(&self, out: &mut Vec<u8>) {
+        if self.extra.is_empty() {
+            // The common case (a million of them in a claimed role), written straight out in
+            // canonical key order: keyids, name, path_hash_prefixes | paths, terminating,
+            // threshold.
+            out.extend_from_slice(b"{\"keyids\":");
+            self.keyids.canon(out);
+            out.extend_from_slice(b",\"name\":");
+            cjson::write_canonical_str(self.name.as_str(), out);
+            match &self.paths {
+                RolePaths::HashPrefixes(h) => {
+                    out.extend_from_slice(b",\"path_hash_prefixes\":");
+                    h.canon(out);
+                }
+                RolePaths::Patterns(p) => {
+                    out.extend_from_slice(b",\"paths\":");
+                    p.canon(out);
+                }
+                RolePaths::Unspecified => {}
+            }
+            if let Some(t) = self.terminating {
+                out.extend_from_slice(b",\"terminating\":");
+                t.canon(out);
+            }
+            out.extend_from_slice(b",\"threshold\":");
+            cjson::write_int(i64::from(self.threshold.get()), out);
+            out.push(b'}');
+            return;
+        }
         let name = self.name.as_str();
         let threshold = i64::from(self.threshold.get());
         let mut fields: Vec<(&str, &dyn Canon)> = vec![

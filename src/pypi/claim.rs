@@ -360,7 +360,7 @@ pub(crate) fn claim_with_paths(
         }
     }
     if !new_keys.is_empty() {
-        new_keys.sort_unstable_by(|a, b| keyid_order(&a.0, &b.0));
+        sort_by_keyid(&mut new_keys);
         new_keys.dedup_by(|a, b| a.0 == b.0);
         let old = std::mem::take(&mut d.keys);
         d.keys = merge_sorted(old.into_iter(), new_keys.into_iter()).collect();
@@ -386,6 +386,30 @@ fn keyid_order(a: &KeyId, b: &KeyId) -> std::cmp::Ordering {
         (Some(x), Some(y)) if x != y => x.cmp(&y),
         _ => a.cmp(b),
     }
+}
+
+/// Sort (keyid, key) pairs by keyid. The pairs are large, so a small (prefix, index) table is
+/// sorted and the pairs are moved once into their places.
+fn sort_by_keyid(pairs: &mut Vec<(KeyId, Key)>) {
+    let head = |id: &KeyId| {
+        let s = id.as_str().as_bytes();
+        let mut h = [0u8; 8];
+        let n = s.len().min(8);
+        h[..n].copy_from_slice(&s[..n]);
+        u64::from_be_bytes(h)
+    };
+    let mut order: Vec<(u64, usize)> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (head(id), i))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| keyid_order(&pairs[a.1].0, &pairs[b.1].0))
+    });
+    let mut slots: Vec<Option<(KeyId, Key)>> =
+        std::mem::take(pairs).into_iter().map(Some).collect();
+    pairs.extend(order.into_iter().filter_map(|(_, i)| slots[i].take()));
 }
 
 /// Two iterators sorted by keyid, with no keyid in both, merged in order.
@@ -586,6 +610,27 @@ mod tests {
         let mut plain = ids;
         plain.sort();
         assert_eq!(fast, plain);
+    }
+
+    #[test]
+    fn pairs_sort_by_keyid() {
+        let key = Key::ed25519(&[9; 32]);
+        let mut pairs: Vec<(KeyId, Key)> = [
+            "b",
+            "abcdefghij",
+            "abcdefgh",
+            "a",
+            "abcdefghia",
+            "zz",
+            "abcdefgi",
+        ]
+        .iter()
+        .map(|s| (KeyId::new(s).unwrap(), key.clone()))
+        .collect();
+        let mut plain = pairs.clone();
+        plain.sort_by(|a, b| a.0.cmp(&b.0));
+        sort_by_keyid(&mut pairs);
+        assert_eq!(pairs, plain);
     }
 
     #[test]
