@@ -348,7 +348,11 @@ pub fn parse_with_signed(bytes: &[u8]) -> Result<(Value, Option<SignedSpan>), Pa
 }
 
 /// What [`parse_hooked`] returns: the tree, where `signed` lies, what the hook read.
-pub(crate) type Hooked = (Value, Option<SignedSpan>, Option<Box<dyn std::any::Any>>);
+pub(crate) type Hooked = (
+    Value,
+    Option<SignedSpan>,
+    Option<Box<dyn std::any::Any + Send>>,
+);
 
 /// [`parse_with_signed`], with a [`Hook`] for `signed.delegations`. When the hook reads that
 /// value, the returned tree holds `null` in its place.
@@ -454,7 +458,7 @@ pub(crate) struct Parser<'a> {
     /// Reads the value of `signed.delegations` itself, if it can (see [`Hook`]).
     hook: Option<Hook>,
     /// What the hook read.
-    hooked: Option<Box<dyn std::any::Any>>,
+    hooked: Option<Box<dyn std::any::Any + Send>>,
     /// Places where the text differs from canonical form in a way decoding cannot undo by
     /// itself (whitespace, unsorted keys, `\/`, `\u0041`, `-0`): counted, so a caller can tell
     /// whether a value's text was canonical.
@@ -469,7 +473,7 @@ pub(crate) struct Parser<'a> {
 /// or returns `None`, and the parser reads it as an ordinary value (the parser restores its
 /// position). Metadata uses it to read a million delegations without building a JSON tree for
 /// them first.
-pub(crate) type Hook = fn(&mut Parser<'_>) -> Option<Box<dyn std::any::Any>>;
+pub(crate) type Hook = fn(&mut Parser<'_>) -> Option<Box<dyn std::any::Any + Send>>;
 
 /// The text of the top-level `"signed"` value and whether it is canonical JSON as written
 /// (`regular`), possibly with control characters escaped (`control_escapes`).
@@ -574,6 +578,54 @@ impl<'a> Parser<'a> {
                 _ => return None,
             }
         }
+    }
+
+    /// The text from the current position on.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        let src: &'a [u8] = self.src;
+        &src[self.pos..]
+    }
+
+    /// The current position.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Step over `text` if it comes next.
+    pub(crate) fn literal_text(&mut self, text: &[u8]) -> Option<()> {
+        self.src[self.pos..]
+            .starts_with(text)
+            .then(|| self.pos += text.len())
+    }
+
+    /// A second reader over the same text from `pos`, to read part of it on another thread.
+    pub(crate) fn fork(&self, pos: usize) -> Parser<'a> {
+        Parser {
+            src: self.src,
+            pos,
+            irregular: 0,
+            control_escapes: 0,
+            signed: None,
+            in_signed: false,
+            hook: None,
+            hooked: None,
+        }
+    }
+
+    /// Where the reader is, to come back to with [`Parser::restore`].
+    pub(crate) fn checkpoint(&self) -> (usize, usize, usize) {
+        (self.pos, self.irregular, self.control_escapes)
+    }
+
+    pub(crate) fn restore(&mut self, at: (usize, usize, usize)) {
+        (self.pos, self.irregular, self.control_escapes) = at;
+    }
+
+    /// Continue after what a fork read, counting what it saw.
+    pub(crate) fn join(&mut self, fork: &Parser<'a>) {
+        self.pos = fork.pos;
+        self.irregular += fork.irregular;
+        self.control_escapes += fork.control_escapes;
     }
 
     /// An object key: borrowed from the text when it has no escapes (nearly always).

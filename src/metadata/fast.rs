@@ -15,8 +15,57 @@ use crate::metadata::{
     DelegatedRole, DelegationRoles, Delegations, Key, KeyId, RoleName, RolePaths, Threshold,
 };
 
+/// Delegations at least this long are read on two threads (see [`keys_and_roles`]).
+const PARALLEL_BYTES: usize = 4 << 20;
+
 /// Read a `delegations` object, or `None` to leave it to the ordinary reader.
 pub(crate) fn delegations(p: &mut Parser<'_>) -> Option<Delegations> {
+    if p.rest().len() >= PARALLEL_BYTES {
+        let saved = p.checkpoint();
+        if let Some(d) = keys_and_roles(p) {
+            return Some(d);
+        }
+        p.restore(saved);
+    }
+    delegations_in_order(p)
+}
+
+/// `{"keys":{...},"roles":[...]}` read on two threads: this one reads the keys while another
+/// reads the roles from where they seem to start (the first `},"roles":[`). The guess is
+/// right only if the keys object ends exactly there; otherwise (a string that happens to hold
+/// that text) both results are dropped and the caller reads in order.
+fn keys_and_roles(p: &mut Parser<'_>) -> Option<Delegations> {
+    const KEYS: &[u8] = b"{\"keys\":";
+    const ROLES: &[u8] = b"},\"roles\":";
+    p.literal_text(KEYS)?;
+    let rest = p.rest();
+    let split = p.position() + rest.windows(ROLES.len()).position(|w| w == ROLES)?;
+    let mut fork = p.fork(split + ROLES.len());
+    let (keys, roles) = std::thread::scope(|scope| {
+        let roles = scope.spawn(|| {
+            let roles = role_list(&mut fork);
+            (roles, fork)
+        });
+        let keys = key_map(p);
+        (keys, roles.join().ok())
+    });
+    let (roles, fork) = roles?;
+    // The keys must end exactly where the roles were taken to begin.
+    if p.position() != split + 1 {
+        return None;
+    }
+    let (keys, roles) = (keys?, roles?);
+    p.join(&fork);
+    p.literal_text(b"}")?;
+    Some(Delegations {
+        keys,
+        roles: DelegationRoles::List(roles),
+        extra: Map::new(),
+    })
+}
+
+/// Read a `delegations` object field by field.
+fn delegations_in_order(p: &mut Parser<'_>) -> Option<Delegations> {
     let (mut keys, mut roles) = (None, None);
     p.sorted_object(|p, field| {
         match field {
@@ -271,5 +320,51 @@ mod tests {
             }
         }
         assert!(seen > 50, "only {seen} files compared");
+    }
+
+    /// A claimed-like role with `n` projects; key 7's object is `odd_key` if given.
+    fn large_doc(n: usize, odd_key: Option<&str>) -> String {
+        let mut keys = Vec::new();
+        let mut roles = Vec::new();
+        for i in 0..n {
+            let key = match odd_key {
+                Some(k) if i == 7 => k.to_owned(),
+                _ => format!(
+                    r#"{{"keytype":"ed25519","keyval":{{"public":"{i:064x}"}},"scheme":"ed25519"}}"#
+                ),
+            };
+            keys.push(format!(r#""k{i:08}":{key}"#));
+            roles.push(format!(
+                r#"{{"keyids":["k{i:08}"],"name":"p{i}","paths":["p{i}","p{i}/*"],"terminating":true,"threshold":1}}"#
+            ));
+        }
+        doc(&keys.join(","), &roles.join(","))
+    }
+
+    #[test]
+    fn large_delegations_read_on_two_threads_read_alike() {
+        let text = large_doc(40_000, None);
+        assert!(text.len() > super::PARALLEL_BYTES);
+        same_as_ordinary(&text);
+        let AnyMetadata::Targets(t) = AnyMetadata::from_bytes(text.as_bytes()).unwrap() else {
+            panic!("targets expected");
+        };
+        let d = t.signed.delegations.unwrap();
+        assert_eq!(d.keys.len(), 40_000);
+    }
+
+    #[test]
+    fn text_that_looks_like_the_start_of_the_roles_inside_a_key_is_read_alike() {
+        // The first `},"roles":[` is inside key 7 (an unknown field): the second thread starts
+        // in the wrong place, and the result must still be the ordinary reader's.
+        let odd = r#"{"keytype":"ed25519","keyval":{"public":"aa"},"roles":[],"scheme":"ed25519"}"#;
+        let text = large_doc(40_000, Some(odd));
+        same_as_ordinary(&text);
+        let AnyMetadata::Targets(t) = AnyMetadata::from_bytes(text.as_bytes()).unwrap() else {
+            panic!("targets expected");
+        };
+        let d = t.signed.delegations.unwrap();
+        assert_eq!(d.keys.len(), 40_000);
+        assert_eq!(d.keys.values().filter(|k| !k.extra.is_empty()).count(), 1);
     }
 }

@@ -140,8 +140,8 @@ fn restore_delegations(value: Value, delegations: Option<Delegations>) -> Value 
 fn parse_metadata(
     bytes: &[u8],
 ) -> Result<(Value, Option<cjson::SignedSpan>, Option<Delegations>), cjson::ParseError> {
-    fn hook(p: &mut cjson::Parser<'_>) -> Option<Box<dyn std::any::Any>> {
-        fast::delegations(p).map(|d| Box::new(d) as Box<dyn std::any::Any>)
+    fn hook(p: &mut cjson::Parser<'_>) -> Option<Box<dyn std::any::Any + Send>> {
+        fast::delegations(p).map(|d| Box::new(d) as Box<dyn std::any::Any + Send>)
     }
     let (value, span, read) = cjson::parse_hooked(bytes, Some(hook))?;
     let delegations = read
