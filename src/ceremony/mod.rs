@@ -190,12 +190,21 @@ pub fn sign_detached(
     role: &str,
     signer: &dyn crate::signer::Signer,
 ) -> Result<DetachedSignature, crate::signer::SignError> {
-    let bytes = md.signed_bytes();
-    let signature = crate::signer::sign_checked(signer, &bytes)?;
+    sign_detached_over(md, &md.signed_bytes(), role, signer)
+}
+
+/// [`sign_detached`], given `md`'s signed bytes (e.g. from [`crate::metadata::signed_bytes_of`]).
+pub fn sign_detached_over(
+    md: &AnyMetadata,
+    bytes: &[u8],
+    role: &str,
+    signer: &dyn crate::signer::Signer,
+) -> Result<DetachedSignature, crate::signer::SignError> {
+    let signature = crate::signer::sign_checked(signer, bytes)?;
     Ok(DetachedSignature::new(
         role,
         md.common().version.get(),
-        &bytes,
+        bytes,
         signature,
         signer.public_key().clone(),
     ))
@@ -238,9 +247,19 @@ pub fn merge(
     sigs: &[(String, DetachedSignature)],
     authorities: &[Authority],
 ) -> Result<MergeOutcome, Vec<Rejection>> {
-    let bytes = md.signed_bytes();
+    merge_over(md, &md.signed_bytes(), role, sigs, authorities)
+}
+
+/// [`merge`], given `md`'s signed bytes.
+pub fn merge_over(
+    md: &AnyMetadata,
+    bytes: &[u8],
+    role: &str,
+    sigs: &[(String, DetachedSignature)],
+    authorities: &[Authority],
+) -> Result<MergeOutcome, Vec<Rejection>> {
     let version = md.common().version.get();
-    let digest = detached::payload_digest(&bytes);
+    let digest = detached::payload_digest(bytes);
     let allowed = |id: &KeyId| -> Option<&Key> {
         authorities
             .iter()
@@ -254,7 +273,7 @@ pub fn merge(
     for s in md.signatures() {
         match allowed(&s.keyid) {
             None => dropped.push((s.keyid.clone(), "its key may not sign this role".to_owned())),
-            Some(k) => match k.verify(&bytes, &s.sig) {
+            Some(k) => match k.verify(bytes, &s.sig) {
                 Ok(()) => kept.push(s.clone()),
                 Err(e) => dropped.push((s.keyid.clone(), format!("{e} (signed an earlier draft)"))),
             },
@@ -310,7 +329,7 @@ pub fn merge(
             )));
             continue;
         }
-        if let Err(e) = key.verify(&bytes, &d.signature.sig) {
+        if let Err(e) = key.verify(bytes, &d.signature.sig) {
             rejections.push(reject(format!(
                 "the signature by key {keyid} is invalid: {e}"
             )));
@@ -338,7 +357,7 @@ pub fn merge(
     *out.signatures_mut() = kept;
     let reports = authorities
         .iter()
-        .map(|a| a.check(role, &bytes, out.signatures()))
+        .map(|a| a.check(role, bytes, out.signatures()))
         .collect();
     Ok(MergeOutcome {
         metadata: out,
@@ -351,9 +370,18 @@ pub fn merge(
 
 /// Who has signed `md` and who still must, per authority.
 pub fn status(md: &AnyMetadata, role: &str, authorities: &[Authority]) -> Vec<SignatureReport> {
-    let bytes = md.signed_bytes();
+    status_over(md, &md.signed_bytes(), role, authorities)
+}
+
+/// [`status`], given `md`'s signed bytes.
+pub fn status_over(
+    md: &AnyMetadata,
+    bytes: &[u8],
+    role: &str,
+    authorities: &[Authority],
+) -> Vec<SignatureReport> {
     authorities
         .iter()
-        .map(|a| a.check(role, &bytes, md.signatures()))
+        .map(|a| a.check(role, bytes, md.signatures()))
         .collect()
 }

@@ -359,9 +359,60 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 
 /// Read metadata of any role, naming the file on failure (exit 1: bad metadata).
 pub fn read_metadata(path: &Path) -> Result<conclave::metadata::AnyMetadata, Failure> {
+    read_metadata_text(path).map(|m| m.md)
+}
+
+/// Metadata with the text it was read from, so that its signed bytes can be taken from the
+/// text when that is canonical (a claimed role of hundreds of megabytes is then not
+/// serialised again).
+pub struct MetadataText {
+    pub md: conclave::metadata::AnyMetadata,
+    text: Vec<u8>,
+    span: Option<conclave::cjson::SignedSpan>,
+}
+
+impl MetadataText {
+    /// The bytes the signatures cover.
+    pub fn signed(&self) -> std::borrow::Cow<'_, [u8]> {
+        conclave::metadata::signed_bytes_of(&self.text, self.span.as_ref(), || {
+            self.md.signed_bytes()
+        })
+    }
+}
+
+impl MetadataText {
+    /// The metadata and the bytes its signatures cover, reusing the text's buffer when the
+    /// signed text is those bytes exactly.
+    pub fn into_signed(self) -> (conclave::metadata::AnyMetadata, Vec<u8>) {
+        let whole = self
+            .span
+            .filter(|s| s.regular && !s.control_escapes)
+            .map(|s| (s.start, s.end));
+        match whole {
+            Some((start, end)) => {
+                let mut text = self.text;
+                text.truncate(end);
+                text.drain(..start);
+                debug_assert!(
+                    text == self.md.signed_bytes(),
+                    "signed text is not canonical"
+                );
+                (self.md, text)
+            }
+            None => {
+                let signed = self.signed().into_owned();
+                (self.md, signed)
+            }
+        }
+    }
+}
+
+/// [`read_metadata`], keeping the text.
+pub fn read_metadata_text(path: &Path) -> Result<MetadataText, Failure> {
     progress::step(format!("Reading {}", shown(path)), || {
-        let bytes = read_file(path)?;
-        conclave::metadata::AnyMetadata::from_bytes(&bytes)
-            .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))
+        let text = read_file(path)?;
+        let (md, span) = conclave::metadata::AnyMetadata::from_bytes_with_span(&text)
+            .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))?;
+        Ok(MetadataText { md, text, span })
     })
 }

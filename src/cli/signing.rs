@@ -28,13 +28,15 @@ pub struct Context {
 
 struct Loaded {
     md: AnyMetadata,
+    /// The bytes `md`'s signatures cover.
+    signed: Vec<u8>,
     role: String,
     previous: Option<AnyMetadata>,
     authorities: Option<Vec<Authority>>,
 }
 
 fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
-    let md = read_metadata(file)?;
+    let (md, signed) = crate::cli::read_metadata_text(file)?.into_signed();
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let role = ctx
         .role
@@ -68,6 +70,7 @@ fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
     };
     Ok(Loaded {
         md,
+        signed,
         role,
         previous,
         authorities,
@@ -180,7 +183,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || {
-        ceremony::detached::payload_digest(&l.md.signed_bytes())
+        ceremony::detached::payload_digest(&l.signed)
     });
     let (hex_groups, words) = review::digest_for_reading(&digest);
     eprintln!("You are about to sign {}:", shown(&a.file));
@@ -287,7 +290,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         }
     };
     let signed = crate::cli::progress::step("Signing", || {
-        ceremony::sign_detached(&l.md, &l.role, signer.as_ref())
+        ceremony::sign_detached_over(&l.md, &l.signed, &l.role, signer.as_ref())
     });
     let detached = signed.map_err(|e| {
         let mut f = Failure::failed(e.to_string());
@@ -390,7 +393,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     }
     let checked =
         crate::cli::progress::step(format!("Checking {} signature file(s)", sigs.len()), || {
-            ceremony::merge(&l.md, &l.role, &sigs, auths)
+            ceremony::merge_over(&l.md, &l.signed, &l.role, &sigs, auths)
         });
     let outcome = match checked {
         Ok(o) => o,
@@ -478,7 +481,7 @@ pub struct StatusArgs {
 pub fn status(a: StatusArgs) -> Result<u8, Failure> {
     let l = load(&a.file, &a.ctx)?;
     let auths = need_authorities(&l)?;
-    let reports = ceremony::status(&l.md, &l.role, auths);
+    let reports = ceremony::status_over(&l.md, &l.signed, &l.role, auths);
     let complete = reports.iter().all(SignatureReport::is_met);
     if a.json {
         let v =
