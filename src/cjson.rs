@@ -315,31 +315,7 @@ pub enum ParseErrorKind {
 
 /// Parse one JSON document strictly (see the module docs for what is refused).
 pub fn parse(bytes: &[u8]) -> Result<Value, ParseError> {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(position_error(
-                bytes,
-                e.valid_up_to(),
-                ParseErrorKind::InvalidUtf8,
-            ));
-        }
-    };
-    if text.starts_with('\u{feff}') {
-        return Err(position_error(bytes, 0, ParseErrorKind::ByteOrderMark));
-    }
-    let mut parser = Parser {
-        src: text.as_bytes(),
-        pos: 0,
-        irregular: 0,
-        control_escapes: 0,
-        signed: None,
-        in_signed: false,
-        hook: None,
-        hooked: None,
-    };
-    let result = parser.document();
-    result.map_err(|kind| position_error(bytes, parser.pos, kind))
+    parse_hooked(bytes, None).map(|(v, _, _)| v)
 }
 
 /// Parse a metadata file and also find where its `"signed"` value lies (see [`SignedSpan`]).
@@ -370,16 +346,7 @@ pub(crate) fn parse_hooked(bytes: &[u8], hook: Option<Hook>) -> Result<Hooked, P
     if text.starts_with('\u{feff}') {
         return Err(position_error(bytes, 0, ParseErrorKind::ByteOrderMark));
     }
-    let mut parser = Parser {
-        src: text.as_bytes(),
-        pos: 0,
-        irregular: 0,
-        control_escapes: 0,
-        signed: None,
-        in_signed: false,
-        hook,
-        hooked: None,
-    };
+    let mut parser = Parser::new(text.as_bytes(), 0, hook);
     match parser.document() {
         Ok(v) => Ok((v, parser.signed, parser.hooked)),
         Err(kind) => Err(position_error(bytes, parser.pos, kind)),
@@ -488,6 +455,19 @@ pub struct SignedSpan {
 type PResult<T> = Result<T, ParseErrorKind>;
 
 impl<'a> Parser<'a> {
+    fn new(src: &'a [u8], pos: usize, hook: Option<Hook>) -> Self {
+        Parser {
+            src,
+            pos,
+            irregular: 0,
+            control_escapes: 0,
+            signed: None,
+            in_signed: false,
+            hook,
+            hooked: None,
+        }
+    }
+
     fn document(&mut self) -> PResult<Value> {
         self.skip_ws();
         let value = self.value(0)?;
@@ -600,16 +580,7 @@ impl<'a> Parser<'a> {
 
     /// A second reader over the same text from `pos`, to read part of it on another thread.
     pub(crate) fn fork(&self, pos: usize) -> Parser<'a> {
-        Parser {
-            src: self.src,
-            pos,
-            irregular: 0,
-            control_escapes: 0,
-            signed: None,
-            in_signed: false,
-            hook: None,
-            hooked: None,
-        }
+        Parser::new(self.src, pos, None)
     }
 
     /// Where the reader is, to come back to with [`Parser::restore`].

@@ -372,36 +372,28 @@ pub struct MetadataText {
 }
 
 impl MetadataText {
-    /// The bytes the signatures cover.
-    pub fn signed(&self) -> std::borrow::Cow<'_, [u8]> {
-        conclave::metadata::signed_bytes_of(&self.text, self.span.as_ref(), || {
-            self.md.signed_bytes()
-        })
-    }
-}
-
-impl MetadataText {
-    /// The metadata and the bytes its signatures cover, reusing the text's buffer when the
-    /// signed text is those bytes exactly.
+    /// The metadata and the bytes its signatures cover ([`conclave::metadata::signed_bytes_of`]),
+    /// reusing the text's buffer when those bytes are a stretch of the text as it is.
     pub fn into_signed(self) -> (conclave::metadata::AnyMetadata, Vec<u8>) {
-        let whole = self
-            .span
-            .filter(|s| s.regular && !s.control_escapes)
-            .map(|s| (s.start, s.end));
-        match whole {
-            Some((start, end)) => {
+        let owned =
+            match conclave::metadata::signed_bytes_of(&self.text, self.span.as_ref(), || {
+                self.md.signed_bytes()
+            }) {
+                std::borrow::Cow::Owned(bytes) => Some(bytes),
+                std::borrow::Cow::Borrowed(_) => None,
+            };
+        match (owned, self.span) {
+            (Some(bytes), _) => (self.md, bytes),
+            // Borrowed: the signed bytes are exactly the span of the text.
+            (None, Some(span)) => {
                 let mut text = self.text;
-                text.truncate(end);
-                text.drain(..start);
-                debug_assert!(
-                    text == self.md.signed_bytes(),
-                    "signed text is not canonical"
-                );
+                text.truncate(span.end);
+                text.drain(..span.start);
                 (self.md, text)
             }
-            None => {
-                let signed = self.signed().into_owned();
-                (self.md, signed)
+            (None, None) => {
+                let bytes = self.md.signed_bytes();
+                (self.md, bytes)
             }
         }
     }
