@@ -55,7 +55,8 @@ pub struct RequestDigest {
 /// A decoded text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transfer {
-    Signature(DetachedSignature),
+    /// Boxed: a signature file is several times the size of a request digest.
+    Signature(Box<DetachedSignature>),
     Request(RequestDigest),
 }
 
@@ -372,7 +373,7 @@ pub fn decode(text: &str) -> Result<Transfer, String> {
     };
     // Whatever is decoded must be a signature file conclave reads back the same.
     match DetachedSignature::parse(&detached.to_bytes()) {
-        Ok(back) if back == detached => Ok(Transfer::Signature(detached)),
+        Ok(back) if back == detached => Ok(Transfer::Signature(Box::new(detached))),
         Ok(_) => Err("the record does not make a consistent signature file".into()),
         Err(e) => Err(format!("the record does not make a signature file: {e}")),
     }

@@ -34,6 +34,12 @@ impl Canon for String {
     }
 }
 
+impl Canon for std::borrow::Cow<'_, str> {
+    fn canon(&self, out: &mut Vec<u8>) {
+        cjson::write_canonical_str(self, out);
+    }
+}
+
 impl Canon for i64 {
     fn canon(&self, out: &mut Vec<u8>) {
         cjson::write_int(*self, out);

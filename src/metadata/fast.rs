@@ -109,8 +109,8 @@ fn key(p: &mut Parser<'_>) -> Option<Key> {
         Some(())
     })?;
     Some(Key {
-        keytype: keytype?,
-        scheme: scheme?,
+        keytype: crate::metadata::key::label(&keytype?),
+        scheme: crate::metadata::key::label(&scheme?),
         public: public?,
         keyval_extra: Map::new(),
         extra: Map::new(),

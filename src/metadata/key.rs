@@ -22,11 +22,31 @@ pub enum KeyAlgorithm {
     EcdsaP256,
 }
 
+/// A key's `keytype` or `scheme`: one of a handful of strings, repeated on every key (a
+/// claimed role holds a million keys), so the known ones are not allocated per key.
+pub type Label = std::borrow::Cow<'static, str>;
+
+/// The [`Label`] for `s`: borrowed for the names TUF implementations use, owned otherwise.
+pub fn label(s: &str) -> Label {
+    const KNOWN: [&str; 6] = [
+        "ed25519",
+        "ecdsa",
+        "ecdsa-sha2-nistp256",
+        "rsa",
+        "rsassa-pss-sha256",
+        "ecdsa-sha2-nistp384",
+    ];
+    match KNOWN.iter().find(|k| **k == s) {
+        Some(k) => Label::Borrowed(k),
+        None => Label::Owned(s.to_owned()),
+    }
+}
+
 /// A TUF public key object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Key {
-    pub keytype: String,
-    pub scheme: String,
+    pub keytype: Label,
+    pub scheme: Label,
     /// `keyval.public`.
     pub public: String,
     /// Unknown fields inside `keyval` (they are part of the keyid).
@@ -61,8 +81,8 @@ impl Key {
         let mut kv = Fields::new(f.required("keyval")?, &keyval_path)?;
         let public = kv.string("public")?;
         Ok(Key {
-            keytype,
-            scheme,
+            keytype: label(&keytype),
+            scheme: label(&scheme),
             public,
             keyval_extra: kv.rest(),
             extra: f.rest(),
@@ -84,8 +104,8 @@ impl Key {
     pub fn to_value(&self) -> Value {
         fields::object(
             vec![
-                ("keytype", Value::from(self.keytype.as_str())),
-                ("scheme", Value::from(self.scheme.as_str())),
+                ("keytype", Value::from(&*self.keytype)),
+                ("scheme", Value::from(&*self.scheme)),
                 ("keyval", self.keyval()),
             ],
             &self.extra,
@@ -97,7 +117,7 @@ impl Key {
         Key {
             keytype: "ed25519".into(),
             scheme: "ed25519".into(),
-            public: hex::encode(public),
+            public: hex_string(public),
             keyval_extra: Map::new(),
             extra: Map::new(),
         }
@@ -123,16 +143,12 @@ impl Key {
     pub fn keyid(&self) -> KeyId {
         let mut canonical = Vec::with_capacity(160);
         crate::metadata::canonical::keyid_form(self, &mut canonical);
-        let digest = Sha256::digest(&canonical);
-        let mut hex = [0u8; 64];
-        hex::encode_to_slice(digest, &mut hex).expect("64 hex digits for 32 bytes");
-        let hex = std::str::from_utf8(&hex).expect("hex digits are ASCII");
-        KeyId::new(hex).expect("hex digests are valid keyids")
+        KeyId::from_digest(&Sha256::digest(&canonical).into())
     }
 
     /// The algorithm, if conclave supports this (keytype, scheme) pair.
     pub fn algorithm(&self) -> Option<KeyAlgorithm> {
-        match (self.keytype.as_str(), self.scheme.as_str()) {
+        match (&*self.keytype, &*self.scheme) {
             ("ed25519", "ed25519") => Some(KeyAlgorithm::Ed25519),
             ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256") => {
                 Some(KeyAlgorithm::EcdsaP256)
@@ -148,8 +164,8 @@ impl Key {
 
     fn unsupported(&self) -> SignatureError {
         SignatureError::Unsupported {
-            keytype: self.keytype.clone(),
-            scheme: self.scheme.clone(),
+            keytype: self.keytype.to_string(),
+            scheme: self.scheme.to_string(),
         }
     }
 
@@ -227,6 +243,13 @@ impl Key {
             }
         }
     }
+}
+
+/// Lowercase hex of `bytes` (`hex::encode` goes through `char`s, which shows at a million keys).
+fn hex_string(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    hex::encode_to_slice(bytes, &mut out).expect("the buffer is twice the input");
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

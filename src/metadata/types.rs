@@ -8,8 +8,18 @@ fn has_control(s: &str) -> bool {
 
 /// A key identifier. conclave computes them as the SHA-256 of the canonical key (TUF spec
 /// "KEYID"), but accepts any non-empty identifier on input (TAP 12; python-tuf does the same).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KeyId(String);
+///
+/// SHA-256 keyids (64 characters) are held inline, without a heap allocation: a claimed role
+/// holds two per project, a million projects over, and compares them while sorting.
+#[derive(Clone)]
+pub struct KeyId(KeyIdRepr);
+
+#[derive(Clone)]
+enum KeyIdRepr {
+    /// Exactly 64 bytes of ASCII (checked by the constructor).
+    Inline([u8; 64]),
+    Other(Box<str>),
+}
 
 impl KeyId {
     pub fn new(s: &str) -> Result<Self, String> {
@@ -19,27 +29,79 @@ impl KeyId {
         if has_control(s) {
             return Err("keyid must not contain control characters".into());
         }
-        Ok(KeyId(s.to_owned()))
+        Ok(match <[u8; 64]>::try_from(s.as_bytes()) {
+            Ok(bytes) if s.is_ascii() => KeyId(KeyIdRepr::Inline(bytes)),
+            _ => KeyId(KeyIdRepr::Other(s.into())),
+        })
+    }
+
+    /// A keyid from the 64 lowercase hex digits of a SHA-256 digest.
+    pub(crate) fn from_digest(digest: &[u8; 32]) -> Self {
+        let mut hex = [0u8; 64];
+        hex::encode_to_slice(digest, &mut hex).expect("64 hex digits for 32 bytes");
+        KeyId(KeyIdRepr::Inline(hex))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // The constructor admitted only ASCII, so this cannot fail.
+            KeyIdRepr::Inline(b) => std::str::from_utf8(b).unwrap_or_default(),
+            KeyIdRepr::Other(s) => s,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            KeyIdRepr::Inline(b) => b,
+            KeyIdRepr::Other(s) => s.as_bytes(),
+        }
     }
 
     /// The first 16 characters, for tables meant for humans.
     pub fn short(&self) -> &str {
-        let end = self
-            .0
-            .char_indices()
-            .nth(16)
-            .map_or(self.0.len(), |(i, _)| i);
-        &self.0[..end]
+        let s = self.as_str();
+        let end = s.char_indices().nth(16).map_or(s.len(), |(i, _)| i);
+        &s[..end]
+    }
+}
+
+// Equality and order are the text's (byte order is code-point order for UTF-8), whatever the
+// representation; 64-character ASCII keyids are always inline, so equal text means equal bytes.
+impl PartialEq for KeyId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for KeyId {}
+
+impl PartialOrd for KeyId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for KeyId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::hash::Hash for KeyId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("KeyId").field(&self.as_str()).finish()
     }
 }
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 

@@ -391,7 +391,12 @@ pub(crate) fn claim_with_paths(
         sort_by_keyid(&mut new_keys);
         new_keys.dedup_by(|a, b| a.0 == b.0);
         let old = std::mem::take(&mut d.keys);
-        d.keys = merge_sorted(old.into_iter(), new_keys.into_iter()).collect();
+        d.keys = if old.is_empty() {
+            // Collecting a vector reuses its buffer (the map checks it is sorted in one pass).
+            new_keys.into_iter().collect()
+        } else {
+            merge_sorted(old.into_iter(), new_keys.into_iter()).collect()
+        };
     }
     // A first claim only adds keys its projects use; anything else may leave keys unused.
     if current.is_some() || replaced > 0 {
@@ -417,8 +422,9 @@ fn keyid_order(a: &KeyId, b: &KeyId) -> std::cmp::Ordering {
 }
 
 /// Sort (keyid, key) pairs by keyid. The pairs are large, so a small (prefix, index) table is
-/// sorted and the pairs are moved once into their places.
-fn sort_by_keyid(pairs: &mut Vec<(KeyId, Key)>) {
+/// sorted and the pairs are then moved into their places in the same vector, one cycle of the
+/// permutation at a time (no second vector of a million pairs).
+fn sort_by_keyid(pairs: &mut [(KeyId, Key)]) {
     let head = |id: &KeyId| {
         let s = id.as_str().as_bytes();
         let mut h = [0u8; 8];
@@ -435,9 +441,19 @@ fn sort_by_keyid(pairs: &mut Vec<(KeyId, Key)>) {
         a.0.cmp(&b.0)
             .then_with(|| keyid_order(&pairs[a.1].0, &pairs[b.1].0))
     });
-    let mut slots: Vec<Option<(KeyId, Key)>> =
-        std::mem::take(pairs).into_iter().map(Some).collect();
-    pairs.extend(order.into_iter().filter_map(|(_, i)| slots[i].take()));
+    // source[j]: where the pair that belongs at j is now. Following a cycle, each swap puts
+    // one pair in its place; a finished position is marked by source[j] == j.
+    let mut source: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    for start in 0..source.len() {
+        let mut j = start;
+        while source[j] != start {
+            let k = source[j];
+            pairs.swap(j, k);
+            source[j] = j;
+            j = k;
+        }
+        source[j] = j;
+    }
 }
 
 /// Two iterators sorted by keyid, with no keyid in both, merged in order.
@@ -691,6 +707,27 @@ mod tests {
         plain.sort_by(|a, b| a.0.cmp(&b.0));
         sort_by_keyid(&mut pairs);
         assert_eq!(pairs, plain);
+
+        // Many keyids in scrambled order: long permutation cycles, duplicates included.
+        let mut pairs: Vec<(KeyId, Key)> = (0..2000u32)
+            .map(|i| {
+                let k = Key::ed25519(&[(i % 251) as u8; 32]);
+                let id = format!(
+                    "{:016x}",
+                    u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15) % 1499
+                );
+                (KeyId::new(&id).unwrap(), k)
+            })
+            .collect();
+        let mut plain = pairs.clone();
+        plain.sort_by(|a, b| a.0.cmp(&b.0));
+        sort_by_keyid(&mut pairs);
+        let ids = |v: &[(KeyId, Key)]| v.iter().map(|p| p.0.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&pairs), ids(&plain));
+        let mut by_key = pairs.clone();
+        by_key.sort_by(|a, b| (&a.0, &a.1.public).cmp(&(&b.0, &b.1.public)));
+        plain.sort_by(|a, b| (&a.0, &a.1.public).cmp(&(&b.0, &b.1.public)));
+        assert_eq!(by_key, plain, "every pair is kept, none duplicated");
     }
 
     #[test]

@@ -441,7 +441,7 @@ impl Token {
             .ok_or_else(|| DeviceError::UnsupportedKey {
                 token: self.name(),
                 label: quoted_inner(label),
-                found: public.keytype.clone(),
+                found: public.keytype.to_string(),
                 why: "unsupported".into(),
             })?;
         let signer = Pkcs11Signer {
