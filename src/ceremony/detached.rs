@@ -36,6 +36,25 @@ pub fn payload_digest(signed_bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(signed_bytes))
 }
 
+/// The digest of a signing round: one value for officers signing many files at once (a claim
+/// round's changed claimed bins) to compare aloud, instead of one payload digest per file.
+///
+/// It is the SHA-256 of the lines `PAYLOAD-DIGEST  FILE-NAME\n` (the layout of `sha256sum`),
+/// sorted by file name: two officers see the same round digest exactly when they are about to
+/// sign the same files, by the same names, over the same bytes.
+pub fn round_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut lines: Vec<(&str, &str)> = files.into_iter().collect();
+    lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut h = Sha256::new();
+    for (name, digest) in lines {
+        h.update(digest.as_bytes());
+        h.update(b"  ");
+        h.update(name.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
 impl DetachedSignature {
     pub fn new(
         role: &str,
@@ -166,5 +185,28 @@ pub(crate) fn refuse_unknown_fields(m: &Map, known: &[&str]) -> Result<(), Strin
             crate::display::escape(k)
         )),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_round_digest_is_sha256sum_lines_sorted_by_name() {
+        let (a, b) = (payload_digest(b"first"), payload_digest(b"second"));
+        let text = format!("{a}  1.bin-a.json\n{b}  1.bin-b.json\n");
+        let want = hex::encode(Sha256::digest(text.as_bytes()));
+        // The order the files are listed in does not matter; names and bytes do.
+        assert_eq!(
+            round_digest([("1.bin-b.json", b.as_str()), ("1.bin-a.json", a.as_str())]),
+            want
+        );
+        assert_ne!(
+            round_digest([("1.bin-a.json", b.as_str()), ("1.bin-b.json", a.as_str())]),
+            want,
+            "the same bytes under swapped names are another round"
+        );
+        assert_ne!(round_digest([("1.bin-a.json", a.as_str())]), want);
     }
 }

@@ -11,6 +11,8 @@ use conclave::verify::SignatureReport;
 use crate::cli::prompt::Prompter;
 use crate::cli::{Failure, exit, read_file, read_metadata, shown, write_output};
 
+mod round;
+
 /// Where the keys allowed to sign come from.
 #[derive(clap::Args)]
 pub struct Context {
@@ -124,10 +126,15 @@ fn print_reports(reports: &[SignatureReport]) {
 /// keys and thresholds, the changes against --previous, and the payload digest in hex and as
 /// PGP words. Compare the digest aloud with the other officers: everyone must be signing the
 /// same bytes. The signature is checked against your public key before it is written.
+///
+/// FILE may be a directory of drafts (a claim round's claimed bins, as `pypi claim` writes
+/// them; --delegator required): every draft is listed, one round digest is shown to compare
+/// aloud, the key is unlocked once, and -o names a new directory that receives one FILE.sig
+/// per draft, or nothing if any draft cannot be signed.
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("signer").required(true).multiple(false))]
 pub struct SignArgs {
-    /// The metadata to sign (it is not modified).
+    /// The metadata to sign (it is not modified), or a directory of drafts to sign as a round.
     file: PathBuf,
     /// Sign with this key file.
     #[arg(long, value_name = "KEYFILE", group = "signer")]
@@ -150,7 +157,7 @@ pub struct SignArgs {
     /// Read the passphrase or PIN from this file descriptor (one line per prompt).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
-    /// The signature file to write.
+    /// The signature file to write (for a directory of drafts: a new directory).
     #[arg(short = 'o', long = "output", value_name = "SIGFILE")]
     output: PathBuf,
     /// Also show the signature as a QR code and a CONCLAVE1: text, to carry it across the air
@@ -164,6 +171,9 @@ pub struct SignArgs {
 }
 
 pub fn sign(a: SignArgs) -> Result<u8, Failure> {
+    if a.file.is_dir() {
+        return round::sign_round(&a);
+    }
     // The signature file must never replace the draft (or anything else given as input).
     for input in [
         Some(&a.file),
@@ -229,10 +239,48 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         }
         Ok(())
     };
-    let signer: Box<dyn Signer> = match (&a.key, &a.derive, &a.pkcs11) {
+    let signer = open_signer(&a, &mut prompter, &check_allowed)?;
+    let signed = crate::cli::progress::step("Signing", || {
+        ceremony::sign_detached_over(&l.md, &l.signed, &l.role, signer.as_ref())
+    });
+    let detached = signed.map_err(|e| sign_failure(&a, e))?;
+    let bytes = detached.to_bytes();
+    write_output(&a.output, &bytes)?;
+    eprintln!(
+        "Wrote the signature by {} to {}.",
+        detached.signature.keyid,
+        shown(&a.output)
+    );
+    if a.qr {
+        let text = conclave::optical::encode_signature(&bytes)
+            .map_err(|e| Failure::failed(format!("{}: {e}", shown(&a.output))))?;
+        eprintln!("The signature as a QR code (scan it with `conclave qr read -o SIGFILE`):");
+        crate::cli::qr::print_qr(&text, a.look)?;
+    }
+    crate::cli::record::step(
+        &recorder,
+        format!("sign {} v{}", l.role, l.md.common().version),
+        &[&a.file],
+        &[&a.output],
+        vec![detached.signature.keyid.to_string()],
+    )?;
+    eprintln!(
+        "Next: hand the signature file to whoever merges (`conclave merge`); it holds no secret."
+    );
+    Ok(exit::OK)
+}
+
+/// Open the signer the officer named (key file, derived key, PKCS#11 token or YubiKey),
+/// checking its keyid with `check_allowed` before any passphrase or PIN is asked for.
+fn open_signer(
+    a: &SignArgs,
+    prompter: &mut Prompter,
+    check_allowed: &dyn Fn(&KeyId) -> Result<(), Failure>,
+) -> Result<Box<dyn Signer>, Failure> {
+    Ok(match (&a.key, &a.derive, &a.pkcs11) {
         _ if a.yubikey.is_some() => {
             let spec = a.yubikey.as_deref().unwrap_or_default();
-            crate::cli::yubikey::signer(spec, &mut prompter, &check_allowed)?
+            crate::cli::yubikey::signer(spec, prompter, check_allowed)?
         }
         (Some(path), _, _) => {
             let kf = crate::cli::key::load_key_file(path)?;
@@ -276,7 +324,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             );
             check_allowed(&keyid)?;
             announce(&token)?;
-            let pin = pin(uri, &token, &mut prompter)?;
+            let pin = pin(uri, &token, prompter)?;
             Box::new(
                 token
                     .signer(label, uri.id.as_deref(), &public, &pin)
@@ -288,51 +336,25 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
                 "give --key KEYFILE, --derive ID, --pkcs11 URI or --yubikey SERIAL[:SLOT]",
             ));
         }
-    };
-    let signed = crate::cli::progress::step("Signing", || {
-        ceremony::sign_detached_over(&l.md, &l.signed, &l.role, signer.as_ref())
-    });
-    let detached = signed.map_err(|e| {
-        let mut f = Failure::failed(e.to_string());
-        // The token failed while signing (removed, refused the mechanism): a device error.
-        if a.pkcs11.is_some() && matches!(e, conclave::signer::SignError::Backend(_)) {
-            f.code = exit::DEVICE;
-            f = f.hint(
-                "check the token is connected and run the command again; nothing was written",
-            );
-        }
-        if a.yubikey.is_some() && matches!(e, conclave::signer::SignError::Backend(_)) {
-            f.code = exit::DEVICE;
-            f = f.hint(
-                "if the key needs a touch, touch its gold contact when the light blinks; check                  the YubiKey is inserted and run the command again. Nothing was written",
-            );
-        }
-        f
-    })?;
-    let bytes = detached.to_bytes();
-    write_output(&a.output, &bytes)?;
-    eprintln!(
-        "Wrote the signature by {} to {}.",
-        detached.signature.keyid,
-        shown(&a.output)
-    );
-    if a.qr {
-        let text = conclave::optical::encode_signature(&bytes)
-            .map_err(|e| Failure::failed(format!("{}: {e}", shown(&a.output))))?;
-        eprintln!("The signature as a QR code (scan it with `conclave qr read -o SIGFILE`):");
-        crate::cli::qr::print_qr(&text, a.look)?;
+    })
+}
+
+/// The failure for a signature that could not be made: a device error when a token failed.
+fn sign_failure(a: &SignArgs, e: conclave::signer::SignError) -> Failure {
+    let mut f = Failure::failed(e.to_string());
+    // The token failed while signing (removed, refused the mechanism): a device error.
+    if a.pkcs11.is_some() && matches!(e, conclave::signer::SignError::Backend(_)) {
+        f.code = exit::DEVICE;
+        f = f.hint("check the token is connected and run the command again; nothing was written");
     }
-    crate::cli::record::step(
-        &recorder,
-        format!("sign {} v{}", l.role, l.md.common().version),
-        &[&a.file],
-        &[&a.output],
-        vec![detached.signature.keyid.to_string()],
-    )?;
-    eprintln!(
-        "Next: hand the signature file to whoever merges (`conclave merge`); it holds no secret."
-    );
-    Ok(exit::OK)
+    if a.yubikey.is_some() && matches!(e, conclave::signer::SignError::Backend(_)) {
+        f.code = exit::DEVICE;
+        f = f.hint(
+            "if the key needs a touch, touch its gold contact when the light blinks; check the \
+             YubiKey is inserted and run the command again. Nothing was written",
+        );
+    }
+    f
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,17 +367,22 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
 /// their reasons, and then nothing is written. Signatures already in FILE that no longer apply
 /// are dropped. Below the threshold nothing is written unless --allow-partial. Merging the same
 /// signatures again gives the same file.
+///
+/// For a round, FILE is the directory of drafts and each SIGFILE an officer's signature
+/// directory from `sign`: every draft is merged with its FILE.sig from each directory, and
+/// written into OUT (a new directory, or an existing one such as the repository) only if every
+/// draft passes; otherwise nothing is written.
 #[derive(clap::Args)]
 pub struct MergeArgs {
-    /// The metadata to merge into.
+    /// The metadata to merge into, or a directory of drafts (a round).
     file: PathBuf,
-    /// Signature files made by `conclave sign`.
+    /// Signature files made by `conclave sign` (for a round: their signature directories).
     #[arg(value_name = "SIGFILE", required = true)]
     sigfiles: Vec<PathBuf>,
     /// Write even if the threshold is not yet met (to save progress between sessions).
     #[arg(long)]
     allow_partial: bool,
-    /// Where to write the signed metadata (may be FILE itself).
+    /// Where to write the signed metadata (may be FILE itself; for a round, a directory).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: PathBuf,
     #[command(flatten)]
@@ -373,6 +400,9 @@ fn need_authorities(l: &Loaded) -> Result<&[Authority], Failure> {
 }
 
 pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
+    if a.file.is_dir() {
+        return round::merge_round(&a);
+    }
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
     let auths = need_authorities(&l)?;
@@ -466,7 +496,8 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
 /// --check to exit 1 while any threshold is unmet).
 #[derive(clap::Args)]
 pub struct StatusArgs {
-    /// The metadata being signed.
+    /// The metadata being signed, or a directory of drafts (a round: one line per draft that
+    /// is not complete, with the keys that must still sign).
     file: PathBuf,
     /// Exit 1 unless every threshold is met.
     #[arg(long)]
@@ -479,6 +510,9 @@ pub struct StatusArgs {
 }
 
 pub fn status(a: StatusArgs) -> Result<u8, Failure> {
+    if a.file.is_dir() {
+        return round::status_round(&a);
+    }
     let l = load(&a.file, &a.ctx)?;
     let auths = need_authorities(&l)?;
     let reports = ceremony::status_over(&l.md, &l.signed, &l.role, auths);
