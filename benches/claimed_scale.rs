@@ -131,7 +131,8 @@ fn verify_phase(path: &std::path::Path) {
         .collect();
     let ids: Vec<_> = admin_keys.keys().cloned().collect();
     let v0 = Instant::now();
-    let file = std::fs::read(path).unwrap();
+    // As the command line reads it.
+    let file = conclave::fsutil::read(path).unwrap();
     let (back, span) =
         Metadata::<conclave::metadata::Targets>::from_bytes_with_span(&file).unwrap();
     let message = conclave::metadata::signed_bytes_of(&file, span.as_ref(), || back.signed_bytes());

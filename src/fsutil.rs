@@ -49,6 +49,60 @@ fn write_temp(tmp: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     f.sync_all()
 }
 
+/// Files at least this large are read in parallel parts (see [`read`]).
+const PARALLEL_READ_BYTES: u64 = 64 << 20;
+
+/// Read a whole file. A large file (a claimed role for a million projects is 378 MB) is read
+/// in parts, one per core: most of the time goes on the kernel mapping fresh memory for the
+/// bytes, and the cores do that side by side. A file that grows or shrinks meanwhile is an
+/// error, not half of one version and half of another.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    #[cfg(unix)]
+    if len >= PARALLEL_READ_BYTES {
+        return read_parallel(&file, len);
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    io::Read::read_to_end(&mut &file, &mut bytes)?;
+    Ok(bytes)
+}
+
+#[cfg(unix)]
+fn read_parallel(file: &File, len: u64) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let changed = || io::Error::other("the file changed while it was read");
+    let n = usize::try_from(len).map_err(|_| io::Error::other("the file is too large"))?;
+    // Zeroed memory comes straight from the kernel, untouched: the parts fault in their own
+    // pages as they are read into.
+    let mut bytes = vec![0u8; n];
+    let parts = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(4);
+    let part = n.div_ceil(parts);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bytes
+            .chunks_mut(part)
+            .enumerate()
+            .map(|(i, chunk)| scope.spawn(move || file.read_exact_at(chunk, (i * part) as u64)))
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(changed()),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(io::Error::other("a reading thread failed")),
+            }
+        }
+        Ok(())
+    })?;
+    let mut probe = [0u8; 1];
+    if file.read_at(&mut probe, len)? != 0 {
+        return Err(changed());
+    }
+    Ok(bytes)
+}
+
 /// Replace (or create) `dest` with `bytes` atomically. For metadata and signatures, never
 /// for key files: an existing conclave key file at `dest` is refused, because a mistyped
 /// output path (`sign --key alice.key -o alice.key`) would otherwise destroy the only copy of
@@ -149,6 +203,24 @@ pub fn write_new_dir<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_files_read_in_parts_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big");
+        // Not a multiple of the part size, and every byte different from its neighbours.
+        let n = PARALLEL_READ_BYTES as usize + 12_345;
+        let bytes: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+        fs::write(&p, &bytes).unwrap();
+        assert!(read(&p).unwrap() == bytes);
+        let small = dir.path().join("small");
+        fs::write(&small, b"{}").unwrap();
+        assert_eq!(read(&small).unwrap(), b"{}");
+        assert_eq!(
+            read(&dir.path().join("missing")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+    }
 
     #[test]
     fn key_files_are_never_replaced() {

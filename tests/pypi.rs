@@ -816,7 +816,10 @@ fn sign_and_merge_round(d: &Path, round: &str, delegator: &str, drafts: usize) {
     );
     assert_eq!(files_in(&d.join("repo")), before);
 
-    let o = ok(merge_round(&[&format!("{round}-a1"), &format!("{round}-a2")]));
+    let o = ok(merge_round(&[
+        &format!("{round}-a1"),
+        &format!("{round}-a2"),
+    ]));
     assert!(
         o.stderr
             .contains(&format!("{drafts} of {drafts} drafts meet every threshold")),

@@ -103,11 +103,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// The SHA-256 of a file, for an entry's inputs and outputs.
+/// The SHA-256 of a file, for an entry's inputs and outputs: read in pieces, so that recording
+/// a claimed role of hundreds of megabytes does not hold a second copy of it.
 pub fn file_sha256(path: &Path) -> Result<String, TranscriptError> {
-    std::fs::read(path)
-        .map(|b| sha256_hex(&b))
-        .map_err(|e| io(path, e))
+    let hash = || -> std::io::Result<String> {
+        let mut file = std::fs::File::open(path)?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match std::io::Read::read(&mut file, &mut buf) {
+                Ok(0) => return Ok(hex::encode(h.finalize())),
+                Ok(n) => h.update(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    hash().map_err(|e| io(path, e))
 }
 
 /// The SHA-256 of the running binary: an auditor can compare it with the hash of the

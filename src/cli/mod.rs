@@ -217,7 +217,7 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     if meta.len() > MAX_INPUT {
         return Err(fail(format!("larger than {} GiB", MAX_INPUT >> 30)));
     }
-    std::fs::read(path).map_err(|e| fail(io_reason(&e)))
+    conclave::fsutil::read(path).map_err(|e| fail(io_reason(&e)))
 }
 
 pub fn io_reason(e: &std::io::Error) -> String {
