@@ -58,6 +58,7 @@ pub mod keystore;
 pub mod memlock;
 pub mod metadata;
 pub mod optical;
+mod par;
 pub mod passphrase;
 pub mod pypi;
 pub mod secret;

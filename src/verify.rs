@@ -209,34 +209,17 @@ fn verify_all(
     if message.len() < PARALLEL_VERIFY_BYTES || with_keys < 2 {
         return candidates.iter().map(check).collect();
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(candidates.len());
-    let chunk = candidates.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = candidates
-            .chunks(chunk)
-            .map(|part| {
-                let len = part.len();
-                (
-                    len,
-                    scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()),
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(len, h)| {
-                h.join().unwrap_or_else(|_| {
-                    // A panic inside a signature check: nothing from that part counts.
-                    let failed = crate::metadata::SignatureError::Malformed(
-                        "the signature check failed".into(),
-                    );
-                    vec![Some(Err(failed)); len]
-                })
-            })
-            .collect()
-    })
+    crate::par::map_parts(
+        candidates,
+        2,
+        |part| part.iter().map(check).collect(),
+        |part| {
+            // A panic inside a signature check: nothing from that part counts.
+            let failed =
+                crate::metadata::SignatureError::Malformed("the signature check failed".into());
+            vec![Some(Err(failed)); part.len()]
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -123,21 +123,8 @@ fn parse_lines(text: &str) -> Vec<(usize, Result<ClaimRequest, String>)> {
             .map(|&(line, raw)| (line, parse_line(line, raw)))
             .collect()
     };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if lines.len() < 10_000 || threads < 2 {
-        return parse(&lines);
-    }
-    let chunk = lines.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = lines
-            .chunks(chunk)
-            .map(|part| (part, scope.spawn(move || parse(part))))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(part, h)| h.join().unwrap_or_else(|_| parse(part)))
-            .collect()
-    })
+    // A lost part (a panic) is parsed again here: the lines are all reported either way.
+    crate::par::map_parts(&lines, 10_000, parse, parse)
 }
 
 /// Parse a JSON Lines request file. Every bad line is reported, with its number; blank lines
