@@ -123,15 +123,7 @@ impl Canon for KeyVal<'_> {
 impl Canon for Key {
     fn canon(&self, out: &mut Vec<u8>) {
         if self.extra.is_empty() && self.keyval_extra.is_empty() {
-            // The common case, written straight out in canonical key order.
-            out.extend_from_slice(b"{\"keytype\":");
-            cjson::write_canonical_str(&self.keytype, out);
-            out.extend_from_slice(b",\"keyval\":{\"public\":");
-            cjson::write_canonical_str(&self.public, out);
-            out.extend_from_slice(b"},\"scheme\":");
-            cjson::write_canonical_str(&self.scheme, out);
-            out.push(b'}');
-            return;
+            return plain_key(self, out);
         }
         let kv = KeyVal(self);
         object(
@@ -146,9 +138,24 @@ impl Canon for Key {
     }
 }
 
+/// A key without unknown fields (the common case), written straight out in canonical order.
+fn plain_key(key: &Key, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"keytype\":");
+    cjson::write_canonical_str(&key.keytype, out);
+    out.extend_from_slice(b",\"keyval\":{\"public\":");
+    cjson::write_canonical_str(&key.public, out);
+    out.extend_from_slice(b"},\"scheme\":");
+    cjson::write_canonical_str(&key.scheme, out);
+    out.push(b'}');
+}
+
 /// The canonical `{keytype, scheme, keyval}` a keyid is the SHA-256 of (securesystemslib's
 /// `compute_default_keyid`): the key object without its own unknown fields.
 pub(crate) fn keyid_form(key: &Key, out: &mut Vec<u8>) {
+    if key.keyval_extra.is_empty() {
+        // The key's own unknown fields are not part of the keyid.
+        return plain_key(key, out);
+    }
     let kv = KeyVal(key);
     object(
         out,
