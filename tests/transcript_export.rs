@@ -495,3 +495,78 @@ fn export_refuses_an_invalid_repository_and_an_existing_bundle() {
         "no bundle and no temporary directory"
     );
 }
+
+/// A key generated in a ceremony directory is recorded with its keyid and key file; a key
+/// derived with --ceremony-dir is recorded with its identity and keyid. No passphrase is ever
+/// in the transcript.
+#[test]
+fn key_generation_and_derivation_are_recorded_with_their_keyids() {
+    let dir = five_steps();
+    let d = dir.path();
+    let keyid_in = |stderr: &str| {
+        stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("Keyid:"))
+            .unwrap_or_else(|| panic!("no keyid in:\n{stderr}"))
+            .trim()
+            .to_owned()
+    };
+    let pass = "abacus abdomen abdominal abide abiding ability ablaze able";
+    let g = conclave_in(
+        d,
+        &[
+            "key",
+            "generate",
+            "-o",
+            "alice.key",
+            "--profile",
+            "rfc9106-64mib",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{pass}\n{pass}\n"),
+    );
+    ok(&g);
+    let generated = keyid_in(&g.stderr);
+    let lines = lines_of(d);
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    let last = &lines[5];
+    assert!(
+        last.contains(&format!("\"key generate {generated}\"")) && last.contains("alice.key"),
+        "{last}"
+    );
+
+    // Elsewhere, derived with --ceremony-dir naming the ceremony directory.
+    let away = tempfile::tempdir().unwrap();
+    let ceremony = d.to_str().unwrap();
+    let k = conclave_in(
+        away.path(),
+        &[
+            "--ceremony-dir",
+            ceremony,
+            "key",
+            "derive",
+            "--identity",
+            "pypi.org/root/alice",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{pass}\n{pass}\n"),
+    );
+    ok(&k);
+    let derived = keyid_in(&k.stderr);
+    let lines = lines_of(d);
+    assert_eq!(lines.len(), 7, "{lines:?}");
+    assert!(
+        lines[6].contains(&format!("\"key derive pypi.org/root/alice {derived}\"")),
+        "{}",
+        lines[6]
+    );
+    let all = lines.join("\n");
+    assert!(
+        !all.contains("abacus"),
+        "a passphrase reached the transcript"
+    );
+    let v = conclave_in(d, &["transcript", "verify", "."], "");
+    ok(&v);
+}

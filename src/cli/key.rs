@@ -234,6 +234,9 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
     };
     let profile = profile_by_name(&a.profile)?;
     refuse_existing(output)?;
+    // In a ceremony directory (or with --ceremony-dir) the new key's keyid is recorded; a
+    // broken transcript stops here, before the passphrase is asked for.
+    let recorder = crate::cli::record::Recorder::find(&[output])?;
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let pass = prompter.new_secret(&shown(output))?;
     warn_if_weak(&pass);
@@ -252,6 +255,14 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
         "Next: keep the key file and a backup safe, and give the public key above (stdout) to whoever drafts the root."
     );
     print_public_key(&public);
+    let keyid = public.keyid().to_string();
+    crate::cli::record::step(
+        &recorder,
+        format!("key generate {keyid}"),
+        &[],
+        &[output],
+        vec![keyid],
+    )?;
     Ok(exit::OK)
 }
 
@@ -364,6 +375,9 @@ fn change(a: ChangeArgs) -> Result<u8, Failure> {
 fn derive(a: DeriveArgs) -> Result<u8, Failure> {
     conclave::signer::derived::check_identity(&a.identity)
         .map_err(|e| Failure::usage(format!("--identity: {e}")))?;
+    // Nothing is written, so only an explicit --ceremony-dir records the derivation (identity
+    // and keyid, never the passphrase).
+    let recorder = crate::cli::record::Recorder::find(&[])?;
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let pass = prompter.new_secret(&format!("derived key {}", escape(&a.identity)))?;
     let bits = passphrase::estimate_bits(&pass);
@@ -385,6 +399,14 @@ fn derive(a: DeriveArgs) -> Result<u8, Failure> {
         "Next: write down the identity exactly as above, keep the passphrase safe, and give the public key (stdout) to whoever drafts the root."
     );
     print_public_key(signer.public_key());
+    let keyid = signer.public_key().keyid().to_string();
+    crate::cli::record::step(
+        &recorder,
+        format!("key derive {} {keyid}", escape(&a.identity)),
+        &[],
+        &[],
+        vec![keyid],
+    )?;
     Ok(exit::OK)
 }
 
