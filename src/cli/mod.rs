@@ -357,6 +357,17 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(path), io_reason(&e))))
 }
 
+/// Create the new directory `dir` holding `files` (name, bytes), whole or not at all
+/// ([`conclave::fsutil::write_new_dir`]); `exists` says why an existing `dir` is refused.
+pub fn write_new_dir(dir: &Path, files: &[(String, Vec<u8>)], exists: &str) -> Result<(), Failure> {
+    conclave::fsutil::write_new_dir(
+        dir,
+        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+        exists,
+    )
+    .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(dir), io_reason(&e))))
+}
+
 /// Read metadata of any role, naming the file on failure (exit 1: bad metadata).
 pub fn read_metadata(path: &Path) -> Result<conclave::metadata::AnyMetadata, Failure> {
     read_metadata_text(path).map(|m| m.md)

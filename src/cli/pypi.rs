@@ -257,18 +257,11 @@ fn write_bin_drafts(output: &Path, drafts: &[(String, Targets)]) -> Result<(), F
         files.len(),
         shown(output)
     ));
-    conclave::fsutil::write_new_dir(
+    crate::cli::write_new_dir(
         output,
-        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+        &files,
         "already exists; the bins' drafts always go to a new directory",
     )
-    .map_err(|e| {
-        Failure::usage(format!(
-            "{}: cannot write: {}",
-            shown(output),
-            io_reason(&e)
-        ))
-    })
 }
 
 fn report_bins(output: &Path, hub_path: &Path, drafts: &[(String, Targets)], review: &ClaimReview) {
@@ -471,12 +464,11 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
                 Metadata::new(t.clone()).to_file_bytes(),
             ));
         }
-        conclave::fsutil::write_new_dir(
+        crate::cli::write_new_dir(
             dir,
-            files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+            &files,
             "already exists; choose a new directory for claimed's drafts",
-        )
-        .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(dir), io_reason(&e))))?;
+        )?;
     }
     write_targets(&a.output, drafted.targets)?;
     write_targets(&unclaimed_out, drafted.unclaimed)?;

@@ -52,24 +52,20 @@ fn refuse_single_file_flags(ctx: &Context) -> Result<(), Failure> {
     Ok(())
 }
 
+fn unreadable_dir(dir: &Path, e: &std::io::Error) -> Failure {
+    Failure::usage(format!(
+        "{}: cannot read the directory: {}",
+        shown(dir),
+        crate::cli::io_reason(e)
+    ))
+}
+
 /// The metadata files of a round directory (`*.json`), sorted by name.
 fn round_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Failure> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Failure::usage(format!(
-            "{}: cannot read the directory: {}",
-            shown(dir),
-            crate::cli::io_reason(&e)
-        ))
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| unreadable_dir(dir, &e))?;
     let mut files = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| {
-            Failure::usage(format!(
-                "{}: cannot read the directory: {}",
-                shown(dir),
-                crate::cli::io_reason(&e)
-            ))
-        })?;
+        let entry = entry.map_err(|e| unreadable_dir(dir, &e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".json") {
             files.push((name, entry.path()));
@@ -238,19 +234,7 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
         bar.inc(1);
     }
     drop(bar);
-    crate::cli::record::wrote(&a.output);
-    conclave::fsutil::write_new_dir(
-        &a.output,
-        out.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
-        "already exists",
-    )
-    .map_err(|e| {
-        Failure::usage(format!(
-            "{}: cannot write: {}",
-            shown(&a.output),
-            crate::cli::io_reason(&e)
-        ))
-    })?;
+    crate::cli::write_new_dir(&a.output, &out, "already exists")?;
     let keyid = keyid.map(|k| k.to_string()).unwrap_or_default();
     eprintln!(
         "Wrote {} signatures by {keyid} to {}/ (one FILE.sig per draft).",
@@ -287,14 +271,9 @@ fn signature_dirs(
             )));
         }
         let mut sigs = BTreeMap::new();
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            Failure::usage(format!(
-                "{}: cannot read the directory: {}",
-                shown(dir),
-                crate::cli::io_reason(&e)
-            ))
-        })?;
-        for entry in entries.flatten() {
+        let entries = std::fs::read_dir(dir).map_err(|e| unreadable_dir(dir, &e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| unreadable_dir(dir, &e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(draft) = name.strip_suffix(SIG_SUFFIX) else {
                 continue;
@@ -396,19 +375,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
             write_output(out, bytes)?;
         }
     } else {
-        crate::cli::record::wrote(&a.output);
-        conclave::fsutil::write_new_dir(
-            &a.output,
-            merged.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
-            "already exists and is not a directory",
-        )
-        .map_err(|e| {
-            Failure::usage(format!(
-                "{}: cannot write: {}",
-                shown(&a.output),
-                crate::cli::io_reason(&e)
-            ))
-        })?;
+        crate::cli::write_new_dir(&a.output, &merged, "already exists and is not a directory")?;
     }
     eprintln!(
         "Wrote {} file(s) to {}/{}",
