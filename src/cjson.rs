@@ -616,6 +616,12 @@ impl<'a> Parser<'a> {
         self.string().ok().map(std::borrow::Cow::Owned)
     }
 
+    /// A string value borrowed from the text when it has no escapes (nearly always), or
+    /// `None`.
+    pub(crate) fn str_value(&mut self) -> Option<std::borrow::Cow<'a, str>> {
+        (self.peek() == Some(b'"')).then(|| self.key()).flatten()
+    }
+
     /// A string value, or `None`.
     pub(crate) fn string_value(&mut self) -> Option<String> {
         (self.peek() == Some(b'"'))

@@ -195,7 +195,7 @@ mod tests {
         );
         assert_eq!(m["serial"], Value::Int(12345678));
         assert_eq!(m["slot"].as_str(), Some("9c"));
-        assert_eq!(m["keyid"].as_str(), Some(key.keyid().as_str()));
+        assert_eq!(m["keyid"].as_str(), Some(&*key.keyid().as_str()));
         let att = m["attestation"].as_object().unwrap();
         assert!(
             att["slot_certificate"]

@@ -415,7 +415,7 @@ mod tests {
         let (_, k2) = seal(KeyType::Ed25519, &s2, RFC9106_64MIB, &pass("p")).unwrap();
         let text = String::from_utf8(f1)
             .unwrap()
-            .replace(&k1.public, &k2.public);
+            .replace(&*k1.public(), &k2.public());
         let kf = KeyFile::parse(text.as_bytes()).unwrap();
         assert!(matches!(kf.signer(&pass("p")), Err(KeyFileError::Decrypt)));
     }

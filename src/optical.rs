@@ -194,7 +194,7 @@ pub fn encode_signature(file_bytes: &[u8]) -> Result<String, String> {
     rec.push(flags);
     if !own_keyid {
         let mut id = [0u8; 32];
-        hex::decode_to_slice(sig.signature.keyid.as_str(), &mut id)
+        hex::decode_to_slice(&*sig.signature.keyid.as_str(), &mut id)
             .map_err(|_| cannot("its keyid is not 64 hex characters"))?;
         rec.extend_from_slice(&id);
     }

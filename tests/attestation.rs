@@ -56,7 +56,7 @@ fn real_p256_chain_verifies_against_the_embedded_root() {
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     // The attested key is the public key printed beside the certificates in the source.
     assert_eq!(
-        r.public_key.as_ref().unwrap().public,
+        &*r.public_key.as_ref().unwrap().public(),
         "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEbZHvZgxjkqWlY865CPlmAqjLK6y\nPhL+7MoxI3LLmO/gOhH8Q6elVcAZJgAUZY+GXlN0u1/TatI+sdw2DEQThw==\n-----END PUBLIC KEY-----\n"
     );
     // A second attestation of the same key, made later by the same device, says the same.

@@ -73,7 +73,9 @@ fn tampering_is_rejected_by_every_client() {
             if let conclave::cjson::Value::Object(m) = &mut v
                 && let Some(conclave::cjson::Value::Array(sigs)) = m.get_mut("signatures")
             {
-                sigs.retain(|s| s.get("keyid").and_then(|k| k.as_str()) == Some(newcomer.as_str()));
+                sigs.retain(|s| {
+                    s.get("keyid").and_then(|k| k.as_str()) == Some(&*newcomer.as_str())
+                });
             }
             std::fs::write(d.join("2.root.json"), conclave::cjson::to_pretty(&v)).unwrap();
         }),

@@ -414,7 +414,7 @@ fn pep480_claim_sign_verify_revoke_and_rotate() {
         &[
             "pypi",
             "revoke-developer-key",
-            revoked.as_str(),
+            &revoked.as_str(),
             "--claimed",
             "repo/1.claimed.json",
             "-o",
@@ -487,7 +487,7 @@ fn pep480_claim_sign_verify_revoke_and_rotate() {
             "--role",
             "claimed",
             "--remove-key",
-            admin2.as_str(),
+            &admin2.as_str(),
             "--add-key",
             "admin3.pub",
             "-o",
@@ -1028,7 +1028,7 @@ fn claimed_in_bins_claim_sign_verify_resolve() {
             panic!()
         };
         assert!(projects.iter().all(|p| p.terminating == Some(true)
-            && p.paths == RolePaths::Patterns(vec![p.name.as_str().to_owned()])));
+            && p.paths == RolePaths::Patterns(vec![p.name.as_str().into()])));
         total += projects.len();
     }
     sign_and_merge_round(d, "round1", "repo/1.claimed.json", drafted.len());
@@ -1168,7 +1168,7 @@ fn claimed_in_bins_claim_sign_verify_resolve() {
         &[
             "pypi",
             "revoke-developer-key",
-            revoked.as_str(),
+            &revoked.as_str(),
             "--claimed",
             "repo/1.claimed.json",
             "-o",
@@ -1209,7 +1209,7 @@ fn claimed_in_bins_claim_sign_verify_resolve() {
         &[
             "pypi",
             "revoke-developer-key",
-            devs[1].public_key().keyid().as_str(),
+            &devs[1].public_key().keyid().as_str(),
             "--claimed",
             "repo/1.claimed.json",
             "-o",

@@ -141,7 +141,7 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
         d,
         &[
             "revoke",
-            alice_id.as_str(),
+            &alice_id.as_str(),
             "--repo",
             "repo",
             "--out",
@@ -197,7 +197,7 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
         d,
         &[
             "revoke",
-            alice_id.as_str(),
+            &alice_id.as_str(),
             "--repo",
             "repo",
             "--out",
@@ -348,7 +348,11 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
     let py = python_verdict(&published);
     assert_eq!(py.code, 0, "python-tuf:\n{}{}", py.stdout, py.stderr);
     // The key is gone: revoking it again finds nothing and writes nothing.
-    let gone = cli(d, &["revoke", alice_id.as_str(), "--repo", "published"], "");
+    let gone = cli(
+        d,
+        &["revoke", &alice_id.as_str(), "--repo", "published"],
+        "",
+    );
     assert_eq!(gone.code, 2, "{}", gone.stderr);
     assert!(
         gone.stderr.contains("no role in this repository trusts"),
@@ -376,7 +380,7 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
     let v = conclave_verify(&bad);
     assert_eq!(v.code, 1, "{}", v.stdout);
     assert!(v.stderr.contains("not authorised"), "{}", v.stderr);
-    assert!(v.stderr.contains(alice_id.short()), "{}", v.stderr);
+    assert!(v.stderr.contains(&*alice_id.short()), "{}", v.stderr);
     assert_eq!(python_verdict(&bad).code, 1);
     // The new root signed by alice and bob: root v1's threshold is met (alice was a v1 key),
     // but v2's own is not, so the chain stops.
@@ -413,7 +417,7 @@ fn unknown_and_malformed_keyids_write_nothing() {
     let unknown = ed(4242).public_key().keyid();
     for (keyid, code, says) in [
         (
-            unknown.as_str(),
+            &*unknown.as_str(),
             2,
             "no role in this repository trusts a key whose keyid starts with",
         ),
@@ -429,7 +433,7 @@ fn unknown_and_malformed_keyids_write_nothing() {
         assert_eq!(names(&d.join("repo")), before);
         assert_eq!(names(d), vec!["repo"]);
     }
-    let o = cli(d, &["revoke", unknown.as_str(), "--repo", "missing"], "");
+    let o = cli(d, &["revoke", &unknown.as_str(), "--repo", "missing"], "");
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("missing: cannot list"), "{}", o.stderr);
 }
@@ -518,7 +522,7 @@ fn an_unmeetable_threshold_writes_nothing_until_a_key_is_added() {
     let d = tmp.path();
     // The only timestamp key (p256(12) in tests/common).
     let ts = p256(12).public_key().keyid();
-    let o = cli(d, &["revoke", ts.as_str(), "--repo", "repo"], "");
+    let o = cli(d, &["revoke", &ts.as_str(), "--repo", "repo"], "");
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
     assert!(
         o.stdout.contains("the remaining keys CANNOT meet it"),
@@ -550,7 +554,7 @@ fn an_unmeetable_threshold_writes_nothing_until_a_key_is_added() {
         d,
         &[
             "revoke",
-            ts.as_str(),
+            &ts.as_str(),
             "--repo",
             "repo",
             "--add-key",
@@ -586,7 +590,7 @@ fn an_unmeetable_threshold_writes_nothing_until_a_key_is_added() {
         d,
         &[
             "revoke",
-            ts.as_str(),
+            &ts.as_str(),
             "--repo",
             "repo",
             "--add-key",
@@ -615,7 +619,7 @@ fn a_repository_that_does_not_verify_is_refused() {
     cl.signatures.truncate(1);
     write(&d.join("repo"), "1.claimed.json", &cl);
     let dev = ed(1001).public_key().keyid();
-    let o = cli(d, &["revoke", dev.as_str(), "--repo", "repo"], "");
+    let o = cli(d, &["revoke", &dev.as_str(), "--repo", "repo"], "");
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(o.stderr.contains("1.claimed.json"), "{}", o.stderr);
     assert!(o.stderr.contains("does not verify"), "{}", o.stderr);
@@ -634,7 +638,7 @@ fn the_online_unclaimed_key_is_replaced_in_targets_and_the_bins() {
     let uk = ed(31).public_key().keyid();
     let o = cli(
         d,
-        &["revoke", uk.as_str(), "--repo", "repo", "--dry-run"],
+        &["revoke", &uk.as_str(), "--repo", "repo", "--dry-run"],
         "",
     );
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);

@@ -282,7 +282,7 @@ pub fn plan_rotation(
              threshold) and once with the new key {} (for version {}'s)",
             plan.officer_label(k.officer.as_deref().unwrap_or("?")),
             current.common.version,
-            k.name.as_deref().unwrap_or(k.keyid.as_str()),
+            k.name.clone().unwrap_or_else(|| k.keyid.to_string()),
             next.common.version
         ));
     }

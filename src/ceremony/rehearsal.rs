@@ -643,7 +643,7 @@ pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome, String> {
         add: vec![("root".into(), bob_new)],
         thresholds: Default::default(),
     };
-    let rplan = crate::ceremony::revoke::plan(&files, compromised.as_str(), &opts)
+    let rplan = crate::ceremony::revoke::plan(&files, &compromised.as_str(), &opts)
         .map_err(|e| format!("revoke: {e}"))?;
     for t in &rplan.trusts {
         (r.say)(Event::Detail(format!(

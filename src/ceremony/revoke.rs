@@ -1119,7 +1119,7 @@ mod tests {
             keyids: keys.iter().map(|k| k.public_key().keyid()).collect(),
             threshold: Threshold::new(t).unwrap(),
             terminating: Some(terminating),
-            paths: RolePaths::Patterns(vec![format!("{name}/*")]),
+            paths: RolePaths::Patterns(vec![format!("{name}/*").into()]),
             extra: Map::new(),
         }
     }

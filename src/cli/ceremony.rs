@@ -407,7 +407,7 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
                 .map(|o| plan.officer_label(o))
                 .unwrap_or_else(|| format!("holder of {}", k.keyid)),
             shown(&a.root),
-            k.name.as_deref().unwrap_or(k.keyid.as_str())
+            k.name.clone().unwrap_or_else(|| k.keyid.to_string())
         );
     }
     for adv in &rot.advice {

@@ -170,7 +170,7 @@ fn print_root(m: &Metadata<Root>) {
                 .keys
                 .get(id)
                 .map_or("MISSING KEY".into(), describe_key);
-            println!("    {}  {kind}", escape(id.as_str()));
+            println!("    {}  {kind}", escape(&id.as_str()));
         }
     }
 }
@@ -225,7 +225,7 @@ fn print_targets(m: &Metadata<Targets>) {
 fn print_signatures(r: &SignatureReport) {
     let list = |label: &str, ids: &[KeyId]| {
         for id in ids {
-            println!("  {label:<8} {}", escape(id.as_str()));
+            println!("  {label:<8} {}", escape(&id.as_str()));
         }
     };
     list("valid", &r.valid);
@@ -233,7 +233,7 @@ fn print_signatures(r: &SignatureReport) {
         println!(
             "  {:<8} {}  ({})",
             "INVALID",
-            escape(id.as_str()),
+            escape(&id.as_str()),
             escape(why)
         );
     }
@@ -241,7 +241,7 @@ fn print_signatures(r: &SignatureReport) {
         println!(
             "  {:<8} {}  (same key as {}, counted once)",
             "repeat",
-            escape(id.as_str()),
+            escape(&id.as_str()),
             first.short()
         );
     }

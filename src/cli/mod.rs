@@ -291,7 +291,7 @@ pub fn read_public_key(path: &Path) -> Result<conclave::metadata::Key, Failure> 
         return Err(bad(e.to_string()));
     }
     if let Some(c) = claimed
-        && c.as_str() != Some(key.keyid().as_str())
+        && c.as_str() != Some(&*key.keyid().as_str())
     {
         return Err(bad("its \"keyid\" field is not the key's keyid".into()));
     }

@@ -223,7 +223,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
 fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> String {
     let mut s = String::new();
     let keyid = plan.keyid.clone().expect("a plan names its key");
-    let (groups, words) = review::digest_for_reading(keyid.as_str());
+    let (groups, words) = review::digest_for_reading(&keyid.as_str());
     let _ = writeln!(s, "REVOKING KEY {keyid}");
     let _ = writeln!(
         s,

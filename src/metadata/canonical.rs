@@ -7,8 +7,8 @@
 
 use crate::cjson::{self, Map, Value};
 use crate::metadata::{
-    DelegatedRole, DelegationRoles, Delegations, Key, KeyId, RolePaths, SuccinctRoles, TargetFile,
-    Targets,
+    DelegatedRole, DelegationRoles, Delegations, Key, KeyId, RolePaths, SmallStr, SuccinctRoles,
+    TargetFile, Targets,
 };
 
 /// Something that can write its canonical form.
@@ -54,7 +54,13 @@ impl Canon for bool {
 
 impl Canon for KeyId {
     fn canon(&self, out: &mut Vec<u8>) {
-        cjson::write_canonical_str(self.as_str(), out);
+        cjson::write_canonical_str(&self.as_str(), out);
+    }
+}
+
+impl Canon for SmallStr {
+    fn canon(&self, out: &mut Vec<u8>) {
+        cjson::write_canonical_str(self, out);
     }
 }
 
@@ -116,13 +122,14 @@ struct KeyVal<'a>(&'a Key);
 
 impl Canon for KeyVal<'_> {
     fn canon(&self, out: &mut Vec<u8>) {
-        object(out, &mut [("public", &self.0.public)], &self.0.keyval_extra);
+        let public: &str = &self.0.public();
+        object(out, &mut [("public", &public)], self.0.keyval_extra());
     }
 }
 
 impl Canon for Key {
     fn canon(&self, out: &mut Vec<u8>) {
-        if self.extra.is_empty() && self.keyval_extra.is_empty() {
+        if self.is_plain() {
             return plain_key(self, out);
         }
         let kv = KeyVal(self);
@@ -133,7 +140,7 @@ impl Canon for Key {
                 ("scheme", &self.scheme),
                 ("keyval", &kv),
             ],
-            &self.extra,
+            self.extra(),
         );
     }
 }
@@ -143,7 +150,7 @@ fn plain_key(key: &Key, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"keytype\":");
     cjson::write_canonical_str(&key.keytype, out);
     out.extend_from_slice(b",\"keyval\":{\"public\":");
-    cjson::write_canonical_str(&key.public, out);
+    cjson::write_canonical_str(&key.public(), out);
     out.extend_from_slice(b"},\"scheme\":");
     cjson::write_canonical_str(&key.scheme, out);
     out.push(b'}');
@@ -152,7 +159,7 @@ fn plain_key(key: &Key, out: &mut Vec<u8>) {
 /// The canonical `{keytype, scheme, keyval}` a keyid is the SHA-256 of (securesystemslib's
 /// `compute_default_keyid`): the key object without its own unknown fields.
 pub(crate) fn keyid_form(key: &Key, out: &mut Vec<u8>) {
-    if key.keyval_extra.is_empty() {
+    if key.keyval_extra().is_empty() {
         // The key's own unknown fields are not part of the keyid.
         return plain_key(key, out);
     }

@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::cjson::{Map, Parser};
 use crate::metadata::{
-    DelegatedRole, DelegationRoles, Delegations, Key, KeyId, RoleName, RolePaths, Threshold,
+    DelegatedRole, DelegationRoles, Delegations, Key, KeyId, RoleName, RolePaths, SmallStr,
+    Threshold,
 };
 
 /// Delegations at least this long are read on two threads (see [`keys_and_roles`]).
@@ -97,24 +98,24 @@ fn key(p: &mut Parser<'_>) -> Option<Key> {
     let (mut keytype, mut scheme, mut public) = (None, None, None);
     p.sorted_object(|p, field| {
         match field {
-            "keytype" => keytype = Some(p.string_value()?),
-            "scheme" => scheme = Some(p.string_value()?),
+            "keytype" => keytype = Some(p.str_value()?),
+            "scheme" => scheme = Some(p.str_value()?),
             "keyval" => p.sorted_object(|p, field| {
                 (field == "public").then_some(())?;
-                public = Some(p.string_value()?);
+                public = Some(p.str_value()?);
                 Some(())
             })?,
             _ => return None,
         }
         Some(())
     })?;
-    Some(Key {
-        keytype: crate::metadata::key::label(&keytype?),
-        scheme: crate::metadata::key::label(&scheme?),
-        public: public?,
-        keyval_extra: Map::new(),
-        extra: Map::new(),
-    })
+    Some(Key::from_parts(
+        crate::metadata::key::label(&keytype?),
+        crate::metadata::key::label(&scheme?),
+        &public?,
+        Map::new(),
+        Map::new(),
+    ))
 }
 
 fn role_list(p: &mut Parser<'_>) -> Option<Vec<DelegatedRole>> {
@@ -141,24 +142,37 @@ fn strings(p: &mut Parser<'_>) -> Option<Vec<String>> {
     Some(out)
 }
 
+fn small_strings(p: &mut Parser<'_>) -> Option<Vec<SmallStr>> {
+    let mut out = Vec::new();
+    p.array_of(|p| {
+        out.push(SmallStr::new(&p.str_value()?));
+        Some(())
+    })?;
+    // A growing vector holds room for four; a million roles hold one or two each.
+    out.shrink_to_fit();
+    Some(out)
+}
+
 fn role(p: &mut Parser<'_>) -> Option<DelegatedRole> {
     let (mut name, mut keyids, mut threshold, mut terminating) = (None, None, None, None);
     let (mut paths, mut prefixes) = (None, None);
     p.sorted_object(|p, field| {
         match field {
-            "name" => name = Some(RoleName::delegated(&p.string_value()?).ok()?),
+            "name" => name = Some(RoleName::delegated(&p.str_value()?).ok()?),
             "keyids" => {
                 let mut ids: Vec<KeyId> = Vec::new();
-                for s in strings(p)? {
-                    let id = KeyId::new(&s).ok()?;
+                p.array_of(|p| {
+                    let id = KeyId::new(&p.str_value()?).ok()?;
                     (!ids.contains(&id)).then_some(())?;
                     ids.push(id);
-                }
+                    Some(())
+                })?;
+                ids.shrink_to_fit();
                 keyids = Some(ids);
             }
             "threshold" => threshold = Some(Threshold::from_json(p.int_value()?).ok()?),
             "terminating" => terminating = Some(p.bool_value()?),
-            "paths" => paths = Some(strings(p)?),
+            "paths" => paths = Some(small_strings(p)?),
             "path_hash_prefixes" => prefixes = Some(strings(p)?),
             _ => return None,
         }
@@ -365,6 +379,6 @@ mod tests {
         };
         let d = t.signed.delegations.unwrap();
         assert_eq!(d.keys.len(), 40_000);
-        assert_eq!(d.keys.values().filter(|k| !k.extra.is_empty()).count(), 1);
+        assert_eq!(d.keys.values().filter(|k| !k.extra().is_empty()).count(), 1);
     }
 }

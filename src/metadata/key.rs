@@ -43,17 +43,86 @@ pub fn label(s: &str) -> Label {
 }
 
 /// A TUF public key object.
+///
+/// A claimed role holds a million of these, so the common form is compact: an Ed25519
+/// public value written as 64 lowercase hex digits is held as its 32 bytes, and the (rare)
+/// unknown fields live behind one pointer. The text form is exactly what was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Key {
     pub keytype: Label,
     pub scheme: Label,
     /// `keyval.public`.
-    pub public: String,
-    /// Unknown fields inside `keyval` (they are part of the keyid).
-    pub keyval_extra: Map,
-    /// Unknown fields of the key object (not part of the keyid).
-    pub extra: Map,
+    public: Public,
+    /// Unknown fields, `None` when there are none.
+    extras: Option<Box<KeyExtras>>,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct KeyExtras {
+    /// Unknown fields inside `keyval` (they are part of the keyid).
+    keyval: Map,
+    /// Unknown fields of the key object (not part of the keyid).
+    key: Map,
+}
+
+/// `keyval.public`: 64 lowercase hex digits are held as the 32 bytes they spell (always, so
+/// that equal text means equal representation); anything else as text.
+#[derive(Clone, PartialEq, Eq)]
+enum Public {
+    Hex32([u8; 32]),
+    Text(Box<str>),
+}
+
+impl Public {
+    fn new(s: &str) -> Self {
+        let mut raw = [0u8; 32];
+        let lower_hex = s.len() == 64 && !s.bytes().any(|b| b.is_ascii_uppercase());
+        if lower_hex && hex::decode_to_slice(s, &mut raw).is_ok() {
+            Public::Hex32(raw)
+        } else {
+            Public::Text(s.into())
+        }
+    }
+}
+
+impl std::fmt::Debug for Public {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*PublicText::of(self), f)
+    }
+}
+
+/// `keyval.public` as text, borrowed or spelled out on the stack.
+pub enum PublicText<'a> {
+    Hex([u8; 64]),
+    Text(&'a str),
+}
+
+impl<'a> PublicText<'a> {
+    fn of(public: &'a Public) -> Self {
+        match public {
+            Public::Hex32(raw) => {
+                let mut hex = [0u8; 64];
+                hex::encode_to_slice(raw, &mut hex).expect("64 hex digits for 32 bytes");
+                PublicText::Hex(hex)
+            }
+            Public::Text(s) => PublicText::Text(s),
+        }
+    }
+}
+
+impl std::ops::Deref for PublicText<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            // Hex digits are ASCII, so this cannot fail.
+            PublicText::Hex(hex) => std::str::from_utf8(hex).unwrap_or_default(),
+            PublicText::Text(s) => s,
+        }
+    }
+}
+
+static NO_FIELDS: Map = Map::new();
 
 /// Why a signature does not count.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,13 +149,69 @@ impl Key {
         let keyval_path = f.path("keyval");
         let mut kv = Fields::new(f.required("keyval")?, &keyval_path)?;
         let public = kv.string("public")?;
-        Ok(Key {
-            keytype: label(&keytype),
-            scheme: label(&scheme),
-            public,
-            keyval_extra: kv.rest(),
-            extra: f.rest(),
-        })
+        Ok(Key::from_parts(
+            label(&keytype),
+            label(&scheme),
+            &public,
+            kv.rest(),
+            f.rest(),
+        ))
+    }
+
+    /// A key from its fields: `keyval_extra` are unknown fields inside `keyval`, `extra`
+    /// those of the key object.
+    pub fn from_parts(
+        keytype: Label,
+        scheme: Label,
+        public: &str,
+        keyval_extra: Map,
+        extra: Map,
+    ) -> Self {
+        let extras = (!keyval_extra.is_empty() || !extra.is_empty()).then(|| {
+            Box::new(KeyExtras {
+                keyval: keyval_extra,
+                key: extra,
+            })
+        });
+        Key {
+            keytype,
+            scheme,
+            public: Public::new(public),
+            extras,
+        }
+    }
+
+    /// `keyval.public`, as written.
+    pub fn public(&self) -> PublicText<'_> {
+        PublicText::of(&self.public)
+    }
+
+    /// Replace `keyval.public` (the keyid changes with it).
+    pub fn set_public(&mut self, public: &str) {
+        self.public = Public::new(public);
+    }
+
+    /// Unknown fields inside `keyval` (part of the keyid).
+    pub fn keyval_extra(&self) -> &Map {
+        self.extras.as_ref().map_or(&NO_FIELDS, |e| &e.keyval)
+    }
+
+    /// Unknown fields of the key object (not part of the keyid).
+    pub fn extra(&self) -> &Map {
+        self.extras.as_ref().map_or(&NO_FIELDS, |e| &e.key)
+    }
+
+    /// Whether the key has no unknown fields at all (the common case).
+    pub fn is_plain(&self) -> bool {
+        self.extras.is_none()
+    }
+
+    /// The raw 32 bytes when `keyval.public` is 64 lowercase hex digits.
+    fn public_hex32(&self) -> Option<&[u8; 32]> {
+        match &self.public {
+            Public::Hex32(raw) => Some(raw),
+            Public::Text(_) => None,
+        }
     }
 
     /// Read a key object from JSON.
@@ -96,8 +221,8 @@ impl Key {
 
     fn keyval(&self) -> Value {
         fields::object(
-            vec![("public", Value::from(self.public.as_str()))],
-            &self.keyval_extra,
+            vec![("public", Value::from(&*self.public()))],
+            self.keyval_extra(),
         )
     }
 
@@ -108,7 +233,7 @@ impl Key {
                 ("scheme", Value::from(&*self.scheme)),
                 ("keyval", self.keyval()),
             ],
-            &self.extra,
+            self.extra(),
         )
     }
 
@@ -117,9 +242,8 @@ impl Key {
         Key {
             keytype: "ed25519".into(),
             scheme: "ed25519".into(),
-            public: hex_string(public),
-            keyval_extra: Map::new(),
-            extra: Map::new(),
+            public: Public::Hex32(*public),
+            extras: None,
         }
     }
 
@@ -132,9 +256,8 @@ impl Key {
         Key {
             keytype: "ecdsa".into(),
             scheme: "ecdsa-sha2-nistp256".into(),
-            public: pem,
-            keyval_extra: Map::new(),
-            extra: Map::new(),
+            public: Public::new(&pem),
+            extras: None,
         }
     }
 
@@ -195,18 +318,15 @@ impl Key {
                 "an ed25519 public key is 64 lowercase hex characters".into(),
             )
         };
-        if self.public.len() != 64 || self.public.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(malformed());
-        }
-        let mut raw = [0u8; 32];
-        hex::decode_to_slice(&self.public, &mut raw).map_err(|_| malformed())?;
-        ed25519_dalek::VerifyingKey::from_bytes(&raw)
+        // Exactly the keys written as 64 lowercase hex digits are held as bytes.
+        let raw = self.public_hex32().ok_or_else(malformed)?;
+        ed25519_dalek::VerifyingKey::from_bytes(raw)
             .map_err(|_| SignatureError::MalformedKey("not a valid ed25519 point".into()))
     }
 
     fn p256_key(&self) -> Result<p256::PublicKey, SignatureError> {
         use p256::pkcs8::DecodePublicKey;
-        p256::PublicKey::from_public_key_pem(&self.public)
+        p256::PublicKey::from_public_key_pem(&self.public())
             .map_err(|e| SignatureError::MalformedKey(format!("not a P-256 PEM public key ({e})")))
     }
 
@@ -245,13 +365,6 @@ impl Key {
     }
 }
 
-/// Lowercase hex of `bytes` (`hex::encode` goes through `char`s, which shows at a million keys).
-fn hex_string(bytes: &[u8]) -> String {
-    let mut out = vec![0u8; bytes.len() * 2];
-    hex::encode_to_slice(bytes, &mut out).expect("the buffer is twice the input");
-    String::from_utf8(out).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,7 +374,7 @@ mod tests {
         let sk = ed25519_dalek::SigningKey::from_bytes(&core::array::from_fn(|i| i as u8));
         let key = Key::ed25519(&sk.verifying_key().to_bytes());
         assert_eq!(
-            key.public,
+            &*key.public(),
             "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
         );
         assert_eq!(
@@ -283,7 +396,7 @@ mod tests {
         let sk = p256::SecretKey::from_slice(&scalar).unwrap();
         let key = Key::ecdsa_p256(&sk.public_key());
         assert_eq!(
-            key.public,
+            &*key.public(),
             "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAERxw+dYxJBChbun5TEY7Q9SSt6wdX\n0lvS+Oew1236cUzdUg96yoqLkXrMN/Ud6PDJu+OthYOC5wLcJaEtCfeoWA==\n-----END PUBLIC KEY-----\n"
         );
         assert_eq!(
@@ -306,10 +419,45 @@ mod tests {
             Err(SignatureError::Unsupported { .. })
         ));
         let mut key = Key::ed25519(&[7; 32]);
-        key.public = "zz".into();
+        key.set_public("zz");
         assert!(matches!(
             key.verify(b"x", &"00".repeat(64)),
             Err(SignatureError::MalformedKey(_))
         ));
+    }
+
+    #[test]
+    fn public_values_keep_their_spelling() {
+        let lower = "ab".repeat(32);
+        let upper = "AB".repeat(32);
+        for (text, verifies) in [
+            (lower.as_str(), true),
+            (upper.as_str(), false),
+            ("zz", false),
+        ] {
+            let key = Key::from_parts(
+                label("ed25519"),
+                label("ed25519"),
+                text,
+                Map::new(),
+                Map::new(),
+            );
+            assert_eq!(&*key.public(), text);
+            let value = key.to_value();
+            let written = value.get("keyval").and_then(|v| v.get("public"));
+            assert_eq!(written.and_then(Value::as_str), Some(text));
+            assert_eq!(key.public_hex32().is_some(), verifies);
+        }
+        // The same text read twice is the same key, whichever way it was made.
+        let a = Key::ed25519(&[0xab; 32]);
+        let b = Key::from_parts(
+            label("ed25519"),
+            label("ed25519"),
+            &lower,
+            Map::new(),
+            Map::new(),
+        );
+        assert_eq!(a, b);
+        assert_eq!(a.keyid(), b.keyid());
     }
 }

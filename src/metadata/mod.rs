@@ -10,6 +10,7 @@ mod fast;
 pub(crate) mod fields;
 pub mod key;
 pub mod root;
+mod small;
 pub mod snapshot;
 pub mod targets;
 pub mod timestamp;
@@ -17,12 +18,15 @@ mod types;
 
 pub use key::{Key, KeyAlgorithm, SignatureError};
 pub use root::{RoleKeys, Root};
+pub use small::SmallStr;
 pub use snapshot::{MetaFile, Snapshot};
 pub use targets::{
     DelegatedRole, DelegationRoles, Delegations, RolePaths, SuccinctRoles, TargetFile, Targets,
 };
 pub use timestamp::Timestamp;
-pub use types::{Expires, KeyId, RoleName, SpecVersion, TOP_LEVEL_ROLES, Threshold, Version};
+pub use types::{
+    Expires, KeyId, KeyIdText, RoleName, SpecVersion, TOP_LEVEL_ROLES, Threshold, Version,
+};
 
 use crate::cjson::{self, Map, Value};
 use fields::Fields;
@@ -572,7 +576,7 @@ pub(crate) fn read_keys(
 pub(crate) fn keys_value(keys: &std::collections::BTreeMap<KeyId, Key>) -> Value {
     Value::Object(
         keys.iter()
-            .map(|(id, k)| (id.as_str().to_owned(), k.to_value()))
+            .map(|(id, k)| (id.to_string(), k.to_value()))
             .collect(),
     )
 }

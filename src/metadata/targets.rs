@@ -9,7 +9,8 @@ use crate::metadata::fields::{self, Fields};
 use crate::metadata::root::RoleKeys;
 use crate::metadata::snapshot::{hashes_value, read_hashes};
 use crate::metadata::{
-    Common, FormatError, Key, KeyId, Role, RoleName, Threshold, keyids_value, keys_value, read_keys,
+    Common, FormatError, Key, KeyId, Role, RoleName, SmallStr, Threshold, keyids_value, keys_value,
+    read_keys,
 };
 
 /// One entry of `targets`.
@@ -50,7 +51,7 @@ impl TargetFile {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RolePaths {
     /// Shell-style patterns, matched per `/`-separated component.
-    Patterns(Vec<String>),
+    Patterns(Vec<SmallStr>),
     /// Lowercase hex prefixes of SHA-256(target path).
     HashPrefixes(Vec<String>),
     /// Neither field: the spec allows it, python-tuf refuses to load it (a lint warning).
@@ -86,7 +87,7 @@ impl DelegatedRole {
                     "has both \"paths\" and \"path_hash_prefixes\"; exactly one is allowed",
                 ));
             }
-            (Some(p), None) => RolePaths::Patterns(p),
+            (Some(p), None) => RolePaths::Patterns(p.into_iter().map(SmallStr::from).collect()),
             (None, Some(h)) => RolePaths::HashPrefixes(h),
             (None, None) => RolePaths::Unspecified,
         };
@@ -110,10 +111,15 @@ impl DelegatedRole {
             known.push(("terminating", Value::Bool(t)));
         }
         let strings =
-            |v: &[String]| Value::Array(v.iter().map(|s| Value::from(s.as_str())).collect());
+            |v: &mut dyn Iterator<Item = &str>| Value::Array(v.map(Value::from).collect());
         match &self.paths {
-            RolePaths::Patterns(p) => known.push(("paths", strings(p))),
-            RolePaths::HashPrefixes(h) => known.push(("path_hash_prefixes", strings(h))),
+            RolePaths::Patterns(p) => {
+                known.push(("paths", strings(&mut p.iter().map(|s| s.as_str()))))
+            }
+            RolePaths::HashPrefixes(h) => known.push((
+                "path_hash_prefixes",
+                strings(&mut h.iter().map(String::as_str)),
+            )),
             RolePaths::Unspecified => {}
         }
         fields::object(known, &self.extra)

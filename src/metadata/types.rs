@@ -9,15 +9,18 @@ fn has_control(s: &str) -> bool {
 /// A key identifier. conclave computes them as the SHA-256 of the canonical key (TUF spec
 /// "KEYID"), but accepts any non-empty identifier on input (TAP 12; python-tuf does the same).
 ///
-/// SHA-256 keyids (64 characters) are held inline, without a heap allocation: a claimed role
-/// holds two per project, a million projects over, and compares them while sorting.
+/// Keyids spelled as 64 lowercase hex digits (every SHA-256 keyid) are held as the 32 bytes
+/// they spell, without a heap allocation: a claimed role holds two per project, a million
+/// projects over, and compares them while sorting. The text is always exactly what was read.
 #[derive(Clone)]
 pub struct KeyId(KeyIdRepr);
 
 #[derive(Clone)]
 enum KeyIdRepr {
-    /// Exactly 64 bytes of ASCII (checked by the constructor).
-    Inline([u8; 64]),
+    /// What 64 lowercase hex digits spell (the constructor puts every such keyid here, so
+    /// equal text always means equal representation).
+    Sha256([u8; 32]),
+    /// Anything else.
     Other(Box<str>),
 }
 
@@ -29,47 +32,136 @@ impl KeyId {
         if has_control(s) {
             return Err("keyid must not contain control characters".into());
         }
-        Ok(match <[u8; 64]>::try_from(s.as_bytes()) {
-            Ok(bytes) if s.is_ascii() => KeyId(KeyIdRepr::Inline(bytes)),
-            _ => KeyId(KeyIdRepr::Other(s.into())),
+        let mut raw = [0u8; 32];
+        let lower_hex = s.len() == 64 && !s.bytes().any(|b| b.is_ascii_uppercase());
+        Ok(if lower_hex && hex::decode_to_slice(s, &mut raw).is_ok() {
+            KeyId(KeyIdRepr::Sha256(raw))
+        } else {
+            KeyId(KeyIdRepr::Other(s.into()))
         })
     }
 
     /// A keyid from the 64 lowercase hex digits of a SHA-256 digest.
     pub(crate) fn from_digest(digest: &[u8; 32]) -> Self {
-        let mut hex = [0u8; 64];
-        hex::encode_to_slice(digest, &mut hex).expect("64 hex digits for 32 bytes");
-        KeyId(KeyIdRepr::Inline(hex))
+        KeyId(KeyIdRepr::Sha256(*digest))
     }
 
-    pub fn as_str(&self) -> &str {
+    /// The keyid as text (spelled out on the stack for a SHA-256 keyid).
+    pub fn as_str(&self) -> KeyIdText<'_> {
         match &self.0 {
-            // The constructor admitted only ASCII, so this cannot fail.
-            KeyIdRepr::Inline(b) => std::str::from_utf8(b).unwrap_or_default(),
-            KeyIdRepr::Other(s) => s,
+            KeyIdRepr::Sha256(raw) => {
+                let mut hex = [0u8; 64];
+                hex::encode_to_slice(raw, &mut hex).expect("64 hex digits for 32 bytes");
+                KeyIdText::Hex { hex, len: 64 }
+            }
+            KeyIdRepr::Other(s) => KeyIdText::Text(s),
         }
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    /// The 32 bytes a keyid of 64 lowercase hex digits spells.
+    pub fn sha256_bytes(&self) -> Option<&[u8; 32]> {
         match &self.0 {
-            KeyIdRepr::Inline(b) => b,
-            KeyIdRepr::Other(s) => s.as_bytes(),
+            KeyIdRepr::Sha256(raw) => Some(raw),
+            KeyIdRepr::Other(_) => None,
         }
     }
 
     /// The first 16 characters, for tables meant for humans.
-    pub fn short(&self) -> &str {
-        let s = self.as_str();
-        let end = s.char_indices().nth(16).map_or(s.len(), |(i, _)| i);
-        &s[..end]
+    pub fn short(&self) -> KeyIdText<'_> {
+        match self.as_str() {
+            KeyIdText::Hex { hex, .. } => KeyIdText::Hex { hex, len: 16 },
+            KeyIdText::Text(s) => {
+                let end = s.char_indices().nth(16).map_or(s.len(), |(i, _)| i);
+                KeyIdText::Text(&s[..end])
+            }
+        }
+    }
+}
+
+/// A keyid's text: see [`KeyId::as_str`].
+#[derive(Clone, Copy)]
+pub enum KeyIdText<'a> {
+    /// `hex[..len]`.
+    Hex {
+        hex: [u8; 64],
+        len: u8,
+    },
+    Text(&'a str),
+}
+
+impl std::ops::Deref for KeyIdText<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            // Hex digits are ASCII, so this cannot fail.
+            KeyIdText::Hex { hex, len } => {
+                std::str::from_utf8(&hex[..usize::from(*len)]).unwrap_or_default()
+            }
+            KeyIdText::Text(s) => s,
+        }
+    }
+}
+
+impl AsRef<str> for KeyIdText<'_> {
+    fn as_ref(&self) -> &str {
+        self
+    }
+}
+
+impl std::borrow::Borrow<str> for KeyIdText<'_> {
+    fn borrow(&self) -> &str {
+        self
+    }
+}
+
+impl From<KeyIdText<'_>> for crate::cjson::Value {
+    fn from(text: KeyIdText<'_>) -> Self {
+        crate::cjson::Value::from(&*text)
+    }
+}
+
+impl PartialEq<String> for KeyIdText<'_> {
+    fn eq(&self, other: &String) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<&str> for KeyIdText<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<str> for KeyIdText<'_> {
+    fn eq(&self, other: &str) -> bool {
+        **self == *other
+    }
+}
+
+impl fmt::Display for KeyIdText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl fmt::Debug for KeyIdText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }
 
 // Equality and order are the text's (byte order is code-point order for UTF-8), whatever the
-// representation; 64-character ASCII keyids are always inline, so equal text means equal bytes.
+// representation. Lowercase hex digits sort as the nibbles they spell, so two SHA-256 keyids
+// compare as their bytes; a SHA-256 keyid never equals another kind (the constructor puts every
+// 64-digit lowercase hex text in the first).
 impl PartialEq for KeyId {
     fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
+        match (&self.0, &other.0) {
+            (KeyIdRepr::Sha256(a), KeyIdRepr::Sha256(b)) => a == b,
+            (KeyIdRepr::Other(a), KeyIdRepr::Other(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
@@ -83,32 +175,40 @@ impl PartialOrd for KeyId {
 
 impl Ord for KeyId {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_bytes().cmp(other.as_bytes())
+        match (&self.0, &other.0) {
+            (KeyIdRepr::Sha256(a), KeyIdRepr::Sha256(b)) => a.cmp(b),
+            (KeyIdRepr::Other(a), KeyIdRepr::Other(b)) => a.cmp(b),
+            _ => (*self.as_str()).cmp(&*other.as_str()),
+        }
     }
 }
 
 impl std::hash::Hash for KeyId {
+    // Consistent with equality: the two representations are never equal.
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state)
+        match &self.0 {
+            KeyIdRepr::Sha256(raw) => raw.hash(state),
+            KeyIdRepr::Other(s) => s.hash(state),
+        }
     }
 }
 
 impl fmt::Debug for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("KeyId").field(&self.as_str()).finish()
+        f.debug_tuple("KeyId").field(&&*self.as_str()).finish()
     }
 }
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.as_str())
     }
 }
 
 /// The name of a role. Names of delegated roles become file names (`V.NAME.json`) and URL
 /// path segments, so control characters, `/` and empty names are refused outright.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RoleName(String);
+pub struct RoleName(super::SmallStr);
 
 /// The four roles root delegates to, which no delegation may reuse.
 pub const TOP_LEVEL_ROLES: [&str; 4] = ["root", "targets", "snapshot", "timestamp"];
@@ -130,7 +230,7 @@ impl RoleName {
                 "\"{s}\" is a top-level role and cannot be delegated to"
             ));
         }
-        Ok(RoleName(s.to_owned()))
+        Ok(RoleName(s.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -390,6 +490,30 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyids_read_back_exactly_and_compare_as_text() {
+        let lower = "0a".repeat(32);
+        let upper = "0A".repeat(32);
+        let texts = [lower.as_str(), upper.as_str(), "short", "0a", "ü-keyid"];
+        let ids: Vec<KeyId> = texts.iter().map(|t| KeyId::new(t).unwrap()).collect();
+        for (id, t) in ids.iter().zip(texts) {
+            assert_eq!(&*id.as_str(), t);
+            assert_eq!(id.to_string(), t);
+            assert_eq!(*id, KeyId::new(t).unwrap());
+        }
+        assert!(ids[0].sha256_bytes().is_some() && ids[1].sha256_bytes().is_none());
+        assert_eq!(KeyId::from_digest(&[0x0a; 32]), ids[0]);
+        assert_ne!(ids[0], ids[1]);
+        for (a, ta) in ids.iter().zip(texts) {
+            for (b, tb) in ids.iter().zip(texts) {
+                assert_eq!(a.cmp(b), ta.cmp(tb), "{ta} vs {tb}");
+                assert_eq!(a == b, ta == tb);
+            }
+        }
+        assert_eq!(&*ids[0].short(), &lower[..16]);
+        assert_eq!(&*ids[4].short(), "ü-keyid");
+    }
 
     #[test]
     fn expires_round_trips_and_rejects_near_misses() {

@@ -19,6 +19,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
 
+use crate::metadata::SmallStr;
+
 use crate::cjson::Map;
 use crate::metadata::{
     Common, DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths,
@@ -33,8 +35,8 @@ pub const NAME_PREFIX: &str = "claimed-bins";
 
 /// The paths a project is delegated inside a claimed bin: only its target `NAME`, the one path
 /// whose hash is guaranteed to land in that bin.
-pub fn bin_project_paths(normalized: &str) -> Vec<String> {
-    vec![normalized.to_owned()]
+pub fn bin_project_paths(normalized: &str) -> Vec<SmallStr> {
+    vec![normalized.into()]
 }
 
 /// Whether delegations are claimed's bins (every role delegated by hash prefix).

@@ -6,7 +6,7 @@ use crate::cjson::{self, Map, Value};
 use crate::display::escape;
 use crate::metadata::{
     Common, DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths,
-    SPEC_VERSION, SpecVersion, Targets, Threshold, Version,
+    SPEC_VERSION, SmallStr, SpecVersion, Targets, Threshold, Version,
 };
 use crate::pypi::layout::garbage_collect_keys;
 use crate::pypi::{is_valid_project_name, normalize, project_paths};
@@ -303,7 +303,7 @@ pub(crate) fn claim_with_paths(
     current: Option<&Targets>,
     requests: impl IntoIterator<Item = ClaimRequest>,
     expires: Option<Expires>,
-    paths: fn(&str) -> Vec<String>,
+    paths: fn(&str) -> Vec<SmallStr>,
 ) -> Result<(Targets, ClaimReview), String> {
     let mut next = next_version(current, expires)?;
     let mut review = ClaimReview::default();
@@ -397,26 +397,22 @@ pub(crate) fn claim_with_paths(
     Ok((next, review))
 }
 
-/// The order of keyids (their bytes'), comparing the first eight bytes as one number first:
-/// sorting a million SHA-256 keyids is mostly decided there.
-fn keyid_order(a: &KeyId, b: &KeyId) -> std::cmp::Ordering {
-    let (a, b) = (a.as_str().as_bytes(), b.as_str().as_bytes());
-    let head = |s: &[u8]| s.first_chunk::<8>().map(|h| u64::from_be_bytes(*h));
-    match (head(a), head(b)) {
-        (Some(x), Some(y)) if x != y => x.cmp(&y),
-        _ => a.cmp(b),
-    }
-}
-
 /// Sort (keyid, key) pairs by keyid. The pairs are large, so a small (prefix, index) table is
 /// sorted and the pairs are then moved into their places in the same vector, one cycle of the
 /// permutation at a time (no second vector of a million pairs).
 fn sort_by_keyid(pairs: &mut [(KeyId, Key)]) {
+    // The first eight bytes of the keyid's text, as one number: sorting a million SHA-256
+    // keyids is mostly decided there.
     let head = |id: &KeyId| {
-        let s = id.as_str().as_bytes();
         let mut h = [0u8; 8];
-        let n = s.len().min(8);
-        h[..n].copy_from_slice(&s[..n]);
+        match id.sha256_bytes() {
+            Some(raw) => hex::encode_to_slice(&raw[..4], &mut h).expect("8 digits for 4 bytes"),
+            None => {
+                let text = id.as_str();
+                let n = text.len().min(8);
+                h[..n].copy_from_slice(&text.as_bytes()[..n]);
+            }
+        }
         u64::from_be_bytes(h)
     };
     let mut order: Vec<(u64, usize)> = pairs
@@ -424,10 +420,7 @@ fn sort_by_keyid(pairs: &mut [(KeyId, Key)]) {
         .enumerate()
         .map(|(i, (id, _))| (head(id), i))
         .collect();
-    order.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| keyid_order(&pairs[a.1].0, &pairs[b.1].0))
-    });
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| pairs[a.1].0.cmp(&pairs[b.1].0)));
     // source[j]: where the pair that belongs at j is now. Following a cycle, each swap puts
     // one pair in its place; a finished position is marked by source[j] == j.
     let mut source: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
@@ -655,24 +648,27 @@ mod tests {
     }
 
     #[test]
-    fn keyids_sort_in_byte_order() {
-        let ids: Vec<KeyId> = [
-            "b",
-            "abcdefghij",
-            "abcdefgh",
-            "abcdefgi",
-            "",
-            "abcdefghia",
-            "zz",
-        ]
-        .iter()
-        .filter_map(|s| KeyId::new(s).ok())
-        .collect();
-        let mut fast = ids.clone();
-        fast.sort_unstable_by(keyid_order);
-        let mut plain = ids;
-        plain.sort();
-        assert_eq!(fast, plain);
+    fn keyids_sort_in_text_order_whatever_their_form() {
+        let texts = [
+            "b".to_owned(),
+            "abcdefghij".to_owned(),
+            "abcdefgh".to_owned(),
+            "ff".repeat(32),
+            "0f".repeat(32),
+            "0F".repeat(32),
+            "0f".repeat(31) + "0g",
+            "0f".repeat(31),
+            "zz".to_owned(),
+        ];
+        let mut pairs: Vec<(KeyId, Key)> = texts
+            .iter()
+            .map(|s| (KeyId::new(s).unwrap(), Key::ed25519(&[1; 32])))
+            .collect();
+        sort_by_keyid(&mut pairs);
+        let sorted: Vec<String> = pairs.iter().map(|(id, _)| id.to_string()).collect();
+        let mut expected = texts.to_vec();
+        expected.sort();
+        assert_eq!(sorted, expected);
     }
 
     #[test]
@@ -712,8 +708,8 @@ mod tests {
         let ids = |v: &[(KeyId, Key)]| v.iter().map(|p| p.0.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&pairs), ids(&plain));
         let mut by_key = pairs.clone();
-        by_key.sort_by(|a, b| (&a.0, &a.1.public).cmp(&(&b.0, &b.1.public)));
-        plain.sort_by(|a, b| (&a.0, &a.1.public).cmp(&(&b.0, &b.1.public)));
+        by_key.sort_by(|a, b| (&a.0, &*a.1.public()).cmp(&(&b.0, &*b.1.public())));
+        plain.sort_by(|a, b| (&a.0, &*a.1.public()).cmp(&(&b.0, &*b.1.public())));
         assert_eq!(by_key, plain, "every pair is kept, none duplicated");
     }
 

@@ -18,6 +18,8 @@
 //! With `--claimed-bins N`, claimed delegates to N hash bins instead, each delegating its
 //! share of the projects (see `bins`).
 
+use crate::metadata::SmallStr;
+
 mod bins;
 mod claim;
 mod layout;
@@ -66,14 +68,14 @@ pub fn is_valid_project_name(name: &str) -> bool {
 /// The target path patterns a project is delegated: its simple-index target (Warehouse
 /// publishes one target per project, named by the normalised project name) and any file
 /// under a directory of that name.
-pub fn project_paths(normalized: &str) -> Vec<String> {
-    vec![normalized.to_owned(), format!("{normalized}/*")]
+pub fn project_paths(normalized: &str) -> Vec<SmallStr> {
+    vec![normalized.into(), format!("{normalized}/*").into()]
 }
 
 /// Patterns that cover every project's paths: used for claimed, recently-claimed and
 /// unclaimed, because a client checks a target against the paths of every role on the way.
-pub fn all_project_paths() -> Vec<String> {
-    vec!["*".to_owned(), "*/*".to_owned()]
+pub fn all_project_paths() -> Vec<SmallStr> {
+    vec!["*".into(), "*/*".into()]
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ pub fn delegate(
         keyids: ids,
         threshold: th(threshold),
         terminating: Some(terminating),
-        paths: RolePaths::Patterns(paths.iter().map(|s| s.to_string()).collect()),
+        paths: RolePaths::Patterns(paths.iter().map(|s| (*s).into()).collect()),
         extra: Map::new(),
     });
 }

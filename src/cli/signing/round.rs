@@ -470,7 +470,7 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
                 d.version
             );
             for r in reports {
-                let must: Vec<String> = r.missing.iter().map(|k| k.short().to_owned()).collect();
+                let must: Vec<String> = r.missing.iter().map(|k| k.short().to_string()).collect();
                 println!(
                     "    {}: {} of {} needed; must sign: {}",
                     r.keys_from,
