@@ -83,15 +83,29 @@ fn delegations_in_order(p: &mut Parser<'_>) -> Option<Delegations> {
     })
 }
 
+/// Keys read before they are added to the map, at most: a million keys collected whole would
+/// be held twice (as a vector, then as the map) while the map is built. Small in unit tests,
+/// so that their large documents cross many batch boundaries.
+const KEY_BATCH: usize = if cfg!(test) { 999 } else { 1 << 17 };
+
 fn key_map(p: &mut Parser<'_>) -> Option<BTreeMap<KeyId, Key>> {
-    let mut keys = Vec::new();
+    let mut map = BTreeMap::new();
+    let mut batch = Vec::new();
+    // The keyids arrive strictly increasing, so each batch is built into a map in one pass
+    // (not key by key) and appended to the keys before it, which is again one pass.
+    let mut flush = |batch: &mut Vec<(KeyId, Key)>| {
+        let mut part: BTreeMap<KeyId, Key> = std::mem::take(batch).into_iter().collect();
+        map.append(&mut part);
+    };
     p.sorted_object(|p, id| {
-        keys.push((KeyId::new(id).ok()?, key(p)?));
+        batch.push((KeyId::new(id).ok()?, key(p)?));
+        if batch.len() == KEY_BATCH {
+            flush(&mut batch);
+        }
         Some(())
     })?;
-    // The keyids arrived strictly increasing, so the map is built in one pass, not a million
-    // inserts.
-    Some(keys.into_iter().collect())
+    flush(&mut batch);
+    Some(map)
 }
 
 fn key(p: &mut Parser<'_>) -> Option<Key> {
