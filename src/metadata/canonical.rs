@@ -34,12 +34,6 @@ impl Canon for String {
     }
 }
 
-impl Canon for std::borrow::Cow<'_, str> {
-    fn canon(&self, out: &mut Vec<u8>) {
-        cjson::write_canonical_str(self, out);
-    }
-}
-
 impl Canon for i64 {
     fn canon(&self, out: &mut Vec<u8>) {
         cjson::write_int(*self, out);
@@ -55,6 +49,12 @@ impl Canon for bool {
 impl Canon for KeyId {
     fn canon(&self, out: &mut Vec<u8>) {
         cjson::write_canonical_str(&self.as_str(), out);
+    }
+}
+
+impl Canon for crate::metadata::key::Label {
+    fn canon(&self, out: &mut Vec<u8>) {
+        cjson::write_canonical_str(self, out);
     }
 }
 

@@ -23,22 +23,73 @@ pub enum KeyAlgorithm {
 }
 
 /// A key's `keytype` or `scheme`: one of a handful of strings, repeated on every key (a
-/// claimed role holds a million keys), so the known ones are not allocated per key.
-pub type Label = std::borrow::Cow<'static, str>;
+/// claimed role holds a million keys), so the known ones are a one-byte index, not a string.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Label(LabelRepr);
 
-/// The [`Label`] for `s`: borrowed for the names TUF implementations use, owned otherwise.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum LabelRepr {
+    /// An index into [`KNOWN_LABELS`] (every known text is held this way, so equal text means
+    /// equal representation).
+    Known(u8),
+    Other(Box<str>),
+}
+
+const KNOWN_LABELS: [&str; 6] = [
+    "ed25519",
+    "ecdsa",
+    "ecdsa-sha2-nistp256",
+    "rsa",
+    "rsassa-pss-sha256",
+    "ecdsa-sha2-nistp384",
+];
+
+/// The [`Label`] for `s`.
 pub fn label(s: &str) -> Label {
-    const KNOWN: [&str; 6] = [
-        "ed25519",
-        "ecdsa",
-        "ecdsa-sha2-nistp256",
-        "rsa",
-        "rsassa-pss-sha256",
-        "ecdsa-sha2-nistp384",
-    ];
-    match KNOWN.iter().find(|k| **k == s) {
-        Some(k) => Label::Borrowed(k),
-        None => Label::Owned(s.to_owned()),
+    match KNOWN_LABELS.iter().position(|k| *k == s) {
+        Some(i) => Label(LabelRepr::Known(i as u8)),
+        None => Label(LabelRepr::Other(s.into())),
+    }
+}
+
+impl Label {
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            LabelRepr::Known(i) => KNOWN_LABELS[usize::from(*i)],
+            LabelRepr::Other(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Label {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Label {
+    fn from(s: &str) -> Self {
+        label(s)
+    }
+}
+
+impl PartialEq<&str> for Label {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -424,6 +475,18 @@ mod tests {
             key.verify(b"x", &"00".repeat(64)),
             Err(SignatureError::MalformedKey(_))
         ));
+    }
+
+    #[test]
+    fn labels_are_small_and_read_back() {
+        assert_eq!(std::mem::size_of::<Label>(), 16);
+        for text in KNOWN_LABELS.iter().copied().chain(["", "x-new-scheme"]) {
+            let l = label(text);
+            assert_eq!(l.as_str(), text);
+            assert_eq!(l, Label::from(text));
+            assert_eq!(l.to_string(), text);
+        }
+        assert_ne!(label("ed25519"), label("ecdsa"));
     }
 
     #[test]
