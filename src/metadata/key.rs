@@ -126,12 +126,9 @@ enum Public {
 
 impl Public {
     fn new(s: &str) -> Self {
-        let mut raw = [0u8; 32];
-        let lower_hex = s.len() == 64 && !s.bytes().any(|b| b.is_ascii_uppercase());
-        if lower_hex && hex::decode_to_slice(s, &mut raw).is_ok() {
-            Public::Hex32(raw)
-        } else {
-            Public::Text(s.into())
+        match crate::metadata::types::lower_hex32(s) {
+            Some(raw) => Public::Hex32(raw),
+            None => Public::Text(s.into()),
         }
     }
 }

@@ -2,6 +2,14 @@
 
 use std::fmt;
 
+/// The 32 bytes that exactly 64 lowercase hex digits spell, or `None` for any other text
+/// (uppercase hex included: its spelling must be kept).
+pub(crate) fn lower_hex32(s: &str) -> Option<[u8; 32]> {
+    let mut raw = [0u8; 32];
+    let lower_hex = s.len() == 64 && !s.bytes().any(|b| b.is_ascii_uppercase());
+    (lower_hex && hex::decode_to_slice(s, &mut raw).is_ok()).then_some(raw)
+}
+
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
@@ -32,12 +40,9 @@ impl KeyId {
         if has_control(s) {
             return Err("keyid must not contain control characters".into());
         }
-        let mut raw = [0u8; 32];
-        let lower_hex = s.len() == 64 && !s.bytes().any(|b| b.is_ascii_uppercase());
-        Ok(if lower_hex && hex::decode_to_slice(s, &mut raw).is_ok() {
-            KeyId(KeyIdRepr::Sha256(raw))
-        } else {
-            KeyId(KeyIdRepr::Other(s.into()))
+        Ok(match lower_hex32(s) {
+            Some(raw) => KeyId(KeyIdRepr::Sha256(raw)),
+            None => KeyId(KeyIdRepr::Other(s.into())),
         })
     }
 
