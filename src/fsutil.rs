@@ -35,6 +35,14 @@ fn sync_dir(dest: &Path) -> io::Result<()> {
 }
 
 fn write_temp(tmp: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    write_temp_with(tmp, mode, &mut |f| f.write_all(bytes))
+}
+
+fn write_temp_with(
+    tmp: &Path,
+    mode: u32,
+    write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -45,7 +53,7 @@ fn write_temp(tmp: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     #[cfg(not(unix))]
     let _ = mode;
     let mut f = opts.open(tmp)?;
-    f.write_all(bytes)?;
+    write(&mut f)?;
     f.sync_all()
 }
 
@@ -108,9 +116,18 @@ fn read_parallel(file: &File, len: u64) -> io::Result<Vec<u8>> {
 /// output path (`sign --key alice.key -o alice.key`) would otherwise destroy the only copy of
 /// a private key.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(dest, &mut |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] for contents written in pieces by `write` (a claimed role of hundreds of
+/// megabytes is never held whole). If `write` fails, `dest` is left as it was.
+pub fn write_atomic_with(
+    dest: &Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     refuse_key_file(dest)?;
     let tmp = temp_path(dest)?;
-    let result = write_temp(&tmp, bytes, 0o644).and_then(|()| fs::rename(&tmp, dest));
+    let result = write_temp_with(&tmp, 0o644, write).and_then(|()| fs::rename(&tmp, dest));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }

@@ -357,6 +357,17 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(path), io_reason(&e))))
 }
 
+/// Write metadata atomically with `write` (`Metadata::write_file`, which streams a large role
+/// instead of holding its bytes), naming the file on failure.
+pub fn write_metadata(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    record::wrote(path);
+    progress::step(format!("Writing {}", shown(path)), || write(path))
+        .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(path), io_reason(&e))))
+}
+
 /// Create the new directory `dir` holding `files` (name, bytes), whole or not at all
 /// ([`conclave::fsutil::write_new_dir`]); `exists` says why an existing `dir` is refused.
 pub fn write_new_dir(dir: &Path, files: &[(String, Vec<u8>)], exists: &str) -> Result<(), Failure> {

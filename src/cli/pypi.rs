@@ -10,7 +10,7 @@ use conclave::pypi::{self, BinsLayout, ClaimReview, InitKeys};
 use crate::cli::progress::{self, Step};
 use crate::cli::{
     Failure, exit, io_reason, parse_when, read_file, read_metadata, read_public_key,
-    refuse_existing, role_value, shown, write_output,
+    refuse_existing, role_value, shown,
 };
 
 /// PyPI delegation layouts (PEP 458 bins, PEP 480 claimed / recently-claimed / unclaimed).
@@ -141,10 +141,8 @@ fn read_targets(path: &Path) -> Result<Metadata<Targets>, Failure> {
 }
 
 fn write_targets(path: &Path, t: Targets) -> Result<(), Failure> {
-    let bytes = progress::step(format!("Encoding {}", shown(path)), || {
-        Metadata::new(t).to_file_bytes()
-    });
-    write_output(path, &bytes)
+    let md = Metadata::new(t);
+    crate::cli::write_metadata(path, |p| md.write_file(p))
 }
 
 fn print_review(review: &ClaimReview) {

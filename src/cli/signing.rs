@@ -455,10 +455,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         ))
         .hint("gather the missing signatures, or give --allow-partial to save progress"));
     }
-    let bytes = crate::cli::progress::step("Encoding the signed metadata", || {
-        outcome.metadata.to_file_bytes()
-    });
-    write_output(&a.output, &bytes)?;
+    crate::cli::write_metadata(&a.output, |p| outcome.metadata.write_file(p))?;
     if outcome.complete() {
         eprintln!(
             "Wrote {}: every threshold is met. Next: `conclave verify` it with the rest of the repository.",

@@ -11,67 +11,131 @@ use crate::metadata::{
     TargetFile, Targets,
 };
 
+/// Where canonical bytes are written: a buffer, and, when streaming, a sink that takes the
+/// buffer's contents whenever it has grown past [`CHUNK`] at the end of a list element. A
+/// claimed role of hundreds of megabytes then never exists whole in memory.
+pub(crate) struct Out<'a> {
+    buf: &'a mut Vec<u8>,
+    sink: Option<&'a mut crate::signer::stream::Sink<'a>>,
+}
+
+/// How much a streaming [`Out`] holds before handing it on.
+pub(crate) const CHUNK: usize = 1 << 20;
+
+impl<'a> Out<'a> {
+    /// Write into `buf`, all of it.
+    pub(crate) fn new(buf: &'a mut Vec<u8>) -> Self {
+        Out { buf, sink: None }
+    }
+
+    /// Write in pieces of about [`CHUNK`] bytes to `sink`; [`Out::finish`] hands on the rest.
+    pub(crate) fn streaming(
+        buf: &'a mut Vec<u8>,
+        sink: &'a mut crate::signer::stream::Sink<'a>,
+    ) -> Self {
+        Out {
+            buf,
+            sink: Some(sink),
+        }
+    }
+
+    /// A place where the bytes so far may be handed on.
+    #[inline]
+    fn boundary(&mut self) {
+        if self.buf.len() >= CHUNK
+            && let Some(sink) = self.sink.as_mut()
+        {
+            sink(self.buf);
+            self.buf.clear();
+        }
+    }
+
+    /// Hand on whatever is left (streaming only).
+    pub(crate) fn finish(mut self) {
+        if let Some(sink) = self.sink.as_mut()
+            && !self.buf.is_empty()
+        {
+            sink(self.buf);
+            self.buf.clear();
+        }
+    }
+}
+
+impl std::ops::Deref for Out<'_> {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        self.buf
+    }
+}
+
+impl std::ops::DerefMut for Out<'_> {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        self.buf
+    }
+}
+
 /// Something that can write its canonical form.
 pub(crate) trait Canon {
-    fn canon(&self, out: &mut Vec<u8>);
+    fn canon(&self, out: &mut Out<'_>);
 }
 
 impl Canon for Value {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         cjson::write_canonical(self, out);
     }
 }
 
 impl Canon for str {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         cjson::write_canonical_str(self, out);
     }
 }
 
 impl Canon for String {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         cjson::write_canonical_str(self, out);
     }
 }
 
 impl Canon for i64 {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         cjson::write_int(*self, out);
     }
 }
 
 impl Canon for bool {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         out.extend_from_slice(if *self { b"true" } else { b"false" });
     }
 }
 
 impl Canon for KeyId {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         cjson::write_canonical_str(&self.as_str(), out);
     }
 }
 
 impl Canon for crate::metadata::key::Label {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         cjson::write_canonical_str(self, out);
     }
 }
 
 impl Canon for SmallStr {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         cjson::write_canonical_str(self, out);
     }
 }
 
 impl<T: Canon> Canon for Vec<T> {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         out.push(b'[');
         for (i, item) in self.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             item.canon(out);
+            out.boundary();
         }
         out.push(b']');
     }
@@ -80,11 +144,11 @@ impl<T: Canon> Canon for Vec<T> {
 /// Write an object whose known fields are `fields` and whose unknown ones are `extra`, in
 /// code-point order of the keys. Known fields win over an `extra` entry of the same name,
 /// as in [`super::fields::object`].
-pub(crate) fn object(out: &mut Vec<u8>, fields: &mut [(&str, &dyn Canon)], extra: &Map) {
+pub(crate) fn object(out: &mut Out<'_>, fields: &mut [(&str, &dyn Canon)], extra: &Map) {
     fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
     out.push(b'{');
     let mut first = true;
-    let mut sep = |out: &mut Vec<u8>| {
+    let mut sep = |out: &mut Out<'_>| {
         if !first {
             out.push(b',');
         }
@@ -121,14 +185,14 @@ pub(crate) fn object(out: &mut Vec<u8>, fields: &mut [(&str, &dyn Canon)], extra
 struct KeyVal<'a>(&'a Key);
 
 impl Canon for KeyVal<'_> {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         let public: &str = &self.0.public();
         object(out, &mut [("public", &public)], self.0.keyval_extra());
     }
 }
 
 impl Canon for Key {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         if self.is_plain() {
             return plain_key(self, out);
         }
@@ -146,7 +210,7 @@ impl Canon for Key {
 }
 
 /// A key without unknown fields (the common case), written straight out in canonical order.
-fn plain_key(key: &Key, out: &mut Vec<u8>) {
+fn plain_key(key: &Key, out: &mut Out<'_>) {
     out.extend_from_slice(b"{\"keytype\":");
     cjson::write_canonical_str(&key.keytype, out);
     out.extend_from_slice(b",\"keyval\":{\"public\":");
@@ -159,6 +223,7 @@ fn plain_key(key: &Key, out: &mut Vec<u8>) {
 /// The canonical `{keytype, scheme, keyval}` a keyid is the SHA-256 of (securesystemslib's
 /// `compute_default_keyid`): the key object without its own unknown fields.
 pub(crate) fn keyid_form(key: &Key, out: &mut Vec<u8>) {
+    let out = &mut Out::new(out);
     if key.keyval_extra().is_empty() {
         // The key's own unknown fields are not part of the keyid.
         return plain_key(key, out);
@@ -178,7 +243,7 @@ pub(crate) fn keyid_form(key: &Key, out: &mut Vec<u8>) {
 struct Keys<'a>(&'a std::collections::BTreeMap<KeyId, Key>);
 
 impl Canon for Keys<'_> {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         // BTreeMap order on KeyId (a String) is code-point order.
         out.push(b'{');
         for (i, (id, k)) in self.0.iter().enumerate() {
@@ -188,13 +253,14 @@ impl Canon for Keys<'_> {
             id.canon(out);
             out.push(b':');
             k.canon(out);
+            out.boundary();
         }
         out.push(b'}');
     }
 }
 
 impl Canon for DelegatedRole {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         if self.extra.is_empty() {
             // The common case (a million of them in a claimed role), written straight out in
             // canonical key order: keyids, name, path_hash_prefixes | paths, terminating,
@@ -245,13 +311,13 @@ impl Canon for DelegatedRole {
 }
 
 impl Canon for &str {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         cjson::write_canonical_str(self, out);
     }
 }
 
 impl Canon for SuccinctRoles {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         let threshold = i64::from(self.threshold.get());
         let bits = i64::from(self.bit_length);
         object(
@@ -268,7 +334,7 @@ impl Canon for SuccinctRoles {
 }
 
 impl Canon for Delegations {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         let keys = Keys(&self.keys);
         match &self.roles {
             DelegationRoles::List(roles) => {
@@ -284,7 +350,7 @@ impl Canon for Delegations {
 }
 
 impl Canon for TargetFile {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         let length = self.length as i64;
         let hashes = StrMap(&self.hashes);
         object(
@@ -299,7 +365,7 @@ impl Canon for TargetFile {
 struct StrMap<'a, V>(&'a std::collections::BTreeMap<String, V>);
 
 impl<V: Canon> Canon for StrMap<'_, V> {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         out.push(b'{');
         for (i, (k, v)) in self.0.iter().enumerate() {
             if i > 0 {
@@ -308,13 +374,14 @@ impl<V: Canon> Canon for StrMap<'_, V> {
             k.canon(out);
             out.push(b':');
             v.canon(out);
+            out.boundary();
         }
         out.push(b'}');
     }
 }
 
 impl Canon for Targets {
-    fn canon(&self, out: &mut Vec<u8>) {
+    fn canon(&self, out: &mut Out<'_>) {
         let ty = "targets";
         let spec = self.common.spec_version.as_str();
         let version = self.common.version.as_json();

@@ -360,7 +360,7 @@ impl Key {
         }
     }
 
-    fn ed25519_key(&self) -> Result<ed25519_dalek::VerifyingKey, SignatureError> {
+    pub(crate) fn ed25519_key(&self) -> Result<ed25519_dalek::VerifyingKey, SignatureError> {
         let malformed = || {
             SignatureError::MalformedKey(
                 "an ed25519 public key is 64 lowercase hex characters".into(),

@@ -126,6 +126,14 @@ pub trait Role: Sized + Clone {
     fn write_canonical(&self, out: &mut Vec<u8>) {
         cjson::write_canonical(&self.to_value(), out);
     }
+    /// The same bytes as [`Role::write_canonical`], handed to `sink` in order, in pieces.
+    /// Large roles (targets with a million delegations) never hold them whole; the default
+    /// writes them all first.
+    fn stream_canonical(&self, sink: &mut dyn FnMut(&[u8])) {
+        let mut out = Vec::new();
+        self.write_canonical(&mut out);
+        sink(&out);
+    }
 }
 
 /// Put delegations the fast reader read back into the `signed` tree, as the text had them.
@@ -157,6 +165,15 @@ fn parse_metadata(
 /// Files whose canonical form is larger than this are written compact, not indented: a
 /// claimed role for a million projects would otherwise grow by a third in whitespace.
 pub const PRETTY_LIMIT: usize = 1 << 20;
+
+/// Why [`Metadata::sign_all_into_file`] wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteSignedError {
+    #[error(transparent)]
+    Sign(#[from] crate::signer::SignError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
 
 /// One entry of the `signatures` array.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -275,35 +292,7 @@ impl<T: Role> Metadata<T> {
         if signed.len() < PRETTY_LIMIT {
             return cjson::to_pretty(&self.to_value());
         }
-        // Compact: the envelope in canonical form around the canonical `signed` bytes, with
-        // control characters escaped so the result is valid JSON. The (possibly huge) signed
-        // bytes are copied exactly once, into the file.
-        let sigs = Value::Array(self.signatures.iter().map(Signature::to_value).collect());
-        let mut entries: Vec<(&str, Option<&Value>)> =
-            vec![("signatures", Some(&sigs)), ("signed", None)];
-        for (k, v) in &self.extra {
-            if k != "signatures" && k != "signed" {
-                entries.push((k.as_str(), Some(v)));
-            }
-        }
-        entries.sort_by(|a, b| a.0.cmp(b.0));
-        // The envelope before the signed bytes, and after them.
-        let (mut head, mut tail) = (vec![b'{'], Vec::new());
-        let mut after = false;
-        for (i, (k, v)) in entries.iter().enumerate() {
-            let mut piece = Vec::new();
-            if i > 0 {
-                piece.push(b',');
-            }
-            cjson::write_canonical_str(k, &mut piece);
-            piece.push(b':');
-            if let Some(v) = v {
-                cjson::write_canonical(v, &mut piece);
-            }
-            canonical::escape_into(&piece, if after { &mut tail } else { &mut head });
-            after |= v.is_none();
-        }
-        tail.extend_from_slice(b"}\n");
+        let (head, tail) = self.envelope();
         if signed.iter().any(|&b| b < 0x20) {
             let mut file = Vec::with_capacity(signed.len() + signed.len() / 256 + 4096);
             file.extend_from_slice(&head);
@@ -323,41 +312,155 @@ impl<T: Role> Metadata<T> {
         file
     }
 
-    /// Sign with several signers over one computation of the signed bytes, and return the
-    /// file bytes: what a claimed role with a million projects needs to stay fast.
-    ///
-    /// Signers run in parallel, one thread each: every Ed25519 signature hashes the whole
-    /// message three times (twice to sign, once for the check before it is accepted).
-    pub fn sign_all_to_file(
+    /// A large file's envelope, written compact and canonical around the `signed` bytes: what
+    /// comes before them and what comes after (control characters escaped, so that the result
+    /// is valid JSON).
+    fn envelope(&self) -> (Vec<u8>, Vec<u8>) {
+        let sigs = Value::Array(self.signatures.iter().map(Signature::to_value).collect());
+        let mut entries: Vec<(&str, Option<&Value>)> =
+            vec![("signatures", Some(&sigs)), ("signed", None)];
+        for (k, v) in &self.extra {
+            if k != "signatures" && k != "signed" {
+                entries.push((k.as_str(), Some(v)));
+            }
+        }
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        let (mut head, mut tail) = (vec![b'{'], Vec::new());
+        let mut after = false;
+        for (i, (k, v)) in entries.iter().enumerate() {
+            let mut piece = Vec::new();
+            if i > 0 {
+                piece.push(b',');
+            }
+            cjson::write_canonical_str(k, &mut piece);
+            piece.push(b':');
+            if let Some(v) = v {
+                cjson::write_canonical(v, &mut piece);
+            }
+            canonical::escape_into(&piece, if after { &mut tail } else { &mut head });
+            after |= v.is_none();
+        }
+        tail.extend_from_slice(b"}\n");
+        (head, tail)
+    }
+
+    /// Write [`Metadata::to_file_bytes`] to `out` without holding them: the signed bytes are
+    /// produced in pieces (see [`Role::stream_canonical`]) and `also` sees each piece, as
+    /// signed, on its way out. The first [`PRETTY_LIMIT`] bytes are held back until it is
+    /// clear whether the file is small (indented) or large (compact, streamed).
+    fn stream_file(
+        &self,
+        out: &mut dyn std::io::Write,
+        also: &mut dyn FnMut(&[u8]),
+    ) -> std::io::Result<()> {
+        let mut held = Vec::new();
+        let mut streaming = false;
+        let mut escaped = Vec::new();
+        let mut failure = None;
+        let mut head_tail = None;
+        self.signed.stream_canonical(&mut |piece| {
+            also(piece);
+            if failure.is_some() {
+                return;
+            }
+            let mut emit = |bytes: &[u8]| -> std::io::Result<()> {
+                if bytes.iter().any(|&b| b < 0x20) {
+                    escaped.clear();
+                    canonical::escape_into(bytes, &mut escaped);
+                    out.write_all(&escaped)
+                } else {
+                    out.write_all(bytes)
+                }
+            };
+            let result = if streaming {
+                emit(piece)
+            } else {
+                held.extend_from_slice(piece);
+                if held.len() < PRETTY_LIMIT {
+                    Ok(())
+                } else {
+                    streaming = true;
+                    let (head, tail) = self.envelope();
+                    head_tail = Some(tail);
+                    let all = std::mem::take(&mut held);
+                    // The head is escaped already: emit writes it as it is.
+                    emit(&head).and_then(|()| emit(&all))
+                }
+            };
+            if let Err(e) = result {
+                failure = Some(e);
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        match head_tail {
+            Some(tail) => out.write_all(&tail),
+            None => out.write_all(&cjson::to_pretty(&self.to_value())),
+        }
+    }
+
+    /// Write the file to `dest` atomically: the bytes of [`Metadata::to_file_bytes`], streamed
+    /// for a large role so that they are never held whole.
+    pub fn write_file(&self, dest: &std::path::Path) -> std::io::Result<()> {
+        crate::fsutil::write_atomic_with(dest, &mut |out| self.stream_file(out, &mut |_| {}))
+    }
+
+    /// Sign with several signers and write the file to `dest`, for a role too large to hold
+    /// twice (a claimed role for a million projects): the signed bytes are produced three times
+    /// in pieces and never held whole. Two passes are shared by all signers, which run in
+    /// parallel, one thread each (Ed25519 hashes the message twice to sign); the third writes
+    /// the file and checks every new signature over the very bytes written. `dest` is replaced
+    /// only if every signature verifies; otherwise it and `self` are left as they were.
+    pub fn sign_all_into_file(
         &mut self,
         signers: &[&(dyn crate::signer::Signer + Sync)],
-    ) -> Result<Vec<u8>, crate::signer::SignError> {
-        let bytes = self.signed_bytes();
-        let results: Vec<_> = std::thread::scope(|scope| {
-            let handles: Vec<_> = signers
-                .iter()
-                .map(|signer| {
-                    let bytes = &bytes;
-                    scope.spawn(move || crate::signer::sign_checked(*signer, bytes))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(crate::signer::SignError::Backend(
-                            "a signing thread failed".into(),
-                        ))
-                    })
-                })
-                .collect()
-        });
-        for sig in results {
-            let sig = sig?;
-            self.signatures.retain(|s| s.keyid != sig.keyid);
-            self.signatures.push(sig);
+        dest: &std::path::Path,
+    ) -> Result<(), WriteSignedError> {
+        use crate::signer::stream;
+        let signed = &self.signed;
+        let (raw, _) = stream::sign_all(signers, &mut |sink| signed.stream_canonical(sink));
+        let mut made = Vec::with_capacity(raw.len());
+        for (signer, raw) in signers.iter().zip(raw) {
+            made.push((signer.public_key(), raw?));
         }
-        Ok(self.file_bytes_from(bytes))
+        let before = self.signatures.clone();
+        for (key, raw) in &made {
+            let keyid = key.keyid();
+            self.signatures.retain(|s| s.keyid != keyid);
+            self.signatures.push(Signature {
+                keyid,
+                sig: hex::encode(raw),
+                extra: Map::new(),
+            });
+        }
+        let mut refused = None;
+        let this = &*self;
+        let written = crate::fsutil::write_atomic_with(dest, &mut |out| {
+            let mut failure = None;
+            let checked = stream::check_all(&made, &mut |sink| {
+                if let Err(e) = this.stream_file(out, sink) {
+                    failure = Some(e);
+                }
+            });
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            checked.map_err(|e| {
+                refused = Some(e);
+                std::io::Error::other("a new signature did not verify")
+            })?;
+            Ok(())
+        });
+        if let Some(e) = refused {
+            self.signatures = before;
+            return Err(e.into());
+        }
+        if let Err(e) = written {
+            self.signatures = before;
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// Add a signature, replacing any earlier one by the same key. The signature is checked
@@ -514,6 +617,16 @@ impl AnyMetadata {
             AnyMetadata::Targets(m) => &mut m.signatures,
             AnyMetadata::Snapshot(m) => &mut m.signatures,
             AnyMetadata::Timestamp(m) => &mut m.signatures,
+        }
+    }
+
+    /// [`Metadata::write_file`]: the file bytes, streamed to `dest` for a large role.
+    pub fn write_file(&self, dest: &std::path::Path) -> std::io::Result<()> {
+        match self {
+            AnyMetadata::Root(m) => m.write_file(dest),
+            AnyMetadata::Targets(m) => m.write_file(dest),
+            AnyMetadata::Snapshot(m) => m.write_file(dest),
+            AnyMetadata::Timestamp(m) => m.write_file(dest),
         }
     }
 

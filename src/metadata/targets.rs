@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use crate::cjson::{Map, Value};
+use crate::metadata::canonical::Out;
 use crate::metadata::fields::{self, Fields};
 use crate::metadata::root::RoleKeys;
 use crate::metadata::snapshot::{hashes_value, read_hashes};
@@ -419,7 +420,14 @@ impl Role for Targets {
     }
 
     fn write_canonical(&self, out: &mut Vec<u8>) {
-        crate::metadata::canonical::Canon::canon(self, out);
+        crate::metadata::canonical::Canon::canon(self, &mut Out::new(out));
+    }
+
+    fn stream_canonical(&self, sink: &mut dyn FnMut(&[u8])) {
+        let mut buf = Vec::with_capacity(2 * crate::metadata::canonical::CHUNK);
+        let mut out = Out::streaming(&mut buf, sink);
+        crate::metadata::canonical::Canon::canon(self, &mut out);
+        out.finish();
     }
 }
 

@@ -43,6 +43,32 @@ impl Signer for Ed25519Signer {
         let secret = ed25519_dalek::SigningKey::from_bytes(self.seed.expose());
         Ok(secret.sign(message).to_bytes().to_vec())
     }
+
+    /// Standard Ed25519 (RFC 8032) over a message in pieces: the same signature as
+    /// [`Signer::sign_raw`] over the whole message. The two hashes Ed25519 needs each take
+    /// one pass; [`super::stream`] makes sure both passes hand on the same bytes.
+    fn sign_message(&self, message: &dyn super::stream::Message) -> Result<Vec<u8>, SignError> {
+        use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
+        use sha2::Digest as _;
+        let secret = ed25519_dalek::SigningKey::from_bytes(self.seed.expose());
+        let expanded = ExpandedSecretKey::from(self.seed.expose());
+        let failure = std::cell::RefCell::new(None);
+        let signature = raw_sign_byupdate::<sha2::Sha512, _>(
+            &expanded,
+            |hash| {
+                message.feed(&mut |piece| hash.update(piece)).map_err(|e| {
+                    *failure.borrow_mut() = Some(e);
+                    ed25519_dalek::SignatureError::new()
+                })
+            },
+            &secret.verifying_key(),
+        );
+        match (signature, failure.into_inner()) {
+            (Ok(sig), None) => Ok(sig.to_bytes().to_vec()),
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(SignError::Backend(e.to_string())),
+        }
+    }
 }
 
 /// An ECDSA P-256 private key in memory.

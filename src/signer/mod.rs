@@ -8,6 +8,7 @@
 pub mod derived;
 mod memory;
 pub mod pkcs11;
+pub mod stream;
 #[cfg(feature = "yubikey")]
 pub mod yubikey;
 
@@ -33,6 +34,12 @@ pub trait Signer {
     fn public_key(&self) -> &Key;
     /// The raw signature over `message` in the key's scheme (not hex).
     fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>, SignError>;
+    /// [`Signer::sign_raw`] over a message handed on in pieces ([`stream::Message`]), for
+    /// messages too large to hold twice. The default takes it whole; in-memory Ed25519 keys
+    /// hash it as it comes.
+    fn sign_message(&self, message: &dyn stream::Message) -> Result<Vec<u8>, SignError> {
+        self.sign_raw(&stream::collect(message)?)
+    }
 }
 
 /// Sign `message` and check the signature before returning it.

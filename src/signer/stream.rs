@@ -1,0 +1,325 @@
+//! Signing a message too large to hold twice: a claimed role for a million projects is 378 MB
+//! of canonical JSON. Instead of serialising it once into memory, the message is produced
+//! again for every pass over it, and each pass is shared by all signers at once: one thread
+//! writes the pieces, one thread per signer hashes them.
+//!
+//! Ed25519 hashes the message twice to sign (once for the nonce, once for the challenge), and
+//! a nonce computed over one message with a challenge over another gives the private key
+//! away. So the producer checks that every pass handed on the same pieces (their lengths and
+//! a checksum); a signer whose second pass differs from its first gets an error from the
+//! message before the signature is finished, and no signature at all.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use crate::metadata::{Key, Signature};
+use crate::signer::{SignError, Signer};
+
+/// Takes a message's pieces, in order.
+pub type Sink<'a> = dyn FnMut(&[u8]) + 'a;
+
+/// One consumer of the passes over a message, run on a thread of its own.
+pub type Consumer<'a, R> = Box<dyn FnOnce(&dyn Message) -> R + Send + 'a>;
+
+/// Produces the message once, into the sink it is given.
+pub type Produce<'a> = dyn FnMut(&mut Sink<'_>) + 'a;
+
+/// A message handed on in pieces, as often as it is asked for. Every call of
+/// [`Message::feed`] hands on the same bytes in the same order, or fails.
+pub trait Message {
+    /// Hand the whole message to `sink`, in order.
+    fn feed(&self, sink: &mut dyn FnMut(&[u8])) -> Result<(), SignError>;
+}
+
+impl Message for [u8] {
+    fn feed(&self, sink: &mut dyn FnMut(&[u8])) -> Result<(), SignError> {
+        sink(self);
+        Ok(())
+    }
+}
+
+/// The whole message in memory, for signers that cannot take it in pieces.
+pub fn collect(message: &dyn Message) -> Result<Vec<u8>, SignError> {
+    let mut all = Vec::new();
+    message.feed(&mut |piece| all.extend_from_slice(piece))?;
+    Ok(all)
+}
+
+/// Pieces queued per consumer: enough to keep the hashing threads busy, little memory.
+const QUEUE: usize = 32;
+
+enum Piece {
+    Bytes(Arc<[u8]>),
+    /// The pass is over; `same` says whether it handed on what the first pass did.
+    End {
+        same: bool,
+    },
+}
+
+/// One consumer's view of the passes: each [`Message::feed`] takes the next pass.
+struct Passes {
+    rx: Mutex<Receiver<Piece>>,
+}
+
+impl Message for Passes {
+    fn feed(&self, sink: &mut dyn FnMut(&[u8])) -> Result<(), SignError> {
+        let rx = self
+            .rx
+            .lock()
+            .map_err(|_| SignError::Backend("the message's queue was poisoned".into()))?;
+        loop {
+            match rx.recv() {
+                Ok(Piece::Bytes(b)) => sink(&b),
+                Ok(Piece::End { same: true }) => return Ok(()),
+                Ok(Piece::End { same: false }) => {
+                    return Err(SignError::Backend(
+                        "the message was not the same on the second pass over it (a fault in \
+                         conclave); nothing was signed"
+                            .into(),
+                    ));
+                }
+                Err(_) => {
+                    return Err(SignError::Backend(
+                        "the message ended early (its producer stopped)".into(),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// A cheap checksum of a pass: its piece lengths and bytes. It guards against a producer that
+/// is not deterministic (a bug), not against an adversary: the message comes from conclave's
+/// own memory.
+#[derive(Default, PartialEq, Eq, Clone, Copy, Debug)]
+struct PassSum {
+    len: u64,
+    sum: u64,
+}
+
+impl PassSum {
+    fn add(&mut self, piece: &[u8]) {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut h = self.sum ^ (piece.len() as u64).wrapping_mul(K);
+        let mut words = piece.chunks_exact(8);
+        for w in &mut words {
+            let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+            h = (h.rotate_left(23) ^ w).wrapping_mul(K);
+        }
+        for &b in words.remainder() {
+            h = (h.rotate_left(23) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.sum = h;
+        self.len += piece.len() as u64;
+    }
+}
+
+/// Run `consumers`, each on its own thread with its own view of the message, while this
+/// thread produces the message `passes` times with `produce` (given the pass number, from 0).
+/// A consumer that returns stops taking passes. Returns the consumers' results, in order, and
+/// the message's length.
+pub fn broadcast<R: Send>(
+    consumers: Vec<Consumer<'_, R>>,
+    passes: usize,
+    produce: &mut dyn FnMut(usize, &mut Sink<'_>),
+) -> (Vec<R>, u64) {
+    std::thread::scope(|scope| {
+        let mut senders: Vec<Option<SyncSender<Piece>>> = Vec::new();
+        let mut handles = Vec::new();
+        for consumer in consumers {
+            let (tx, rx) = sync_channel(QUEUE);
+            senders.push(Some(tx));
+            handles.push(scope.spawn(move || {
+                let passes = Passes { rx: Mutex::new(rx) };
+                consumer(&passes)
+            }));
+        }
+        let mut first: Option<PassSum> = None;
+        let mut len = 0;
+        for pass in 0..passes {
+            if senders.iter().all(Option::is_none) {
+                break;
+            }
+            let mut sum = PassSum::default();
+            produce(pass, &mut |piece| {
+                sum.add(piece);
+                let shared: Arc<[u8]> = Arc::from(piece);
+                for slot in senders.iter_mut() {
+                    // A consumer that has hung up takes no more.
+                    if let Some(tx) = slot
+                        && tx.send(Piece::Bytes(Arc::clone(&shared))).is_err()
+                    {
+                        *slot = None;
+                    }
+                }
+            });
+            let same = *first.get_or_insert(sum) == sum;
+            len = sum.len;
+            for slot in senders.iter_mut() {
+                if let Some(tx) = slot
+                    && tx.send(Piece::End { same }).is_err()
+                {
+                    *slot = None;
+                }
+            }
+        }
+        drop(senders);
+        let results = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect();
+        (results, len)
+    })
+}
+
+/// Sign the message `produce` writes with every signer at once, two passes over it shared by
+/// all (see the module documentation). The signatures are not yet checked: [`check_all`]
+/// does that over the bytes as they are written out.
+pub fn sign_all(
+    signers: &[&(dyn Signer + Sync)],
+    produce: &mut Produce<'_>,
+) -> (Vec<Result<Vec<u8>, SignError>>, u64) {
+    let consumers: Vec<Consumer<'_, Result<Vec<u8>, SignError>>> = signers
+        .iter()
+        .map(|s| {
+            let s = *s;
+            Box::new(move |m: &dyn Message| s.sign_message(m)) as Box<_>
+        })
+        .collect();
+    broadcast(consumers, 2, &mut |_, sink| produce(sink))
+}
+
+/// Check each raw signature against its key over one more pass of the message, the pass
+/// `produce` also writes out. Returns the signatures as they enter metadata.
+pub fn check_all(
+    signed: &[(&Key, Vec<u8>)],
+    produce: &mut Produce<'_>,
+) -> Result<Vec<Signature>, SignError> {
+    let consumers: Vec<Consumer<'_, Result<(), SignError>>> = signed
+        .iter()
+        .map(|(key, raw)| {
+            let (key, raw) = (*key, raw.as_slice());
+            Box::new(move |m: &dyn Message| check_own(key, raw, m)) as Box<_>
+        })
+        .collect();
+    let (results, _) = broadcast(consumers, 1, &mut |_, sink| produce(sink));
+    signed
+        .iter()
+        .zip(results)
+        .map(|((key, raw), checked)| {
+            checked?;
+            Ok(Signature {
+                keyid: key.keyid(),
+                sig: hex::encode(raw),
+                extra: Default::default(),
+            })
+        })
+        .collect()
+}
+
+/// Check a signature just made by `key`'s own signer over a message in pieces. Ed25519 hashes
+/// the pieces as they come (the same equation as [`Key::verify`]; the key is the signer's own,
+/// so it is not a small-order point planted by an attacker); other schemes take the message
+/// whole.
+fn check_own(key: &Key, raw: &[u8], message: &dyn Message) -> Result<(), SignError> {
+    let failed = |reason: String| SignError::SelfCheckFailed {
+        keyid: key.keyid().to_string(),
+        reason,
+    };
+    if key.algorithm() == Some(crate::metadata::KeyAlgorithm::Ed25519) {
+        let vk = key.ed25519_key().map_err(|e| failed(e.to_string()))?;
+        let bytes: [u8; 64] = raw.try_into().map_err(|_| {
+            failed(format!(
+                "an ed25519 signature is 64 bytes, not {}",
+                raw.len()
+            ))
+        })?;
+        let mut stream = vk
+            .verify_stream(&ed25519_dalek::Signature::from_bytes(&bytes))
+            .map_err(|_| failed("the signature is malformed".into()))?;
+        message.feed(&mut |piece| stream.update(piece))?;
+        return stream
+            .finalize_and_verify()
+            .map_err(|_| failed("the signature does not match the message".into()));
+    }
+    let whole = collect(message)?;
+    key.verify(&whole, &hex::encode(raw))
+        .map_err(|e| failed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signer::{Ed25519Signer, P256Signer};
+
+    /// A message in uneven pieces, the same on every pass.
+    fn pieces(pass_changes: Option<usize>) -> impl FnMut(usize, &mut Sink<'_>) {
+        move |pass, sink| {
+            for i in 0..50u32 {
+                let mut piece = vec![(i % 251) as u8; (i as usize * 37) % 1000 + 1];
+                if pass_changes == Some(pass) && i == 17 {
+                    piece[0] ^= 1;
+                }
+                sink(&piece);
+            }
+        }
+    }
+
+    fn whole() -> Vec<u8> {
+        let mut all = Vec::new();
+        pieces(None)(0, &mut |p| all.extend_from_slice(p));
+        all
+    }
+
+    #[test]
+    fn streamed_signatures_equal_signatures_over_the_whole_message() {
+        let ed = Ed25519Signer::from_seed(&[9; 32]);
+        let ec = P256Signer::from_scalar(&[5; 32]).unwrap();
+        let signers: [&(dyn Signer + Sync); 2] = [&ed, &ec];
+        let mut produce = pieces(None);
+        let (raw, len) = sign_all(&signers, &mut |sink| produce(0, sink));
+        let message = whole();
+        assert_eq!(len, message.len() as u64);
+        let raw: Vec<Vec<u8>> = raw.into_iter().map(Result::unwrap).collect();
+        // Ed25519 is deterministic: the same signature as over the message in one piece.
+        assert_eq!(raw[0], ed.sign_raw(&message).unwrap());
+        for (signer, sig) in signers.iter().zip(&raw) {
+            signer
+                .public_key()
+                .verify(&message, &hex::encode(sig))
+                .unwrap();
+        }
+        let pairs: Vec<(&Key, Vec<u8>)> = signers
+            .iter()
+            .map(|s| s.public_key())
+            .zip(raw.clone())
+            .collect();
+        let checked = check_all(&pairs, &mut |sink| produce(0, sink)).unwrap();
+        assert_eq!(checked[0].keyid, ed.public_key().keyid());
+        assert_eq!(checked[1].sig, hex::encode(&raw[1]));
+    }
+
+    #[test]
+    fn a_second_pass_that_differs_from_the_first_yields_no_signature() {
+        let ed = Ed25519Signer::from_seed(&[9; 32]);
+        let mut produce = pieces(Some(1));
+        let consumers: Vec<Consumer<'_, Result<Vec<u8>, SignError>>> =
+            vec![Box::new(|m: &dyn Message| ed.sign_message(m))];
+        let (raw, _) = broadcast(consumers, 2, &mut produce);
+        let err = raw.into_iter().next().unwrap().unwrap_err();
+        assert!(err.to_string().contains("not the same"), "{err}");
+    }
+
+    #[test]
+    fn a_signature_over_another_message_fails_the_streamed_check() {
+        let ed = Ed25519Signer::from_seed(&[9; 32]);
+        let ec = P256Signer::from_scalar(&[5; 32]).unwrap();
+        for signer in [&ed as &dyn Signer, &ec] {
+            let raw = signer.sign_raw(b"something else").unwrap();
+            let mut produce = pieces(None);
+            let err =
+                check_all(&[(signer.public_key(), raw)], &mut |sink| produce(0, sink)).unwrap_err();
+            assert!(matches!(err, SignError::SelfCheckFailed { .. }), "{err}");
+        }
+    }
+}
