@@ -2,7 +2,11 @@
 # Build the release binary twice, from two copies of the committed tree in two different
 # directories, and check the two binaries are bit-for-bit identical.
 #
-# Usage: scripts/reproducible-build.sh [--vendored] [COMMIT]     (default HEAD)
+# Usage: scripts/reproducible-build.sh [--vendored] [--features yubikey] [COMMIT]   (default HEAD)
+#
+# --features yubikey builds the binary with the YubiKey backend (needs libpcsclite-dev and
+# pkg-config): the binary for a ceremony whose officers hold YubiKeys. Its hash differs from
+# the default build's; everyone must build with the same features.
 #
 # With --vendored the second build is the one an air-gapped machine does: from sources
 # fetched with `cargo vendor --versioned-dirs`, `--offline --frozen`, with the vendor
@@ -19,10 +23,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 vendored=0
-if [ "${1:-}" = "--vendored" ]; then
-    vendored=1
-    shift
-fi
+features=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --vendored) vendored=1; shift ;;
+    --features)
+        [ $# -ge 2 ] || { echo "usage: --features needs a value (yubikey)" >&2; exit 2; }
+        features=(--features "$2"); shift 2 ;;
+    -*) echo "unknown option $1 (see the usage at the top of $0)" >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
 commit="$(git rev-parse "${1:-HEAD}")"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct "$commit")}"
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
@@ -46,11 +57,11 @@ build() { # build DIR [vendored] -> prints the binary's SHA-256
             registry="$(cd "$cargo_home/registry/src" && ls -d index.crates.io-* | head -n 1)"
             flags="$flags --remap-path-prefix=$dir/vendor=/cargo/registry/src/$registry"
             RUSTFLAGS="$flags" CARGO_TARGET_DIR="$dir/target" CARGO_INCREMENTAL=0 \
-                cargo build --release --frozen --quiet --bin conclave
+                cargo build --release --frozen --quiet ${features[@]+"${features[@]}"} --bin conclave
         else
             # Not inherited from the caller: the flags are part of what is being reproduced.
             RUSTFLAGS="$flags" CARGO_TARGET_DIR="$dir/target" CARGO_INCREMENTAL=0 \
-                cargo build --release --locked --quiet --bin conclave
+                cargo build --release --locked --quiet ${features[@]+"${features[@]}"} --bin conclave
         fi
     ) >&2
     sha256sum "$dir/target/release/conclave" | cut -d' ' -f1
@@ -71,4 +82,4 @@ if [ "$a" != "$b" ]; then
     echo "FAILED: the two builds differ; the binary is not reproducible" >&2
     exit 1
 fi
-echo "reproducible: sha256 $a  conclave ($(rustc --version), commit $commit)"
+echo "reproducible: sha256 $a  conclave ($(rustc --version), commit $commit${features[1]:+, features ${features[1]}})"

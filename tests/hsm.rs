@@ -359,3 +359,63 @@ impl Hsm {
         o
     }
 }
+
+/// A key generated in a token with --ceremony-dir is recorded in the ceremony's transcript:
+/// the token, the label and the keyid, never the PIN.
+#[test]
+fn token_key_generation_is_recorded_in_the_ceremony_transcript() {
+    let hsm = Hsm::new();
+    hsm.init_token("PyPI root A");
+    let ceremony = tempfile::tempdir().unwrap();
+    ok(&conclave_in(
+        ceremony.path(),
+        &[
+            "transcript",
+            "note",
+            ".",
+            "--step",
+            "step 1: alice presented her token",
+            "--officer",
+            "alice",
+        ],
+        "",
+    ));
+    let uri = hsm.uri("PyPI root A", "alice 2026");
+    let o = hsm.conclave(
+        &[
+            "--ceremony-dir",
+            ceremony.path().to_str().unwrap(),
+            "key",
+            "generate",
+            "--pkcs11",
+            &uri,
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{PIN}\n"),
+    );
+    ok(&o);
+    let keyid = o
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Keyid:"))
+        .unwrap_or_else(|| panic!("no keyid in:\n{}", o.stderr))
+        .trim()
+        .to_owned();
+    let transcript = std::fs::read_to_string(ceremony.path().join("transcript.jsonl")).unwrap();
+    let lines: Vec<&str> = transcript.lines().collect();
+    assert_eq!(lines.len(), 2, "{transcript}");
+    assert!(
+        lines[1].contains("key generate --pkcs11")
+            && lines[1].contains("alice 2026")
+            && lines[1].contains(&keyid),
+        "{}",
+        lines[1]
+    );
+    assert!(!transcript.contains(PIN), "the PIN reached the transcript");
+    ok(&conclave_in(
+        ceremony.path(),
+        &["transcript", "verify", "."],
+        "",
+    ));
+}

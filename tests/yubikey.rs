@@ -986,3 +986,50 @@ fn real_yubikey_other_serial_is_refused() {
         ],
     );
 }
+
+/// A key generated on a YubiKey in a ceremony directory is recorded in its transcript: the
+/// serial and slot, the keyid, the public key file and the enrolment record, never the PIN.
+#[test]
+fn yubikey_key_generation_is_recorded_in_the_ceremony_transcript() {
+    let (_turn, _rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    ok(&in_dir(
+        w,
+        &[
+            "transcript",
+            "note",
+            ".",
+            "--step",
+            "step 1: alice presented her YubiKey",
+            "--officer",
+            "alice",
+        ],
+        "",
+    ));
+    let g = generate(w, &SERIAL.to_string(), "alice.pub.json", &[]);
+    ok(&g);
+    let keyid = g
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Keyid:"))
+        .unwrap_or_else(|| panic!("no keyid in:\n{}", g.stderr))
+        .trim()
+        .to_owned();
+    let transcript = std::fs::read_to_string(w.join("transcript.jsonl")).unwrap();
+    let lines: Vec<&str> = transcript.lines().collect();
+    assert_eq!(lines.len(), 2, "{transcript}");
+    assert!(
+        lines[1].contains(&format!("key generate --yubikey {SERIAL}:"))
+            && lines[1].contains(&keyid)
+            && lines[1].contains("alice.pub.json")
+            && lines[1].contains("alice.pub.enrolment.json"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        !transcript.contains(YK_PIN),
+        "the PIN reached the transcript"
+    );
+    ok(&in_dir(w, &["transcript", "verify", "."], ""));
+}

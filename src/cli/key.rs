@@ -281,6 +281,9 @@ fn generate_in_token(
     let token = Token::open(uri).map_err(device)?;
     announce(&token)?;
     token.refuse_existing_label(label).map_err(device)?;
+    // Nothing is written, so only an explicit --ceremony-dir records the new key (its label,
+    // token and keyid); a broken transcript stops here, before the PIN is asked for.
+    let recorder = crate::cli::record::Recorder::find(&[])?;
     let mut prompter = Prompter::new(passphrase_fd)?;
     let pin = pin(uri, &token, &mut prompter)?;
     let (kt, name) = match key_type {
@@ -321,6 +324,19 @@ fn generate_in_token(
         "Next: keep the token and its PIN safe, and give the public key above (stdout) to whoever drafts the root."
     );
     print_public_key(signer.public_key());
+    let keyid = signer.public_key().keyid().to_string();
+    crate::cli::record::step(
+        &recorder,
+        format!(
+            "key generate --pkcs11 token {} serial {} label {} {keyid}",
+            escape(token.label()),
+            escape(token.serial()),
+            escape(label)
+        ),
+        &[],
+        &[],
+        vec![keyid],
+    )?;
     Ok(exit::OK)
 }
 

@@ -253,6 +253,9 @@ mod enabled {
                 slot: r.slot,
             }));
         }
+        // In a ceremony directory (or with --ceremony-dir) the new key is recorded with its
+        // files; a broken transcript stops here, before the PIN is asked for.
+        let recorder = crate::cli::record::Recorder::find(&[output])?;
         announce_pin(&mut token)?;
         let pin_p = match pin_policy {
             PinPolicyArg::Once => PinPolicy::Once,
@@ -331,6 +334,14 @@ mod enabled {
             shown(&record)
         );
         crate::cli::print_public_key(public);
+        let keyid = public.keyid().to_string();
+        crate::cli::record::step(
+            &recorder,
+            format!("key generate --yubikey {}:{:02x} {keyid}", r.serial, r.slot),
+            &[],
+            &[output, &record],
+            vec![keyid],
+        )?;
         Ok(exit::OK)
     }
 }
