@@ -395,13 +395,7 @@ fn token_key_generation_is_recorded_in_the_ceremony_transcript() {
         &format!("{PIN}\n"),
     );
     ok(&o);
-    let keyid = o
-        .stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("Keyid:"))
-        .unwrap_or_else(|| panic!("no keyid in:\n{}", o.stderr))
-        .trim()
-        .to_owned();
+    let keyid = keyid_in(&o.stderr);
     let transcript = std::fs::read_to_string(ceremony.path().join("transcript.jsonl")).unwrap();
     let lines: Vec<&str> = transcript.lines().collect();
     assert_eq!(lines.len(), 2, "{transcript}");

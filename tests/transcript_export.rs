@@ -503,14 +503,6 @@ fn export_refuses_an_invalid_repository_and_an_existing_bundle() {
 fn key_generation_and_derivation_are_recorded_with_their_keyids() {
     let dir = five_steps();
     let d = dir.path();
-    let keyid_in = |stderr: &str| {
-        stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("Keyid:"))
-            .unwrap_or_else(|| panic!("no keyid in:\n{stderr}"))
-            .trim()
-            .to_owned()
-    };
     let pass = "abacus abdomen abdominal abide abiding ability ablaze able";
     let g = conclave_in(
         d,

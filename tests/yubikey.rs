@@ -1009,13 +1009,7 @@ fn yubikey_key_generation_is_recorded_in_the_ceremony_transcript() {
     ));
     let g = generate(w, &SERIAL.to_string(), "alice.pub.json", &[]);
     ok(&g);
-    let keyid = g
-        .stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("Keyid:"))
-        .unwrap_or_else(|| panic!("no keyid in:\n{}", g.stderr))
-        .trim()
-        .to_owned();
+    let keyid = keyid_in(&g.stderr);
     let transcript = std::fs::read_to_string(w.join("transcript.jsonl")).unwrap();
     let lines: Vec<&str> = transcript.lines().collect();
     assert_eq!(lines.len(), 2, "{transcript}");

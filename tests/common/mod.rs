@@ -229,6 +229,16 @@ pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Outcome {
 }
 
 /// Run conclave in `dir` with `input` on stdin.
+/// The keyid a key command printed on stderr (`Keyid:    ...`).
+pub fn keyid_in(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Keyid:"))
+        .unwrap_or_else(|| panic!("no keyid in:\n{stderr}"))
+        .trim()
+        .to_owned()
+}
+
 pub fn conclave_in(dir: &Path, args: &[&str], input: &str) -> Outcome {
     run_with_stdin(conclave().args(args).current_dir(dir), input)
 }
