@@ -346,7 +346,7 @@ pub(crate) fn parse_hooked(bytes: &[u8], hook: Option<Hook>) -> Result<Hooked, P
     if text.starts_with('\u{feff}') {
         return Err(position_error(bytes, 0, ParseErrorKind::ByteOrderMark));
     }
-    let mut parser = Parser::new(text.as_bytes(), 0, hook);
+    let mut parser = Parser::new(text, 0, hook);
     match parser.document() {
         Ok(v) => Ok((v, parser.signed, parser.hooked)),
         Err(kind) => Err(position_error(bytes, parser.pos, kind)),
@@ -418,6 +418,9 @@ fn position_error(bytes: &[u8], offset: usize, kind: ParseErrorKind) -> ParseErr
 
 /// The strict reader. Metadata code can read parts of a document itself through a [`Hook`].
 pub(crate) struct Parser<'a> {
+    /// The whole input, checked to be UTF-8 once: a string between two ASCII delimiters is
+    /// then a slice of it, without checking its bytes again.
+    text: &'a str,
     src: &'a [u8],
     pos: usize,
     /// True while the value of the top-level `"signed"` key is read.
@@ -455,9 +458,10 @@ pub struct SignedSpan {
 type PResult<T> = Result<T, ParseErrorKind>;
 
 impl<'a> Parser<'a> {
-    fn new(src: &'a [u8], pos: usize, hook: Option<Hook>) -> Self {
+    fn new(text: &'a str, pos: usize, hook: Option<Hook>) -> Self {
         Parser {
-            src,
+            text,
+            src: text.as_bytes(),
             pos,
             irregular: 0,
             control_escapes: 0,
@@ -580,7 +584,7 @@ impl<'a> Parser<'a> {
 
     /// A second reader over the same text from `pos`, to read part of it on another thread.
     pub(crate) fn fork(&self, pos: usize) -> Parser<'a> {
-        Parser::new(self.src, pos, None)
+        Parser::new(self.text, pos, None)
     }
 
     /// Where the reader is, to come back to with [`Parser::restore`].
@@ -609,8 +613,9 @@ impl<'a> Parser<'a> {
             .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
         if src[start + len] == b'"' {
             self.pos = start + len + 1;
-            return std::str::from_utf8(&src[start..start + len])
-                .ok()
+            return self
+                .text
+                .get(start..start + len)
                 .map(std::borrow::Cow::Borrowed);
         }
         self.string().ok().map(std::borrow::Cow::Owned)
@@ -667,10 +672,7 @@ impl<'a> Parser<'a> {
     }
 
     fn unexpected(&self) -> ParseErrorKind {
-        match std::str::from_utf8(&self.src[self.pos..])
-            .ok()
-            .and_then(|s| s.chars().next())
-        {
+        match self.text.get(self.pos..).and_then(|s| s.chars().next()) {
             Some(c) => ParseErrorKind::UnexpectedChar(c),
             None => ParseErrorKind::UnexpectedEnd,
         }
@@ -842,8 +844,9 @@ impl<'a> Parser<'a> {
                 .unwrap_or(rest.len());
             // The input is valid UTF-8 and the run stops only at ASCII bytes, so it is too.
             out.push_str(
-                std::str::from_utf8(&self.src[run_start..self.pos])
-                    .map_err(|_| ParseErrorKind::InvalidUtf8)?,
+                self.text
+                    .get(run_start..self.pos)
+                    .ok_or(ParseErrorKind::InvalidUtf8)?,
             );
             match self.peek() {
                 None => return Err(ParseErrorKind::UnexpectedEnd),
