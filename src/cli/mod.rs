@@ -350,15 +350,11 @@ pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
 
 /// Write metadata or a signature file atomically, naming the file on failure.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    record::wrote(path);
-    progress::step(format!("Writing {}", shown(path)), || {
-        conclave::fsutil::write_atomic(path, bytes)
-    })
-    .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(path), io_reason(&e))))
+    write_metadata(path, |p| conclave::fsutil::write_atomic(p, bytes))
 }
 
-/// Write metadata atomically with `write` (`Metadata::write_file`, which streams a large role
-/// instead of holding its bytes), naming the file on failure.
+/// Write a file atomically with `write` (for metadata, `Metadata::write_file`, which streams a
+/// large role instead of holding its bytes), naming the file on failure.
 pub fn write_metadata(
     path: &Path,
     write: impl FnOnce(&Path) -> std::io::Result<()>,

@@ -360,7 +360,7 @@ impl Key {
         }
     }
 
-    pub(crate) fn ed25519_key(&self) -> Result<ed25519_dalek::VerifyingKey, SignatureError> {
+    fn ed25519_key(&self) -> Result<ed25519_dalek::VerifyingKey, SignatureError> {
         let malformed = || {
             SignatureError::MalformedKey(
                 "an ed25519 public key is 64 lowercase hex characters".into(),
@@ -378,8 +378,59 @@ impl Key {
             .map_err(|e| SignatureError::MalformedKey(format!("not a P-256 PEM public key ({e})")))
     }
 
-    /// Check a hex signature over `message`. This is the only signature check in conclave.
+    /// Check a hex signature over `message`. This and [`Key::verify_pieces`] are the only
+    /// signature checks in conclave, and share the decoding of keys and signatures.
     pub fn verify(&self, message: &[u8], sig_hex: &str) -> Result<(), SignatureError> {
+        match self.decode_signature(sig_hex)? {
+            Decoded::Ed25519(key, sig) => key
+                .verify_strict(message, &sig)
+                .map_err(|_| SignatureError::Mismatch),
+            Decoded::EcdsaP256(key, sig) => {
+                use p256::ecdsa::signature::Verifier;
+                key.verify(message, &sig)
+                    .map_err(|_| SignatureError::Mismatch)
+            }
+        }
+    }
+
+    /// [`Key::verify`] over a message too large to hold, which `feed` hands to the sink it is
+    /// given, in pieces. Ed25519 hashes the pieces as they come (ed25519-dalek's stream
+    /// verifier: the same equation, and weak keys refused as `verify_strict` refuses them; it
+    /// does not refuse a small-order `R` as `verify_strict` does, so this serves to check
+    /// signatures conclave has just made with its own keys, never signatures it is given).
+    /// Other schemes take the message whole. The outer error is `feed`'s.
+    pub(crate) fn verify_pieces<E>(
+        &self,
+        sig_hex: &str,
+        feed: impl FnOnce(&mut dyn FnMut(&[u8])) -> Result<(), E>,
+    ) -> Result<Result<(), SignatureError>, E> {
+        let decoded = match self.decode_signature(sig_hex) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        match decoded {
+            Decoded::Ed25519(key, sig) => {
+                if key.is_weak() {
+                    return Ok(Err(SignatureError::Mismatch));
+                }
+                let Ok(mut stream) = key.verify_stream(&sig) else {
+                    return Ok(Err(SignatureError::Mismatch));
+                };
+                feed(&mut |piece| stream.update(piece))?;
+                Ok(stream
+                    .finalize_and_verify()
+                    .map_err(|_| SignatureError::Mismatch))
+            }
+            Decoded::EcdsaP256(..) => {
+                let mut whole = Vec::new();
+                feed(&mut |piece| whole.extend_from_slice(piece))?;
+                Ok(self.verify(&whole, sig_hex))
+            }
+        }
+    }
+
+    /// The key and the signature, decoded for its scheme.
+    fn decode_signature(&self, sig_hex: &str) -> Result<Decoded, SignatureError> {
         let algorithm = self.algorithm().ok_or_else(|| self.unsupported())?;
         if sig_hex.is_empty() {
             return Err(SignatureError::Empty);
@@ -387,7 +438,7 @@ impl Key {
         // Uppercase hex decodes to the same bytes; securesystemslib accepts it, so conclave
         // does too (and the lint points it out).
         let raw = hex::decode(sig_hex).map_err(|_| SignatureError::NotHex)?;
-        match algorithm {
+        Ok(match algorithm {
             KeyAlgorithm::Ed25519 => {
                 let key = self.ed25519_key()?;
                 let bytes: [u8; 64] = raw.as_slice().try_into().map_err(|_| {
@@ -396,21 +447,23 @@ impl Key {
                         raw.len()
                     ))
                 })?;
-                let sig = ed25519_dalek::Signature::from_bytes(&bytes);
-                key.verify_strict(message, &sig)
-                    .map_err(|_| SignatureError::Mismatch)
+                Decoded::Ed25519(key, ed25519_dalek::Signature::from_bytes(&bytes))
             }
             KeyAlgorithm::EcdsaP256 => {
-                use p256::ecdsa::signature::Verifier;
                 let key = p256::ecdsa::VerifyingKey::from(self.p256_key()?);
                 let sig = p256::ecdsa::Signature::from_der(&raw).map_err(|_| {
                     SignatureError::Malformed("not an ASN.1 DER ECDSA signature".into())
                 })?;
-                key.verify(message, &sig)
-                    .map_err(|_| SignatureError::Mismatch)
+                Decoded::EcdsaP256(key, sig)
             }
-        }
+        })
     }
+}
+
+/// A public key and a signature, decoded for their scheme.
+enum Decoded {
+    Ed25519(ed25519_dalek::VerifyingKey, ed25519_dalek::Signature),
+    EcdsaP256(p256::ecdsa::VerifyingKey, p256::ecdsa::Signature),
 }
 
 #[cfg(test)]

@@ -217,34 +217,14 @@ pub fn check_all(
         .collect()
 }
 
-/// Check a signature just made by `key`'s own signer over a message in pieces. Ed25519 hashes
-/// the pieces as they come (the same equation as [`Key::verify`]; the key is the signer's own,
-/// so it is not a small-order point planted by an attacker); other schemes take the message
-/// whole.
+/// Check a signature just made by `key`'s own signer over a message in pieces
+/// ([`Key::verify_pieces`]).
 fn check_own(key: &Key, raw: &[u8], message: &dyn Message) -> Result<(), SignError> {
-    let failed = |reason: String| SignError::SelfCheckFailed {
-        keyid: key.keyid().to_string(),
-        reason,
-    };
-    if key.algorithm() == Some(crate::metadata::KeyAlgorithm::Ed25519) {
-        let vk = key.ed25519_key().map_err(|e| failed(e.to_string()))?;
-        let bytes: [u8; 64] = raw.try_into().map_err(|_| {
-            failed(format!(
-                "an ed25519 signature is 64 bytes, not {}",
-                raw.len()
-            ))
-        })?;
-        let mut stream = vk
-            .verify_stream(&ed25519_dalek::Signature::from_bytes(&bytes))
-            .map_err(|_| failed("the signature is malformed".into()))?;
-        message.feed(&mut |piece| stream.update(piece))?;
-        return stream
-            .finalize_and_verify()
-            .map_err(|_| failed("the signature does not match the message".into()));
-    }
-    let whole = collect(message)?;
-    key.verify(&whole, &hex::encode(raw))
-        .map_err(|e| failed(e.to_string()))
+    key.verify_pieces(&hex::encode(raw), |sink| message.feed(sink))?
+        .map_err(|e| SignError::SelfCheckFailed {
+            keyid: key.keyid().to_string(),
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]
