@@ -54,7 +54,17 @@ fn streamed_files_are_the_bytes_of_the_whole_buffer_writer() {
     assert!(small.signed_bytes().len() < PRETTY_LIMIT);
     let p = dir.path().join("large.json");
     large.write_file(&p).unwrap();
-    assert!(std::fs::read(&p).unwrap() == large.to_file_bytes());
+    let file = std::fs::read(&p).unwrap();
+    assert!(file == large.to_file_bytes());
+    // Compact (one newline, at the end), and it reads back to the same metadata, whose
+    // signed text in the file is its canonical bytes with control characters escaped.
+    assert_eq!(file.iter().filter(|&&b| b == b'\n').count(), 1);
+    assert!(file.ends_with(b"}\n"));
+    let (back, span) = Metadata::<Targets>::from_bytes_with_span(&file).unwrap();
+    assert!(back == large);
+    let signed = conclave::cjson::canonical_of_span(&file, &span.unwrap())
+        .expect("the signed text is canonical as written");
+    assert!(*signed == *large.signed_bytes());
     let p = dir.path().join("small.json");
     small.write_file(&p).unwrap();
     assert_eq!(std::fs::read(&p).unwrap(), small.to_file_bytes());

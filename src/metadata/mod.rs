@@ -283,32 +283,9 @@ impl<T: Role> Metadata<T> {
 
     /// The bytes conclave writes to a file (standard JSON; see [`cjson::to_pretty`]).
     pub fn to_file_bytes(&self) -> Vec<u8> {
-        self.file_bytes_from(self.signed_bytes())
-    }
-
-    /// The file bytes, given the canonical `signed` bytes already computed (for large roles,
-    /// computing them is the expensive part).
-    fn file_bytes_from(&self, signed: Vec<u8>) -> Vec<u8> {
-        if signed.len() < PRETTY_LIMIT {
-            return cjson::to_pretty(&self.to_value());
-        }
-        let (head, tail) = self.envelope();
-        if signed.iter().any(|&b| b < 0x20) {
-            let mut file = Vec::with_capacity(signed.len() + signed.len() / 256 + 4096);
-            file.extend_from_slice(&head);
-            canonical::escape_into(&signed, &mut file);
-            file.extend_from_slice(&tail);
-            return file;
-        }
-        // Nothing to escape: the file is the signed bytes with the envelope around them, built
-        // in the same buffer so that a role of hundreds of megabytes is never held twice.
-        let mut file = signed;
-        let len = file.len();
-        file.reserve_exact(head.len() + tail.len());
-        file.resize(len + head.len(), 0);
-        file.copy_within(0..len, head.len());
-        file[..head.len()].copy_from_slice(&head);
-        file.extend_from_slice(&tail);
+        let mut file = Vec::new();
+        self.stream_file(&mut file, &mut |_| {})
+            .expect("writing into memory does not fail");
         file
     }
 
@@ -344,10 +321,13 @@ impl<T: Role> Metadata<T> {
         (head, tail)
     }
 
-    /// Write [`Metadata::to_file_bytes`] to `out` without holding them: the signed bytes are
-    /// produced in pieces (see [`Role::stream_canonical`]) and `also` sees each piece, as
-    /// signed, on its way out. The first [`PRETTY_LIMIT`] bytes are held back until it is
-    /// clear whether the file is small (indented) or large (compact, streamed).
+    /// Write the file bytes to `out` (the one writer of them: [`Metadata::to_file_bytes`] and
+    /// [`Metadata::write_file`] both come here): indented JSON below [`PRETTY_LIMIT`] signed
+    /// bytes, else the compact canonical envelope around the signed bytes with control
+    /// characters escaped. The signed bytes are produced in pieces (see
+    /// [`Role::stream_canonical`]) and never held whole; `also` sees each piece, as signed, on
+    /// its way out. The first [`PRETTY_LIMIT`] bytes are held back until it is clear which
+    /// form the file takes.
     fn stream_file(
         &self,
         out: &mut dyn std::io::Write,
