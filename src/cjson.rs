@@ -582,6 +582,11 @@ impl<'a> Parser<'a> {
             .then(|| self.pos += text.len())
     }
 
+    /// A reader over a piece of a document (see `metadata::streamed`), without a hook.
+    pub(crate) fn over(text: &'a str) -> Parser<'a> {
+        Parser::new(text, 0, None)
+    }
+
     /// A second reader over the same text from `pos`, to read part of it on another thread.
     pub(crate) fn fork(&self, pos: usize) -> Parser<'a> {
         Parser::new(self.text, pos, None)

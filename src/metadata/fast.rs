@@ -86,7 +86,7 @@ fn delegations_in_order(p: &mut Parser<'_>) -> Option<Delegations> {
 /// Keys read before they are added to the map, at most: a million keys collected whole would
 /// be held twice (as a vector, then as the map) while the map is built. Small in unit tests,
 /// so that their large documents cross many batch boundaries.
-const KEY_BATCH: usize = if cfg!(test) { 999 } else { 1 << 17 };
+pub(crate) const KEY_BATCH: usize = if cfg!(test) { 999 } else { 1 << 17 };
 
 fn key_map(p: &mut Parser<'_>) -> Option<BTreeMap<KeyId, Key>> {
     let mut map = BTreeMap::new();
@@ -138,13 +138,63 @@ fn role_list(p: &mut Parser<'_>) -> Option<Vec<DelegatedRole>> {
         roles.push(role(p)?);
         Some(())
     })?;
-    // Role names must be unique; the ordinary reader says where the second one is.
-    let mut names = HashSet::with_capacity(roles.len());
-    roles
-        .iter()
-        .all(|r| names.insert(r.name.as_str()))
-        .then_some(())?;
+    names_unique(&roles).then_some(())?;
     Some(roles)
+}
+
+/// What [`key_entries`] read: the first and last keyid as written, and the keys in order.
+pub(crate) struct KeyEntries {
+    pub first: String,
+    pub last: String,
+    pub keys: Vec<(KeyId, Key)>,
+}
+
+/// The entries of a `keys` object cut out of a document at entry boundaries (see
+/// `streamed.rs`): `"KEYID":{...}` separated by commas, nothing around them. The first and
+/// last keyid are for the caller to check the order across pieces. `None` unless the text is exactly such entries in strictly increasing order.
+pub(crate) fn key_entries(text: &str) -> Option<KeyEntries> {
+    let mut p = Parser::over(text);
+    let mut out = Vec::new();
+    let mut first: Option<String> = None;
+    let mut last: Option<std::borrow::Cow<'_, str>> = None;
+    loop {
+        let id = p.str_value()?;
+        if last.as_ref().is_some_and(|l| *l >= id) {
+            return None;
+        }
+        p.literal_text(b":")?;
+        out.push((KeyId::new(&id).ok()?, key(&mut p)?));
+        first.get_or_insert_with(|| id.to_string());
+        last = Some(id);
+        if p.rest().is_empty() {
+            return Some(KeyEntries {
+                first: first?,
+                last: last?.into_owned(),
+                keys: out,
+            });
+        }
+        p.literal_text(b",")?;
+    }
+}
+
+/// The items of a `roles` array cut out of a document at item boundaries: `{...}` separated
+/// by commas, nothing around them. `None` unless the text is exactly such items.
+pub(crate) fn role_items(text: &str) -> Option<Vec<DelegatedRole>> {
+    let mut p = Parser::over(text);
+    let mut out = Vec::new();
+    loop {
+        out.push(role(&mut p)?);
+        if p.rest().is_empty() {
+            return Some(out);
+        }
+        p.literal_text(b",")?;
+    }
+}
+
+/// Whether role names are unique; the ordinary reader says where the second one is.
+pub(crate) fn names_unique(roles: &[DelegatedRole]) -> bool {
+    let mut names = HashSet::with_capacity(roles.len());
+    roles.iter().all(|r| names.insert(r.name.as_str()))
 }
 
 fn strings(p: &mut Parser<'_>) -> Option<Vec<String>> {

@@ -394,11 +394,12 @@ impl Key {
     }
 
     /// [`Key::verify`] over a message too large to hold, which `feed` hands to the sink it is
-    /// given, in pieces. Ed25519 hashes the pieces as they come (ed25519-dalek's stream
-    /// verifier: the same equation, and weak keys refused as `verify_strict` refuses them; it
-    /// does not refuse a small-order `R` as `verify_strict` does, so this serves to check
-    /// signatures conclave has just made with its own keys, never signatures it is given).
-    /// Other schemes take the message whole. The outer error is `feed`'s.
+    /// given, in pieces. Ed25519 hashes the pieces as they come with ed25519-dalek's stream
+    /// verifier, which computes the same equation as `verify_strict`; the two refusals
+    /// `verify_strict` adds (a weak key, a small-order `R`) are made here before any hashing,
+    /// so the two checks accept exactly the same signatures (a unit test holds a signature
+    /// only the small-order check refuses). Other schemes take the message whole. The outer
+    /// error is `feed`'s.
     pub(crate) fn verify_pieces<E>(
         &self,
         sig_hex: &str,
@@ -410,7 +411,7 @@ impl Key {
         };
         match decoded {
             Decoded::Ed25519(key, sig) => {
-                if key.is_weak() {
+                if key.is_weak() || small_order_r(&sig) {
                     return Ok(Err(SignatureError::Mismatch));
                 }
                 let Ok(mut stream) = key.verify_stream(&sig) else {
@@ -460,6 +461,14 @@ impl Key {
     }
 }
 
+/// Whether an Ed25519 signature's `R` is not a point or is a point of small order: the
+/// refusal `verify_strict` makes and the stream verifier does not.
+fn small_order_r(sig: &ed25519_dalek::Signature) -> bool {
+    curve25519_dalek::edwards::CompressedEdwardsY(*sig.r_bytes())
+        .decompress()
+        .is_none_or(|r| r.is_small_order())
+}
+
 /// A public key and a signature, decoded for their scheme.
 enum Decoded {
     Ed25519(ed25519_dalek::VerifyingKey, ed25519_dalek::Signature),
@@ -469,6 +478,60 @@ enum Decoded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A signature whose `R` is the identity (a small-order point) that satisfies the
+    /// verification equation: for `A = aB` and `S = k a` with `k = H(R || A || M)`,
+    /// `SB - kA` is the identity. Only the small-order refusal tells it apart.
+    #[test]
+    fn attack_small_order_r_is_refused_whole_and_in_pieces() {
+        use curve25519_dalek::{EdwardsPoint, Scalar};
+        use sha2::Digest;
+        let a = Scalar::from_bytes_mod_order([7; 32]);
+        let public = EdwardsPoint::mul_base(&a).compress().to_bytes();
+        let mut r = [0u8; 32];
+        r[0] = 1; // the identity, y = 1
+        let message = b"claimed role";
+        let k = Scalar::from_bytes_mod_order_wide(
+            &sha2::Sha512::new()
+                .chain_update(r)
+                .chain_update(public)
+                .chain_update(message)
+                .finalize()
+                .into(),
+        );
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&r);
+        sig[32..].copy_from_slice((k * a).as_bytes());
+        // The equation holds: the cofactorless, non-strict check accepts it.
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&public).unwrap();
+        use ed25519_dalek::Verifier;
+        vk.verify(message, &ed25519_dalek::Signature::from_bytes(&sig))
+            .unwrap();
+        let key = Key::ed25519(&public);
+        let hex = hex::encode(sig);
+        assert!(key.verify(message, &hex).is_err());
+        let pieces = key
+            .verify_pieces(&hex, |sink| {
+                message.chunks(5).for_each(&mut *sink);
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        assert!(
+            pieces.is_err(),
+            "the streamed check accepted a small-order R"
+        );
+        // The same check passes a genuine signature given in pieces.
+        let sk = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let good = Key::ed25519(&sk.verifying_key().to_bytes());
+        use ed25519_dalek::Signer as _;
+        let sig = hex::encode(sk.sign(message).to_bytes());
+        good.verify_pieces(&sig, |sink| {
+            message.chunks(5).for_each(&mut *sink);
+            Ok::<(), ()>(())
+        })
+        .unwrap()
+        .unwrap();
+    }
 
     #[test]
     fn ed25519_vector_from_the_facts_sheet() {

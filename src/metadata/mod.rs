@@ -12,6 +12,7 @@ pub mod key;
 pub mod root;
 mod small;
 pub mod snapshot;
+pub mod streamed;
 pub mod targets;
 pub mod timestamp;
 mod types;
