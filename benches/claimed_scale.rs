@@ -145,15 +145,20 @@ fn verify_phase(path: &std::path::Path) {
         .collect();
     let ids: Vec<_> = admin_keys.keys().cloned().collect();
     let v0 = Instant::now();
-    // As the command line reads it.
-    let file = conclave::fsutil::read(path).unwrap();
-    let (back, span) =
-        Metadata::<conclave::metadata::Targets>::from_bytes_with_span(&file).unwrap();
-    let message = conclave::metadata::signed_bytes_of(&file, span.as_ref(), || back.signed_bytes());
-    let report = conclave::verify::check_threshold(
+    // As `conclave verify` reads it: in pieces, holding only the model; the signatures are
+    // checked over the model's canonical form, produced in pieces.
+    let read = conclave::metadata::streamed::read_file(path, &[]).unwrap();
+    assert!(
+        read.whole.is_none(),
+        "the claimed role was not read in pieces"
+    );
+    let conclave::metadata::AnyMetadata::Targets(back) = &read.meta else {
+        panic!("not a targets role");
+    };
+    let report = conclave::verify::check_threshold_over(
         "claimed",
         "admins",
-        &message,
+        &read.signed(),
         &back.signatures,
         &ids,
         &admin_keys,
@@ -161,5 +166,11 @@ fn verify_phase(path: &std::path::Path) {
     );
     assert!(report.is_met());
     let t_verify = v0.elapsed().as_secs_f64();
-    println!("{t_verify:.3} {:.0} {}", peak_rss_mib(), message.len());
+    let mut signed_len = 0;
+    conclave::signer::stream::Message::feed(
+        &conclave::metadata::streamed::SignedPieces(&read.meta),
+        &mut |piece| signed_len += piece.len(),
+    )
+    .unwrap();
+    println!("{t_verify:.3} {:.0} {signed_len}", peak_rss_mib());
 }

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::cjson::{Map, Value};
 use crate::display::escape;
+use crate::metadata::streamed::{FileRead, SignedPieces, SignedText};
 use crate::metadata::{
     AnyMetadata, DelegationRoles, Delegations, Expires, Key, KeyId, Metadata, RolePaths, Root,
     Signature, SignatureError, Targets, Threshold,
@@ -131,6 +132,28 @@ pub fn check_threshold(
     keys: &BTreeMap<KeyId, Key>,
     threshold: Threshold,
 ) -> SignatureReport {
+    check_threshold_over(
+        role,
+        keys_from,
+        &SignedText::Bytes(std::borrow::Cow::Borrowed(signed_bytes)),
+        signatures,
+        authorised,
+        keys,
+        threshold,
+    )
+}
+
+/// [`check_threshold`] over signed bytes that may be produced in pieces from a model too
+/// large to hold them too (see [`crate::metadata::streamed`]).
+pub fn check_threshold_over(
+    role: &str,
+    keys_from: &str,
+    signed: &SignedText<'_>,
+    signatures: &[Signature],
+    authorised: &[KeyId],
+    keys: &BTreeMap<KeyId, Key>,
+    threshold: Threshold,
+) -> SignatureReport {
     let mut report = SignatureReport {
         role: role.to_owned(),
         keys_from: keys_from.to_owned(),
@@ -159,7 +182,7 @@ pub fn check_threshold(
             (sig, key)
         })
         .collect();
-    let results = verify_all(signed_bytes, &candidates);
+    let results = verify_all(signed, &candidates);
     for ((sig, key), result) in candidates.iter().zip(results) {
         let (Some(key), Some(result)) = (key, result) else {
             report.unknown.push(sig.keyid.clone());
@@ -201,9 +224,13 @@ const PARALLEL_VERIFY_BYTES: usize = 1 << 20;
 /// Each candidate's signature checked against its key (`None` where there is no key), in
 /// order; in parallel, up to the machine's cores, for long messages.
 fn verify_all(
-    message: &[u8],
+    signed: &SignedText<'_>,
     candidates: &[(&Signature, Option<&Key>)],
 ) -> Vec<Option<Result<(), crate::metadata::SignatureError>>> {
+    let message: &[u8] = match signed {
+        SignedText::Bytes(b) => b,
+        SignedText::Pieces(pieces) => return verify_all_pieces(pieces, candidates),
+    };
     let check = |(sig, key): &(&Signature, Option<&Key>)| key.map(|k| k.verify(message, &sig.sig));
     let with_keys = candidates.iter().filter(|(_, k)| k.is_some()).count();
     if message.len() < PARALLEL_VERIFY_BYTES || with_keys < 2 {
@@ -220,6 +247,42 @@ fn verify_all(
             vec![Some(Err(failed)); part.len()]
         },
     )
+}
+
+/// [`verify_all`] over signed bytes produced in pieces: one pass over them, shared by every
+/// check, each on a thread of its own ([`crate::signer::stream::broadcast`]).
+fn verify_all_pieces(
+    pieces: &SignedPieces<'_>,
+    candidates: &[(&Signature, Option<&Key>)],
+) -> Vec<Option<Result<(), crate::metadata::SignatureError>>> {
+    use crate::metadata::SignatureError;
+    use crate::signer::stream::{Consumer, Message, broadcast};
+    let with_keys: Vec<(&Signature, &Key)> = candidates
+        .iter()
+        .filter_map(|(s, k)| k.map(|k| (*s, k)))
+        .collect();
+    let consumers: Vec<Consumer<'_, Result<(), SignatureError>>> = with_keys
+        .iter()
+        .map(|&(sig, key)| {
+            Box::new(move |m: &dyn Message| {
+                key.verify_pieces(&sig.sig, |sink| m.feed(sink))
+                    .unwrap_or_else(|e| {
+                        Err(SignatureError::Malformed(format!(
+                            "the signed bytes could not be produced: {e}"
+                        )))
+                    })
+            }) as Consumer<'_, _>
+        })
+        .collect();
+    let (results, _) = broadcast(consumers, 1, &mut |_, sink| {
+        // Producing a model's canonical form cannot fail.
+        let _ = pieces.feed(sink);
+    });
+    let mut results = results.into_iter();
+    candidates
+        .iter()
+        .map(|(_, key)| key.and_then(|_| results.next()))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,6 +420,12 @@ pub struct InputFile {
     pub bytes: Vec<u8>,
 }
 
+/// A file handed to [`verify_repository_read`], as given.
+enum Given<'a> {
+    Bytes(&'a [u8]),
+    Read(&'a FileRead),
+}
+
 /// How a file name maps to a role: `N.root.json`, `root.json`, `V.NAME.json`, `NAME.json`.
 pub fn classify(name: &str) -> Option<(String, Option<u64>)> {
     let stem = name.strip_suffix(".json")?;
@@ -370,22 +439,47 @@ pub fn classify(name: &str) -> Option<(String, Option<u64>)> {
     (!stem.is_empty()).then(|| (stem.to_owned(), None))
 }
 
+/// A metadata file the caller has already read, with [`crate::metadata::streamed::read_file`]:
+/// a large targets role is read in pieces, and only its model is held.
+pub struct ReadInput {
+    pub name: String,
+    pub read: FileRead,
+}
+
 struct Loaded<'a> {
     name: String,
     role: String,
-    bytes: &'a [u8],
-    /// Where the file's `signed` text lies, for [`Loaded::signed`].
-    span: Option<crate::cjson::SignedSpan>,
-    meta: AnyMetadata,
+    source: Source<'a>,
+    meta: std::borrow::Cow<'a, AnyMetadata>,
     version: u64,
+}
+
+/// Where a file came from: its bytes (and where its `signed` text lies, for
+/// [`Loaded::signed`]), or a reading the caller made.
+enum Source<'a> {
+    Bytes(&'a [u8], Option<crate::cjson::SignedSpan>),
+    Read(&'a FileRead),
 }
 
 impl<'a> Loaded<'a> {
     /// The bytes this file's signatures cover.
-    fn signed(&self) -> std::borrow::Cow<'a, [u8]> {
-        crate::metadata::signed_bytes_of(self.bytes, self.span.as_ref(), || {
-            self.meta.signed_bytes()
-        })
+    fn signed(&self) -> SignedText<'_> {
+        match self.source {
+            Source::Bytes(bytes, span) => SignedText::Bytes(crate::metadata::signed_bytes_of(
+                bytes,
+                span.as_ref(),
+                || self.meta.signed_bytes(),
+            )),
+            Source::Read(read) => read.signed(),
+        }
+    }
+
+    /// The file's length in bytes.
+    fn len(&self) -> u64 {
+        match self.source {
+            Source::Bytes(bytes, _) => bytes.len() as u64,
+            Source::Read(read) => read.len,
+        }
     }
 }
 
@@ -519,6 +613,17 @@ pub fn verify_repository(
     trusted_root: Option<&InputFile>,
     now: Expires,
 ) -> Report {
+    verify_repository_read(files, &[], trusted_root, now)
+}
+
+/// [`verify_repository`] over files given as bytes and files already read (`read`): the
+/// command line reads large targets roles in pieces, never holding their bytes.
+pub fn verify_repository_read(
+    files: &[InputFile],
+    read: &[ReadInput],
+    trusted_root: Option<&InputFile>,
+    now: Expires,
+) -> Report {
     let mut st = State {
         report: Report {
             checked_at: now.to_string(),
@@ -530,24 +635,33 @@ pub fn verify_repository(
 
     // 1. Parse everything; every file present must at least be well-formed metadata.
     let mut loaded: Vec<Loaded> = Vec::new();
-    for f in files {
-        let Some((role, name_version)) = classify(&f.name) else {
+    let given = files
+        .iter()
+        .map(|f| (&f.name, Given::Bytes(&f.bytes)))
+        .chain(read.iter().map(|r| (&r.name, Given::Read(&r.read))));
+    for (name, given) in given {
+        let Some((role, name_version)) = classify(name) else {
             continue;
         };
-        st.index.insert(f.name.clone(), st.report.files.len());
+        st.index.insert(name.clone(), st.report.files.len());
         st.report.files.push(FileReport {
-            file: f.name.clone(),
+            file: name.clone(),
             role: role.clone(),
             version: None,
             expires: None,
             status: FileStatus::Verified,
             signatures: Vec::new(),
         });
-        match AnyMetadata::from_bytes_with_span(&f.bytes) {
-            Err(e) => st.problem(&f.name, &role, "malformed", e.to_string()),
-            Ok((meta, span)) => {
+        let parsed = match given {
+            Given::Bytes(bytes) => AnyMetadata::from_bytes_with_span(bytes)
+                .map(|(meta, span)| (std::borrow::Cow::Owned(meta), Source::Bytes(bytes, span))),
+            Given::Read(read) => Ok((std::borrow::Cow::Borrowed(&read.meta), Source::Read(read))),
+        };
+        match parsed {
+            Err(e) => st.problem(name, &role, "malformed", e.to_string()),
+            Ok((meta, source)) => {
                 let version = meta.common().version.get();
-                if let Some(fr) = st.file_mut(&f.name) {
+                if let Some(fr) = st.file_mut(name) {
                     fr.version = Some(version);
                     fr.expires = Some(meta.common().expires.to_string());
                 }
@@ -557,7 +671,7 @@ pub fn verify_repository(
                 };
                 if meta.type_name() != expected_type {
                     st.problem(
-                        &f.name,
+                        name,
                         &role,
                         "wrong-type",
                         format!(
@@ -571,7 +685,7 @@ pub fn verify_repository(
                     && v != version
                 {
                     st.problem(
-                        &f.name,
+                        name,
                         &role,
                         "version-mismatch",
                         format!(
@@ -580,12 +694,11 @@ pub fn verify_repository(
                     );
                     continue;
                 }
-                lint(&mut st, &f.name, &role, &meta);
+                lint(&mut st, name, &role, &meta);
                 loaded.push(Loaded {
-                    name: f.name.clone(),
+                    name: name.clone(),
                     role,
-                    bytes: &f.bytes,
-                    span,
+                    source,
                     meta,
                     version,
                 });
@@ -627,7 +740,7 @@ pub fn verify_repository(
     let mut snapshot_want: Option<(u64, crate::metadata::MetaFile)> = None;
     if let Some(ts) = current("timestamp", None) {
         checked.insert(ts.name.clone());
-        if let AnyMetadata::Timestamp(m) = &ts.meta {
+        if let AnyMetadata::Timestamp(m) = &*ts.meta {
             verify_top_level(&mut st, ts, &root, "timestamp", &m.signatures);
             let sm = m.signed.snapshot_meta().clone();
             snapshot_want = Some((sm.version.get(), sm));
@@ -657,7 +770,7 @@ pub fn verify_repository(
     }
     if let Some(s) = snap {
         checked.insert(s.name.clone());
-        if let AnyMetadata::Snapshot(m) = &s.meta {
+        if let AnyMetadata::Snapshot(m) = &*s.meta {
             if let Some((_, mf)) = &snapshot_want {
                 check_meta_file(&mut st, s, mf, "timestamp");
             }
@@ -721,7 +834,7 @@ pub fn verify_repository(
     let mut queue: Vec<(String, Delegations)> = Vec::new();
     if let Some(t) = pick(&mut st, "targets", &mut checked) {
         checked.insert(t.name.clone());
-        if let AnyMetadata::Targets(m) = &t.meta
+        if let AnyMetadata::Targets(m) = &*t.meta
             && verify_top_level(&mut st, t, &root, "targets", &m.signatures)
             && let Some(d) = &m.signed.delegations
         {
@@ -756,14 +869,14 @@ pub fn verify_repository(
             continue;
         };
         checked.insert(l.name.clone());
-        let AnyMetadata::Targets(m) = &l.meta else {
+        let AnyMetadata::Targets(m) = &*l.meta else {
             continue;
         };
         let Some(dref) = delegations.find(&child) else {
             continue;
         };
         let keys = delegations.keys_for(dref.keyids);
-        let sr = check_threshold(
+        let sr = check_threshold_over(
             &child,
             &parent,
             &l.signed(),
@@ -818,7 +931,9 @@ pub fn verify_repository(
         if let Some(twin) = same_role_checked.iter().find(|o| o.version == l.version) {
             // e.g. root.json beside N.root.json, or targets.json beside V.targets.json: the
             // two must say the same thing.
-            if twin.signed() != l.signed() || twin.meta.signatures() != l.meta.signatures() {
+            if twin.signed().whole() != l.signed().whole()
+                || twin.meta.signatures() != l.meta.signatures()
+            {
                 st.problem(
                     &l.name,
                     &l.role,
@@ -890,7 +1005,7 @@ fn verify_top_level(
         .signed
         .role(role)
         .expect("root always has the four roles");
-    let sr = check_threshold(
+    let sr = check_threshold_over(
         role,
         &format!("root v{} {role}", root.signed.common.version),
         &l.signed(),
@@ -918,7 +1033,7 @@ fn check_meta_file(st: &mut State, l: &Loaded, mf: &crate::metadata::MetaFile, p
         );
     }
     if let Some(len) = mf.length
-        && len != l.bytes.len() as u64
+        && len != l.len()
     {
         st.problem(
             &l.name,
@@ -926,12 +1041,31 @@ fn check_meta_file(st: &mut State, l: &Loaded, mf: &crate::metadata::MetaFile, p
             "length-mismatch",
             format!(
                 "{parent} says it is {len} bytes long, but it is {} bytes",
-                l.bytes.len()
+                l.len()
             ),
         );
     }
     for (algo, expected) in mf.hashes.iter().flatten() {
-        match digest_hex(algo, l.bytes) {
+        let actual = match l.source {
+            Source::Bytes(bytes, _) => digest_hex(algo, bytes),
+            Source::Read(read) => match read.digests.get(algo.as_str()) {
+                Some(d) => Some(d.clone()),
+                None if digest_hex(algo, b"").is_some() => {
+                    st.problem(
+                        &l.name,
+                        &l.role,
+                        "hash-not-computed",
+                        format!(
+                            "{parent} records a {algo} hash, but the file was read without \
+                             computing it (a fault in conclave)"
+                        ),
+                    );
+                    continue;
+                }
+                None => None,
+            },
+        };
+        match actual {
             Some(actual) if actual == *expected => {}
             Some(actual) => st.problem(
                 &l.name,
@@ -989,7 +1123,7 @@ fn verify_root_chain(
         },
         None => {
             let (_, first) = roots.iter().next()?;
-            match &first.meta {
+            match &*first.meta {
                 AnyMetadata::Root(m) => (m.clone(), first.name.clone()),
                 _ => return None,
             }
@@ -1017,7 +1151,7 @@ fn verify_root_chain(
             }
             Some(l) => {
                 checked.insert(l.name.clone());
-                if *l.signed() != *current.signed_bytes() {
+                if *l.signed().whole() != *current.signed_bytes() {
                     st.problem(
                         &l.name,
                         "root",
@@ -1080,7 +1214,7 @@ fn verify_root_chain(
             broken = true;
             continue;
         }
-        let AnyMetadata::Root(next) = &l.meta else {
+        let AnyMetadata::Root(next) = &*l.meta else {
             continue;
         };
         let bytes = next.signed_bytes();

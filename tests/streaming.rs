@@ -154,3 +154,112 @@ fn a_signature_that_does_not_verify_leaves_the_file_and_the_metadata_as_they_wer
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
+
+/// A repository whose claimed role (two admins, threshold 2) is large enough for
+/// `conclave verify` to read it in pieces; snapshot records its length and sha256. Returns
+/// the claimed file's path.
+fn large_repo(dir: &std::path::Path) -> std::path::PathBuf {
+    use conclave::metadata::{Snapshot, Timestamp, streamed::STREAM_MIN};
+    let (rk, tk, a1, a2) = (ed(1), ed(2), ed(3), ed(4));
+    let r = root(
+        1,
+        FAR,
+        &[
+            ("root", &[&rk], 1),
+            ("targets", &[&tk], 1),
+            ("snapshot", &[&tk], 1),
+            ("timestamp", &[&tk], 1),
+        ],
+    );
+    write(dir, "1.root.json", &signed(r, &[&rk]));
+    let mut t = targets(1, FAR);
+    delegate(&mut t, "claimed", &[&a1, &a2], 2, &["*/*"], true);
+    let targets_bytes = write(dir, "targets.json", &signed(t, &[&tk]));
+    let mut claimed = Metadata::new(claimed(48_000));
+    let path = dir.join("claimed.json");
+    claimed.sign_all_into_file(&[&a1, &a2], &path).unwrap();
+    let claimed_bytes = std::fs::read(&path).unwrap();
+    assert!(claimed_bytes.len() as u64 >= STREAM_MIN);
+    let mut s = Snapshot {
+        common: common(1, FAR),
+        meta: Default::default(),
+        extra: Default::default(),
+    };
+    s.meta
+        .insert("targets.json".into(), meta_for(1, &targets_bytes));
+    s.meta
+        .insert("claimed.json".into(), meta_for(1, &claimed_bytes));
+    let snapshot_bytes = write(dir, "snapshot.json", &signed(s, &[&tk]));
+    let mut ts = Timestamp {
+        common: common(1, FAR),
+        meta: Default::default(),
+        extra: Default::default(),
+    };
+    ts.meta
+        .insert("snapshot.json".into(), meta_for(1, &snapshot_bytes));
+    write(dir, "timestamp.json", &signed(ts, &[&tk]));
+    path
+}
+
+fn verify_dir(dir: &std::path::Path) -> Outcome {
+    run(conclave().arg("verify").arg(dir))
+}
+
+#[test]
+fn conclave_verify_reads_a_large_claimed_role_in_pieces_with_the_same_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let claimed = large_repo(dir.path());
+    let o = verify_dir(dir.path());
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("2 of 2"), "{}", o.stdout);
+    // The file on its own, too.
+    let o = run(conclave().arg("verify").arg(&claimed));
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+
+    let original = std::fs::read(&claimed).unwrap();
+    // One project's path pattern changed, same length and shape: read in pieces, the
+    // admins' signatures no longer verify and snapshot's hash no longer matches.
+    let at = original
+        .windows(16)
+        .position(|w| w == b"\"project-4711/*\"")
+        .unwrap();
+    let mut tampered = original.clone();
+    tampered[at + 9] = b'2';
+    std::fs::write(&claimed, &tampered).unwrap();
+    let o = verify_dir(dir.path());
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("hash-mismatch"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .lines()
+            .any(|l| l.contains("claimed.json") && l.contains("threshold")),
+        "{}",
+        o.stderr
+    );
+
+    // A space added between two entries: no longer the shape read in pieces, so it is read
+    // whole; the signatures still verify over the canonical form, but snapshot's length
+    // and hash do not match.
+    let at = original.windows(3).position(|w| w == b"},{").unwrap();
+    let mut spaced = original[..=at].to_vec();
+    spaced.push(b' ');
+    spaced.extend_from_slice(&original[at + 1..]);
+    std::fs::write(&claimed, &spaced).unwrap();
+    let o = verify_dir(dir.path());
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("length-mismatch"), "{}", o.stderr);
+    assert!(!o.stderr.contains("threshold"), "{}", o.stderr);
+
+    // Cut short: one clear error naming the file.
+    std::fs::write(&claimed, &original[..original.len() / 2]).unwrap();
+    let o = verify_dir(dir.path());
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .lines()
+            .any(|l| l.contains("claimed.json") && l.contains("malformed")),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+}

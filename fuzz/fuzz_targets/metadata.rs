@@ -1,7 +1,8 @@
 //! The metadata model: whatever loads must re-serialise to a file that loads again with the
 //! same signed bytes (unknown fields included), so signatures survive a round trip. The fast
-//! path for delegations must read exactly what the ordinary reader reads, and signed bytes
-//! taken from the file's text must be the model's canonical bytes.
+//! path for delegations and the reader of large files in pieces must read exactly what the
+//! ordinary reader reads, and signed bytes taken from the file's text must be the model's
+//! canonical bytes.
 #![no_main]
 
 use conclave::cjson;
@@ -17,6 +18,15 @@ fuzz_target!(|data: &[u8]| {
         (Ok((a, _)), Ok(b)) => assert_eq!(a.to_file_bytes(), b.to_file_bytes()),
         (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
         _ => panic!("the fast and ordinary readers disagree"),
+    }
+    // The reader of large files in pieces, with small blocks so that pieces are cut: when it
+    // reads the bytes at all, it reads what the ordinary reader reads.
+    let block = data.first().map_or(1, |&b| usize::from(b % 64) + 1);
+    if let Some(pieces) = conclave::metadata::streamed::read_bytes_in_pieces(data, block) {
+        match &ordinary {
+            Ok(b) => assert_eq!(pieces.to_file_bytes(), b.to_file_bytes()),
+            Err(e) => panic!("read in pieces, but the ordinary reader says {e}"),
+        }
     }
     let Ok((md, span)) = fast else {
         return;

@@ -220,6 +220,40 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     conclave::fsutil::read(path).map_err(|e| fail(io_reason(&e)))
 }
 
+/// An input file as [`read_file`] reads it, or, for a large targets role, already read into
+/// its model in pieces without holding its bytes ([`conclave::metadata::streamed`]), hashing
+/// it with `hashes` on the way.
+pub enum Input {
+    Bytes(Vec<u8>),
+    Read(Box<conclave::metadata::streamed::FileRead>),
+}
+
+pub fn read_input(path: &Path, hashes: &[&str]) -> Result<Input, Failure> {
+    use conclave::metadata::streamed::{self, ReadError};
+    let large = std::fs::metadata(path)
+        .is_ok_and(|m| m.is_file() && (streamed::STREAM_MIN..=MAX_INPUT).contains(&m.len()));
+    if large {
+        match streamed::read_file(path, hashes) {
+            Ok(read) if read.whole.is_none() => return Ok(Input::Read(Box::new(read))),
+            Ok(read) => {
+                if let Some((bytes, _)) = read.whole {
+                    return Ok(Input::Bytes(bytes));
+                }
+            }
+            Err(ReadError::Io(e)) => {
+                return Err(Failure::usage(format!(
+                    "{}: cannot read: {}",
+                    conclave::display::escape(&path.display().to_string()),
+                    io_reason(&e)
+                )));
+            }
+            // Malformed: read as bytes below, for the caller to report as it reports any.
+            Err(ReadError::Load(_)) => {}
+        }
+    }
+    read_file(path).map(Input::Bytes)
+}
+
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),

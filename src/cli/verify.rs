@@ -4,9 +4,16 @@ use std::path::{Path, PathBuf};
 
 use conclave::display::escape;
 use conclave::metadata::Expires;
-use conclave::verify::{self, FileStatus, InputFile, Report};
+use conclave::verify::{self, FileStatus, InputFile, ReadInput, Report};
 
-use crate::cli::{Failure, exit, parse_time, read_file};
+use crate::cli::{Failure, Input, exit, parse_time, read_file, read_input};
+
+/// The files of one PATH: as bytes, and large targets roles already read in pieces.
+struct Loaded {
+    base: Option<PathBuf>,
+    files: Vec<InputFile>,
+    read: Vec<ReadInput>,
+}
 
 /// Verify TUF metadata with the rules clients apply.
 ///
@@ -55,9 +62,9 @@ pub fn run(args: Args) -> Result<u8, Failure> {
     }
     let mut all_ok = true;
     let mut json_reports = Vec::new();
-    for (path, (base, files)) in inputs {
+    for (path, Loaded { base, files, read }) in inputs {
         let report = crate::cli::progress::step(format!("Verifying {}", path.display()), || {
-            verify::verify_repository(&files, trusted.as_ref(), now)
+            verify::verify_repository_read(&files, &read, trusted.as_ref(), now)
         });
         all_ok &= report.is_ok();
         let shown = |file: &str| -> String {
@@ -93,7 +100,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             }
             json_reports.push(v);
         } else {
-            print_human(&path, &report, files.len());
+            print_human(&path, &report, files.len() + read.len());
         }
     }
     if args.json {
@@ -111,8 +118,10 @@ pub fn run(args: Args) -> Result<u8, Failure> {
 }
 
 /// The files of one PATH, named as the repository layout names them, and the directory they
-/// came from (for messages).
-fn load(path: &Path) -> Result<(Option<PathBuf>, Vec<InputFile>), Failure> {
+/// came from (for messages). Large targets roles (a claimed role for many projects) are read
+/// in pieces into their models, hashed on the way with every algorithm a snapshot in the
+/// same directory names.
+fn load(path: &Path) -> Result<Loaded, Failure> {
     let meta = std::fs::metadata(path).map_err(|e| {
         Failure::usage(format!(
             "{}: {}",
@@ -140,29 +149,63 @@ fn load(path: &Path) -> Result<(Option<PathBuf>, Vec<InputFile>), Failure> {
             }
         }
         names.sort();
-        let mut files = Vec::new();
-        let bar = crate::cli::progress::Step::counted(
-            format!("Reading {}", path.display()),
-            names.len() as u64,
-        );
-        for name in names {
-            let bytes = read_file(&path.join(&name))?;
-            files.push(InputFile { name, bytes });
-            bar.inc(1);
-        }
-        if files.is_empty() {
+        if names.is_empty() {
             return Err(Failure::usage(format!(
                 "{}: no metadata (*.json) files in this directory",
                 escape(&path.display().to_string())
             )));
         }
-        Ok((Some(path.to_path_buf()), files))
+        // Small files first: the snapshots among them say which hashes the large ones need.
+        let large = |name: &String| {
+            std::fs::metadata(path.join(name))
+                .is_ok_and(|m| m.len() >= conclave::metadata::streamed::STREAM_MIN)
+        };
+        let (big, small): (Vec<String>, Vec<String>) = names.into_iter().partition(large);
+        let bar = crate::cli::progress::Step::counted(
+            format!("Reading {}", path.display()),
+            (small.len() + big.len()) as u64,
+        );
+        let mut files = Vec::new();
+        for name in small {
+            let bytes = read_file(&path.join(&name))?;
+            files.push(InputFile { name, bytes });
+            bar.inc(1);
+        }
+        let hashes = snapshot_hashes(&files);
+        let hashes: Vec<&str> = hashes.iter().map(String::as_str).collect();
+        let mut read = Vec::new();
+        for name in big {
+            match read_input(&path.join(&name), &hashes)? {
+                Input::Bytes(bytes) => files.push(InputFile { name, bytes }),
+                Input::Read(r) => read.push(ReadInput { name, read: *r }),
+            }
+            bar.inc(1);
+        }
+        Ok(Loaded {
+            base: Some(path.to_path_buf()),
+            files,
+            read,
+        })
     } else {
-        let bytes = read_file(path)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let bytes = match read_input(path, &[])? {
+            Input::Bytes(bytes) => bytes,
+            Input::Read(read) => {
+                // Only targets roles are read in pieces; no renaming applies.
+                let name = match verify::classify(&name) {
+                    Some(_) => name,
+                    None => format!("{name}.json"),
+                };
+                return Ok(Loaded {
+                    base: path.parent().map(Path::to_path_buf),
+                    files: Vec::new(),
+                    read: vec![ReadInput { name, read: *read }],
+                });
+            }
+        };
         // A single file need not be named in repository layout ("draft-root.json"): if its
         // content is a top-level role other than targets, its name is taken from that.
         let declared = conclave::cjson::parse(&bytes).ok().and_then(|v| {
@@ -178,11 +221,25 @@ fn load(path: &Path) -> Result<(Option<PathBuf>, Vec<InputFile>), Failure> {
             _ if role.is_none() => format!("{name}.json"),
             _ => name,
         };
-        Ok((
-            path.parent().map(Path::to_path_buf),
-            vec![InputFile { name, bytes }],
-        ))
+        Ok(Loaded {
+            base: path.parent().map(Path::to_path_buf),
+            files: vec![InputFile { name, bytes }],
+            read: Vec::new(),
+        })
     }
+}
+
+/// Every hash algorithm the snapshots among `files` record for any file.
+fn snapshot_hashes(files: &[InputFile]) -> std::collections::BTreeSet<String> {
+    files
+        .iter()
+        .filter(|f| verify::classify(&f.name).is_some_and(|(role, _)| role == "snapshot"))
+        .filter_map(|f| {
+            conclave::metadata::Metadata::<conclave::metadata::Snapshot>::from_bytes(&f.bytes).ok()
+        })
+        .flat_map(|s| s.signed.meta.into_values())
+        .flat_map(|m| m.hashes.into_iter().flatten().map(|(algo, _)| algo))
+        .collect()
 }
 
 fn print_human(path: &Path, report: &Report, count: usize) {

@@ -33,7 +33,7 @@ use crate::metadata::{
 };
 
 /// Bytes read at a time, and about the size of each piece handed to a worker.
-pub(crate) const BLOCK: usize = 8 << 20;
+pub(crate) const BLOCK: usize = 2 << 20;
 
 /// The envelope up to the delegations must be found within this many bytes.
 const HEAD_MAX: usize = 1 << 20;
@@ -360,10 +360,24 @@ impl Assembler {
     }
 }
 
+/// Read `bytes` as [`read_file`] reads a large file in pieces, in blocks of `block` bytes:
+/// `None` if they are not the shape read in pieces (or not valid: the ordinary reader then
+/// says why). For the `metadata` fuzz target and tests, which compare it with
+/// [`AnyMetadata::from_bytes`].
+pub fn read_bytes_in_pieces(bytes: &[u8], block: usize) -> Option<AnyMetadata> {
+    match stream_targets(&mut &bytes[..], block.max(1), &mut |_| {}) {
+        Ok(Streamed::Read(value, delegations)) => {
+            AnyMetadata::from_value_read(value, Some(delegations)).ok()
+        }
+        _ => None,
+    }
+}
+
 /// Files at least this long are read in pieces ([`read_file`]).
 pub const STREAM_MIN: u64 = 16 << 20;
 
 /// A metadata file as read from disk by [`read_file`].
+#[derive(Debug)]
 pub struct FileRead {
     pub meta: AnyMetadata,
     /// The file's length in bytes.
@@ -396,6 +410,21 @@ impl FileRead {
 pub enum SignedText<'a> {
     Bytes(std::borrow::Cow<'a, [u8]>),
     Pieces(SignedPieces<'a>),
+}
+
+impl SignedText<'_> {
+    /// All the bytes at once: produced and held, if they come in pieces (a rare need, such
+    /// as comparing two copies of a file).
+    pub fn whole(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            SignedText::Bytes(b) => std::borrow::Cow::Borrowed(b),
+            SignedText::Pieces(p) => {
+                let mut all = Vec::new();
+                let _ = crate::signer::stream::Message::feed(p, &mut |b| all.extend_from_slice(b));
+                std::borrow::Cow::Owned(all)
+            }
+        }
+    }
 }
 
 /// The canonical form of a model's `signed`, handed on in pieces ([`Role::stream_canonical`])

@@ -46,7 +46,7 @@ pub fn collect(message: &dyn Message) -> Result<Vec<u8>, SignError> {
 }
 
 /// Pieces queued per consumer: enough to keep the hashing threads busy, little memory.
-const QUEUE: usize = 32;
+const QUEUE: usize = 8;
 
 enum Piece {
     Bytes(Arc<[u8]>),
