@@ -249,6 +249,37 @@ fn verify_all(
     )
 }
 
+/// Check each signature (hex) against its key over `signed`: in one pass shared by all the
+/// checks when the bytes come in pieces.
+pub fn verify_each(
+    signed: &SignedText<'_>,
+    checks: &[(&Key, &str)],
+) -> Vec<Result<(), crate::metadata::SignatureError>> {
+    let sigs: Vec<Signature> = checks
+        .iter()
+        .map(|(key, sig)| Signature {
+            keyid: key.keyid(),
+            sig: (*sig).to_owned(),
+            extra: Map::new(),
+        })
+        .collect();
+    let candidates: Vec<(&Signature, Option<&Key>)> = sigs
+        .iter()
+        .zip(checks)
+        .map(|(s, (key, _))| (s, Some(*key)))
+        .collect();
+    verify_all(signed, &candidates)
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(crate::metadata::SignatureError::Malformed(
+                    "no key to check it with".into(),
+                ))
+            })
+        })
+        .collect()
+}
+
 /// [`verify_all`] over signed bytes produced in pieces: one pass over them, shared by every
 /// check, each on a thread of its own ([`crate::signer::stream::broadcast`]).
 fn verify_all_pieces(
@@ -274,10 +305,7 @@ fn verify_all_pieces(
             }) as Consumer<'_, _>
         })
         .collect();
-    let (results, _) = broadcast(consumers, 1, &mut |_, sink| {
-        // Producing a model's canonical form cannot fail.
-        let _ = pieces.feed(sink);
-    });
+    let (results, _) = broadcast(consumers, 1, &mut |_, sink| pieces.produce(sink));
     let mut results = results.into_iter();
     candidates
         .iter()

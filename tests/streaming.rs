@@ -263,3 +263,153 @@ fn conclave_verify_reads_a_large_claimed_role_in_pieces_with_the_same_verdicts()
     );
     assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
 }
+
+const PASS: &str = "large role passphrase for tests";
+
+/// An admin key file `NAME.key` (passphrase [`PASS`]) and its public key.
+fn admin_key(dir: &std::path::Path, name: &str) -> Key {
+    let o = conclave_in(
+        dir,
+        &[
+            "key",
+            "generate",
+            "-o",
+            &format!("{name}.key"),
+            "--profile",
+            "rfc9106-64mib",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{PASS}\n{PASS}\n"),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = conclave_in(dir, &["key", "public", &format!("{name}.key")], "");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    Key::from_json(conclave::cjson::parse(o.stdout.as_bytes()).unwrap()).unwrap()
+}
+
+/// `sign`, `status` and `merge` on a claimed role large enough to be read in pieces: the
+/// signatures verify over the canonical bytes computed whole, by the library, independently
+/// of the pieces; a signature over another draft is refused.
+#[test]
+fn the_signing_round_on_a_large_claimed_role_reads_it_in_pieces() {
+    use conclave::metadata::streamed::STREAM_MIN;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (a1, a2) = (admin_key(dir, "admin1"), admin_key(dir, "admin2"));
+    let tk = ed(2);
+    let mut t = targets(1, FAR);
+    use conclave::metadata::{DelegatedRole, DelegationRoles, Delegations, RoleName, RolePaths};
+    t.delegations = Some(Delegations {
+        keys: [(a1.keyid(), a1.clone()), (a2.keyid(), a2.clone())].into(),
+        roles: DelegationRoles::List(vec![DelegatedRole {
+            name: RoleName::delegated("claimed").unwrap(),
+            keyids: vec![a1.keyid(), a2.keyid()],
+            threshold: th(2),
+            terminating: Some(true),
+            paths: RolePaths::Patterns(vec!["*/*".into()]),
+            extra: Default::default(),
+        }]),
+        extra: Default::default(),
+    });
+    write(dir, "targets.json", &signed(t, &[&tk]));
+    let draft = Metadata::new(claimed(48_000));
+    draft.write_file(&dir.join("draft.json")).unwrap();
+    assert!(std::fs::metadata(dir.join("draft.json")).unwrap().len() >= STREAM_MIN);
+    let whole = draft.signed_bytes();
+
+    let sign = |key: &str, out: &str| {
+        conclave_in(
+            dir,
+            &[
+                "sign",
+                "draft.json",
+                "--role",
+                "claimed",
+                "--delegator",
+                "targets.json",
+                "--key",
+                key,
+                "--passphrase-fd",
+                "0",
+                "-o",
+                out,
+            ],
+            &format!("{PASS}\n"),
+        )
+    };
+    for (key, out) in [("admin1.key", "a1.sig"), ("admin2.key", "a2.sig")] {
+        let o = sign(key, out);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    let sig1 =
+        conclave::ceremony::DetachedSignature::parse(&std::fs::read(dir.join("a1.sig")).unwrap())
+            .unwrap();
+    assert_eq!(
+        sig1.payload_sha256,
+        conclave::ceremony::detached::payload_digest(&whole)
+    );
+    a1.verify(&whole, &sig1.signature.sig).unwrap();
+
+    let o = conclave_in(
+        dir,
+        &[
+            "status",
+            "draft.json",
+            "--role",
+            "claimed",
+            "--delegator",
+            "targets.json",
+        ],
+        "",
+    );
+    assert!(
+        o.stdout.contains("0 of 2") || o.stderr.contains("0 of 2"),
+        "{}\n{}",
+        o.stdout,
+        o.stderr
+    );
+
+    let merge = |out: &str| {
+        conclave_in(
+            dir,
+            &[
+                "merge",
+                "draft.json",
+                "a1.sig",
+                "a2.sig",
+                "--role",
+                "claimed",
+                "--delegator",
+                "targets.json",
+                "-o",
+                out,
+            ],
+            "",
+        )
+    };
+    let o = merge("claimed.json");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let merged =
+        Metadata::<Targets>::from_bytes(&std::fs::read(dir.join("claimed.json")).unwrap()).unwrap();
+    assert_eq!(merged.signed, draft.signed);
+    assert_eq!(merged.signatures.len(), 2);
+    for s in &merged.signatures {
+        let key = if s.keyid == a1.keyid() { &a1 } else { &a2 };
+        key.verify(&whole, &s.sig).unwrap();
+    }
+
+    // The draft changed after signing (one project's path): both signatures are refused
+    // and nothing is written.
+    let mut text = std::fs::read(dir.join("draft.json")).unwrap();
+    let at = text
+        .windows(16)
+        .position(|w| w == b"\"project-4711/*\"")
+        .unwrap();
+    text[at + 9] = b'2';
+    std::fs::write(dir.join("draft.json"), &text).unwrap();
+    let o = merge("again.json");
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("signs other content"), "{}", o.stderr);
+    assert!(!dir.join("again.json").exists());
+}

@@ -63,10 +63,28 @@ impl DetachedSignature {
         signature: Signature,
         public_key: Key,
     ) -> Self {
+        Self::with_digest(
+            role,
+            version,
+            payload_digest(signed_bytes),
+            signature,
+            public_key,
+        )
+    }
+
+    /// [`DetachedSignature::new`], given the payload digest ([`payload_digest`]) of the signed
+    /// bytes instead of the bytes.
+    pub fn with_digest(
+        role: &str,
+        version: u64,
+        payload_sha256: String,
+        signature: Signature,
+        public_key: Key,
+    ) -> Self {
         DetachedSignature {
             role: role.to_owned(),
             version,
-            payload_sha256: payload_digest(signed_bytes),
+            payload_sha256,
             signature,
             public_key,
         }

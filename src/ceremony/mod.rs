@@ -22,8 +22,9 @@ use std::collections::BTreeMap;
 pub use detached::DetachedSignature;
 
 use crate::display::escape;
+use crate::metadata::streamed::SignedText;
 use crate::metadata::{AnyMetadata, Key, KeyId, Metadata, Root, Signature, Threshold};
-use crate::verify::{SignatureReport, check_threshold};
+use crate::verify::{SignatureReport, check_threshold_over};
 
 /// Why a signing-round step cannot go ahead.
 #[derive(Debug, thiserror::Error)]
@@ -48,10 +49,20 @@ pub struct Authority {
 
 impl Authority {
     pub fn check(&self, role: &str, signed_bytes: &[u8], sigs: &[Signature]) -> SignatureReport {
-        check_threshold(
+        self.check_over(role, &SignedText::of(signed_bytes), sigs)
+    }
+
+    /// [`Authority::check`] over signed bytes that may come in pieces.
+    pub fn check_over(
+        &self,
+        role: &str,
+        signed: &SignedText<'_>,
+        sigs: &[Signature],
+    ) -> SignatureReport {
+        check_threshold_over(
             role,
             &self.label,
-            signed_bytes,
+            signed,
             sigs,
             &self.keyids,
             &self.keys,
@@ -190,23 +201,53 @@ pub fn sign_detached(
     role: &str,
     signer: &dyn crate::signer::Signer,
 ) -> Result<DetachedSignature, crate::signer::SignError> {
-    sign_detached_over(md, &md.signed_bytes(), role, signer)
+    sign_detached_over(md, &SignedText::of(&md.signed_bytes()), role, signer)
 }
 
-/// [`sign_detached`], given `md`'s signed bytes (e.g. from [`crate::metadata::signed_bytes_of`]).
+/// [`sign_detached`], given `md`'s signed bytes (e.g. from [`crate::metadata::signed_bytes_of`]),
+/// or the model to produce them from in pieces (a large claimed role read in pieces): the
+/// payload digest is then computed on a second thread while the signer takes its passes, and
+/// the new signature is checked over one more pass before it is returned.
 pub fn sign_detached_over(
     md: &AnyMetadata,
-    bytes: &[u8],
+    signed: &SignedText<'_>,
     role: &str,
     signer: &dyn crate::signer::Signer,
 ) -> Result<DetachedSignature, crate::signer::SignError> {
-    let signature = crate::signer::sign_checked(signer, bytes)?;
-    Ok(DetachedSignature::new(
-        role,
-        md.common().version.get(),
-        bytes,
-        signature,
-        signer.public_key().clone(),
+    let version = md.common().version.get();
+    let key = signer.public_key().clone();
+    let pieces = match signed {
+        SignedText::Bytes(bytes) => {
+            let signature = crate::signer::sign_checked(signer, bytes)?;
+            return Ok(DetachedSignature::new(role, version, bytes, signature, key));
+        }
+        SignedText::Pieces(p) => p,
+    };
+    let (raw, digest) = std::thread::scope(|scope| {
+        let digest = scope.spawn(|| signed.sha256_hex());
+        let raw = signer.sign_message(pieces);
+        (raw, digest.join())
+    });
+    let digest = digest.map_err(|_| {
+        crate::signer::SignError::Backend("the payload digest could not be computed".into())
+    })?;
+    let sig = hex::encode(raw?);
+    key.verify_pieces(&sig, |sink| {
+        pieces.produce(sink);
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|never| match never {})
+    .map_err(|e| crate::signer::SignError::SelfCheckFailed {
+        keyid: key.keyid().to_string(),
+        reason: e.to_string(),
+    })?;
+    let signature = Signature {
+        keyid: key.keyid(),
+        sig,
+        extra: Default::default(),
+    };
+    Ok(DetachedSignature::with_digest(
+        role, version, digest, signature, key,
     ))
 }
 
@@ -247,19 +288,66 @@ pub fn merge(
     sigs: &[(String, DetachedSignature)],
     authorities: &[Authority],
 ) -> Result<MergeOutcome, Vec<Rejection>> {
-    merge_over(md, &md.signed_bytes(), role, sigs, authorities)
+    merge_over(
+        md,
+        &SignedText::of(&md.signed_bytes()),
+        role,
+        sigs,
+        authorities,
+    )
 }
 
-/// [`merge`], given `md`'s signed bytes.
+/// [`merge`], given `md`'s signed bytes (or the model to produce them from in pieces).
 pub fn merge_over(
     md: &AnyMetadata,
-    bytes: &[u8],
+    signed: &SignedText<'_>,
     role: &str,
     sigs: &[(String, DetachedSignature)],
     authorities: &[Authority],
 ) -> Result<MergeOutcome, Vec<Rejection>> {
+    merged_signatures(md, signed, role, sigs, authorities).map(|m| m.into_outcome(md.clone()))
+}
+
+/// The signatures [`merge_over`] would put into `md`, and what it did, without a copy of
+/// `md` (a claimed role for a million projects is hundreds of megabytes).
+#[derive(Debug)]
+pub struct Merged {
+    pub signatures: Vec<Signature>,
+    pub added: Vec<(KeyId, String)>,
+    pub already_present: Vec<(KeyId, String)>,
+    pub dropped: Vec<(KeyId, String)>,
+    pub reports: Vec<SignatureReport>,
+}
+
+impl Merged {
+    pub fn complete(&self) -> bool {
+        self.reports.iter().all(SignatureReport::is_met)
+    }
+
+    /// `md` with these signatures.
+    pub fn into_outcome(self, mut md: AnyMetadata) -> MergeOutcome {
+        *md.signatures_mut() = self.signatures;
+        MergeOutcome {
+            metadata: md,
+            added: self.added,
+            already_present: self.already_present,
+            dropped: self.dropped,
+            reports: self.reports,
+        }
+    }
+}
+
+/// See [`merge_over`]. Every signature check runs in one pass over the signed bytes (they
+/// may come in pieces), then one pass per authority for its report.
+pub fn merged_signatures(
+    md: &AnyMetadata,
+    signed: &SignedText<'_>,
+    role: &str,
+    sigs: &[(String, DetachedSignature)],
+    authorities: &[Authority],
+) -> Result<Merged, Vec<Rejection>> {
     let version = md.common().version.get();
-    let digest = detached::payload_digest(bytes);
+    let digest = signed.sha256_hex();
     let allowed = |id: &KeyId| -> Option<&Key> {
         authorities
             .iter()
@@ -267,21 +355,14 @@ pub fn merge_over(
             .and_then(|a| a.keys.get(id))
     };
 
+    // First everything that needs no signature check; the checks then run together.
+    let existing: Vec<(&Signature, Option<&Key>)> = md
+        .signatures()
+        .iter()
+        .map(|s| (s, allowed(&s.keyid)))
+        .collect();
     let mut rejections = Vec::new();
-    let mut kept: Vec<Signature> = Vec::new();
-    let mut dropped = Vec::new();
-    for s in md.signatures() {
-        match allowed(&s.keyid) {
-            None => dropped.push((s.keyid.clone(), "its key may not sign this role".to_owned())),
-            Some(k) => match k.verify(bytes, &s.sig) {
-                Ok(()) => kept.push(s.clone()),
-                Err(e) => dropped.push((s.keyid.clone(), format!("{e} (signed an earlier draft)"))),
-            },
-        }
-    }
-
-    let mut added = Vec::new();
-    let mut already = Vec::new();
+    let mut candidates: Vec<(&String, &DetachedSignature, &Key)> = Vec::new();
     for (file, d) in sigs {
         let keyid = &d.signature.keyid;
         let reject = |reason: String| Rejection {
@@ -329,11 +410,52 @@ pub fn merge_over(
             )));
             continue;
         }
-        if let Err(e) = key.verify(bytes, &d.signature.sig) {
-            rejections.push(reject(format!(
-                "the signature by key {keyid} is invalid: {e}"
-            )));
-            continue;
+        candidates.push((file, d, key));
+    }
+    let checks: Vec<(&Key, &str)> = existing
+        .iter()
+        .filter_map(|(s, k)| k.map(|k| (k, s.sig.as_str())))
+        .chain(
+            candidates
+                .iter()
+                .map(|(_, d, k)| (*k, d.signature.sig.as_str())),
+        )
+        .collect();
+    let mut results = crate::verify::verify_each(signed, &checks).into_iter();
+
+    let mut kept: Vec<Signature> = Vec::new();
+    let mut dropped = Vec::new();
+    for (s, key) in existing {
+        match key.map(|_| results.next()) {
+            None => dropped.push((s.keyid.clone(), "its key may not sign this role".to_owned())),
+            Some(Some(Ok(()))) => kept.push(s.clone()),
+            Some(Some(Err(e))) => {
+                dropped.push((s.keyid.clone(), format!("{e} (signed an earlier draft)")))
+            }
+            Some(None) => dropped.push((s.keyid.clone(), "it was not checked".to_owned())),
+        }
+    }
+
+    let mut added = Vec::new();
+    let mut already = Vec::new();
+    for (file, d, _) in candidates {
+        let keyid = &d.signature.keyid;
+        match results.next() {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                rejections.push(Rejection {
+                    file: file.clone(),
+                    reason: format!("the signature by key {keyid} is invalid: {e}"),
+                });
+                continue;
+            }
+            None => {
+                rejections.push(Rejection {
+                    file: file.clone(),
+                    reason: format!("the signature by key {keyid} was not checked"),
+                });
+                continue;
+            }
         }
         if let Some(existing) = kept.iter().find(|s| &s.keyid == keyid) {
             // The same key signed twice (ECDSA signatures differ each time); keep the first.
@@ -353,14 +475,12 @@ pub fn merge_over(
     }
     // A stable order: by keyid, so merging the same signatures in any order gives the same file.
     kept.sort_by(|a, b| a.keyid.cmp(&b.keyid));
-    let mut out = md.clone();
-    *out.signatures_mut() = kept;
     let reports = authorities
         .iter()
-        .map(|a| a.check(role, bytes, out.signatures()))
+        .map(|a| a.check_over(role, signed, &kept))
         .collect();
-    Ok(MergeOutcome {
-        metadata: out,
+    Ok(Merged {
+        signatures: kept,
         added,
         already_present: already,
         dropped,
@@ -370,18 +490,18 @@ pub fn merge_over(
 
 /// Who has signed `md` and who still must, per authority.
 pub fn status(md: &AnyMetadata, role: &str, authorities: &[Authority]) -> Vec<SignatureReport> {
-    status_over(md, &md.signed_bytes(), role, authorities)
+    status_over(md, &SignedText::of(&md.signed_bytes()), role, authorities)
 }
 
-/// [`status`], given `md`'s signed bytes.
+/// [`status`], given `md`'s signed bytes (or the model to produce them from in pieces).
 pub fn status_over(
     md: &AnyMetadata,
-    bytes: &[u8],
+    signed: &SignedText<'_>,
     role: &str,
     authorities: &[Authority],
 ) -> Vec<SignatureReport> {
     authorities
         .iter()
-        .map(|a| a.check(role, bytes, md.signatures()))
+        .map(|a| a.check_over(role, signed, md.signatures()))
         .collect()
 }

@@ -409,15 +409,60 @@ pub fn write_new_dir(dir: &Path, files: &[(String, Vec<u8>)], exists: &str) -> R
     .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(dir), io_reason(&e))))
 }
 
-/// Read metadata of any role, naming the file on failure (exit 1: bad metadata).
+/// Read metadata of any role, naming the file on failure (exit 1: bad metadata). A large
+/// targets role is read in pieces, without holding its bytes ([`read_input`]).
 pub fn read_metadata(path: &Path) -> Result<conclave::metadata::AnyMetadata, Failure> {
-    read_metadata_text(path).map(|m| m.md)
+    progress::step(format!("Reading {}", shown(path)), || {
+        match read_input(path, &[])? {
+            Input::Read(read) => Ok(read.meta),
+            Input::Bytes(text) => conclave::metadata::AnyMetadata::from_bytes(&text)
+                .map_err(|e| Failure::failed(format!("{}: {e}", shown(path)))),
+        }
+    })
+}
+
+/// Metadata and the bytes its signatures cover: held, when its file was read whole, or
+/// produced from the model in pieces when needed (a large targets role read in pieces).
+pub struct SignedMetadata {
+    pub md: conclave::metadata::AnyMetadata,
+    bytes: Option<Vec<u8>>,
+}
+
+impl SignedMetadata {
+    pub fn signed(&self) -> conclave::metadata::streamed::SignedText<'_> {
+        use conclave::metadata::streamed::{SignedPieces, SignedText};
+        match &self.bytes {
+            Some(b) => SignedText::of(b),
+            None => SignedText::Pieces(SignedPieces(&self.md)),
+        }
+    }
+}
+
+/// [`read_metadata`], with the bytes its signatures cover ([`SignedMetadata`]).
+pub fn read_signed_metadata(path: &Path) -> Result<SignedMetadata, Failure> {
+    progress::step(format!("Reading {}", shown(path)), || {
+        let text = match read_input(path, &[])? {
+            Input::Read(read) => {
+                return Ok(SignedMetadata {
+                    md: read.meta,
+                    bytes: None,
+                });
+            }
+            Input::Bytes(text) => text,
+        };
+        let (md, span) = conclave::metadata::AnyMetadata::from_bytes_with_span(&text)
+            .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))?;
+        let (md, bytes) = MetadataText { md, text, span }.into_signed();
+        Ok(SignedMetadata {
+            md,
+            bytes: Some(bytes),
+        })
+    })
 }
 
 /// Metadata with the text it was read from, so that its signed bytes can be taken from the
-/// text when that is canonical (a claimed role of hundreds of megabytes is then not
-/// serialised again).
-pub struct MetadataText {
+/// text when that is canonical.
+struct MetadataText {
     pub md: conclave::metadata::AnyMetadata,
     text: Vec<u8>,
     span: Option<conclave::cjson::SignedSpan>,
@@ -426,7 +471,7 @@ pub struct MetadataText {
 impl MetadataText {
     /// The metadata and the bytes its signatures cover ([`conclave::metadata::signed_bytes_of`]),
     /// reusing the text's buffer when those bytes are a stretch of the text as it is.
-    pub fn into_signed(self) -> (conclave::metadata::AnyMetadata, Vec<u8>) {
+    fn into_signed(self) -> (conclave::metadata::AnyMetadata, Vec<u8>) {
         let owned =
             match conclave::metadata::signed_bytes_of(&self.text, self.span.as_ref(), || {
                 self.md.signed_bytes()
@@ -449,14 +494,4 @@ impl MetadataText {
             }
         }
     }
-}
-
-/// [`read_metadata`], keeping the text.
-pub fn read_metadata_text(path: &Path) -> Result<MetadataText, Failure> {
-    progress::step(format!("Reading {}", shown(path)), || {
-        let text = read_file(path)?;
-        let (md, span) = conclave::metadata::AnyMetadata::from_bytes_with_span(&text)
-            .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))?;
-        Ok(MetadataText { md, text, span })
-    })
 }

@@ -29,21 +29,21 @@ pub struct Context {
 }
 
 struct Loaded {
-    md: AnyMetadata,
-    /// The bytes `md`'s signatures cover.
-    signed: Vec<u8>,
+    /// The metadata, and the bytes its signatures cover.
+    file: crate::cli::SignedMetadata,
     role: String,
     previous: Option<AnyMetadata>,
     authorities: Option<Vec<Authority>>,
 }
 
 fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
-    let (md, signed) = crate::cli::read_metadata_text(file)?.into_signed();
+    let loaded = crate::cli::read_signed_metadata(file)?;
+    let md = &loaded.md;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let role = ctx
         .role
         .clone()
-        .unwrap_or_else(|| ceremony::role_name(&md, name.as_deref()));
+        .unwrap_or_else(|| ceremony::role_name(md, name.as_deref()));
     let previous = match &ctx.previous {
         Some(p) => Some(read_metadata(p)?),
         None => None,
@@ -64,15 +64,14 @@ fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
     };
     let authorities = if matches!(md, AnyMetadata::Root(_)) || delegator.is_some() {
         Some(
-            ceremony::authorities(&md, &role, prev_root, delegator.as_ref())
+            ceremony::authorities(md, &role, prev_root, delegator.as_ref())
                 .map_err(|e| Failure::usage(e.to_string()))?,
         )
     } else {
         None
     };
     Ok(Loaded {
-        md,
-        signed,
+        file: loaded,
         role,
         previous,
         authorities,
@@ -193,11 +192,11 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || {
-        ceremony::detached::payload_digest(&l.signed)
+        l.file.signed().sha256_hex()
     });
     let (hex_groups, words) = review::digest_for_reading(&digest);
     eprintln!("You are about to sign {}:", shown(&a.file));
-    for line in review::summary(&l.md, &l.role) {
+    for line in review::summary(&l.file.md, &l.role) {
         eprintln!("  {line}");
     }
     if let Some(prev) = &l.previous {
@@ -205,7 +204,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             "Changes since {}:",
             shown(a.ctx.previous.as_deref().unwrap_or(Path::new("")))
         );
-        for line in review::changes(prev, &l.md) {
+        for line in review::changes(prev, &l.file.md) {
             eprintln!("  {line}");
         }
     }
@@ -241,7 +240,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     };
     let signer = open_signer(&a, &mut prompter, &check_allowed)?;
     let signed = crate::cli::progress::step("Signing", || {
-        ceremony::sign_detached_over(&l.md, &l.signed, &l.role, signer.as_ref())
+        ceremony::sign_detached_over(&l.file.md, &l.file.signed(), &l.role, signer.as_ref())
     });
     let detached = signed.map_err(|e| sign_failure(&a, e))?;
     let bytes = detached.to_bytes();
@@ -259,7 +258,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     }
     crate::cli::record::step(
         &recorder,
-        format!("sign {} v{}", l.role, l.md.common().version),
+        format!("sign {} v{}", l.role, l.file.md.common().version),
         &[&a.file],
         &[&a.output],
         vec![detached.signature.keyid.to_string()],
@@ -423,7 +422,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     }
     let checked =
         crate::cli::progress::step(format!("Checking {} signature file(s)", sigs.len()), || {
-            ceremony::merge_over(&l.md, &l.signed, &l.role, &sigs, auths)
+            ceremony::merged_signatures(&l.file.md, &l.file.signed(), &l.role, &sigs, auths)
         });
     let outcome = match checked {
         Ok(o) => o,
@@ -455,6 +454,9 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         ))
         .hint("gather the missing signatures, or give --allow-partial to save progress"));
     }
+    // The signatures go into the metadata read (no copy of a role that may be hundreds of
+    // megabytes).
+    let outcome = outcome.into_outcome(l.file.md);
     crate::cli::write_metadata(&a.output, |p| outcome.metadata.write_file(p))?;
     if outcome.complete() {
         eprintln!(
@@ -474,7 +476,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         format!(
             "merge {} v{}{}",
             l.role,
-            l.md.common().version,
+            outcome.metadata.common().version,
             if outcome.complete() { "" } else { " (partial)" }
         ),
         &inputs,
@@ -512,7 +514,7 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
     }
     let l = load(&a.file, &a.ctx)?;
     let auths = need_authorities(&l)?;
-    let reports = ceremony::status_over(&l.md, &l.signed, &l.role, auths);
+    let reports = ceremony::status_over(&l.file.md, &l.file.signed(), &l.role, auths);
     let complete = reports.iter().all(SignatureReport::is_met);
     if a.json {
         let v =
@@ -527,7 +529,7 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
             exit::OK
         });
     }
-    let c = l.md.common();
+    let c = l.file.md.common();
     println!(
         "{} (role {}, version {}): {}",
         shown(&a.file),

@@ -413,6 +413,27 @@ pub enum SignedText<'a> {
 }
 
 impl SignedText<'_> {
+    /// Bytes in memory, as signed text.
+    pub fn of(bytes: &[u8]) -> SignedText<'_> {
+        SignedText::Bytes(std::borrow::Cow::Borrowed(bytes))
+    }
+
+    /// Hand the bytes to `sink`: whole, or in pieces produced from the model.
+    pub fn feed(&self, sink: &mut dyn FnMut(&[u8])) {
+        match self {
+            SignedText::Bytes(b) => sink(b),
+            SignedText::Pieces(p) => p.produce(sink),
+        }
+    }
+
+    /// Lowercase hex SHA-256 of the bytes (the payload digest officers read aloud).
+    pub fn sha256_hex(&self) -> String {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        self.feed(&mut |b| h.update(b));
+        hex::encode(h.finalize())
+    }
+
     /// All the bytes at once: produced and held, if they come in pieces (a rare need, such
     /// as comparing two copies of a file).
     pub fn whole(&self) -> std::borrow::Cow<'_, [u8]> {
@@ -420,7 +441,7 @@ impl SignedText<'_> {
             SignedText::Bytes(b) => std::borrow::Cow::Borrowed(b),
             SignedText::Pieces(p) => {
                 let mut all = Vec::new();
-                let _ = crate::signer::stream::Message::feed(p, &mut |b| all.extend_from_slice(b));
+                p.produce(&mut |b| all.extend_from_slice(b));
                 std::borrow::Cow::Owned(all)
             }
         }
@@ -433,13 +454,20 @@ impl SignedText<'_> {
 /// [`Role::stream_canonical`]: crate::metadata::Role
 pub struct SignedPieces<'a>(pub &'a AnyMetadata);
 
-impl crate::signer::stream::Message for SignedPieces<'_> {
-    fn feed(&self, sink: &mut dyn FnMut(&[u8])) -> Result<(), crate::signer::SignError> {
+impl SignedPieces<'_> {
+    /// Produce the bytes once, into `sink`.
+    pub fn produce(&self, sink: &mut dyn FnMut(&[u8])) {
         use crate::metadata::Role;
         match self.0 {
             AnyMetadata::Targets(m) => m.signed.stream_canonical(sink),
             other => sink(&other.signed_bytes()),
         }
+    }
+}
+
+impl crate::signer::stream::Message for SignedPieces<'_> {
+    fn feed(&self, sink: &mut dyn FnMut(&[u8])) -> Result<(), crate::signer::SignError> {
+        self.produce(sink);
         Ok(())
     }
 }

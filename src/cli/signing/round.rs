@@ -98,10 +98,11 @@ fn load_draft(
     name: &str,
     path: &Path,
     parent: &AnyMetadata,
-) -> Result<(Draft, AnyMetadata, Vec<u8>, Vec<Authority>), Failure> {
-    let (md, signed) = crate::cli::read_metadata_text(path)?.into_signed();
-    let role = ceremony::role_name(&md, Some(name));
-    let auths = ceremony::authorities(&md, &role, None, Some(parent))
+) -> Result<(Draft, crate::cli::SignedMetadata, Vec<Authority>), Failure> {
+    let file = crate::cli::read_signed_metadata(path)?;
+    let md = &file.md;
+    let role = ceremony::role_name(md, Some(name));
+    let auths = ceremony::authorities(md, &role, None, Some(parent))
         .map_err(|e| Failure::usage(format!("{}: {e}", shown(path))))?;
     let c = md.common();
     let draft = Draft {
@@ -110,9 +111,9 @@ fn load_draft(
         role,
         version: c.version.get(),
         expires: c.expires.to_string(),
-        digest: ceremony::detached::payload_digest(&signed),
+        digest: file.signed().sha256_hex(),
     };
-    Ok((draft, md, signed, auths))
+    Ok((draft, file, auths))
 }
 
 /// Read every draft of the round (one at a time: a round at PyPI's scale is hundreds of
@@ -127,7 +128,7 @@ fn review_round(
     );
     let mut drafts = Vec::with_capacity(files.len());
     for (name, path) in files {
-        let (draft, _, _, auths) = load_draft(name, path, parent)?;
+        let (draft, _, auths) = load_draft(name, path, parent)?;
         drafts.push((draft, auths));
         bar.inc(1);
     }
@@ -219,7 +220,7 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::with_capacity(drafts.len());
     let mut keyid = None;
     for (d, _) in &drafts {
-        let (again, md, signed, _) = load_draft(&d.name, &d.path, &parent)?;
+        let (again, file, _) = load_draft(&d.name, &d.path, &parent)?;
         if again.digest != d.digest {
             return Err(Failure::failed(format!(
                 "{}: changed since it was shown for review; nothing was written",
@@ -227,8 +228,9 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
             ))
             .hint("make sure nothing writes to the round directory, and sign again"));
         }
-        let detached = ceremony::sign_detached_over(&md, &signed, &d.role, signer.as_ref())
-            .map_err(|e| super::sign_failure(a, e))?;
+        let detached =
+            ceremony::sign_detached_over(&file.md, &file.signed(), &d.role, signer.as_ref())
+                .map_err(|e| super::sign_failure(a, e))?;
         keyid = Some(detached.signature.keyid.clone());
         out.push((format!("{}{SIG_SUFFIX}", d.name), detached.to_bytes()));
         bar.inc(1);
@@ -310,7 +312,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     let mut added_keyids = std::collections::BTreeSet::new();
     let mut sig_paths: Vec<PathBuf> = Vec::new();
     for (name, path) in &files {
-        let (draft, md, signed, auths) = load_draft(name, path, &parent)?;
+        let (draft, file, auths) = load_draft(name, path, &parent)?;
         let mut sigs = Vec::new();
         for dir in &sig_dirs {
             if let Some(p) = dir.get(name) {
@@ -321,7 +323,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
                 sig_paths.push(p.clone());
             }
         }
-        match ceremony::merge_over(&md, &signed, &draft.role, &sigs, &auths) {
+        match ceremony::merge_over(&file.md, &file.signed(), &draft.role, &sigs, &auths) {
             Err(rejections) => {
                 errors.extend(
                     rejections
@@ -414,8 +416,8 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     let parent = delegator(&a.ctx)?;
     let mut all: Vec<(Draft, Vec<SignatureReport>)> = Vec::with_capacity(files.len());
     for (name, path) in &files {
-        let (draft, md, signed, auths) = load_draft(name, path, &parent)?;
-        let reports = ceremony::status_over(&md, &signed, &draft.role, &auths);
+        let (draft, file, auths) = load_draft(name, path, &parent)?;
+        let reports = ceremony::status_over(&file.md, &file.signed(), &draft.role, &auths);
         all.push((draft, reports));
     }
     let complete = all
