@@ -9,8 +9,8 @@ use conclave::pypi::{self, BinsLayout, ClaimReview, InitKeys};
 
 use crate::cli::progress::{self, Step};
 use crate::cli::{
-    Failure, exit, io_reason, parse_when, read_file, read_metadata, read_public_key,
-    refuse_existing, role_value, shown,
+    Failure, exit, io_reason, parse_when, read_metadata, read_public_key, refuse_existing,
+    role_value, shown,
 };
 
 /// PyPI delegation layouts (PEP 458 bins, PEP 480 claimed / recently-claimed / unclaimed).
@@ -278,27 +278,50 @@ fn report_bins(output: &Path, hub_path: &Path, drafts: &[(String, Targets)], rev
     );
 }
 
-fn read_requests(path: &Path) -> Result<Vec<pypi::ClaimRequest>, Failure> {
-    let bytes = read_file(path)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Failure::failed(format!(
-            "{}: not UTF-8 (byte {})",
+/// The request file, to be read a batch of lines at a time ([`pypi::RequestStream`]).
+fn open_requests(
+    path: &Path,
+) -> Result<pypi::RequestStream<std::io::BufReader<std::fs::File>>, Failure> {
+    let fail = |why: String| Failure::usage(format!("{}: cannot read: {why}", shown(path)));
+    let meta = std::fs::metadata(path).map_err(|e| fail(io_reason(&e)))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    if meta.len() > crate::cli::MAX_INPUT {
+        return Err(fail(format!(
+            "larger than {} GiB",
+            crate::cli::MAX_INPUT >> 30
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(io_reason(&e)))?;
+    Ok(pypi::RequestStream::new(std::io::BufReader::with_capacity(
+        1 << 20,
+        file,
+    )))
+}
+
+/// Every request read and checked: nothing may be written otherwise.
+fn requests_checked(
+    path: &Path,
+    requests: pypi::RequestStream<std::io::BufReader<std::fs::File>>,
+) -> Result<(), Failure> {
+    match requests.finish() {
+        Ok(()) => Ok(()),
+        Err(pypi::RequestsError::Io(e)) => Err(Failure::usage(format!(
+            "{}: cannot read: {}",
             shown(path),
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
-    progress::step(format!("Checking the requests in {}", shown(path)), || {
-        pypi::parse_requests(&text)
-    })
-    .map_err(|errors| {
-        for e in &errors {
-            eprintln!("error: {}: {e}", shown(path));
+            io_reason(&e)
+        ))),
+        Err(pypi::RequestsError::Lines(errors)) => {
+            for e in &errors {
+                eprintln!("error: {}: {e}", shown(path));
+            }
+            Err(Failure::failed(format!(
+                "{} bad request line(s); nothing was written",
+                errors.len()
+            )))
         }
-        Failure::failed(format!(
-            "{} bad request line(s); nothing was written",
-            errors.len()
-        ))
-    })
+    }
 }
 
 pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
@@ -310,11 +333,16 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
                 Some(p) => Some(read_targets(p)?),
                 None => None,
             };
-            let requests = read_requests(&a.requests)?;
+            let mut stream = open_requests(&a.requests)?;
             if let (Some(path), Some(hub)) = (
                 &a.claimed,
                 current.as_ref().and_then(|c| pypi::Hub::of(&c.signed)),
             ) {
+                let requests: Vec<pypi::ClaimRequest> = progress::step(
+                    format!("Checking the requests in {}", shown(&a.requests)),
+                    || stream.by_ref().collect(),
+                );
+                requests_checked(&a.requests, stream)?;
                 let (drafts, review) = with_bins(path, 0, |load| {
                     pypi::claim_in_bins(&hub, load, &requests, a.expires)
                 })?;
@@ -327,11 +355,19 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
                 report_bins(&a.output, path, &drafts, &review);
                 return Ok(exit::OK);
             }
-            let count = requests.len();
-            let (next, review) = progress::step("Building claimed", || {
-                pypi::claim_each(current.as_ref().map(|m| &m.signed), requests, a.expires)
-            })
-            .map_err(Failure::usage)?;
+            // The requests are checked as claimed is built from them, a batch at a time (a
+            // million need not be held beside the role); a bad line anywhere still means
+            // nothing is written.
+            let built = progress::step(
+                format!(
+                    "Checking the requests in {} and building claimed",
+                    shown(&a.requests)
+                ),
+                || pypi::claim_each(current.as_ref().map(|m| &m.signed), &mut stream, a.expires),
+            );
+            let count = stream.accepted();
+            requests_checked(&a.requests, stream)?;
+            let (next, review) = built.map_err(Failure::usage)?;
             let version = next.common.version;
             write_targets(&a.output, next)?;
             eprintln!(

@@ -108,61 +108,175 @@ fn parse_line(line: usize, text: &str) -> Result<ClaimRequest, String> {
     })
 }
 
-/// Each non-blank line parsed on its own, in order, with its number. Checking a developer
-/// key means decompressing a curve point, tens of microseconds; a million requests are split
-/// between the machine's cores.
-fn parse_lines(text: &str) -> Vec<(usize, Result<ClaimRequest, String>)> {
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, raw)| !raw.trim().is_empty())
-        .map(|(i, raw)| (i + 1, raw))
-        .collect();
-    let parse = |part: &[(usize, &str)]| -> Vec<(usize, Result<ClaimRequest, String>)> {
-        part.iter()
-            .map(|&(line, raw)| (line, parse_line(line, raw)))
-            .collect()
-    };
-    // A lost part (a panic) is parsed again here: the lines are all reported either way.
-    crate::par::map_parts(&lines, 10_000, parse, parse)
-}
-
 /// Parse a JSON Lines request file. Every bad line is reported, with its number; blank lines
 /// are ignored.
 pub fn parse_requests(text: &str) -> Result<Vec<ClaimRequest>, Vec<LineError>> {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen: HashMap<String, (usize, String)> = HashMap::new();
-    for (line, parsed) in parse_lines(text) {
-        match parsed {
-            Err(message) => errors.push(LineError { line, message }),
-            Ok(req) => {
-                if let Some((first, name)) = seen.get(&req.project) {
-                    let message = if *name == req.original {
-                        format!(
-                            "project \"{}\" is also requested on line {first}",
-                            escape(name)
-                        )
+    let mut stream = RequestStream::new(text.as_bytes());
+    let requests: Vec<ClaimRequest> = stream.by_ref().collect();
+    match stream.finish() {
+        Ok(()) => Ok(requests),
+        Err(RequestsError::Lines(errors)) => Err(errors),
+        // Reading from memory cannot fail.
+        Err(RequestsError::Io(e)) => Err(vec![LineError {
+            line: 0,
+            message: e.to_string(),
+        }]),
+    }
+}
+
+/// Lines read and parsed at a time by [`RequestStream`].
+const BATCH: usize = if cfg!(test) { 3 } else { 1 << 16 };
+
+/// Why a request file was refused ([`RequestStream::finish`]).
+#[derive(Debug)]
+pub enum RequestsError {
+    /// Every bad line, in order, with its number.
+    Lines(Vec<LineError>),
+    Io(std::io::Error),
+}
+
+/// The requests of a JSON Lines source, read and parsed a batch of lines at a time (each batch
+/// split between the machine's cores: checking a developer key decompresses a curve point,
+/// tens of microseconds), so that a million requests need not be held beside the role they
+/// become: [`claim_each`] takes them one at a time. Bad lines (malformed key, threshold 0 or
+/// above the key count, a duplicate project, two names that normalise alike, not UTF-8) are
+/// skipped and kept for [`RequestStream::finish`], which the caller must check before it
+/// writes anything.
+pub struct RequestStream<R> {
+    src: R,
+    /// The number of the last line read.
+    line: usize,
+    batch: std::vec::IntoIter<ClaimRequest>,
+    /// Every project requested so far: the line it was first requested on, and its name as
+    /// written.
+    seen: HashMap<String, (usize, String)>,
+    errors: Vec<LineError>,
+    io_error: Option<std::io::Error>,
+    done: bool,
+    accepted: usize,
+}
+
+impl<R: std::io::BufRead> RequestStream<R> {
+    pub fn new(src: R) -> Self {
+        RequestStream {
+            src,
+            line: 0,
+            batch: Vec::new().into_iter(),
+            seen: HashMap::new(),
+            errors: Vec::new(),
+            io_error: None,
+            done: false,
+            accepted: 0,
+        }
+    }
+
+    /// How many requests were handed on.
+    pub fn accepted(&self) -> usize {
+        self.accepted
+    }
+
+    /// Read the rest, then say whether every line was good.
+    pub fn finish(mut self) -> Result<(), RequestsError> {
+        for _ in self.by_ref() {}
+        if let Some(e) = self.io_error {
+            return Err(RequestsError::Io(e));
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(RequestsError::Lines(self.errors))
+        }
+    }
+
+    /// Read and parse the next batch of lines.
+    fn next_batch(&mut self) {
+        let mut lines: Vec<(usize, Result<String, ()>)> = Vec::new();
+        let mut raw = Vec::new();
+        while lines.len() < BATCH {
+            raw.clear();
+            match self.src.read_until(b'\n', &mut raw) {
+                Ok(0) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.io_error = Some(e);
+                    self.done = true;
+                    break;
+                }
+            }
+            self.line += 1;
+            // As str::lines: the line ends at "\n" or "\r\n".
+            let mut text: &[u8] = raw.strip_suffix(b"\n").unwrap_or(&raw);
+            text = text.strip_suffix(b"\r").unwrap_or(text);
+            match std::str::from_utf8(text) {
+                Ok(t) if t.trim().is_empty() => {}
+                Ok(t) => lines.push((self.line, Ok(t.to_owned()))),
+                Err(_) => lines.push((self.line, Err(()))),
+            }
+        }
+        let parse =
+            |part: &[(usize, Result<String, ()>)]| -> Vec<(usize, Result<ClaimRequest, String>)> {
+                part.iter()
+                    .map(|(line, text)| {
+                        let parsed = match text {
+                            Ok(t) => parse_line(*line, t),
+                            Err(()) => Err("not UTF-8".to_owned()),
+                        };
+                        (*line, parsed)
+                    })
+                    .collect()
+            };
+        // A lost part (a panic) is parsed again here: the lines are all reported either way.
+        let parsed = crate::par::map_parts(&lines, 10_000, parse, parse);
+        drop(lines);
+        let mut out = Vec::with_capacity(parsed.len());
+        for (line, parsed) in parsed {
+            match parsed {
+                Err(message) => self.errors.push(LineError { line, message }),
+                Ok(req) => {
+                    if let Some((first, name)) = self.seen.get(&req.project) {
+                        let message = if *name == req.original {
+                            format!(
+                                "project \"{}\" is also requested on line {first}",
+                                escape(name)
+                            )
+                        } else {
+                            format!(
+                                "\"{}\" and \"{}\" (line {first}) normalise alike to \"{}\"",
+                                escape(&req.original),
+                                escape(name),
+                                req.project
+                            )
+                        };
+                        self.errors.push(LineError { line, message });
                     } else {
-                        format!(
-                            "\"{}\" and \"{}\" (line {first}) normalise alike to \"{}\"",
-                            escape(&req.original),
-                            escape(name),
-                            req.project
-                        )
-                    };
-                    errors.push(LineError { line, message });
-                } else {
-                    seen.insert(req.project.clone(), (line, req.original.clone()));
-                    out.push(req);
+                        self.seen
+                            .insert(req.project.clone(), (line, req.original.clone()));
+                        out.push(req);
+                    }
                 }
             }
         }
+        self.batch = out.into_iter();
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+}
+
+impl<R: std::io::BufRead> Iterator for RequestStream<R> {
+    type Item = ClaimRequest;
+
+    fn next(&mut self) -> Option<ClaimRequest> {
+        loop {
+            if let Some(req) = self.batch.next() {
+                self.accepted += 1;
+                return Some(req);
+            }
+            if self.done {
+                return None;
+            }
+            self.next_batch();
+        }
     }
 }
 
@@ -613,6 +727,38 @@ mod tests {
         assert!(errors[3].message.contains("above the number of keys"));
         assert!(errors[4].message.contains("also requested on line 1"));
         assert!(errors[5].message.contains("malformed"));
+    }
+
+    #[test]
+    fn requests_stream_into_claim_in_batches_with_crlf_and_bad_bytes_reported() {
+        let mut bytes = Vec::new();
+        for i in 0..10 {
+            bytes.extend_from_slice(line(&format!("p-{i}"), &[i as u8 + 1], 1).as_bytes());
+            bytes.extend_from_slice(if i % 2 == 0 { b"\r\n" } else { b"\n" });
+            if i == 4 {
+                bytes.extend_from_slice(b"  \r\n");
+            }
+        }
+        // A batch is three lines in unit tests: these ten cross several.
+        let exp = Some(Expires::parse("2100-01-01T00:00:00Z").unwrap());
+        let mut stream = RequestStream::new(&bytes[..]);
+        let (claimed, review) = claim_each(None, &mut stream, exp).unwrap();
+        assert_eq!(stream.accepted(), 10);
+        stream.finish().unwrap();
+        assert_eq!(review.added.len(), 10);
+        assert_eq!(claimed.delegations.unwrap().keys.len(), 10);
+
+        bytes.extend_from_slice(b"{\"project\": \"caf\xe9\"}\n");
+        bytes.extend_from_slice(line("P_0", &[3], 1).as_bytes());
+        let mut stream = RequestStream::new(&bytes[..]);
+        let _ = claim_each(None, &mut stream, exp);
+        let Err(RequestsError::Lines(errors)) = stream.finish() else {
+            panic!("bad lines were not reported");
+        };
+        let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, &*e.message)).collect();
+        assert_eq!(got[0], (12, "not UTF-8"));
+        assert_eq!(got[1].0, 13);
+        assert!(got[1].1.contains("normalise alike"), "{}", got[1].1);
     }
 
     #[test]

@@ -29,8 +29,8 @@ pub use bins::{
     claimed_bin_names, init_claimed_bins, revoke_in_bins, unclaim_in_bins,
 };
 pub use claim::{
-    ClaimRequest, ClaimReview, LineError, claim, claim_each, parse_requests, revoke_developer_key,
-    unclaim,
+    ClaimRequest, ClaimReview, LineError, RequestStream, RequestsError, claim, claim_each,
+    parse_requests, revoke_developer_key, unclaim,
 };
 pub(crate) use layout::garbage_collect_keys;
 pub use layout::{BinsLayout, InitKeys, InitLayout, init, rotate_delegation};
