@@ -103,22 +103,7 @@ fn rehearse_produces_a_bundle_conclave_and_python_tuf_accept() {
 
 /// Key files (the fast Argon2 profile) for a test plan; returns nothing, writes into `dir`.
 fn key_file(dir: &Path, name: &str) {
-    let pass = format!("{name} test passphrase\n{name} test passphrase\n");
-    let o = conclave_in(
-        dir,
-        &[
-            "key",
-            "generate",
-            "-o",
-            &format!("{name}.key"),
-            "--profile",
-            "rfc9106-64mib",
-            "--passphrase-fd",
-            "0",
-        ],
-        &pass,
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = generate_key_file(dir, name, &format!("{name} test passphrase"));
     std::fs::write(dir.join(format!("{name}.pub.json")), o.stdout).unwrap();
 }
 

@@ -24,20 +24,7 @@ fn ok(o: Outcome) -> Outcome {
 }
 
 fn keyfile(dir: &Path, name: &str) {
-    ok(cli(
-        &[
-            "key",
-            "generate",
-            "-o",
-            &format!("{name}.key"),
-            "--profile",
-            "rfc9106-64mib",
-            "--passphrase-fd",
-            "0",
-        ],
-        &format!("{PASS}\n{PASS}\n"),
-        dir,
-    ));
+    generate_key_file(dir, name, PASS);
     let o = ok(cli(&["key", "public", &format!("{name}.key")], "", dir));
     std::fs::write(dir.join(format!("{name}.pub")), o.stdout).unwrap();
 }

@@ -31,20 +31,7 @@ fn ok(o: Outcome) -> Outcome {
 /// A key file `NAME.key` (fast Argon2 profile) and its public key `NAME.pub`; returns a
 /// signer for building the starting repository in-process.
 fn keyfile(dir: &Path, name: &str) -> Box<dyn Signer> {
-    ok(cli(
-        dir,
-        &[
-            "key",
-            "generate",
-            "-o",
-            &format!("{name}.key"),
-            "--profile",
-            "rfc9106-64mib",
-            "--passphrase-fd",
-            "0",
-        ],
-        &format!("{PASS}\n{PASS}\n"),
-    ));
+    generate_key_file(dir, name, PASS);
     let o = ok(cli(dir, &["key", "public", &format!("{name}.key")], ""));
     std::fs::write(dir.join(format!("{name}.pub")), o.stdout).unwrap();
     KeyFile::parse(&std::fs::read(dir.join(format!("{name}.key"))).unwrap())

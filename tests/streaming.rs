@@ -268,21 +268,7 @@ const PASS: &str = "large role passphrase for tests";
 
 /// An admin key file `NAME.key` (passphrase [`PASS`]) and its public key.
 fn admin_key(dir: &std::path::Path, name: &str) -> Key {
-    let o = conclave_in(
-        dir,
-        &[
-            "key",
-            "generate",
-            "-o",
-            &format!("{name}.key"),
-            "--profile",
-            "rfc9106-64mib",
-            "--passphrase-fd",
-            "0",
-        ],
-        &format!("{PASS}\n{PASS}\n"),
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
+    generate_key_file(dir, name, PASS);
     let o = conclave_in(dir, &["key", "public", &format!("{name}.key")], "");
     assert_eq!(o.code, 0, "{}", o.stderr);
     Key::from_json(conclave::cjson::parse(o.stdout.as_bytes()).unwrap()).unwrap()

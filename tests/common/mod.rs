@@ -239,6 +239,27 @@ pub fn keyid_in(stderr: &str) -> String {
         .to_owned()
 }
 
+/// `conclave key generate -o NAME.key` in `dir` with the fast Argon2 profile, the passphrase
+/// given twice on stdin; the outcome's stdout is the public key. Fails the test if it fails.
+pub fn generate_key_file(dir: &Path, name: &str, passphrase: &str) -> Outcome {
+    let o = conclave_in(
+        dir,
+        &[
+            "key",
+            "generate",
+            "-o",
+            &format!("{name}.key"),
+            "--profile",
+            "rfc9106-64mib",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{passphrase}\n{passphrase}\n"),
+    );
+    assert_eq!(o.code, 0, "key generate {name}: {}", o.stderr);
+    o
+}
+
 pub fn conclave_in(dir: &Path, args: &[&str], input: &str) -> Outcome {
     run_with_stdin(conclave().args(args).current_dir(dir), input)
 }
