@@ -148,9 +148,11 @@ fn verify_phase(path: &std::path::Path) {
     // As `conclave verify` reads it: in pieces, holding only the model; the signatures are
     // checked over the model's canonical form, produced in pieces.
     let read = conclave::metadata::streamed::read_file(path, &[]).unwrap();
-    assert!(
+    let large = std::fs::metadata(path).unwrap().len() >= conclave::metadata::streamed::STREAM_MIN;
+    assert_eq!(
         read.whole.is_none(),
-        "the claimed role was not read in pieces"
+        large,
+        "a large claimed role must be read in pieces, a small one whole"
     );
     let conclave::metadata::AnyMetadata::Targets(back) = &read.meta else {
         panic!("not a targets role");
