@@ -135,7 +135,7 @@ pub fn check_threshold(
     check_threshold_over(
         role,
         keys_from,
-        &SignedText::Bytes(std::borrow::Cow::Borrowed(signed_bytes)),
+        &SignedText::of(signed_bytes),
         signatures,
         authorised,
         keys,

@@ -15,6 +15,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::cjson::{self, Map, Value};
+use crate::metadata::streamed::SignedText;
 use crate::metadata::{Key, KeyId, Signature};
 
 pub const FORMAT: &str = "conclave-signature";
@@ -31,9 +32,10 @@ pub struct DetachedSignature {
     pub public_key: Key,
 }
 
-/// Lowercase hex SHA-256 of the canonical signed bytes.
+/// Lowercase hex SHA-256 of the canonical signed bytes ([`SignedText::sha256_hex`], which
+/// also takes them in pieces).
 pub fn payload_digest(signed_bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(signed_bytes))
+    SignedText::of(signed_bytes).sha256_hex()
 }
 
 /// The digest of a signing round: one value for officers signing many files at once (a claim

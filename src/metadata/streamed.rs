@@ -426,7 +426,8 @@ impl SignedText<'_> {
         }
     }
 
-    /// Lowercase hex SHA-256 of the bytes (the payload digest officers read aloud).
+    /// Lowercase hex SHA-256 of the bytes: the payload digest officers read aloud (the one
+    /// computation of it; `ceremony::detached::payload_digest` is this over bytes in memory).
     pub fn sha256_hex(&self) -> String {
         use sha2::Digest as _;
         let mut h = sha2::Sha256::new();
