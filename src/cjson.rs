@@ -147,7 +147,11 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
 // securesystemslib escapes exactly these two characters and nothing else: a raw LF inside a
 // PEM key must stay a raw LF, or every keyid and signature over it differs from python-tuf's.
 pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
-    let bytes = s.as_bytes();
+    write_canonical_bytes(s.as_bytes(), out);
+}
+
+/// [`write_canonical_str`] for the bytes of a string that is already known to be UTF-8.
+pub(crate) fn write_canonical_bytes(bytes: &[u8], out: &mut Vec<u8>) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     // Most strings need no backslash at all (two memchr scans say so); the others are copied
@@ -167,6 +171,18 @@ pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Append 32 bytes as a string of 64 lowercase hex digits (a SHA-256 keyid, an Ed25519
+/// public key): the canonical form of that text, which needs no escaping.
+pub(crate) fn write_hex32(raw: &[u8; 32], out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [b'"'; 66];
+    for (i, &b) in raw.iter().enumerate() {
+        text[1 + 2 * i] = DIGITS[usize::from(b >> 4)];
+        text[2 + 2 * i] = DIGITS[usize::from(b & 0x0f)];
+    }
+    out.extend_from_slice(&text);
 }
 
 /// Append the decimal form of `i` without allocating.
@@ -612,11 +628,13 @@ impl<'a> Parser<'a> {
     fn key(&mut self) -> Option<std::borrow::Cow<'a, str>> {
         let src: &'a [u8] = self.src;
         let start = self.pos + 1;
-        let len = src
-            .get(start..)?
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        if src[start + len] == b'"' {
+        let rest = src.get(start..)?;
+        // The closing quote or a backslash, found a word at a time; a control character before
+        // it (not allowed in JSON text) sends the string to the exact reader below, which
+        // reports it.
+        let len = memchr::memchr2(b'"', b'\\', rest)?;
+        let plain = rest[..len].iter().fold(true, |ok, &b| ok & (b >= 0x20));
+        if plain && src[start + len] == b'"' {
             self.pos = start + len + 1;
             return self
                 .text
@@ -961,6 +979,26 @@ mod tests {
             to_canonical(&v),
             "{\"a\":[1,true,null],\"b\":\"é\n\\\"\\\\\"}".as_bytes()
         );
+    }
+
+    #[test]
+    fn hex_and_known_utf8_strings_write_as_ordinary_strings() {
+        for raw in [
+            [0u8; 32],
+            [0xff; 32],
+            std::array::from_fn(|i| (i * 37 + 5) as u8),
+        ] {
+            let (mut fast, mut plain) = (Vec::new(), Vec::new());
+            write_hex32(&raw, &mut fast);
+            write_canonical_str(&hex::encode(raw), &mut plain);
+            assert_eq!(fast, plain);
+        }
+        for s in ["", "a\"b", "back\\slash", "ünï\ncödé"] {
+            let (mut bytes, mut text) = (Vec::new(), Vec::new());
+            write_canonical_bytes(s.as_bytes(), &mut bytes);
+            write_canonical_str(s, &mut text);
+            assert_eq!(bytes, text);
+        }
     }
 
     #[test]

@@ -111,7 +111,10 @@ impl Canon for bool {
 
 impl Canon for KeyId {
     fn canon(&self, out: &mut Out<'_>) {
-        cjson::write_canonical_str(&self.as_str(), out);
+        match self.sha256_bytes() {
+            Some(raw) => cjson::write_hex32(raw, out),
+            None => cjson::write_canonical_str(&self.as_str(), out),
+        }
     }
 }
 
@@ -123,7 +126,7 @@ impl Canon for crate::metadata::key::Label {
 
 impl Canon for SmallStr {
     fn canon(&self, out: &mut Out<'_>) {
-        cjson::write_canonical_str(self, out);
+        cjson::write_canonical_bytes(self.as_bytes(), out);
     }
 }
 
@@ -214,7 +217,10 @@ fn plain_key(key: &Key, out: &mut Out<'_>) {
     out.extend_from_slice(b"{\"keytype\":");
     cjson::write_canonical_str(&key.keytype, out);
     out.extend_from_slice(b",\"keyval\":{\"public\":");
-    cjson::write_canonical_str(&key.public(), out);
+    match key.public_hex32() {
+        Some(raw) => cjson::write_hex32(raw, out),
+        None => cjson::write_canonical_str(&key.public(), out),
+    }
     out.extend_from_slice(b"},\"scheme\":");
     cjson::write_canonical_str(&key.scheme, out);
     out.push(b'}');
@@ -268,7 +274,7 @@ impl Canon for DelegatedRole {
             out.extend_from_slice(b"{\"keyids\":");
             self.keyids.canon(out);
             out.extend_from_slice(b",\"name\":");
-            cjson::write_canonical_str(self.name.as_str(), out);
+            cjson::write_canonical_bytes(self.name.as_bytes(), out);
             match &self.paths {
                 RolePaths::HashPrefixes(h) => {
                     out.extend_from_slice(b",\"path_hash_prefixes\":");

@@ -88,23 +88,30 @@ fn delegations_in_order(p: &mut Parser<'_>) -> Option<Delegations> {
 /// so that their large documents cross many batch boundaries.
 pub(crate) const KEY_BATCH: usize = if cfg!(test) { 999 } else { 1 << 17 };
 
+/// Whether a batch of `batch` keys read should now be added to a map of `map` keys. Adding
+/// rebuilds the whole map (one pass over both), so a batch waits until it is as large as the
+/// map: every key is then moved a few times in all, not once per batch after it.
+pub(crate) fn batch_full(batch: usize, map: usize) -> bool {
+    batch >= KEY_BATCH.max(map)
+}
+
 fn key_map(p: &mut Parser<'_>) -> Option<BTreeMap<KeyId, Key>> {
     let mut map = BTreeMap::new();
     let mut batch = Vec::new();
     // The keyids arrive strictly increasing, so each batch is built into a map in one pass
     // (not key by key) and appended to the keys before it, which is again one pass.
-    let mut flush = |batch: &mut Vec<(KeyId, Key)>| {
+    let flush = |map: &mut BTreeMap<KeyId, Key>, batch: &mut Vec<(KeyId, Key)>| {
         let mut part: BTreeMap<KeyId, Key> = std::mem::take(batch).into_iter().collect();
         map.append(&mut part);
     };
     p.sorted_object(|p, id| {
         batch.push((KeyId::new(id).ok()?, key(p)?));
-        if batch.len() == KEY_BATCH {
-            flush(&mut batch);
+        if batch_full(batch.len(), map.len()) {
+            flush(&mut map, &mut batch);
         }
         Some(())
     })?;
-    flush(&mut batch);
+    flush(&mut map, &mut batch);
     Some(map)
 }
 
@@ -194,7 +201,7 @@ pub(crate) fn role_items(text: &str) -> Option<Vec<DelegatedRole>> {
 /// Whether role names are unique; the ordinary reader says where the second one is.
 pub(crate) fn names_unique(roles: &[DelegatedRole]) -> bool {
     let mut names = HashSet::with_capacity(roles.len());
-    roles.iter().all(|r| names.insert(r.name.as_str()))
+    roles.iter().all(|r| names.insert(r.name.as_bytes()))
 }
 
 fn strings(p: &mut Parser<'_>) -> Option<Vec<String>> {

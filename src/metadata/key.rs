@@ -255,7 +255,7 @@ impl Key {
     }
 
     /// The raw 32 bytes when `keyval.public` is 64 lowercase hex digits.
-    fn public_hex32(&self) -> Option<&[u8; 32]> {
+    pub(crate) fn public_hex32(&self) -> Option<&[u8; 32]> {
         match &self.public {
             Public::Hex32(raw) => Some(raw),
             Public::Text(_) => None,

@@ -39,6 +39,15 @@ impl SmallStr {
         }
     }
 
+    /// The text's bytes, without checking them again as UTF-8 (the serialiser writes a
+    /// million of these; [`SmallStr::as_str`] checks the inline bytes each time).
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Heap(s) => s.as_bytes(),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // Copied from a `&str` whole, so this cannot fail.
@@ -90,7 +99,7 @@ impl From<&String> for SmallStr {
 
 impl PartialEq for SmallStr {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -116,12 +125,14 @@ impl PartialOrd for SmallStr {
 
 impl Ord for SmallStr {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.as_str().cmp(other.as_str())
+        // UTF-8 byte order is code-point order.
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
 impl std::hash::Hash for SmallStr {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As the `str` it borrows as (`Borrow<str>`) hashes.
         self.as_str().hash(state)
     }
 }
@@ -157,6 +168,7 @@ mod tests {
         let small: Vec<SmallStr> = texts.iter().map(|t| SmallStr::new(t)).collect();
         for (s, t) in small.iter().zip(texts) {
             assert_eq!(s.as_str(), t);
+            assert_eq!(s.as_bytes(), t.as_bytes());
             assert_eq!(s, &SmallStr::from(t.to_owned()));
         }
         for (a, ta) in small.iter().zip(texts) {

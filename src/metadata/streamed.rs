@@ -335,7 +335,7 @@ impl Assembler {
                     }
                     self.last_keyid = Some(entries.last);
                     self.batch.extend(entries.keys);
-                    if self.batch.len() >= fast::KEY_BATCH {
+                    if fast::batch_full(self.batch.len(), self.keys.len()) {
                         self.flush();
                     }
                 }

@@ -270,6 +270,11 @@ impl RoleName {
         &self.0
     }
 
+    /// The name's bytes (UTF-8), without checking them again.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
     /// True when python-tuf would write the name unchanged in a file name and URL.
     pub fn is_url_safe(&self) -> bool {
         self.0
