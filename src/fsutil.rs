@@ -53,8 +53,70 @@ fn write_temp_with(
     #[cfg(not(unix))]
     let _ = mode;
     let mut f = opts.open(tmp)?;
-    write(&mut f)?;
-    f.sync_all()
+    let early = f.try_clone()?;
+    // A large file is flushed to disk as it is written, by another thread (see
+    // [`EarlyFlush`]); the flush at the end then has little left to do.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::scope(|scope| {
+        let flusher = scope.spawn(move || {
+            let mut first_error = None;
+            while rx.recv().is_ok() {
+                if let Err(e) = early.sync_data() {
+                    first_error.get_or_insert(e);
+                }
+            }
+            first_error
+        });
+        let mut out = EarlyFlush {
+            file: &mut f,
+            since: 0,
+            tx: Some(tx),
+        };
+        let written = write(&mut out);
+        drop(out);
+        let early_error = flusher
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        written?;
+        // Linux reports a failed write-back once per open file, possibly to the flusher's
+        // call alone: an error there is an error here.
+        if let Some(e) = early_error {
+            return Err(e);
+        }
+        f.sync_all()
+    })
+}
+
+/// Writes to a file, and every [`EARLY_FLUSH`] bytes asks another thread to flush what has
+/// been written so far. Writing a 378 MB claimed role otherwise ends with most of a second
+/// of the disk catching up while the processor waits; flushed as it goes, the disk works
+/// while conclave computes the rest.
+struct EarlyFlush<'a> {
+    file: &'a mut File,
+    since: usize,
+    tx: Option<std::sync::mpsc::SyncSender<()>>,
+}
+
+/// How many bytes are written between two early flushes.
+const EARLY_FLUSH: usize = 32 << 20;
+
+impl Write for EarlyFlush<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.since += n;
+        if self.since >= EARLY_FLUSH {
+            self.since = 0;
+            if let Some(tx) = &self.tx {
+                // A flush already asked for and not yet begun covers these bytes too.
+                let _ = tx.try_send(());
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Files at least this large are read in parallel parts (see [`read`]).
@@ -237,6 +299,33 @@ mod tests {
             read(&dir.path().join("missing")).unwrap_err().kind(),
             io::ErrorKind::NotFound
         );
+    }
+
+    #[test]
+    fn a_file_flushed_early_as_it_is_written_is_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("claimed.json");
+        // Several early flushes, in uneven pieces.
+        let n = 3 * EARLY_FLUSH + 777;
+        let bytes: Vec<u8> = (0..n).map(|i| (i % 253) as u8).collect();
+        write_atomic_with(&p, &mut |out| {
+            for piece in bytes.chunks(1_000_003) {
+                out.write_all(piece)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(fs::read(&p).unwrap() == bytes);
+        // A writer that fails leaves nothing behind, flushed early or not.
+        let q = dir.path().join("failed.json");
+        let err = write_atomic_with(&q, &mut |out| {
+            out.write_all(&bytes)?;
+            Err(io::Error::other("stopped"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "stopped");
+        assert!(!q.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

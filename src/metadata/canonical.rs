@@ -407,6 +407,14 @@ impl Canon for Targets {
     }
 }
 
+/// Whether `bytes` hold a byte below 0x20 (only inside strings, in canonical JSON), checked
+/// in blocks the compiler turns into vector instructions: hundreds of megabytes pass here.
+pub(crate) fn has_control(bytes: &[u8]) -> bool {
+    bytes
+        .chunks(64)
+        .any(|block| block.iter().fold(0u8, |seen, &b| seen | u8::from(b < 0x20)) != 0)
+}
+
 /// Append canonical bytes to `out` as valid JSON: canonical JSON has no whitespace outside
 /// strings, so every byte below 0x20 is inside a string and is escaped here.
 pub(crate) fn escape_into(canonical: &[u8], out: &mut Vec<u8>) {

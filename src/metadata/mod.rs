@@ -270,12 +270,17 @@ impl<T: Role> Metadata<T> {
     }
 
     pub fn to_value(&self) -> Value {
+        self.to_value_with(&self.signatures)
+    }
+
+    /// [`Metadata::to_value`] with `signatures` in place of the model's.
+    fn to_value_with(&self, signatures: &[Signature]) -> Value {
         fields::object(
             vec![
                 ("signed", self.signed.to_value()),
                 (
                     "signatures",
-                    Value::Array(self.signatures.iter().map(Signature::to_value).collect()),
+                    Value::Array(signatures.iter().map(Signature::to_value).collect()),
                 ),
             ],
             &self.extra,
@@ -293,8 +298,8 @@ impl<T: Role> Metadata<T> {
     /// A large file's envelope, written compact and canonical around the `signed` bytes: what
     /// comes before them and what comes after (control characters escaped, so that the result
     /// is valid JSON).
-    fn envelope(&self) -> (Vec<u8>, Vec<u8>) {
-        let sigs = Value::Array(self.signatures.iter().map(Signature::to_value).collect());
+    fn envelope(&self, signatures: &[Signature]) -> (Vec<u8>, Vec<u8>) {
+        let sigs = Value::Array(signatures.iter().map(Signature::to_value).collect());
         let mut entries: Vec<(&str, Option<&Value>)> =
             vec![("signatures", Some(&sigs)), ("signed", None)];
         for (k, v) in &self.extra {
@@ -334,18 +339,37 @@ impl<T: Role> Metadata<T> {
         out: &mut dyn std::io::Write,
         also: &mut dyn FnMut(&[u8]),
     ) -> std::io::Result<()> {
+        self.stream_file_from(
+            &self.signatures,
+            &mut |sink| self.signed.stream_canonical(sink),
+            out,
+            also,
+        )
+    }
+
+    /// [`Metadata::stream_file`], with `signatures` in place of the model's and the signed
+    /// bytes from `signed` (which must produce
+    /// exactly this model's canonical `signed` form: a spool of it, see
+    /// [`crate::signer::stream::spooled`]).
+    fn stream_file_from(
+        &self,
+        signatures: &[Signature],
+        signed: &mut crate::signer::stream::Produce<'_>,
+        out: &mut dyn std::io::Write,
+        also: &mut dyn FnMut(&[u8]),
+    ) -> std::io::Result<()> {
         let mut held = Vec::new();
         let mut streaming = false;
         let mut escaped = Vec::new();
         let mut failure = None;
         let mut head_tail = None;
-        self.signed.stream_canonical(&mut |piece| {
+        signed(&mut |piece| {
             also(piece);
             if failure.is_some() {
                 return;
             }
             let mut emit = |bytes: &[u8]| -> std::io::Result<()> {
-                if bytes.iter().any(|&b| b < 0x20) {
+                if canonical::has_control(bytes) {
                     escaped.clear();
                     canonical::escape_into(bytes, &mut escaped);
                     out.write_all(&escaped)
@@ -361,7 +385,7 @@ impl<T: Role> Metadata<T> {
                     Ok(())
                 } else {
                     streaming = true;
-                    let (head, tail) = self.envelope();
+                    let (head, tail) = self.envelope(signatures);
                     head_tail = Some(tail);
                     let all = std::mem::take(&mut held);
                     // The head is escaped already: emit writes it as it is.
@@ -377,7 +401,7 @@ impl<T: Role> Metadata<T> {
         }
         match head_tail {
             Some(tail) => out.write_all(&tail),
-            None => out.write_all(&cjson::to_pretty(&self.to_value())),
+            None => out.write_all(&cjson::to_pretty(&self.to_value_with(signatures))),
         }
     }
 
@@ -388,39 +412,61 @@ impl<T: Role> Metadata<T> {
     }
 
     /// Sign with several signers and write the file to `dest`, for a role too large to hold
-    /// twice (a claimed role for a million projects): the signed bytes are produced three times
-    /// in pieces and never held whole. Two passes are shared by all signers, which run in
-    /// parallel, one thread each (Ed25519 hashes the message twice to sign); the third writes
-    /// the file and checks every new signature over the very bytes written. `dest` is replaced
-    /// only if every signature verifies; otherwise it and `self` are left as they were.
+    /// twice (a claimed role for a million projects): the signed bytes pass three times, in
+    /// pieces, and are never held whole in memory. They are produced from the model once and
+    /// kept in an unnamed scratch file beside `dest` for the later passes
+    /// ([`crate::signer::stream::spooled`]; produced again each time where the directory does
+    /// not allow one). Two passes are shared by all signers, which run in parallel, one thread
+    /// each (Ed25519 hashes the message twice to sign); the third writes the file and checks
+    /// every new signature over the very bytes written. `dest` is replaced only if every
+    /// signature verifies; otherwise it and `self` are left as they were.
     pub fn sign_all_into_file(
         &mut self,
         signers: &[&(dyn crate::signer::Signer + Sync)],
         dest: &std::path::Path,
     ) -> Result<(), WriteSignedError> {
         use crate::signer::stream;
-        let signed = &self.signed;
-        let (raw, _) = stream::sign_all(signers, &mut |sink| signed.stream_canonical(sink));
+        let this = &*self;
+        // The signed bytes are produced once; the later passes read them back from a scratch
+        // file beside `dest` (see `stream::spooled`).
+        let signatures = stream::spooled(
+            dest.parent(),
+            &mut |sink| this.signed.stream_canonical(sink),
+            |pass| this.sign_all_passes(signers, dest, pass),
+        )?;
+        self.signatures = signatures;
+        Ok(())
+    }
+
+    /// [`Metadata::sign_all_into_file`] over the passes `pass` produces: the signatures the
+    /// file was written with.
+    fn sign_all_passes(
+        &self,
+        signers: &[&(dyn crate::signer::Signer + Sync)],
+        dest: &std::path::Path,
+        pass: &mut crate::signer::stream::Produce<'_>,
+    ) -> Result<Vec<Signature>, WriteSignedError> {
+        use crate::signer::stream;
+        let (raw, _) = stream::sign_all(signers, pass);
         let mut made = Vec::with_capacity(raw.len());
         for (signer, raw) in signers.iter().zip(raw) {
             made.push((signer.public_key(), raw?));
         }
-        let before = self.signatures.clone();
+        let mut signatures = self.signatures.clone();
         for (key, raw) in &made {
             let keyid = key.keyid();
-            self.signatures.retain(|s| s.keyid != keyid);
-            self.signatures.push(Signature {
+            signatures.retain(|s| s.keyid != keyid);
+            signatures.push(Signature {
                 keyid,
                 sig: hex::encode(raw),
                 extra: Map::new(),
             });
         }
         let mut refused = None;
-        let this = &*self;
         let written = crate::fsutil::write_atomic_with(dest, &mut |out| {
             let mut failure = None;
             let checked = stream::check_all(&made, &mut |sink| {
-                if let Err(e) = this.stream_file(out, sink) {
+                if let Err(e) = self.stream_file_from(&signatures, pass, out, sink) {
                     failure = Some(e);
                 }
             });
@@ -434,14 +480,10 @@ impl<T: Role> Metadata<T> {
             Ok(())
         });
         if let Some(e) = refused {
-            self.signatures = before;
             return Err(e.into());
         }
-        if let Err(e) = written {
-            self.signatures = before;
-            return Err(e.into());
-        }
-        Ok(())
+        written?;
+        Ok(signatures)
     }
 
     /// Add a signature, replacing any earlier one by the same key. The signature is checked

@@ -1,7 +1,8 @@
 //! Signing a message too large to hold twice: a claimed role for a million projects is 378 MB
-//! of canonical JSON. Instead of serialising it once into memory, the message is produced
-//! again for every pass over it, and each pass is shared by all signers at once: one thread
-//! writes the pieces, one thread per signer hashes them.
+//! of canonical JSON. Instead of serialising it once into memory, the message is handed on in
+//! pieces for every pass over it (produced from the model, or read back from a scratch file
+//! the first pass was kept in: [`spooled`]), and each pass is shared by all signers at once:
+//! one thread hands on the pieces, one thread per signer hashes them.
 //!
 //! Ed25519 hashes the message twice to sign (once for the nonce, once for the challenge), and
 //! a nonce computed over one message with a challenge over another gives the private key
@@ -88,29 +89,54 @@ impl Message for Passes {
     }
 }
 
-/// A cheap checksum of a pass: its piece lengths and bytes. It guards against a producer that
-/// is not deterministic (a bug), not against an adversary: the message comes from conclave's
-/// own memory.
-#[derive(Default, PartialEq, Eq, Clone, Copy, Debug)]
+/// A cheap checksum of a pass: its length and bytes, whatever pieces they came in (a pass
+/// read back from a spool comes in other pieces than the one produced). It guards against a
+/// producer that is not deterministic (a bug) and a spool damaged on disk, not against an
+/// adversary: the message comes from conclave's own memory or its own scratch file.
+#[derive(Default, Clone, Copy, Debug)]
 struct PassSum {
     len: u64,
     sum: u64,
+    /// Bytes not yet mixed in (fewer than eight).
+    tail: [u8; 8],
 }
 
 impl PassSum {
-    fn add(&mut self, piece: &[u8]) {
-        const K: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut h = self.sum ^ (piece.len() as u64).wrapping_mul(K);
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    fn mix(&mut self, word: [u8; 8]) {
+        self.sum = (self.sum.rotate_left(23) ^ u64::from_le_bytes(word)).wrapping_mul(Self::K);
+    }
+
+    fn add(&mut self, mut piece: &[u8]) {
+        let held = (self.len % 8) as usize;
+        self.len += piece.len() as u64;
+        if held > 0 {
+            let take = piece.len().min(8 - held);
+            self.tail[held..held + take].copy_from_slice(&piece[..take]);
+            piece = &piece[take..];
+            if held + take < 8 {
+                return;
+            }
+            self.mix(self.tail);
+        }
         let mut words = piece.chunks_exact(8);
         for w in &mut words {
-            let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
-            h = (h.rotate_left(23) ^ w).wrapping_mul(K);
+            self.mix(w.try_into().expect("eight bytes"));
         }
-        for &b in words.remainder() {
-            h = (h.rotate_left(23) ^ u64::from(b)).wrapping_mul(K);
+        let rest = words.remainder();
+        self.tail[..rest.len()].copy_from_slice(rest);
+    }
+
+    /// The checksum of everything added.
+    fn finish(mut self) -> (u64, u64) {
+        let held = (self.len % 8) as usize;
+        if held > 0 {
+            let mut last = [0u8; 8];
+            last[..held].copy_from_slice(&self.tail[..held]);
+            self.mix(last);
         }
-        self.sum = h;
-        self.len += piece.len() as u64;
+        (self.len, self.sum ^ self.len.wrapping_mul(Self::K))
     }
 }
 
@@ -134,7 +160,7 @@ pub fn broadcast<R: Send>(
                 consumer(&passes)
             }));
         }
-        let mut first: Option<PassSum> = None;
+        let mut first: Option<(u64, u64)> = None;
         let mut len = 0;
         for pass in 0..passes {
             if senders.iter().all(Option::is_none) {
@@ -153,8 +179,9 @@ pub fn broadcast<R: Send>(
                     }
                 }
             });
+            let sum = sum.finish();
             let same = *first.get_or_insert(sum) == sum;
-            len = sum.len;
+            len = sum.0;
             for slot in senders.iter_mut() {
                 if let Some(tx) = slot
                     && tx.send(Piece::End { same }).is_err()
@@ -170,6 +197,102 @@ pub fn broadcast<R: Send>(
             .collect();
         (results, len)
     })
+}
+
+/// Run `body` with a producer of the message that produces it with `produce` only once: the
+/// first pass is also written to an unnamed scratch file in `dir` (`O_TMPFILE`, so nothing is
+/// left behind whatever happens to the process), and every later pass reads it back.
+/// Producing a million-project role's canonical form costs more CPU than reading its 378 MB
+/// back from the page cache, and signing needs three passes.
+///
+/// The scratch file holds public metadata, never a secret. Only this process (or one that
+/// could equally read its memory) can reach it. A pass read back that differs from the first
+/// is caught as a message that changed between passes, like a fault in the producer. Without
+/// `dir`, where the directory refuses such a file, or after any error writing or reading it,
+/// passes are produced again from `produce`, as they would be without a spool.
+pub fn spooled<R>(
+    dir: Option<&std::path::Path>,
+    produce: &mut Produce<'_>,
+    body: impl FnOnce(&mut Produce<'_>) -> R,
+) -> R {
+    let mut file = dir.and_then(scratch_file);
+    // The length of the first pass, once it is kept whole in `file`.
+    let mut kept: Option<u64> = None;
+    let mut passes = 0;
+    let mut pass = |sink: &mut Sink<'_>| {
+        passes += 1;
+        match (&file, kept) {
+            (Some(f), Some(len)) => replay(f, len, produce, sink),
+            (Some(_), None) if passes == 1 => {
+                let mut written = Some(0u64);
+                produce(&mut |piece| {
+                    sink(piece);
+                    if let (Some(n), Some(f)) = (written, file.as_mut()) {
+                        written = std::io::Write::write_all(f, piece)
+                            .ok()
+                            .map(|()| n + piece.len() as u64);
+                    }
+                });
+                kept = written;
+            }
+            _ => produce(sink),
+        }
+    };
+    let result = body(&mut pass);
+    drop(file);
+    result
+}
+
+/// An unnamed file in `dir`, readable and writable by this process alone; `None` if the
+/// directory or its filesystem does not allow one.
+fn scratch_file(dir: &std::path::Path) -> Option<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::RUSR | Mode::WUSR,
+    )
+    .ok()
+    .map(std::fs::File::from)
+}
+
+/// The pieces a spool is read back in.
+const REPLAY_BLOCK: usize = 1 << 20;
+
+/// Hand on the `len` bytes kept in `file`, in pieces; if reading fails part of the way, the
+/// rest is produced again with `produce` (skipping what was already handed on).
+fn replay(file: &std::fs::File, len: u64, produce: &mut Produce<'_>, sink: &mut Sink<'_>) {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; REPLAY_BLOCK];
+    let mut done = 0u64;
+    while done < len {
+        let want = buf
+            .len()
+            .min(usize::try_from(len - done).unwrap_or(usize::MAX));
+        match file.read_at(&mut buf[..want], done) {
+            Ok(n) if n > 0 => {
+                sink(&buf[..n]);
+                done += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            _ => break,
+        }
+    }
+    if done < len {
+        let mut skip = done;
+        produce(&mut |piece| {
+            let from = usize::try_from(skip.min(piece.len() as u64)).unwrap_or(piece.len());
+            skip -= from as u64;
+            if from < piece.len() {
+                sink(&piece[from..]);
+            }
+        });
+    }
 }
 
 /// Sign the message `produce` writes with every signer at once, two passes over it shared by
@@ -277,6 +400,99 @@ mod tests {
         let checked = check_all(&pairs, &mut |sink| produce(0, sink)).unwrap();
         assert_eq!(checked[0].keyid, ed.public_key().keyid());
         assert_eq!(checked[1].sig, hex::encode(&raw[1]));
+    }
+
+    #[test]
+    fn the_pass_checksum_depends_on_the_bytes_not_on_the_pieces() {
+        let message = whole();
+        let sum_of = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+            let mut sum = PassSum::default();
+            for p in pieces {
+                sum.add(p);
+            }
+            sum.finish()
+        };
+        let one = sum_of(&mut std::iter::once(&message[..]));
+        for size in [1, 3, 7, 8, 9, 1000, 4096] {
+            assert_eq!(sum_of(&mut message.chunks(size)), one, "pieces of {size}");
+        }
+        let mut changed = message.clone();
+        changed[12_345] ^= 0x20;
+        assert_ne!(sum_of(&mut changed.chunks(1000)), one);
+        assert_ne!(sum_of(&mut message[..message.len() - 1].chunks(7)), one);
+        let mut longer = message.clone();
+        longer.push(0);
+        assert_ne!(sum_of(&mut longer.chunks(8)), one);
+    }
+
+    #[test]
+    fn a_spooled_message_is_produced_once_and_read_back_alike() {
+        let dir = std::env::temp_dir();
+        let message = whole();
+        for spool_dir in [
+            Some(dir.as_path()),
+            None,
+            Some(std::path::Path::new("/no/such/dir")),
+        ] {
+            let mut produced = 0;
+            let mut base = pieces(None);
+            let mut produce = |sink: &mut Sink<'_>| {
+                produced += 1;
+                base(0, sink);
+            };
+            let passes: Vec<Vec<u8>> = spooled(spool_dir, &mut produce, |pass| {
+                (0..3)
+                    .map(|_| {
+                        let mut all = Vec::new();
+                        pass(&mut |p| all.extend_from_slice(p));
+                        all
+                    })
+                    .collect()
+            });
+            for p in &passes {
+                assert_eq!(p, &message, "{spool_dir:?}");
+            }
+            // With a directory that takes an unnamed file, only the first pass is produced.
+            let expected = if spool_dir == Some(dir.as_path()) {
+                1
+            } else {
+                3
+            };
+            assert_eq!(produced, expected, "{spool_dir:?}");
+        }
+    }
+
+    #[test]
+    fn a_spool_cut_short_is_finished_from_the_producer() {
+        use std::io::Write as _;
+        let message = whole();
+        for kept in [0, 1, 999, message.len() / 2, message.len() - 1] {
+            let mut file = scratch_file(&std::env::temp_dir()).expect("an unnamed file in /tmp");
+            file.write_all(&message[..kept]).unwrap();
+            let mut base = pieces(None);
+            let mut again = Vec::new();
+            replay(
+                &file,
+                message.len() as u64,
+                &mut |sink| base(0, sink),
+                &mut |p| again.extend_from_slice(p),
+            );
+            assert_eq!(again, message, "{kept} bytes kept");
+        }
+    }
+
+    #[test]
+    fn signing_from_a_spool_gives_the_signature_over_the_whole_message() {
+        let ed = Ed25519Signer::from_seed(&[9; 32]);
+        let signers: [&(dyn Signer + Sync); 1] = [&ed];
+        let mut base = pieces(None);
+        let (raw, _) = spooled(
+            Some(&std::env::temp_dir()),
+            &mut |sink| base(0, sink),
+            |pass| sign_all(&signers, pass),
+        );
+        let raw = raw.into_iter().next().unwrap().unwrap();
+        assert_eq!(raw, ed.sign_raw(&whole()).unwrap());
     }
 
     #[test]
