@@ -201,19 +201,23 @@ pub fn sign_detached(
     role: &str,
     signer: &dyn crate::signer::Signer,
 ) -> Result<DetachedSignature, crate::signer::SignError> {
-    sign_detached_over(md, &SignedText::of(&md.signed_bytes()), role, signer)
+    sign_detached_over(md, &SignedText::of(&md.signed_bytes()), role, signer, None)
 }
 
 /// [`sign_detached`], given `md`'s signed bytes (e.g. from [`crate::metadata::signed_bytes_of`]),
-/// or the model to produce them from in pieces (a large claimed role read in pieces): the
-/// payload digest is then computed on a second thread while the signer takes its passes, and
-/// the new signature is checked over one more pass before it is returned.
+/// or the model to produce them from in pieces (a large claimed role read in pieces): they are
+/// then produced once, on a second thread that also computes the payload digest while the
+/// signer hashes, and kept for the later passes in an unnamed scratch file in `spool_dir`
+/// (see [`crate::signer::stream::spooled`]); the new signature is checked over one more pass
+/// before it is returned.
 pub fn sign_detached_over(
     md: &AnyMetadata,
     signed: &SignedText<'_>,
     role: &str,
     signer: &dyn crate::signer::Signer,
+    spool_dir: Option<&std::path::Path>,
 ) -> Result<DetachedSignature, crate::signer::SignError> {
+    use crate::signer::stream;
     let version = md.common().version.get();
     let key = signer.public_key().clone();
     let pieces = match signed {
@@ -223,24 +227,42 @@ pub fn sign_detached_over(
         }
         SignedText::Pieces(p) => p,
     };
-    let (raw, digest) = std::thread::scope(|scope| {
-        let digest = scope.spawn(|| signed.sha256_hex());
-        let raw = signer.sign_message(pieces);
-        (raw, digest.join())
+    // Three passes over the signed bytes: two to sign (the first also gives the payload
+    // digest), one to check the signature. They are produced from the model once, on another
+    // thread while this one hashes, and read back from a scratch file after that.
+    let mut digest = sha2::Sha256::default();
+    let (raw, checked) = stream::spooled(spool_dir, &mut |sink| pieces.produce(sink), |pass| {
+        let raw = stream::serve(
+            2,
+            &mut |n, sink| {
+                pass(&mut |piece| {
+                    if n == 0 {
+                        sha2::Digest::update(&mut digest, piece);
+                    }
+                    sink(piece);
+                })
+            },
+            |m| signer.sign_message(m),
+        );
+        let checked = raw.as_ref().ok().map(|raw| {
+            let sig = hex::encode(raw);
+            key.verify_pieces(&sig, |sink| {
+                pass(sink);
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .unwrap_or_else(|never| match never {})
+            .map(|()| sig)
+        });
+        (raw, checked)
     });
-    let digest = digest.map_err(|_| {
-        crate::signer::SignError::Backend("the payload digest could not be computed".into())
+    raw?;
+    let sig = checked.expect("checked when signed").map_err(|e| {
+        crate::signer::SignError::SelfCheckFailed {
+            keyid: key.keyid().to_string(),
+            reason: e.to_string(),
+        }
     })?;
-    let sig = hex::encode(raw?);
-    key.verify_pieces(&sig, |sink| {
-        pieces.produce(sink);
-        Ok::<(), std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|never| match never {})
-    .map_err(|e| crate::signer::SignError::SelfCheckFailed {
-        keyid: key.keyid().to_string(),
-        reason: e.to_string(),
-    })?;
+    let digest = hex::encode(sha2::Digest::finalize(digest));
     let signature = Signature {
         keyid: key.keyid(),
         sig,

@@ -240,7 +240,13 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     };
     let signer = open_signer(&a, &mut prompter, &check_allowed)?;
     let signed = crate::cli::progress::step("Signing", || {
-        ceremony::sign_detached_over(&l.file.md, &l.file.signed(), &l.role, signer.as_ref())
+        ceremony::sign_detached_over(
+            &l.file.md,
+            &l.file.signed(),
+            &l.role,
+            signer.as_ref(),
+            a.output.parent(),
+        )
     });
     let detached = signed.map_err(|e| sign_failure(&a, e))?;
     let bytes = detached.to_bytes();

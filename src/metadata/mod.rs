@@ -424,7 +424,10 @@ impl<T: Role> Metadata<T> {
         &mut self,
         signers: &[&(dyn crate::signer::Signer + Sync)],
         dest: &std::path::Path,
-    ) -> Result<(), WriteSignedError> {
+    ) -> Result<(), WriteSignedError>
+    where
+        T: Sync,
+    {
         use crate::signer::stream;
         let this = &*self;
         // The signed bytes are produced once; the later passes read them back from a scratch
@@ -432,7 +435,7 @@ impl<T: Role> Metadata<T> {
         let signatures = stream::spooled(
             dest.parent(),
             &mut |sink| this.signed.stream_canonical(sink),
-            |pass| this.sign_all_passes(signers, dest, pass),
+            |pass| this.sign_all_passes(signers, dest, &mut |sink| pass(sink)),
         )?;
         self.signatures = signatures;
         Ok(())

@@ -25,6 +25,9 @@ pub type Consumer<'a, R> = Box<dyn FnOnce(&dyn Message) -> R + Send + 'a>;
 /// Produces the message once, into the sink it is given.
 pub type Produce<'a> = dyn FnMut(&mut Sink<'_>) + 'a;
 
+/// A [`Produce`] that may run on another thread.
+pub type ProduceSend<'a> = dyn FnMut(&mut Sink<'_>) + Send + 'a;
+
 /// A message handed on in pieces, as often as it is asked for. Every call of
 /// [`Message::feed`] hands on the same bytes in the same order, or fails.
 pub trait Message {
@@ -96,47 +99,59 @@ impl Message for Passes {
 #[derive(Default, Clone, Copy, Debug)]
 struct PassSum {
     len: u64,
-    sum: u64,
-    /// Bytes not yet mixed in (fewer than eight).
-    tail: [u8; 8],
+    /// Four independent lanes, so that the multiplications overlap: a pass is hundreds of
+    /// megabytes, three times over when signing.
+    lanes: [u64; 4],
+    /// Bytes not yet mixed in (fewer than a block of 32).
+    tail: [u8; 32],
 }
 
 impl PassSum {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
-    fn mix(&mut self, word: [u8; 8]) {
-        self.sum = (self.sum.rotate_left(23) ^ u64::from_le_bytes(word)).wrapping_mul(Self::K);
+    fn mix(&mut self, block: &[u8]) {
+        for (lane, word) in self.lanes.iter_mut().zip(block.chunks_exact(8)) {
+            let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            *lane = (lane.rotate_left(23) ^ w).wrapping_mul(Self::K);
+        }
     }
 
     fn add(&mut self, mut piece: &[u8]) {
-        let held = (self.len % 8) as usize;
+        let held = (self.len % 32) as usize;
         self.len += piece.len() as u64;
         if held > 0 {
-            let take = piece.len().min(8 - held);
+            let take = piece.len().min(32 - held);
             self.tail[held..held + take].copy_from_slice(&piece[..take]);
             piece = &piece[take..];
-            if held + take < 8 {
+            if held + take < 32 {
                 return;
             }
-            self.mix(self.tail);
+            let block = self.tail;
+            self.mix(&block);
         }
-        let mut words = piece.chunks_exact(8);
-        for w in &mut words {
-            self.mix(w.try_into().expect("eight bytes"));
+        let mut blocks = piece.chunks_exact(32);
+        for b in &mut blocks {
+            self.mix(b);
         }
-        let rest = words.remainder();
+        let rest = blocks.remainder();
         self.tail[..rest.len()].copy_from_slice(rest);
     }
 
-    /// The checksum of everything added.
+    /// The checksum of everything added: the length and the lanes, folded together.
     fn finish(mut self) -> (u64, u64) {
-        let held = (self.len % 8) as usize;
+        let held = (self.len % 32) as usize;
         if held > 0 {
-            let mut last = [0u8; 8];
+            let mut last = [0u8; 32];
             last[..held].copy_from_slice(&self.tail[..held]);
-            self.mix(last);
+            self.mix(&last);
         }
-        (self.len, self.sum ^ self.len.wrapping_mul(Self::K))
+        let folded = self
+            .lanes
+            .iter()
+            .fold(self.len.wrapping_mul(Self::K), |acc, &l| {
+                (acc.rotate_left(29) ^ l).wrapping_mul(Self::K)
+            });
+        (self.len, folded)
     }
 }
 
@@ -212,8 +227,8 @@ pub fn broadcast<R: Send>(
 /// passes are produced again from `produce`, as they would be without a spool.
 pub fn spooled<R>(
     dir: Option<&std::path::Path>,
-    produce: &mut Produce<'_>,
-    body: impl FnOnce(&mut Produce<'_>) -> R,
+    produce: &mut ProduceSend<'_>,
+    body: impl FnOnce(&mut ProduceSend<'_>) -> R,
 ) -> R {
     let mut file = dir.and_then(scratch_file);
     // The length of the first pass, once it is kept whole in `file`.
@@ -293,6 +308,48 @@ fn replay(file: &std::fs::File, len: u64, produce: &mut Produce<'_>, sink: &mut 
             }
         });
     }
+}
+
+/// Run `consume` on this thread over a message whose passes `produce` (given the pass number,
+/// from 0) hands on from another thread, at most `passes` of them: the producing and the
+/// consuming overlap, as [`broadcast`] does for consumers that can move to other threads
+/// (a signer holding a token session may not). Each pass is checked to be the same as the
+/// first, as there.
+pub fn serve<R>(
+    passes: usize,
+    produce: &mut (dyn FnMut(usize, &mut Sink<'_>) + Send),
+    consume: impl FnOnce(&dyn Message) -> R,
+) -> R {
+    let (tx, rx) = sync_channel(QUEUE);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut first: Option<(u64, u64)> = None;
+            for pass in 0..passes {
+                let mut sum = PassSum::default();
+                let mut open = true;
+                produce(pass, &mut |piece| {
+                    if open {
+                        sum.add(piece);
+                        open = tx.send(Piece::Bytes(Arc::from(piece))).is_ok();
+                    }
+                });
+                let sum = sum.finish();
+                let same = *first.get_or_insert(sum) == sum;
+                // The consumer has stopped taking passes.
+                if !open || tx.send(Piece::End { same }).is_err() {
+                    return;
+                }
+            }
+        });
+        let passes = Passes { rx: Mutex::new(rx) };
+        let result = consume(&passes);
+        // Hang up, so that a producer still producing stops handing on.
+        drop(passes);
+        if let Err(e) = producer.join() {
+            std::panic::resume_unwind(e);
+        }
+        result
+    })
 }
 
 /// Sign the message `produce` writes with every signer at once, two passes over it shared by
@@ -413,7 +470,7 @@ mod tests {
             sum.finish()
         };
         let one = sum_of(&mut std::iter::once(&message[..]));
-        for size in [1, 3, 7, 8, 9, 1000, 4096] {
+        for size in [1, 3, 7, 8, 9, 31, 32, 33, 1000, 4096] {
             assert_eq!(sum_of(&mut message.chunks(size)), one, "pieces of {size}");
         }
         let mut changed = message.clone();
@@ -493,6 +550,26 @@ mod tests {
         );
         let raw = raw.into_iter().next().unwrap().unwrap();
         assert_eq!(raw, ed.sign_raw(&whole()).unwrap());
+    }
+
+    #[test]
+    fn a_signer_on_this_thread_is_served_passes_from_another() {
+        let ed = Ed25519Signer::from_seed(&[9; 32]);
+        // Not Send: the consumer stays on this thread.
+        let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+        let raw = serve(2, &mut pieces(None), |m| {
+            calls.set(calls.get() + 1);
+            ed.sign_message(m)
+        });
+        assert_eq!(raw.unwrap(), ed.sign_raw(&whole()).unwrap());
+        assert_eq!(calls.get(), 1);
+        // A second pass unlike the first: no signature.
+        let err = serve(2, &mut pieces(Some(1)), |m| ed.sign_message(m)).unwrap_err();
+        assert!(err.to_string().contains("not the same"), "{err}");
+        // A consumer that takes one pass of two, or none, does not hold the producer up.
+        let one = serve(2, &mut pieces(None), |m| collect(m).unwrap());
+        assert_eq!(one, whole());
+        assert_eq!(serve(3, &mut pieces(None), |_| 7), 7);
     }
 
     #[test]

@@ -228,9 +228,14 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
             ))
             .hint("make sure nothing writes to the round directory, and sign again"));
         }
-        let detached =
-            ceremony::sign_detached_over(&file.md, &file.signed(), &d.role, signer.as_ref())
-                .map_err(|e| super::sign_failure(a, e))?;
+        let detached = ceremony::sign_detached_over(
+            &file.md,
+            &file.signed(),
+            &d.role,
+            signer.as_ref(),
+            a.output.parent(),
+        )
+        .map_err(|e| super::sign_failure(a, e))?;
         keyid = Some(detached.signature.keyid.clone());
         out.push((format!("{}{SIG_SUFFIX}", d.name), detached.to_bytes()));
         bar.inc(1);
