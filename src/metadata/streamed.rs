@@ -350,8 +350,19 @@ impl Assembler {
     }
 
     fn finish(mut self) -> Option<Delegations> {
-        self.flush();
-        fast::names_unique(&self.roles).then_some(())?;
+        // The last keys go into the map while another thread checks the role names: the two
+        // are the only work left, and each takes a core.
+        let roles = &self.roles;
+        let unique = std::thread::scope(|scope| {
+            let names = scope.spawn(|| fast::names_unique(roles));
+            let mut part: BTreeMap<KeyId, Key> =
+                std::mem::take(&mut self.batch).into_iter().collect();
+            self.keys.append(&mut part);
+            names
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        });
+        unique.then_some(())?;
         Some(Delegations {
             keys: self.keys,
             roles: DelegationRoles::List(self.roles),
