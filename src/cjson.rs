@@ -176,12 +176,8 @@ pub(crate) fn write_canonical_bytes(bytes: &[u8], out: &mut Vec<u8>) {
 /// Append 32 bytes as a string of 64 lowercase hex digits (a SHA-256 keyid, an Ed25519
 /// public key): the canonical form of that text, which needs no escaping.
 pub(crate) fn write_hex32(raw: &[u8; 32], out: &mut Vec<u8>) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = [b'"'; 66];
-    for (i, &b) in raw.iter().enumerate() {
-        text[1 + 2 * i] = DIGITS[usize::from(b >> 4)];
-        text[2 + 2 * i] = DIGITS[usize::from(b & 0x0f)];
-    }
+    hex::encode_to_slice(raw, &mut text[1..65]).expect("64 hex digits for 32 bytes");
     out.extend_from_slice(&text);
 }
 

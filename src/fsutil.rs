@@ -70,7 +70,7 @@ fn write_temp_with(
         let mut out = EarlyFlush {
             file: &mut f,
             since: 0,
-            tx: Some(tx),
+            tx,
         };
         let written = write(&mut out);
         drop(out);
@@ -94,7 +94,7 @@ fn write_temp_with(
 struct EarlyFlush<'a> {
     file: &'a mut File,
     since: usize,
-    tx: Option<std::sync::mpsc::SyncSender<()>>,
+    tx: std::sync::mpsc::SyncSender<()>,
 }
 
 /// How many bytes are written between two early flushes.
@@ -106,10 +106,8 @@ impl Write for EarlyFlush<'_> {
         self.since += n;
         if self.since >= EARLY_FLUSH {
             self.since = 0;
-            if let Some(tx) = &self.tx {
-                // A flush already asked for and not yet begun covers these bytes too.
-                let _ = tx.try_send(());
-            }
+            // A flush already asked for and not yet begun covers these bytes too.
+            let _ = self.tx.try_send(());
         }
         Ok(n)
     }

@@ -231,7 +231,7 @@ pub fn sign_detached_over(
     // digest), one to check the signature. They are produced from the model once, on another
     // thread while this one hashes, and read back from a scratch file after that.
     let mut digest = sha2::Sha256::default();
-    let (raw, checked) = stream::spooled(spool_dir, &mut |sink| pieces.produce(sink), |pass| {
+    let sig = stream::spooled(spool_dir, &mut |sink| pieces.produce(sink), |pass| {
         let raw = stream::serve(
             2,
             &mut |n, sink| {
@@ -243,24 +243,18 @@ pub fn sign_detached_over(
                 })
             },
             |m| signer.sign_message(m),
-        );
-        let checked = raw.as_ref().ok().map(|raw| {
-            let sig = hex::encode(raw);
-            key.verify_pieces(&sig, |sink| {
-                pass(sink);
-                Ok::<(), std::convert::Infallible>(())
-            })
-            .unwrap_or_else(|never| match never {})
-            .map(|()| sig)
-        });
-        (raw, checked)
-    });
-    raw?;
-    let sig = checked.expect("checked when signed").map_err(|e| {
-        crate::signer::SignError::SelfCheckFailed {
+        )?;
+        let sig = hex::encode(raw);
+        key.verify_pieces(&sig, |sink| {
+            pass(sink);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .unwrap_or_else(|never| match never {})
+        .map_err(|e| crate::signer::SignError::SelfCheckFailed {
             keyid: key.keyid().to_string(),
             reason: e.to_string(),
-        }
+        })?;
+        Ok::<String, crate::signer::SignError>(sig)
     })?;
     let digest = hex::encode(sha2::Digest::finalize(digest));
     let signature = Signature {

@@ -95,23 +95,25 @@ pub(crate) fn batch_full(batch: usize, map: usize) -> bool {
     batch >= KEY_BATCH.max(map)
 }
 
+/// Move a batch of keys, in strictly increasing keyid order after every key in `map`, into
+/// `map`: the batch is built into a map in one pass (not key by key) and appended, which is
+/// again one pass.
+pub(crate) fn append_batch(map: &mut BTreeMap<KeyId, Key>, batch: &mut Vec<(KeyId, Key)>) {
+    let mut part: BTreeMap<KeyId, Key> = std::mem::take(batch).into_iter().collect();
+    map.append(&mut part);
+}
+
 fn key_map(p: &mut Parser<'_>) -> Option<BTreeMap<KeyId, Key>> {
     let mut map = BTreeMap::new();
     let mut batch = Vec::new();
-    // The keyids arrive strictly increasing, so each batch is built into a map in one pass
-    // (not key by key) and appended to the keys before it, which is again one pass.
-    let flush = |map: &mut BTreeMap<KeyId, Key>, batch: &mut Vec<(KeyId, Key)>| {
-        let mut part: BTreeMap<KeyId, Key> = std::mem::take(batch).into_iter().collect();
-        map.append(&mut part);
-    };
     p.sorted_object(|p, id| {
         batch.push((KeyId::new(id).ok()?, key(p)?));
         if batch_full(batch.len(), map.len()) {
-            flush(&mut map, &mut batch);
+            append_batch(&mut map, &mut batch);
         }
         Some(())
     })?;
-    flush(&mut map, &mut batch);
+    append_batch(&mut map, &mut batch);
     Some(map)
 }
 

@@ -348,9 +348,8 @@ impl<T: Role> Metadata<T> {
     }
 
     /// [`Metadata::stream_file`], with `signatures` in place of the model's and the signed
-    /// bytes from `signed` (which must produce
-    /// exactly this model's canonical `signed` form: a spool of it, see
-    /// [`crate::signer::stream::spooled`]).
+    /// bytes from `signed`, which must produce exactly this model's canonical `signed` form
+    /// (a spool of it: see [`crate::signer::stream::spooled`]).
     fn stream_file_from(
         &self,
         signatures: &[Signature],

@@ -345,8 +345,7 @@ impl Assembler {
     }
 
     fn flush(&mut self) {
-        let mut part: BTreeMap<KeyId, Key> = std::mem::take(&mut self.batch).into_iter().collect();
-        self.keys.append(&mut part);
+        fast::append_batch(&mut self.keys, &mut self.batch);
     }
 
     fn finish(mut self) -> Option<Delegations> {
@@ -355,9 +354,7 @@ impl Assembler {
         let roles = &self.roles;
         let unique = std::thread::scope(|scope| {
             let names = scope.spawn(|| fast::names_unique(roles));
-            let mut part: BTreeMap<KeyId, Key> =
-                std::mem::take(&mut self.batch).into_iter().collect();
-            self.keys.append(&mut part);
+            fast::append_batch(&mut self.keys, &mut self.batch);
             names
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e))

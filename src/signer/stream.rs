@@ -52,6 +52,7 @@ pub fn collect(message: &dyn Message) -> Result<Vec<u8>, SignError> {
 /// Pieces queued per consumer: enough to keep the hashing threads busy, little memory.
 const QUEUE: usize = 8;
 
+#[derive(Clone)]
 enum Piece {
     Bytes(Arc<[u8]>),
     /// The pass is over; `same` says whether it handed on what the first pass did.
@@ -155,6 +156,36 @@ impl PassSum {
     }
 }
 
+/// Produce up to `passes` passes with `produce` (given the pass number, from 0) and hand each
+/// piece to `send`, then the end of the pass with whether it handed on what the first pass
+/// did. `send` says whether anyone still takes pieces; once nobody does, nothing more is
+/// handed on and no further pass is produced. Returns the length of the last pass.
+fn hand_on(
+    passes: usize,
+    produce: &mut dyn FnMut(usize, &mut Sink<'_>),
+    send: &mut dyn FnMut(Piece) -> bool,
+) -> u64 {
+    let mut first: Option<(u64, u64)> = None;
+    let mut len = 0;
+    for pass in 0..passes {
+        let mut sum = PassSum::default();
+        let mut open = true;
+        produce(pass, &mut |piece| {
+            if open {
+                sum.add(piece);
+                open = send(Piece::Bytes(Arc::from(piece)));
+            }
+        });
+        let sum = sum.finish();
+        len = sum.0;
+        let same = *first.get_or_insert(sum) == sum;
+        if !open || !send(Piece::End { same }) {
+            break;
+        }
+    }
+    len
+}
+
 /// Run `consumers`, each on its own thread with its own view of the message, while this
 /// thread produces the message `passes` times with `produce` (given the pass number, from 0).
 /// A consumer that returns stops taking passes. Returns the consumers' results, in order, and
@@ -164,6 +195,10 @@ pub fn broadcast<R: Send>(
     passes: usize,
     produce: &mut dyn FnMut(usize, &mut Sink<'_>),
 ) -> (Vec<R>, u64) {
+    if consumers.is_empty() {
+        // Nobody to hand a pass to: none is produced.
+        return (Vec::new(), 0);
+    }
     std::thread::scope(|scope| {
         let mut senders: Vec<Option<SyncSender<Piece>>> = Vec::new();
         let mut handles = Vec::new();
@@ -175,36 +210,17 @@ pub fn broadcast<R: Send>(
                 consumer(&passes)
             }));
         }
-        let mut first: Option<(u64, u64)> = None;
-        let mut len = 0;
-        for pass in 0..passes {
-            if senders.iter().all(Option::is_none) {
-                break;
-            }
-            let mut sum = PassSum::default();
-            produce(pass, &mut |piece| {
-                sum.add(piece);
-                let shared: Arc<[u8]> = Arc::from(piece);
-                for slot in senders.iter_mut() {
-                    // A consumer that has hung up takes no more.
-                    if let Some(tx) = slot
-                        && tx.send(Piece::Bytes(Arc::clone(&shared))).is_err()
-                    {
-                        *slot = None;
-                    }
-                }
-            });
-            let sum = sum.finish();
-            let same = *first.get_or_insert(sum) == sum;
-            len = sum.0;
+        let len = hand_on(passes, produce, &mut |piece| {
             for slot in senders.iter_mut() {
+                // A consumer that has hung up takes no more.
                 if let Some(tx) = slot
-                    && tx.send(Piece::End { same }).is_err()
+                    && tx.send(piece.clone()).is_err()
                 {
                     *slot = None;
                 }
             }
-        }
+            senders.iter().any(Option::is_some)
+        });
         drop(senders);
         let results = handles
             .into_iter()
@@ -253,9 +269,7 @@ pub fn spooled<R>(
             _ => produce(sink),
         }
     };
-    let result = body(&mut pass);
-    drop(file);
-    result
+    body(&mut pass)
 }
 
 /// An unnamed file in `dir`, readable and writable by this process alone; `None` if the
@@ -323,23 +337,7 @@ pub fn serve<R>(
     let (tx, rx) = sync_channel(QUEUE);
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
-            let mut first: Option<(u64, u64)> = None;
-            for pass in 0..passes {
-                let mut sum = PassSum::default();
-                let mut open = true;
-                produce(pass, &mut |piece| {
-                    if open {
-                        sum.add(piece);
-                        open = tx.send(Piece::Bytes(Arc::from(piece))).is_ok();
-                    }
-                });
-                let sum = sum.finish();
-                let same = *first.get_or_insert(sum) == sum;
-                // The consumer has stopped taking passes.
-                if !open || tx.send(Piece::End { same }).is_err() {
-                    return;
-                }
-            }
+            hand_on(passes, produce, &mut |piece| tx.send(piece).is_ok());
         });
         let passes = Passes { rx: Mutex::new(rx) };
         let result = consume(&passes);
