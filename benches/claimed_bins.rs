@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use conclave::metadata::{Expires, Key, Metadata, Targets, Threshold};
 use conclave::pypi::{ClaimRequest, Hub, claim, claim_in_bins, init_claimed_bins};
-use conclave::signer::{Ed25519Signer, Signer};
+use conclave::signer::{Ed25519Signer, SignMetadata, Signer};
 use sha2::{Digest, Sha512};
 
 fn requests(from: usize, to: usize) -> Vec<ClaimRequest> {

@@ -12,6 +12,7 @@ use std::time::Instant;
 use conclave::metadata::{Expires, Key, Metadata, Threshold};
 use conclave::pypi::{ClaimRequest, claim_each};
 use conclave::signer::Ed25519Signer;
+use conclave::signer::SignMetadata;
 use sha2::{Digest, Sha512};
 
 fn peak_rss_mib() -> f64 {
@@ -147,7 +148,7 @@ fn verify_phase(path: &std::path::Path) {
     let v0 = Instant::now();
     // As `conclave verify` reads it: in pieces, holding only the model; the signatures are
     // checked over the model's canonical form, produced in pieces.
-    let read = conclave::metadata::streamed::read_file(path, &[]).unwrap();
+    let read = conclave::fsutil::read_metadata(path, &[]).unwrap();
     let large = std::fs::metadata(path).unwrap().len() >= conclave::metadata::streamed::STREAM_MIN;
     assert_eq!(
         read.whole.is_none(),
@@ -157,10 +158,11 @@ fn verify_phase(path: &std::path::Path) {
     let conclave::metadata::AnyMetadata::Targets(back) = &read.meta else {
         panic!("not a targets role");
     };
-    let report = conclave::verify::check_threshold_over(
+    let signed = conclave::metadata::SignedText::of_metadata(&read.meta);
+    let report = conclave::verify::check_threshold(
         "claimed",
         "admins",
-        &read.signed(),
+        &signed,
         &back.signatures,
         &ids,
         &admin_keys,
@@ -169,10 +171,6 @@ fn verify_phase(path: &std::path::Path) {
     assert!(report.is_met());
     let t_verify = v0.elapsed().as_secs_f64();
     let mut signed_len = 0;
-    conclave::signer::stream::Message::feed(
-        &conclave::metadata::streamed::SignedPieces(&read.meta),
-        &mut |piece| signed_len += piece.len(),
-    )
-    .unwrap();
+    signed.feed(&mut |piece| signed_len += piece.len());
     println!("{t_verify:.3} {:.0} {signed_len}", peak_rss_mib());
 }

@@ -1,4 +1,4 @@
-//! Crash-safe file writes.
+//! Reading and writing conclave's files: crash-safe writes, fast reads, metadata files.
 //!
 //! A ceremony laptop can lose power at any moment. Every file conclave writes goes to a
 //! temporary file in the destination's directory, is flushed to disk, and is then moved into
@@ -195,17 +195,26 @@ pub fn write_atomic_with(
     sync_dir(dest)
 }
 
+/// The `format` of a conclave key file ([`crate::keystore::FORMAT`]). It is defined here, in
+/// the module every write goes through, so that refusing to overwrite a key file needs nothing
+/// of the key store.
+pub const KEY_FILE_FORMAT: &str = "conclave-key-file";
+
+/// The largest key file conclave reads ([`crate::keystore::MAX_FILE_SIZE`]); real ones are
+/// under 1 KiB.
+pub const KEY_FILE_MAX: usize = 64 * 1024;
+
 fn refuse_key_file(dest: &Path) -> io::Result<()> {
     let Ok(meta) = fs::metadata(dest) else {
         return Ok(());
     };
-    if !meta.is_file() || meta.len() > crate::keystore::MAX_FILE_SIZE as u64 {
+    if !meta.is_file() || meta.len() > KEY_FILE_MAX as u64 {
         return Ok(());
     }
     // Damaged key files count too: they may still be the only copy worth recovering.
     let bytes = fs::read(dest)?;
     let is_key_file = crate::cjson::parse(&bytes).ok().is_some_and(|v| {
-        v.get("format").and_then(crate::cjson::Value::as_str) == Some(crate::keystore::FORMAT)
+        v.get("format").and_then(crate::cjson::Value::as_str) == Some(KEY_FILE_FORMAT)
     });
     if is_key_file {
         return Err(io::Error::new(
@@ -275,6 +284,26 @@ pub fn write_new_dir<'a>(
         let _ = fs::remove_dir_all(&tmp);
     }
     result
+}
+
+/// Write metadata to `dest` atomically: the bytes of [`Metadata::to_file_bytes`], streamed
+/// for a large role so that they are never held whole.
+///
+/// [`Metadata::to_file_bytes`]: crate::metadata::Metadata::to_file_bytes
+pub fn write_metadata(md: &crate::metadata::AnyMetadata, dest: &Path) -> io::Result<()> {
+    write_atomic_with(dest, &mut |out| md.write_to(out))
+}
+
+/// Read a metadata file ([`crate::metadata::streamed::read`]): a large targets role in
+/// pieces, never holding the whole file, anything else whole; hashing the file's bytes with
+/// `hashes` on the way.
+pub fn read_metadata(
+    path: &Path,
+    hashes: &[&str],
+) -> Result<crate::metadata::streamed::FileRead, crate::metadata::streamed::ReadError> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    crate::metadata::streamed::read(&mut file, len, hashes, || read(path))
 }
 
 #[cfg(test)]

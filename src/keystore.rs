@@ -29,12 +29,12 @@ use crate::metadata::{Key, KeyAlgorithm};
 use crate::secret::{Passphrase, SecretBytes, random};
 use crate::signer::{Ed25519Signer, P256Signer, Signer};
 
-pub const FORMAT: &str = "conclave-key-file";
+pub const FORMAT: &str = crate::fsutil::KEY_FILE_FORMAT;
 pub const FORMAT_VERSION: i64 = 1;
 const CIPHER: &str = "xchacha20poly1305";
 const KDF: &str = "argon2id";
 /// The largest key file conclave will read; real ones are under 1 KiB.
-pub const MAX_FILE_SIZE: usize = 64 * 1024;
+pub const MAX_FILE_SIZE: usize = crate::fsutil::KEY_FILE_MAX;
 
 /// The algorithm of a new key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

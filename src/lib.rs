@@ -60,6 +60,7 @@ pub mod metadata;
 pub mod optical;
 mod par;
 pub mod passphrase;
+pub mod pieces;
 pub mod pypi;
 pub mod secret;
 pub mod signer;

@@ -436,7 +436,7 @@ mod tests {
     fn signed_file(signer: &dyn crate::signer::Signer) -> Vec<u8> {
         let md = br#"{"signatures": [], "signed": {"_type": "targets", "expires": "2100-01-01T00:00:00Z", "spec_version": "1.0.31", "targets": {}, "version": 7}}"#;
         let any = AnyMetadata::from_bytes(md).unwrap();
-        crate::ceremony::sign_detached(&any, "claimed", signer)
+        crate::ceremony::sign_detached(&any, "claimed", signer, None)
             .unwrap()
             .to_bytes()
     }

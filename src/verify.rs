@@ -23,7 +23,8 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::cjson::{Map, Value};
 use crate::display::escape;
-use crate::metadata::streamed::{FileRead, SignedPieces, SignedText};
+use crate::metadata::SignedText;
+use crate::metadata::streamed::FileRead;
 use crate::metadata::{
     AnyMetadata, DelegationRoles, Delegations, Expires, Key, KeyId, Metadata, RolePaths, Root,
     Signature, SignatureError, Targets, Threshold,
@@ -118,34 +119,13 @@ impl SignatureReport {
     }
 }
 
-/// Count the signatures over `signed_bytes` made by distinct keys among `authorised`.
+/// Count the signatures over `signed` made by distinct keys among `authorised`.
 ///
 /// This is the only threshold counter in conclave. A key counts once however many
 /// signature entries or keyids it appears under; a signature counts only if it verifies
-/// with the key's own scheme over exactly these bytes.
+/// with the key's own scheme over exactly these bytes (held, or produced in pieces from a
+/// model too large to hold them too: [`SignedText`]).
 pub fn check_threshold(
-    role: &str,
-    keys_from: &str,
-    signed_bytes: &[u8],
-    signatures: &[Signature],
-    authorised: &[KeyId],
-    keys: &BTreeMap<KeyId, Key>,
-    threshold: Threshold,
-) -> SignatureReport {
-    check_threshold_over(
-        role,
-        keys_from,
-        &SignedText::of(signed_bytes),
-        signatures,
-        authorised,
-        keys,
-        threshold,
-    )
-}
-
-/// [`check_threshold`] over signed bytes that may be produced in pieces from a model too
-/// large to hold them too (see [`crate::metadata::streamed`]).
-pub fn check_threshold_over(
     role: &str,
     keys_from: &str,
     signed: &SignedText<'_>,
@@ -227,9 +207,8 @@ fn verify_all(
     signed: &SignedText<'_>,
     candidates: &[(&Signature, Option<&Key>)],
 ) -> Vec<Option<Result<(), crate::metadata::SignatureError>>> {
-    let message: &[u8] = match signed {
-        SignedText::Bytes(b) => b,
-        SignedText::Pieces(pieces) => return verify_all_pieces(pieces, candidates),
+    let Some(message) = signed.held() else {
+        return verify_all_pieces(signed, candidates);
     };
     let check = |(sig, key): &(&Signature, Option<&Key>)| key.map(|k| k.verify(message, &sig.sig));
     let with_keys = candidates.iter().filter(|(_, k)| k.is_some()).count();
@@ -281,13 +260,13 @@ pub fn verify_each(
 }
 
 /// [`verify_all`] over signed bytes produced in pieces: one pass over them, shared by every
-/// check, each on a thread of its own ([`crate::signer::stream::broadcast`]).
+/// check, each on a thread of its own ([`crate::pieces::broadcast`]).
 fn verify_all_pieces(
-    pieces: &SignedPieces<'_>,
+    pieces: &SignedText<'_>,
     candidates: &[(&Signature, Option<&Key>)],
 ) -> Vec<Option<Result<(), crate::metadata::SignatureError>>> {
     use crate::metadata::SignatureError;
-    use crate::signer::stream::{Consumer, Message, broadcast};
+    use crate::pieces::{Consumer, Message, broadcast};
     let with_keys: Vec<(&Signature, &Key)> = candidates
         .iter()
         .filter_map(|(s, k)| k.map(|k| (*s, k)))
@@ -305,7 +284,7 @@ fn verify_all_pieces(
             }) as Consumer<'_, _>
         })
         .collect();
-    let (results, _) = broadcast(consumers, 1, &mut |_, sink| pieces.produce(sink));
+    let (results, _) = broadcast(consumers, 1, &mut |_, sink| pieces.feed(sink));
     let mut results = results.into_iter();
     candidates
         .iter()
@@ -448,10 +427,23 @@ pub struct InputFile {
     pub bytes: Vec<u8>,
 }
 
-/// A file handed to [`verify_repository_read`], as given.
-enum Given<'a> {
-    Bytes(&'a [u8]),
-    Read(&'a FileRead),
+/// A file handed to [`verify_repository`]: its bytes ([`InputFile`]), or a reading the caller
+/// made of it ([`ReadInput`]: a large targets role read in pieces, only its model held).
+pub enum Given<'a> {
+    Bytes(&'a InputFile),
+    Read(&'a ReadInput),
+}
+
+impl<'a> From<&'a InputFile> for Given<'a> {
+    fn from(f: &'a InputFile) -> Self {
+        Given::Bytes(f)
+    }
+}
+
+impl<'a> From<&'a ReadInput> for Given<'a> {
+    fn from(r: &'a ReadInput) -> Self {
+        Given::Read(r)
+    }
 }
 
 /// How a file name maps to a role: `N.root.json`, `root.json`, `V.NAME.json`, `NAME.json`.
@@ -467,8 +459,8 @@ pub fn classify(name: &str) -> Option<(String, Option<u64>)> {
     (!stem.is_empty()).then(|| (stem.to_owned(), None))
 }
 
-/// A metadata file the caller has already read, with [`crate::metadata::streamed::read_file`]:
-/// a large targets role is read in pieces, and only its model is held.
+/// A metadata file the caller has already read, with [`crate::fsutil::read_metadata`]: a large
+/// targets role is read in pieces, and only its model is held.
 pub struct ReadInput {
     pub name: String,
     pub read: FileRead,
@@ -479,33 +471,49 @@ struct Loaded<'a> {
     role: String,
     source: Source<'a>,
     meta: std::borrow::Cow<'a, AnyMetadata>,
+    /// The signed bytes, when they are held ([`SignedText::of_metadata`] decides).
+    held: Option<Vec<u8>>,
     version: u64,
 }
 
-/// Where a file came from: its bytes (and where its `signed` text lies, for
-/// [`Loaded::signed`]), or a reading the caller made.
+/// Where a file came from: its bytes, or a reading the caller made.
 enum Source<'a> {
-    Bytes(&'a [u8], Option<crate::cjson::SignedSpan>),
+    Bytes(&'a [u8]),
     Read(&'a FileRead),
 }
 
 impl<'a> Loaded<'a> {
-    /// The bytes this file's signatures cover.
+    fn new(
+        name: String,
+        role: String,
+        source: Source<'a>,
+        meta: std::borrow::Cow<'a, AnyMetadata>,
+    ) -> Self {
+        let held = SignedText::of_metadata(&meta).held().map(<[u8]>::to_vec);
+        let version = meta.common().version.get();
+        Loaded {
+            name,
+            role,
+            source,
+            meta,
+            held,
+            version,
+        }
+    }
+
+    /// The bytes this file's signatures cover: always the canonical form of the model read
+    /// from it ([`crate::metadata::SignedText`]), never the file's own text.
     fn signed(&self) -> SignedText<'_> {
-        match self.source {
-            Source::Bytes(bytes, span) => SignedText::Bytes(crate::metadata::signed_bytes_of(
-                bytes,
-                span.as_ref(),
-                || self.meta.signed_bytes(),
-            )),
-            Source::Read(read) => read.signed(),
+        match &self.held {
+            Some(b) => SignedText::of(b),
+            None => SignedText::Pieces(&self.meta),
         }
     }
 
     /// The file's length in bytes.
     fn len(&self) -> u64 {
         match self.source {
-            Source::Bytes(bytes, _) => bytes.len() as u64,
+            Source::Bytes(bytes) => bytes.len() as u64,
             Source::Read(read) => read.len,
         }
     }
@@ -634,21 +642,11 @@ impl State {
 
 /// Verify a set of metadata files as a TUF client would.
 ///
-/// `trusted_root`, if given, is the trust anchor; otherwise the lowest `N.root.json` among
-/// `files` is. `now` is the time expiry is checked against.
-pub fn verify_repository(
-    files: &[InputFile],
-    trusted_root: Option<&InputFile>,
-    now: Expires,
-) -> Report {
-    verify_repository_read(files, &[], trusted_root, now)
-}
-
-/// [`verify_repository`] over files given as bytes and files already read (`read`): the
-/// command line reads large targets roles in pieces, never holding their bytes.
-pub fn verify_repository_read(
-    files: &[InputFile],
-    read: &[ReadInput],
+/// `files` are [`InputFile`]s (bytes) or [`ReadInput`]s (files the caller read in pieces), as
+/// [`Given`]. `trusted_root`, if given, is the trust anchor; otherwise the lowest
+/// `N.root.json` among `files` is. `now` is the time expiry is checked against.
+pub fn verify_repository<'a, G: Into<Given<'a>>>(
+    files: impl IntoIterator<Item = G>,
     trusted_root: Option<&InputFile>,
     now: Expires,
 ) -> Report {
@@ -660,14 +658,44 @@ pub fn verify_repository_read(
         now,
         index: BTreeMap::new(),
     };
+    let loaded = load_all(&mut st, files.into_iter().map(Into::into));
+    // Which files end up checked against something; anything left over is an orphan.
+    let mut checked: BTreeSet<String> = BTreeSet::new();
+    // The root chain (spec 5.2, 5.3).
+    let Some(root) = verify_root_chain(&mut st, &loaded, trusted_root, &mut checked) else {
+        for l in loaded.iter().filter(|l| !checked.contains(&l.name)) {
+            st.problem(
+                &l.name,
+                &l.role,
+                "no-root",
+                "there is no trusted root to verify it against (give the repository's \
+                 N.root.json files or --trusted-root)"
+                    .into(),
+            );
+        }
+        return st.report;
+    };
+    let mut walk = Walk {
+        loaded: &loaded,
+        snapshot_meta: None,
+        checked,
+    };
+    walk.timestamp_and_snapshot(&mut st, &root);
+    walk.targets(&mut st, &root);
+    sort_files(&mut st);
+    walk.leftovers(&mut st);
+    st.report
+}
 
-    // 1. Parse everything; every file present must at least be well-formed metadata.
-    let mut loaded: Vec<Loaded> = Vec::new();
-    let given = files
-        .iter()
-        .map(|f| (&f.name, Given::Bytes(&f.bytes)))
-        .chain(read.iter().map(|r| (&r.name, Given::Read(&r.read))));
-    for (name, given) in given {
+/// Step 1: parse everything; every file present must at least be well-formed metadata whose
+/// name matches its `_type` and version. The files that pass, ready to check.
+fn load_all<'a>(st: &mut State, given: impl Iterator<Item = Given<'a>>) -> Vec<Loaded<'a>> {
+    let mut loaded = Vec::new();
+    for given in given {
+        let name = match given {
+            Given::Bytes(f) => &f.name,
+            Given::Read(r) => &r.name,
+        };
         let Some((role, name_version)) = classify(name) else {
             continue;
         };
@@ -680,233 +708,225 @@ pub fn verify_repository_read(
             status: FileStatus::Verified,
             signatures: Vec::new(),
         });
-        let parsed = match given {
-            Given::Bytes(bytes) => AnyMetadata::from_bytes_with_span(bytes)
-                .map(|(meta, span)| (std::borrow::Cow::Owned(meta), Source::Bytes(bytes, span))),
-            Given::Read(read) => Ok((std::borrow::Cow::Borrowed(&read.meta), Source::Read(read))),
+        let (meta, source) = match given {
+            Given::Bytes(f) => match AnyMetadata::from_bytes(&f.bytes) {
+                Ok(meta) => (std::borrow::Cow::Owned(meta), Source::Bytes(&f.bytes)),
+                Err(e) => {
+                    st.problem(name, &role, "malformed", e.to_string());
+                    continue;
+                }
+            },
+            Given::Read(r) => (
+                std::borrow::Cow::Borrowed(&r.read.meta),
+                Source::Read(&r.read),
+            ),
         };
-        match parsed {
-            Err(e) => st.problem(name, &role, "malformed", e.to_string()),
-            Ok((meta, source)) => {
-                let version = meta.common().version.get();
-                if let Some(fr) = st.file_mut(name) {
-                    fr.version = Some(version);
-                    fr.expires = Some(meta.common().expires.to_string());
-                }
-                let expected_type = match role.as_str() {
-                    "root" | "snapshot" | "timestamp" => role.as_str(),
-                    _ => "targets",
-                };
-                if meta.type_name() != expected_type {
-                    st.problem(
-                        name,
-                        &role,
-                        "wrong-type",
-                        format!(
-                            "holds _type \"{}\" but a file of this name must hold \"{expected_type}\"",
-                            meta.type_name()
-                        ),
-                    );
-                    continue;
-                }
-                if let Some(v) = name_version
-                    && v != version
-                {
-                    st.problem(
-                        name,
-                        &role,
-                        "version-mismatch",
-                        format!(
-                            "the file name says version {v} but the metadata is version {version}"
-                        ),
-                    );
-                    continue;
-                }
-                lint(&mut st, name, &role, &meta);
-                loaded.push(Loaded {
-                    name: name.clone(),
-                    role,
-                    source,
-                    meta,
-                    version,
-                });
-            }
+        let version = meta.common().version.get();
+        if let Some(fr) = st.file_mut(name) {
+            fr.version = Some(version);
+            fr.expires = Some(meta.common().expires.to_string());
         }
+        let expected_type = match role.as_str() {
+            "root" | "snapshot" | "timestamp" => role.as_str(),
+            _ => "targets",
+        };
+        if meta.type_name() != expected_type {
+            st.problem(
+                name,
+                &role,
+                "wrong-type",
+                format!(
+                    "holds _type \"{}\" but a file of this name must hold \"{expected_type}\"",
+                    meta.type_name()
+                ),
+            );
+            continue;
+        }
+        if let Some(v) = name_version
+            && v != version
+        {
+            st.problem(
+                name,
+                &role,
+                "version-mismatch",
+                format!("the file name says version {v} but the metadata is version {version}"),
+            );
+            continue;
+        }
+        lint(st, name, &role, &meta);
+        loaded.push(Loaded::new(name.clone(), role, source, meta));
     }
+    loaded
+}
 
-    // Which files end up checked against something; anything left over is an orphan.
-    let mut checked: BTreeSet<String> = BTreeSet::new();
+/// The client's walk from the final root through timestamp, snapshot, targets and the
+/// delegated roles (spec 5.4-5.6), over the files loaded.
+struct Walk<'l, 'a> {
+    loaded: &'l [Loaded<'a>],
+    /// What a verified snapshot lists, once it has been checked.
+    snapshot_meta: Option<BTreeMap<String, crate::metadata::MetaFile>>,
+    /// Files checked against something; anything left over is an orphan.
+    checked: BTreeSet<String>,
+}
 
-    // 2. The root chain (spec 5.2, 5.3).
-    let final_root = verify_root_chain(&mut st, &loaded, trusted_root, &mut checked);
-    let Some(root) = final_root else {
-        for l in &loaded {
-            if !checked.contains(&l.name) {
-                st.problem(
-                    &l.name,
-                    &l.role,
-                    "no-root",
-                    "there is no trusted root to verify it against (give the repository's \
-                     N.root.json files or --trusted-root)"
-                        .into(),
-                );
-            }
-        }
-        return st.report;
-    };
-
-    let current = |role: &str, want: Option<u64>| -> Option<&Loaded> {
-        let mut candidates: Vec<&Loaded> = loaded.iter().filter(|l| l.role == role).collect();
+impl<'l, 'a> Walk<'l, 'a> {
+    /// The file of `role` at version `want`, or its highest version.
+    fn current(&self, role: &str, want: Option<u64>) -> Option<&'l Loaded<'a>> {
+        let mut candidates: Vec<&Loaded> = self.loaded.iter().filter(|l| l.role == role).collect();
         candidates.sort_by_key(|l| l.version);
         match want {
             Some(v) => candidates.into_iter().find(|l| l.version == v),
             None => candidates.pop(),
         }
-    };
-
-    // 3. Timestamp (5.4).
-    let mut snapshot_want: Option<(u64, crate::metadata::MetaFile)> = None;
-    if let Some(ts) = current("timestamp", None) {
-        checked.insert(ts.name.clone());
-        if let AnyMetadata::Timestamp(m) = &*ts.meta {
-            verify_top_level(&mut st, ts, &root, "timestamp", &m.signatures);
-            let sm = m.signed.snapshot_meta().clone();
-            snapshot_want = Some((sm.version.get(), sm));
-        }
     }
 
-    // 4. Snapshot (5.5).
-    let mut snapshot_meta: Option<BTreeMap<String, crate::metadata::MetaFile>> = None;
-    let snap = match &snapshot_want {
-        Some((v, _)) => current("snapshot", Some(*v)),
-        None => current("snapshot", None),
-    };
-    if let Some((v, _)) = &snapshot_want
-        && snap.is_none()
-        && let Some(other) = current("snapshot", None)
-    {
-        st.problem(
-            &other.name,
-            "snapshot",
-            "snapshot-version",
-            format!(
-                "timestamp names snapshot version {v}, but this is version {}",
-                other.version
-            ),
-        );
-        checked.insert(other.name.clone());
-    }
-    if let Some(s) = snap {
-        checked.insert(s.name.clone());
-        if let AnyMetadata::Snapshot(m) = &*s.meta {
-            if let Some((_, mf)) = &snapshot_want {
-                check_meta_file(&mut st, s, mf, "timestamp");
-            }
-            if verify_top_level(&mut st, s, &root, "snapshot", &m.signatures) {
-                snapshot_meta = Some(m.signed.meta.clone());
+    /// Steps 3 and 4: timestamp (5.4), then the snapshot it names (5.5).
+    fn timestamp_and_snapshot(&mut self, st: &mut State, root: &Metadata<Root>) {
+        let mut snapshot_want: Option<(u64, crate::metadata::MetaFile)> = None;
+        if let Some(ts) = self.current("timestamp", None) {
+            self.checked.insert(ts.name.clone());
+            if let AnyMetadata::Timestamp(m) = &*ts.meta {
+                verify_top_level(st, ts, root, "timestamp", &m.signatures);
+                let sm = m.signed.snapshot_meta().clone();
+                snapshot_want = Some((sm.version.get(), sm));
             }
         }
-    }
-
-    // The file to check for a targets role: the version snapshot names, else the highest.
-    let pick = |st: &mut State, role: &str, checked: &mut BTreeSet<String>| -> Option<&Loaded> {
-        let listed = snapshot_meta
-            .as_ref()
-            .and_then(|m| m.get(&format!("{role}.json")));
-        match listed {
-            Some(mf) => {
-                let found = current(role, Some(mf.version.get()));
-                match found {
-                    Some(l) => {
-                        check_meta_file(st, l, mf, "snapshot");
-                        Some(l)
-                    }
-                    None => {
-                        if let Some(other) = current(role, None) {
-                            checked.insert(other.name.clone());
-                            st.problem(
-                                &other.name,
-                                role,
-                                "snapshot-version",
-                                format!(
-                                    "snapshot names {role} version {}, but this is version {}",
-                                    mf.version, other.version
-                                ),
-                            );
-                        }
-                        None
-                    }
-                }
-            }
-            None => {
-                let found = current(role, None);
-                // 5.6.1 / 5.6.7: with a snapshot, clients load only what it lists.
-                if let (Some(l), Some(_)) = (found, &snapshot_meta) {
-                    checked.insert(l.name.clone());
-                    st.problem(
-                        &l.name,
-                        role,
-                        "not-in-snapshot",
-                        format!(
-                            "the snapshot does not list {role}.json, so clients will not load it"
-                        ),
-                    );
-                    return None;
-                }
-                found
-            }
-        }
-    };
-
-    // 5. Top-level targets (5.6).
-    let mut queue: Vec<(String, Delegations)> = Vec::new();
-    if let Some(t) = pick(&mut st, "targets", &mut checked) {
-        checked.insert(t.name.clone());
-        if let AnyMetadata::Targets(m) = &*t.meta
-            && verify_top_level(&mut st, t, &root, "targets", &m.signatures)
-            && let Some(d) = &m.signed.delegations
+        let snap = match &snapshot_want {
+            Some((v, _)) => self.current("snapshot", Some(*v)),
+            None => self.current("snapshot", None),
+        };
+        if let Some((v, _)) = &snapshot_want
+            && snap.is_none()
+            && let Some(other) = self.current("snapshot", None)
         {
-            queue.push(("targets".into(), d.clone()));
+            st.problem(
+                &other.name,
+                "snapshot",
+                "snapshot-version",
+                format!(
+                    "timestamp names snapshot version {v}, but this is version {}",
+                    other.version
+                ),
+            );
+            self.checked.insert(other.name.clone());
+        }
+        if let Some(s) = snap {
+            self.checked.insert(s.name.clone());
+            if let AnyMetadata::Snapshot(m) = &*s.meta {
+                if let Some((_, mf)) = &snapshot_want {
+                    check_meta_file(st, s, mf, "timestamp");
+                }
+                if verify_top_level(st, s, root, "snapshot", &m.signatures) {
+                    self.snapshot_meta = Some(m.signed.meta.clone());
+                }
+            }
         }
     }
 
-    // 6. Delegated roles, pre-order depth first, each against its delegator's keys (5.6.7).
-    let mut visited: BTreeSet<String> = BTreeSet::from(["targets".to_owned()]);
-    // An explicit stack of (delegator, its delegations, index of the next child to visit).
-    // Shared, not cloned: a claimed role can delegate to a million projects.
-    let present: BTreeSet<&str> = loaded.iter().map(|l| l.role.as_str()).collect();
-    let mut stack: Vec<(String, Rc<Delegations>, Vec<String>, usize)> = Vec::new();
-    if let Some((parent, d)) = queue.pop() {
-        let children = children_present(&d, &present);
-        stack.push((parent, Rc::new(d), children, 0));
+    /// The file to check for a targets role: the version snapshot names, else the highest.
+    fn pick(&mut self, st: &mut State, role: &str) -> Option<&'l Loaded<'a>> {
+        let listed = self
+            .snapshot_meta
+            .as_ref()
+            .and_then(|m| m.get(&format!("{role}.json")))
+            .cloned();
+        let Some(mf) = listed else {
+            let found = self.current(role, None);
+            // 5.6.1 / 5.6.7: with a snapshot, clients load only what it lists.
+            if let (Some(l), Some(_)) = (found, &self.snapshot_meta) {
+                self.checked.insert(l.name.clone());
+                st.problem(
+                    &l.name,
+                    role,
+                    "not-in-snapshot",
+                    format!("the snapshot does not list {role}.json, so clients will not load it"),
+                );
+                return None;
+            }
+            return found;
+        };
+        if let Some(l) = self.current(role, Some(mf.version.get())) {
+            check_meta_file(st, l, &mf, "snapshot");
+            return Some(l);
+        }
+        if let Some(other) = self.current(role, None) {
+            self.checked.insert(other.name.clone());
+            st.problem(
+                &other.name,
+                role,
+                "snapshot-version",
+                format!(
+                    "snapshot names {role} version {}, but this is version {}",
+                    mf.version, other.version
+                ),
+            );
+        }
+        None
     }
-    while let Some(top) = stack.last_mut() {
-        let (parent, delegations, children, next) = top;
-        if *next >= children.len() {
-            stack.pop();
-            continue;
+
+    /// Steps 5 and 6: top-level targets (5.6), then delegated roles, pre-order depth first,
+    /// each against its delegator's keys (5.6.7).
+    fn targets(&mut self, st: &mut State, root: &Metadata<Root>) {
+        let mut first: Option<Delegations> = None;
+        if let Some(t) = self.pick(st, "targets") {
+            self.checked.insert(t.name.clone());
+            if let AnyMetadata::Targets(m) = &*t.meta
+                && verify_top_level(st, t, root, "targets", &m.signatures)
+                && let Some(d) = &m.signed.delegations
+            {
+                first = Some(d.clone());
+            }
         }
-        let child = children[*next].clone();
-        *next += 1;
-        if !visited.insert(child.clone()) {
-            continue;
-        }
-        let parent = parent.clone();
-        let delegations = Rc::clone(delegations);
-        let Some(l) = pick(&mut st, &child, &mut checked) else {
-            continue;
+        let Some(first) = first else {
+            return;
         };
-        checked.insert(l.name.clone());
+        let mut visited: BTreeSet<String> = BTreeSet::from(["targets".to_owned()]);
+        // An explicit stack of (delegator, its delegations, children present, index of the
+        // next child to visit). Shared, not cloned: a claimed role can delegate to a million
+        // projects.
+        let present: BTreeSet<&str> = self.loaded.iter().map(|l| l.role.as_str()).collect();
+        let children = children_present(&first, &present);
+        let mut stack: Vec<(String, Rc<Delegations>, Vec<String>, usize)> =
+            vec![("targets".into(), Rc::new(first), children, 0)];
+        while let Some(top) = stack.last_mut() {
+            let (parent, delegations, children, next) = top;
+            if *next >= children.len() {
+                stack.pop();
+                continue;
+            }
+            let child = children[*next].clone();
+            *next += 1;
+            if !visited.insert(child.clone()) {
+                continue;
+            }
+            let parent = parent.clone();
+            let delegations = Rc::clone(delegations);
+            if let Some(d) = self.delegated(st, &parent, &delegations, &child) {
+                let children = children_present(&d, &present);
+                stack.push((child, Rc::new(d), children, 0));
+            }
+        }
+    }
+
+    /// One delegated role `child` against `parent`'s `delegations`; its own delegations,
+    /// when it verified and has any.
+    fn delegated(
+        &mut self,
+        st: &mut State,
+        parent: &str,
+        delegations: &Delegations,
+        child: &str,
+    ) -> Option<Delegations> {
+        let l = self.pick(st, child)?;
+        self.checked.insert(l.name.clone());
         let AnyMetadata::Targets(m) = &*l.meta else {
-            continue;
+            return None;
         };
-        let Some(dref) = delegations.find(&child) else {
-            continue;
-        };
+        let dref = delegations.find(child)?;
         let keys = delegations.keys_for(dref.keyids);
-        let sr = check_threshold_over(
-            &child,
-            &parent,
+        let sr = check_threshold(
+            child,
+            parent,
             &l.signed(),
             &m.signatures,
             dref.keyids,
@@ -915,15 +935,75 @@ pub fn verify_repository_read(
         );
         let ok = st.threshold(l, "threshold", sr);
         st.check_expiry(l);
-        lint_paths(&mut st, l, &delegations, m);
-        if ok && let Some(d) = &m.signed.delegations {
-            let children = children_present(d, &present);
-            stack.push((child.clone(), Rc::new(d.clone()), children, 0));
+        lint_paths(st, l, delegations, m);
+        if ok {
+            m.signed.delegations.clone()
+        } else {
+            None
         }
     }
 
-    // Present the files in the order a client meets them: roots by version, timestamp,
-    // snapshot, targets, then delegated roles.
+    /// Step 7: everything else present: copies, older versions, and files nothing vouches
+    /// for.
+    fn leftovers(&self, st: &mut State) {
+        for l in self.loaded {
+            if self.checked.contains(&l.name) {
+                continue;
+            }
+            let same_role_checked: Vec<&Loaded> = self
+                .loaded
+                .iter()
+                .filter(|o| o.role == l.role && self.checked.contains(&o.name))
+                .collect();
+            if let Some(twin) = same_role_checked.iter().find(|o| o.version == l.version) {
+                // e.g. root.json beside N.root.json, or targets.json beside V.targets.json:
+                // the two must say the same thing.
+                if twin.signed().whole() != l.signed().whole()
+                    || twin.meta.signatures() != l.meta.signatures()
+                {
+                    st.problem(
+                        &l.name,
+                        &l.role,
+                        "conflicting-copy",
+                        format!("differs from {}, which holds the same version", twin.name),
+                    );
+                }
+            } else if let Some(in_use) = same_role_checked.first() {
+                let note = if l.version < in_use.version {
+                    "an older version"
+                } else {
+                    "not the version in use"
+                };
+                if let Some(f) = st.file_mut(&l.name) {
+                    f.status = FileStatus::Superseded;
+                }
+                st.warn(
+                    &l.name,
+                    &l.role,
+                    "not-checked",
+                    format!(
+                        "{note}: {} (version {}) was checked instead",
+                        in_use.name, in_use.version
+                    ),
+                );
+            } else {
+                st.problem(
+                    &l.name,
+                    &l.role,
+                    "not-delegated",
+                    format!(
+                        "no verified metadata delegates to role \"{}\", so nothing vouches for this file",
+                        escape(&l.role)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Present the files in the order a client meets them: roots by version, timestamp,
+/// snapshot, targets, then delegated roles.
+fn sort_files(st: &mut State) {
     let rank = |role: &str| match role {
         "root" => 0,
         "timestamp" => 1,
@@ -946,60 +1026,6 @@ pub fn verify_repository_read(
         .enumerate()
         .map(|(i, f)| (f.file.clone(), i))
         .collect();
-
-    // 7. Everything else present: copies, older versions, and files nothing vouches for.
-    for l in &loaded {
-        if checked.contains(&l.name) {
-            continue;
-        }
-        let same_role_checked: Vec<&Loaded> = loaded
-            .iter()
-            .filter(|o| o.role == l.role && checked.contains(&o.name))
-            .collect();
-        if let Some(twin) = same_role_checked.iter().find(|o| o.version == l.version) {
-            // e.g. root.json beside N.root.json, or targets.json beside V.targets.json: the
-            // two must say the same thing.
-            if twin.signed().whole() != l.signed().whole()
-                || twin.meta.signatures() != l.meta.signatures()
-            {
-                st.problem(
-                    &l.name,
-                    &l.role,
-                    "conflicting-copy",
-                    format!("differs from {}, which holds the same version", twin.name),
-                );
-            }
-        } else if let Some(in_use) = same_role_checked.first() {
-            let note = if l.version < in_use.version {
-                "an older version"
-            } else {
-                "not the version in use"
-            };
-            if let Some(f) = st.file_mut(&l.name) {
-                f.status = FileStatus::Superseded;
-            }
-            st.warn(
-                &l.name,
-                &l.role,
-                "not-checked",
-                format!(
-                    "{note}: {} (version {}) was checked instead",
-                    in_use.name, in_use.version
-                ),
-            );
-        } else {
-            st.problem(
-                &l.name,
-                &l.role,
-                "not-delegated",
-                format!(
-                    "no verified metadata delegates to role \"{}\", so nothing vouches for this file",
-                    escape(&l.role)
-                ),
-            );
-        }
-    }
-    st.report
 }
 
 /// The names of the roles `d` delegates to that have a file present, in delegation order.
@@ -1033,7 +1059,7 @@ fn verify_top_level(
         .signed
         .role(role)
         .expect("root always has the four roles");
-    let sr = check_threshold_over(
+    let sr = check_threshold(
         role,
         &format!("root v{} {role}", root.signed.common.version),
         &l.signed(),
@@ -1075,7 +1101,7 @@ fn check_meta_file(st: &mut State, l: &Loaded, mf: &crate::metadata::MetaFile, p
     }
     for (algo, expected) in mf.hashes.iter().flatten() {
         let actual = match l.source {
-            Source::Bytes(bytes, _) => digest_hex(algo, bytes),
+            Source::Bytes(bytes) => digest_hex(algo, bytes),
             Source::Read(read) => match read.digests.get(algo.as_str()) {
                 Some(d) => Some(d.clone()),
                 None if digest_hex(algo, b"").is_some() => {
@@ -1164,7 +1190,7 @@ fn verify_root_chain(
         let sr = check_threshold(
             "root",
             &format!("root v{anchor_version}"),
-            &current.signed_bytes(),
+            &SignedText::of(&current.signed_bytes()),
             &current.signatures,
             &rk.keyids,
             &current.signed.keys,
@@ -1245,7 +1271,7 @@ fn verify_root_chain(
         let AnyMetadata::Root(next) = &*l.meta else {
             continue;
         };
-        let bytes = next.signed_bytes();
+        let bytes = l.signed();
         let old = current.signed.role("root").expect("root role present");
         let by_old = check_threshold(
             "root",

@@ -205,7 +205,7 @@ fn merge_killed_at_random_moments_leaves_old_or_new_file(kills: usize) {
     );
     write(d, "targets.json", &signed(parent, &[&owner]));
     let any = AnyMetadata::from_bytes(&old).unwrap();
-    let sig = conclave::ceremony::sign_detached(&any, "projects", &developer).unwrap();
+    let sig = conclave::ceremony::sign_detached(&any, "projects", &developer, None).unwrap();
     std::fs::write(d.join("sig.json"), sig.to_bytes()).unwrap();
     let key = place_key_file(d);
 

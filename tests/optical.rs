@@ -18,7 +18,7 @@ fn sig_file(dir: &Path, name: &str, signer: &dyn conclave::signer::Signer) -> Ve
     add_target(&mut t, "demo/demo-1.0.tar.gz", b"demo");
     let md = conclave::metadata::Metadata::new(t);
     let any = AnyMetadata::from_bytes(&md.to_file_bytes()).unwrap();
-    let bytes = conclave::ceremony::sign_detached(&any, "claimed", signer)
+    let bytes = conclave::ceremony::sign_detached(&any, "claimed", signer, None)
         .unwrap()
         .to_bytes();
     std::fs::write(dir.join(name), &bytes).unwrap();

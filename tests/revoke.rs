@@ -15,6 +15,7 @@ use conclave::ceremony::DetachedSignature;
 use conclave::keystore::KeyFile;
 use conclave::metadata::*;
 use conclave::secret::Passphrase;
+use conclave::signer::SignMetadata;
 use conclave::signer::Signer;
 
 const PASS: &str = "rehearsal passphrase for tests";

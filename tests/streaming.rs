@@ -6,9 +6,10 @@ mod common;
 
 use common::*;
 use conclave::cjson::Value;
-use conclave::metadata::{Expires, Key, Metadata, PRETTY_LIMIT, Targets, WriteSignedError};
+use conclave::metadata::{Expires, Key, Metadata, PRETTY_LIMIT, Targets};
 use conclave::pypi::{ClaimRequest, claim_each};
 use conclave::signer::{SignError, Signer};
+use conclave::signer::{SignMetadata, WriteSignedError};
 
 /// A claimed role with `n` projects (one developer key each): delegation keys and roles, the
 /// lists the writer hands on in pieces.
@@ -45,6 +46,11 @@ fn awkward_large() -> Metadata<Targets> {
     md
 }
 
+/// Write metadata to `path` as conclave does: atomically, streamed.
+fn write_file(md: &Metadata<Targets>, path: &std::path::Path) {
+    conclave::fsutil::write_atomic_with(path, &mut |out| md.write_to(out)).unwrap();
+}
+
 #[test]
 fn streamed_files_are_the_bytes_of_the_whole_buffer_writer() {
     let dir = tempfile::tempdir().unwrap();
@@ -53,20 +59,21 @@ fn streamed_files_are_the_bytes_of_the_whole_buffer_writer() {
     assert!(large.signed_bytes().len() > 2 * PRETTY_LIMIT);
     assert!(small.signed_bytes().len() < PRETTY_LIMIT);
     let p = dir.path().join("large.json");
-    large.write_file(&p).unwrap();
+    write_file(&large, &p);
     let file = std::fs::read(&p).unwrap();
     assert!(file == large.to_file_bytes());
     // Compact (one newline, at the end), and it reads back to the same metadata, whose
     // signed text in the file is its canonical bytes with control characters escaped.
     assert_eq!(file.iter().filter(|&&b| b == b'\n').count(), 1);
     assert!(file.ends_with(b"}\n"));
-    let (back, span) = Metadata::<Targets>::from_bytes_with_span(&file).unwrap();
+    let back = Metadata::<Targets>::from_bytes(&file).unwrap();
     assert!(back == large);
+    let (_, span) = conclave::cjson::parse_with_signed(&file).unwrap();
     let signed = conclave::cjson::canonical_of_span(&file, &span.unwrap())
         .expect("the signed text is canonical as written");
     assert!(*signed == *large.signed_bytes());
     let p = dir.path().join("small.json");
-    small.write_file(&p).unwrap();
+    write_file(&small, &p);
     assert_eq!(std::fs::read(&p).unwrap(), small.to_file_bytes());
 }
 
@@ -119,10 +126,7 @@ impl Signer for Mismatched {
     fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         self.real.sign_raw(message)
     }
-    fn sign_message(
-        &self,
-        message: &dyn conclave::signer::stream::Message,
-    ) -> Result<Vec<u8>, SignError> {
+    fn sign_message(&self, message: &dyn conclave::pieces::Message) -> Result<Vec<u8>, SignError> {
         self.real.sign_message(message)
     }
 }
@@ -300,7 +304,7 @@ fn the_signing_round_on_a_large_claimed_role_reads_it_in_pieces() {
     });
     write(dir, "targets.json", &signed(t, &[&tk]));
     let draft = Metadata::new(claimed(48_000));
-    draft.write_file(&dir.join("draft.json")).unwrap();
+    write_file(&draft, &dir.join("draft.json"));
     assert!(std::fs::metadata(dir.join("draft.json")).unwrap().len() >= STREAM_MIN);
     let whole = draft.signed_bytes();
 

@@ -15,7 +15,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::cjson::{self, Map, Value};
-use crate::metadata::streamed::SignedText;
+use crate::metadata::SignedText;
 use crate::metadata::{Key, KeyId, Signature};
 
 pub const FORMAT: &str = "conclave-signature";

@@ -22,9 +22,8 @@ use std::collections::BTreeMap;
 pub use detached::DetachedSignature;
 
 use crate::display::escape;
-use crate::metadata::streamed::SignedText;
-use crate::metadata::{AnyMetadata, Key, KeyId, Metadata, Root, Signature, Threshold};
-use crate::verify::{SignatureReport, check_threshold_over};
+use crate::metadata::{AnyMetadata, Key, KeyId, Metadata, Root, Signature, SignedText, Threshold};
+use crate::verify::{SignatureReport, check_threshold};
 
 /// Why a signing-round step cannot go ahead.
 #[derive(Debug, thiserror::Error)]
@@ -48,18 +47,14 @@ pub struct Authority {
 }
 
 impl Authority {
-    pub fn check(&self, role: &str, signed_bytes: &[u8], sigs: &[Signature]) -> SignatureReport {
-        self.check_over(role, &SignedText::of(signed_bytes), sigs)
-    }
-
-    /// [`Authority::check`] over signed bytes that may come in pieces.
-    pub fn check_over(
+    /// Count `sigs` over `signed` against these keys ([`check_threshold`]).
+    pub fn check(
         &self,
         role: &str,
         signed: &SignedText<'_>,
         sigs: &[Signature],
     ) -> SignatureReport {
-        check_threshold_over(
+        check_threshold(
             role,
             &self.label,
             signed,
@@ -195,44 +190,31 @@ pub fn authorities(
     }
 }
 
-/// Sign `md` (stored as role `role`) with `signer`, as a detached signature.
+/// Sign `md` (stored as role `role`) with `signer`, as a detached signature, over the bytes
+/// [`SignedText::of_metadata`] gives. A large role's bytes are produced once, on a second
+/// thread that also computes the payload digest while the signer hashes, and kept for the
+/// later passes in an unnamed scratch file in `spool_dir` ([`crate::pieces::spooled`]); the
+/// new signature is checked over one more pass before it is returned.
 pub fn sign_detached(
     md: &AnyMetadata,
     role: &str,
     signer: &dyn crate::signer::Signer,
-) -> Result<DetachedSignature, crate::signer::SignError> {
-    sign_detached_over(md, &SignedText::of(&md.signed_bytes()), role, signer, None)
-}
-
-/// [`sign_detached`], given `md`'s signed bytes (e.g. from [`crate::metadata::signed_bytes_of`]),
-/// or the model to produce them from in pieces (a large claimed role read in pieces): they are
-/// then produced once, on a second thread that also computes the payload digest while the
-/// signer hashes, and kept for the later passes in an unnamed scratch file in `spool_dir`
-/// (see [`crate::signer::stream::spooled`]); the new signature is checked over one more pass
-/// before it is returned.
-pub fn sign_detached_over(
-    md: &AnyMetadata,
-    signed: &SignedText<'_>,
-    role: &str,
-    signer: &dyn crate::signer::Signer,
     spool_dir: Option<&std::path::Path>,
 ) -> Result<DetachedSignature, crate::signer::SignError> {
-    use crate::signer::stream;
+    use crate::pieces::{serve, spooled};
     let version = md.common().version.get();
     let key = signer.public_key().clone();
-    let pieces = match signed {
-        SignedText::Bytes(bytes) => {
-            let signature = crate::signer::sign_checked(signer, bytes)?;
-            return Ok(DetachedSignature::new(role, version, bytes, signature, key));
-        }
-        SignedText::Pieces(p) => p,
-    };
+    let signed = SignedText::of_metadata(md);
+    if let Some(bytes) = signed.held() {
+        let signature = crate::signer::sign_checked(signer, bytes)?;
+        return Ok(DetachedSignature::new(role, version, bytes, signature, key));
+    }
     // Three passes over the signed bytes: two to sign (the first also gives the payload
     // digest), one to check the signature. They are produced from the model once, on another
     // thread while this one hashes, and read back from a scratch file after that.
     let mut digest = sha2::Sha256::default();
-    let sig = stream::spooled(spool_dir, &mut |sink| pieces.produce(sink), |pass| {
-        let raw = stream::serve(
+    let signature = spooled(spool_dir, &mut |sink| signed.feed(sink), |pass| {
+        let raw = serve(
             2,
             &mut |n, sink| {
                 pass(&mut |piece| {
@@ -244,47 +226,15 @@ pub fn sign_detached_over(
             },
             |m| signer.sign_message(m),
         )?;
-        let sig = hex::encode(raw);
-        key.verify_pieces(&sig, |sink| {
+        crate::signer::checked(&key, &raw, |sink| {
             pass(sink);
-            Ok::<(), std::convert::Infallible>(())
+            Ok(())
         })
-        .unwrap_or_else(|never| match never {})
-        .map_err(|e| crate::signer::SignError::SelfCheckFailed {
-            keyid: key.keyid().to_string(),
-            reason: e.to_string(),
-        })?;
-        Ok::<String, crate::signer::SignError>(sig)
     })?;
     let digest = hex::encode(sha2::Digest::finalize(digest));
-    let signature = Signature {
-        keyid: key.keyid(),
-        sig,
-        extra: Default::default(),
-    };
     Ok(DetachedSignature::with_digest(
         role, version, digest, signature, key,
     ))
-}
-
-/// What merging did, for the officer to read.
-#[derive(Debug)]
-pub struct MergeOutcome {
-    pub metadata: AnyMetadata,
-    /// Newly added signatures (keyid, from which file).
-    pub added: Vec<(KeyId, String)>,
-    /// Signatures already present, or given twice (keyid, file).
-    pub already_present: Vec<(KeyId, String)>,
-    /// Signatures that were in the file but no longer apply (keyid, why).
-    pub dropped: Vec<(KeyId, String)>,
-    /// Threshold reports after the merge, one per authority.
-    pub reports: Vec<SignatureReport>,
-}
-
-impl MergeOutcome {
-    pub fn complete(&self) -> bool {
-        self.reports.iter().all(SignatureReport::is_met)
-    }
 }
 
 /// A signature file that was refused, and why.
@@ -294,38 +244,9 @@ pub struct Rejection {
     pub reason: String,
 }
 
-/// Merge detached signatures into `md`. Every signature is checked against the current
-/// canonical bytes and the keys allowed to sign; if any is refused, nothing is merged and the
-/// refusals are returned, each with its reason. Signatures already in `md` that no longer
-/// verify, or whose keys may not sign, are dropped (and reported).
-pub fn merge(
-    md: &AnyMetadata,
-    role: &str,
-    sigs: &[(String, DetachedSignature)],
-    authorities: &[Authority],
-) -> Result<MergeOutcome, Vec<Rejection>> {
-    merge_over(
-        md,
-        &SignedText::of(&md.signed_bytes()),
-        role,
-        sigs,
-        authorities,
-    )
-}
-
-/// [`merge`], given `md`'s signed bytes (or the model to produce them from in pieces).
-pub fn merge_over(
-    md: &AnyMetadata,
-    signed: &SignedText<'_>,
-    role: &str,
-    sigs: &[(String, DetachedSignature)],
-    authorities: &[Authority],
-) -> Result<MergeOutcome, Vec<Rejection>> {
-    merged_signatures(md, signed, role, sigs, authorities).map(|m| m.into_outcome(md.clone()))
-}
-
-/// The signatures [`merge_over`] would put into `md`, and what it did, without a copy of
-/// `md` (a claimed role for a million projects is hundreds of megabytes).
+/// What merging did: the signatures [`merge`] would put into the metadata, and what it did,
+/// for the officer to read. Without a copy of the metadata (a claimed role for a million
+/// projects is hundreds of megabytes): [`Merged::apply`] puts the signatures in.
 #[derive(Debug)]
 pub struct Merged {
     pub signatures: Vec<Signature>,
@@ -340,28 +261,25 @@ impl Merged {
         self.reports.iter().all(SignatureReport::is_met)
     }
 
-    /// `md` with these signatures.
-    pub fn into_outcome(self, mut md: AnyMetadata) -> MergeOutcome {
-        *md.signatures_mut() = self.signatures;
-        MergeOutcome {
-            metadata: md,
-            added: self.added,
-            already_present: self.already_present,
-            dropped: self.dropped,
-            reports: self.reports,
-        }
+    /// Put these signatures into `md` (the metadata they were merged for).
+    pub fn apply(&self, md: &mut AnyMetadata) {
+        md.signatures_mut().clone_from(&self.signatures);
     }
 }
 
-/// See [`merge_over`]. Every signature check runs in one pass over the signed bytes (they
-/// may come in pieces), then one pass per authority for its report.
-pub fn merged_signatures(
+/// Merge detached signatures into `md`. Every signature is checked against the current
+/// canonical bytes and the keys allowed to sign; if any is refused, nothing is merged and the
+/// refusals are returned, each with its reason. Signatures already in `md` that no longer
+/// verify, or whose keys may not sign, are dropped (and reported). Every signature check runs
+/// in one pass over the signed bytes (they may come in pieces), then one pass per authority
+/// for its report.
+pub fn merge(
     md: &AnyMetadata,
-    signed: &SignedText<'_>,
     role: &str,
     sigs: &[(String, DetachedSignature)],
     authorities: &[Authority],
 ) -> Result<Merged, Vec<Rejection>> {
+    let signed = &SignedText::of_metadata(md);
     let version = md.common().version.get();
     let digest = signed.sha256_hex();
     let allowed = |id: &KeyId| -> Option<&Key> {
@@ -493,7 +411,7 @@ pub fn merged_signatures(
     kept.sort_by(|a, b| a.keyid.cmp(&b.keyid));
     let reports = authorities
         .iter()
-        .map(|a| a.check_over(role, signed, &kept))
+        .map(|a| a.check(role, signed, &kept))
         .collect();
     Ok(Merged {
         signatures: kept,
@@ -506,18 +424,9 @@ pub fn merged_signatures(
 
 /// Who has signed `md` and who still must, per authority.
 pub fn status(md: &AnyMetadata, role: &str, authorities: &[Authority]) -> Vec<SignatureReport> {
-    status_over(md, &SignedText::of(&md.signed_bytes()), role, authorities)
-}
-
-/// [`status`], given `md`'s signed bytes (or the model to produce them from in pieces).
-pub fn status_over(
-    md: &AnyMetadata,
-    signed: &SignedText<'_>,
-    role: &str,
-    authorities: &[Authority],
-) -> Vec<SignatureReport> {
+    let signed = &SignedText::of_metadata(md);
     authorities
         .iter()
-        .map(|a| a.check_over(role, signed, md.signatures()))
+        .map(|a| a.check(role, signed, md.signatures()))
         .collect()
 }

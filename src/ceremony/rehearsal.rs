@@ -210,8 +210,8 @@ impl Rehearsal<'_> {
                 .signers
                 .get(*k)
                 .ok_or_else(|| format!("no signer for {k}"))?;
-            let d =
-                ceremony::sign_detached(md, role, signer.as_ref()).map_err(|e| e.to_string())?;
+            let d = ceremony::sign_detached(md, role, signer.as_ref(), None)
+                .map_err(|e| e.to_string())?;
             let rel = format!("signatures/{stem}.{k}.sig");
             self.write(&rel, &d.to_bytes())?;
             (self.say)(Event::Detail(format!(
@@ -253,7 +253,9 @@ impl Rehearsal<'_> {
                 r.keys_from
             )));
         }
-        self.write(out, &outcome.metadata.to_file_bytes())?;
+        let mut merged = md.clone();
+        outcome.apply(&mut merged);
+        self.write(out, &merged.to_file_bytes())?;
         let inputs: Vec<&str> = sigs.iter().map(|(f, _)| f.as_str()).collect();
         let keyids = outcome.added.iter().map(|(k, _)| k.to_string()).collect();
         self.record(
@@ -263,7 +265,7 @@ impl Rehearsal<'_> {
             keyids,
             None,
         )?;
-        Ok(outcome.metadata)
+        Ok(merged)
     }
 
     fn load_plan(&self, rel: &str) -> Result<Plan, String> {

@@ -1103,6 +1103,7 @@ mod tests {
     }
 
     fn file<T: crate::metadata::Role>(name: &str, t: T, signers: &[&Ed25519Signer]) -> InputFile {
+        use crate::signer::SignMetadata;
         let mut md = Metadata::new(t);
         for s in signers {
             md.sign(*s).unwrap();

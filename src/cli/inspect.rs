@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use conclave::display::escape;
 use conclave::metadata::{
-    AnyMetadata, DelegationRoles, Expires, Key, KeyId, Metadata, RolePaths, Root, Targets,
+    AnyMetadata, DelegationRoles, Expires, Key, KeyId, Metadata, RolePaths, Root, SignedText,
+    Targets,
 };
 use conclave::verify::{SignatureReport, check_threshold};
 
@@ -62,7 +63,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             Some(check_threshold(
                 "root",
                 "its own root",
-                &m.signed_bytes(),
+                &SignedText::of_metadata(&md),
                 &m.signatures,
                 &rk.keyids,
                 &m.signed.keys,
@@ -81,7 +82,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             Some(check_threshold(
                 role,
                 &format!("root v{}", p.signed.common.version),
-                &md.signed_bytes(),
+                &SignedText::of_metadata(md),
                 md.signatures(),
                 &rk.keyids,
                 &p.signed.keys,
@@ -103,7 +104,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             Some(check_threshold(
                 &role_name,
                 "the delegator",
-                &t.signed_bytes(),
+                &SignedText::of_metadata(&md),
                 &t.signatures,
                 dref.keyids,
                 &d.keys_for(dref.keyids),

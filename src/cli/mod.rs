@@ -221,8 +221,8 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
 }
 
 /// An input file as [`read_file`] reads it, or, for a large targets role, already read into
-/// its model in pieces without holding its bytes ([`conclave::metadata::streamed`]), hashing
-/// it with `hashes` on the way.
+/// its model in pieces without holding its bytes ([`conclave::fsutil::read_metadata`]),
+/// hashing it with `hashes` on the way.
 pub enum Input {
     Bytes(Vec<u8>),
     Read(Box<conclave::metadata::streamed::FileRead>),
@@ -233,10 +233,10 @@ pub fn read_input(path: &Path, hashes: &[&str]) -> Result<Input, Failure> {
     let large = std::fs::metadata(path)
         .is_ok_and(|m| m.is_file() && (streamed::STREAM_MIN..=MAX_INPUT).contains(&m.len()));
     if large {
-        match streamed::read_file(path, hashes) {
+        match conclave::fsutil::read_metadata(path, hashes) {
             Ok(read) if read.whole.is_none() => return Ok(Input::Read(Box::new(read))),
             Ok(read) => {
-                if let Some((bytes, _)) = read.whole {
+                if let Some(bytes) = read.whole {
                     return Ok(Input::Bytes(bytes));
                 }
             }
@@ -387,7 +387,7 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     write_metadata(path, |p| conclave::fsutil::write_atomic(p, bytes))
 }
 
-/// Write a file atomically with `write` (for metadata, `Metadata::write_file`, which streams a
+/// Write a file atomically with `write` (for metadata, `fsutil::write_metadata`, which streams a
 /// large role instead of holding its bytes), naming the file on failure.
 pub fn write_metadata(
     path: &Path,
@@ -419,79 +419,4 @@ pub fn read_metadata(path: &Path) -> Result<conclave::metadata::AnyMetadata, Fai
                 .map_err(|e| Failure::failed(format!("{}: {e}", shown(path)))),
         }
     })
-}
-
-/// Metadata and the bytes its signatures cover: held, when its file was read whole, or
-/// produced from the model in pieces when needed (a large targets role read in pieces).
-pub struct SignedMetadata {
-    pub md: conclave::metadata::AnyMetadata,
-    bytes: Option<Vec<u8>>,
-}
-
-impl SignedMetadata {
-    pub fn signed(&self) -> conclave::metadata::streamed::SignedText<'_> {
-        use conclave::metadata::streamed::{SignedPieces, SignedText};
-        match &self.bytes {
-            Some(b) => SignedText::of(b),
-            None => SignedText::Pieces(SignedPieces(&self.md)),
-        }
-    }
-}
-
-/// [`read_metadata`], with the bytes its signatures cover ([`SignedMetadata`]).
-pub fn read_signed_metadata(path: &Path) -> Result<SignedMetadata, Failure> {
-    progress::step(format!("Reading {}", shown(path)), || {
-        let text = match read_input(path, &[])? {
-            Input::Read(read) => {
-                return Ok(SignedMetadata {
-                    md: read.meta,
-                    bytes: None,
-                });
-            }
-            Input::Bytes(text) => text,
-        };
-        let (md, span) = conclave::metadata::AnyMetadata::from_bytes_with_span(&text)
-            .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))?;
-        let (md, bytes) = MetadataText { md, text, span }.into_signed();
-        Ok(SignedMetadata {
-            md,
-            bytes: Some(bytes),
-        })
-    })
-}
-
-/// Metadata with the text it was read from, so that its signed bytes can be taken from the
-/// text when that is canonical.
-struct MetadataText {
-    pub md: conclave::metadata::AnyMetadata,
-    text: Vec<u8>,
-    span: Option<conclave::cjson::SignedSpan>,
-}
-
-impl MetadataText {
-    /// The metadata and the bytes its signatures cover ([`conclave::metadata::signed_bytes_of`]),
-    /// reusing the text's buffer when those bytes are a stretch of the text as it is.
-    fn into_signed(self) -> (conclave::metadata::AnyMetadata, Vec<u8>) {
-        let owned =
-            match conclave::metadata::signed_bytes_of(&self.text, self.span.as_ref(), || {
-                self.md.signed_bytes()
-            }) {
-                std::borrow::Cow::Owned(bytes) => Some(bytes),
-                std::borrow::Cow::Borrowed(_) => None,
-            };
-        match (owned, self.span) {
-            (Some(bytes), _) => (self.md, bytes),
-            // Borrowed: the signed bytes are exactly the span of the text.
-            (None, Some(span)) => {
-                let mut text = self.text;
-                text.truncate(span.end);
-                text.drain(..span.start);
-                (self.md, text)
-            }
-            (None, None) => {
-                let bytes = self.md.signed_bytes();
-                (self.md, bytes)
-            }
-        }
-    }
 }

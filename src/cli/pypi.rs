@@ -141,8 +141,8 @@ fn read_targets(path: &Path) -> Result<Metadata<Targets>, Failure> {
 }
 
 fn write_targets(path: &Path, t: Targets) -> Result<(), Failure> {
-    let md = Metadata::new(t);
-    crate::cli::write_metadata(path, |p| md.write_file(p))
+    let md = conclave::metadata::AnyMetadata::Targets(Metadata::new(t));
+    crate::cli::write_metadata(path, |p| conclave::fsutil::write_metadata(&md, p))
 }
 
 fn print_review(review: &ClaimReview) {

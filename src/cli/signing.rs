@@ -29,16 +29,16 @@ pub struct Context {
 }
 
 struct Loaded {
-    /// The metadata, and the bytes its signatures cover.
-    file: crate::cli::SignedMetadata,
+    /// The metadata.
+    md: AnyMetadata,
     role: String,
     previous: Option<AnyMetadata>,
     authorities: Option<Vec<Authority>>,
 }
 
 fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
-    let loaded = crate::cli::read_signed_metadata(file)?;
-    let md = &loaded.md;
+    let loaded = read_metadata(file)?;
+    let md = &loaded;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let role = ctx
         .role
@@ -71,7 +71,7 @@ fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
         None
     };
     Ok(Loaded {
-        file: loaded,
+        md: loaded,
         role,
         previous,
         authorities,
@@ -192,11 +192,11 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || {
-        l.file.signed().sha256_hex()
+        conclave::metadata::SignedText::of_metadata(&l.md).sha256_hex()
     });
     let (hex_groups, words) = review::digest_for_reading(&digest);
     eprintln!("You are about to sign {}:", shown(&a.file));
-    for line in review::summary(&l.file.md, &l.role) {
+    for line in review::summary(&l.md, &l.role) {
         eprintln!("  {line}");
     }
     if let Some(prev) = &l.previous {
@@ -204,7 +204,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             "Changes since {}:",
             shown(a.ctx.previous.as_deref().unwrap_or(Path::new("")))
         );
-        for line in review::changes(prev, &l.file.md) {
+        for line in review::changes(prev, &l.md) {
             eprintln!("  {line}");
         }
     }
@@ -240,13 +240,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     };
     let signer = open_signer(&a, &mut prompter, &check_allowed)?;
     let signed = crate::cli::progress::step("Signing", || {
-        ceremony::sign_detached_over(
-            &l.file.md,
-            &l.file.signed(),
-            &l.role,
-            signer.as_ref(),
-            a.output.parent(),
-        )
+        ceremony::sign_detached(&l.md, &l.role, signer.as_ref(), a.output.parent())
     });
     let detached = signed.map_err(|e| sign_failure(&a, e))?;
     let bytes = detached.to_bytes();
@@ -264,7 +258,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     }
     crate::cli::record::step(
         &recorder,
-        format!("sign {} v{}", l.role, l.file.md.common().version),
+        format!("sign {} v{}", l.role, l.md.common().version),
         &[&a.file],
         &[&a.output],
         vec![detached.signature.keyid.to_string()],
@@ -428,7 +422,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     }
     let checked =
         crate::cli::progress::step(format!("Checking {} signature file(s)", sigs.len()), || {
-            ceremony::merged_signatures(&l.file.md, &l.file.signed(), &l.role, &sigs, auths)
+            ceremony::merge(&l.md, &l.role, &sigs, auths)
         });
     let outcome = match checked {
         Ok(o) => o,
@@ -462,8 +456,9 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     }
     // The signatures go into the metadata read (no copy of a role that may be hundreds of
     // megabytes).
-    let outcome = outcome.into_outcome(l.file.md);
-    crate::cli::write_metadata(&a.output, |p| outcome.metadata.write_file(p))?;
+    let mut md = l.md;
+    outcome.apply(&mut md);
+    crate::cli::write_metadata(&a.output, |p| conclave::fsutil::write_metadata(&md, p))?;
     if outcome.complete() {
         eprintln!(
             "Wrote {}: every threshold is met. Next: `conclave verify` it with the rest of the repository.",
@@ -482,7 +477,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         format!(
             "merge {} v{}{}",
             l.role,
-            outcome.metadata.common().version,
+            md.common().version,
             if outcome.complete() { "" } else { " (partial)" }
         ),
         &inputs,
@@ -520,7 +515,7 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
     }
     let l = load(&a.file, &a.ctx)?;
     let auths = need_authorities(&l)?;
-    let reports = ceremony::status_over(&l.file.md, &l.file.signed(), &l.role, auths);
+    let reports = ceremony::status(&l.md, &l.role, auths);
     let complete = reports.iter().all(SignatureReport::is_met);
     if a.json {
         let v =
@@ -535,7 +530,7 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
             exit::OK
         });
     }
-    let c = l.file.md.common();
+    let c = l.md.common();
     println!(
         "{} (role {}, version {}): {}",
         shown(&a.file),

@@ -64,7 +64,11 @@ pub fn run(args: Args) -> Result<u8, Failure> {
     let mut json_reports = Vec::new();
     for (path, Loaded { base, files, read }) in inputs {
         let report = crate::cli::progress::step(format!("Verifying {}", path.display()), || {
-            verify::verify_repository_read(&files, &read, trusted.as_ref(), now)
+            let given = files
+                .iter()
+                .map(verify::Given::from)
+                .chain(read.iter().map(verify::Given::from));
+            verify::verify_repository(given, trusted.as_ref(), now)
         });
         all_ok &= report.is_ok();
         let shown = |file: &str| -> String {

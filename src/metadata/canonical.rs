@@ -16,7 +16,7 @@ use crate::metadata::{
 /// claimed role of hundreds of megabytes then never exists whole in memory.
 pub(crate) struct Out<'a> {
     buf: &'a mut Vec<u8>,
-    sink: Option<&'a mut crate::signer::stream::Sink<'a>>,
+    sink: Option<&'a mut crate::pieces::Sink<'a>>,
 }
 
 /// How much a streaming [`Out`] holds before handing it on.
@@ -29,10 +29,7 @@ impl<'a> Out<'a> {
     }
 
     /// Write in pieces of about [`CHUNK`] bytes to `sink`; [`Out::finish`] hands on the rest.
-    pub(crate) fn streaming(
-        buf: &'a mut Vec<u8>,
-        sink: &'a mut crate::signer::stream::Sink<'a>,
-    ) -> Self {
+    pub(crate) fn streaming(buf: &'a mut Vec<u8>, sink: &'a mut crate::pieces::Sink<'a>) -> Self {
         Out {
             buf,
             sink: Some(sink),

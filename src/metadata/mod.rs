@@ -10,6 +10,7 @@ mod fast;
 pub(crate) mod fields;
 pub mod key;
 pub mod root;
+mod signed;
 mod small;
 pub mod snapshot;
 pub mod streamed;
@@ -19,6 +20,7 @@ mod types;
 
 pub use key::{Key, KeyAlgorithm, SignatureError};
 pub use root::{RoleKeys, Root};
+pub use signed::{PIECES_MIN_ENTRIES, SignedText};
 pub use small::SmallStr;
 pub use snapshot::{MetaFile, Snapshot};
 pub use targets::{
@@ -148,33 +150,22 @@ fn restore_delegations(value: Value, delegations: Option<Delegations>) -> Value 
     }
 }
 
-/// Parse a metadata file: the JSON tree, where `signed` lies, and the `signed.delegations` the
-/// fast reader took out of the tree (see `fast.rs`).
-fn parse_metadata(
-    bytes: &[u8],
-) -> Result<(Value, Option<cjson::SignedSpan>, Option<Delegations>), cjson::ParseError> {
+/// Parse a metadata file: the JSON tree and the `signed.delegations` the fast reader took out
+/// of the tree (see `fast.rs`).
+fn parse_metadata(bytes: &[u8]) -> Result<(Value, Option<Delegations>), cjson::ParseError> {
     fn hook(p: &mut cjson::Parser<'_>) -> Option<Box<dyn std::any::Any + Send>> {
         fast::delegations(p).map(|d| Box::new(d) as Box<dyn std::any::Any + Send>)
     }
-    let (value, span, read) = cjson::parse_hooked(bytes, Some(hook))?;
+    let (value, _, read) = cjson::parse_hooked(bytes, Some(hook))?;
     let delegations = read
         .and_then(|b| b.downcast::<Delegations>().ok())
         .map(|b| *b);
-    Ok((value, span, delegations))
+    Ok((value, delegations))
 }
 
 /// Files whose canonical form is larger than this are written compact, not indented: a
 /// claimed role for a million projects would otherwise grow by a third in whitespace.
 pub const PRETTY_LIMIT: usize = 1 << 20;
-
-/// Why [`Metadata::sign_all_into_file`] wrote nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteSignedError {
-    #[error(transparent)]
-    Sign(#[from] crate::signer::SignError),
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-}
 
 /// One entry of the `signatures` array.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -230,15 +221,8 @@ impl<T: Role> Metadata<T> {
 
     /// Parse a file's bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
-        Ok(Self::from_bytes_with_span(bytes)?.0)
-    }
-
-    /// Parse a file's bytes, and find where its `signed` text lies (see [`signed_bytes_of`]).
-    pub fn from_bytes_with_span(
-        bytes: &[u8],
-    ) -> Result<(Self, Option<cjson::SignedSpan>), LoadError> {
-        let (value, span, delegations) = parse_metadata(bytes)?;
-        Ok((Self::from_value_read(value, delegations)?, span))
+        let (value, delegations) = parse_metadata(bytes)?;
+        Ok(Self::from_value_read(value, delegations)?)
     }
 
     pub fn from_value(value: Value) -> Result<Self, FormatError> {
@@ -257,16 +241,6 @@ impl<T: Role> Metadata<T> {
             signed,
             extra: f.rest(),
         })
-    }
-
-    /// The exact bytes signatures cover: the canonical form of `signed`.
-    ///
-    /// This is the only place they are computed. They come from the model, not the file, so
-    /// what is verified is exactly what conclave then acts on.
-    pub fn signed_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.signed.write_canonical(&mut out);
-        out
     }
 
     pub fn to_value(&self) -> Value {
@@ -290,7 +264,7 @@ impl<T: Role> Metadata<T> {
     /// The bytes conclave writes to a file (standard JSON; see [`cjson::to_pretty`]).
     pub fn to_file_bytes(&self) -> Vec<u8> {
         let mut file = Vec::new();
-        self.stream_file(&mut file, &mut |_| {})
+        self.write_to(&mut file)
             .expect("writing into memory does not fail");
         file
     }
@@ -328,32 +302,28 @@ impl<T: Role> Metadata<T> {
     }
 
     /// Write the file bytes to `out` (the one writer of them: [`Metadata::to_file_bytes`] and
-    /// [`Metadata::write_file`] both come here): indented JSON below [`PRETTY_LIMIT`] signed
+    /// every file conclave writes come here): indented JSON below [`PRETTY_LIMIT`] signed
     /// bytes, else the compact canonical envelope around the signed bytes with control
     /// characters escaped. The signed bytes are produced in pieces (see
-    /// [`Role::stream_canonical`]) and never held whole; `also` sees each piece, as signed, on
-    /// its way out. The first [`PRETTY_LIMIT`] bytes are held back until it is clear which
-    /// form the file takes.
-    fn stream_file(
-        &self,
-        out: &mut dyn std::io::Write,
-        also: &mut dyn FnMut(&[u8]),
-    ) -> std::io::Result<()> {
-        self.stream_file_from(
+    /// [`Role::stream_canonical`]) and never held whole.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.write_with(
             &self.signatures,
             &mut |sink| self.signed.stream_canonical(sink),
             out,
-            also,
+            &mut |_| {},
         )
     }
 
-    /// [`Metadata::stream_file`], with `signatures` in place of the model's and the signed
+    /// [`Metadata::write_to`], with `signatures` in place of the model's and the signed
     /// bytes from `signed`, which must produce exactly this model's canonical `signed` form
-    /// (a spool of it: see [`crate::signer::stream::spooled`]).
-    fn stream_file_from(
+    /// (a spool of it: see [`crate::pieces::spooled`]); `also` sees each piece, as signed,
+    /// on its way out. The first [`PRETTY_LIMIT`] bytes are held back until it is clear which
+    /// form the file takes.
+    pub fn write_with(
         &self,
         signatures: &[Signature],
-        signed: &mut crate::signer::stream::Produce<'_>,
+        signed: &mut crate::pieces::Produce<'_>,
         out: &mut dyn std::io::Write,
         also: &mut dyn FnMut(&[u8]),
     ) -> std::io::Result<()> {
@@ -403,102 +373,6 @@ impl<T: Role> Metadata<T> {
             None => out.write_all(&cjson::to_pretty(&self.to_value_with(signatures))),
         }
     }
-
-    /// Write the file to `dest` atomically: the bytes of [`Metadata::to_file_bytes`], streamed
-    /// for a large role so that they are never held whole.
-    pub fn write_file(&self, dest: &std::path::Path) -> std::io::Result<()> {
-        crate::fsutil::write_atomic_with(dest, &mut |out| self.stream_file(out, &mut |_| {}))
-    }
-
-    /// Sign with several signers and write the file to `dest`, for a role too large to hold
-    /// twice (a claimed role for a million projects): the signed bytes pass three times, in
-    /// pieces, and are never held whole in memory. They are produced from the model once and
-    /// kept in an unnamed scratch file beside `dest` for the later passes
-    /// ([`crate::signer::stream::spooled`]; produced again each time where the directory does
-    /// not allow one). Two passes are shared by all signers, which run in parallel, one thread
-    /// each (Ed25519 hashes the message twice to sign); the third writes the file and checks
-    /// every new signature over the very bytes written. `dest` is replaced only if every
-    /// signature verifies; otherwise it and `self` are left as they were.
-    pub fn sign_all_into_file(
-        &mut self,
-        signers: &[&(dyn crate::signer::Signer + Sync)],
-        dest: &std::path::Path,
-    ) -> Result<(), WriteSignedError>
-    where
-        T: Sync,
-    {
-        use crate::signer::stream;
-        let this = &*self;
-        // The signed bytes are produced once; the later passes read them back from a scratch
-        // file beside `dest` (see `stream::spooled`).
-        let signatures = stream::spooled(
-            dest.parent(),
-            &mut |sink| this.signed.stream_canonical(sink),
-            |pass| this.sign_all_passes(signers, dest, &mut |sink| pass(sink)),
-        )?;
-        self.signatures = signatures;
-        Ok(())
-    }
-
-    /// [`Metadata::sign_all_into_file`] over the passes `pass` produces: the signatures the
-    /// file was written with.
-    fn sign_all_passes(
-        &self,
-        signers: &[&(dyn crate::signer::Signer + Sync)],
-        dest: &std::path::Path,
-        pass: &mut crate::signer::stream::Produce<'_>,
-    ) -> Result<Vec<Signature>, WriteSignedError> {
-        use crate::signer::stream;
-        let (raw, _) = stream::sign_all(signers, pass);
-        let mut made = Vec::with_capacity(raw.len());
-        for (signer, raw) in signers.iter().zip(raw) {
-            made.push((signer.public_key(), raw?));
-        }
-        let mut signatures = self.signatures.clone();
-        for (key, raw) in &made {
-            let keyid = key.keyid();
-            signatures.retain(|s| s.keyid != keyid);
-            signatures.push(Signature {
-                keyid,
-                sig: hex::encode(raw),
-                extra: Map::new(),
-            });
-        }
-        let mut refused = None;
-        let written = crate::fsutil::write_atomic_with(dest, &mut |out| {
-            let mut failure = None;
-            let checked = stream::check_all(&made, &mut |sink| {
-                if let Err(e) = self.stream_file_from(&signatures, pass, out, sink) {
-                    failure = Some(e);
-                }
-            });
-            if let Some(e) = failure {
-                return Err(e);
-            }
-            checked.map_err(|e| {
-                refused = Some(e);
-                std::io::Error::other("a new signature did not verify")
-            })?;
-            Ok(())
-        });
-        if let Some(e) = refused {
-            return Err(e.into());
-        }
-        written?;
-        Ok(signatures)
-    }
-
-    /// Add a signature, replacing any earlier one by the same key. The signature is checked
-    /// against the signer's public key before it is accepted.
-    pub fn sign(
-        &mut self,
-        signer: &dyn crate::signer::Signer,
-    ) -> Result<(), crate::signer::SignError> {
-        let sig = crate::signer::sign_checked(signer, &self.signed_bytes())?;
-        self.signatures.retain(|s| s.keyid != sig.keyid);
-        self.signatures.push(sig);
-        Ok(())
-    }
 }
 
 fn read_signatures(f: &mut Fields) -> Result<Vec<Signature>, FormatError> {
@@ -532,43 +406,11 @@ pub enum AnyMetadata {
     Timestamp(Metadata<Timestamp>),
 }
 
-/// The bytes the signatures of a file cover, given the file and the model read from it.
-///
-/// When the file's `signed` text is canonical as written (conclave writes large roles that
-/// way, as python-tuf's compact writer does), these are that text, with any escaped control
-/// characters written raw, and no re-serialisation of a model of hundreds of megabytes is
-/// needed. Otherwise they are the canonical form of the model. The two are the same bytes
-/// whenever the first applies: the reader keeps every field, known or not, and writes it back
-/// unchanged; debug builds (every test) check it on each call, and the `metadata` fuzz target
-/// checks it on every input.
-pub fn signed_bytes_of<'a>(
-    bytes: &'a [u8],
-    span: Option<&cjson::SignedSpan>,
-    model: impl FnOnce() -> Vec<u8>,
-) -> std::borrow::Cow<'a, [u8]> {
-    match span.and_then(|s| cjson::canonical_of_span(bytes, s)) {
-        Some(text) => {
-            debug_assert!(
-                *text == *model(),
-                "a canonical signed text differs from the canonical form of its model"
-            );
-            text
-        }
-        None => std::borrow::Cow::Owned(model()),
-    }
-}
-
 impl AnyMetadata {
+    /// Parse a file's bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
-        Ok(Self::from_bytes_with_span(bytes)?.0)
-    }
-
-    /// Parse a file's bytes, and find where its `signed` text lies (see [`signed_bytes_of`]).
-    pub fn from_bytes_with_span(
-        bytes: &[u8],
-    ) -> Result<(Self, Option<cjson::SignedSpan>), LoadError> {
-        let (value, span, delegations) = parse_metadata(bytes)?;
-        Ok((Self::from_value_read(value, delegations)?, span))
+        let (value, delegations) = parse_metadata(bytes)?;
+        Self::from_value_read(value, delegations)
     }
 
     /// Read metadata from a JSON tree: the ordinary reader alone, without the fast path
@@ -645,13 +487,13 @@ impl AnyMetadata {
         }
     }
 
-    /// [`Metadata::write_file`]: the file bytes, streamed to `dest` for a large role.
-    pub fn write_file(&self, dest: &std::path::Path) -> std::io::Result<()> {
+    /// [`Metadata::write_to`]: the file bytes, streamed to `out` for a large role.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         match self {
-            AnyMetadata::Root(m) => m.write_file(dest),
-            AnyMetadata::Targets(m) => m.write_file(dest),
-            AnyMetadata::Snapshot(m) => m.write_file(dest),
-            AnyMetadata::Timestamp(m) => m.write_file(dest),
+            AnyMetadata::Root(m) => m.write_to(out),
+            AnyMetadata::Targets(m) => m.write_to(out),
+            AnyMetadata::Snapshot(m) => m.write_to(out),
+            AnyMetadata::Timestamp(m) => m.write_to(out),
         }
     }
 
@@ -661,15 +503,6 @@ impl AnyMetadata {
             AnyMetadata::Targets(m) => m.to_file_bytes(),
             AnyMetadata::Snapshot(m) => m.to_file_bytes(),
             AnyMetadata::Timestamp(m) => m.to_file_bytes(),
-        }
-    }
-
-    pub fn signed_bytes(&self) -> Vec<u8> {
-        match self {
-            AnyMetadata::Root(m) => m.signed_bytes(),
-            AnyMetadata::Targets(m) => m.signed_bytes(),
-            AnyMetadata::Snapshot(m) => m.signed_bytes(),
-            AnyMetadata::Timestamp(m) => m.signed_bytes(),
         }
     }
 }

@@ -368,7 +368,7 @@ impl Assembler {
     }
 }
 
-/// Read `bytes` as [`read_file`] reads a large file in pieces, in blocks of `block` bytes:
+/// Read `bytes` as [`read`] reads a large file in pieces, in blocks of `block` bytes:
 /// `None` if they are not the shape read in pieces (or not valid: the ordinary reader then
 /// says why). For the `metadata` fuzz target and tests, which compare it with
 /// [`AnyMetadata::from_bytes`].
@@ -381,10 +381,10 @@ pub fn read_bytes_in_pieces(bytes: &[u8], block: usize) -> Option<AnyMetadata> {
     }
 }
 
-/// Files at least this long are read in pieces ([`read_file`]).
+/// Files at least this long are read in pieces ([`read`]).
 pub const STREAM_MIN: u64 = 16 << 20;
 
-/// A metadata file as read from disk by [`read_file`].
+/// A metadata file as [`read`] read it.
 #[derive(Debug)]
 pub struct FileRead {
     pub meta: AnyMetadata,
@@ -393,95 +393,12 @@ pub struct FileRead {
     /// Lowercase hex digests of the file's bytes, by securesystemslib hash name, for each name
     /// asked for that conclave supports (`sha256`, `sha512`).
     pub digests: BTreeMap<String, String>,
-    /// The file's bytes and where its `signed` text lies, when it was read whole (files under
-    /// [`STREAM_MIN`], and larger ones of another shape); `None` when it was read in pieces.
-    pub whole: Option<(Vec<u8>, Option<cjson::SignedSpan>)>,
+    /// The file's bytes, when it was read whole (files under [`STREAM_MIN`], and larger ones
+    /// of another shape); `None` when it was read in pieces.
+    pub whole: Option<Vec<u8>>,
 }
 
-impl FileRead {
-    /// The bytes the file's signatures cover: the file's canonical `signed` text when it was
-    /// read whole (see [`crate::metadata::signed_bytes_of`]), else produced from the model in
-    /// pieces, as often as they are needed.
-    pub fn signed(&self) -> SignedText<'_> {
-        match &self.whole {
-            Some((bytes, span)) => SignedText::Bytes(crate::metadata::signed_bytes_of(
-                bytes,
-                span.as_ref(),
-                || self.meta.signed_bytes(),
-            )),
-            None => SignedText::Pieces(SignedPieces(&self.meta)),
-        }
-    }
-}
-
-/// The bytes a file's signatures cover ([`FileRead::signed`]).
-pub enum SignedText<'a> {
-    Bytes(std::borrow::Cow<'a, [u8]>),
-    Pieces(SignedPieces<'a>),
-}
-
-impl SignedText<'_> {
-    /// Bytes in memory, as signed text.
-    pub fn of(bytes: &[u8]) -> SignedText<'_> {
-        SignedText::Bytes(std::borrow::Cow::Borrowed(bytes))
-    }
-
-    /// Hand the bytes to `sink`: whole, or in pieces produced from the model.
-    pub fn feed(&self, sink: &mut dyn FnMut(&[u8])) {
-        match self {
-            SignedText::Bytes(b) => sink(b),
-            SignedText::Pieces(p) => p.produce(sink),
-        }
-    }
-
-    /// Lowercase hex SHA-256 of the bytes: the payload digest officers read aloud (the one
-    /// computation of it; `ceremony::detached::payload_digest` is this over bytes in memory).
-    pub fn sha256_hex(&self) -> String {
-        use sha2::Digest as _;
-        let mut h = sha2::Sha256::new();
-        self.feed(&mut |b| h.update(b));
-        hex::encode(h.finalize())
-    }
-
-    /// All the bytes at once: produced and held, if they come in pieces (a rare need, such
-    /// as comparing two copies of a file).
-    pub fn whole(&self) -> std::borrow::Cow<'_, [u8]> {
-        match self {
-            SignedText::Bytes(b) => std::borrow::Cow::Borrowed(b),
-            SignedText::Pieces(p) => {
-                let mut all = Vec::new();
-                p.produce(&mut |b| all.extend_from_slice(b));
-                std::borrow::Cow::Owned(all)
-            }
-        }
-    }
-}
-
-/// The canonical form of a model's `signed`, handed on in pieces ([`Role::stream_canonical`])
-/// each time it is fed: a million-project claimed role is never held whole.
-///
-/// [`Role::stream_canonical`]: crate::metadata::Role
-pub struct SignedPieces<'a>(pub &'a AnyMetadata);
-
-impl SignedPieces<'_> {
-    /// Produce the bytes once, into `sink`.
-    pub fn produce(&self, sink: &mut dyn FnMut(&[u8])) {
-        use crate::metadata::Role;
-        match self.0 {
-            AnyMetadata::Targets(m) => m.signed.stream_canonical(sink),
-            other => sink(&other.signed_bytes()),
-        }
-    }
-}
-
-impl crate::signer::stream::Message for SignedPieces<'_> {
-    fn feed(&self, sink: &mut dyn FnMut(&[u8])) -> Result<(), crate::signer::SignError> {
-        self.produce(sink);
-        Ok(())
-    }
-}
-
-/// Why [`read_file`] read nothing.
+/// Why [`read`] read nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("{0}")]
@@ -490,15 +407,21 @@ pub enum ReadError {
     Load(#[from] LoadError),
 }
 
-/// Read a metadata file, hashing its bytes with the `hashes` named on the way. Targets files
-/// of at least [`STREAM_MIN`] bytes in the usual shape are read in pieces (see the module
-/// documentation); everything else is read whole, by the ordinary reader.
-pub fn read_file(path: &std::path::Path, hashes: &[&str]) -> Result<FileRead, ReadError> {
-    let mut file = std::fs::File::open(path)?;
-    if file.metadata()?.len() >= STREAM_MIN {
+/// Read a metadata file of `len` bytes from `file`, hashing its bytes with the `hashes` named
+/// on the way. Targets files of at least [`STREAM_MIN`] bytes in the usual shape are read in
+/// pieces (see the module documentation); everything else is read whole, by the ordinary
+/// reader, from the bytes `read_whole` returns (the file read again from its start: the caller
+/// owns the file and knows how to read it fastest).
+pub fn read(
+    file: &mut dyn Read,
+    len: u64,
+    hashes: &[&str],
+    read_whole: impl FnOnce() -> io::Result<Vec<u8>>,
+) -> Result<FileRead, ReadError> {
+    if len >= STREAM_MIN {
         let mut digests = Digests::new(hashes);
         let mut len = 0u64;
-        let streamed = stream_targets(&mut file, BLOCK, &mut |bytes| {
+        let streamed = stream_targets(file, BLOCK, &mut |bytes| {
             len += bytes.len() as u64;
             digests.update(bytes);
         })?;
@@ -513,21 +436,20 @@ pub fn read_file(path: &std::path::Path, hashes: &[&str]) -> Result<FileRead, Re
             });
         }
     }
-    drop(file);
     // Read again, whole: everything returned now comes from this reading alone.
-    let bytes = crate::fsutil::read(path)?;
-    let (meta, span) = AnyMetadata::from_bytes_with_span(&bytes)?;
+    let bytes = read_whole()?;
+    let meta = AnyMetadata::from_bytes(&bytes)?;
     let mut digests = Digests::new(hashes);
     digests.update(&bytes);
     Ok(FileRead {
         meta,
         len: bytes.len() as u64,
         digests: digests.finish(),
-        whole: Some((bytes, span)),
+        whole: Some(bytes),
     })
 }
 
-/// The file digests [`read_file`] was asked for.
+/// The file digests [`read`] was asked for.
 struct Digests(Vec<(String, Digest)>);
 
 enum Digest {
@@ -579,7 +501,7 @@ impl Digests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signer::stream::{Message, collect};
+    use crate::metadata::SignedText;
 
     fn key(i: usize) -> String {
         format!(
@@ -629,7 +551,7 @@ mod tests {
                         "block {block}: {}",
                         String::from_utf8_lossy(text)
                     ),
-                    // read_file reads again whole and reports the ordinary reader's error.
+                    // read reads again whole and reports the ordinary reader's error.
                     (Err(_), _) => {}
                     (Ok(_), Err(e)) => panic!(
                         "read in pieces, but the ordinary reader says {e}: {}",
@@ -732,7 +654,7 @@ mod tests {
         assert!(text.len() as u64 >= STREAM_MIN, "{} bytes", text.len());
         let path = dir.join("claimed.json");
         std::fs::write(&path, &text).unwrap();
-        let read = read_file(&path, &["sha512", "sha256", "md5"]).unwrap();
+        let read = read_path(&path, &["sha512", "sha256", "md5"]);
         assert!(read.whole.is_none(), "not read in pieces");
         assert_eq!(read.len, text.len() as u64);
         assert_eq!(
@@ -746,23 +668,28 @@ mod tests {
         assert!(!read.digests.contains_key("md5"));
         let whole = AnyMetadata::from_bytes(text.as_bytes()).unwrap();
         assert_eq!(read.meta.to_file_bytes(), whole.to_file_bytes());
-        let SignedText::Pieces(pieces) = read.signed() else {
-            panic!("signed bytes held whole");
-        };
+        let signed = SignedText::of_metadata(&read.meta);
+        assert!(signed.held().is_none(), "signed bytes held whole");
         let mut count = 0;
-        pieces.feed(&mut |_| count += 1).unwrap();
+        signed.feed(&mut |_| count += 1);
         assert!(count > 1, "the signed bytes came in one piece");
-        assert_eq!(collect(&pieces).unwrap(), whole.signed_bytes());
+        assert_eq!(*signed.whole(), whole.signed_bytes()[..]);
         // The same file pretty-printed is read whole, with the same model.
         std::fs::write(
             &path,
             cjson::to_pretty(&cjson::parse(text.as_bytes()).unwrap()),
         )
         .unwrap();
-        let read = read_file(&path, &[]).unwrap();
+        let read = read_path(&path, &[]);
         assert!(read.whole.is_some());
         assert_eq!(read.meta.to_file_bytes(), whole.to_file_bytes());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn read_path(path: &std::path::Path, hashes: &[&str]) -> FileRead {
+        let mut file = std::fs::File::open(path).unwrap();
+        let len = file.metadata().unwrap().len();
+        read(&mut file, len, hashes, || std::fs::read(path)).unwrap()
     }
 
     fn tempfile_dir() -> std::path::PathBuf {

@@ -46,8 +46,8 @@ impl Signer for Ed25519Signer {
 
     /// Standard Ed25519 (RFC 8032) over a message in pieces: the same signature as
     /// [`Signer::sign_raw`] over the whole message. The two hashes Ed25519 needs each take
-    /// one pass; [`super::stream`] makes sure both passes hand on the same bytes.
-    fn sign_message(&self, message: &dyn super::stream::Message) -> Result<Vec<u8>, SignError> {
+    /// one pass; [`crate::pieces`] makes sure both passes hand on the same bytes.
+    fn sign_message(&self, message: &dyn crate::pieces::Message) -> Result<Vec<u8>, SignError> {
         use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign_byupdate};
         use sha2::Digest as _;
         let secret = ed25519_dalek::SigningKey::from_bytes(self.seed.expose());
@@ -65,7 +65,7 @@ impl Signer for Ed25519Signer {
         );
         match (signature, failure.into_inner()) {
             (Ok(sig), None) => Ok(sig.to_bytes().to_vec()),
-            (_, Some(e)) => Err(e),
+            (_, Some(e)) => Err(e.into()),
             (Err(e), None) => Err(SignError::Backend(e.to_string())),
         }
     }

@@ -7,20 +7,26 @@
 
 pub mod derived;
 mod memory;
+mod metadata;
 pub mod pkcs11;
 pub mod stream;
 #[cfg(feature = "yubikey")]
 pub mod yubikey;
 
 pub use memory::{Ed25519Signer, P256Signer};
+pub use metadata::{SignMetadata, WriteSignedError};
 
 use crate::metadata::{Key, Signature};
+use crate::pieces::{Message, PiecesError};
 
 /// Why signing failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     #[error("the signer failed: {0}")]
     Backend(String),
+    /// The message in pieces could not be handed on alike on every pass.
+    #[error("the signer failed: {0}")]
+    Pieces(#[from] PiecesError),
     #[error(
         "the signature made by key {keyid} does not verify against its public key ({reason}); \
          the key material and the public key do not belong together"
@@ -34,20 +40,34 @@ pub trait Signer {
     fn public_key(&self) -> &Key;
     /// The raw signature over `message` in the key's scheme (not hex).
     fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>, SignError>;
-    /// [`Signer::sign_raw`] over a message handed on in pieces ([`stream::Message`]), for
+    /// [`Signer::sign_raw`] over a message handed on in pieces ([`Message`]), for
     /// messages too large to hold twice. The default takes it whole; in-memory Ed25519 keys
     /// hash it as it comes.
-    fn sign_message(&self, message: &dyn stream::Message) -> Result<Vec<u8>, SignError> {
-        self.sign_raw(&stream::collect(message)?)
+    fn sign_message(&self, message: &dyn Message) -> Result<Vec<u8>, SignError> {
+        self.sign_raw(&crate::pieces::collect(message)?)
     }
 }
 
 /// Sign `message` and check the signature before returning it.
 pub fn sign_checked(signer: &dyn Signer, message: &[u8]) -> Result<Signature, SignError> {
-    let key = signer.public_key();
-    let sig = hex::encode(signer.sign_raw(message)?);
+    let raw = signer.sign_raw(message)?;
+    checked(signer.public_key(), &raw, |sink| {
+        sink(message);
+        Ok(())
+    })
+}
+
+/// The one self-check of a new signature: `raw`, just made by `key`'s own signer, verified
+/// over the message `feed` hands on (whole or in pieces) before it may enter metadata. A
+/// faulty token, or key material paired with the wrong public key, is caught here.
+pub fn checked(
+    key: &Key,
+    raw: &[u8],
+    feed: impl FnOnce(&mut dyn FnMut(&[u8])) -> Result<(), PiecesError>,
+) -> Result<Signature, SignError> {
+    let sig = hex::encode(raw);
     let keyid = key.keyid();
-    key.verify(message, &sig)
+    key.verify_pieces(&sig, feed)?
         .map_err(|e| SignError::SelfCheckFailed {
             keyid: keyid.to_string(),
             reason: e.to_string(),

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use conclave::cjson::Map;
 use conclave::metadata::*;
+use conclave::signer::SignMetadata;
 use conclave::signer::{Ed25519Signer, P256Signer, Signer};
 use sha2::{Digest, Sha256};
 

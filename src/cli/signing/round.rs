@@ -93,14 +93,14 @@ fn delegator(ctx: &Context) -> Result<AnyMetadata, Failure> {
     read_metadata(path)
 }
 
-/// Read one draft: its metadata, signed bytes, role (from its name) and who may sign it.
+/// Read one draft: its metadata, role (from its name) and who may sign it.
 fn load_draft(
     name: &str,
     path: &Path,
     parent: &AnyMetadata,
-) -> Result<(Draft, crate::cli::SignedMetadata, Vec<Authority>), Failure> {
-    let file = crate::cli::read_signed_metadata(path)?;
-    let md = &file.md;
+) -> Result<(Draft, AnyMetadata, Vec<Authority>), Failure> {
+    let file = crate::cli::read_metadata(path)?;
+    let md = &file;
     let role = ceremony::role_name(md, Some(name));
     let auths = ceremony::authorities(md, &role, None, Some(parent))
         .map_err(|e| Failure::usage(format!("{}: {e}", shown(path))))?;
@@ -111,7 +111,7 @@ fn load_draft(
         role,
         version: c.version.get(),
         expires: c.expires.to_string(),
-        digest: file.signed().sha256_hex(),
+        digest: conclave::metadata::SignedText::of_metadata(md).sha256_hex(),
     };
     Ok((draft, file, auths))
 }
@@ -228,14 +228,8 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
             ))
             .hint("make sure nothing writes to the round directory, and sign again"));
         }
-        let detached = ceremony::sign_detached_over(
-            &file.md,
-            &file.signed(),
-            &d.role,
-            signer.as_ref(),
-            a.output.parent(),
-        )
-        .map_err(|e| super::sign_failure(a, e))?;
+        let detached = ceremony::sign_detached(&file, &d.role, signer.as_ref(), a.output.parent())
+            .map_err(|e| super::sign_failure(a, e))?;
         keyid = Some(detached.signature.keyid.clone());
         out.push((format!("{}{SIG_SUFFIX}", d.name), detached.to_bytes()));
         bar.inc(1);
@@ -328,7 +322,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
                 sig_paths.push(p.clone());
             }
         }
-        match ceremony::merge_over(&file.md, &file.signed(), &draft.role, &sigs, &auths) {
+        match ceremony::merge(&file, &draft.role, &sigs, &auths) {
             Err(rejections) => {
                 errors.extend(
                     rejections
@@ -341,7 +335,9 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
                 if !outcome.complete() {
                     incomplete.push((name.clone(), outcome.reports.clone()));
                 }
-                merged.push((name.clone(), outcome.metadata.to_file_bytes()));
+                let mut md = file;
+                outcome.apply(&mut md);
+                merged.push((name.clone(), md.to_file_bytes()));
             }
         }
         bar.inc(1);
@@ -422,7 +418,7 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     let mut all: Vec<(Draft, Vec<SignatureReport>)> = Vec::with_capacity(files.len());
     for (name, path) in &files {
         let (draft, file, auths) = load_draft(name, path, &parent)?;
-        let reports = ceremony::status_over(&file.md, &file.signed(), &draft.role, &auths);
+        let reports = ceremony::status(&file, &draft.role, &auths);
         all.push((draft, reports));
     }
     let complete = all
