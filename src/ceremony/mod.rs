@@ -25,15 +25,54 @@ use crate::display::escape;
 use crate::metadata::{AnyMetadata, Key, KeyId, Metadata, Root, Signature, SignedText, Threshold};
 use crate::verify::{SignatureReport, check_threshold};
 
-/// Why a signing-round step cannot go ahead.
-#[derive(Debug, thiserror::Error)]
+/// Why the keys that may sign a piece of metadata cannot be told ([`authorities`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CeremonyError {
-    #[error("{0}")]
-    Invalid(String),
-}
-
-fn invalid(s: impl Into<String>) -> CeremonyError {
-    CeremonyError::Invalid(s.into())
+    /// A root draft whose previous root is not the version just before it (spec 5.3.5).
+    #[error(
+        "the previous root is version {previous}, but this root is version {version}; a root \
+         must follow the previous one exactly (version {})",
+        previous + 1
+    )]
+    NotNextRoot {
+        /// The previous root's version.
+        previous: u64,
+        /// The draft's version.
+        version: u64,
+    },
+    /// A non-root role without the metadata that delegates to it.
+    #[error("cannot tell which keys may sign role \"{}\": the metadata that delegates to it is needed", escape(.role))]
+    NoDelegator {
+        /// The role to be signed.
+        role: String,
+    },
+    /// A delegated role given the root as its delegator.
+    #[error("role \"{}\" is delegated by targets metadata, not by the root", escape(.role))]
+    DelegatedByTargets {
+        /// The delegated role.
+        role: String,
+    },
+    /// Root, snapshot or timestamp given targets metadata as its delegator.
+    #[error("{kind} metadata is signed for by the root, not by targets metadata")]
+    SignedForByRoot {
+        /// The role type of the metadata to be signed.
+        kind: &'static str,
+    },
+    /// Targets metadata given as delegator that delegates to nothing.
+    #[error("the delegating metadata delegates to no roles")]
+    NoDelegations,
+    /// Targets metadata given as delegator that does not delegate to the role.
+    #[error("the delegating metadata does not delegate to role \"{}\"", escape(.role))]
+    NotDelegated {
+        /// The role to be signed.
+        role: String,
+    },
+    /// Snapshot or timestamp metadata given as delegator.
+    #[error("the delegating metadata must be a root or targets metadata, not {kind}")]
+    NotADelegator {
+        /// The role type of the metadata given.
+        kind: &'static str,
+    },
 }
 
 /// One set of keys whose signatures count for a piece of metadata, and how many are needed.
@@ -107,11 +146,10 @@ pub fn authorities(
         if let Some(p) = previous {
             let pv = p.signed.common.version.get();
             if pv + 1 != v {
-                return Err(invalid(format!(
-                    "the previous root is version {pv}, but this root is version {v}; \
-                     a root must follow the previous one exactly (version {})",
-                    pv + 1
-                )));
+                return Err(CeremonyError::NotNextRoot {
+                    previous: pv,
+                    version: v,
+                });
             }
             let old = p
                 .signed
@@ -130,22 +168,13 @@ pub fn authorities(
         return Ok(out);
     }
     let Some(delegator) = delegator else {
-        return Err(invalid(format!(
-            "cannot tell which keys may sign role \"{}\": give --delegator (the root for \
-             targets, snapshot and timestamp; the delegating targets metadata for a \
-             delegated role)",
-            escape(role)
-        )));
+        return Err(CeremonyError::NoDelegator { role: role.into() });
     };
     match delegator {
         AnyMetadata::Root(r) => {
             let kind = md.type_name();
             if kind == "targets" && role != "targets" {
-                return Err(invalid(format!(
-                    "role \"{}\" is delegated by targets metadata, not by the root; give the \
-                     delegating targets metadata as --delegator",
-                    escape(role)
-                )));
+                return Err(CeremonyError::DelegatedByTargets { role: role.into() });
             }
             let rk = r
                 .signed
@@ -160,33 +189,31 @@ pub fn authorities(
         }
         AnyMetadata::Targets(t) => {
             if md.type_name() != "targets" {
-                return Err(invalid(format!(
-                    "{} metadata is signed for by the root, not by targets metadata",
-                    md.type_name()
-                )));
+                return Err(CeremonyError::SignedForByRoot {
+                    kind: md.type_name(),
+                });
             }
             let d = t
                 .signed
                 .delegations
                 .as_ref()
-                .ok_or_else(|| invalid("the --delegator metadata delegates to no roles"))?;
-            let dref = d.find(role).ok_or_else(|| {
-                invalid(format!(
-                    "the --delegator metadata does not delegate to role \"{}\"",
-                    escape(role)
-                ))
-            })?;
+                .ok_or(CeremonyError::NoDelegations)?;
+            let dref = d
+                .find(role)
+                .ok_or_else(|| CeremonyError::NotDelegated { role: role.into() })?;
             Ok(vec![Authority {
-                label: "keys delegated by the --delegator".into(),
+                label: format!(
+                    "keys delegated by targets metadata v{}",
+                    t.signed.common.version
+                ),
                 keyids: dref.keyids.to_vec(),
                 keys: d.keys_for(dref.keyids),
                 threshold: dref.threshold,
             }])
         }
-        other => Err(invalid(format!(
-            "--delegator must be a root or targets metadata, not {}",
-            other.type_name()
-        ))),
+        other => Err(CeremonyError::NotADelegator {
+            kind: other.type_name(),
+        }),
     }
 }
 

@@ -371,6 +371,33 @@ pub fn metadata_dir(dir: &Path) -> std::path::PathBuf {
     }
 }
 
+/// The message for a [`conclave::ceremony::CeremonyError`], in the command line's words: the
+/// delegating metadata is what `--delegator` names.
+pub fn authorities_message(e: &conclave::ceremony::CeremonyError) -> String {
+    use conclave::ceremony::CeremonyError as E;
+    use conclave::display::escape;
+    match e {
+        E::NoDelegator { role } => format!(
+            "cannot tell which keys may sign role \"{}\": give --delegator (the root for \
+             targets, snapshot and timestamp; the delegating targets metadata for a \
+             delegated role)",
+            escape(role)
+        ),
+        E::DelegatedByTargets { .. } => {
+            format!("{e}; give the delegating targets metadata as --delegator")
+        }
+        E::NoDelegations => "the --delegator metadata delegates to no roles".into(),
+        E::NotDelegated { role } => format!(
+            "the --delegator metadata does not delegate to role \"{}\"",
+            escape(role)
+        ),
+        E::NotADelegator { kind } => {
+            format!("--delegator must be a root or targets metadata, not {kind}")
+        }
+        E::NotNextRoot { .. } | E::SignedForByRoot { .. } => e.to_string(),
+    }
+}
+
 /// Refuse to overwrite an existing draft: a new draft always gets a new name.
 pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
     if path.exists() {

@@ -151,7 +151,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
                 eprintln!("  {line}");
             }
             let auths = ceremony::authorities(&any, "root", Some(prev), None)
-                .map_err(|e| Failure::usage(e.to_string()))?;
+                .map_err(|e| Failure::usage(crate::cli::authorities_message(&e)))?;
             eprintln!("It must be signed by:");
             for a in &auths {
                 eprintln!(

@@ -65,7 +65,7 @@ fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
     let authorities = if matches!(md, AnyMetadata::Root(_)) || delegator.is_some() {
         Some(
             ceremony::authorities(md, &role, prev_root, delegator.as_ref())
-                .map_err(|e| Failure::usage(e.to_string()))?,
+                .map_err(|e| Failure::usage(crate::cli::authorities_message(&e)))?,
         )
     } else {
         None

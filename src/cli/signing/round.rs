@@ -102,8 +102,13 @@ fn load_draft(
     let file = crate::cli::read_metadata(path)?;
     let md = &file;
     let role = ceremony::role_name(md, Some(name));
-    let auths = ceremony::authorities(md, &role, None, Some(parent))
-        .map_err(|e| Failure::usage(format!("{}: {e}", shown(path))))?;
+    let auths = ceremony::authorities(md, &role, None, Some(parent)).map_err(|e| {
+        Failure::usage(format!(
+            "{}: {}",
+            shown(path),
+            crate::cli::authorities_message(&e)
+        ))
+    })?;
     let c = md.common();
     let draft = Draft {
         name: name.to_owned(),
