@@ -149,7 +149,12 @@ pub fn run(a: Args) -> Result<u8, Failure> {
                 ),
             );
         }
-        Err(e) => return Err(Failure::usage(format!("{e}; nothing was written"))),
+        Err(e) => {
+            return Err(Failure::usage(format!(
+                "{}; nothing was written",
+                message(&e)
+            )));
+        }
     };
     let keyid = plan.keyid.clone().expect("a plan names its key");
     let out = a
@@ -217,6 +222,26 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         vec![keyid.to_string()],
     )?;
     Ok(exit::OK)
+}
+
+/// A revocation error as the officers read it: with the options that caused it, and for a
+/// failure in a function revoke builds on, that function's own words.
+fn message(e: &RevokeError) -> String {
+    match e {
+        RevokeError::AddsRevokedKey { role } => {
+            format!("--add-key {}: that is the key being revoked", escape(role))
+        }
+        RevokeError::RoleNotAffected { role } => format!(
+            "role {} does not trust the key being revoked, so --add-key and --threshold cannot \
+             name it here (use `conclave root rotate` or `conclave delegation rotate` for other \
+             changes)",
+            escape(role)
+        ),
+        RevokeError::Version { source, .. } | RevokeError::Authorities { source, .. } => {
+            source.to_string()
+        }
+        e => e.to_string(),
+    }
 }
 
 /// The plan as the officers read it (also saved as PLAN.txt beside the drafts).
