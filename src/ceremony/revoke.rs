@@ -1591,4 +1591,131 @@ mod tests {
             Err(RevokeError::UnknownKey(_))
         ));
     }
+
+    fn trust<'p>(p: &'p RevocationPlan, role: &str) -> &'p Trust {
+        p.trusts.iter().find(|t| t.role == role).unwrap()
+    }
+
+    #[test]
+    fn thresholds_before_and_after_are_reported_per_role() {
+        let p = plan(&repo(), &id(2), &opts()).unwrap();
+        let root = trust(&p, "root");
+        assert_eq!(
+            (root.delegator.as_str(), root.file.as_str()),
+            ("root", "1.root.json")
+        );
+        assert_eq!(
+            (root.position, root.keys_before, root.keys_after),
+            (2, 3, 2)
+        );
+        assert_eq!((root.threshold_before, root.threshold_after), (2, 2));
+        assert_eq!(root.signed_current, Some(true));
+        let claimed = trust(&p, "claimed");
+        assert_eq!(claimed.delegator, "targets");
+        assert_eq!(claimed.file, "1.targets.json");
+        assert_eq!((claimed.keys_after, claimed.threshold_after), (2, 2));
+        assert!(root.meetable() && claimed.meetable() && !claimed.project);
+        // 2 of the 2 keys left: one more lost key locks the role.
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("the root role will need all 2"))
+        );
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("role claimed will need all 2"))
+        );
+        // A new threshold applies to the role it names only.
+        let mut o = opts();
+        o.thresholds.insert("claimed".into(), 1);
+        let p = plan(&repo(), &id(2), &o).unwrap();
+        assert_eq!(trust(&p, "claimed").threshold_after, 1);
+        assert_eq!(trust(&p, "root").threshold_after, 2);
+    }
+
+    #[test]
+    fn who_must_sign_each_draft() {
+        let p = plan(&repo(), &id(1), &opts()).unwrap();
+        let ids = |v: &[KeyId]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let root = &p.drafts[0];
+        // The current root's root keys (spec 5.3.4), then the new root's own.
+        assert_eq!(root.requirements[0].threshold, 2);
+        assert_eq!(ids(&root.requirements[0].eligible), vec![id(2), id(3)]);
+        assert_eq!(ids(&root.requirements[0].excluded), vec![id(1)]);
+        assert_eq!(root.requirements[1].threshold, 2);
+        let mut own = ids(&root.requirements[1].eligible);
+        own.sort();
+        let mut want = vec![id(2), id(3)];
+        want.sort();
+        assert_eq!(own, want);
+        // targets is re-drafted because claimed's keys change; its signer is the targets key
+        // of the new root, and claimed is signed by the keys targets v2 names.
+        let targets = &p.drafts[1];
+        assert_eq!(targets.role, "targets");
+        assert_eq!(ids(&targets.requirements[0].eligible), vec![id(4)]);
+        assert_eq!(
+            targets.context,
+            Context::DraftDelegator("2.root.json".into())
+        );
+        let claimed = &p.drafts[2];
+        assert!(
+            claimed
+                .changes
+                .iter()
+                .any(|c| c.starts_with("re-issued unchanged"))
+        );
+        assert_eq!(claimed.requirements[0].threshold, 2);
+        assert_eq!(ids(&claimed.requirements[0].excluded), vec![id(1)]);
+        assert!(claimed.requirements.iter().all(Requirement::meetable));
+    }
+
+    /// An attacker who holds the revoked key gains nothing: it is listed by no draft, no
+    /// requirement counts it, and asking to add it back is refused.
+    #[test]
+    fn the_revoked_key_is_never_counted() {
+        for n in 1..=9 {
+            let gone = s(n).public_key().keyid();
+            let mut o = opts();
+            if n == 5 {
+                o.add.push(("timestamp".into(), s(10).public_key().clone()));
+            }
+            if n == 6 {
+                o.add.push(("snapshot".into(), s(10).public_key().clone()));
+            }
+            if n == 4 {
+                o.add.push(("targets".into(), s(10).public_key().clone()));
+            }
+            let p = plan(&repo(), &gone.as_str(), &o).unwrap();
+            assert!(p.is_feasible(), "key {n}: {:?}", p.blockers);
+            assert!(p.is_revoked(&gone));
+            for d in &p.drafts {
+                for r in &d.requirements {
+                    assert!(!r.eligible.contains(&gone), "key {n}: {}", d.file);
+                }
+                let listed = match &d.metadata {
+                    AnyMetadata::Root(r) => r.signed.keys.contains_key(&gone),
+                    AnyMetadata::Targets(t) => t
+                        .signed
+                        .delegations
+                        .as_ref()
+                        .is_some_and(|d| d.keys.contains_key(&gone)),
+                    _ => false,
+                };
+                assert!(!listed, "key {n} still listed in {}", d.file);
+            }
+        }
+        // Re-adding the key under the guise of a replacement.
+        let mut o = opts();
+        o.add.push(("root".into(), s(1).public_key().clone()));
+        assert!(matches!(
+            plan(&repo(), &id(1), &o),
+            Err(RevokeError::AddsRevokedKey { role }) if role == "root"
+        ));
+        // A role signed by the revoked key and one other key (2 of 3) is re-issued: the
+        // revoked key's signature must not keep the old version valid.
+        let p = plan(&repo(), &id(1), &opts()).unwrap();
+        assert!(p.drafts.iter().any(|d| d.role == "claimed"));
+        assert!(p.still_valid.is_empty());
+    }
 }
