@@ -79,15 +79,20 @@ pub struct Args {
     json: bool,
 }
 
+/// One ROLE=VALUE given to `flag`, split; a malformed one names the flag.
+fn split(flag: &str, given: &str) -> Result<(String, String), Failure> {
+    role_value(given).map_err(|e| Failure::usage(format!("{flag}: {e}")))
+}
+
 fn options(a: &Args) -> Result<RevokeOptions, Failure> {
     let mut add: Vec<(String, Key)> = Vec::new();
     for k in &a.add {
-        let (role, file) = role_value(k).map_err(|e| Failure::usage(format!("--add-key: {e}")))?;
+        let (role, file) = split("--add-key", k)?;
         add.push((role, read_public_key(Path::new(&file))?));
     }
     let mut thresholds = BTreeMap::new();
     for t in &a.thresholds {
-        let (role, n) = role_value(t).map_err(|e| Failure::usage(format!("--threshold: {e}")))?;
+        let (role, n) = split("--threshold", t)?;
         let n: u32 = n
             .parse()
             .ok()
