@@ -30,7 +30,7 @@ use crate::ceremony::{self, DetachedSignature, export};
 use crate::cjson::{self, Map, Value};
 use crate::kdf::RFC9106_64MIB;
 use crate::keystore::{self, KeyFile, KeyType};
-use crate::metadata::{AnyMetadata, Expires, Key, Metadata, Root};
+use crate::metadata::{AnyMetadata, Expires, Key, KeyId, Metadata, Root};
 use crate::secret::Passphrase;
 use crate::signer::{Ed25519Signer, Signer};
 use crate::verify::{self, InputFile};
@@ -91,6 +91,81 @@ pub struct Outcome {
 
 type Say<'a> = &'a mut dyn FnMut(Event<'_>);
 
+/// The cause of a failure in a step the rehearsal builds on (key derivation, the plan, genesis,
+/// a claim, signing, the transcript), whatever error type that step uses.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why the rehearsal stopped. Each message names the step or file; the cause, where there
+/// is one, is the `source`.
+#[derive(Debug, thiserror::Error)]
+pub enum RehearsalError {
+    #[error(
+        "{}: already exists and is not empty; a rehearsal always starts in a new directory",
+        crate::display::escape(&.path.display().to_string())
+    )]
+    NotEmpty { path: PathBuf },
+    #[error("{}", crate::display::escape(&.path.display().to_string()))]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `step` says what was being done: "derive key bob-root", "genesis", "sign root v1".
+    #[error("{step}")]
+    Step {
+        step: String,
+        #[source]
+        source: Cause,
+    },
+    #[error("keys/{name}.key does not unlock to its own public key")]
+    KeyMismatch { name: String },
+    #[error("no signer for {name}")]
+    NoSigner { name: String },
+    #[error("{role}: {reasons}")]
+    Rejected { role: String, reasons: String },
+    #[error("{role}: the threshold is not met after merging")]
+    BelowThreshold { role: String },
+    #[error("{file}: the plan fails its policy ({errors} error(s))")]
+    PolicyFails { file: String, errors: usize },
+    #[error("{file}: {reasons}")]
+    ClaimRequests { file: String, reasons: String },
+    #[error("{file} is not a root")]
+    NotARoot { file: String },
+    #[error("revoke: {}", .blockers.join("; "))]
+    RevokeBlocked { blockers: Vec<String> },
+    #[error("revoke drafted no new root")]
+    RevokeNoRoot,
+    #[error("revoke drafted {count} files; the rehearsal expects only the root")]
+    RevokeTooMany { count: usize },
+    #[error("revoke's root draft is not a root")]
+    RevokeDraftNotRoot,
+    /// The attack the revocation must stop worked: the stolen key alone met a threshold.
+    #[error("the compromised key's signature alone met a threshold")]
+    CompromisedKeyCounted,
+    #[error("{dir}: does not verify: {problems}")]
+    Unverified { dir: String, problems: String },
+    #[error("bundle/: the exported bundle does not verify")]
+    BundleUnverified,
+    #[error("the transcript is empty")]
+    EmptyTranscript,
+}
+
+/// `step`, as context for a failure in a function the rehearsal calls.
+fn step<E: Into<Cause>>(step: impl Into<String>) -> impl FnOnce(E) -> RehearsalError {
+    let step = step.into();
+    move |e| RehearsalError::Step {
+        step,
+        source: e.into(),
+    }
+}
+
+type Result<T, E = RehearsalError> = std::result::Result<T, E>;
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RehearsalError {
+    let path = path.to_path_buf();
+    move |source| RehearsalError::Io { path, source }
+}
+
 struct Rehearsal<'a> {
     dir: PathBuf,
     say: Say<'a>,
@@ -104,13 +179,6 @@ fn seed(label: &str) -> [u8; 32] {
     Sha256::digest(format!("conclave rehearsal/{label}").as_bytes()).into()
 }
 
-fn io(path: &Path, e: std::io::Error) -> String {
-    format!(
-        "{}: {e}",
-        crate::display::escape(&path.display().to_string())
-    )
-}
-
 fn mark(extra: &mut Map) {
     extra.insert(MARK_FIELD.into(), MARK.into());
 }
@@ -120,77 +188,81 @@ impl Rehearsal<'_> {
         self.dir.join(rel)
     }
 
-    fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), String> {
-        let p = self.path(rel);
-        crate::fsutil::write_atomic(&p, bytes).map_err(|e| io(&p, e))
+    fn step(&mut self, title: &str) {
+        (self.say)(Event::Step(title));
     }
 
-    fn sha(&self, rel: &str) -> Result<(String, String), String> {
+    fn detail(&mut self, line: String) {
+        (self.say)(Event::Detail(line));
+    }
+
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let p = self.path(rel);
-        let d = transcript::file_sha256(&p).map_err(|e| e.to_string())?;
+        crate::fsutil::write_atomic(&p, bytes).map_err(io(&p))
+    }
+
+    fn sha(&self, rel: &str) -> Result<(String, String)> {
+        let p = self.path(rel);
+        let d = transcript::file_sha256(&p).map_err(step("transcript"))?;
         Ok((rel.to_owned(), d))
     }
 
     fn record(
         &mut self,
-        step: &str,
+        step_name: &str,
         inputs: &[&str],
         outputs: &[&str],
         keyids: Vec<String>,
         note: Option<String>,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         let entry = Entry {
-            step: step.to_owned(),
+            step: step_name.to_owned(),
             officer: None,
-            inputs: inputs
-                .iter()
-                .map(|r| self.sha(r))
-                .collect::<Result<_, _>>()?,
-            outputs: outputs
-                .iter()
-                .map(|r| self.sha(r))
-                .collect::<Result<_, _>>()?,
+            inputs: inputs.iter().map(|r| self.sha(r)).collect::<Result<_>>()?,
+            outputs: outputs.iter().map(|r| self.sha(r)).collect::<Result<_>>()?,
             keyids,
             note,
         };
         let mut ctx = self.ctx.clone();
         ctx.time = Expires::now();
-        Transcript::append_with(&self.dir, entry, &ctx).map_err(|e| e.to_string())?;
+        Transcript::append_with(&self.dir, entry, &ctx).map_err(step("transcript"))?;
         Ok(())
     }
 
-    fn public(&self, name: &str, key: &Key) -> Result<String, String> {
+    fn public(&self, name: &str, key: &Key) -> Result<String> {
         let rel = format!("keys/{name}.pub.json");
         self.write(&rel, &cjson::to_pretty(&key.to_value()))?;
         Ok(rel)
     }
 
     /// A derived root key: Argon2id with 2 GiB, as at a real ceremony.
-    fn derive(&mut self, name: &str, officer: &str, passphrase: &str) -> Result<String, String> {
+    fn derive(&mut self, name: &str, officer: &str, passphrase: &str) -> Result<String> {
         let identity = format!("{DOMAIN}/root/{name}");
-        (self.say)(Event::Detail(format!(
+        self.detail(format!(
             "{officer} derives key {name} from their passphrase (identity {identity}; Argon2id, 2 GiB)"
-        )));
-        let s = crate::signer::derived::derive(&identity, &Passphrase::new(passphrase.into()))?;
+        ));
+        let s = crate::signer::derived::derive(&identity, &Passphrase::new(passphrase.into()))
+            .map_err(step(format!("derive key {name}")))?;
         let rel = self.public(name, s.public_key())?;
         self.signers.insert(name.to_owned(), Box::new(s));
         Ok(rel)
     }
 
     /// A key file (Argon2id 64 MiB profile, the rehearsal passphrase), unlocked once.
-    fn key_file(&mut self, name: &str, passphrase: &str) -> Result<String, String> {
+    fn key_file(&mut self, name: &str, passphrase: &str) -> Result<String> {
+        let ctx = format!("keys/{name}.key");
         let pass = Passphrase::new(passphrase.into());
-        let secret = keystore::generate_secret(KeyType::Ed25519).map_err(|e| e.to_string())?;
+        let secret = keystore::generate_secret(KeyType::Ed25519).map_err(step(ctx.clone()))?;
         let (bytes, public) = keystore::seal(KeyType::Ed25519, &secret, RFC9106_64MIB, &pass)
-            .map_err(|e| e.to_string())?;
+            .map_err(step(ctx.clone()))?;
         let p = self.path(&format!("keys/{name}.key"));
-        crate::fsutil::create_new_private(&p, &bytes).map_err(|e| io(&p, e))?;
-        let kf = KeyFile::parse(&bytes).map_err(|e| e.to_string())?;
-        let signer = kf.signer(&pass).map_err(|e| e.to_string())?;
+        crate::fsutil::create_new_private(&p, &bytes).map_err(io(&p))?;
+        let kf = KeyFile::parse(&bytes).map_err(step(ctx.clone()))?;
+        let signer = kf.signer(&pass).map_err(step(ctx.clone()))?;
         if signer.public_key() != &public {
-            return Err(format!(
-                "keys/{name}.key does not unlock to its own public key"
-            ));
+            return Err(RehearsalError::KeyMismatch {
+                name: name.to_owned(),
+            });
         }
         self.signers.insert(name.to_owned(), signer);
         self.public(name, &public)
@@ -203,21 +275,23 @@ impl Rehearsal<'_> {
         role: &str,
         stem: &str,
         keys: &[&str],
-    ) -> Result<Vec<(String, DetachedSignature)>, String> {
+    ) -> Result<Vec<(String, DetachedSignature)>> {
         let mut out = Vec::new();
         for k in keys {
             let signer = self
                 .signers
                 .get(*k)
-                .ok_or_else(|| format!("no signer for {k}"))?;
+                .ok_or_else(|| RehearsalError::NoSigner {
+                    name: (*k).to_owned(),
+                })?;
             let d = ceremony::sign_detached(md, role, signer.as_ref(), None)
-                .map_err(|e| e.to_string())?;
+                .map_err(step(format!("{k} signs {role}")))?;
             let rel = format!("signatures/{stem}.{k}.sig");
             self.write(&rel, &d.to_bytes())?;
-            (self.say)(Event::Detail(format!(
+            self.detail(format!(
                 "{k} signs {role} v{} -> {rel}",
                 md.common().version
-            )));
+            ));
             out.push((rel, d));
         }
         Ok(out)
@@ -232,26 +306,31 @@ impl Rehearsal<'_> {
         previous: Option<&Metadata<Root>>,
         delegator: Option<&AnyMetadata>,
         out: &str,
-    ) -> Result<AnyMetadata, String> {
-        let auths =
-            ceremony::authorities(md, role, previous, delegator).map_err(|e| e.to_string())?;
-        let outcome = ceremony::merge(md, role, sigs, &auths).map_err(|rej| {
-            rej.iter()
-                .map(|r| format!("{}: {}", r.file, r.reason))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+    ) -> Result<AnyMetadata> {
+        let auths = ceremony::authorities(md, role, previous, delegator)
+            .map_err(step(format!("{role}: who may sign")))?;
+        let outcome =
+            ceremony::merge(md, role, sigs, &auths).map_err(|rej| RehearsalError::Rejected {
+                role: role.to_owned(),
+                reasons: rej
+                    .iter()
+                    .map(|r| format!("{}: {}", r.file, r.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            })?;
         if !outcome.complete() {
-            return Err(format!("{role}: the threshold is not met after merging"));
+            return Err(RehearsalError::BelowThreshold {
+                role: role.to_owned(),
+            });
         }
         for r in &outcome.reports {
-            (self.say)(Event::Detail(format!(
+            self.detail(format!(
                 "{role} v{}: {} valid signature(s), {} needed ({})",
                 md.common().version,
                 r.valid.len(),
                 r.threshold,
                 r.keys_from
-            )));
+            ));
         }
         let mut merged = md.clone();
         outcome.apply(&mut merged);
@@ -268,30 +347,31 @@ impl Rehearsal<'_> {
         Ok(merged)
     }
 
-    fn load_plan(&self, rel: &str) -> Result<Plan, String> {
-        let text = std::fs::read_to_string(self.path(rel)).map_err(|e| io(&self.path(rel), e))?;
+    fn load_plan(&self, rel: &str) -> Result<Plan> {
+        let text = std::fs::read_to_string(self.path(rel)).map_err(io(&self.path(rel)))?;
         let dir = self.dir.clone();
         Plan::parse(&text, &mut |p: &str| {
             let bytes = std::fs::read(dir.join(p)).map_err(|e| format!("{p}: {e}"))?;
             let v = cjson::parse(&bytes).map_err(|e| format!("{p}: {e}"))?;
             Key::from_json(v).map_err(|e| format!("{p}: {e}"))
         })
-        .map_err(|e| format!("{rel}: {e}"))
+        .map_err(step(rel))
     }
 
-    fn check_plan(&mut self, plan: &Plan, rel: &str) -> Result<(), String> {
+    fn check_plan(&mut self, plan: &Plan, rel: &str) -> Result<()> {
         let findings = plan.check(self.now);
         for f in &findings {
-            (self.say)(Event::Detail(format!("{}: {}", f.level.word(), f.message)));
+            self.detail(format!("{}: {}", f.level.word(), f.message));
         }
         let errors = findings
             .iter()
             .filter(|f| f.level == crate::ceremony::plan::Level::Error)
             .count();
         if errors > 0 {
-            return Err(format!(
-                "{rel}: the plan fails its policy ({errors} error(s))"
-            ));
+            return Err(RehearsalError::PolicyFails {
+                file: rel.to_owned(),
+                errors,
+            });
         }
         self.record(
             &format!("ceremony check {rel}: policy holds"),
@@ -395,22 +475,11 @@ Try:
 ";
 
 /// Run the rehearsal into `dir`, which must not exist or be empty.
-pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome, String> {
-    if dir.exists() {
-        let empty = std::fs::read_dir(dir)
-            .map_err(|e| io(dir, e))?
-            .next()
-            .is_none();
-        if !empty {
-            return Err(format!(
-                "{}: already exists and is not empty; a rehearsal always starts in a new directory",
-                crate::display::escape(&dir.display().to_string())
-            ));
-        }
-    }
-    for sub in ["keys", "drafts", "signatures", "claims", "repository"] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| io(&dir.join(sub), e))?;
-    }
+///
+/// The steps are the ceremony's own, in its order; each one records itself in the
+/// transcript as it goes, so a rehearsal that stops half-way still shows how far it got.
+pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome> {
+    prepare(dir)?;
     let mut r = Rehearsal {
         dir: dir.to_path_buf(),
         say,
@@ -418,117 +487,472 @@ pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome, String> {
         ctx: transcript::Context::current(),
         signers: BTreeMap::new(),
     };
-    r.write("REHEARSAL-README.txt", README.as_bytes())?;
-    r.record(
-        "rehearsal begins",
-        &["REHEARSAL-README.txt"],
-        &[],
-        vec![],
-        Some(MARK.into()),
-    )?;
-    // A rehearsal runs anywhere, so the air-gap check is reported and recorded, never enforced.
-    let airgap = crate::airgap::check();
-    (r.say)(Event::Step(
-        "Air-gap check (reported; a real ceremony refuses to go on)",
-    ));
-    for f in airgap.findings() {
-        (r.say)(Event::Detail(f));
-    }
-    (r.say)(Event::Detail(airgap.summary()));
-    r.record("air-gap check", &[], &[], vec![], Some(airgap.summary()))?;
+    r.begin()?;
+    r.generate_keys()?;
+    let (root1, targets1) = r.genesis()?;
+    r.claim(&targets1)?;
+    let root2 = r.rotate_root(&root1)?;
+    r.revoke_compromised_key(&root2)?;
+    let bundle = r.verify_and_export()?;
+    let (transcript_lines, transcript_head) = r.sign_transcript_head()?;
+    Ok(Outcome {
+        dir: dir.to_path_buf(),
+        bundle,
+        root_versions: 3,
+        claimed_projects: PROJECTS.len(),
+        transcript_lines,
+        transcript_head,
+    })
+}
 
-    // ---- Keys ------------------------------------------------------------------------------
-    (r.say)(Event::Step(
-        "Key generation: three officers derive root keys and make key files",
-    ));
-    let mut made = Vec::new();
-    for (id, _, pass) in &OFFICERS[..3] {
-        made.push(r.derive(&format!("{id}-root"), id, pass)?);
-        for role in ["targets", "claimed"] {
-            made.push(r.key_file(&format!("{id}-{role}"), &format!("{pass} {role}"))?);
+/// A rehearsal never mixes with earlier files: `dir` must be new or empty.
+fn prepare(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir).map_err(io(dir))?.next().is_none();
+        if !empty {
+            return Err(RehearsalError::NotEmpty {
+                path: dir.to_path_buf(),
+            });
         }
     }
-    for online in ["timestamp", "snapshot", "recently-claimed", "unclaimed"] {
-        let s = Ed25519Signer::from_seed(&seed(&format!("online/{online}")));
-        made.push(r.public(&format!("online-{online}"), s.public_key())?);
+    for sub in ["keys", "drafts", "signatures", "claims", "repository"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(io(&dir.join(sub)))?;
     }
-    let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
-    let ids: Vec<String> = r
-        .signers
-        .values()
-        .map(|s| s.public_key().keyid().to_string())
-        .collect();
-    r.record(
-        "keys generated (derived root keys, key files, online public keys)",
-        &[],
-        &made_refs,
-        ids,
-        None,
-    )?;
+    Ok(())
+}
 
-    // ---- Plan and genesis -----------------------------------------------------------------
-    (r.say)(Event::Step("Genesis plan: check the policy"));
-    r.write(
-        "plan.toml",
-        plan_text(&["alice-root", "bob-root", "carol-root"], &[]).as_bytes(),
-    )?;
-    let plan = r.load_plan("plan.toml")?;
-    r.check_plan(&plan, "plan.toml")?;
-
-    (r.say)(Event::Step(
-        "Genesis: draft root v1 and targets v1 (PyPI layout), sign, merge",
-    ));
-    let Drafts {
-        mut root,
-        mut targets,
-        unclaimed,
-    } = genesis::draft(&plan, r.now)?;
-    mark(&mut root.extra);
-    mark(&mut targets.extra);
-    let root1 = AnyMetadata::Root(Metadata::new(root));
-    let targets1 = AnyMetadata::Targets(Metadata::new(targets));
-    r.write("drafts/1.root.json", &root1.to_file_bytes())?;
-    r.write("drafts/1.targets.json", &targets1.to_file_bytes())?;
-    let mut outs = vec!["drafts/1.root.json", "drafts/1.targets.json"];
-    if let Some(mut u) = unclaimed {
-        mark(&mut u.extra);
-        r.write("drafts/1.unclaimed.json", &Metadata::new(u).to_file_bytes())?;
-        outs.push("drafts/1.unclaimed.json");
+impl Rehearsal<'_> {
+    /// The README marking the directory as rehearsal material, and the air-gap check:
+    /// a rehearsal runs anywhere, so the check is reported and recorded, never enforced.
+    fn begin(&mut self) -> Result<()> {
+        self.write("REHEARSAL-README.txt", README.as_bytes())?;
+        self.record(
+            "rehearsal begins",
+            &["REHEARSAL-README.txt"],
+            &[],
+            vec![],
+            Some(MARK.into()),
+        )?;
+        let airgap = crate::airgap::check();
+        self.step("Air-gap check (reported; a real ceremony refuses to go on)");
+        for f in airgap.findings() {
+            self.detail(f);
+        }
+        self.detail(airgap.summary());
+        self.record("air-gap check", &[], &[], vec![], Some(airgap.summary()))
     }
-    r.record(
-        "ceremony genesis from plan.toml",
-        &["plan.toml"],
-        &outs,
-        vec![],
-        None,
-    )?;
 
-    let sigs = r.sign_all(
-        &root1,
-        "root",
-        "1.root",
-        &["alice-root", "bob-root", "carol-root"],
-    )?;
-    let root1 = r.merge(&root1, "root", &sigs, None, None, "repository/1.root.json")?;
-    let sigs = r.sign_all(
-        &targets1,
-        "targets",
-        "1.targets",
-        &["alice-targets", "bob-targets"],
-    )?;
-    let targets1 = r.merge(
-        &targets1,
-        "targets",
-        &sigs,
-        None,
-        Some(&root1),
-        "repository/1.targets.json",
-    )?;
+    /// Three officers derive root keys and make key files for targets and claimed; the
+    /// online roles' public keys come from fixed seeds (the online service is not played).
+    fn generate_keys(&mut self) -> Result<()> {
+        self.step("Key generation: three officers derive root keys and make key files");
+        let mut made = Vec::new();
+        for (id, _, pass) in &OFFICERS[..3] {
+            made.push(self.derive(&format!("{id}-root"), id, pass)?);
+            for role in ["targets", "claimed"] {
+                made.push(self.key_file(&format!("{id}-{role}"), &format!("{pass} {role}"))?);
+            }
+        }
+        for online in ["timestamp", "snapshot", "recently-claimed", "unclaimed"] {
+            let s = Ed25519Signer::from_seed(&seed(&format!("online/{online}")));
+            made.push(self.public(&format!("online-{online}"), s.public_key())?);
+        }
+        let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
+        let ids: Vec<String> = self
+            .signers
+            .values()
+            .map(|s| s.public_key().keyid().to_string())
+            .collect();
+        self.record(
+            "keys generated (derived root keys, key files, online public keys)",
+            &[],
+            &made_refs,
+            ids,
+            None,
+        )
+    }
 
-    // ---- Claim ----------------------------------------------------------------------------
-    (r.say)(Event::Step(
-        "Claim: move sample projects into claimed v1 (PEP 480)",
-    ));
+    /// The genesis plan checked against its policy, then root v1 and targets v1 drafted
+    /// from it, signed by detached signature files and merged only after verification.
+    fn genesis(&mut self) -> Result<(AnyMetadata, AnyMetadata)> {
+        self.step("Genesis plan: check the policy");
+        self.write(
+            "plan.toml",
+            plan_text(&["alice-root", "bob-root", "carol-root"], &[]).as_bytes(),
+        )?;
+        let plan = self.load_plan("plan.toml")?;
+        self.check_plan(&plan, "plan.toml")?;
+
+        self.step("Genesis: draft root v1 and targets v1 (PyPI layout), sign, merge");
+        let Drafts {
+            mut root,
+            mut targets,
+            unclaimed,
+        } = genesis::draft(&plan, self.now).map_err(step("genesis from plan.toml"))?;
+        mark(&mut root.extra);
+        mark(&mut targets.extra);
+        let root1 = AnyMetadata::Root(Metadata::new(root));
+        let targets1 = AnyMetadata::Targets(Metadata::new(targets));
+        self.write("drafts/1.root.json", &root1.to_file_bytes())?;
+        self.write("drafts/1.targets.json", &targets1.to_file_bytes())?;
+        let mut outs = vec!["drafts/1.root.json", "drafts/1.targets.json"];
+        if let Some(mut u) = unclaimed {
+            mark(&mut u.extra);
+            self.write("drafts/1.unclaimed.json", &Metadata::new(u).to_file_bytes())?;
+            outs.push("drafts/1.unclaimed.json");
+        }
+        self.record(
+            "ceremony genesis from plan.toml",
+            &["plan.toml"],
+            &outs,
+            vec![],
+            None,
+        )?;
+
+        let root_keys = ["alice-root", "bob-root", "carol-root"];
+        let sigs = self.sign_all(&root1, "root", "1.root", &root_keys)?;
+        let root1 = self.merge(&root1, "root", &sigs, None, None, "repository/1.root.json")?;
+        let sigs = self.sign_all(
+            &targets1,
+            "targets",
+            "1.targets",
+            &["alice-targets", "bob-targets"],
+        )?;
+        let targets1 = self.merge(
+            &targets1,
+            "targets",
+            &sigs,
+            None,
+            Some(&root1),
+            "repository/1.targets.json",
+        )?;
+        Ok((root1, targets1))
+    }
+
+    /// A batch of claim requests (one developer key per project) moves the sample projects
+    /// into claimed v1 (PEP 480), signed by two claimed admins.
+    fn claim(&mut self, targets1: &AnyMetadata) -> Result<()> {
+        self.step("Claim: move sample projects into claimed v1 (PEP 480)");
+        let lines = claim_requests();
+        self.write("claims/batch-1.jsonl", lines.as_bytes())?;
+        let requests =
+            crate::pypi::parse_requests(&lines).map_err(|errs| RehearsalError::ClaimRequests {
+                file: "claims/batch-1.jsonl".into(),
+                reasons: errs
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            })?;
+        let claimed_expires =
+            crate::ceremony::plan::resolve_when("90d", self.now).map_err(step("claimed expiry"))?;
+        let (mut claimed, review) = crate::pypi::claim(None, &requests, Some(claimed_expires))
+            .map_err(step("pypi claim claims/batch-1.jsonl"))?;
+        for l in review.lines(10) {
+            self.detail(l);
+        }
+        mark(&mut claimed.extra);
+        let claimed1 = AnyMetadata::Targets(Metadata::new(claimed));
+        self.write("drafts/1.claimed.json", &claimed1.to_file_bytes())?;
+        self.record(
+            "pypi claim claims/batch-1.jsonl",
+            &["claims/batch-1.jsonl"],
+            &["drafts/1.claimed.json"],
+            vec![],
+            None,
+        )?;
+        let sigs = self.sign_all(
+            &claimed1,
+            "claimed",
+            "1.claimed",
+            &["alice-claimed", "carol-claimed"],
+        )?;
+        self.merge(
+            &claimed1,
+            "claimed",
+            &sigs,
+            None,
+            Some(targets1),
+            "repository/1.claimed.json",
+        )?;
+        Ok(())
+    }
+
+    /// Root v2, planned before anyone signs: carol leaves, dave joins. v1's keys and v2's
+    /// both sign (spec 5.3.4).
+    fn rotate_root(&mut self, root1: &AnyMetadata) -> Result<AnyMetadata> {
+        self.step("Root rotation: carol leaves, dave joins (planned before signing)");
+        self.derive("dave-root", "dave", OFFICERS[3].2)?;
+        self.write(
+            "plan-v2.toml",
+            plan_text(&["alice-root", "bob-root", "dave-root"], &["carol-root"]).as_bytes(),
+        )?;
+        let plan2 = self.load_plan("plan-v2.toml")?;
+        self.check_plan(&plan2, "plan-v2.toml")?;
+        let root1m = as_root(root1, "repository/1.root.json")?;
+        let rot = genesis::plan_rotation(&root1m.signed, &plan2, &BTreeSet::new(), self.now)
+            .map_err(step("ceremony plan-rotation plan-v2.toml"))?;
+        self.say_rotation(&rot);
+        let mut next = rot.next.clone();
+        mark(&mut next.extra);
+        let root2 = AnyMetadata::Root(Metadata::new(next));
+        self.write("drafts/2.root.json", &root2.to_file_bytes())?;
+        self.record(
+            "ceremony plan-rotation plan-v2.toml",
+            &["plan-v2.toml", "repository/1.root.json"],
+            &["drafts/2.root.json"],
+            vec![],
+            None,
+        )?;
+        let sigs = self.sign_all(
+            &root2,
+            "root",
+            "2.root",
+            &["alice-root", "bob-root", "dave-root"],
+        )?;
+        self.merge(
+            &root2,
+            "root",
+            &sigs,
+            Some(root1m),
+            None,
+            "repository/2.root.json",
+        )
+    }
+
+    fn say_rotation(&mut self, rot: &genesis::RotationPlan) {
+        self.detail(format!(
+            "root v{} -> v{}: needs {} of v{}'s keys ({} usable) and {} of v{}'s ({} usable): {}",
+            rot.old_version,
+            rot.new_version,
+            rot.old_threshold,
+            rot.old_version,
+            rot.old_available,
+            rot.new_threshold,
+            rot.new_version,
+            rot.new_available,
+            if rot.feasible {
+                "feasible"
+            } else {
+                "NOT FEASIBLE"
+            }
+        ));
+        for a in &rot.advice {
+            self.detail(a.clone());
+        }
+    }
+
+    /// bob's root key is compromised: `conclave revoke`'s planner drafts root v3 without
+    /// it, the stolen key's signature alone is refused, and the remaining officers (with
+    /// bob's new key) sign root v3.
+    fn revoke_compromised_key(&mut self, root2: &AnyMetadata) -> Result<()> {
+        self.step("Revocation: bob's root key is compromised; root v3 drops it");
+        let root2m = as_root(root2, "repository/2.root.json")?;
+        let compromised = self.signers["bob-root"].public_key().keyid();
+        self.detail(format!(
+            "compromised: bob-root ({compromised}); it must not count towards any threshold"
+        ));
+        let root3 = self.draft_root_without(&compromised)?;
+        self.refuse_the_stolen_key(&root3, root2m)?;
+        let sigs = self.sign_all(
+            &root3,
+            "root",
+            "3.root",
+            &["alice-root", "dave-root", "bob-root-2"],
+        )?;
+        self.merge(
+            &root3,
+            "root",
+            &sigs,
+            Some(root2m),
+            None,
+            "repository/3.root.json",
+        )?;
+        Ok(())
+    }
+
+    /// `conclave revoke`'s planner: every role that trusts the key, and the drafts without
+    /// it. bob enrols a new key at the same time, so root stays 2 of 3; the rehearsal's
+    /// repository has the key in root only, so root v3 must be the one draft.
+    fn draft_root_without(&mut self, compromised: &KeyId) -> Result<AnyMetadata> {
+        self.derive("bob-root-2", "bob", BOB_NEW)?;
+        let bob_new = self.signers["bob-root-2"].public_key().clone();
+        let files = read_dir_json(&self.path("repository"))?;
+        let opts = crate::ceremony::revoke::RevokeOptions {
+            expires: Some(
+                crate::ceremony::plan::resolve_when("365d", self.now)
+                    .map_err(step("revoke expiry"))?,
+            ),
+            now: self.now,
+            add: vec![("root".into(), bob_new)],
+            thresholds: Default::default(),
+        };
+        let rplan = crate::ceremony::revoke::plan(&files, &compromised.as_str(), &opts)
+            .map_err(step("revoke"))?;
+        for t in &rplan.trusts {
+            self.detail(format!(
+                "trusted by: {} (listed by {} in {}; threshold {} of {} keys before, {} of {} after)",
+                t.role,
+                t.delegator,
+                t.file,
+                t.threshold_before,
+                t.keys_before,
+                t.threshold_after,
+                t.keys_after
+            ));
+        }
+        if !rplan.blockers.is_empty() {
+            return Err(RehearsalError::RevokeBlocked {
+                blockers: rplan.blockers,
+            });
+        }
+        let draft = rplan
+            .drafts
+            .iter()
+            .find(|d| d.role == "root")
+            .ok_or(RehearsalError::RevokeNoRoot)?;
+        if rplan.drafts.len() != 1 {
+            return Err(RehearsalError::RevokeTooMany {
+                count: rplan.drafts.len(),
+            });
+        }
+        for c in &draft.changes {
+            self.detail(c.clone());
+        }
+        let AnyMetadata::Root(mut next) = draft.metadata.clone() else {
+            return Err(RehearsalError::RevokeDraftNotRoot);
+        };
+        mark(&mut next.signed.extra);
+        let root3 = AnyMetadata::Root(Metadata::new(next.signed));
+        self.write("drafts/3.root.json", &root3.to_file_bytes())?;
+        self.record(
+            &format!("revoke {compromised}: root v3 drafted without it"),
+            &[
+                "repository/1.root.json",
+                "repository/2.root.json",
+                "repository/1.targets.json",
+                "repository/1.claimed.json",
+            ],
+            &["drafts/3.root.json"],
+            vec![compromised.to_string()],
+            Some(format!(
+                "compromised key {compromised} (bob-root) removed; bob enrols bob-root-2"
+            )),
+        )?;
+        Ok(root3)
+    }
+
+    /// The attacker's signature is refused: the compromised key no longer counts. Its
+    /// signature file is removed so nobody merges it by mistake later.
+    fn refuse_the_stolen_key(
+        &mut self,
+        root3: &AnyMetadata,
+        root2m: &Metadata<Root>,
+    ) -> Result<()> {
+        let stolen = self.sign_all(root3, "root", "3.root", &["bob-root"])?;
+        let auths = ceremony::authorities(root3, "root", Some(root2m), None)
+            .map_err(step("root: who may sign"))?;
+        let refused = match ceremony::merge(root3, "root", &stolen, &auths) {
+            Ok(o) if o.complete() => return Err(RehearsalError::CompromisedKeyCounted),
+            Ok(o) => o
+                .reports
+                .iter()
+                .map(|rep| {
+                    format!(
+                        "{}: {} of {}",
+                        rep.keys_from,
+                        rep.valid.len(),
+                        rep.threshold
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            Err(rej) => rej
+                .iter()
+                .map(|x| x.reason.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        self.detail(format!(
+            "a signature by the compromised key alone reaches no threshold ({refused}); it is not merged"
+        ));
+        let _ = std::fs::remove_file(self.path("signatures/3.root.bob-root.sig"));
+        Ok(())
+    }
+
+    /// Everything verifies with the client rules, then the export bundle, which must
+    /// verify again as it will be published.
+    fn verify_and_export(&mut self) -> Result<PathBuf> {
+        self.step("Verify the repository and export the bundle");
+        let files = read_dir_json(&self.path("repository"))?;
+        let report = verify::verify_repository(&files, None, Expires::now());
+        if !report.is_ok() {
+            return Err(RehearsalError::Unverified {
+                dir: "repository/".into(),
+                problems: report
+                    .problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.file, p.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            });
+        }
+        self.detail(format!(
+            "repository/: {} file(s) verify with the client rules",
+            files.len()
+        ));
+        self.record(
+            "verify repository/: every check holds",
+            &[],
+            &[],
+            vec![],
+            None,
+        )?;
+        let bundle = export::build(&files, Expires::now(), export::Format::Plain)
+            .map_err(step("export repository/"))?;
+        let bundle_dir = self.path("bundle");
+        export::write_bundle(&bundle_dir, &bundle).map_err(io(&bundle_dir))?;
+        let outs: Vec<String> = bundle.files.keys().map(|n| format!("bundle/{n}")).collect();
+        let out_refs: Vec<&str> = outs.iter().map(String::as_str).collect();
+        self.record(
+            "export repository/ -o bundle (plain)",
+            &[],
+            &out_refs,
+            vec![],
+            None,
+        )?;
+        let exported = read_dir_json(&bundle_dir)?;
+        let report = verify::verify_repository(&exported, None, Expires::now());
+        if !report.is_ok() {
+            return Err(RehearsalError::BundleUnverified);
+        }
+        Ok(bundle_dir)
+    }
+
+    /// The transcript's chain is checked and its head signed by alice; returns the last
+    /// line's number and hash.
+    fn sign_transcript_head(&mut self) -> Result<(u64, String)> {
+        self.step("Transcript: check the chain and sign its head");
+        let file = self.path(transcript::FILE_NAME);
+        let lines = transcript::read(&file).map_err(step("transcript"))?;
+        let head = transcript::sign_head(&lines, self.signers["alice-root"].as_ref())
+            .map_err(step("transcript head"))?;
+        self.write("transcript-head.alice.sig", &head.to_bytes())?;
+        self.record(
+            &format!("transcript head (line {}) signed by alice", head.seq),
+            &[],
+            &["transcript-head.alice.sig"],
+            vec![head.signature.keyid.to_string()],
+            None,
+        )?;
+        let lines = transcript::read(&file).map_err(step("transcript"))?;
+        let last = lines.last().ok_or(RehearsalError::EmptyTranscript)?;
+        Ok((last.seq, last.hash.clone()))
+    }
+}
+
+/// One claim request per sample project, each with one developer key (JSON Lines).
+fn claim_requests() -> String {
     let mut lines = String::new();
     for p in PROJECTS {
         let dev = Ed25519Signer::from_seed(&seed(&format!("developer/{p}")));
@@ -544,299 +968,21 @@ pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome, String> {
         )));
         lines.push('\n');
     }
-    r.write("claims/batch-1.jsonl", lines.as_bytes())?;
-    let requests = crate::pypi::parse_requests(&lines).map_err(|errs| {
-        errs.iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
-    let claimed_expires = crate::ceremony::plan::resolve_when("90d", r.now)?;
-    let (mut claimed, review) = crate::pypi::claim(None, &requests, Some(claimed_expires))?;
-    for l in review.lines(10) {
-        (r.say)(Event::Detail(l));
-    }
-    mark(&mut claimed.extra);
-    let claimed1 = AnyMetadata::Targets(Metadata::new(claimed));
-    r.write("drafts/1.claimed.json", &claimed1.to_file_bytes())?;
-    r.record(
-        "pypi claim claims/batch-1.jsonl",
-        &["claims/batch-1.jsonl"],
-        &["drafts/1.claimed.json"],
-        vec![],
-        None,
-    )?;
-    let sigs = r.sign_all(
-        &claimed1,
-        "claimed",
-        "1.claimed",
-        &["alice-claimed", "carol-claimed"],
-    )?;
-    r.merge(
-        &claimed1,
-        "claimed",
-        &sigs,
-        None,
-        Some(&targets1),
-        "repository/1.claimed.json",
-    )?;
-
-    // ---- Rotation -------------------------------------------------------------------------
-    (r.say)(Event::Step(
-        "Root rotation: carol leaves, dave joins (planned before signing)",
-    ));
-    r.derive("dave-root", "dave", OFFICERS[3].2)?;
-    r.write(
-        "plan-v2.toml",
-        plan_text(&["alice-root", "bob-root", "dave-root"], &["carol-root"]).as_bytes(),
-    )?;
-    let plan2 = r.load_plan("plan-v2.toml")?;
-    r.check_plan(&plan2, "plan-v2.toml")?;
-    let AnyMetadata::Root(root1m) = &root1 else {
-        return Err("repository/1.root.json is not a root".into());
-    };
-    let rot = genesis::plan_rotation(&root1m.signed, &plan2, &BTreeSet::new(), r.now)?;
-    say_rotation(&mut r, &rot);
-    let mut next = rot.next.clone();
-    mark(&mut next.extra);
-    let root2 = AnyMetadata::Root(Metadata::new(next));
-    r.write("drafts/2.root.json", &root2.to_file_bytes())?;
-    r.record(
-        "ceremony plan-rotation plan-v2.toml",
-        &["plan-v2.toml", "repository/1.root.json"],
-        &["drafts/2.root.json"],
-        vec![],
-        None,
-    )?;
-    let sigs = r.sign_all(
-        &root2,
-        "root",
-        "2.root",
-        &["alice-root", "bob-root", "dave-root"],
-    )?;
-    let root2 = r.merge(
-        &root2,
-        "root",
-        &sigs,
-        Some(root1m),
-        None,
-        "repository/2.root.json",
-    )?;
-
-    // ---- Revocation -----------------------------------------------------------------------
-    (r.say)(Event::Step(
-        "Revocation: bob's root key is compromised; root v3 drops it",
-    ));
-    let AnyMetadata::Root(root2m) = &root2 else {
-        return Err("repository/2.root.json is not a root".into());
-    };
-    let compromised = r.signers["bob-root"].public_key().keyid();
-    (r.say)(Event::Detail(format!(
-        "compromised: bob-root ({compromised}); it must not count towards any threshold"
-    )));
-    // `conclave revoke`'s planner: every role that trusts the key, and the drafts without it.
-    // bob enrols a new key at the same time, so root stays 2 of 3.
-    r.derive("bob-root-2", "bob", BOB_NEW)?;
-    let bob_new = r.signers["bob-root-2"].public_key().clone();
-    let files = read_dir_json(&r.path("repository"))?;
-    let opts = crate::ceremony::revoke::RevokeOptions {
-        expires: Some(crate::ceremony::plan::resolve_when("365d", r.now)?),
-        now: r.now,
-        add: vec![("root".into(), bob_new)],
-        thresholds: Default::default(),
-    };
-    let rplan = crate::ceremony::revoke::plan(&files, &compromised.as_str(), &opts)
-        .map_err(|e| format!("revoke: {e}"))?;
-    for t in &rplan.trusts {
-        (r.say)(Event::Detail(format!(
-            "trusted by: {} (listed by {} in {}; threshold {} of {} keys before, {} of {} after)",
-            t.role,
-            t.delegator,
-            t.file,
-            t.threshold_before,
-            t.keys_before,
-            t.threshold_after,
-            t.keys_after
-        )));
-    }
-    if !rplan.blockers.is_empty() {
-        return Err(format!("revoke: {}", rplan.blockers.join("; ")));
-    }
-    let draft = rplan
-        .drafts
-        .iter()
-        .find(|d| d.role == "root")
-        .ok_or("revoke drafted no new root")?;
-    if rplan.drafts.len() != 1 {
-        return Err(format!(
-            "revoke drafted {} files; the rehearsal expects only the root",
-            rplan.drafts.len()
-        ));
-    }
-    for c in &draft.changes {
-        (r.say)(Event::Detail(c.clone()));
-    }
-    let AnyMetadata::Root(mut next) = draft.metadata.clone() else {
-        return Err("revoke's root draft is not a root".into());
-    };
-    mark(&mut next.signed.extra);
-    let root3 = AnyMetadata::Root(Metadata::new(next.signed));
-    r.write("drafts/3.root.json", &root3.to_file_bytes())?;
-    r.record(
-        &format!("revoke {compromised}: root v3 drafted without it"),
-        &[
-            "repository/1.root.json",
-            "repository/2.root.json",
-            "repository/1.targets.json",
-            "repository/1.claimed.json",
-        ],
-        &["drafts/3.root.json"],
-        vec![compromised.to_string()],
-        Some(format!(
-            "compromised key {compromised} (bob-root) removed; bob enrols bob-root-2"
-        )),
-    )?;
-    // The attacker's signature is refused: the compromised key no longer counts.
-    let stolen = r.sign_all(&root3, "root", "3.root", &["bob-root"])?;
-    let auths =
-        ceremony::authorities(&root3, "root", Some(root2m), None).map_err(|e| e.to_string())?;
-    let refused = match ceremony::merge(&root3, "root", &stolen, &auths) {
-        Ok(o) if o.complete() => {
-            return Err("the compromised key's signature alone met a threshold".into());
-        }
-        Ok(o) => o
-            .reports
-            .iter()
-            .map(|rep| {
-                format!(
-                    "{}: {} of {}",
-                    rep.keys_from,
-                    rep.valid.len(),
-                    rep.threshold
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        Err(rej) => rej
-            .iter()
-            .map(|x| x.reason.clone())
-            .collect::<Vec<_>>()
-            .join("; "),
-    };
-    (r.say)(Event::Detail(format!(
-        "a signature by the compromised key alone reaches no threshold ({refused}); it is not merged"
-    )));
-    let _ = std::fs::remove_file(r.path("signatures/3.root.bob-root.sig"));
-    let sigs = r.sign_all(
-        &root3,
-        "root",
-        "3.root",
-        &["alice-root", "dave-root", "bob-root-2"],
-    )?;
-    r.merge(
-        &root3,
-        "root",
-        &sigs,
-        Some(root2m),
-        None,
-        "repository/3.root.json",
-    )?;
-
-    // ---- Verify and export ----------------------------------------------------------------
-    (r.say)(Event::Step("Verify the repository and export the bundle"));
-    let files = read_dir_json(&r.path("repository"))?;
-    let report = verify::verify_repository(&files, None, Expires::now());
-    if !report.is_ok() {
-        return Err(format!(
-            "repository/: does not verify: {}",
-            report
-                .problems
-                .iter()
-                .map(|p| format!("{}: {}", p.file, p.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ));
-    }
-    (r.say)(Event::Detail(format!(
-        "repository/: {} file(s) verify with the client rules",
-        files.len()
-    )));
-    r.record(
-        "verify repository/: every check holds",
-        &[],
-        &[],
-        vec![],
-        None,
-    )?;
-    let bundle =
-        export::build(&files, Expires::now(), export::Format::Plain).map_err(|e| e.to_string())?;
-    let bundle_dir = r.path("bundle");
-    export::write_bundle(&bundle_dir, &bundle).map_err(|e| io(&bundle_dir, e))?;
-    let outs: Vec<String> = bundle.files.keys().map(|n| format!("bundle/{n}")).collect();
-    let out_refs: Vec<&str> = outs.iter().map(String::as_str).collect();
-    r.record(
-        "export repository/ -o bundle (plain)",
-        &[],
-        &out_refs,
-        vec![],
-        None,
-    )?;
-    let exported = read_dir_json(&bundle_dir)?;
-    let report = verify::verify_repository(&exported, None, Expires::now());
-    if !report.is_ok() {
-        return Err("bundle/: the exported bundle does not verify".into());
-    }
-
-    // ---- Transcript head ------------------------------------------------------------------
-    (r.say)(Event::Step("Transcript: check the chain and sign its head"));
-    let lines = transcript::read(&dir.join(transcript::FILE_NAME)).map_err(|e| e.to_string())?;
-    let head = transcript::sign_head(&lines, r.signers["alice-root"].as_ref())
-        .map_err(|e| e.to_string())?;
-    r.write("transcript-head.alice.sig", &head.to_bytes())?;
-    r.record(
-        &format!("transcript head (line {}) signed by alice", head.seq),
-        &[],
-        &["transcript-head.alice.sig"],
-        vec![head.signature.keyid.to_string()],
-        None,
-    )?;
-    let lines = transcript::read(&dir.join(transcript::FILE_NAME)).map_err(|e| e.to_string())?;
-    let last = lines.last().ok_or("the transcript is empty")?;
-    Ok(Outcome {
-        dir: dir.to_path_buf(),
-        bundle: bundle_dir,
-        root_versions: 3,
-        claimed_projects: PROJECTS.len(),
-        transcript_lines: last.seq,
-        transcript_head: last.hash.clone(),
-    })
+    lines
 }
 
-fn say_rotation(r: &mut Rehearsal<'_>, rot: &genesis::RotationPlan) {
-    (r.say)(Event::Detail(format!(
-        "root v{} -> v{}: needs {} of v{}'s keys ({} usable) and {} of v{}'s ({} usable): {}",
-        rot.old_version,
-        rot.new_version,
-        rot.old_threshold,
-        rot.old_version,
-        rot.old_available,
-        rot.new_threshold,
-        rot.new_version,
-        rot.new_available,
-        if rot.feasible {
-            "feasible"
-        } else {
-            "NOT FEASIBLE"
-        }
-    )));
-    for a in &rot.advice {
-        (r.say)(Event::Detail(a.clone()));
+fn as_root<'m>(md: &'m AnyMetadata, file: &str) -> Result<&'m Metadata<Root>> {
+    match md {
+        AnyMetadata::Root(r) => Ok(r),
+        _ => Err(RehearsalError::NotARoot {
+            file: file.to_owned(),
+        }),
     }
 }
 
-fn read_dir_json(dir: &Path) -> Result<Vec<InputFile>, String> {
+fn read_dir_json(dir: &Path) -> Result<Vec<InputFile>> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| io(dir, e))?
+        .map_err(io(dir))?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json"))
@@ -847,7 +993,7 @@ fn read_dir_json(dir: &Path) -> Result<Vec<InputFile>, String> {
         .map(|name| {
             let p = dir.join(&name);
             Ok(InputFile {
-                bytes: std::fs::read(&p).map_err(|e| io(&p, e))?,
+                bytes: std::fs::read(&p).map_err(io(&p))?,
                 name,
             })
         })

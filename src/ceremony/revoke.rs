@@ -28,6 +28,10 @@ use crate::metadata::{
 };
 use crate::verify::{self, FileStatus, InputFile, Problem};
 
+/// The cause of a failure in a function this module builds on (root rotation, delegation
+/// rotation, version numbers, authorities), whatever error type that function uses.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum RevokeError {
@@ -46,8 +50,29 @@ pub enum RevokeError {
         .0.len()
     )]
     Unverified(Vec<Problem>),
-    #[error("{0}")]
-    Invalid(String),
+    #[error("no root metadata (N.root.json) in the repository")]
+    NoRoot,
+    #[error("the root file is not a root")]
+    NotARoot { file: String },
+    /// A key to add for `role` is the key being revoked (or another keyid of it).
+    #[error("role {}: the key to add is the key being revoked", escape(.role))]
+    AddsRevokedKey { role: String },
+    /// A key to add or a new threshold names a role that does not trust the key: that is
+    /// another kind of change (a rotation), not part of this revocation.
+    #[error("role {} does not trust the key being revoked, so it cannot be changed here", escape(.role))]
+    RoleNotAffected { role: String },
+    #[error("{}: no next version", escape(.role))]
+    Version {
+        role: String,
+        #[source]
+        source: Cause,
+    },
+    #[error("{}: cannot tell which keys may sign it", escape(.role))]
+    Authorities {
+        role: String,
+        #[source]
+        source: Cause,
+    },
 }
 
 /// What the officers ask for besides removing the key.
@@ -88,9 +113,21 @@ pub struct Trust {
     pub remedy: Option<String>,
 }
 
+/// Whether `keys` signers can reach `threshold`.
+fn enough(keys: usize, threshold: u32) -> bool {
+    keys as u64 >= u64::from(threshold)
+}
+
 impl Trust {
+    /// Whether the keys left after the revocation can still meet the role's threshold (a
+    /// role with no keys at all never can).
     pub fn meetable(&self) -> bool {
-        self.keys_after >= 1 && self.keys_after as u64 >= u64::from(self.threshold_after)
+        self.keys_after >= 1 && enough(self.keys_after, self.threshold_after)
+    }
+
+    /// Meetable, but only with every remaining key: one more lost key locks the role.
+    fn no_spare_key(&self) -> bool {
+        self.keys_after > 0 && self.keys_after as u64 == u64::from(self.threshold_after)
     }
 }
 
@@ -107,8 +144,9 @@ pub struct Requirement {
 }
 
 impl Requirement {
+    /// Whether the eligible keys alone can reach the threshold.
     pub fn meetable(&self) -> bool {
-        self.eligible.len() as u64 >= u64::from(self.threshold)
+        enough(self.eligible.len(), self.threshold)
     }
 }
 
@@ -364,6 +402,15 @@ fn delegates_projects(role: &str, d: &Delegations) -> bool {
     matches!(role, "claimed" | "recently-claimed") && matches!(d.roles, DelegationRoles::List(_))
 }
 
+/// Why [`rotate_listed`] could not find the delegation it was asked to rotate.
+#[derive(Debug, thiserror::Error)]
+enum ListedError {
+    #[error("not a listed delegation")]
+    NotListed,
+    #[error("no delegation to role \"{}\"", escape(.role))]
+    NoSuchRole { role: String },
+}
+
 /// Rotate one listed delegation inside `d` through [`crate::pypi::rotate_delegation`], on a
 /// metadata holding only that delegation (so a delegator with 16,384 classic bins is not
 /// copied once per bin).
@@ -375,9 +422,9 @@ fn rotate_listed(
     add: &[Key],
     remove: &[KeyId],
     threshold: Option<u32>,
-) -> Result<Vec<String>, String> {
+) -> Result<(), Cause> {
     let DelegationRoles::List(roles) = &mut d.roles else {
-        return Err("not a listed delegation".into());
+        return Err(ListedError::NotListed.into());
     };
     // The caller found the role at `i`; look it up by name only if that is stale.
     let i = match roles.get(i) {
@@ -385,7 +432,9 @@ fn rotate_listed(
         _ => roles
             .iter()
             .position(|r| r.name.as_str() == name)
-            .ok_or_else(|| format!("no delegation to role \"{}\"", escape(name)))?,
+            .ok_or_else(|| ListedError::NoSuchRole {
+                role: name.to_owned(),
+            })?,
     };
     let keys = roles[i]
         .keyids
@@ -402,7 +451,7 @@ fn rotate_listed(
         }),
         extra: Map::new(),
     };
-    let (next, review) = crate::pypi::rotate_delegation(&one, name, add, remove, threshold, None)?;
+    let (next, _review) = crate::pypi::rotate_delegation(&one, name, add, remove, threshold, None)?;
     let nd = next.delegations.expect("rotation keeps the delegations");
     if let DelegationRoles::List(mut r) = nd.roles
         && let Some(role) = r.pop()
@@ -412,11 +461,15 @@ fn rotate_listed(
     for (id, k) in nd.keys {
         d.keys.entry(id).or_insert(k);
     }
-    Ok(review)
+    Ok(())
 }
 
 /// Work out the revocation of `keyid` (the full keyid or a unique prefix of at least 8 hex
 /// digits) from the repository `files`.
+///
+/// The steps follow the order a client trusts metadata in: the root first (spec 5.3), then
+/// targets and every delegated role below it, parents before children (spec 5.6.7), so that
+/// each draft knows whether its delegator is itself a draft.
 pub fn plan(
     files: &[InputFile],
     keyid: &str,
@@ -424,11 +477,49 @@ pub fn plan(
 ) -> Result<RevocationPlan, RevokeError> {
     let prefix = parse_keyid(keyid)?;
     let report = verify::verify_repository(files, None, opts.now);
-    let mut plan = RevocationPlan::default();
+    let notes = expiry_notes(&report)?;
+    let used = in_use(files, &report);
+    let Some(root_use) = used.get("root") else {
+        return Err(RevokeError::NoRoot);
+    };
+    let AnyMetadata::Root(root) = &root_use.md else {
+        return Err(RevokeError::NotARoot {
+            file: root_use.file.clone(),
+        });
+    };
+    let (first, revoked) = find_key(&used, &prefix)?;
+    refuse_adding_the_revoked_key(opts, &revoked)?;
+
+    let mut p = Planner::new(opts, &used, revoked);
+    p.plan.notes = notes;
+    p.plan.aliases = p.revoked.iter().filter(|k| **k != first).cloned().collect();
+    p.plan.keyid = Some(first);
+
+    let root_trusts = p.assess_root(root, &root_use.file);
+    let new_root = p.rotate_root(root, &root_trusts);
+    p.plan.trusts.extend(root_trusts.iter().cloned());
+    if let Some(next) = &new_root {
+        p.draft_root(root_use, root, next, &root_trusts);
+    }
+    p.carry_roots(files, &root_use.file, root.signed.common.version.get());
+    p.walk_targets(root_use, new_root)?;
+
+    p.check_options_name_affected_roles()?;
+    if p.plan.trusts.is_empty() {
+        return Err(RevokeError::UnknownKey(prefix));
+    }
+    p.tell_online_side(&root_trusts);
+    Ok(p.plan)
+}
+
+/// Expired metadata is no reason to stop (the drafts renew what they touch), so it becomes
+/// a note; any other problem means the plan would build on metadata clients reject.
+fn expiry_notes(report: &verify::Report) -> Result<Vec<String>, RevokeError> {
+    let mut notes = Vec::new();
     let mut hard = Vec::new();
     for p in &report.problems {
         if p.rule == "expired" {
-            plan.notes.push(format!(
+            notes.push(format!(
                 "{}: {} (new versions drafted here get a fresh expiry; others must be renewed \
                  as usual)",
                 escape(&p.file),
@@ -438,33 +529,33 @@ pub fn plan(
             hard.push(p.clone());
         }
     }
-    if !hard.is_empty() {
-        return Err(RevokeError::Unverified(hard));
+    if hard.is_empty() {
+        Ok(notes)
+    } else {
+        Err(RevokeError::Unverified(hard))
     }
-    let used = in_use(files, &report);
-    let Some(root_use) = used.get("root") else {
-        return Err(RevokeError::Invalid(
-            "no root metadata (N.root.json) in the repository".into(),
-        ));
-    };
-    let AnyMetadata::Root(root) = &root_use.md else {
-        return Err(RevokeError::Invalid("the root file is not a root".into()));
-    };
+}
 
-    // Which key: match the prefix, then every keyid naming the same key.
-    let keys = all_keys(&used);
+/// The keyid matching `prefix`, and every keyid naming the same key (TAP 12): a key listed
+/// under two keyids must be removed under both, or the other one keeps counting.
+fn find_key(
+    used: &BTreeMap<String, InUse>,
+    prefix: &str,
+) -> Result<(KeyId, Vec<KeyId>), RevokeError> {
+    let keys = all_keys(used);
     let matches: Vec<&KeyId> = keys
         .keys()
-        .filter(|id| id.as_str().starts_with(&prefix))
+        .filter(|id| id.as_str().starts_with(prefix))
         .collect();
     let first = match matches.as_slice() {
-        [] => return Err(RevokeError::UnknownKey(prefix)),
+        [] => return Err(RevokeError::UnknownKey(prefix.to_owned())),
         [one] => (*one).clone(),
         many => {
+            // Several keyids for one key are aliases, not an ambiguity.
             let identity = keys[many[0]].identity().ok();
             if identity.is_none() || many.iter().any(|id| keys[*id].identity().ok() != identity) {
                 return Err(RevokeError::AmbiguousKeyId(
-                    prefix,
+                    prefix.to_owned(),
                     many.iter()
                         .map(|k| k.short())
                         .collect::<Vec<_>>()
@@ -475,99 +566,239 @@ pub fn plan(
         }
     };
     let identity = keys[&first].identity().ok();
-    let revoked: Vec<KeyId> = keys
+    let revoked = keys
         .iter()
         .filter(|(id, k)| **id == first || (identity.is_some() && k.identity().ok() == identity))
         .map(|(id, _)| id.clone())
         .collect();
-    plan.aliases = revoked.iter().filter(|k| **k != first).cloned().collect();
-    plan.keyid = Some(first.clone());
-    for (role, k) in &opts.add {
-        if revoked.contains(&k.keyid()) {
-            return Err(RevokeError::Invalid(format!(
-                "--add-key {}: that is the key being revoked",
-                escape(role)
-            )));
+    Ok((first, revoked))
+}
+
+/// Adding the revoked key back (under any of its keyids) would undo the revocation.
+fn refuse_adding_the_revoked_key(
+    opts: &RevokeOptions,
+    revoked: &[KeyId],
+) -> Result<(), RevokeError> {
+    match opts.add.iter().find(|(_, k)| revoked.contains(&k.keyid())) {
+        Some((role, _)) => Err(RevokeError::AddsRevokedKey { role: role.clone() }),
+        None => Ok(()),
+    }
+}
+
+/// One delegation in a targets role's list that trusts the revoked key.
+struct Listed {
+    name: String,
+    keyids: Vec<KeyId>,
+    threshold: u32,
+    /// A succinct hash-bin delegation (TAP 15): `name` is its name prefix.
+    succinct: bool,
+    /// Its index in the delegator's list of roles.
+    index: usize,
+}
+
+/// The delegations in `d` that trust one of `revoked`, in delegation order.
+fn listing(d: &Delegations, revoked: &[KeyId]) -> Vec<Listed> {
+    let trusts = |ids: &[KeyId]| ids.iter().any(|k| revoked.contains(k));
+    match &d.roles {
+        DelegationRoles::List(roles) => roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| trusts(&r.keyids))
+            .map(|(index, r)| Listed {
+                name: r.name.to_string(),
+                keyids: r.keyids.clone(),
+                threshold: r.threshold.get(),
+                succinct: false,
+                index,
+            })
+            .collect(),
+        DelegationRoles::Succinct(s) if trusts(&s.keyids) => vec![Listed {
+            name: s.name_prefix.clone(),
+            keyids: s.keyids.clone(),
+            threshold: s.threshold.get(),
+            succinct: true,
+            index: 0,
+        }],
+        DelegationRoles::Succinct(_) => Vec::new(),
+    }
+}
+
+/// A targets role still to visit, with its delegator as it will be after the revocation
+/// (a draft, or the file in the repository) and as it is now: the draft's signers come from
+/// the former, the keys that must not count from the latter.
+struct Pending {
+    role: String,
+    delegator_now: AnyMetadata,
+    delegator_ctx: Context,
+    delegator_before: AnyMetadata,
+}
+
+/// What removing the key from a role's delegations produced.
+#[derive(Default)]
+struct Revision {
+    /// The role's next version, when one is needed.
+    next: Option<Targets>,
+    changes: Vec<String>,
+    /// The role delegates projects (PEP 480) and one of them trusted the key: its review
+    /// says what changed better than a line per delegation.
+    project_mode: bool,
+}
+
+/// The revocation being worked out: the options, the roles in use, the key, and the plan
+/// so far.
+struct Planner<'a> {
+    opts: &'a RevokeOptions,
+    used: &'a BTreeMap<String, InUse>,
+    /// The revoked key under every keyid naming it.
+    revoked: Vec<KeyId>,
+    plan: RevocationPlan,
+    /// Roles that trust the key, the only ones options may name.
+    affected: BTreeSet<String>,
+    /// Projects taken out of their delegator: (project, delegator).
+    removed_projects: Vec<(String, String)>,
+    /// Online roles (PEP 458/480) that trust the key.
+    online_roles: Vec<String>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(
+        opts: &'a RevokeOptions,
+        used: &'a BTreeMap<String, InUse>,
+        revoked: Vec<KeyId>,
+    ) -> Self {
+        Planner {
+            opts,
+            used,
+            revoked,
+            plan: RevocationPlan::default(),
+            affected: BTreeSet::new(),
+            removed_projects: Vec::new(),
+            online_roles: Vec::new(),
         }
     }
-    let expiry = |role: &str| opts.expires.unwrap_or(default_expiry(role, opts.now));
-    let adds_for = |role: &str| -> Vec<Key> {
-        opts.add
+
+    fn is_revoked(&self, id: &KeyId) -> bool {
+        self.revoked.contains(id)
+    }
+
+    /// `ids` without the revoked key, and the revoked key's keyids among them.
+    fn split(&self, ids: &[KeyId]) -> (Vec<KeyId>, Vec<KeyId>) {
+        ids.iter().cloned().partition(|k| !self.is_revoked(k))
+    }
+
+    fn expiry(&self, role: &str) -> Expires {
+        self.opts
+            .expires
+            .unwrap_or(default_expiry(role, self.opts.now))
+    }
+
+    fn adds_for(&self, role: &str) -> Vec<Key> {
+        self.opts
+            .add
             .iter()
             .filter(|(r, _)| r == role)
             .map(|(_, k)| k.clone())
             .collect()
-    };
-    let mut option_roles_used: BTreeSet<String> = BTreeSet::new();
-
-    // 1. The root (spec 5.3): the four top-level roles.
-    let root_v = root.signed.common.version.get();
-    let mut root_trusts = Vec::new();
-    for role in TOP_LEVEL_ROLES {
-        let rk = root.signed.role(role).expect("parsed roots have all four");
-        let Some(pos) = rk.keyids.iter().position(|k| revoked.contains(k)) else {
-            continue;
-        };
-        let removed = rk.keyids.iter().filter(|k| revoked.contains(k)).count();
-        let added = adds_for(role).len();
-        let threshold_after = opts
-            .thresholds
-            .get(role)
-            .copied()
-            .unwrap_or(rk.threshold.get());
-        option_roles_used.insert(role.to_owned());
-        let current = used.get(role).map(|u| signed_by(&u.md, &revoked));
-        let mut t = Trust {
-            role: role.to_owned(),
-            delegator: "root".into(),
-            file: root_use.file.clone(),
-            position: pos + 1,
-            keys_before: rk.keyids.len(),
-            keys_after: rk.keyids.len() - removed + added,
-            threshold_before: rk.threshold.get(),
-            threshold_after,
-            project: false,
-            signed_current: current,
-            remedy: None,
-        };
-        if !t.meetable() {
-            let msg = format!(
-                "without the key, the {role} role would have {} key(s) for a threshold of {}: \
-                 it could never be met. The root key holders must decide, in this same new \
-                 root: add a new {role} key (`--add-key {role}=PUBFILE`, generated beforehand by \
-                 its new holder) or lower the threshold (`--threshold {role}=N`)",
-                t.keys_after, t.threshold_after
-            );
-            t.remedy = Some(msg.clone());
-            plan.blockers.push(msg);
-        } else if t.keys_after as u32 == t.threshold_after && t.keys_after > 0 {
-            plan.warnings.push(format!(
-                "the {role} role will need all {} of its remaining key(s): one more lost key \
-                 locks it; add a key when you can",
-                t.keys_after
-            ));
-        }
-        root_trusts.push(t);
     }
-    let mut new_root: Option<Metadata<Root>> = None;
-    if !root_trusts.is_empty() && root_trusts.iter().all(Trust::meetable) {
-        let add: Vec<(String, Key)> = opts
+
+    /// The key's place in one role's key list, and the list and threshold once the key is
+    /// gone and the officers' additions and new threshold apply. A project's delegation is
+    /// only ever kept or taken out, so options never apply to it.
+    fn trust(
+        &mut self,
+        role: &str,
+        delegator: &str,
+        file: &str,
+        keyids: &[KeyId],
+        threshold: u32,
+        project: bool,
+    ) -> Trust {
+        let position = keyids.iter().position(|k| self.is_revoked(k)).unwrap_or(0) + 1;
+        let removed = keyids.iter().filter(|k| self.is_revoked(k)).count();
+        let (added, threshold_after) = if project {
+            (0, threshold)
+        } else {
+            self.affected.insert(role.to_owned());
+            (
+                self.adds_for(role).len(),
+                self.opts.thresholds.get(role).copied().unwrap_or(threshold),
+            )
+        };
+        Trust {
+            role: role.to_owned(),
+            delegator: delegator.to_owned(),
+            file: file.to_owned(),
+            position,
+            keys_before: keyids.len(),
+            keys_after: keyids.len() - removed + added,
+            threshold_before: threshold,
+            threshold_after,
+            project,
+            signed_current: self.used.get(role).map(|u| signed_by(&u.md, &self.revoked)),
+            remedy: None,
+        }
+    }
+
+    /// Step 1a: the top-level roles in the root that trust the key (spec 5.3). A threshold
+    /// the remaining keys cannot meet blocks the plan: only the root key holders can fix it,
+    /// in the same new root.
+    fn assess_root(&mut self, root: &Metadata<Root>, file: &str) -> Vec<Trust> {
+        let mut trusts = Vec::new();
+        for role in TOP_LEVEL_ROLES {
+            let rk = root.signed.role(role).expect("parsed roots have all four");
+            if !rk.keyids.iter().any(|k| self.is_revoked(k)) {
+                continue;
+            }
+            let mut t = self.trust(role, "root", file, &rk.keyids, rk.threshold.get(), false);
+            if !t.meetable() {
+                let msg = format!(
+                    "without the key, the {role} role would have {} key(s) for a threshold of \
+                     {}: it could never be met. The root key holders must decide, in this same \
+                     new root: add a new {role} key (`--add-key {role}=PUBFILE`, generated \
+                     beforehand by its new holder) or lower the threshold (`--threshold \
+                     {role}=N`)",
+                    t.keys_after, t.threshold_after
+                );
+                t.remedy = Some(msg.clone());
+                self.plan.blockers.push(msg);
+            } else if t.no_spare_key() {
+                self.plan.warnings.push(format!(
+                    "the {role} role will need all {} of its remaining key(s): one more lost \
+                     key locks it; add a key when you can",
+                    t.keys_after
+                ));
+            }
+            trusts.push(t);
+        }
+        trusts
+    }
+
+    /// Step 1b: the next root without the key, through `root rotate`'s own function. Only
+    /// when every top-level threshold stays meetable: a root nobody can sign is no draft.
+    fn rotate_root(&mut self, root: &Metadata<Root>, trusts: &[Trust]) -> Option<Metadata<Root>> {
+        if trusts.is_empty() || !trusts.iter().all(Trust::meetable) {
+            return None;
+        }
+        let top_level = |r: &str| TOP_LEVEL_ROLES.contains(&r);
+        let add: Vec<(String, Key)> = self
+            .opts
             .add
             .iter()
-            .filter(|(r, _)| TOP_LEVEL_ROLES.contains(&r.as_str()))
+            .filter(|(r, _)| top_level(r))
             .cloned()
             .collect();
         let mut remove = Vec::new();
         for role in TOP_LEVEL_ROLES {
             let rk = root.signed.role(role).expect("present");
-            for id in rk.keyids.iter().filter(|k| revoked.contains(k)) {
+            for id in rk.keyids.iter().filter(|k| self.is_revoked(k)) {
                 remove.push((role.to_owned(), id.clone()));
             }
         }
-        let thresholds: BTreeMap<String, u32> = opts
+        let thresholds: BTreeMap<String, u32> = self
+            .opts
             .thresholds
             .iter()
-            .filter(|(r, _)| TOP_LEVEL_ROLES.contains(&r.as_str()))
+            .filter(|(r, _)| top_level(r))
             .map(|(r, t)| (r.clone(), *t))
             .collect();
         match super::root::rotate(
@@ -575,44 +806,47 @@ pub fn plan(
             &add,
             &remove,
             &thresholds,
-            Some(expiry("root")),
+            Some(self.expiry("root")),
         ) {
-            Ok(next) => new_root = Some(Metadata::new(next)),
-            Err(e) => plan.blockers.push(format!("the new root: {e}")),
+            Ok(next) => Some(Metadata::new(next)),
+            Err(e) => {
+                self.plan.blockers.push(format!("the new root: {e}"));
+                None
+            }
         }
     }
-    plan.trusts.extend(root_trusts.iter().cloned());
-    if let Some(next) = &new_root {
+
+    /// Step 1c: the root draft and its two signing requirements: the current root's root
+    /// keys (spec 5.3.4) and the new root's own, neither counting the revoked key.
+    fn draft_root(
+        &mut self,
+        root_use: &InUse,
+        root: &Metadata<Root>,
+        next: &Metadata<Root>,
+        trusts: &[Trust],
+    ) {
+        let root_v = root.signed.common.version.get();
         let old = root.signed.role("root").expect("present");
         let new = next.signed.role("root").expect("present");
         let next_any = AnyMetadata::Root(next.clone());
         let mut changes = vec![format!(
             "the revoked key is removed from the root's {} role(s)",
-            root_trusts
+            trusts
                 .iter()
                 .map(|t| t.role.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         )];
         changes.extend(super::review::changes(&root_use.md, &next_any));
+        let (eligible, excluded) = self.split(&old.keyids);
         let previous = Requirement {
             label: format!("root v{root_v} (the current root's root keys; spec 5.3.4)"),
             threshold: old.threshold.get(),
-            eligible: old
-                .keyids
-                .iter()
-                .filter(|k| !revoked.contains(k))
-                .cloned()
-                .collect(),
-            excluded: old
-                .keyids
-                .iter()
-                .filter(|k| revoked.contains(k))
-                .cloned()
-                .collect(),
+            eligible,
+            excluded,
         };
         if !previous.meetable() {
-            plan.warnings.push(format!(
+            self.plan.warnings.push(format!(
                 "root v{root_v} needs {} signature(s) from its own root keys on the new root, \
                  and only {} remain besides the revoked key. The revoked key's signature still \
                  counts for v{root_v} (spec 5.3.4), so if its holder still has it (it was \
@@ -628,7 +862,7 @@ pub fn plan(
             eligible: new.keyids.clone(),
             excluded: Vec::new(),
         };
-        plan.drafts.push(Draft {
+        self.plan.drafts.push(Draft {
             role: "root".into(),
             file: format!("{}.root.json", root_v + 1),
             previous_file: root_use.file.clone(),
@@ -638,429 +872,481 @@ pub fn plan(
             context: Context::Previous(root_use.file.clone()),
         });
     }
-    let root_now: AnyMetadata = AnyMetadata::Root(new_root.clone().unwrap_or_else(|| root.clone()));
-    let root_file_ctx = if new_root.is_some() {
-        Context::DraftDelegator(format!("{}.root.json", root_v + 1))
-    } else {
-        Context::RepoDelegator(root_use.file.clone())
-    };
 
-    // Every root up to the current one stays: clients walk the chain one version at a time.
-    for f in files {
-        if let Some((r, v)) = verify::classify(&f.name)
-            && r == "root"
-            && (f.name == root_use.file || v.is_some_and(|v| v <= root_v))
-        {
-            plan.carried.push(f.name.clone());
+    /// Every root up to the current one stays: clients walk the chain one version at a time.
+    fn carry_roots(&mut self, files: &[InputFile], root_file: &str, root_v: u64) {
+        for f in files {
+            if let Some((r, v)) = verify::classify(&f.name)
+                && r == "root"
+                && (f.name == root_file || v.is_some_and(|v| v <= root_v))
+            {
+                self.plan.carried.push(f.name.clone());
+            }
         }
     }
 
-    // 2. targets and every delegated role below it, parents before children (spec 5.6.7).
-    // Each entry: (role, its delegator's metadata after the revocation, where that comes from,
-    // the delegator's metadata before it).
-    let mut stack: Vec<(String, AnyMetadata, Context, AnyMetadata)> = Vec::new();
-    if used.contains_key("targets") {
-        stack.push((
-            "targets".into(),
-            root_now.clone(),
-            root_file_ctx,
-            root_use.md.clone(),
-        ));
-    }
-    let mut visited = BTreeSet::new();
-    let mut removed_projects = Vec::new();
-    let mut online_roles_with_key = Vec::new();
-    while let Some((role, delegator_now, delegator_ctx, delegator_before)) = stack.pop() {
-        if !visited.insert(role.clone()) {
-            continue;
-        }
-        let Some(u) = used.get(&role) else { continue };
-        let AnyMetadata::Targets(current) = &u.md else {
-            continue;
-        };
-        let version = current.signed.common.version.get();
-        let mut next: Option<Targets> = None;
-        let mut changes = Vec::new();
-        let mut project_mode = false;
-
-        if let Some(d) = &current.signed.delegations {
-            // (role name, its keyids, threshold, succinct?, index in the list)
-            let listing: Vec<(String, Vec<KeyId>, u32, bool, usize)> = match &d.roles {
-                DelegationRoles::List(roles) => roles
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.keyids.iter().any(|k| revoked.contains(k)))
-                    .map(|(i, r)| {
-                        (
-                            r.name.to_string(),
-                            r.keyids.clone(),
-                            r.threshold.get(),
-                            false,
-                            i,
-                        )
-                    })
-                    .collect(),
-                DelegationRoles::Succinct(s) if s.keyids.iter().any(|k| revoked.contains(k)) => {
-                    vec![(
-                        s.name_prefix.clone(),
-                        s.keyids.clone(),
-                        s.threshold.get(),
-                        true,
-                        0,
-                    )]
+    /// Step 2: targets and every delegated role below it, parents before children (spec
+    /// 5.6.7), each either drafted anew or carried over unchanged.
+    fn walk_targets(
+        &mut self,
+        root_use: &InUse,
+        new_root: Option<Metadata<Root>>,
+    ) -> Result<(), RevokeError> {
+        let used = self.used;
+        let mut stack: Vec<Pending> = Vec::new();
+        if used.contains_key("targets") {
+            let (delegator_now, delegator_ctx) = match new_root {
+                Some(next) => {
+                    let root_v = root_use.md.common().version.get();
+                    let file = format!("{}.root.json", root_v + 1);
+                    (AnyMetadata::Root(next), Context::DraftDelegator(file))
                 }
-                DelegationRoles::Succinct(_) => Vec::new(),
+                None => (
+                    root_use.md.clone(),
+                    Context::RepoDelegator(root_use.file.clone()),
+                ),
             };
-            let projects = delegates_projects(&role, d);
-            project_mode = projects && !listing.is_empty();
-            let mut draft = current.signed.clone();
-            let mut all_meetable = true;
-            for (name, ids, threshold, succinct, _) in &listing {
-                let pos = ids.iter().position(|k| revoked.contains(k)).unwrap_or(0);
-                let removed = ids.iter().filter(|k| revoked.contains(k)).count();
-                let (added, threshold_after) = if projects {
-                    (0, *threshold)
-                } else {
-                    option_roles_used.insert(name.clone());
-                    (
-                        adds_for(name).len(),
-                        opts.thresholds.get(name).copied().unwrap_or(*threshold),
-                    )
-                };
-                let mut t = Trust {
-                    role: name.clone(),
-                    delegator: role.clone(),
-                    file: u.file.clone(),
-                    position: pos + 1,
-                    keys_before: ids.len(),
-                    keys_after: ids.len() - removed + added,
-                    threshold_before: *threshold,
-                    threshold_after,
-                    project: projects,
-                    signed_current: used.get(name).map(|c| signed_by(&c.md, &revoked)),
-                    remedy: None,
-                };
-                if !t.meetable() {
-                    if projects {
-                        t.remedy = Some(format!(
-                            "project {} is taken out of {role}: it has too few keys left for its \
-                             threshold. Its files fall back to the roles after {role} until its \
-                             developers register new keys and it is claimed again (`conclave \
-                             pypi claim`)",
-                            escape(name)
-                        ));
-                        removed_projects.push((name.clone(), role.clone()));
-                    } else {
-                        all_meetable = false;
-                        let msg = format!(
-                            "without the key, role {} (delegated by {role}) would have {} key(s) \
-                             for a threshold of {}: it could never be met. The holders of \
-                             {role}'s signing keys must decide, in {role}'s next version: add a \
-                             new key (`--add-key {}=PUBFILE`, generated beforehand by its new \
-                             holder) or lower the threshold (`--threshold {}=N`)",
-                            escape(name),
-                            t.keys_after,
-                            t.threshold_after,
-                            escape(name),
-                            escape(name)
-                        );
-                        t.remedy = Some(msg.clone());
-                        plan.blockers.push(msg);
-                    }
-                } else if !projects && t.keys_after as u32 == t.threshold_after && t.keys_after > 0
-                {
-                    plan.warnings.push(format!(
-                        "role {} will need all {} of its remaining key(s): one more lost key \
-                         locks it; add a key when you can",
-                        escape(name),
-                        t.keys_after
-                    ));
-                }
-                if matches!(name.as_str(), "recently-claimed" | "unclaimed") || *succinct {
-                    online_roles_with_key.push(name.clone());
-                }
-                plan.trusts.push(t);
+            stack.push(Pending {
+                role: "targets".into(),
+                delegator_now,
+                delegator_ctx,
+                delegator_before: root_use.md.clone(),
+            });
+        }
+        let mut visited = BTreeSet::new();
+        while let Some(p) = stack.pop() {
+            if !visited.insert(p.role.clone()) {
+                continue;
             }
-            if !listing.is_empty() && all_meetable {
-                if projects {
-                    for id in revoked.iter() {
-                        match crate::pypi::revoke_developer_key(&draft, id, None) {
-                            Ok((n, review)) => {
-                                draft = n;
-                                changes.extend(review.lines(20));
-                            }
-                            Err(_) => continue, // this alias is not listed here
-                        }
-                    }
-                } else {
-                    for (name, ids, _, succinct, index) in &listing {
-                        let listed: Vec<KeyId> = ids
-                            .iter()
-                            .filter(|k| revoked.contains(k))
-                            .cloned()
-                            .collect();
-                        let result = if *succinct {
-                            crate::pypi::rotate_delegation(
-                                &draft,
-                                name,
-                                &adds_for(name),
-                                &listed,
-                                opts.thresholds.get(name).copied(),
-                                None,
-                            )
-                            .map(|(n, review)| {
-                                draft = n;
-                                review
-                            })
-                        } else {
-                            let common = draft.common.clone();
-                            let dd = draft.delegations.as_mut().expect("has delegations");
-                            rotate_listed(
-                                dd,
-                                &common,
-                                *index,
-                                name,
-                                &adds_for(name),
-                                &listed,
-                                opts.thresholds.get(name).copied(),
-                            )
-                        };
-                        match result {
-                            Ok(_) => changes.push(format!(
-                                "the revoked key is removed from the keys of role {}",
-                                escape(name)
-                            )),
-                            Err(e) => {
-                                plan.blockers.push(format!("{}: {e}", escape(&role)));
-                            }
-                        }
-                    }
-                    if let Some(dd) = draft.delegations.as_mut() {
-                        crate::pypi::garbage_collect_keys(dd);
-                    }
-                }
-                draft.common.version = current
-                    .signed
-                    .common
-                    .version
-                    .next()
-                    .map_err(RevokeError::Invalid)?;
-                draft.common.expires = expiry(&role);
-                next = Some(draft);
+            let Some(u) = used.get(&p.role) else { continue };
+            let AnyMetadata::Targets(current) = &u.md else {
+                continue;
+            };
+            let (after, ctx) = self.revise_role(&p, u, current)?;
+            // Pushed in reverse so they are visited in delegation order.
+            for role in self.children(&p.role, current).into_iter().rev() {
+                stack.push(Pending {
+                    role,
+                    delegator_now: after.clone(),
+                    delegator_ctx: ctx.clone(),
+                    delegator_before: u.md.clone(),
+                });
             }
         }
+        Ok(())
+    }
 
-        // Does the role's current version still carry enough signatures once the key no
-        // longer counts? If not, it is re-issued for signing even if nothing in it changed.
-        let auths = super::authorities(&u.md, &role, None, Some(&delegator_now))
-            .map_err(|e| RevokeError::Invalid(e.to_string()))?;
-        let still_met = super::status(&u.md, &role, &auths)
+    /// One targets role: remove the key from its delegations, re-issue it if its own
+    /// signatures no longer suffice, then draft it or carry it over. Returns the role as its
+    /// children's delegator will be, and where that comes from.
+    fn revise_role(
+        &mut self,
+        p: &Pending,
+        u: &InUse,
+        current: &Metadata<Targets>,
+    ) -> Result<(AnyMetadata, Context), RevokeError> {
+        let mut revision = self.remove_from_delegations(&p.role, u, current)?;
+        let auths =
+            super::authorities(&u.md, &p.role, None, Some(&p.delegator_now)).map_err(|e| {
+                RevokeError::Authorities {
+                    role: p.role.clone(),
+                    source: e.into(),
+                }
+            })?;
+        self.reissue_if_below_threshold(&p.role, u, current, &auths, &mut revision)?;
+        Ok(self.draft_or_carry(p, u, revision, &auths))
+    }
+
+    /// Step 2a: every delegation in `current` that trusts the key, assessed, and (when all
+    /// stay meetable) the next version without it. A project in claimed left below its
+    /// threshold is taken out instead (PEP 480: its files fall back to later roles).
+    fn remove_from_delegations(
+        &mut self,
+        role: &str,
+        u: &InUse,
+        current: &Metadata<Targets>,
+    ) -> Result<Revision, RevokeError> {
+        let Some(d) = &current.signed.delegations else {
+            return Ok(Revision::default());
+        };
+        let listing = listing(d, &self.revoked);
+        let projects = delegates_projects(role, d);
+        let project_mode = projects && !listing.is_empty();
+        let all_meetable = self.assess_delegations(role, &u.file, projects, &listing);
+        if listing.is_empty() || !all_meetable {
+            return Ok(Revision {
+                project_mode,
+                ..Revision::default()
+            });
+        }
+        let mut changes = Vec::new();
+        let mut draft = if projects {
+            self.take_out_developer_key(&current.signed, &mut changes)
+        } else {
+            self.rotate_delegations(role, &current.signed, &listing, &mut changes)
+        };
+        draft.common.version = self.next_version(role, current.signed.common.version)?;
+        draft.common.expires = self.expiry(role);
+        Ok(Revision {
+            next: Some(draft),
+            changes,
+            project_mode,
+        })
+    }
+
+    /// The trusts of one delegator's delegations, with their blockers and warnings. Returns
+    /// whether every threshold (projects aside) stays meetable.
+    fn assess_delegations(
+        &mut self,
+        role: &str,
+        file: &str,
+        projects: bool,
+        listing: &[Listed],
+    ) -> bool {
+        let mut all_meetable = true;
+        for l in listing {
+            let name = &l.name;
+            let mut t = self.trust(name, role, file, &l.keyids, l.threshold, projects);
+            if !t.meetable() {
+                if projects {
+                    t.remedy = Some(format!(
+                        "project {} is taken out of {role}: it has too few keys left for its \
+                         threshold. Its files fall back to the roles after {role} until its \
+                         developers register new keys and it is claimed again (`conclave \
+                         pypi claim`)",
+                        escape(name)
+                    ));
+                    self.removed_projects.push((name.clone(), role.to_owned()));
+                } else {
+                    all_meetable = false;
+                    let msg = format!(
+                        "without the key, role {} (delegated by {role}) would have {} key(s) \
+                         for a threshold of {}: it could never be met. The holders of \
+                         {role}'s signing keys must decide, in {role}'s next version: add a \
+                         new key (`--add-key {}=PUBFILE`, generated beforehand by its new \
+                         holder) or lower the threshold (`--threshold {}=N`)",
+                        escape(name),
+                        t.keys_after,
+                        t.threshold_after,
+                        escape(name),
+                        escape(name)
+                    );
+                    t.remedy = Some(msg.clone());
+                    self.plan.blockers.push(msg);
+                }
+            } else if !projects && t.no_spare_key() {
+                self.plan.warnings.push(format!(
+                    "role {} will need all {} of its remaining key(s): one more lost key \
+                     locks it; add a key when you can",
+                    escape(name),
+                    t.keys_after
+                ));
+            }
+            if matches!(name.as_str(), "recently-claimed" | "unclaimed") || l.succinct {
+                self.online_roles.push(name.clone());
+            }
+            self.plan.trusts.push(t);
+        }
+        all_meetable
+    }
+
+    /// A developer key comes out through `pypi revoke-developer-key`'s own function, once
+    /// per keyid naming it (an alias not listed here is skipped).
+    fn take_out_developer_key(&self, current: &Targets, changes: &mut Vec<String>) -> Targets {
+        let mut draft = current.clone();
+        for id in &self.revoked {
+            if let Ok((n, review)) = crate::pypi::revoke_developer_key(&draft, id, None) {
+                draft = n;
+                changes.extend(review.lines(20));
+            }
+        }
+        draft
+    }
+
+    /// Any other delegation is rotated through `delegation rotate`'s own function, with the
+    /// officers' additions and thresholds; keys no delegation uses any more are dropped.
+    fn rotate_delegations(
+        &mut self,
+        role: &str,
+        current: &Targets,
+        listing: &[Listed],
+        changes: &mut Vec<String>,
+    ) -> Targets {
+        let mut draft = current.clone();
+        for l in listing {
+            let (_, listed) = self.split(&l.keyids);
+            let add = self.adds_for(&l.name);
+            let threshold = self.opts.thresholds.get(&l.name).copied();
+            let result = if l.succinct {
+                crate::pypi::rotate_delegation(&draft, &l.name, &add, &listed, threshold, None)
+                    .map(|(n, _)| draft = n)
+                    .map_err(Cause::from)
+            } else {
+                let common = draft.common.clone();
+                let dd = draft.delegations.as_mut().expect("has delegations");
+                rotate_listed(dd, &common, l.index, &l.name, &add, &listed, threshold)
+            };
+            match result {
+                Ok(()) => changes.push(format!(
+                    "the revoked key is removed from the keys of role {}",
+                    escape(&l.name)
+                )),
+                Err(e) => self.plan.blockers.push(format!("{}: {e}", escape(role))),
+            }
+        }
+        if let Some(dd) = draft.delegations.as_mut() {
+            crate::pypi::garbage_collect_keys(dd);
+        }
+        draft
+    }
+
+    fn next_version(
+        &self,
+        role: &str,
+        v: crate::metadata::Version,
+    ) -> Result<crate::metadata::Version, RevokeError> {
+        v.next().map_err(|e| RevokeError::Version {
+            role: role.to_owned(),
+            source: e.into(),
+        })
+    }
+
+    /// Step 2b: does the role's current version still carry enough signatures once the key
+    /// no longer counts? If not, it is re-issued for signing even if nothing in it changed:
+    /// otherwise clients would reject it the moment the new delegator is published.
+    fn reissue_if_below_threshold(
+        &mut self,
+        role: &str,
+        u: &InUse,
+        current: &Metadata<Targets>,
+        auths: &[super::Authority],
+        revision: &mut Revision,
+    ) -> Result<(), RevokeError> {
+        if revision.next.is_some() {
+            return Ok(());
+        }
+        let still_met = super::status(&u.md, role, auths)
             .iter()
             .all(crate::verify::SignatureReport::is_met);
-        if next.is_none() && !still_met {
+        if !still_met {
             let mut t = current.signed.clone();
-            t.common.version = t.common.version.next().map_err(RevokeError::Invalid)?;
-            t.common.expires = expiry(&role);
-            changes.push(format!(
-                "re-issued unchanged: the signatures on version {version} no longer meet the \
-                 threshold once the revoked key does not count"
+            t.common.version = self.next_version(role, t.common.version)?;
+            t.common.expires = self.expiry(role);
+            revision.changes.push(format!(
+                "re-issued unchanged: the signatures on version {} no longer meet the \
+                 threshold once the revoked key does not count",
+                current.signed.common.version.get()
             ));
-            next = Some(t);
-        } else if next.is_none() && signed_by(&u.md, &revoked) {
-            plan.still_valid.push(format!(
+            revision.next = Some(t);
+        } else if signed_by(&u.md, &self.revoked) {
+            self.plan.still_valid.push(format!(
                 "{} ({}): signed by the revoked key, but its other signatures still meet the \
                  threshold; no new version is needed",
-                escape(&role),
+                escape(role),
                 escape(&u.file)
             ));
         }
+        Ok(())
+    }
 
-        let before_auth = super::authorities(&u.md, &role, None, Some(&delegator_before))
+    /// Step 2c: the draft with who must sign it, or the current file carried over as it is.
+    fn draft_or_carry(
+        &mut self,
+        p: &Pending,
+        u: &InUse,
+        revision: Revision,
+        auths: &[super::Authority],
+    ) -> (AnyMetadata, Context) {
+        let Some(n) = revision.next else {
+            self.plan.carried.push(u.file.clone());
+            return (u.md.clone(), Context::RepoDelegator(u.file.clone()));
+        };
+        let role = &p.role;
+        let file = format!("{}.{role}.json", n.common.version);
+        let md = AnyMetadata::Targets(Metadata::new(n));
+        let mut changes = revision.changes;
+        if changes.is_empty() {
+            changes.push("no changes".into());
+        }
+        // For claimed, the project review above says it better than one line per role.
+        changes.extend(super::review::changes(&u.md, &md).into_iter().filter(|l| {
+            !revision.project_mode || l.starts_with("version") || l.starts_with("expires")
+        }));
+        let requirements = self.requirements(p, u, auths);
+        for r in &requirements {
+            if !r.meetable() {
+                self.plan.blockers.push(format!(
+                    "{file} needs {} signature(s) from {} but only {} key(s) may sign it",
+                    r.threshold,
+                    r.label,
+                    r.eligible.len()
+                ));
+            }
+        }
+        self.plan.drafts.push(Draft {
+            role: role.clone(),
+            file: file.clone(),
+            previous_file: u.file.clone(),
+            metadata: md.clone(),
+            changes,
+            requirements,
+            context: p.delegator_ctx.clone(),
+        });
+        (md, Context::DraftDelegator(file))
+    }
+
+    /// Who must sign a delegated role's draft: the keys its delegator (as it will be)
+    /// names, never the revoked key, which is shown as excluded where the delegator (as it
+    /// is now) authorised it.
+    fn requirements(&self, p: &Pending, u: &InUse, auths: &[super::Authority]) -> Vec<Requirement> {
+        let before = super::authorities(&u.md, &p.role, None, Some(&p.delegator_before))
             .ok()
             .and_then(|a| a.into_iter().next());
-        let excluded: Vec<KeyId> = before_auth
-            .map(|a| {
-                a.keyids
-                    .into_iter()
-                    .filter(|k| revoked.contains(k))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let after_md: AnyMetadata;
-        let ctx_for_children: Context;
-        if let Some(n) = next {
-            let file = format!("{}.{role}.json", n.common.version);
-            let md = AnyMetadata::Targets(Metadata::new(n));
-            if changes.is_empty() {
-                changes.push("no changes".into());
-            }
-            // For claimed, the project review above says it better than one line per role.
-            changes.extend(
-                super::review::changes(&u.md, &md).into_iter().filter(|l| {
-                    !project_mode || l.starts_with("version") || l.starts_with("expires")
-                }),
-            );
-            let requirements = auths
-                .iter()
-                .map(|a| Requirement {
-                    label: delegator_label(&role, &delegator_ctx, &delegator_now),
-                    threshold: a.threshold.get(),
-                    eligible: a
-                        .keyids
-                        .iter()
-                        .filter(|k| !revoked.contains(k))
-                        .cloned()
-                        .collect(),
-                    excluded: excluded.clone(),
-                })
-                .collect::<Vec<_>>();
-            for r in &requirements {
-                if !r.meetable() {
-                    plan.blockers.push(format!(
-                        "{file} needs {} signature(s) from {} but only {} key(s) may sign it",
-                        r.threshold,
-                        r.label,
-                        r.eligible.len()
-                    ));
-                }
-            }
-            plan.drafts.push(Draft {
-                role: role.clone(),
-                file: file.clone(),
-                previous_file: u.file.clone(),
-                metadata: md.clone(),
-                changes,
-                requirements,
-                context: delegator_ctx.clone(),
-            });
-            after_md = md;
-            ctx_for_children = Context::DraftDelegator(file);
-        } else {
-            after_md = u.md.clone();
-            ctx_for_children = Context::RepoDelegator(u.file.clone());
-            plan.carried.push(u.file.clone());
-        }
-
-        // Children, pushed in reverse so they are visited in delegation order.
-        if let Some(d) = &current.signed.delegations {
-            let mut children: Vec<String> = match &d.roles {
-                DelegationRoles::List(roles) => roles
-                    .iter()
-                    .map(|r| r.name.to_string())
-                    .filter(|n| used.contains_key(n))
-                    .collect(),
-                DelegationRoles::Succinct(s) => used
-                    .keys()
-                    .filter(|n| s.index_of(n).is_some())
-                    .cloned()
-                    .collect(),
-            };
-            // A project taken out of claimed has no delegator any more.
-            children.retain(|c| !removed_projects.iter().any(|(p, by)| p == c && *by == role));
-            for c in children.into_iter().rev() {
-                stack.push((c, after_md.clone(), ctx_for_children.clone(), u.md.clone()));
-            }
-        }
-    }
-
-    // Options must name roles that trust the key: anything else is another kind of change.
-    for role in opts
-        .add
-        .iter()
-        .map(|(r, _)| r)
-        .chain(opts.thresholds.keys())
-    {
-        if !option_roles_used.contains(role) {
-            return Err(RevokeError::Invalid(format!(
-                "role {} does not trust the key being revoked, so --add-key and --threshold \
-                 cannot name it here (use `conclave root rotate` or `conclave delegation \
-                 rotate` for other changes)",
-                escape(role)
-            )));
-        }
-    }
-    if plan.trusts.is_empty() {
-        return Err(RevokeError::UnknownKey(prefix));
-    }
-
-    // 3. The online side.
-    let ts_snap: Vec<&str> = root_trusts
-        .iter()
-        .map(|t| t.role.as_str())
-        .filter(|r| matches!(*r, "timestamp" | "snapshot"))
-        .collect();
-    if !ts_snap.is_empty() {
-        plan.online.push(format!(
-            "the key is a {} key, held by the online service: stop using it at once, and sign \
-             {} with the replacement key(s) in the new root from the moment it is published",
-            ts_snap.join(" and "),
-            ts_snap.join(" and ")
-        ));
-        plan.online.push(
-            "because the timestamp/snapshot keys change, clients delete their trusted timestamp \
-             and snapshot when they load the new root (spec 5.3.11). This is how clients \
-             recover from a fast-forward attack: if an attacker pushed the timestamp or \
-             snapshot version numbers up with the stolen key, the online side may start them \
-             again from a normal number"
-                .into(),
-        );
-    }
-    if !online_roles_with_key.is_empty() {
-        online_roles_with_key.sort();
-        online_roles_with_key.dedup();
-        plan.online.push(format!(
-            "the key signs for {} (online roles in PEP 458/480): the online service must stop \
-             using it at once and sign with the replacement key(s) once the drafts are \
-             published",
-            online_roles_with_key.join(", ")
-        ));
-    }
-    for (p, by) in &removed_projects {
-        plan.online.push(format!(
-            "project {} is no longer delegated by {by}: remove its metadata from the \
-             repository's current snapshot (or re-claim it with new developer keys)",
-            escape(p)
-        ));
-    }
-    if !plan.drafts.is_empty() {
-        let roots: Vec<&str> = plan
-            .drafts
+        let excluded = before.map_or_else(Vec::new, |a| self.split(&a.keyids).1);
+        auths
             .iter()
-            .filter(|d| d.role == "root")
-            .map(|d| d.file.as_str())
-            .collect();
-        if !roots.is_empty() {
-            plan.online.push(format!(
-                "publish {} beside every earlier N.root.json (never delete old roots: clients \
-                 walk the chain one version at a time)",
-                roots.join(", ")
+            .map(|a| Requirement {
+                label: delegator_label(&p.role, &p.delegator_ctx, &p.delegator_now),
+                threshold: a.threshold.get(),
+                eligible: self.split(&a.keyids).0,
+                excluded: excluded.clone(),
+            })
+            .collect()
+    }
+
+    /// The roles `current` delegates to that this repository holds. A project taken out of
+    /// claimed has no delegator any more, so it is not visited (nor carried).
+    fn children(&self, role: &str, current: &Metadata<Targets>) -> Vec<String> {
+        let Some(d) = &current.signed.delegations else {
+            return Vec::new();
+        };
+        let mut children: Vec<String> = match &d.roles {
+            DelegationRoles::List(roles) => roles
+                .iter()
+                .map(|r| r.name.to_string())
+                .filter(|n| self.used.contains_key(n))
+                .collect(),
+            DelegationRoles::Succinct(s) => self
+                .used
+                .keys()
+                .filter(|n| s.index_of(n).is_some())
+                .cloned()
+                .collect(),
+        };
+        children.retain(|c| {
+            !self
+                .removed_projects
+                .iter()
+                .any(|(p, by)| p == c && by == role)
+        });
+        children
+    }
+
+    /// Options must name roles that trust the key: anything else is another kind of change.
+    fn check_options_name_affected_roles(&self) -> Result<(), RevokeError> {
+        let named = self.opts.add.iter().map(|(r, _)| r);
+        match named
+            .chain(self.opts.thresholds.keys())
+            .find(|r| !self.affected.contains(*r))
+        {
+            Some(role) => Err(RevokeError::RoleNotAffected { role: role.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Step 3: what the online side must do once the drafts are signed.
+    fn tell_online_side(&mut self, root_trusts: &[Trust]) {
+        self.online_keys(root_trusts);
+        for (p, by) in &self.removed_projects {
+            self.plan.online.push(format!(
+                "project {} is no longer delegated by {by}: remove its metadata from the \
+                 repository's current snapshot (or re-claim it with new developer keys)",
+                escape(p)
             ));
         }
-        let others: Vec<String> = plan
-            .drafts
+        self.publishing();
+    }
+
+    /// The online service holds timestamp, snapshot and the online PEP 458/480 roles' keys:
+    /// it must stop using the key at once.
+    fn online_keys(&mut self, root_trusts: &[Trust]) {
+        let ts_snap: Vec<&str> = root_trusts
             .iter()
-            .filter(|d| d.role != "root")
-            .map(|d| format!("{} version {}", d.role, d.metadata.common().version))
+            .map(|t| t.role.as_str())
+            .filter(|r| matches!(*r, "timestamp" | "snapshot"))
             .collect();
+        if !ts_snap.is_empty() {
+            self.plan.online.push(format!(
+                "the key is a {} key, held by the online service: stop using it at once, and \
+                 sign {} with the replacement key(s) in the new root from the moment it is \
+                 published",
+                ts_snap.join(" and "),
+                ts_snap.join(" and ")
+            ));
+            self.plan.online.push(
+                "because the timestamp/snapshot keys change, clients delete their trusted \
+                 timestamp and snapshot when they load the new root (spec 5.3.11). This is how \
+                 clients recover from a fast-forward attack: if an attacker pushed the \
+                 timestamp or snapshot version numbers up with the stolen key, the online side \
+                 may start them again from a normal number"
+                    .into(),
+            );
+        }
+        if !self.online_roles.is_empty() {
+            let mut roles = self.online_roles.clone();
+            roles.sort();
+            roles.dedup();
+            self.plan.online.push(format!(
+                "the key signs for {} (online roles in PEP 458/480): the online service must \
+                 stop using it at once and sign with the replacement key(s) once the drafts \
+                 are published",
+                roles.join(", ")
+            ));
+        }
+    }
+
+    /// New roots are published beside the old ones; every other draft reaches clients only
+    /// through a new snapshot and timestamp.
+    fn publishing(&mut self) {
+        if self.plan.drafts.is_empty() {
+            return;
+        }
+        let (roots, others): (Vec<&Draft>, Vec<&Draft>) =
+            self.plan.drafts.iter().partition(|d| d.role == "root");
+        let mut lines = Vec::new();
+        if !roots.is_empty() {
+            lines.push(format!(
+                "publish {} beside every earlier N.root.json (never delete old roots: clients \
+                 walk the chain one version at a time)",
+                roots
+                    .iter()
+                    .map(|d| d.file.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if others.is_empty() {
-            plan.online.push(
+            lines.push(
                 "issue a new snapshot and timestamp signed with the keys of the new root".into(),
             );
         } else {
-            plan.online.push(format!(
+            lines.push(format!(
                 "publish the signed {} and issue a new snapshot that lists {}, then a new \
                  timestamp for that snapshot; until then clients keep using the old versions",
-                plan.drafts
+                others
                     .iter()
-                    .filter(|d| d.role != "root")
                     .map(|d| d.file.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-                others.join(", ")
+                others
+                    .iter()
+                    .map(|d| format!("{} version {}", d.role, d.metadata.common().version))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
+        self.plan.online.extend(lines);
     }
-    Ok(plan)
 }
 
 fn delegator_label(role: &str, ctx: &Context, delegator: &AnyMetadata) -> String {
@@ -1286,7 +1572,7 @@ mod tests {
         o.thresholds.insert("targets".into(), 1);
         assert!(matches!(
             plan(&repo(), &id(5), &o),
-            Err(RevokeError::Invalid(_))
+            Err(RevokeError::RoleNotAffected { .. })
         ));
     }
 
@@ -1305,5 +1591,132 @@ mod tests {
             plan(&repo(), &unknown, &opts()),
             Err(RevokeError::UnknownKey(_))
         ));
+    }
+
+    fn trust<'p>(p: &'p RevocationPlan, role: &str) -> &'p Trust {
+        p.trusts.iter().find(|t| t.role == role).unwrap()
+    }
+
+    #[test]
+    fn thresholds_before_and_after_are_reported_per_role() {
+        let p = plan(&repo(), &id(2), &opts()).unwrap();
+        let root = trust(&p, "root");
+        assert_eq!(
+            (root.delegator.as_str(), root.file.as_str()),
+            ("root", "1.root.json")
+        );
+        assert_eq!(
+            (root.position, root.keys_before, root.keys_after),
+            (2, 3, 2)
+        );
+        assert_eq!((root.threshold_before, root.threshold_after), (2, 2));
+        assert_eq!(root.signed_current, Some(true));
+        let claimed = trust(&p, "claimed");
+        assert_eq!(claimed.delegator, "targets");
+        assert_eq!(claimed.file, "1.targets.json");
+        assert_eq!((claimed.keys_after, claimed.threshold_after), (2, 2));
+        assert!(root.meetable() && claimed.meetable() && !claimed.project);
+        // 2 of the 2 keys left: one more lost key locks the role.
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("the root role will need all 2"))
+        );
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("role claimed will need all 2"))
+        );
+        // A new threshold applies to the role it names only.
+        let mut o = opts();
+        o.thresholds.insert("claimed".into(), 1);
+        let p = plan(&repo(), &id(2), &o).unwrap();
+        assert_eq!(trust(&p, "claimed").threshold_after, 1);
+        assert_eq!(trust(&p, "root").threshold_after, 2);
+    }
+
+    #[test]
+    fn who_must_sign_each_draft() {
+        let p = plan(&repo(), &id(1), &opts()).unwrap();
+        let ids = |v: &[KeyId]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let root = &p.drafts[0];
+        // The current root's root keys (spec 5.3.4), then the new root's own.
+        assert_eq!(root.requirements[0].threshold, 2);
+        assert_eq!(ids(&root.requirements[0].eligible), vec![id(2), id(3)]);
+        assert_eq!(ids(&root.requirements[0].excluded), vec![id(1)]);
+        assert_eq!(root.requirements[1].threshold, 2);
+        let mut own = ids(&root.requirements[1].eligible);
+        own.sort();
+        let mut want = vec![id(2), id(3)];
+        want.sort();
+        assert_eq!(own, want);
+        // targets is re-drafted because claimed's keys change; its signer is the targets key
+        // of the new root, and claimed is signed by the keys targets v2 names.
+        let targets = &p.drafts[1];
+        assert_eq!(targets.role, "targets");
+        assert_eq!(ids(&targets.requirements[0].eligible), vec![id(4)]);
+        assert_eq!(
+            targets.context,
+            Context::DraftDelegator("2.root.json".into())
+        );
+        let claimed = &p.drafts[2];
+        assert!(
+            claimed
+                .changes
+                .iter()
+                .any(|c| c.starts_with("re-issued unchanged"))
+        );
+        assert_eq!(claimed.requirements[0].threshold, 2);
+        assert_eq!(ids(&claimed.requirements[0].excluded), vec![id(1)]);
+        assert!(claimed.requirements.iter().all(Requirement::meetable));
+    }
+
+    /// An attacker who holds the revoked key gains nothing: it is listed by no draft, no
+    /// requirement counts it, and asking to add it back is refused.
+    #[test]
+    fn the_revoked_key_is_never_counted() {
+        for n in 1..=9 {
+            let gone = s(n).public_key().keyid();
+            let mut o = opts();
+            if n == 5 {
+                o.add.push(("timestamp".into(), s(10).public_key().clone()));
+            }
+            if n == 6 {
+                o.add.push(("snapshot".into(), s(10).public_key().clone()));
+            }
+            if n == 4 {
+                o.add.push(("targets".into(), s(10).public_key().clone()));
+            }
+            let p = plan(&repo(), &gone.as_str(), &o).unwrap();
+            assert!(p.is_feasible(), "key {n}: {:?}", p.blockers);
+            assert!(p.is_revoked(&gone));
+            for d in &p.drafts {
+                for r in &d.requirements {
+                    assert!(!r.eligible.contains(&gone), "key {n}: {}", d.file);
+                }
+                let listed = match &d.metadata {
+                    AnyMetadata::Root(r) => r.signed.keys.contains_key(&gone),
+                    AnyMetadata::Targets(t) => t
+                        .signed
+                        .delegations
+                        .as_ref()
+                        .is_some_and(|d| d.keys.contains_key(&gone)),
+                    _ => false,
+                };
+                assert!(!listed, "key {n} still listed in {}", d.file);
+            }
+        }
+        // Re-adding the key under the guise of a replacement.
+        let mut o = opts();
+        o.add.push(("root".into(), s(1).public_key().clone()));
+        assert!(matches!(
+            plan(&repo(), &id(1), &o),
+            Err(RevokeError::AddsRevokedKey { role }) if role == "root"
+        ));
+        // A role signed by the revoked key and one other key (2 of 3) is re-issued: the
+        // revoked key's signature must not keep the old version valid.
+        let p = plan(&repo(), &id(1), &opts()).unwrap();
+        assert!(p.drafts.iter().any(|d| d.role == "claimed"));
+        assert!(p.still_valid.is_empty());
     }
 }

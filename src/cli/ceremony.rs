@@ -447,6 +447,18 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
+/// An error and its causes, as one line: "step: cause: cause's cause".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}
+
 /// Rehearse a whole ceremony on a built-in example (the main job, safely).
 ///
 /// Three officers with keys derived from built-in rehearsal passphrases: a plan checked
@@ -475,7 +487,7 @@ fn rehearse(a: RehearseArgs) -> Result<u8, Failure> {
         Event::Detail(d) => eprintln!("    {}", escape(&d)),
     };
     let outcome = rehearsal::run(&a.out, &mut say)
-        .map_err(|e| Failure::failed(format!("the rehearsal failed: {}", escape(&e))))?;
+        .map_err(|e| Failure::failed(format!("the rehearsal failed: {}", escape(&chain(&e)))))?;
     eprintln!();
     println!("Rehearsal complete in {}", shown(&outcome.dir));
     println!(

@@ -79,15 +79,20 @@ pub struct Args {
     json: bool,
 }
 
+/// One ROLE=VALUE given to `flag`, split; a malformed one names the flag.
+fn split(flag: &str, given: &str) -> Result<(String, String), Failure> {
+    role_value(given).map_err(|e| Failure::usage(format!("{flag}: {e}")))
+}
+
 fn options(a: &Args) -> Result<RevokeOptions, Failure> {
     let mut add: Vec<(String, Key)> = Vec::new();
     for k in &a.add {
-        let (role, file) = role_value(k).map_err(|e| Failure::usage(format!("--add-key: {e}")))?;
+        let (role, file) = split("--add-key", k)?;
         add.push((role, read_public_key(Path::new(&file))?));
     }
     let mut thresholds = BTreeMap::new();
     for t in &a.thresholds {
-        let (role, n) = role_value(t).map_err(|e| Failure::usage(format!("--threshold: {e}")))?;
+        let (role, n) = split("--threshold", t)?;
         let n: u32 = n
             .parse()
             .ok()
@@ -149,7 +154,12 @@ pub fn run(a: Args) -> Result<u8, Failure> {
                 ),
             );
         }
-        Err(e) => return Err(Failure::usage(format!("{e}; nothing was written"))),
+        Err(e) => {
+            return Err(Failure::usage(format!(
+                "{}; nothing was written",
+                message(&e)
+            )));
+        }
     };
     let keyid = plan.keyid.clone().expect("a plan names its key");
     let out = a
@@ -217,6 +227,26 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         vec![keyid.to_string()],
     )?;
     Ok(exit::OK)
+}
+
+/// A revocation error as the officers read it: with the options that caused it, and for a
+/// failure in a function revoke builds on, that function's own words.
+fn message(e: &RevokeError) -> String {
+    match e {
+        RevokeError::AddsRevokedKey { role } => {
+            format!("--add-key {}: that is the key being revoked", escape(role))
+        }
+        RevokeError::RoleNotAffected { role } => format!(
+            "role {} does not trust the key being revoked, so --add-key and --threshold cannot \
+             name it here (use `conclave root rotate` or `conclave delegation rotate` for other \
+             changes)",
+            escape(role)
+        ),
+        RevokeError::Version { source, .. } | RevokeError::Authorities { source, .. } => {
+            source.to_string()
+        }
+        e => e.to_string(),
+    }
 }
 
 /// The plan as the officers read it (also saved as PLAN.txt beside the drafts).
