@@ -36,12 +36,8 @@ const KDF: &str = "argon2id";
 /// The largest key file conclave will read; real ones are under 1 KiB.
 pub const MAX_FILE_SIZE: usize = crate::fsutil::KEY_FILE_MAX;
 
-/// The algorithm of a new key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyType {
-    Ed25519,
-    EcdsaP256,
-}
+/// The algorithm of a new key: TUF's own [`KeyAlgorithm`], under the name callers use.
+pub use crate::metadata::KeyAlgorithm as KeyType;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
@@ -140,11 +136,7 @@ pub fn seal(
     profile: Profile,
     passphrase: &Passphrase,
 ) -> Result<(Vec<u8>, Key), KeyFileError> {
-    let algorithm = match key_type {
-        KeyType::Ed25519 => KeyAlgorithm::Ed25519,
-        KeyType::EcdsaP256 => KeyAlgorithm::EcdsaP256,
-    };
-    let public = signer_for(algorithm, secret)?.public_key().clone();
+    let public = signer_for(key_type, secret)?.public_key().clone();
     let mut salt = [0u8; 32];
     let mut nonce = [0u8; 24];
     random(&mut salt).map_err(KeyFileError::Crypto)?;

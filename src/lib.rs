@@ -51,7 +51,6 @@ pub mod attestation;
 pub mod ceremony;
 pub mod cjson;
 pub mod display;
-pub mod enrolment;
 pub mod fsutil;
 pub mod kdf;
 pub mod keystore;

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use conclave::attestation::{
-    self, Anchor, AttestationError, Certificate, Firmware, PinPolicy, TouchPolicy, Which,
+    self, Anchor, AttestationError, Certificate, EnrolmentRecord, Firmware, PinPolicy,
+    RecordMismatch, TouchPolicy, Which,
 };
-use conclave::ceremony::enrolment::{EnrolmentRecord, RecordMismatch};
 use conclave::cjson::{self, Value};
 use conclave::metadata::Expires;
 
@@ -171,9 +171,9 @@ fn record_built_from_the_real_fixture() {
     ));
     assert!(matches!(
         record.verify(&Anchor::Yubico, Some(1), now()),
-        Err(RecordMismatch::Serial {
-            claimed_by: "--serial",
-            ..
+        Err(RecordMismatch::ExpectedSerial {
+            attested: 13_078_782,
+            expected: 1
         })
     ));
     let mut r = record.clone();
@@ -201,9 +201,9 @@ fn record_built_from_the_real_fixture() {
     r.touch_policy = TouchPolicy::Cached;
     assert!(matches!(
         r.verify(&Anchor::Yubico, None, now()),
-        Err(RecordMismatch::Policy {
-            policy: "touch",
-            ..
+        Err(RecordMismatch::TouchPolicy {
+            attested: TouchPolicy::Always,
+            record: TouchPolicy::Cached
         })
     ));
     let mut r = record.clone();

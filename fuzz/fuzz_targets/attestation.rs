@@ -6,8 +6,7 @@
 //! big-endian length.
 #![no_main]
 
-use conclave::attestation::{self, Anchor, Certificate, Which};
-use conclave::ceremony::enrolment::EnrolmentRecord;
+use conclave::attestation::{self, Anchor, Certificate, EnrolmentRecord, Which};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,7 +7,6 @@
 //! still must.
 
 pub mod detached;
-pub mod enrolment;
 pub mod export;
 pub mod genesis;
 pub mod plan;

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use conclave::attestation::{
-    self, Anchor, AttestationError, AttestationReport, Certificate, Which, slot_name,
+    self, Anchor, AttestationError, AttestationReport, Certificate, EnrolmentRecord,
+    RecordMismatch, Which, check_expected_serial, slot_name,
 };
-use conclave::ceremony::enrolment::{EnrolmentRecord, RecordMismatch};
 use conclave::display::escape;
 
 use crate::cli::{Failure, exit, read_file, shown};
@@ -124,16 +124,7 @@ fn run_chain(
     let device_cert = read(device, Which::Device)?;
     let report = attestation::verify_chain(&slot_cert, &device_cert, anchor, now())
         .map_err(|e| refused(slot, &RecordMismatch::Chain(e)))?;
-    if let Some(expected) = serial
-        && expected != report.serial
-    {
-        let e = RecordMismatch::Serial {
-            attested: report.serial,
-            claimed: expected,
-            claimed_by: "--serial",
-        };
-        return Err(refused(slot, &e));
-    }
+    check_expected_serial(&report, serial).map_err(|e| refused(slot, &e))?;
     print_report(&report, None, ca_cert);
     Ok(exit::OK)
 }
@@ -151,7 +142,7 @@ fn refused(path: &Path, e: &RecordMismatch) -> Failure {
             "the attestation certificates are damaged, incomplete or not a YubiKey's. Do NOT \
              accept this key: make a new record from the YubiKey (docs/hardware.md)"
         }
-        RecordMismatch::Serial { .. } => {
+        RecordMismatch::ExpectedSerial { .. } | RecordMismatch::Serial { .. } => {
             "compare the serial printed on the YubiKey (or `ykman list --serials`) with the \
              one you were given; if they differ, this record belongs to another device. Do NOT \
              accept this key"
@@ -165,7 +156,14 @@ fn refused(path: &Path, e: &RecordMismatch) -> Failure {
              new record from the YubiKey checks out (docs/hardware.md)"
         }
     };
-    Failure::failed(format!("{}: {e}", shown(path))).hint(hint)
+    let reason = match e {
+        // The expected serial came from the command line: name the flag it came from.
+        RecordMismatch::ExpectedSerial { attested, expected } => format!(
+            "serial mismatch: the attestation is for YubiKey {attested}, --serial says {expected}"
+        ),
+        e => e.to_string(),
+    };
+    Failure::failed(format!("{}: {reason}", shown(path))).hint(hint)
 }
 
 fn print_report(r: &AttestationReport, record: Option<&EnrolmentRecord>, ca_cert: Option<&Path>) {

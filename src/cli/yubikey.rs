@@ -66,7 +66,7 @@ pub use enabled::*;
 #[cfg(feature = "yubikey")]
 mod enabled {
     use super::*;
-    use conclave::enrolment::{self, PinPolicy, TouchPolicy};
+    use conclave::attestation::{self, PinPolicy, TouchPolicy};
     use conclave::metadata::KeyId;
     use conclave::signer::Signer;
     use conclave::signer::yubikey::{SlotRef, YubiKeyError, YubiKeyToken};
@@ -140,13 +140,25 @@ mod enabled {
             KeyMismatch { .. } => "the key in the slot changed between the check and the \
                  PIN: stop, and find out why before anyone signs"
                 .into(),
+            Policy { .. } => "choose --pin-policy once, always or never and --touch-policy \
+                 always, cached or never. Nothing was generated"
+                .into(),
+            Record { .. } => "the key is on the YubiKey but no record was written: do not \
+                 enrol this key; run the command again into another slot, or see \
+                 docs/hardware.md"
+                .into(),
             Failed { .. } => "check the YubiKey is inserted (and not in use by another \
                  program, e.g. gpg-agent or a browser: close them) and run the command again. \
                  Nothing was signed or written"
                 .into(),
         };
+        // The record's reason is part of the one line, as it was before the error was typed.
+        let message = match &e {
+            Record { source, .. } => format!("{e}: {source}"),
+            _ => e.to_string(),
+        };
         Failure {
-            message: e.to_string(),
+            message,
             hint: Some(hint),
             code: exit::DEVICE,
         }
@@ -203,9 +215,7 @@ mod enabled {
         let keyid = info.public_key.keyid();
         eprintln!(
             "Signing with the key in slot {:02x} (keyid {keyid}; PIN policy {}, touch policy {}).",
-            r.slot,
-            info.pin_policy.as_str(),
-            info.touch_policy.as_str()
+            r.slot, info.pin_policy, info.touch_policy
         );
         check_allowed(&keyid)?;
         let pin = if info.pin_policy == PinPolicy::Never {
@@ -235,7 +245,7 @@ mod enabled {
         passphrase_fd: Option<u32>,
     ) -> Result<u8, Failure> {
         let r = slot_ref(spec)?;
-        let record = enrolment::record_path(output);
+        let record = attestation::record_path(output);
         for p in [output, record.as_path()] {
             if std::fs::symlink_metadata(p).is_ok() {
                 return Err(Failure::usage(format!(
@@ -272,9 +282,7 @@ mod enabled {
         eprintln!(
             "Generating an ECDSA P-256 key in slot {:02x} on the YubiKey (PIN policy {}, touch \
              policy {})...",
-            r.slot,
-            pin_p.as_str(),
-            touch_p.as_str()
+            r.slot, pin_p, touch_p
         );
         let (record_data, signer) = token
             .generate(r.slot, pin_p, touch_p, &pin)
@@ -312,12 +320,7 @@ mod enabled {
             })
         };
         create(output, &pub_bytes)?;
-        create(
-            &record,
-            &record_data
-                .to_bytes()
-                .map_err(|e| Failure::failed(format!("{}: {e}", shown(&record))))?,
-        )?;
+        create(&record, &record_data.to_bytes())?;
         eprintln!(
             "Created the key in slot {:02x} of YubiKey {}; the private key cannot leave it.",
             r.slot, r.serial

@@ -25,8 +25,8 @@ use sha2::{Digest, Sha256};
 use yubikey::piv::{self, AlgorithmId, SlotId};
 use yubikey::{MgmKey, YubiKey};
 
-use crate::enrolment::{Enrolment, PinPolicy, TouchPolicy};
-use crate::metadata::Key;
+use crate::attestation::{EnrolmentRecord, Firmware, PinPolicy, TouchPolicy};
+use crate::metadata::{Expires, FormatError, Key};
 use crate::secret::Passphrase;
 use crate::signer::{SignError, Signer};
 
@@ -42,31 +42,43 @@ fn slot_allowed(slot: u8) -> bool {
     matches!(slot, 0x9a | 0x9c | 0x9d | 0x9e | 0x82..=0x95)
 }
 
+/// Why a `SERIAL[:SLOT]` text names no YubiKey slot. `text` is the offending part, as typed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlotRefError {
+    #[error(
+        "\"{}\" is not a YubiKey serial number (the decimal number printed on the key and \
+         shown by `ykman list --serials`)",
+        crate::display::escape(.text)
+    )]
+    Serial { text: String },
+    #[error(
+        "\"{}\" is not a PIV key slot conclave uses (9a, 9c, 9d, 9e or 82-95)",
+        crate::display::escape(.text)
+    )]
+    Slot { text: String },
+}
+
 impl SlotRef {
     /// Parse `SERIAL` or `SERIAL:SLOT` (slot in hex, e.g. 9c).
-    pub fn parse(s: &str) -> Result<SlotRef, String> {
+    pub fn parse(s: &str) -> Result<SlotRef, SlotRefError> {
         let (serial, slot) = match s.split_once(':') {
             Some((a, b)) => (a, Some(b)),
             None => (s, None),
         };
-        let serial: u32 = serial.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-            format!(
-                "\"{}\" is not a YubiKey serial number (the decimal number printed on the \
-                     key and shown by `ykman list --serials`)",
-                crate::display::escape(serial)
-            )
-        })?;
+        let serial: u32 =
+            serial
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| SlotRefError::Serial {
+                    text: serial.into(),
+                })?;
         let slot = match slot {
             None => 0x9c,
             Some(t) => u8::from_str_radix(t, 16)
                 .ok()
                 .filter(|n| t.len() == 2 && slot_allowed(*n))
-                .ok_or_else(|| {
-                    format!(
-                        "\"{}\" is not a PIV key slot conclave uses (9a, 9c, 9d, 9e or 82-95)",
-                        crate::display::escape(t)
-                    )
-                })?,
+                .ok_or_else(|| SlotRefError::Slot { text: t.into() })?,
         };
         Ok(SlotRef { serial, slot })
     }
@@ -111,12 +123,21 @@ pub enum YubiKeyError {
         "YubiKey {serial} (firmware {firmware}): the PIV management key is not the factory \
          default 3DES key"
     )]
-    ManagementKey { serial: u32, firmware: String },
+    ManagementKey { serial: u32, firmware: Firmware },
     #[error(
         "YubiKey {serial}: the key in slot {slot:02x} is not the one shown before the PIN was \
          asked for"
     )]
     KeyMismatch { serial: u32, slot: u8 },
+    #[error("YubiKey {serial}: {policy} is not a policy a key can be generated with")]
+    Policy { serial: u32, policy: String },
+    /// The record of a new key would not be one `key attest` reads; nothing was written.
+    #[error("YubiKey {serial}: the enrolment record would not be readable")]
+    Record {
+        serial: u32,
+        #[source]
+        source: FormatError,
+    },
     #[error("YubiKey {serial}: {operation} failed ({reason})")]
     Failed {
         serial: u32,
@@ -241,10 +262,10 @@ impl YubiKeyToken {
         self.serial
     }
 
-    /// Firmware version, e.g. "5.4.3".
-    pub fn firmware(&self) -> String {
+    /// Firmware version, e.g. 5.4.3.
+    pub fn firmware(&self) -> Firmware {
         let v = self.yk.version();
-        format!("{}.{}.{}", v.major, v.minor, v.patch)
+        Firmware(v.major, v.minor, v.patch)
     }
 
     /// The reader's name, for the officer to match against the device in hand.
@@ -280,7 +301,7 @@ impl YubiKeyToken {
                 let spki = m
                     .public
                     .ok_or_else(|| not_p256("without a public key".into()))?;
-                let public_key = key_from_spki(&spki).map_err(not_p256)?;
+                let public_key = key_from_spki(&spki).map_err(|e| not_p256(e.to_string()))?;
                 let (pin, touch) = m
                     .policy
                     .map(|(p, t)| (pin_policy(p), touch_policy(t)))
@@ -299,17 +320,13 @@ impl YubiKeyToken {
                 match yubikey::Certificate::read(&mut self.yk, id) {
                     Ok(cert) => {
                         let spki = cert.subject_pki();
-                        let der =
-                            der_of_spki_ref(&spki).map_err(|found| YubiKeyError::NotP256 {
-                                serial: self.serial,
-                                slot,
-                                found,
-                            })?;
-                        let pk = p256_from_der(&der).map_err(|found| YubiKeyError::NotP256 {
+                        let not_p256 = |e: SpkiError| YubiKeyError::NotP256 {
                             serial: self.serial,
                             slot,
-                            found,
-                        })?;
+                            found: e.to_string(),
+                        };
+                        let der = der_of_spki_ref(&spki).map_err(not_p256)?;
+                        let pk = p256_from_der(&der).map_err(not_p256)?;
                         Ok(Some(SlotInfo {
                             public_key: pk,
                             pin_policy: PinPolicy::Default,
@@ -347,9 +364,14 @@ impl YubiKeyToken {
         pin_policy: PinPolicy,
         touch_policy: TouchPolicy,
         pin: &Passphrase,
-    ) -> Result<(Enrolment, YubiKeySigner), YubiKeyError> {
+    ) -> Result<(EnrolmentRecord, YubiKeySigner), YubiKeyError> {
         let serial = self.serial;
         let id = slot_id(slot, serial)?;
+        // Checked before anything touches the device: a policy the device cannot be given.
+        let unsettable = |policy: String| YubiKeyError::Policy { serial, policy };
+        let yk_pin = to_yk_pin(pin_policy).ok_or_else(|| unsettable(pin_policy.to_string()))?;
+        let yk_touch =
+            to_yk_touch(touch_policy).ok_or_else(|| unsettable(touch_policy.to_string()))?;
         if self.slot(slot)?.is_some() {
             return Err(YubiKeyError::SlotInUse { serial, slot });
         }
@@ -363,18 +385,12 @@ impl YubiKeyToken {
                 }
                 e => classify(e, serial, "authenticating with the management key"),
             })?;
-        let spki = piv::generate(
-            &mut self.yk,
-            id,
-            AlgorithmId::EccP256,
-            to_yk_pin(pin_policy),
-            to_yk_touch(touch_policy),
-        )
-        .map_err(self.failed("generating the key"))?;
-        let public_key = key_from_spki(&spki).map_err(|reason| YubiKeyError::Failed {
+        let spki = piv::generate(&mut self.yk, id, AlgorithmId::EccP256, yk_pin, yk_touch)
+            .map_err(self.failed("generating the key"))?;
+        let public_key = key_from_spki(&spki).map_err(|e| YubiKeyError::Failed {
             serial,
             operation: "reading the new public key",
-            reason,
+            reason: e.to_string(),
         })?;
         let slot_certificate = piv::attest(&mut self.yk, id)
             .map_err(self.failed("attesting the new key (ATTEST, INS F9)"))?
@@ -393,17 +409,18 @@ impl YubiKeyToken {
         if info.public_key != public_key {
             return Err(YubiKeyError::KeyMismatch { serial, slot });
         }
-        let enrolment = Enrolment {
+        let enrolment = EnrolmentRecord::new(
             serial,
             slot,
-            firmware: self.firmware(),
-            pin_policy: info.pin_policy,
-            touch_policy: info.touch_policy,
-            public_key: public_key.clone(),
-            slot_certificate,
-            device_certificate,
-            created: crate::metadata::Expires::now().to_string(),
-        };
+            self.firmware(),
+            info.pin_policy,
+            info.touch_policy,
+            public_key.clone(),
+            &slot_certificate,
+            &device_certificate,
+            Expires::now(),
+        )
+        .map_err(|source| YubiKeyError::Record { serial, source })?;
         // PIN policy "always" wants the PIN right before each signature: check it again for
         // the caller's self-test signature.
         self.verify_pin(pin)?;
@@ -564,44 +581,53 @@ fn touch_policy(t: yubikey::TouchPolicy) -> TouchPolicy {
     }
 }
 
-fn to_yk_pin(p: PinPolicy) -> yubikey::PinPolicy {
-    match p {
+/// The `yubikey` crate can set the four classic policies, not the Bio ones.
+fn to_yk_pin(p: PinPolicy) -> Option<yubikey::PinPolicy> {
+    Some(match p {
         PinPolicy::Default => yubikey::PinPolicy::Default,
         PinPolicy::Never => yubikey::PinPolicy::Never,
         PinPolicy::Once => yubikey::PinPolicy::Once,
         PinPolicy::Always => yubikey::PinPolicy::Always,
-    }
+        PinPolicy::MatchOnce | PinPolicy::MatchAlways | PinPolicy::Unknown(_) => return None,
+    })
 }
 
-fn to_yk_touch(t: TouchPolicy) -> yubikey::TouchPolicy {
-    match t {
+fn to_yk_touch(t: TouchPolicy) -> Option<yubikey::TouchPolicy> {
+    Some(match t {
         TouchPolicy::Default => yubikey::TouchPolicy::Default,
         TouchPolicy::Never => yubikey::TouchPolicy::Never,
         TouchPolicy::Always => yubikey::TouchPolicy::Always,
         TouchPolicy::Cached => yubikey::TouchPolicy::Cached,
-    }
+        TouchPolicy::Unknown(_) => return None,
+    })
 }
 
-fn key_from_spki(spki: &x509_cert_02::spki::SubjectPublicKeyInfoOwned) -> Result<Key, String> {
+/// Why a public key the device gave is not one conclave signs with; the text completes
+/// "the key in slot .. is ...".
+#[derive(Debug, thiserror::Error)]
+enum SpkiError {
+    #[error("an unreadable public key ({0})")]
+    Unreadable(x509_cert_02::der::Error),
+    #[error("a key of another type or curve")]
+    NotP256,
+}
+
+fn key_from_spki(spki: &x509_cert_02::spki::SubjectPublicKeyInfoOwned) -> Result<Key, SpkiError> {
     use x509_cert_02::der::Encode;
-    let der = spki
-        .to_der()
-        .map_err(|e| format!("an unreadable public key ({e})"))?;
+    let der = spki.to_der().map_err(SpkiError::Unreadable)?;
     p256_from_der(&der)
 }
 
 fn der_of_spki_ref(
     spki: &x509_cert_02::spki::SubjectPublicKeyInfoRef<'_>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, SpkiError> {
     use x509_cert_02::der::Encode;
-    spki.to_der()
-        .map_err(|e| format!("an unreadable public key ({e})"))
+    spki.to_der().map_err(SpkiError::Unreadable)
 }
 
-fn p256_from_der(der: &[u8]) -> Result<Key, String> {
+fn p256_from_der(der: &[u8]) -> Result<Key, SpkiError> {
     use p256::pkcs8::DecodePublicKey;
-    let pk = p256::PublicKey::from_public_key_der(der)
-        .map_err(|_| "a key of another type or curve".to_string())?;
+    let pk = p256::PublicKey::from_public_key_der(der).map_err(|_| SpkiError::NotP256)?;
     Ok(Key::ecdsa_p256(&pk))
 }
 

@@ -6,12 +6,16 @@
 //! Unknown fields are refused: nothing in a record may be read by a human but ignored by the
 //! check.
 //!
+//! [`EnrolmentRecord::new`] makes a record at enrolment and reads it back through the one
+//! reader, so a record conclave writes is always one `key attest` reads;
 //! [`EnrolmentRecord::verify`] is the one place a record is compared with its attestation.
 
-use crate::attestation::{
-    self, Anchor, AttestationError, AttestationReport, Certificate, Firmware, PinPolicy,
-    TouchPolicy, Which,
+use std::path::{Path, PathBuf};
+
+use super::chain::{
+    self, Anchor, AttestationError, AttestationReport, Certificate, Firmware, Which,
 };
+use super::policy::{PinPolicy, TouchPolicy};
 use crate::cjson::{self, Map, Value};
 use crate::metadata::fields::{self, Fields};
 use crate::metadata::{Expires, FormatError, Key, KeyAlgorithm, KeyId};
@@ -28,6 +32,7 @@ pub const ALGORITHM_P256: &str = "ecdsa-p256";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnrolmentRecord {
     pub serial: u32,
+    /// PIV slot number, e.g. 0x9c.
     pub slot: u8,
     pub firmware: Firmware,
     pub algorithm: String,
@@ -35,9 +40,9 @@ pub struct EnrolmentRecord {
     pub touch_policy: TouchPolicy,
     pub keyid: KeyId,
     pub public_key: Key,
-    /// PEM, as returned by the YubiKey's ATTEST instruction.
+    /// PEM, as returned by the YubiKey's ATTEST instruction (INS 0xF9).
     pub slot_certificate: String,
-    /// PEM, the f9 slot's certificate.
+    /// PEM, the f9 slot's certificate (object 5FFF01).
     pub device_certificate: String,
     pub created: Expires,
 }
@@ -47,37 +52,41 @@ pub struct EnrolmentRecord {
 pub enum RecordError {
     #[error("not valid JSON: {0}")]
     Json(#[from] cjson::ParseError),
-    #[error("{0}")]
+    #[error(transparent)]
     Format(#[from] FormatError),
 }
 
 /// Why a record does not hold: its attestation chain fails, or the chain says something
-/// other than the record.
+/// other than the record (or than the serial the officer expects).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordMismatch {
     #[error(transparent)]
     Chain(#[from] AttestationError),
     #[error(
-        "serial mismatch: the attestation is for YubiKey {attested}, {claimed_by} says {claimed}"
+        "serial mismatch: the attestation is for YubiKey {attested}, the expected serial is \
+         {expected}"
     )]
-    Serial {
-        attested: u32,
-        claimed: u32,
-        claimed_by: &'static str,
-    },
+    ExpectedSerial { attested: u32, expected: u32 },
+    #[error("serial mismatch: the attestation is for YubiKey {attested}, the record says {record}")]
+    Serial { attested: u32, record: u32 },
     #[error("slot mismatch: the attestation is for slot {attested}, the record says {record:02x}")]
     Slot { attested: String, record: u8 },
+    /// `attested` is the attested key's keyid, or its type when it is no TUF key.
     #[error(
         "public key mismatch: the attested key (keyid {attested}) is not the record's public_key (keyid {record})"
     )]
-    PublicKey { attested: String, record: String },
+    PublicKey { attested: String, record: KeyId },
     #[error("keyid mismatch: the record says {record}, its public_key's keyid is {computed}")]
-    KeyId { record: String, computed: String },
-    #[error("{policy} policy mismatch: the attestation says {attested}, the record says {record}")]
-    Policy {
-        policy: &'static str,
-        attested: String,
-        record: String,
+    KeyId { record: KeyId, computed: KeyId },
+    #[error("PIN policy mismatch: the attestation says {attested}, the record says {record}")]
+    PinPolicy {
+        attested: PinPolicy,
+        record: PinPolicy,
+    },
+    #[error("touch policy mismatch: the attestation says {attested}, the record says {record}")]
+    TouchPolicy {
+        attested: TouchPolicy,
+        record: TouchPolicy,
     },
     #[error("firmware mismatch: the attestation says {attested}, the record says {record}")]
     Firmware {
@@ -86,11 +95,61 @@ pub enum RecordMismatch {
     },
 }
 
+/// The expected serial (the one printed on the device the officer holds), if given, must be
+/// the attested one.
+pub fn check_expected_serial(
+    report: &AttestationReport,
+    expected: Option<u32>,
+) -> Result<(), RecordMismatch> {
+    match expected {
+        Some(expected) if report.serial != expected => Err(RecordMismatch::ExpectedSerial {
+            attested: report.serial,
+            expected,
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn bad(path: &str, problem: impl Into<String>) -> FormatError {
     FormatError::new(path, problem)
 }
 
 impl EnrolmentRecord {
+    /// The record of a key just generated and attested on a YubiKey. The certificates are
+    /// DER, as the device returns them. The record is read back through [`Self::from_value`],
+    /// so what enrolment writes is exactly what `key attest` reads; a record it would refuse
+    /// (e.g. a policy the format has no word for) is an error here, before anything is written.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        serial: u32,
+        slot: u8,
+        firmware: Firmware,
+        pin_policy: PinPolicy,
+        touch_policy: TouchPolicy,
+        public_key: Key,
+        slot_certificate: &[u8],
+        device_certificate: &[u8],
+        created: Expires,
+    ) -> Result<Self, FormatError> {
+        let record = EnrolmentRecord {
+            serial,
+            slot,
+            firmware,
+            algorithm: ALGORITHM_P256.into(),
+            pin_policy,
+            touch_policy,
+            keyid: public_key.keyid(),
+            public_key,
+            slot_certificate: certificate_pem(slot_certificate, "attestation.slot_certificate")?,
+            device_certificate: certificate_pem(
+                device_certificate,
+                "attestation.device_certificate",
+            )?,
+            created,
+        };
+        Self::from_value(record.to_value())
+    }
+
     /// Read a record from its file bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self, RecordError> {
         let value = cjson::parse(bytes)?;
@@ -241,7 +300,7 @@ impl EnrolmentRecord {
 
     /// Check the record: its attestation chain against `anchor`, then that the chain attests
     /// exactly what the record says (serial, slot, public key, keyid, policies, firmware).
-    /// `expected_serial` is the serial the officer was told to expect (`--serial`).
+    /// `expected_serial` is the serial the officer was told to expect, if any.
     pub fn verify(
         &self,
         anchor: &Anchor,
@@ -250,21 +309,12 @@ impl EnrolmentRecord {
     ) -> Result<AttestationReport, RecordMismatch> {
         let slot_cert = Certificate::from_pem(&self.slot_certificate, Which::Slot)?;
         let device_cert = Certificate::from_pem(&self.device_certificate, Which::Device)?;
-        let report = attestation::verify_chain(&slot_cert, &device_cert, anchor, now)?;
-        if let Some(expected) = expected_serial
-            && report.serial != expected
-        {
-            return Err(RecordMismatch::Serial {
-                attested: report.serial,
-                claimed: expected,
-                claimed_by: "--serial",
-            });
-        }
+        let report = chain::verify_chain(&slot_cert, &device_cert, anchor, now)?;
+        check_expected_serial(&report, expected_serial)?;
         if report.serial != self.serial {
             return Err(RecordMismatch::Serial {
                 attested: report.serial,
-                claimed: self.serial,
-                claimed_by: "the record",
+                record: self.serial,
             });
         }
         if report.slot != Some(self.slot) {
@@ -291,27 +341,25 @@ impl EnrolmentRecord {
                     .public_key
                     .as_ref()
                     .map_or_else(|| report.public_key_type.clone(), |k| k.keyid().to_string()),
-                record: computed.to_string(),
+                record: computed,
             });
         }
         if computed != self.keyid {
             return Err(RecordMismatch::KeyId {
-                record: self.keyid.to_string(),
-                computed: computed.to_string(),
+                record: self.keyid.clone(),
+                computed,
             });
         }
         if !pin_matches(self.pin_policy, report.pin_policy, self.slot) {
-            return Err(RecordMismatch::Policy {
-                policy: "PIN",
-                attested: report.pin_policy.to_string(),
-                record: self.pin_policy.to_string(),
+            return Err(RecordMismatch::PinPolicy {
+                attested: report.pin_policy,
+                record: self.pin_policy,
             });
         }
         if !touch_matches(self.touch_policy, report.touch_policy, self.slot) {
-            return Err(RecordMismatch::Policy {
-                policy: "touch",
-                attested: report.touch_policy.to_string(),
-                record: self.touch_policy.to_string(),
+            return Err(RecordMismatch::TouchPolicy {
+                attested: report.touch_policy,
+                record: self.touch_policy,
             });
         }
         if report.firmware != self.firmware {
@@ -342,6 +390,23 @@ fn touch_matches(record: TouchPolicy, attested: TouchPolicy, slot: u8) -> bool {
         }
         r => r == attested,
     }
+}
+
+/// Where the record goes for a public key file: its last extension replaced by
+/// `.enrolment.json` (alice.pub.json -> alice.pub.enrolment.json; alice.pub ->
+/// alice.enrolment.json; alice -> alice.enrolment.json).
+pub fn record_path(pubfile: &Path) -> PathBuf {
+    let stem = pubfile
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    pubfile.with_file_name(format!("{stem}.enrolment.json"))
+}
+
+/// PEM ("CERTIFICATE", LF line endings, 64 columns) of a DER certificate.
+fn certificate_pem(der: &[u8], path: &str) -> Result<String, FormatError> {
+    der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der)
+        .map_err(|e| bad(path, format!("cannot be encoded as PEM ({e})")))
 }
 
 fn parse_slot(s: &str) -> Option<u8> {
@@ -383,6 +448,86 @@ mod tests {
             TouchPolicy::Always,
             0x9c
         ));
+    }
+
+    #[test]
+    fn record_paths() {
+        assert_eq!(
+            record_path(Path::new("keys/alice.pub.json")),
+            Path::new("keys/alice.pub.enrolment.json")
+        );
+        assert_eq!(
+            record_path(Path::new("alice.pub")),
+            Path::new("alice.enrolment.json")
+        );
+        assert_eq!(
+            record_path(Path::new("alice")),
+            Path::new("alice.enrolment.json")
+        );
+    }
+
+    fn fresh(pin_policy: PinPolicy) -> Result<EnrolmentRecord, FormatError> {
+        let sk = p256::SecretKey::from_slice(&[0x22; 32]).unwrap();
+        EnrolmentRecord::new(
+            12345678,
+            0x9c,
+            Firmware(5, 4, 3),
+            pin_policy,
+            TouchPolicy::Cached,
+            Key::ecdsa_p256(&sk.public_key()),
+            &[0x30, 0x00],
+            &[0x30, 0x01, 0x00],
+            Expires::parse("2026-11-30T12:00:00Z").unwrap(),
+        )
+    }
+
+    #[test]
+    fn new_record_has_exactly_the_contract_fields() {
+        let record = fresh(PinPolicy::Once).unwrap();
+        let v = record.to_value();
+        let m = v.as_object().unwrap();
+        let fields: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "algorithm",
+                "attestation",
+                "conclave_enrolment",
+                "created",
+                "device",
+                "firmware",
+                "keyid",
+                "pin_policy",
+                "public_key",
+                "serial",
+                "slot",
+                "touch_policy"
+            ]
+        );
+        assert_eq!(m["serial"], Value::Int(12345678));
+        assert_eq!(m["slot"].as_str(), Some("9c"));
+        assert_eq!(m["firmware"].as_str(), Some("5.4.3"));
+        assert_eq!(m["pin_policy"].as_str(), Some("once"));
+        assert_eq!(m["touch_policy"].as_str(), Some("cached"));
+        assert_eq!(m["created"].as_str(), Some("2026-11-30T12:00:00Z"));
+        assert_eq!(
+            m["keyid"].as_str(),
+            Some(&*record.public_key.keyid().as_str())
+        );
+        let att = m["attestation"].as_object().unwrap();
+        assert!(
+            att["slot_certificate"]
+                .as_str()
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----\nMAA=\n")
+        );
+        assert_eq!(EnrolmentRecord::parse(&record.to_bytes()).unwrap(), record);
+    }
+
+    #[test]
+    fn a_record_key_attest_would_refuse_is_not_made() {
+        let e = fresh(PinPolicy::MatchOnce).unwrap_err();
+        assert_eq!(e.path, "pin_policy");
     }
 
     #[test]

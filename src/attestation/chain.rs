@@ -1,30 +1,10 @@
-//! YubiKey PIV attestation: proof that a key was generated inside a particular YubiKey.
+//! The path check `slot certificate <- device (f9) certificate <- Yubico PIV root`, and what
+//! the slot certificate says (serial, slot, firmware, policies, attested key).
 //!
-//! A YubiKey's PIV applet holds, in slot f9, a "device" key and certificate put there at the
-//! factory and signed by Yubico's PIV root CA. Asked to attest a slot (instruction 0xF9), the
-//! device signs a fresh "slot" certificate for the key in that slot with its f9 key; the slot
-//! certificate carries the device serial, firmware version and the slot's PIN and touch
-//! policies in Yubico extensions (developers.yubico.com/PIV/Introduction/PIV_attestation.html).
-//! Only keys generated on the device can be attested, so a chain
-//!
-//! ```text
-//! slot certificate  <-  device (f9) certificate  <-  Yubico PIV Root CA Serial 263751
-//! ```
-//!
-//! shows the slot key never existed outside that YubiKey.
-//!
-//! [`verify_chain`] checks such a chain and returns an [`AttestationReport`] (what the
-//! certificates say, for the officer to read aloud) or one specific [`AttestationError`].
-//! It does not compare anything with an enrolment record: that is
-//! [`crate::ceremony::enrolment`], which calls this once.
-//!
-//! Supported: the chain above, which every YubiKey 4.3+ and YubiKey 5 before firmware 5.7.4
-//! carries; RSA PKCS#1 v1.5 (SHA-256/384/512, 2048–4096 bits) and ECDSA P-256/P-384
-//! (SHA-256/384) signatures. Not supported: YubiKeys with firmware 5.7.4 or later whose f9
-//! certificate is issued by an intermediate ("Yubico PIV Attestation B 1" under "Yubico
-//! Attestation Root 1"): the enrolment record holds two certificates, not the intermediates,
-//! and no real certificates of that generation were available to test against. Such a chain
-//! is refused with [`AttestationError::WrongIssuer`] naming the intermediate.
+//! An attacker who can hand the officer certificates controls every byte of them: every
+//! signature is checked over the exact DER that was parsed, non-canonical DER is refused, and
+//! each certificate must stand in its own place (a root or CA cannot pose as a slot
+//! attestation).
 
 use std::fmt;
 
@@ -32,13 +12,14 @@ use der::{Decode, DecodePem, Encode};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::Certificate as X509;
 
+use super::policy::{PinPolicy, TouchPolicy};
 use crate::metadata::Key;
 
 /// Yubico's PIV attestation root, "Yubico PIV Root CA Serial 263751", as published at
 /// <https://developers.yubico.com/PKI/yubico-piv-ca-1.pem> (also
 /// <https://developers.yubico.com/PIV/Introduction/piv-attestation-ca.pem>). Public data;
 /// docs/hardware.md gives its origin and fingerprint.
-pub const YUBICO_PIV_ROOT_PEM: &str = include_str!("attestation/yubico-piv-ca-1.pem");
+pub const YUBICO_PIV_ROOT_PEM: &str = include_str!("yubico-piv-ca-1.pem");
 
 /// SHA-256 of the DER of [`YUBICO_PIV_ROOT_PEM`], as Yubico's root is usually quoted.
 pub const YUBICO_PIV_ROOT_SHA256: &str =
@@ -406,120 +387,6 @@ impl Firmware {
         };
         let fw = Firmware(next()?, next()?, next()?);
         parts.next().is_none().then_some(fw)
-    }
-}
-
-/// A slot's PIN policy, as Yubico encodes it in extension 1.3.6.1.4.1.41482.3.8.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PinPolicy {
-    Default,
-    Never,
-    Once,
-    Always,
-    /// YubiKey Bio: a fingerprint match once per session.
-    MatchOnce,
-    /// YubiKey Bio: a fingerprint match for every use.
-    MatchAlways,
-    Unknown(u8),
-}
-
-impl PinPolicy {
-    pub fn from_byte(b: u8) -> Self {
-        match b {
-            0 => PinPolicy::Default,
-            1 => PinPolicy::Never,
-            2 => PinPolicy::Once,
-            3 => PinPolicy::Always,
-            4 => PinPolicy::MatchOnce,
-            5 => PinPolicy::MatchAlways,
-            n => PinPolicy::Unknown(n),
-        }
-    }
-
-    /// The spelling in enrolment records (`default`, `never`, `once`, `always`).
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "default" => PinPolicy::Default,
-            "never" => PinPolicy::Never,
-            "once" => PinPolicy::Once,
-            "always" => PinPolicy::Always,
-            _ => return None,
-        })
-    }
-
-    /// What `default` means for a slot (Yubico's PIV slot documentation): 9c (Digital
-    /// Signature) asks for the PIN on every use, 9e (Card Authentication) never, the others
-    /// once per session.
-    pub fn slot_default(slot: u8) -> Self {
-        match slot {
-            0x9c => PinPolicy::Always,
-            0x9e => PinPolicy::Never,
-            _ => PinPolicy::Once,
-        }
-    }
-}
-
-impl fmt::Display for PinPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PinPolicy::Default => f.write_str("default"),
-            PinPolicy::Never => f.write_str("never"),
-            PinPolicy::Once => f.write_str("once"),
-            PinPolicy::Always => f.write_str("always"),
-            PinPolicy::MatchOnce => f.write_str("match-once"),
-            PinPolicy::MatchAlways => f.write_str("match-always"),
-            PinPolicy::Unknown(n) => write!(f, "unknown ({n})"),
-        }
-    }
-}
-
-/// A slot's touch policy (second byte of extension 1.3.6.1.4.1.41482.3.8).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TouchPolicy {
-    Default,
-    Never,
-    Always,
-    /// Touch is remembered for 15 seconds.
-    Cached,
-    Unknown(u8),
-}
-
-impl TouchPolicy {
-    pub fn from_byte(b: u8) -> Self {
-        match b {
-            0 => TouchPolicy::Default,
-            1 => TouchPolicy::Never,
-            2 => TouchPolicy::Always,
-            3 => TouchPolicy::Cached,
-            n => TouchPolicy::Unknown(n),
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "default" => TouchPolicy::Default,
-            "never" => TouchPolicy::Never,
-            "always" => TouchPolicy::Always,
-            "cached" => TouchPolicy::Cached,
-            _ => return None,
-        })
-    }
-
-    /// Every PIV slot's default touch policy is `never`.
-    pub fn slot_default(_slot: u8) -> Self {
-        TouchPolicy::Never
-    }
-}
-
-impl fmt::Display for TouchPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TouchPolicy::Default => f.write_str("default"),
-            TouchPolicy::Never => f.write_str("never"),
-            TouchPolicy::Always => f.write_str("always"),
-            TouchPolicy::Cached => f.write_str("cached"),
-            TouchPolicy::Unknown(n) => write!(f, "unknown ({n})"),
-        }
     }
 }
 
