@@ -14,7 +14,7 @@
 //! ```
 //! use std::collections::BTreeMap;
 //! use conclave::metadata::*;
-//! use conclave::signer::{Ed25519Signer, Signer};
+//! use conclave::signer::{Ed25519Signer, SignMetadata, Signer};
 //!
 //! let officer = Ed25519Signer::from_seed(&[1; 32]);
 //! let key = officer.public_key().clone();

@@ -9,6 +9,7 @@ mod canonical;
 mod fast;
 pub(crate) mod fields;
 pub mod key;
+pub mod keyset;
 pub mod root;
 mod signed;
 mod small;
@@ -19,6 +20,7 @@ pub mod timestamp;
 mod types;
 
 pub use key::{Key, KeyAlgorithm, SignatureError};
+pub use keyset::{KeyMaterial, KeyProblem};
 pub use root::{RoleKeys, Root};
 pub use signed::{PIECES_MIN_ENTRIES, SignedText};
 pub use small::SmallStr;

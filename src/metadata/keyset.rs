@@ -1,0 +1,316 @@
+//! A key is its material, not its keyid.
+//!
+//! TUF names keys by keyid, the SHA-256 of the key object's canonical form, but the key
+//! object can be spelled many ways that clients read as the same public key: Ed25519 hex in
+//! upper or lower case (securesystemslib reads it with `bytes.fromhex`, which also skips
+//! white space), PEM wrapped at any width or with CRLF line ends, the legacy keytype
+//! `ecdsa-sha2-nistp256` beside `ecdsa`, an extra field inside `keyval`. Each spelling has
+//! its own keyid. python-tuf counts distinct keyids towards a threshold, so one key holder
+//! (or one thief) whose key is listed twice meets a threshold of 2 in pip. And a keyid need
+//! not be the hash of the key under it: python-tuf trusts whatever key object sits under a
+//! keyid, so a draft can keep an officer's exact keyid with another key behind it.
+//!
+//! [`Key::material`] is the one answer to "which key is this?": the key family, the scheme,
+//! and the public key decoded from any spelling a client accepts. [`audit`] checks a map of
+//! keys for the three things conclave never writes or signs: a keyid that is not its key's
+//! hash, one key under two keyids, and private key material in a public key object.
+
+use std::collections::BTreeMap;
+
+use crate::cjson::Value;
+use crate::metadata::{Key, KeyId};
+
+/// The identity of a key: what signatures are checked against, whatever the key object's
+/// spelling. Two keys with equal material are one key (TAP 12), whatever their keyids.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyMaterial {
+    /// `ed25519`, `ecdsa` (both keytype spellings), or the keytype as written.
+    pub family: String,
+    /// The signature scheme as written.
+    pub scheme: String,
+    /// The decoded public key: 32 bytes for Ed25519, the SEC1 uncompressed point for P-256,
+    /// or, for a key conclave cannot decode, its public text with all white space removed
+    /// (and hex lower-cased).
+    pub public: Vec<u8>,
+}
+
+impl Key {
+    /// This key's material ([`KeyMaterial`]): the same for every spelling of one key that a
+    /// client (python-tuf, tuf-js, go-tuf, tough) would accept.
+    pub fn material(&self) -> KeyMaterial {
+        let family = match &*self.keytype {
+            "ecdsa" | "ecdsa-sha2-nistp256" => "ecdsa".to_owned(),
+            other => other.to_owned(),
+        };
+        let public = self.public();
+        let decoded = match family.as_str() {
+            "ed25519" => decode_hex32(&public).map(|b| b.to_vec()),
+            "ecdsa" => decode_p256_pem(&public),
+            _ => None,
+        };
+        KeyMaterial {
+            family,
+            scheme: self.scheme.to_string(),
+            public: decoded.unwrap_or_else(|| normalised_text(&public)),
+        }
+    }
+}
+
+/// 64 hex digits of either case, white space anywhere ignored (as `bytes.fromhex` reads).
+fn decode_hex32(s: &str) -> Option<[u8; 32]> {
+    let digits: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(digits.as_bytes(), &mut out).ok()?;
+    Some(out)
+}
+
+/// A PEM SubjectPublicKeyInfo P-256 key, however its base64 is wrapped (any width, CRLF, text
+/// before the header): the uncompressed point.
+fn decode_p256_pem(s: &str) -> Option<Vec<u8>> {
+    use p256::elliptic_curve::sec1::ToSec1Point;
+    use p256::pkcs8::DecodePublicKey;
+    const BEGIN: &str = "-----BEGIN PUBLIC KEY-----";
+    const END: &str = "-----END PUBLIC KEY-----";
+    let start = s.find(BEGIN)? + BEGIN.len();
+    let end = start + s[start..].find(END)?;
+    let body: Vec<u8> = s[start..end]
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    // Re-wrapped as RFC 7468 asks (64 columns, LF), for the strict PEM reader.
+    let mut pem = format!("{BEGIN}\n");
+    for line in body.chunks(64) {
+        pem.push_str(std::str::from_utf8(line).ok()?);
+        pem.push('\n');
+    }
+    pem.push_str(END);
+    pem.push('\n');
+    let key = p256::PublicKey::from_public_key_pem(&pem).ok()?;
+    Some(key.to_sec1_point(false).as_bytes().to_vec())
+}
+
+/// Text with all white space removed, lower-cased where it is all hex.
+fn normalised_text(s: &str) -> Vec<u8> {
+    let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    if t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        t.to_ascii_lowercase().into_bytes()
+    } else {
+        t.into_bytes()
+    }
+}
+
+/// Something wrong with a map of keys that conclave never writes or signs.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyProblem {
+    /// The keyid is not the SHA-256 of the key object under it: the key may have been swapped
+    /// under a trusted keyid (python-tuf trusts the key object, not the keyid).
+    #[error("keyid {keyid} is not the keyid of the key under it (that key's keyid is {actual})")]
+    KeyidNotItsKey {
+        /// The keyid as listed.
+        keyid: KeyId,
+        /// The keyid of the key object under it.
+        actual: KeyId,
+    },
+    /// One public key under two keyids: python-tuf and go-tuf count it twice towards a
+    /// threshold.
+    #[error(
+        "keyids {first} and {second} hold the same public key, so a client would count it twice"
+    )]
+    SameKeyTwice {
+        /// The first keyid, in keyid order.
+        first: KeyId,
+        /// The other keyid.
+        second: KeyId,
+    },
+    /// A field of a public key object that looks like private key material.
+    #[error("key {keyid} carries a field \"{field}\" that looks like private key material")]
+    PrivateMaterial {
+        /// The key's keyid.
+        keyid: KeyId,
+        /// Where, e.g. `keyval.private`.
+        field: String,
+    },
+}
+
+/// Every [`KeyProblem`] of `keys`, in keyid order.
+pub fn audit(keys: &BTreeMap<KeyId, Key>) -> Vec<KeyProblem> {
+    let mut problems = Vec::new();
+    let mut seen: BTreeMap<KeyMaterial, &KeyId> = BTreeMap::new();
+    for (id, key) in keys {
+        let actual = key.keyid();
+        if &actual != id {
+            problems.push(KeyProblem::KeyidNotItsKey {
+                keyid: id.clone(),
+                actual,
+            });
+        }
+        if let Some(first) = seen.insert(key.material(), id) {
+            problems.push(KeyProblem::SameKeyTwice {
+                first: first.clone(),
+                second: id.clone(),
+            });
+        }
+        for field in private_fields(key) {
+            problems.push(KeyProblem::PrivateMaterial {
+                keyid: id.clone(),
+                field,
+            });
+        }
+    }
+    problems
+}
+
+/// Member names that hold private key material in the formats TUF tools use
+/// (securesystemslib's `keyval.private`, JWK's `d`, PKCS#8 PEM).
+fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "d"
+        || ["private", "secret", "seed", "passphrase", "password"]
+            .iter()
+            .any(|w| n.contains(w))
+}
+
+/// The fields of `key` (inside `keyval` or beside it) that look like private material: a
+/// secret-looking name, or a value holding a PEM private key.
+fn private_fields(key: &Key) -> Vec<String> {
+    let mut out = Vec::new();
+    let public_is_private = key.public().contains("PRIVATE KEY-----");
+    if public_is_private {
+        out.push("keyval.public".to_owned());
+    }
+    for (prefix, map) in [("keyval.", key.keyval_extra()), ("", key.extra())] {
+        for (name, value) in map {
+            if secret_name(name) || holds_private_pem(value) {
+                out.push(format!("{prefix}{name}"));
+            }
+        }
+    }
+    out
+}
+
+fn holds_private_pem(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains("PRIVATE KEY-----"),
+        Value::Array(items) => items.iter().any(holds_private_pem),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| secret_name(k) || holds_private_pem(v)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cjson::Map;
+    use crate::metadata::key::label;
+
+    /// An Ed25519 key whose hex has letters (so that its upper-case spelling differs).
+    fn ed(seed: u8) -> Key {
+        Key::ed25519(&[0xa0 | seed; 32])
+    }
+
+    fn with_public(key: &Key, keytype: &str, public: &str) -> Key {
+        Key::from_parts(
+            label(keytype),
+            label(&key.scheme),
+            public,
+            Map::new(),
+            Map::new(),
+        )
+    }
+
+    fn p256() -> Key {
+        let secret = p256::SecretKey::from_slice(&[5; 32]).unwrap();
+        Key::ecdsa_p256(&secret.public_key())
+    }
+
+    #[test]
+    fn every_spelling_of_one_ed25519_key_is_one_key() {
+        let key = ed(1);
+        let upper = with_public(&key, "ed25519", &key.public().to_ascii_uppercase());
+        let spaced = with_public(&key, "ed25519", &format!(" {} ", &*key.public()));
+        let mut extra = Map::new();
+        extra.insert("note".into(), Value::from("x"));
+        let with_extra = Key::from_parts(
+            label("ed25519"),
+            label("ed25519"),
+            &key.public(),
+            extra,
+            Map::new(),
+        );
+        for alias in [&upper, &spaced, &with_extra] {
+            assert_ne!(alias.keyid(), key.keyid(), "an alias has its own keyid");
+            assert_eq!(alias.material(), key.material());
+        }
+        assert_ne!(ed(2).material(), key.material());
+    }
+
+    #[test]
+    fn every_spelling_of_one_p256_key_is_one_key() {
+        let key = p256();
+        let pem = key.public().to_string();
+        let body: String = pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<Vec<_>>()
+            .concat();
+        let one_line = format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n");
+        let crlf = pem.replace('\n', "\r\n");
+        let narrow: String = body
+            .as_bytes()
+            .chunks(16)
+            .map(|c| format!("{}\n", std::str::from_utf8(c).unwrap()))
+            .collect();
+        let narrow = format!("-----BEGIN PUBLIC KEY-----\n{narrow}-----END PUBLIC KEY-----\n");
+        let legacy = with_public(&key, "ecdsa-sha2-nistp256", &pem);
+        for alias in [
+            with_public(&key, "ecdsa", &one_line),
+            with_public(&key, "ecdsa", &crlf),
+            with_public(&key, "ecdsa", &narrow),
+            legacy,
+        ] {
+            assert_ne!(alias.keyid(), key.keyid());
+            assert_eq!(alias.material(), key.material(), "{:?}", &*alias.public());
+        }
+    }
+
+    #[test]
+    fn audit_finds_a_swapped_key_an_alias_and_private_material() {
+        let (a, b) = (ed(1), ed(2));
+        let mut keys = BTreeMap::from([(a.keyid(), a.clone()), (b.keyid(), b.clone())]);
+        assert!(audit(&keys).is_empty());
+        // Another key under a's keyid.
+        keys.insert(a.keyid(), ed(3));
+        assert!(matches!(
+            &audit(&keys)[..],
+            [KeyProblem::KeyidNotItsKey { keyid, .. }] if *keyid == a.keyid()
+        ));
+        // b again, in upper case: one key under two keyids.
+        keys.insert(a.keyid(), a.clone());
+        let alias = with_public(&b, "ed25519", &b.public().to_ascii_uppercase());
+        keys.insert(alias.keyid(), alias.clone());
+        assert!(
+            audit(&keys)
+                .iter()
+                .any(|p| matches!(p, KeyProblem::SameKeyTwice { .. })),
+            "{:?}",
+            audit(&keys)
+        );
+        // A private field inside keyval.
+        let mut kv = Map::new();
+        kv.insert("private".into(), Value::from("00".repeat(32)));
+        let leaky = Key::from_parts(
+            label("ed25519"),
+            label("ed25519"),
+            &a.public(),
+            kv,
+            Map::new(),
+        );
+        let keys = BTreeMap::from([(leaky.keyid(), leaky)]);
+        assert!(matches!(
+            &audit(&keys)[..],
+            [KeyProblem::PrivateMaterial { field, .. }] if field == "keyval.private"
+        ));
+    }
+}
