@@ -23,11 +23,17 @@ pub type Map = BTreeMap<String, Value>;
 /// A JSON value as TUF metadata can hold it: no floats.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// An integer; TUF metadata has no other numbers (floats are refused on input).
     Int(i64),
+    /// A string, as decoded (nothing is Unicode-normalised).
     String(String),
+    /// An array, in order.
     Array(Vec<Value>),
+    /// An object; a key may appear only once on input.
     Object(Map),
 }
 
@@ -44,6 +50,7 @@ impl Value {
         }
     }
 
+    /// The text of a string, or `None` for other values.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -51,6 +58,7 @@ impl Value {
         }
     }
 
+    /// The fields of an object, or `None` for other values.
     pub fn as_object(&self) -> Option<&Map> {
         match self {
             Value::Object(m) => Some(m),
@@ -146,6 +154,7 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
 
 // securesystemslib escapes exactly these two characters and nothing else: a raw LF inside a
 // PEM key must stay a raw LF, or every keyid and signature over it differs from python-tuf's.
+/// Append `s` as a canonical JSON string: quoted, with only `"` and `\` escaped.
 pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
     write_canonical_bytes(s.as_bytes(), out);
 }
@@ -288,39 +297,58 @@ pub const MAX_DEPTH: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at line {line} column {column}")]
 pub struct ParseError {
+    /// What is wrong.
     pub kind: ParseErrorKind,
+    /// The line of the offending byte, from 1.
     pub line: usize,
+    /// The column of the offending byte, from 1, in characters (not bytes).
     pub column: usize,
 }
 
+/// What [`parse`] refuses; the module docs say why each is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseErrorKind {
+    /// The input, or a string in it, is not valid UTF-8.
     #[error("invalid UTF-8")]
     InvalidUtf8,
+    /// The input starts with a UTF-8 byte order mark.
     #[error("byte order mark is not allowed")]
     ByteOrderMark,
+    /// The input ends inside a value, a string or an escape.
     #[error("unexpected end of input")]
     UnexpectedEnd,
+    /// A character that cannot start or continue a value where it stands.
     #[error("unexpected character {0:?}")]
     UnexpectedChar(char),
+    /// Something other than whitespace follows the document's one value.
     #[error("trailing data after the JSON value")]
     TrailingData,
+    /// An object holds this key twice: a reader keeping the first and one keeping the last
+    /// would see two different documents.
     #[error("duplicate object key {0:?}")]
     DuplicateKey(String),
+    /// A number with a fraction or exponent, or `NaN`/`Infinity`: canonical JSON has no floats.
     #[error("floating-point numbers are not allowed in TUF metadata")]
     Float,
+    /// An integer outside the `i64` range.
     #[error("integer out of range")]
     IntegerOutOfRange,
+    /// A number with a leading zero, such as `012`.
     #[error("numbers must not have leading zeros")]
     LeadingZero,
+    /// A `-` without digits, or another malformed number.
     #[error("invalid number")]
     InvalidNumber,
+    /// A raw control character (below U+0020) inside a string; JSON requires it escaped.
     #[error("unescaped control character U+{0:04X} in string")]
     ControlCharacter(u32),
+    /// A backslash escape JSON does not define, or `\u` without four hex digits.
     #[error("invalid escape sequence")]
     InvalidEscape,
+    /// A `\u` escape of half a UTF-16 surrogate pair without the other half: no UTF-8 spells it.
     #[error("unpaired surrogate \\u{0:04x} in string")]
     LoneSurrogate(u32),
+    /// Arrays and objects nested deeper than [`MAX_DEPTH`].
     #[error("nesting deeper than {MAX_DEPTH} levels")]
     TooDeep,
 }
@@ -461,9 +489,13 @@ pub(crate) type Hook = fn(&mut Parser<'_>) -> Option<Box<dyn std::any::Any + Sen
 /// (`regular`), possibly with control characters escaped (`control_escapes`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignedSpan {
+    /// Byte offset of the value's first byte in the input.
     pub start: usize,
+    /// Byte offset just past the value's last byte.
     pub end: usize,
+    /// True when the text is canonical as written, apart from escaped control characters.
     pub regular: bool,
+    /// True when the text escapes control characters that canonical form writes raw.
     pub control_escapes: bool,
 }
 

@@ -29,7 +29,10 @@ use crate::metadata::{Key, KeyAlgorithm};
 use crate::secret::{Passphrase, SecretBytes, random};
 use crate::signer::{Ed25519Signer, P256Signer, Signer};
 
+/// The `format` value that marks a conclave key file.
 pub const FORMAT: &str = crate::fsutil::KEY_FILE_FORMAT;
+/// The only `format_version` this conclave reads and writes (bound into the AEAD with the
+/// rest of the header).
 pub const FORMAT_VERSION: i64 = 1;
 const CIPHER: &str = "xchacha20poly1305";
 const KDF: &str = "argon2id";
@@ -39,23 +42,40 @@ pub const MAX_FILE_SIZE: usize = crate::fsutil::KEY_FILE_MAX;
 /// The algorithm of a new key: TUF's own [`KeyAlgorithm`], under the name callers use.
 pub use crate::metadata::KeyAlgorithm as KeyType;
 
+/// Why a key file could not be read, decrypted or written.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
+    /// The bytes are not a well-formed key file: not JSON, a field missing or malformed, or a
+    /// header not in canonical form.
     #[error("not a conclave key file ({0})")]
     NotKeyFile(String),
+    /// The file's `format_version` is not [`FORMAT_VERSION`].
     #[error(
         "key file format version {0} is not supported (this conclave reads version {FORMAT_VERSION})"
     )]
     UnsupportedVersion(i64),
+    /// The Argon2id parameters are not an allowlisted profile (or not the profile named): refused
+    /// before any work, so a tampered file cannot make conclave spend unbounded memory or time.
     #[error(
         "the key derivation parameters (t={t}, m={m} KiB, p={p}) are not one of conclave's \
          allowed profiles; the file is damaged or has been tampered with"
     )]
-    KdfNotAllowed { t: i64, m: i64, p: i64 },
+    KdfNotAllowed {
+        /// Argon2id time cost (passes).
+        t: i64,
+        /// Argon2id memory cost in KiB.
+        m: i64,
+        /// Argon2id parallelism (lanes).
+        p: i64,
+    },
+    /// Decryption failed. Wrong passphrase and damaged file are one error on purpose: telling
+    /// them apart would help an attacker probing a stolen file.
     #[error("wrong passphrase, or the key file is damaged")]
     Decrypt,
+    /// The decrypted private key does not belong to the public key stored in the file.
     #[error("the decrypted private key does not belong to the public key in the file")]
     Mismatch,
+    /// The random source, key derivation, encryption or key construction failed.
     #[error("{0}")]
     Crypto(String),
 }
@@ -282,10 +302,13 @@ impl KeyFile {
         })
     }
 
+    /// The public key stored in clear (readable without the passphrase). It is authenticated
+    /// only by a successful [`KeyFile::unseal`], as part of the associated data.
     pub fn public_key(&self) -> &Key {
         &self.public
     }
 
+    /// The allowlisted KDF profile the file's parameters matched.
     pub fn profile(&self) -> Profile {
         self.profile
     }

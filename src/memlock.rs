@@ -169,6 +169,8 @@ pub struct LockedKey {
 }
 
 impl LockedKey {
+    /// Copy `secret` into a fresh locked heap buffer. The caller still owns `secret` and must
+    /// zeroize its own copy.
     pub fn new(secret: &[u8; 32]) -> LockedKey {
         let mut bytes = Box::new([0u8; 32]);
         let lock = PageLock::new(&bytes[..]);
@@ -176,10 +178,13 @@ impl LockedKey {
         LockedKey { lock, bytes }
     }
 
+    /// The secret bytes. Do not copy them anywhere that is not zeroized.
     pub fn expose(&self) -> &[u8; 32] {
         &self.bytes
     }
 
+    /// Whether the page is locked. False where the OS refused (e.g. `RLIMIT_MEMLOCK` is zero):
+    /// the bytes may then reach swap.
     pub fn is_locked(&self) -> bool {
         self.lock.is_locked()
     }

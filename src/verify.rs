@@ -41,6 +41,7 @@ pub struct SignatureReport {
     pub role: String,
     /// Whose keys were used, e.g. "root v1" or "targets" (the delegating role).
     pub keys_from: String,
+    /// How many distinct valid keys are needed.
     pub threshold: u32,
     /// The keyids authorised for the role.
     pub authorised: Vec<KeyId>,
@@ -60,6 +61,7 @@ pub struct SignatureReport {
 }
 
 impl SignatureReport {
+    /// Whether enough distinct keys signed validly: only [`SignatureReport::valid`] counts.
     pub fn is_met(&self) -> bool {
         self.valid.len() as u64 >= u64::from(self.threshold)
     }
@@ -75,6 +77,7 @@ impl SignatureReport {
         )
     }
 
+    /// The report as JSON, for machine-readable output.
     pub fn to_json(&self) -> Value {
         let ids = |v: &[KeyId]| Value::Array(v.iter().map(|k| Value::from(k.as_str())).collect());
         let mut m = Map::new();
@@ -299,10 +302,13 @@ fn verify_all_pieces(
 /// A broken rule (a verification failure) or a compatibility warning.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// The file's name in the repository layout.
     pub file: String,
+    /// The role the file holds, by its name.
     pub role: String,
     /// A short stable identifier of the rule, e.g. `root-chain-old-threshold`.
     pub rule: &'static str,
+    /// What is wrong. It may quote untrusted text: print it escaped, as `Display` does.
     pub message: String,
 }
 
@@ -330,34 +336,48 @@ pub enum FileStatus {
     Superseded,
 }
 
+/// What verification found for one file.
 #[derive(Clone, Debug)]
 pub struct FileReport {
+    /// The file's name in the repository layout.
     pub file: String,
+    /// The role, from the file name.
     pub role: String,
+    /// The metadata's version; `None` when the file could not be read.
     pub version: Option<u64>,
+    /// The metadata's expiry; `None` when the file could not be read.
     pub expires: Option<String>,
+    /// Whether the file verified.
     pub status: FileStatus,
+    /// Each set of keys the file's signatures were counted against (a new root is counted
+    /// against its own keys and the previous root's, spec 5.3.4).
     pub signatures: Vec<SignatureReport>,
 }
 
 /// The outcome of verifying a set of metadata files.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
+    /// One entry per given file whose name is a metadata file name ([`classify`]).
     pub files: Vec<FileReport>,
+    /// Broken rules: the files verify only if there are none.
     pub problems: Vec<Problem>,
+    /// Compatibility lint: accepted here, but may trouble some clients.
     pub warnings: Vec<Problem>,
     /// The version of the root that was trusted at the start, and of the last one reached.
     pub trusted_root: Option<u64>,
+    /// The version of the last root reached along the chain.
     pub final_root: Option<u64>,
     /// The time expiry was checked against.
     pub checked_at: String,
 }
 
 impl Report {
+    /// True when no rule was broken (warnings do not count).
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
     }
 
+    /// The report as JSON, for machine-readable output.
     pub fn to_json(&self) -> Value {
         let problem = |p: &Problem| {
             let mut m = Map::new();
@@ -423,14 +443,18 @@ impl Report {
 /// A metadata file handed to the verifier: its name in the repository layout and its bytes.
 #[derive(Clone, Debug)]
 pub struct InputFile {
+    /// The file's name in the repository layout, e.g. `2.root.json`.
     pub name: String,
+    /// The file's bytes.
     pub bytes: Vec<u8>,
 }
 
 /// A file handed to [`verify_repository`]: its bytes ([`InputFile`]), or a reading the caller
 /// made of it ([`ReadInput`]: a large targets role read in pieces, only its model held).
 pub enum Given<'a> {
+    /// A file given as its bytes.
     Bytes(&'a InputFile),
+    /// A file the caller has read already.
     Read(&'a ReadInput),
 }
 
@@ -462,7 +486,9 @@ pub fn classify(name: &str) -> Option<(String, Option<u64>)> {
 /// A metadata file the caller has already read, with [`crate::fsutil::read_metadata`]: a large
 /// targets role is read in pieces, and only its model is held.
 pub struct ReadInput {
+    /// The file's name in the repository layout.
     pub name: String,
+    /// The file as read.
     pub read: FileRead,
 }
 

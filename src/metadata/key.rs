@@ -18,7 +18,9 @@ use crate::metadata::{FormatError, KeyId};
 /// What a key's (keytype, scheme) pair means to conclave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum KeyAlgorithm {
+    /// `ed25519` / `ed25519`.
     Ed25519,
+    /// `ecdsa` (or the legacy `ecdsa-sha2-nistp256`) / `ecdsa-sha2-nistp256`.
     EcdsaP256,
 }
 
@@ -53,6 +55,7 @@ pub fn label(s: &str) -> Label {
 }
 
 impl Label {
+    /// The label's text.
     pub fn as_str(&self) -> &str {
         match &self.0 {
             LabelRepr::Known(i) => KNOWN_LABELS[usize::from(*i)],
@@ -100,7 +103,9 @@ impl std::fmt::Debug for Label {
 /// unknown fields live behind one pointer. The text form is exactly what was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Key {
+    /// `keytype` (TUF spec "KEYTYPE"), e.g. `ed25519`.
     pub keytype: Label,
+    /// `scheme` (TUF spec "SCHEME"), e.g. `ecdsa-sha2-nistp256`.
     pub scheme: Label,
     /// `keyval.public`.
     public: Public,
@@ -141,7 +146,9 @@ impl std::fmt::Debug for Public {
 
 /// `keyval.public` as text, borrowed or spelled out on the stack.
 pub enum PublicText<'a> {
+    /// A key held as 32 bytes, spelled out as its 64 lowercase hex digits.
     Hex([u8; 64]),
+    /// Any other `keyval.public`, as it was read.
     Text(&'a str),
 }
 
@@ -175,16 +182,29 @@ static NO_FIELDS: Map = Map::new();
 /// Why a signature does not count.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
+    /// The key's (keytype, scheme) pair is not one conclave can verify.
     #[error("key type \"{keytype}\" with scheme \"{scheme}\" is not supported")]
-    Unsupported { keytype: String, scheme: String },
+    Unsupported {
+        /// The key's `keytype`.
+        keytype: String,
+        /// The key's `scheme`.
+        scheme: String,
+    },
+    /// The key's `keyval.public` does not decode for its scheme (not 64 lowercase hex digits,
+    /// not a valid Ed25519 point, not a P-256 PEM public key).
     #[error("the public key is malformed: {0}")]
     MalformedKey(String),
+    /// The signature is not hex.
     #[error("the signature is not hex")]
     NotHex,
+    /// The signature is an empty string: a placeholder some tools write, never a signature.
     #[error("the signature is empty (a placeholder, not a signature)")]
     Empty,
+    /// The signature is hex but the wrong shape for its scheme (an Ed25519 signature is 64
+    /// bytes; an ECDSA one is ASN.1 DER).
     #[error("the signature is malformed: {0}")]
     Malformed(String),
+    /// The signature does not verify over the message with this key.
     #[error("the signature does not match the signed content")]
     Mismatch,
 }
@@ -274,6 +294,7 @@ impl Key {
         )
     }
 
+    /// The key object as JSON, unknown fields included.
     pub fn to_value(&self) -> Value {
         fields::object(
             vec![

@@ -44,11 +44,14 @@ pub const SPEC_VERSION: &str = "1.0.31";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {problem}")]
 pub struct FormatError {
+    /// Where the problem is, e.g. `signed.roles.root.threshold`; `(top level)` for the document.
     pub path: String,
+    /// What is wrong there.
     pub problem: String,
 }
 
 impl FormatError {
+    /// A format error at `path` (an empty path means the top level).
     pub fn new(path: &str, problem: impl Into<String>) -> Self {
         FormatError {
             path: if path.is_empty() {
@@ -64,8 +67,10 @@ impl FormatError {
 /// Why a metadata file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
+    /// The bytes are not JSON the strict reader accepts (see [`cjson`]).
     #[error("not valid JSON: {0}")]
     Json(#[from] cjson::ParseError),
+    /// The JSON does not have the shape TUF requires of metadata.
     #[error("not valid TUF metadata: {0}")]
     Format(#[from] FormatError),
 }
@@ -73,8 +78,11 @@ pub enum LoadError {
 /// The fields every role's `signed` object has.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Common {
+    /// `spec_version`: the TUF spec version the metadata follows.
     pub spec_version: SpecVersion,
+    /// `version`: clients refuse a lower version than one they have seen (rollback).
     pub version: Version,
+    /// `expires`: clients refuse metadata past this time (freeze).
     pub expires: Expires,
 }
 
@@ -111,6 +119,7 @@ impl Common {
 pub trait Role: Sized + Clone {
     /// The `_type` value.
     const TYPE: &'static str;
+    /// Read and check a `signed` object; `path` locates it in error messages.
     fn from_value(value: Value, path: &str) -> Result<Self, FormatError>;
     /// [`Role::from_value`] for a `signed` object whose `delegations` the fast reader has
     /// already read (the tree holds `null` in their place). Only targets reads delegations;
@@ -123,8 +132,11 @@ pub trait Role: Sized + Clone {
     ) -> Result<Self, FormatError> {
         Self::from_value(restore_delegations(value, delegations), path)
     }
+    /// The `signed` object as JSON, unknown fields included.
     fn to_value(&self) -> Value;
+    /// The fields every role has.
     fn common(&self) -> &Common;
+    /// The fields every role has, to change (a new version or expiry).
     fn common_mut(&mut self) -> &mut Common;
     /// Append the canonical bytes of this `signed` object. The default goes through
     /// [`Role::to_value`]; large roles write directly (see `canonical.rs`).
@@ -172,9 +184,11 @@ pub const PRETTY_LIMIT: usize = 1 << 20;
 /// One entry of the `signatures` array.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signature {
+    /// The key that made the signature. A keyid may sign a file only once (TUF spec).
     pub keyid: KeyId,
     /// Lowercase hex of the raw signature; an empty string is a placeholder some tools write.
     pub sig: String,
+    /// Unknown fields of the entry, kept as read.
     pub extra: Map,
 }
 
@@ -191,6 +205,7 @@ impl Signature {
         })
     }
 
+    /// The entry as JSON.
     pub fn to_value(&self) -> Value {
         fields::object(
             vec![
@@ -205,7 +220,9 @@ impl Signature {
 /// The signed envelope: `{"signatures": [...], "signed": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Metadata<T> {
+    /// Signatures over the canonical form of `signed` (see [`SignedText`]).
     pub signatures: Vec<Signature>,
+    /// The role's content: what the signatures cover.
     pub signed: T,
     /// Envelope-level unknown fields: kept, but (per the spec) not covered by signatures.
     pub extra: Map,
@@ -227,6 +244,7 @@ impl<T: Role> Metadata<T> {
         Ok(Self::from_value_read(value, delegations)?)
     }
 
+    /// Read metadata from a JSON tree (refusing a keyid that signs twice).
     pub fn from_value(value: Value) -> Result<Self, FormatError> {
         Self::from_value_read(value, None)
     }
@@ -245,6 +263,7 @@ impl<T: Role> Metadata<T> {
         })
     }
 
+    /// The whole document as JSON, signatures included.
     pub fn to_value(&self) -> Value {
         self.to_value_with(&self.signatures)
     }
@@ -402,9 +421,13 @@ fn read_signatures(f: &mut Fields) -> Result<Vec<Signature>, FormatError> {
 /// Metadata of any role, as read from a file whose role is not known in advance.
 #[derive(Clone, Debug)]
 pub enum AnyMetadata {
+    /// root.json.
     Root(Metadata<Root>),
+    /// targets.json or a delegated targets role.
     Targets(Metadata<Targets>),
+    /// snapshot.json.
     Snapshot(Metadata<Snapshot>),
+    /// timestamp.json.
     Timestamp(Metadata<Timestamp>),
 }
 
@@ -453,6 +476,7 @@ impl AnyMetadata {
         })
     }
 
+    /// The role's `_type`: `root`, `targets`, `snapshot` or `timestamp`.
     pub fn type_name(&self) -> &'static str {
         match self {
             AnyMetadata::Root(_) => Root::TYPE,
@@ -462,6 +486,7 @@ impl AnyMetadata {
         }
     }
 
+    /// The fields every role has.
     pub fn common(&self) -> &Common {
         match self {
             AnyMetadata::Root(m) => m.signed.common(),
@@ -471,6 +496,7 @@ impl AnyMetadata {
         }
     }
 
+    /// The `signatures` array.
     pub fn signatures(&self) -> &[Signature] {
         match self {
             AnyMetadata::Root(m) => &m.signatures,
@@ -480,6 +506,7 @@ impl AnyMetadata {
         }
     }
 
+    /// The `signatures` array, to add or remove signatures.
     pub fn signatures_mut(&mut self) -> &mut Vec<Signature> {
         match self {
             AnyMetadata::Root(m) => &mut m.signatures,
@@ -499,6 +526,7 @@ impl AnyMetadata {
         }
     }
 
+    /// [`Metadata::to_file_bytes`] for the role held.
     pub fn to_file_bytes(&self) -> Vec<u8> {
         match self {
             AnyMetadata::Root(m) => m.to_file_bytes(),

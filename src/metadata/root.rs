@@ -13,12 +13,16 @@ use crate::metadata::{
 /// The keys and threshold of one top-level role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoleKeys {
+    /// The keyids allowed to sign for the role (no duplicates).
     pub keyids: Vec<KeyId>,
+    /// How many distinct allowed keys must sign (TUF spec "THRESHOLD").
     pub threshold: Threshold,
+    /// Unknown fields, kept as read.
     pub extra: Map,
 }
 
 impl RoleKeys {
+    /// A role entry with these keys and threshold and no unknown fields.
     pub fn new(keyids: Vec<KeyId>, threshold: Threshold) -> Self {
         RoleKeys {
             keyids,
@@ -58,12 +62,15 @@ impl RoleKeys {
 /// The `signed` part of root metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Root {
+    /// The fields every role has.
     pub common: Common,
     /// Optional in the spec; conclave always writes `true`.
     pub consistent_snapshot: Option<bool>,
+    /// The keys the top-level roles use, by keyid.
     pub keys: BTreeMap<KeyId, Key>,
     /// `root`, `targets`, `snapshot` and `timestamp` are always present.
     pub roles: BTreeMap<String, RoleKeys>,
+    /// Unknown fields of `signed`, kept as read: they are signed too.
     pub extra: Map,
 }
 

@@ -26,6 +26,7 @@ enum Repr {
 }
 
 impl SmallStr {
+    /// A copy of `s`, inline when it fits.
     pub fn new(s: &str) -> Self {
         if s.len() <= INLINE {
             let mut bytes = [0u8; INLINE];
@@ -48,6 +49,7 @@ impl SmallStr {
         }
     }
 
+    /// The text.
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // Copied from a `&str` whole, so this cannot fail.

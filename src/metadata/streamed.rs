@@ -387,6 +387,7 @@ pub const STREAM_MIN: u64 = 16 << 20;
 /// A metadata file as [`read`] read it.
 #[derive(Debug)]
 pub struct FileRead {
+    /// The metadata read.
     pub meta: AnyMetadata,
     /// The file's length in bytes.
     pub len: u64,
@@ -401,8 +402,10 @@ pub struct FileRead {
 /// Why [`read`] read nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// Reading the file failed.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The bytes are not valid metadata.
     #[error(transparent)]
     Load(#[from] LoadError),
 }

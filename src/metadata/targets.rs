@@ -17,7 +17,9 @@ use crate::metadata::{
 /// One entry of `targets`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TargetFile {
+    /// The target file's length in bytes.
     pub length: u64,
+    /// Hex digests of the target file, by hash algorithm name (e.g. `sha256`).
     pub hashes: BTreeMap<String, String>,
     /// Everything else, `custom` included.
     pub extra: Map,
@@ -62,13 +64,18 @@ pub enum RolePaths {
 /// One entry of `delegations.roles`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DelegatedRole {
+    /// The delegated role's name.
     pub name: RoleName,
+    /// The keyids allowed to sign the role, resolved in [`Delegations::keys`].
     pub keyids: Vec<KeyId>,
+    /// How many distinct allowed keys must sign.
     pub threshold: Threshold,
     /// python-tuf requires the field; conclave always writes it, and keeps its absence on
     /// input so that signatures over such metadata still verify.
     pub terminating: Option<bool>,
+    /// Which targets the role may sign for.
     pub paths: RolePaths,
+    /// Unknown fields, kept as read.
     pub extra: Map,
 }
 
@@ -144,11 +151,15 @@ impl DelegatedRole {
 /// same keys and threshold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SuccinctRoles {
+    /// The keyids allowed to sign every bin.
     pub keyids: Vec<KeyId>,
+    /// How many distinct allowed keys must sign each bin.
     pub threshold: Threshold,
     /// 1..=32.
     pub bit_length: u8,
+    /// Bins are named `{name_prefix}-{index}`.
     pub name_prefix: String,
+    /// Unknown fields, kept as read.
     pub extra: Map,
 }
 
@@ -191,6 +202,7 @@ impl SuccinctRoles {
         )
     }
 
+    /// How many bins there are: 2^bit_length.
     pub fn bin_count(&self) -> u64 {
         1u64 << self.bit_length
     }
@@ -200,6 +212,8 @@ impl SuccinctRoles {
         usize::from(self.bit_length).div_ceil(4)
     }
 
+    /// The name of bin `index`: the prefix, `-`, and the index in lowercase hex, zero-padded to
+    /// the width of the largest index (TAP 15).
     pub fn bin_name(&self, index: u64) -> String {
         format!(
             "{}-{:0width$x}",
@@ -234,23 +248,31 @@ impl SuccinctRoles {
 /// `delegations.roles` or (TAP 15) `delegations.succinct_roles`: exactly one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DelegationRoles {
+    /// `roles`: delegated roles listed one by one, in order.
     List(Vec<DelegatedRole>),
+    /// `succinct_roles` (TAP 15): hashed bins described by one entry.
     Succinct(SuccinctRoles),
 }
 
 /// The `delegations` object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delegations {
+    /// The keys the delegated roles use, by keyid.
     pub keys: BTreeMap<KeyId, Key>,
+    /// The delegated roles.
     pub roles: DelegationRoles,
+    /// Unknown fields, kept as read.
     pub extra: Map,
 }
 
 /// A delegation as the verifier needs it, whether listed or succinct.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DelegationRef<'a> {
+    /// The delegated role's name (a bin's name for succinct roles).
     pub name: String,
+    /// The keyids allowed to sign the role.
     pub keyids: &'a [KeyId],
+    /// How many distinct allowed keys must sign.
     pub threshold: Threshold,
 }
 
@@ -352,9 +374,13 @@ impl Delegations {
 /// The `signed` part of targets metadata, top-level or delegated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Targets {
+    /// The fields every role has.
     pub common: Common,
+    /// The target files this role signs for, by target path.
     pub targets: BTreeMap<String, TargetFile>,
+    /// The roles this one delegates to, if any.
     pub delegations: Option<Delegations>,
+    /// Unknown fields of `signed`, kept as read: they are signed too.
     pub extra: Map,
 }
 

@@ -18,6 +18,8 @@ pub struct Ed25519Signer {
 }
 
 impl Ed25519Signer {
+    /// The key for a 32-byte Ed25519 seed, copied into locked memory; the caller must zeroize
+    /// its own copy.
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         let secret = ed25519_dalek::SigningKey::from_bytes(seed);
         let public = Key::ed25519(&secret.verifying_key().to_bytes());

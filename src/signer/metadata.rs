@@ -11,8 +11,10 @@ use crate::signer::{SignError, Signer, sign_checked, stream};
 /// Why [`SignMetadata::sign_all_into_file`] wrote nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteSignedError {
+    /// A signer failed, or a new signature did not verify.
     #[error(transparent)]
     Sign(#[from] SignError),
+    /// The scratch file or `dest` could not be written or read.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -22,16 +22,24 @@ use crate::pieces::{Message, PiecesError};
 /// Why signing failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// The signer's backend (token, library, key material) failed to sign.
     #[error("the signer failed: {0}")]
     Backend(String),
     /// The message in pieces could not be handed on alike on every pass.
     #[error("the signer failed: {0}")]
     Pieces(#[from] PiecesError),
+    /// The new signature does not verify against the signer's own public key: a faulty token,
+    /// or key material paired with the wrong public key. Nothing enters the metadata.
     #[error(
         "the signature made by key {keyid} does not verify against its public key ({reason}); \
          the key material and the public key do not belong together"
     )]
-    SelfCheckFailed { keyid: String, reason: String },
+    SelfCheckFailed {
+        /// The signer's keyid.
+        keyid: String,
+        /// Why the signature did not verify.
+        reason: String,
+    },
 }
 
 /// Something that holds a private key.
