@@ -1625,3 +1625,703 @@ fn lint_paths(st: &mut State, l: &Loaded, parent: &Delegations, m: &Metadata<Tar
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::{
+        Common, DelegatedRole, MetaFile, PIECES_MIN_ENTRIES, Role, RoleKeys, RoleName,
+        SPEC_VERSION, Snapshot, SpecVersion, Timestamp, Version,
+    };
+    use crate::signer::{Ed25519Signer, SignMetadata, Signer};
+
+    const FAR: &str = "2100-01-01T00:00:00Z";
+    const PAST: &str = "2020-01-01T00:00:00Z";
+
+    // Officers 1..3 hold root (2 of 3); 4 is targets, 5 timestamp, 6 snapshot; 7 is the
+    // developer project "proj" is delegated to; 9 is nobody's key.
+    const ROOT: [u8; 3] = [1, 2, 3];
+    const TARGETS: u8 = 4;
+    const TIMESTAMP: u8 = 5;
+    const SNAPSHOT: u8 = 6;
+    const DEV: u8 = 7;
+    const NOBODY: u8 = 9;
+
+    fn now() -> Expires {
+        Expires::parse("2030-01-01T00:00:00Z").unwrap()
+    }
+
+    fn s(n: u8) -> Ed25519Signer {
+        Ed25519Signer::from_seed(&[n; 32])
+    }
+
+    fn kid(n: u8) -> KeyId {
+        s(n).public_key().keyid()
+    }
+
+    fn th(n: u32) -> Threshold {
+        Threshold::new(n).unwrap()
+    }
+
+    fn common(v: u64, expires: &str) -> Common {
+        Common {
+            spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
+            version: Version::new(v).unwrap(),
+            expires: Expires::parse(expires).unwrap(),
+        }
+    }
+
+    fn root(v: u64, root_keys: &[u8], threshold: u32, expires: &str) -> Root {
+        let ids = |v: &[u8]| v.iter().map(|&n| kid(n)).collect();
+        Root {
+            common: common(v, expires),
+            consistent_snapshot: Some(true),
+            keys: root_keys
+                .iter()
+                .chain(&[TARGETS, TIMESTAMP, SNAPSHOT])
+                .map(|&n| (kid(n), s(n).public_key().clone()))
+                .collect(),
+            roles: BTreeMap::from([
+                ("root".into(), RoleKeys::new(ids(root_keys), th(threshold))),
+                ("targets".into(), RoleKeys::new(ids(&[TARGETS]), th(1))),
+                ("timestamp".into(), RoleKeys::new(ids(&[TIMESTAMP]), th(1))),
+                ("snapshot".into(), RoleKeys::new(ids(&[SNAPSHOT]), th(1))),
+            ]),
+            extra: Map::new(),
+        }
+    }
+
+    fn signed<T: Role>(t: T, by: &[u8]) -> Metadata<T> {
+        let mut md = Metadata::new(t);
+        for &n in by {
+            md.sign(&s(n)).unwrap();
+        }
+        md
+    }
+
+    fn file<T: Role>(name: &str, md: &Metadata<T>) -> InputFile {
+        InputFile {
+            name: name.into(),
+            bytes: md.to_file_bytes(),
+        }
+    }
+
+    fn delegation(name: &str, keys: &[u8], threshold: u32) -> DelegatedRole {
+        DelegatedRole {
+            name: RoleName::delegated(name).unwrap(),
+            keyids: keys.iter().map(|&n| kid(n)).collect(),
+            threshold: th(threshold),
+            terminating: Some(true),
+            paths: RolePaths::Patterns(vec![format!("{name}/*").into()]),
+            extra: Map::new(),
+        }
+    }
+
+    fn delegations(roles: Vec<DelegatedRole>, keys: &[u8]) -> Delegations {
+        Delegations {
+            keys: keys
+                .iter()
+                .map(|&n| (kid(n), s(n).public_key().clone()))
+                .collect(),
+            roles: DelegationRoles::List(roles),
+            extra: Map::new(),
+        }
+    }
+
+    fn targets(v: u64, delegations: Option<Delegations>) -> Targets {
+        Targets {
+            common: common(v, FAR),
+            targets: BTreeMap::new(),
+            delegations,
+            extra: Map::new(),
+        }
+    }
+
+    /// Top-level targets, delegating "proj" to the developer.
+    fn top_targets() -> Targets {
+        targets(
+            1,
+            Some(delegations(vec![delegation("proj", &[DEV], 1)], &[DEV])),
+        )
+    }
+
+    /// What a parent records for `f`: its version, length and SHA-256.
+    fn meta_file(f: &InputFile) -> MetaFile {
+        let md = AnyMetadata::from_bytes(&f.bytes).unwrap();
+        MetaFile {
+            version: md.common().version,
+            length: Some(f.bytes.len() as u64),
+            hashes: Some(BTreeMap::from([(
+                "sha256".to_owned(),
+                digest_hex("sha256", &f.bytes).unwrap(),
+            )])),
+            extra: Map::new(),
+        }
+    }
+
+    fn snapshot_over(listed: &[(&str, InputFile)]) -> Snapshot {
+        Snapshot {
+            common: common(1, FAR),
+            meta: listed
+                .iter()
+                .map(|(role, f)| (format!("{role}.json"), meta_file(f)))
+                .collect(),
+            extra: Map::new(),
+        }
+    }
+
+    fn timestamp_over(snapshot: &InputFile) -> Timestamp {
+        Timestamp {
+            common: common(1, FAR),
+            meta: BTreeMap::from([("snapshot.json".to_owned(), meta_file(snapshot))]),
+            extra: Map::new(),
+        }
+    }
+
+    /// `roots`, then a snapshot listing the targets roles `listed` (by role name) and a
+    /// timestamp over it, both signed by the online keys, then the `listed` files.
+    fn publish(roots: Vec<InputFile>, listed: Vec<(&str, InputFile)>) -> Vec<InputFile> {
+        let snap = file(
+            "1.snapshot.json",
+            &signed(snapshot_over(&listed), &[SNAPSHOT]),
+        );
+        let ts = file(
+            "timestamp.json",
+            &signed(timestamp_over(&snap), &[TIMESTAMP]),
+        );
+        let mut files = roots;
+        files.push(ts);
+        files.push(snap);
+        files.extend(listed.into_iter().map(|(_, f)| f));
+        files
+    }
+
+    fn root_v1() -> InputFile {
+        file("1.root.json", &signed(root(1, &ROOT, 2, FAR), &ROOT))
+    }
+
+    fn listed_targets() -> Vec<(&'static str, InputFile)> {
+        vec![
+            (
+                "targets",
+                file("1.targets.json", &signed(top_targets(), &[TARGETS])),
+            ),
+            (
+                "proj",
+                file("1.proj.json", &signed(targets(1, None), &[DEV])),
+            ),
+        ]
+    }
+
+    fn repo() -> Vec<InputFile> {
+        publish(vec![root_v1()], listed_targets())
+    }
+
+    fn verify(files: &[InputFile]) -> Report {
+        verify_repository(files, None, now())
+    }
+
+    /// (file, rule) of every problem, in the order found.
+    fn problems(r: &Report) -> Vec<(&str, &str)> {
+        r.problems
+            .iter()
+            .map(|p| (p.file.as_str(), p.rule))
+            .collect()
+    }
+
+    fn status_of<'r>(r: &'r Report, file: &str) -> &'r FileReport {
+        r.files.iter().find(|f| f.file == file).unwrap()
+    }
+
+    /// check_threshold over `md`'s signed bytes against its root keys.
+    fn count(
+        md: &Metadata<Root>,
+        sigs: &[Signature],
+        authorised: &[KeyId],
+        threshold: u32,
+    ) -> SignatureReport {
+        check_threshold(
+            "root",
+            "test keys",
+            &SignedText::of(&md.signed_bytes()),
+            sigs,
+            authorised,
+            &md.signed.keys,
+            th(threshold),
+        )
+    }
+
+    fn root_ids() -> Vec<KeyId> {
+        ROOT.iter().map(|&n| kid(n)).collect()
+    }
+
+    // --- check_threshold -------------------------------------------------------------------
+
+    #[test]
+    fn threshold_counts_distinct_keys_not_signature_entries() {
+        let md = signed(root(1, &ROOT, 2, FAR), &[1]);
+        let one = md.signatures[0].clone();
+        // Three entries of the same keyid and signature: one key, one count.
+        let r = count(
+            &md,
+            &[one.clone(), one.clone(), one.clone()],
+            &root_ids(),
+            2,
+        );
+        assert_eq!(r.valid, vec![kid(1)]);
+        assert_eq!(r.duplicates, vec![(kid(1), kid(1)), (kid(1), kid(1))]);
+        assert!(!r.is_met());
+        let md = signed(root(1, &ROOT, 2, FAR), &[1, 2]);
+        let r = count(&md, &md.signatures, &root_ids(), 2);
+        assert_eq!(r.valid, vec![kid(1), kid(2)]);
+        assert_eq!(r.missing, vec![kid(3)]);
+        assert!(r.is_met());
+    }
+
+    #[test]
+    fn duplicate_keyids_for_one_key_count_once() {
+        // Key 1 listed under its own keyid and under an alias: the attacker holding key 1
+        // signs "twice" to meet a threshold of 2 alone.
+        let alias = KeyId::new("alias-of-key-1").unwrap();
+        let mut r = root(1, &ROOT, 2, FAR);
+        r.keys.insert(alias.clone(), s(1).public_key().clone());
+        r.roles.get_mut("root").unwrap().keyids = vec![kid(1), alias.clone()];
+        let mut md = signed(r, &[1]);
+        let mut again = md.signatures[0].clone();
+        again.keyid = alias.clone();
+        md.signatures.push(again);
+        let authorised = vec![kid(1), alias.clone()];
+        let sr = count(&md, &md.signatures, &authorised, 2);
+        assert_eq!(sr.valid, vec![kid(1)]);
+        assert_eq!(sr.duplicates, vec![(alias.clone(), kid(1))]);
+        assert!(sr.missing.is_empty());
+        assert!(!sr.is_met());
+
+        // The repository verifier refuses such a root as its own anchor.
+        let report = verify(&[file("1.root.json", &md)]);
+        assert_eq!(
+            problems(&report),
+            vec![("1.root.json", "root-self-threshold")]
+        );
+        assert!(report.problems[0].message.contains("counted once"));
+        assert_eq!(report.final_root, None);
+    }
+
+    #[test]
+    fn a_signature_by_an_unauthorised_key_is_not_counted() {
+        // Key 4 is in the root's key list (for targets) but not authorised for root; key 9
+        // is nobody's.
+        let md = signed(root(1, &ROOT, 2, FAR), &[1, TARGETS, NOBODY]);
+        let r = count(&md, &md.signatures, &root_ids(), 2);
+        assert_eq!(r.valid, vec![kid(1)]);
+        assert_eq!(r.unknown, vec![kid(TARGETS), kid(NOBODY)]);
+        assert!(!r.is_met());
+        // An authorised keyid with no key object can never count.
+        let ghost = KeyId::new("no-such-key").unwrap();
+        let r = count(&md, &md.signatures, &[kid(1), ghost.clone()], 2);
+        assert_eq!(r.unresolved, vec![ghost]);
+        assert!(!r.is_met());
+    }
+
+    #[test]
+    fn a_signature_relabelled_with_an_authorised_keyid_is_invalid() {
+        let mut md = signed(root(1, &ROOT, 2, FAR), &[1, NOBODY]);
+        md.signatures[1].keyid = kid(2);
+        let r = count(&md, &md.signatures, &root_ids(), 2);
+        assert_eq!(r.valid, vec![kid(1)]);
+        assert_eq!(r.invalid.len(), 1);
+        assert_eq!(r.invalid[0].0, kid(2));
+        assert_eq!(r.invalid[0].1, SignatureError::Mismatch.to_string());
+        assert_eq!(r.missing, vec![kid(2), kid(3)]);
+        assert!(!r.is_met());
+    }
+
+    #[test]
+    fn a_tampered_signed_field_invalidates_every_signature() {
+        let mut md = signed(root(1, &ROOT, 2, FAR), &ROOT);
+        assert!(count(&md, &md.signatures, &root_ids(), 2).is_met());
+        md.signed.common.expires = Expires::parse("2200-01-01T00:00:00Z").unwrap();
+        let r = count(&md, &md.signatures, &root_ids(), 2);
+        assert!(r.valid.is_empty());
+        assert_eq!(r.invalid.len(), 3);
+        assert!(!r.is_met());
+    }
+
+    // --- whole repositories ----------------------------------------------------------------
+
+    #[test]
+    fn a_complete_repository_verifies() {
+        let r = verify(&repo());
+        assert!(r.is_ok(), "{:?}", r.problems);
+        assert_eq!((r.trusted_root, r.final_root), (Some(1), Some(1)));
+        assert!(r.files.iter().all(|f| f.status == FileStatus::Verified));
+        let order: Vec<&str> = r.files.iter().map(|f| f.file.as_str()).collect();
+        assert_eq!(
+            order,
+            vec![
+                "1.root.json",
+                "timestamp.json",
+                "1.snapshot.json",
+                "1.targets.json",
+                "1.proj.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tampered_targets_file_fails_and_vouches_for_nothing() {
+        let mut t = signed(top_targets(), &[TARGETS]);
+        t.signed.common.expires = Expires::parse("2200-01-01T00:00:00Z").unwrap();
+        let mut listed = listed_targets();
+        listed[0].1 = file("1.targets.json", &t);
+        let r = verify(&publish(vec![root_v1()], listed));
+        assert_eq!(
+            problems(&r),
+            vec![
+                ("1.targets.json", "threshold"),
+                ("1.proj.json", "not-delegated")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_root_signed_only_by_its_own_keys_is_refused() {
+        let v2 = file(
+            "2.root.json",
+            &signed(root(2, &[10, 11, 12], 2, FAR), &[10, 11]),
+        );
+        let r = verify(&publish(vec![root_v1(), v2], listed_targets()));
+        assert_eq!(
+            problems(&r),
+            vec![("2.root.json", "root-chain-old-threshold")]
+        );
+        assert_eq!(r.final_root, Some(1));
+        // One old signature is not enough either.
+        let v2 = file(
+            "2.root.json",
+            &signed(root(2, &[10, 11, 12], 2, FAR), &[1, 10, 11]),
+        );
+        let r = verify(&publish(vec![root_v1(), v2], listed_targets()));
+        assert_eq!(
+            problems(&r),
+            vec![("2.root.json", "root-chain-old-threshold")]
+        );
+    }
+
+    #[test]
+    fn a_new_root_not_signed_by_its_own_threshold_is_refused() {
+        let v2 = file(
+            "2.root.json",
+            &signed(root(2, &[10, 11, 12], 2, FAR), &[1, 2, 10]),
+        );
+        let r = verify(&publish(vec![root_v1(), v2], listed_targets()));
+        assert_eq!(
+            problems(&r),
+            vec![("2.root.json", "root-chain-new-threshold")]
+        );
+        assert_eq!(r.final_root, Some(1));
+    }
+
+    #[test]
+    fn a_rotation_signed_by_both_thresholds_is_followed() {
+        let v2 = file(
+            "2.root.json",
+            &signed(root(2, &[10, 11, 12], 2, FAR), &[1, 2, 10, 11]),
+        );
+        let r = verify(&publish(vec![root_v1(), v2], listed_targets()));
+        assert!(r.is_ok(), "{:?}", r.problems);
+        assert_eq!((r.trusted_root, r.final_root), (Some(1), Some(2)));
+        let sigs = &status_of(&r, "2.root.json").signatures;
+        assert_eq!(sigs.len(), 2, "checked against both roots");
+        assert!(sigs.iter().all(SignatureReport::is_met));
+    }
+
+    #[test]
+    fn root_versions_must_be_consecutive() {
+        let v3 = file("3.root.json", &signed(root(3, &ROOT, 2, FAR), &ROOT));
+        let v4 = file("4.root.json", &signed(root(4, &ROOT, 2, FAR), &ROOT));
+        let r = verify(&publish(vec![root_v1(), v3, v4], listed_targets()));
+        assert_eq!(
+            problems(&r),
+            vec![
+                ("3.root.json", "root-version-skip"),
+                ("4.root.json", "root-chain-broken")
+            ]
+        );
+        assert_eq!(r.final_root, Some(1));
+    }
+
+    #[test]
+    fn an_expired_intermediate_root_is_ignored() {
+        let v1 = file("1.root.json", &signed(root(1, &ROOT, 2, PAST), &ROOT));
+        let v2 = file("2.root.json", &signed(root(2, &ROOT, 2, FAR), &ROOT));
+        let r = verify(&publish(vec![v1, v2], listed_targets()));
+        assert!(r.is_ok(), "{:?}", r.problems);
+        assert_eq!(r.final_root, Some(2));
+    }
+
+    #[test]
+    fn freeze_attack_an_expired_final_root_fails() {
+        let v1 = file("1.root.json", &signed(root(1, &ROOT, 2, FAR), &ROOT));
+        let v2 = file("2.root.json", &signed(root(2, &ROOT, 2, PAST), &ROOT));
+        let r = verify(&publish(vec![v1, v2], listed_targets()));
+        assert_eq!(problems(&r), vec![("2.root.json", "expired")]);
+        assert_eq!(r.final_root, Some(2));
+    }
+
+    #[test]
+    fn freeze_attack_an_expired_timestamp_fails() {
+        let listed = listed_targets();
+        let snap = file(
+            "1.snapshot.json",
+            &signed(snapshot_over(&listed), &[SNAPSHOT]),
+        );
+        let mut ts = timestamp_over(&snap);
+        ts.common.expires = Expires::parse(PAST).unwrap();
+        let mut files = vec![root_v1(), file("timestamp.json", &signed(ts, &[TIMESTAMP]))];
+        files.push(snap);
+        files.extend(listed.into_iter().map(|(_, f)| f));
+        let r = verify(&files);
+        assert_eq!(problems(&r), vec![("timestamp.json", "expired")]);
+    }
+
+    /// The repository with the timestamp's record of the snapshot changed by `tweak`.
+    fn with_timestamp_record(tweak: impl FnOnce(&mut MetaFile)) -> Vec<InputFile> {
+        let listed = listed_targets();
+        let snap = file(
+            "1.snapshot.json",
+            &signed(snapshot_over(&listed), &[SNAPSHOT]),
+        );
+        let mut ts = timestamp_over(&snap);
+        tweak(ts.meta.get_mut("snapshot.json").unwrap());
+        let mut files = vec![root_v1(), file("timestamp.json", &signed(ts, &[TIMESTAMP]))];
+        files.push(snap);
+        files.extend(listed.into_iter().map(|(_, f)| f));
+        files
+    }
+
+    #[test]
+    fn mix_and_match_a_snapshot_other_than_the_timestamp_names_fails() {
+        let r = verify(&with_timestamp_record(|m| {
+            m.version = Version::new(2).unwrap()
+        }));
+        assert_eq!(problems(&r), vec![("1.snapshot.json", "snapshot-version")]);
+    }
+
+    #[test]
+    fn a_snapshot_whose_length_differs_from_the_timestamps_record_fails() {
+        let r = verify(&with_timestamp_record(|m| {
+            m.length = m.length.map(|l| l + 1)
+        }));
+        assert_eq!(problems(&r), vec![("1.snapshot.json", "length-mismatch")]);
+    }
+
+    #[test]
+    fn a_snapshot_whose_hash_differs_from_the_timestamps_record_fails() {
+        let r = verify(&with_timestamp_record(|m| {
+            m.hashes = Some(BTreeMap::from([(
+                "sha256".to_owned(),
+                digest_hex("sha256", b"another snapshot").unwrap(),
+            )]));
+        }));
+        assert_eq!(problems(&r), vec![("1.snapshot.json", "hash-mismatch")]);
+    }
+
+    #[test]
+    fn a_timestamp_signed_by_the_snapshot_key_fails() {
+        let listed = listed_targets();
+        let snap = file(
+            "1.snapshot.json",
+            &signed(snapshot_over(&listed), &[SNAPSHOT]),
+        );
+        let ts = file(
+            "timestamp.json",
+            &signed(timestamp_over(&snap), &[SNAPSHOT]),
+        );
+        let mut files = vec![root_v1(), ts, snap];
+        files.extend(listed.into_iter().map(|(_, f)| f));
+        let r = verify(&files);
+        assert_eq!(problems(&r), vec![("timestamp.json", "threshold")]);
+        assert!(r.problems[0].message.contains("not authorised"));
+    }
+
+    /// The repository with the snapshot's record of targets.json changed by `tweak`.
+    fn with_snapshot_record(tweak: impl FnOnce(&mut MetaFile)) -> Vec<InputFile> {
+        let listed = listed_targets();
+        let mut snap = snapshot_over(&listed);
+        tweak(snap.meta.get_mut("targets.json").unwrap());
+        let snap = file("1.snapshot.json", &signed(snap, &[SNAPSHOT]));
+        let ts = file(
+            "timestamp.json",
+            &signed(timestamp_over(&snap), &[TIMESTAMP]),
+        );
+        let mut files = vec![root_v1(), ts, snap];
+        files.extend(listed.into_iter().map(|(_, f)| f));
+        files
+    }
+
+    #[test]
+    fn rollback_targets_other_than_the_snapshot_names_are_not_loaded() {
+        let r = verify(&with_snapshot_record(|m| {
+            m.version = Version::new(2).unwrap()
+        }));
+        assert_eq!(
+            problems(&r),
+            vec![
+                ("1.targets.json", "snapshot-version"),
+                ("1.proj.json", "not-delegated")
+            ]
+        );
+    }
+
+    #[test]
+    fn targets_whose_length_or_hash_differ_from_the_snapshots_record_fail() {
+        let r = verify(&with_snapshot_record(|m| m.length = Some(1)));
+        assert_eq!(problems(&r), vec![("1.targets.json", "length-mismatch")]);
+        let r = verify(&with_snapshot_record(|m| {
+            m.hashes = Some(BTreeMap::from([(
+                "sha256".to_owned(),
+                digest_hex("sha256", b"other targets").unwrap(),
+            )]));
+        }));
+        assert_eq!(problems(&r), vec![("1.targets.json", "hash-mismatch")]);
+    }
+
+    #[test]
+    fn a_delegated_role_signed_by_a_key_its_delegator_did_not_name_fails() {
+        // The targets key is trusted by root, but targets delegated "proj" to key 7 only.
+        let mut listed = listed_targets();
+        listed[1].1 = file("1.proj.json", &signed(targets(1, None), &[TARGETS]));
+        let r = verify(&publish(vec![root_v1()], listed));
+        assert_eq!(problems(&r), vec![("1.proj.json", "threshold")]);
+        assert_eq!(r.problems[0].role, "proj");
+        assert!(r.problems[0].message.contains("not authorised"));
+        let sr = &status_of(&r, "1.proj.json").signatures[0];
+        assert_eq!(sr.keys_from, "targets");
+        assert_eq!(sr.unknown, vec![kid(TARGETS)]);
+        // An extra signature beside the right one does no harm.
+        let mut listed = listed_targets();
+        listed[1].1 = file("1.proj.json", &signed(targets(1, None), &[TARGETS, DEV]));
+        let r = verify(&publish(vec![root_v1()], listed));
+        assert!(r.is_ok(), "{:?}", r.problems);
+    }
+
+    #[test]
+    fn a_role_missing_from_the_snapshot_is_not_loaded() {
+        let mut listed = listed_targets();
+        let proj = listed.pop().unwrap().1;
+        let mut files = publish(vec![root_v1()], listed);
+        files.push(proj);
+        let r = verify(&files);
+        assert_eq!(problems(&r), vec![("1.proj.json", "not-in-snapshot")]);
+    }
+
+    #[test]
+    fn a_file_nothing_delegates_to_is_reported() {
+        let mut listed = listed_targets();
+        listed.push((
+            "stray",
+            file("1.stray.json", &signed(targets(1, None), &[DEV])),
+        ));
+        let r = verify(&publish(vec![root_v1()], listed));
+        assert_eq!(problems(&r), vec![("1.stray.json", "not-delegated")]);
+        assert_eq!(status_of(&r, "1.stray.json").status, FileStatus::Failed);
+    }
+
+    #[test]
+    fn a_root_json_copy_must_equal_the_versioned_root() {
+        let same = InputFile {
+            name: "root.json".into(),
+            ..root_v1()
+        };
+        let r = verify(&publish(vec![root_v1(), same], listed_targets()));
+        assert!(r.is_ok(), "{:?}", r.problems);
+
+        // The same version with other signatures, and with other content validly signed.
+        let fewer = file("root.json", &signed(root(1, &ROOT, 2, FAR), &[1, 2]));
+        let other = file("root.json", &signed(root(1, &ROOT, 1, FAR), &ROOT));
+        for copy in [fewer, other] {
+            let r = verify(&publish(vec![root_v1(), copy], listed_targets()));
+            assert_eq!(problems(&r), vec![("root.json", "conflicting-copy")]);
+            assert_eq!(r.final_root, Some(1));
+        }
+    }
+
+    // --- large roles -----------------------------------------------------------------------
+
+    /// Targets delegating to PIECES_MIN_ENTRIES projects p0, p1, ..., all to the developer:
+    /// large enough that its signed bytes are produced in pieces, never held.
+    fn large_targets() -> Targets {
+        let roles = (0..PIECES_MIN_ENTRIES)
+            .map(|i| delegation(&format!("p{i}"), &[DEV], 1))
+            .collect();
+        targets(1, Some(delegations(roles, &[DEV])))
+    }
+
+    fn large_repo(t: &Metadata<Targets>) -> Vec<InputFile> {
+        publish(
+            vec![root_v1()],
+            vec![
+                ("targets", file("1.targets.json", t)),
+                ("p0", file("1.p0.json", &signed(targets(1, None), &[DEV]))),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_large_role_verifies_like_a_small_one_and_a_tampered_one_fails() {
+        let t = signed(large_targets(), &[TARGETS]);
+        let any = AnyMetadata::Targets(t.clone());
+        let pieces = SignedText::of_metadata(&any);
+        assert!(pieces.held().is_none(), "the large role is not held");
+
+        // The same count, held or in pieces.
+        let bytes = t.signed_bytes();
+        let root = signed(root(1, &ROOT, 2, FAR), &ROOT);
+        let ids = [kid(TARGETS)];
+        let by_pieces = check_threshold(
+            "targets",
+            "root",
+            &pieces,
+            &t.signatures,
+            &ids,
+            &root.signed.keys,
+            th(1),
+        );
+        let held = check_threshold(
+            "targets",
+            "root",
+            &SignedText::of(&bytes),
+            &t.signatures,
+            &ids,
+            &root.signed.keys,
+            th(1),
+        );
+        assert_eq!(by_pieces, held);
+        assert_eq!(by_pieces.valid, vec![kid(TARGETS)]);
+
+        let r = verify(&large_repo(&t));
+        assert!(r.is_ok(), "{:?}", r.problems);
+        assert_eq!(status_of(&r, "1.p0.json").status, FileStatus::Verified);
+
+        // Re-delegate one project, deep inside, to the attacker's key after signing.
+        let mut tampered = t.clone();
+        let d = tampered.signed.delegations.as_mut().unwrap();
+        d.keys.insert(kid(NOBODY), s(NOBODY).public_key().clone());
+        let DelegationRoles::List(roles) = &mut d.roles else {
+            unreachable!()
+        };
+        roles[PIECES_MIN_ENTRIES / 2].keyids = vec![kid(NOBODY)];
+        let r = verify(&large_repo(&tampered));
+        assert_eq!(
+            problems(&r),
+            vec![
+                ("1.targets.json", "threshold"),
+                ("1.p0.json", "not-delegated")
+            ]
+        );
+        let invalid = &status_of(&r, "1.targets.json").signatures[0].invalid;
+        assert_eq!(invalid.len(), 1);
+        assert_eq!(invalid[0].1, SignatureError::Mismatch.to_string());
+    }
+}

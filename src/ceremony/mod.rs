@@ -456,3 +456,356 @@ pub fn status(md: &AnyMetadata, role: &str, authorities: &[Authority]) -> Vec<Si
         .map(|a| a.check(role, signed, md.signatures()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cjson::Map;
+    use crate::metadata::{
+        Common, DelegatedRole, DelegationRoles, Delegations, Expires, RoleKeys, RoleName,
+        RolePaths, SPEC_VERSION, SpecVersion, Targets, Version,
+    };
+    use crate::signer::{Ed25519Signer, SignMetadata, Signer};
+
+    const FAR: &str = "2100-01-01T00:00:00Z";
+
+    fn s(n: u8) -> Ed25519Signer {
+        Ed25519Signer::from_seed(&[n; 32])
+    }
+
+    fn kid(n: u8) -> KeyId {
+        s(n).public_key().keyid()
+    }
+
+    fn th(n: u32) -> Threshold {
+        Threshold::new(n).unwrap()
+    }
+
+    fn common(v: u64, expires: &str) -> Common {
+        Common {
+            spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
+            version: Version::new(v).unwrap(),
+            expires: Expires::parse(expires).unwrap(),
+        }
+    }
+
+    /// A root of version `v` whose root keys are `root_keys` (2 of them needed); key 20 holds
+    /// the other roles.
+    fn root(v: u64, root_keys: &[u8], expires: &str) -> Root {
+        let ids = |v: &[u8]| v.iter().map(|&n| kid(n)).collect();
+        let mut roles = BTreeMap::from([("root".to_owned(), RoleKeys::new(ids(root_keys), th(2)))]);
+        for r in ["targets", "snapshot", "timestamp"] {
+            roles.insert(r.into(), RoleKeys::new(ids(&[20]), th(1)));
+        }
+        Root {
+            common: common(v, expires),
+            consistent_snapshot: Some(true),
+            keys: root_keys
+                .iter()
+                .chain(&[20])
+                .map(|&n| (kid(n), s(n).public_key().clone()))
+                .collect(),
+            roles,
+            extra: Map::new(),
+        }
+    }
+
+    /// Root v1 (keys 1, 2, 3) and the draft of root v2, which rotates to keys 3, 4, 5.
+    fn rotation() -> (Metadata<Root>, AnyMetadata) {
+        let mut v1 = Metadata::new(root(1, &[1, 2, 3], FAR));
+        for n in [1, 2, 3] {
+            v1.sign(&s(n)).unwrap();
+        }
+        let v2 = AnyMetadata::Root(Metadata::new(root(2, &[3, 4, 5], FAR)));
+        (v1, v2)
+    }
+
+    fn detached(md: &AnyMetadata, role: &str, n: u8) -> DetachedSignature {
+        sign_detached(md, role, &s(n), None).unwrap()
+    }
+
+    /// Detached signatures by `signers` over `md` as role root, named `N.sig`.
+    fn sigs(md: &AnyMetadata, signers: &[u8]) -> Vec<(String, DetachedSignature)> {
+        signers
+            .iter()
+            .map(|&n| (format!("{n}.sig"), detached(md, "root", n)))
+            .collect()
+    }
+
+    fn keyids(v: &[Signature]) -> Vec<KeyId> {
+        v.iter().map(|s| s.keyid.clone()).collect()
+    }
+
+    fn sorted(mut ids: Vec<KeyId>) -> Vec<KeyId> {
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn a_root_rotation_is_complete_only_when_both_roots_thresholds_are_met() {
+        let (v1, v2) = rotation();
+        let auth = authorities(&v2, "root", Some(&v1), None).unwrap();
+        assert_eq!(auth.len(), 2);
+        assert!(auth[0].label.contains("previous root"));
+        assert!(auth[1].label.contains("its own"));
+
+        // The old keys alone: the previous root is satisfied, the new one is not.
+        let m = merge(&v2, "root", &sigs(&v2, &[1, 2]), &auth).unwrap();
+        assert!(m.reports[0].is_met() && !m.reports[1].is_met());
+        assert!(!m.complete());
+        // The new keys alone: the other way round.
+        let m = merge(&v2, "root", &sigs(&v2, &[4, 5]), &auth).unwrap();
+        assert!(!m.reports[0].is_met() && m.reports[1].is_met());
+        assert!(!m.complete());
+        // Key 3 is in both: with 1 and 4 it makes both thresholds.
+        let m = merge(&v2, "root", &sigs(&v2, &[1, 3, 4]), &auth).unwrap();
+        assert!(m.complete());
+        // Without the previous root, only the new root's own threshold counts.
+        let own = authorities(&v2, "root", None, None).unwrap();
+        assert_eq!(own.len(), 1);
+        assert!(
+            merge(&v2, "root", &sigs(&v2, &[4, 5]), &own)
+                .unwrap()
+                .complete()
+        );
+    }
+
+    #[test]
+    fn merged_signatures_verify_and_are_sorted_by_keyid() {
+        let (v1, mut v2) = rotation();
+        let auth = authorities(&v2, "root", Some(&v1), None).unwrap();
+        let m = merge(&v2, "root", &sigs(&v2, &[5, 1, 4, 3]), &auth).unwrap();
+        let want = sorted(vec![kid(1), kid(3), kid(4), kid(5)]);
+        assert_eq!(keyids(&m.signatures), want);
+        assert_eq!(m.added.len(), 4);
+        assert!(m.already_present.is_empty() && m.dropped.is_empty());
+        // The order the files come in does not matter.
+        let again = merge(&v2, "root", &sigs(&v2, &[3, 4, 1, 5]), &auth).unwrap();
+        assert_eq!(again.signatures, m.signatures);
+
+        m.apply(&mut v2);
+        let st = status(&v2, "root", &auth);
+        assert!(st.iter().all(SignatureReport::is_met));
+        assert_eq!(sorted(st[0].valid.clone()), sorted(vec![kid(1), kid(3)]));
+        assert_eq!(
+            sorted(st[1].valid.clone()),
+            sorted(vec![kid(3), kid(4), kid(5)])
+        );
+        assert_eq!(st[0].missing, vec![kid(2)]);
+    }
+
+    #[test]
+    fn refused_signatures_are_reported_with_their_reason_and_nothing_is_merged() {
+        let (v1, v2) = rotation();
+        let auth = authorities(&v2, "root", Some(&v1), None).unwrap();
+        let AnyMetadata::Root(draft) = &v2 else {
+            unreachable!()
+        };
+        let other_version = {
+            let mut r = draft.clone();
+            r.signed.common.version = Version::new(3).unwrap();
+            AnyMetadata::Root(r)
+        };
+        let other_payload = {
+            let mut r = draft.clone();
+            r.signed.common.expires = Expires::parse("2099-01-01T00:00:00Z").unwrap();
+            AnyMetadata::Root(r)
+        };
+        let wrong_public_key = {
+            let mut d = detached(&v2, "root", 1);
+            d.public_key = s(9).public_key().clone();
+            d
+        };
+        let forged = {
+            // Key 2's signature presented as key 1's.
+            let mut d = detached(&v2, "root", 2);
+            d.signature.keyid = kid(1);
+            d.public_key = s(1).public_key().clone();
+            d
+        };
+        let cases = [
+            (detached(&v2, "targets", 1), "it signs role \"targets\""),
+            (
+                detached(&other_version, "root", 1),
+                "it signs version 3 of root, but this is version 2",
+            ),
+            (
+                detached(&other_payload, "root", 1),
+                "it signs other content",
+            ),
+            (detached(&v2, "root", 9), "may not sign role \"root\""),
+            (
+                wrong_public_key,
+                "the public key in the signature file does not match",
+            ),
+            (forged, "is invalid"),
+        ];
+        for (bad, reason) in cases {
+            let mut batch = sigs(&v2, &[3, 4]);
+            batch.push(("bad.sig".into(), bad));
+            let refused = merge(&v2, "root", &batch, &auth).unwrap_err();
+            assert_eq!(refused.len(), 1, "{refused:?}");
+            assert_eq!(refused[0].file, "bad.sig");
+            assert!(
+                refused[0].reason.contains(reason),
+                "{:?} does not say {reason:?}",
+                refused[0].reason
+            );
+        }
+    }
+
+    #[test]
+    fn an_existing_signature_that_no_longer_verifies_is_dropped() {
+        let (v1, _) = rotation();
+        // Signed by 1 and 9 (who may not sign root), then edited.
+        let mut draft = Metadata::new(root(2, &[3, 4, 5], FAR));
+        draft.sign(&s(1)).unwrap();
+        draft.sign(&s(9)).unwrap();
+        draft.signed.common.expires = Expires::parse("2099-01-01T00:00:00Z").unwrap();
+        let v2 = AnyMetadata::Root(draft);
+        let auth = authorities(&v2, "root", Some(&v1), None).unwrap();
+        let m = merge(&v2, "root", &sigs(&v2, &[3]), &auth).unwrap();
+        assert_eq!(keyids(&m.signatures), vec![kid(3)]);
+        assert_eq!(m.added, vec![(kid(3), "3.sig".to_owned())]);
+        let dropped: Vec<&KeyId> = m.dropped.iter().map(|(k, _)| k).collect();
+        assert_eq!(dropped, vec![&kid(1), &kid(9)]);
+        assert!(m.dropped[0].1.contains("signed an earlier draft"));
+        assert_eq!(m.dropped[1].1, "its key may not sign this role");
+    }
+
+    #[test]
+    fn the_same_key_signing_twice_counts_once() {
+        let (v1, v2) = rotation();
+        let auth = authorities(&v2, "root", Some(&v1), None).unwrap();
+        let one = detached(&v2, "root", 1);
+        let batch = vec![
+            ("a.sig".to_owned(), one.clone()),
+            ("b.sig".to_owned(), one.clone()),
+        ];
+        let m = merge(&v2, "root", &batch, &auth).unwrap();
+        assert_eq!(keyids(&m.signatures), vec![kid(1)]);
+        assert_eq!(m.added, vec![(kid(1), "a.sig".to_owned())]);
+        assert_eq!(m.already_present, vec![(kid(1), "b.sig".to_owned())]);
+        assert_eq!(m.reports[0].valid, vec![kid(1)]);
+        assert!(!m.complete());
+
+        // A signature already in the metadata is kept, and the new copy is not added.
+        let mut signed = v2.clone();
+        m.apply(&mut signed);
+        let m = merge(&signed, "root", &[("c.sig".to_owned(), one)], &auth).unwrap();
+        assert_eq!(keyids(&m.signatures), vec![kid(1)]);
+        assert!(m.added.is_empty());
+        assert_eq!(m.already_present, vec![(kid(1), "c.sig".to_owned())]);
+    }
+
+    #[test]
+    fn a_delegated_role_is_signed_for_by_its_delegators_keys() {
+        let delegator = AnyMetadata::Targets(Metadata::new(Targets {
+            common: common(1, FAR),
+            targets: BTreeMap::new(),
+            delegations: Some(Delegations {
+                keys: [7, 8]
+                    .iter()
+                    .map(|&n| (kid(n), s(n).public_key().clone()))
+                    .collect(),
+                roles: DelegationRoles::List(vec![DelegatedRole {
+                    name: RoleName::delegated("proj").unwrap(),
+                    keyids: vec![kid(7), kid(8)],
+                    threshold: th(2),
+                    terminating: Some(true),
+                    paths: RolePaths::Patterns(vec!["proj/*".into()]),
+                    extra: Map::new(),
+                }]),
+                extra: Map::new(),
+            }),
+            extra: Map::new(),
+        }));
+        let proj = AnyMetadata::Targets(Metadata::new(Targets {
+            common: common(1, FAR),
+            targets: BTreeMap::new(),
+            delegations: None,
+            extra: Map::new(),
+        }));
+        let auth = authorities(&proj, "proj", None, Some(&delegator)).unwrap();
+        assert_eq!(auth.len(), 1);
+        assert_eq!(auth[0].keyids, vec![kid(7), kid(8)]);
+        // The root's targets key may not sign a delegated role.
+        let (v1, _) = rotation();
+        let refused = merge(
+            &proj,
+            "proj",
+            &[("20.sig".into(), detached(&proj, "proj", 20))],
+            &auth,
+        )
+        .unwrap_err();
+        assert!(refused[0].reason.contains("may not sign role \"proj\""));
+        let m = merge(
+            &proj,
+            "proj",
+            &[
+                ("7.sig".into(), detached(&proj, "proj", 7)),
+                ("8.sig".into(), detached(&proj, "proj", 8)),
+            ],
+            &auth,
+        )
+        .unwrap();
+        assert!(m.complete());
+        // The root does not delegate it, and without a delegator no keys may sign it.
+        assert!(authorities(&proj, "proj", None, Some(&AnyMetadata::Root(v1.clone()))).is_err());
+        assert!(authorities(&proj, "proj", None, None).is_err());
+        // A previous root must be exactly one version older.
+        let v3 = AnyMetadata::Root(Metadata::new(root(3, &[3, 4, 5], FAR)));
+        assert!(authorities(&v3, "root", Some(&v1), None).is_err());
+    }
+
+    #[test]
+    fn a_large_role_is_signed_and_merged_in_pieces_like_a_small_one() {
+        let (v1, _) = rotation();
+        let key = s(7).public_key().clone();
+        let roles = (0..crate::metadata::PIECES_MIN_ENTRIES)
+            .map(|i| DelegatedRole {
+                name: RoleName::delegated(&format!("p{i}")).unwrap(),
+                keyids: vec![kid(7)],
+                threshold: th(1),
+                terminating: Some(true),
+                paths: RolePaths::Patterns(vec![format!("p{i}/*").into()]),
+                extra: Map::new(),
+            })
+            .collect();
+        let mut md = AnyMetadata::Targets(Metadata::new(Targets {
+            common: common(1, FAR),
+            targets: BTreeMap::new(),
+            delegations: Some(Delegations {
+                keys: BTreeMap::from([(kid(7), key)]),
+                roles: DelegationRoles::List(roles),
+                extra: Map::new(),
+            }),
+            extra: Map::new(),
+        }));
+        assert!(SignedText::of_metadata(&md).held().is_none());
+        let root = AnyMetadata::Root(v1);
+        let auth = authorities(&md, "targets", None, Some(&root)).unwrap();
+        let d = detached(&md, "targets", 20);
+        assert_eq!(
+            d.payload_sha256,
+            detached::payload_digest(&md.signed_bytes())
+        );
+        let m = merge(&md, "targets", &[("20.sig".into(), d)], &auth).unwrap();
+        assert!(m.complete());
+        m.apply(&mut md);
+        assert!(status(&md, "targets", &auth)[0].is_met());
+
+        // Edited after signing: the signature is dropped, and a stale one refused.
+        let stale = detached(&md, "targets", 20);
+        let AnyMetadata::Targets(t) = &mut md else {
+            unreachable!()
+        };
+        t.signed.common.expires = Expires::parse("2099-01-01T00:00:00Z").unwrap();
+        let refused = merge(&md, "targets", &[("20.sig".into(), stale)], &auth).unwrap_err();
+        assert!(refused[0].reason.contains("it signs other content"));
+        let m = merge(&md, "targets", &[], &auth).unwrap();
+        assert!(m.signatures.is_empty());
+        assert_eq!(m.dropped.len(), 1);
+        assert!(!m.complete());
+    }
+}
