@@ -844,7 +844,7 @@ pub fn plan(
                     .common
                     .version
                     .next()
-                    .map_err(RevokeError::Invalid)?;
+                    .map_err(|e| RevokeError::Invalid(e.to_string()))?;
                 draft.common.expires = expiry(&role);
                 next = Some(draft);
             }
@@ -859,7 +859,7 @@ pub fn plan(
             .all(crate::verify::SignatureReport::is_met);
         if next.is_none() && !still_met {
             let mut t = current.signed.clone();
-            t.common.version = t.common.version.next().map_err(RevokeError::Invalid)?;
+            t.common.version = t.common.version.next().map_err(|e| RevokeError::Invalid(e.to_string()))?;
             t.common.expires = expiry(&role);
             changes.push(format!(
                 "re-issued unchanged: the signatures on version {version} no longer meet the \

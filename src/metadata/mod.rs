@@ -26,7 +26,8 @@ pub use targets::{
 };
 pub use timestamp::Timestamp;
 pub use types::{
-    Expires, KeyId, KeyIdText, RoleName, SpecVersion, TOP_LEVEL_ROLES, Threshold, Version,
+    Expires, KeyId, KeyIdText, RoleName, SpecVersion, TOP_LEVEL_ROLES, Threshold, ValueError,
+    Version,
 };
 
 use crate::cjson::{self, Map, Value};
