@@ -812,6 +812,7 @@ pub fn plan(
                                 draft = n;
                                 review
                             })
+                            .map_err(String::from)
                         } else {
                             let common = draft.common.clone();
                             let dd = draft.delegations.as_mut().expect("has delegations");
@@ -859,7 +860,11 @@ pub fn plan(
             .all(crate::verify::SignatureReport::is_met);
         if next.is_none() && !still_met {
             let mut t = current.signed.clone();
-            t.common.version = t.common.version.next().map_err(|e| RevokeError::Invalid(e.to_string()))?;
+            t.common.version = t
+                .common
+                .version
+                .next()
+                .map_err(|e| RevokeError::Invalid(e.to_string()))?;
             t.common.expires = expiry(&role);
             changes.push(format!(
                 "re-issued unchanged: the signatures on version {version} no longer meet the \
