@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use conclave::metadata::{Expires, Key, Metadata, Threshold};
-use conclave::pypi::{ClaimRequest, claim_each};
+use conclave::pypi::{ClaimRequest, claim};
 use conclave::signer::Ed25519Signer;
 use conclave::signer::SignMetadata;
 use sha2::{Digest, Sha512};
@@ -71,7 +71,7 @@ fn main() {
 
     // Build, sign with two admin keys, write.
     let t0 = Instant::now();
-    let (claimed, _) = claim_each(None, requests, Some(expires)).unwrap();
+    let (claimed, _) = claim(None, requests, Some(expires)).unwrap();
     let t_build = t0.elapsed().as_secs_f64();
     // What the built model occupies (resident now, less what the setup held).
     let model_mib = status_mib("VmRSS:") - resident_setup;

@@ -9,6 +9,15 @@ use zeroize::Zeroizing;
 
 use crate::secret::SecretBytes;
 
+/// Why a key could not be derived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KdfError {
+    #[error("argon2 parameters: {0}")]
+    Params(argon2::Error),
+    #[error("argon2id failed: {0}")]
+    Failed(argon2::Error),
+}
+
 /// A named set of Argon2id parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
@@ -58,9 +67,9 @@ impl Profile {
     }
 
     /// Argon2id (version 0x13) of `passphrase` with `salt`, 32 bytes out.
-    pub fn derive(&self, passphrase: &[u8], salt: &[u8]) -> Result<SecretBytes, String> {
+    pub fn derive(&self, passphrase: &[u8], salt: &[u8]) -> Result<SecretBytes, KdfError> {
         let params = Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32))
-            .map_err(|e| format!("argon2 parameters: {e}"))?;
+            .map_err(KdfError::Params)?;
         let mut out = Zeroizing::new([0u8; 32]);
         // Argon2's working memory is passphrase-derived: its first blocks let an attacker test
         // guesses without paying for the memory. Lock it where the OS allows (root, or a
@@ -71,7 +80,7 @@ impl Profile {
         let result =
             argon.hash_password_into_with_memory(passphrase, salt, out.as_mut(), &mut blocks[..]);
         drop(lock);
-        result.map_err(|e| format!("argon2id failed: {e}"))?;
+        result.map_err(KdfError::Failed)?;
         Ok(out)
     }
 }

@@ -95,7 +95,7 @@ pub struct KeyFile {
 pub fn generate_secret(key_type: KeyType) -> Result<SecretBytes, KeyFileError> {
     loop {
         let mut secret = Zeroizing::new([0u8; 32]);
-        random(secret.as_mut()).map_err(KeyFileError::Crypto)?;
+        random(secret.as_mut()).map_err(|e| KeyFileError::Crypto(e.to_string()))?;
         // About one P-256 scalar in 2^32 is out of range; draw again.
         if key_type == KeyType::Ed25519 || p256::SecretKey::from_slice(secret.as_ref()).is_ok() {
             return Ok(secret);
@@ -144,7 +144,7 @@ fn cipher_for(
 ) -> Result<XChaCha20Poly1305, KeyFileError> {
     let key = profile
         .derive(passphrase.expose().as_bytes(), salt)
-        .map_err(KeyFileError::Crypto)?;
+        .map_err(|e| KeyFileError::Crypto(e.to_string()))?;
     XChaCha20Poly1305::new_from_slice(key.as_ref()).map_err(|e| KeyFileError::Crypto(e.to_string()))
 }
 
@@ -159,8 +159,8 @@ pub fn seal(
     let public = signer_for(key_type, secret)?.public_key().clone();
     let mut salt = [0u8; 32];
     let mut nonce = [0u8; 24];
-    random(&mut salt).map_err(KeyFileError::Crypto)?;
-    random(&mut nonce).map_err(KeyFileError::Crypto)?;
+    random(&mut salt).map_err(|e| KeyFileError::Crypto(e.to_string()))?;
+    random(&mut nonce).map_err(|e| KeyFileError::Crypto(e.to_string()))?;
     let h = header(profile, &salt, &nonce, &public);
     let aad = cjson::to_canonical(&Value::Object(h.clone()));
     let ciphertext = cipher_for(profile, passphrase, &salt)?

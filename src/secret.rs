@@ -79,9 +79,21 @@ pub fn harden_process() {
     }
 }
 
+/// The operating system's random source failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the operating system's random source failed: {0}")]
+pub struct RandomError(getrandom::Error);
+
+// Callers not yet typed take the text.
+impl From<RandomError> for String {
+    fn from(e: RandomError) -> String {
+        e.to_string()
+    }
+}
+
 /// Fill `buf` from the operating system's CSPRNG.
-pub fn random(buf: &mut [u8]) -> Result<(), String> {
-    getrandom::fill(buf).map_err(|e| format!("the operating system's random source failed: {e}"))
+pub fn random(buf: &mut [u8]) -> Result<(), RandomError> {
+    getrandom::fill(buf).map_err(RandomError)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use conclave::cjson::Value;
 use conclave::metadata::{Expires, Key, Metadata, PRETTY_LIMIT, Targets};
-use conclave::pypi::{ClaimRequest, claim_each};
+use conclave::pypi::{ClaimRequest, claim};
 use conclave::signer::{SignError, Signer};
 use conclave::signer::{SignMetadata, WriteSignedError};
 
@@ -26,7 +26,7 @@ fn claimed(n: usize) -> Targets {
             threshold: th(1),
         }
     });
-    claim_each(None, requests, Some(Expires::parse(FAR).unwrap()))
+    claim(None, requests, Some(Expires::parse(FAR).unwrap()))
         .unwrap()
         .0
 }

@@ -105,37 +105,30 @@ impl DetachedSignature {
     }
 
     /// Read a signature file strictly; every problem is a one-line reason.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, SignatureFileError> {
+        use SignatureFileError as E;
         if bytes.len() > MAX_FILE_SIZE {
-            return Err(format!(
-                "larger than {MAX_FILE_SIZE} bytes: not a signature file"
-            ));
+            return Err(E::TooLarge);
         }
-        let v = cjson::parse(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+        let v = cjson::parse(bytes).map_err(E::Json)?;
         let Value::Object(m) = v else {
-            return Err("not a JSON object".into());
+            return Err(E::NotObject);
         };
-        let s = |name: &str| -> Result<&str, String> {
+        let s = |name: &'static str| -> Result<&str, SignatureFileError> {
             m.get(name)
                 .and_then(Value::as_str)
-                .ok_or_else(|| format!("missing or non-string \"{name}\""))
+                .ok_or(E::MissingString(name))
         };
         if s("format")? != FORMAT {
-            return Err(
-                "not a conclave signature file (\"format\" is not conclave-signature)".into(),
-            );
+            return Err(E::NotSignatureFile);
         }
         match m.get("format_version") {
             Some(Value::Int(FORMAT_VERSION)) => {}
-            _ => {
-                return Err(format!(
-                    "unsupported \"format_version\" (this conclave reads {FORMAT_VERSION})"
-                ));
-            }
+            _ => return Err(E::FormatVersion),
         }
         let version = match m.get("version") {
             Some(Value::Int(v)) if *v > 0 => *v as u64,
-            _ => return Err("\"version\" must be a positive integer".into()),
+            _ => return Err(E::Version),
         };
         let digest = s("payload_sha256")?;
         if digest.len() != 64
@@ -143,7 +136,7 @@ impl DetachedSignature {
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         {
-            return Err("\"payload_sha256\" must be 64 lowercase hex characters".into());
+            return Err(E::PayloadDigest);
         }
         let (signature, public_key) = read_signature_and_key(&m)?;
         refuse_unknown_fields(
@@ -170,23 +163,24 @@ impl DetachedSignature {
 
 /// Read the `signature` ({keyid, sig}) and `public_key` fields that signature files share
 /// (detached metadata signatures, transcript head signatures).
-pub(crate) fn read_signature_and_key(m: &Map) -> Result<(Signature, Key), String> {
-    let sig = m.get("signature").ok_or("missing \"signature\"")?;
+pub(crate) fn read_signature_and_key(m: &Map) -> Result<(Signature, Key), SignatureFileError> {
+    use SignatureFileError as E;
+    let sig = m.get("signature").ok_or(E::Missing("signature"))?;
     let keyid = sig
         .get("keyid")
         .and_then(Value::as_str)
-        .ok_or("missing \"signature.keyid\"")?;
+        .ok_or(E::Missing("signature.keyid"))?;
     let sig_hex = sig
         .get("sig")
         .and_then(Value::as_str)
-        .ok_or("missing \"signature.sig\"")?;
+        .ok_or(E::Missing("signature.sig"))?;
     let public_key = Key::from_value(
         m.get("public_key")
             .cloned()
-            .ok_or("missing \"public_key\"")?,
+            .ok_or(E::Missing("public_key"))?,
         "public_key",
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(E::PublicKey)?;
     Ok((
         Signature {
             keyid: KeyId::new(keyid)?,
@@ -198,13 +192,46 @@ pub(crate) fn read_signature_and_key(m: &Map) -> Result<(Signature, Key), String
 }
 
 /// Signature files are small and fully specified: an unknown field is refused, not kept.
-pub(crate) fn refuse_unknown_fields(m: &Map, known: &[&str]) -> Result<(), String> {
+pub(crate) fn refuse_unknown_fields(m: &Map, known: &[&str]) -> Result<(), SignatureFileError> {
     match m.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(format!(
-            "unexpected field \"{}\"",
-            crate::display::escape(k)
-        )),
+        Some(k) => Err(SignatureFileError::UnexpectedField(k.clone())),
         None => Ok(()),
+    }
+}
+
+/// Why a signature file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureFileError {
+    #[error("larger than {MAX_FILE_SIZE} bytes: not a signature file")]
+    TooLarge,
+    #[error("not valid JSON: {0}")]
+    Json(cjson::ParseError),
+    #[error("not a JSON object")]
+    NotObject,
+    #[error("missing or non-string \"{0}\"")]
+    MissingString(&'static str),
+    #[error("not a conclave signature file (\"format\" is not conclave-signature)")]
+    NotSignatureFile,
+    #[error("unsupported \"format_version\" (this conclave reads {FORMAT_VERSION})")]
+    FormatVersion,
+    #[error("\"version\" must be a positive integer")]
+    Version,
+    #[error("\"payload_sha256\" must be 64 lowercase hex characters")]
+    PayloadDigest,
+    #[error("missing \"{0}\"")]
+    Missing(&'static str),
+    #[error("{0}")]
+    PublicKey(crate::metadata::FormatError),
+    #[error(transparent)]
+    KeyId(#[from] crate::metadata::ValueError),
+    #[error("unexpected field \"{}\"", crate::display::escape(.0))]
+    UnexpectedField(String),
+}
+
+// The transcript's head signatures, not yet typed, take the text.
+impl From<SignatureFileError> for String {
+    fn from(e: SignatureFileError) -> String {
+        e.to_string()
     }
 }
 

@@ -4,9 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ceremony::plan::{KeySource, Plan, PlanKey, resolve_when};
+use crate::ceremony::root::RootError;
+use crate::metadata::ValueError;
 use crate::metadata::{
     Common, Expires, Key, KeyId, Root, SPEC_VERSION, SpecVersion, Targets, Version,
 };
+use crate::pypi::LayoutError;
 
 /// The unsigned drafts a genesis produces.
 #[derive(Clone, Debug)]
@@ -30,21 +33,56 @@ fn top_level(plan: &Plan) -> (Vec<(String, Key)>, BTreeMap<String, u32>) {
     (keys, thresholds)
 }
 
-fn expiry(plan: &Plan, role: &str, now: Expires) -> Result<Expires, String> {
+/// Why a plan could not be drafted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenesisError {
+    #[error("the plan has no role {0}")]
+    NoRole(String),
+    #[error("role {0}: the plan gives no expiry")]
+    NoExpiry(String),
+    /// The plan's expiry for `role` is not a time (plans are checked before, so rarely).
+    #[error("role {role}: {reason}")]
+    Expiry { role: String, reason: String },
+    /// A key said to be lost is neither in the current root nor in the plan's.
+    #[error("lost key {keyid}: that key is not a root key of version {version} nor of the plan")]
+    LostKeyUnknown { keyid: KeyId, version: Version },
+    #[error(
+        "lost key {keyid}: a lost key cannot be a key of the new root; remove it from the plan's [roles.root]"
+    )]
+    LostKeyInNewRoot { keyid: KeyId },
+    #[error(transparent)]
+    Root(#[from] RootError),
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    #[error(transparent)]
+    Version(#[from] ValueError),
+}
+
+// The ceremony rehearsal, not yet typed, takes the text.
+impl From<GenesisError> for String {
+    fn from(e: GenesisError) -> String {
+        e.to_string()
+    }
+}
+
+fn expiry(plan: &Plan, role: &str, now: Expires) -> Result<Expires, GenesisError> {
     let rp = plan
         .all_roles()
         .into_iter()
         .find(|(r, _)| *r == role)
         .map(|(_, rp)| rp.clone())
-        .ok_or_else(|| format!("the plan has no role {role}"))?;
+        .ok_or_else(|| GenesisError::NoRole(role.to_owned()))?;
     let when = rp
         .expires
-        .ok_or_else(|| format!("role {role}: the plan gives no expiry"))?;
-    resolve_when(&when, now).map_err(|why| format!("role {role}: {why}"))
+        .ok_or_else(|| GenesisError::NoExpiry(role.to_owned()))?;
+    resolve_when(&when, now).map_err(|reason| GenesisError::Expiry {
+        role: role.to_owned(),
+        reason,
+    })
 }
 
 /// Root v1 and targets v1 (with the PyPI layout when the plan has one), unsigned.
-pub fn draft(plan: &Plan, now: Expires) -> Result<Drafts, String> {
+pub fn draft(plan: &Plan, now: Expires) -> Result<Drafts, GenesisError> {
     let (keys, thresholds) = top_level(plan);
     let root = crate::ceremony::root::init(&keys, &thresholds, expiry(plan, "root", now)?)?;
     let targets_expires = expiry(plan, "targets", now)?;
@@ -183,7 +221,7 @@ pub fn plan_rotation(
     plan: &Plan,
     lost: &BTreeSet<KeyId>,
     now: Expires,
-) -> Result<RotationPlan, String> {
+) -> Result<RotationPlan, GenesisError> {
     let (keys, thresholds) = top_level(plan);
     let v1 = crate::ceremony::root::init(&keys, &thresholds, expiry(plan, "root", now)?)?;
     let next = Root {
@@ -201,15 +239,13 @@ pub fn plan_rotation(
     let new_rk = next.role("root").expect("drafted roots have root");
     for id in lost {
         if !old_rk.keyids.contains(id) && !new_rk.keyids.contains(id) {
-            return Err(format!(
-                "--lost {id}: that key is not a root key of version {} nor of the plan",
-                current.common.version
-            ));
+            return Err(GenesisError::LostKeyUnknown {
+                keyid: id.clone(),
+                version: current.common.version,
+            });
         }
         if new_rk.keyids.contains(id) {
-            return Err(format!(
-                "--lost {id}: a lost key cannot be a key of the new root; remove it from the plan's [roles.root]"
-            ));
+            return Err(GenesisError::LostKeyInNewRoot { keyid: id.clone() });
         }
     }
     let mut ids: Vec<KeyId> = old_rk.keyids.clone();

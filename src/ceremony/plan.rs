@@ -333,7 +333,7 @@ pub fn resolve_when(s: &str, now: Expires) -> Result<Expires, String> {
             .ok()
             .filter(|d| *d > 0 && *d <= 36_500)
             .ok_or_else(|| format!("\"{s}\" is not a number of days between 1d and 36500d"))?;
-        return Expires::from_unix(now.unix() + days * 86_400);
+        return Expires::from_unix(now.unix() + days * 86_400).map_err(String::from);
     }
     let full = if s.len() == 10 {
         format!("{s}T00:00:00Z")

@@ -3,19 +3,66 @@
 use std::collections::BTreeMap;
 
 use crate::cjson::Map;
+use crate::display::escape;
 use crate::metadata::{
     Common, Expires, Key, KeyId, RoleKeys, Root, SPEC_VERSION, SpecVersion, TOP_LEVEL_ROLES,
-    Threshold, Version,
+    Threshold, ValueError, Version,
 };
 
-fn check_role(role: &str) -> Result<(), String> {
+/// Why a root could not be drafted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RootError {
+    #[error(
+        "\"{}\" is not a top-level role (root, targets, snapshot or timestamp)",
+        escape(.0)
+    )]
+    NotTopLevel(String),
+    #[error("the {role} role has no keys")]
+    NoKeys { role: String },
+    #[error("key {keyid} is given twice for the {role} role")]
+    KeyTwice { keyid: KeyId, role: String },
+    #[error("the {role} threshold must be at least 1")]
+    ThresholdZero { role: String },
+    #[error(
+        "the {role} threshold is {threshold}, but the role has only {keys} key(s): it could never be met"
+    )]
+    ThresholdAboveKeys {
+        role: String,
+        threshold: u32,
+        keys: usize,
+    },
+    #[error(
+        "the key for {role} has keytype \"{}\" and scheme \"{}\", which conclave cannot use",
+        escape(.keytype),
+        escape(.scheme)
+    )]
+    UnusableKey {
+        role: String,
+        keytype: String,
+        scheme: String,
+    },
+    #[error("the {role} role has no key {keyid} to remove")]
+    NoKeyToRemove { role: String, keyid: KeyId },
+    #[error("key {keyid} is already a {role} key")]
+    AlreadyAKey { keyid: KeyId, role: String },
+    #[error("the previous root has a role \"{}\" conclave does not manage", escape(.0))]
+    UnmanagedRole(String),
+    #[error(transparent)]
+    Version(#[from] ValueError),
+}
+
+// Callers not yet typed (ceremony rehearsal and revocation) take the text.
+impl From<RootError> for String {
+    fn from(e: RootError) -> String {
+        e.to_string()
+    }
+}
+
+fn check_role(role: &str) -> Result<(), RootError> {
     if TOP_LEVEL_ROLES.contains(&role) {
         Ok(())
     } else {
-        Err(format!(
-            "\"{}\" is not a top-level role (root, targets, snapshot or timestamp)",
-            crate::display::escape(role)
-        ))
+        Err(RootError::NotTopLevel(role.to_owned()))
     }
 }
 
@@ -27,7 +74,7 @@ type KeysAndRoles = (BTreeMap<KeyId, Key>, BTreeMap<String, RoleKeys>);
 fn assemble(
     role_keys: &BTreeMap<String, Vec<Key>>,
     thresholds: &BTreeMap<String, u32>,
-) -> Result<KeysAndRoles, String> {
+) -> Result<KeysAndRoles, RootError> {
     for role in thresholds.keys() {
         check_role(role)?;
     }
@@ -36,28 +83,34 @@ fn assemble(
     for role in TOP_LEVEL_ROLES {
         let list = role_keys.get(role).map(Vec::as_slice).unwrap_or_default();
         if list.is_empty() {
-            return Err(format!(
-                "the {role} role has no keys (give --key {role}=PUBFILE)"
-            ));
+            return Err(RootError::NoKeys {
+                role: role.to_owned(),
+            });
         }
         let mut ids: Vec<KeyId> = Vec::new();
         for k in list {
             let id = k.keyid();
             if ids.contains(&id) {
-                return Err(format!("key {id} is given twice for the {role} role"));
+                return Err(RootError::KeyTwice {
+                    keyid: id,
+                    role: role.to_owned(),
+                });
             }
             ids.push(id.clone());
             keys.insert(id, k.clone());
         }
         let t = thresholds.get(role).copied().unwrap_or(1);
         if t == 0 {
-            return Err(format!("the {role} threshold must be at least 1"));
+            return Err(RootError::ThresholdZero {
+                role: role.to_owned(),
+            });
         }
         if t as usize > ids.len() {
-            return Err(format!(
-                "the {role} threshold is {t}, but the role has only {} key(s): it could never be met",
-                ids.len()
-            ));
+            return Err(RootError::ThresholdAboveKeys {
+                role: role.to_owned(),
+                threshold: t,
+                keys: ids.len(),
+            });
         }
         roles.insert(
             role.to_owned(),
@@ -72,16 +125,16 @@ pub fn init(
     keys: &[(String, Key)],
     thresholds: &BTreeMap<String, u32>,
     expires: Expires,
-) -> Result<Root, String> {
+) -> Result<Root, RootError> {
     let mut role_keys: BTreeMap<String, Vec<Key>> = BTreeMap::new();
     for (role, key) in keys {
         check_role(role)?;
         if key.algorithm().is_none() {
-            return Err(format!(
-                "the key for {role} has keytype \"{}\" and scheme \"{}\", which conclave cannot use",
-                crate::display::escape(&key.keytype),
-                crate::display::escape(&key.scheme)
-            ));
+            return Err(RootError::UnusableKey {
+                role: role.clone(),
+                keytype: key.keytype.to_string(),
+                scheme: key.scheme.to_string(),
+            });
         }
         role_keys.entry(role.clone()).or_default().push(key.clone());
     }
@@ -107,7 +160,7 @@ pub fn rotate(
     remove: &[(String, KeyId)],
     thresholds: &BTreeMap<String, u32>,
     expires: Option<Expires>,
-) -> Result<Root, String> {
+) -> Result<Root, RootError> {
     let mut role_keys: BTreeMap<String, Vec<Key>> = BTreeMap::new();
     for role in TOP_LEVEL_ROLES {
         let rk = prev.role(role).expect("parsed roots have all four roles");
@@ -124,14 +177,20 @@ pub fn rotate(
         let before = list.len();
         list.retain(|k| &k.keyid() != id);
         if list.len() == before {
-            return Err(format!("the {role} role has no key {id} to remove"));
+            return Err(RootError::NoKeyToRemove {
+                role: role.clone(),
+                keyid: id.clone(),
+            });
         }
     }
     for (role, key) in add {
         check_role(role)?;
         let list = role_keys.get_mut(role).expect("all four present");
         if list.iter().any(|k| k.keyid() == key.keyid()) {
-            return Err(format!("key {} is already a {role} key", key.keyid()));
+            return Err(RootError::AlreadyAKey {
+                keyid: key.keyid(),
+                role: role.clone(),
+            });
         }
         list.push(key.clone());
     }
@@ -153,10 +212,7 @@ pub fn rotate(
         .keys()
         .filter(|r| !TOP_LEVEL_ROLES.contains(&r.as_str()));
     if let Some(r) = extra_roles_lost.next() {
-        return Err(format!(
-            "the previous root has a role \"{}\" conclave does not manage",
-            crate::display::escape(r)
-        ));
+        return Err(RootError::UnmanagedRole(r.clone()));
     }
     Ok(Root {
         common: Common {

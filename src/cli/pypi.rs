@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, Expires, KeyId, Metadata, Targets};
-use conclave::pypi::{self, BinsLayout, ClaimReview, InitKeys};
+use conclave::pypi::{
+    self, BinsLayout, BinsOf, ClaimChange, ClaimDraft, ClaimError, ClaimReview, InitKeys,
+    LayoutError,
+};
 
 use crate::cli::progress::{self, Step};
 use crate::cli::{
@@ -100,6 +103,13 @@ pub struct ClaimArgs {
 pub struct UnclaimArgs {
     /// The project (any spelling that normalises to it).
     project: String,
+    #[command(flatten)]
+    next: NextClaimed,
+}
+
+/// The claimed metadata a change starts from, and where its next version goes.
+#[derive(clap::Args)]
+pub struct NextClaimed {
     /// The current claimed metadata.
     #[arg(long, value_name = "CURRENT")]
     claimed: PathBuf,
@@ -120,13 +130,8 @@ pub struct UnclaimArgs {
 pub struct RevokeArgs {
     /// The keyid of the compromised key.
     keyid: String,
-    /// The current claimed metadata.
-    #[arg(long, value_name = "CURRENT")]
-    claimed: PathBuf,
-    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
-    expires: Option<Expires>,
-    #[arg(short = 'o', long = "output", value_name = "NEXT")]
-    output: PathBuf,
+    #[command(flatten)]
+    next: NextClaimed,
 }
 
 fn read_targets(path: &Path) -> Result<Metadata<Targets>, Failure> {
@@ -163,13 +168,90 @@ fn next_steps(output: &Path) {
 struct BinFiles {
     current: HashMap<String, (Option<u64>, PathBuf)>,
     dir: PathBuf,
-    /// The first failure while loading (the loader can only hand back a string).
-    failure: Option<Failure>,
     progress: Step,
 }
 
+/// Claimed's bins, listed the first time one is asked for (claimed may have none).
+struct LazyBins<'a> {
+    hub: &'a Path,
+    /// How many bins will be read, when known (for the progress bar).
+    total: u64,
+    files: Option<BinFiles>,
+    /// The first failure while loading: the library is handed only its text, and the
+    /// command reports this one (its exact message and exit code).
+    failure: Option<Failure>,
+}
+
+impl<'a> LazyBins<'a> {
+    fn beside(hub: &'a Path, total: u64) -> Self {
+        LazyBins {
+            hub,
+            total,
+            files: None,
+            failure: None,
+        }
+    }
+
+    fn load(&mut self, bin: &str) -> Result<Targets, pypi::BinLoadError> {
+        let result = match &mut self.files {
+            Some(files) => files.load(bin),
+            None => BinFiles::beside(self.hub, self.total)
+                .and_then(|files| self.files.insert(files).load(bin)),
+        };
+        result.map_err(|f| {
+            let msg = f.message.clone();
+            self.failure.get_or_insert(f);
+            msg.into()
+        })
+    }
+
+    /// A change's outcome, preferring the loader's own failure.
+    fn outcome(self, result: Result<ClaimDraft, ClaimError>) -> Result<ClaimDraft, Failure> {
+        match (result, self.failure) {
+            (Ok(d), _) => Ok(d),
+            (Err(_), Some(f)) => Err(f),
+            (Err(e), None) => Err(claim_failure(e)),
+        }
+    }
+}
+
+/// A claim error as the command reports it, with the flags that fix it.
+fn claim_failure(e: ClaimError) -> Failure {
+    Failure::usage(claim_message(&e))
+}
+
+fn claim_message(e: &ClaimError) -> String {
+    match e {
+        ClaimError::NeedsExpiry => {
+            "a new claimed role needs --expires (PEP 458's historical text suggests 3 to 6 months)"
+                .to_owned()
+        }
+        ClaimError::DelegatesToBins => {
+            format!("{e} (claimed in bins: give it as --claimed and -o a new directory)")
+        }
+        ClaimError::InBin { bin, reason } => format!("bin {bin}: {}", claim_message(reason)),
+        other => other.to_string(),
+    }
+}
+
+/// A layout error as the command reports it, with the flags that fix it.
+fn layout_failure(e: LayoutError) -> Failure {
+    Failure::usage(match &e {
+        LayoutError::NoKeys { role } => format!("{e} (give --key {role}=PUBFILE)"),
+        LayoutError::BinCount { of, bins } => format!(
+            "{} must be a power of two from 2 to 65536 (PEP 458 suggests 16384), not {bins}",
+            match of {
+                BinsOf::Unclaimed => "--bins",
+                BinsOf::Claimed => "--claimed-bins",
+            }
+        ),
+        LayoutError::SuccinctBins { prefix } => format!("{e}; give --role {}", escape(prefix)),
+        LayoutError::NewThresholdZero => "--threshold: threshold must be at least 1".to_owned(),
+        _ => e.to_string(),
+    })
+}
+
 impl BinFiles {
-    /// `total`: how many bins will be read, when known (for the progress bar).
     fn beside(hub: &Path, total: u64) -> Result<Self, Failure> {
         let dir = hub
             .parent()
@@ -198,7 +280,6 @@ impl BinFiles {
         }
         Ok(BinFiles {
             current,
-            failure: None,
             progress: Step::counted(
                 format!("Reading claimed's bins in {} and drafting", shown(&dir)),
                 total,
@@ -207,7 +288,7 @@ impl BinFiles {
         })
     }
 
-    fn load(&mut self, bin: &str) -> Result<Targets, String> {
+    fn load(&mut self, bin: &str) -> Result<Targets, Failure> {
         let result = match self.current.get(bin) {
             None => Err(Failure::usage(format!(
                 "{}: has no file for claimed bin {bin} (V.{bin}.json); every bin's current version must be there",
@@ -216,27 +297,32 @@ impl BinFiles {
             Some((_, path)) => read_targets(path).map(|m| m.signed),
         };
         self.progress.inc(1);
-        result.map_err(|f| {
-            let msg = f.message.clone();
-            self.failure.get_or_insert(f);
-            msg
-        })
+        result
     }
 }
 
-/// Run a bins operation, preferring the loader's own failure (exact message and exit code).
-fn with_bins(
-    hub_path: &Path,
-    total: u64,
-    op: impl FnOnce(&mut dyn FnMut(&str) -> Result<Targets, String>) -> Result<pypi::BinDrafts, String>,
-) -> Result<pypi::BinDrafts, Failure> {
-    let mut files = BinFiles::beside(hub_path, total)?;
-    let result = op(&mut |bin| files.load(bin));
-    match (result, files.failure) {
-        (Ok(d), _) => Ok(d),
-        (Err(_), Some(f)) => Err(f),
-        (Err(e), None) => Err(Failure::usage(e)),
+/// Write what a change to claimed drafted. `headline` introduces the review of a next
+/// version of claimed itself.
+fn write_claim_draft(
+    output: &Path,
+    claimed: &Path,
+    drafted: ClaimDraft,
+    headline: impl FnOnce(&Targets) -> String,
+) -> Result<(), Failure> {
+    match drafted {
+        ClaimDraft::Bins((drafts, review)) => {
+            write_bin_drafts(output, &drafts)?;
+            report_bins(output, claimed, &drafts, &review);
+        }
+        ClaimDraft::Claimed(next, review) => {
+            let headline = headline(&next);
+            write_targets(output, next)?;
+            eprintln!("{headline}");
+            print_review(&review);
+            next_steps(output);
+        }
     }
+    Ok(())
 }
 
 /// Write the changed bins into the new directory `output`, as `V.BIN.json`.
@@ -334,93 +420,83 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
                 None => None,
             };
             let mut stream = open_requests(&a.requests)?;
-            if let (Some(path), Some(hub)) = (
-                &a.claimed,
-                current.as_ref().and_then(|c| pypi::Hub::of(&c.signed)),
-            ) {
-                let requests: Vec<pypi::ClaimRequest> = progress::step(
-                    format!("Checking the requests in {}", shown(&a.requests)),
-                    || stream.by_ref().collect(),
-                );
-                requests_checked(&a.requests, stream)?;
-                let (drafts, review) = with_bins(path, 0, |load| {
-                    pypi::claim_in_bins(&hub, load, &requests, a.expires)
-                })?;
-                if drafts.is_empty() {
-                    return Err(Failure::usage(
-                        "no claimed bin changes: every requested project is already claimed with these keys and threshold; nothing was written",
-                    ));
-                }
-                write_bin_drafts(&a.output, &drafts)?;
-                report_bins(&a.output, path, &drafts, &review);
-                return Ok(exit::OK);
-            }
+            // Only claimed in bins has bins to read, and claimed is then given.
+            let claimed_path = a.claimed.as_deref().unwrap_or(Path::new(""));
+            let mut bins = LazyBins::beside(claimed_path, 0);
             // The requests are checked as claimed is built from them, a batch at a time (a
             // million need not be held beside the role); a bad line anywhere still means
             // nothing is written.
-            let built = progress::step(
+            let change = ClaimChange::Claim {
+                current: current.as_ref().map(|m| &m.signed),
+                requests: &mut stream,
+            };
+            let drafted = progress::step(
                 format!(
-                    "Checking the requests in {} and building claimed",
+                    "Checking the requests in {} and drafting",
                     shown(&a.requests)
                 ),
-                || pypi::claim_each(current.as_ref().map(|m| &m.signed), &mut stream, a.expires),
+                || pypi::change_claimed(change, a.expires, &mut |bin| bins.load(bin)),
             );
             let count = stream.accepted();
             requests_checked(&a.requests, stream)?;
-            let (next, review) = built.map_err(Failure::usage)?;
-            let version = next.common.version;
-            write_targets(&a.output, next)?;
-            eprintln!(
-                "Drafted claimed version {version} ({}, unsigned) from {count} request(s). Review:",
-                shown(&a.output),
-            );
-            print_review(&review);
-            next_steps(&a.output);
+            let drafted = bins.outcome(drafted)?;
+            if matches!(&drafted, ClaimDraft::Bins((drafts, _)) if drafts.is_empty()) {
+                return Err(Failure::usage(
+                    "no claimed bin changes: every requested project is already claimed with these keys and threshold; nothing was written",
+                ));
+            }
+            write_claim_draft(&a.output, claimed_path, drafted, |next| {
+                format!(
+                    "Drafted claimed version {} ({}, unsigned) from {count} request(s). Review:",
+                    next.common.version,
+                    shown(&a.output),
+                )
+            })?;
             Ok(exit::OK)
         }
         PypiCommand::Unclaim(a) => {
-            refuse_existing(&a.output)?;
-            let current = read_targets(&a.claimed)?;
-            if let Some(hub) = pypi::Hub::of(&current.signed) {
-                let (drafts, review) = with_bins(&a.claimed, 0, |load| {
-                    pypi::unclaim_in_bins(&hub, load, &a.project, a.expires)
-                })?;
-                write_bin_drafts(&a.output, &drafts)?;
-                report_bins(&a.output, &a.claimed, &drafts, &review);
-                return Ok(exit::OK);
-            }
-            let (next, review) =
-                pypi::unclaim(&current.signed, &a.project, a.expires).map_err(Failure::usage)?;
-            write_targets(&a.output, next)?;
-            eprintln!("Drafted {} (unsigned). Review:", shown(&a.output));
-            print_review(&review);
-            next_steps(&a.output);
+            let n = &a.next;
+            refuse_existing(&n.output)?;
+            let current = read_targets(&n.claimed)?;
+            let change = ClaimChange::Unclaim {
+                current: &current.signed,
+                project: &a.project,
+            };
+            change_claimed(n, change, 0)?;
             Ok(exit::OK)
         }
         PypiCommand::RevokeDeveloperKey(a) => {
-            refuse_existing(&a.output)?;
-            let keyid = KeyId::new(&a.keyid).map_err(Failure::usage)?;
-            let current = read_targets(&a.claimed)?;
-            if let Some(hub) = pypi::Hub::of(&current.signed) {
-                let (drafts, review) = with_bins(&a.claimed, hub.len() as u64, |load| {
-                    pypi::revoke_in_bins(&hub, load, &keyid, a.expires)
-                })?;
-                write_bin_drafts(&a.output, &drafts)?;
-                report_bins(&a.output, &a.claimed, &drafts, &review);
-            } else {
-                let (next, review) = pypi::revoke_developer_key(&current.signed, &keyid, a.expires)
-                    .map_err(Failure::usage)?;
-                write_targets(&a.output, next)?;
-                eprintln!("Drafted {} (unsigned). Review:", shown(&a.output));
-                print_review(&review);
-                next_steps(&a.output);
-            }
+            let n = &a.next;
+            refuse_existing(&n.output)?;
+            let keyid = KeyId::new(&a.keyid).map_err(|e| Failure::usage(e.to_string()))?;
+            let current = read_targets(&n.claimed)?;
+            // Every bin is read.
+            let total = pypi::Hub::of(&current.signed).map_or(0, |h| h.len() as u64);
+            let change = ClaimChange::RevokeDeveloperKey {
+                current: &current.signed,
+                keyid: &keyid,
+            };
+            change_claimed(n, change, total)?;
             eprintln!(
                 "Also: files those projects signed with the revoked key must be re-signed by their developers with a remaining or new key."
             );
             Ok(exit::OK)
         }
     }
+}
+
+/// Draft and write an unclaim or a developer key's revocation.
+fn change_claimed(
+    n: &NextClaimed,
+    change: ClaimChange<'_, std::iter::Empty<pypi::ClaimRequest>>,
+    total: u64,
+) -> Result<(), Failure> {
+    let mut bins = LazyBins::beside(&n.claimed, total);
+    let drafted = pypi::change_claimed(change, n.expires, &mut |bin| bins.load(bin));
+    let drafted = bins.outcome(drafted)?;
+    write_claim_draft(&n.output, &n.claimed, drafted, |_| {
+        format!("Drafted {} (unsigned). Review:", shown(&n.output))
+    })
 }
 
 fn init(a: InitArgs) -> Result<u8, Failure> {
@@ -486,7 +562,7 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
         BinsLayout::Succinct
     };
     let drafted =
-        pypi::init(&keys, a.expires, a.bins, layout, a.claimed_bins).map_err(Failure::usage)?;
+        pypi::init(&keys, a.expires, a.bins, layout, a.claimed_bins).map_err(layout_failure)?;
     if let (Some(dir), Some((hub, bins))) = (&claimed_out, &drafted.claimed_bins) {
         let mut files = vec![(
             "1.claimed.json".to_owned(),
@@ -579,7 +655,7 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
     let remove = a
         .remove
         .iter()
-        .map(|k| KeyId::new(k).map_err(Failure::usage))
+        .map(|k| KeyId::new(k).map_err(|e| Failure::usage(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let (next, review) = pypi::rotate_delegation(
         &parent.signed,
@@ -589,7 +665,7 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
         a.threshold,
         a.expires,
     )
-    .map_err(Failure::usage)?;
+    .map_err(layout_failure)?;
     let version = next.common.version;
     write_targets(&a.output, next)?;
     eprintln!(

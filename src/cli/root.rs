@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use conclave::ceremony::root::RootError;
 use conclave::ceremony::{self, review};
 use conclave::metadata::{AnyMetadata, KeyId, Metadata};
 
@@ -89,6 +90,14 @@ fn keys(list: &[String], flag: &str) -> Result<Vec<(String, conclave::metadata::
         .collect()
 }
 
+/// A root error as the command reports it, with the flag that fixes it.
+fn root_failure(e: RootError) -> Failure {
+    Failure::usage(match &e {
+        RootError::NoKeys { role } => format!("{e} (give --key {role}=PUBFILE)"),
+        _ => e.to_string(),
+    })
+}
+
 pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
     match cmd {
         RootCommand::Init(a) => {
@@ -96,7 +105,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
             let recorder = crate::cli::record::Recorder::find(&[&a.output])?;
             let keys = keys(&a.keys, "--key")?;
             let t = thresholds(&a.thresholds)?;
-            let root = ceremony::root::init(&keys, &t, a.expires).map_err(Failure::usage)?;
+            let root = ceremony::root::init(&keys, &t, a.expires).map_err(root_failure)?;
             let md = Metadata::new(root);
             write_output(&a.output, &md.to_file_bytes())?;
             let any = AnyMetadata::Root(md);
@@ -133,11 +142,14 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
             for r in &a.remove {
                 let (role, id) =
                     role_value(r).map_err(|e| Failure::usage(format!("--remove-key: {e}")))?;
-                remove.push((role, KeyId::new(&id).map_err(Failure::usage)?));
+                remove.push((
+                    role,
+                    KeyId::new(&id).map_err(|e| Failure::usage(e.to_string()))?,
+                ));
             }
             let t = thresholds(&a.thresholds)?;
             let next = ceremony::root::rotate(&prev.signed, &add, &remove, &t, a.expires)
-                .map_err(Failure::usage)?;
+                .map_err(root_failure)?;
             let md = Metadata::new(next);
             write_output(&a.output, &md.to_file_bytes())?;
             let any = AnyMetadata::Root(md);

@@ -30,7 +30,8 @@ pub use targets::{
 };
 pub use timestamp::Timestamp;
 pub use types::{
-    Expires, KeyId, KeyIdText, RoleName, SpecVersion, TOP_LEVEL_ROLES, Threshold, Version,
+    Expires, KeyId, KeyIdText, RoleName, SpecVersion, TOP_LEVEL_ROLES, Threshold, ValueError,
+    Version,
 };
 
 use crate::cjson::{self, Map, Value};

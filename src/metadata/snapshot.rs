@@ -63,8 +63,11 @@ impl MetaFile {
     }
 }
 
+/// A `hashes` object: algorithm -> hex digest.
+pub(crate) type Hashes = BTreeMap<String, String>;
+
 /// Read a `hashes` object: non-empty, every value a hex string (python-tuf requires both).
-pub(crate) fn read_hashes(map: Map, path: &str) -> Result<BTreeMap<String, String>, FormatError> {
+pub(crate) fn read_hashes(map: Map, path: &str) -> Result<Hashes, FormatError> {
     if map.is_empty() {
         return Err(FormatError::new(path, "must list at least one hash"));
     }

@@ -37,6 +37,53 @@ const HEX_VALUE: [u8; 256] = {
     table
 };
 
+/// A value that breaks a newtype's invariant. Its text is the problem alone: callers add
+/// where the value was found (a field path, a flag).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("keyid must not be empty")]
+    EmptyKeyId,
+    #[error("keyid must not contain control characters")]
+    KeyIdControl,
+    #[error("role name must not be empty")]
+    EmptyRoleName,
+    #[error("role name must not contain control characters")]
+    RoleNameControl,
+    #[error("role name must not contain path separators or be . or ..")]
+    RoleNamePath,
+    #[error("\"{name}\" is a top-level role and cannot be delegated to")]
+    TopLevelRole { name: String },
+    #[error("version must be greater than zero")]
+    VersionZero,
+    #[error("version is too large")]
+    VersionTooLarge,
+    /// A JSON version below one.
+    #[error("must be greater than zero, found {found}")]
+    NotPositive { found: i64 },
+    #[error("threshold must be at least 1")]
+    ThresholdZero,
+    /// A JSON threshold below one.
+    #[error("must be at least 1, found {found}")]
+    BelowOne { found: i64 },
+    #[error("{found} is too large")]
+    TooLarge { found: i64 },
+    #[error("\"{}\" is not of the form 1.MINOR.PATCH", crate::display::escape(.text))]
+    SpecVersionForm { text: String },
+    #[error("major version {major} is not supported (only 1)")]
+    SpecVersionMajor { major: String },
+    #[error("\"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ", crate::display::escape(.text))]
+    ExpiresForm { text: String },
+    #[error("date is outside the years 0001-9999")]
+    DateOutOfRange,
+}
+
+// Callers not yet typed (FormatError's problem, String-returning helpers) take the text.
+impl From<ValueError> for String {
+    fn from(e: ValueError) -> String {
+        e.to_string()
+    }
+}
+
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
@@ -60,16 +107,16 @@ enum KeyIdRepr {
 }
 
 impl KeyId {
-    pub fn new(s: &str) -> Result<Self, String> {
+    pub fn new(s: &str) -> Result<Self, ValueError> {
         // The common case first: 64 lowercase hex digits are neither empty nor control.
         if let Some(raw) = lower_hex32(s) {
             return Ok(KeyId(KeyIdRepr::Sha256(raw)));
         }
         if s.is_empty() {
-            return Err("keyid must not be empty".into());
+            return Err(ValueError::EmptyKeyId);
         }
         if has_control(s) {
-            return Err("keyid must not contain control characters".into());
+            return Err(ValueError::KeyIdControl);
         }
         Ok(KeyId(KeyIdRepr::Other(s.into())))
     }
@@ -248,20 +295,18 @@ pub const TOP_LEVEL_ROLES: [&str; 4] = ["root", "targets", "snapshot", "timestam
 
 impl RoleName {
     /// A delegated role's name.
-    pub fn delegated(s: &str) -> Result<Self, String> {
+    pub fn delegated(s: &str) -> Result<Self, ValueError> {
         if s.is_empty() {
-            return Err("role name must not be empty".into());
+            return Err(ValueError::EmptyRoleName);
         }
         if has_control(s) {
-            return Err("role name must not contain control characters".into());
+            return Err(ValueError::RoleNameControl);
         }
         if s.contains('/') || s.contains('\\') || s == "." || s == ".." {
-            return Err("role name must not contain path separators or be . or ..".into());
+            return Err(ValueError::RoleNamePath);
         }
         if TOP_LEVEL_ROLES.contains(&s) {
-            return Err(format!(
-                "\"{s}\" is a top-level role and cannot be delegated to"
-            ));
+            return Err(ValueError::TopLevelRole { name: s.to_owned() });
         }
         Ok(RoleName(s.into()))
     }
@@ -294,19 +339,19 @@ impl fmt::Display for RoleName {
 pub struct Version(u64);
 
 impl Version {
-    pub fn new(v: u64) -> Result<Self, String> {
+    pub fn new(v: u64) -> Result<Self, ValueError> {
         if v == 0 {
-            Err("version must be greater than zero".into())
+            Err(ValueError::VersionZero)
         } else if v > i64::MAX as u64 {
-            Err("version is too large".into())
+            Err(ValueError::VersionTooLarge)
         } else {
             Ok(Version(v))
         }
     }
 
-    pub fn from_json(v: i64) -> Result<Self, String> {
+    pub fn from_json(v: i64) -> Result<Self, ValueError> {
         if v <= 0 {
-            return Err(format!("must be greater than zero, found {v}"));
+            return Err(ValueError::NotPositive { found: v });
         }
         Version::new(v as u64)
     }
@@ -320,7 +365,7 @@ impl Version {
     }
 
     /// The next version, for a new revision of a role.
-    pub fn next(self) -> Result<Self, String> {
+    pub fn next(self) -> Result<Self, ValueError> {
         Version::new(self.0 + 1)
     }
 }
@@ -337,20 +382,20 @@ impl fmt::Display for Version {
 pub struct Threshold(u32);
 
 impl Threshold {
-    pub fn new(t: u32) -> Result<Self, String> {
+    pub fn new(t: u32) -> Result<Self, ValueError> {
         if t == 0 {
-            Err("threshold must be at least 1".into())
+            Err(ValueError::ThresholdZero)
         } else {
             Ok(Threshold(t))
         }
     }
 
-    pub fn from_json(t: i64) -> Result<Self, String> {
+    pub fn from_json(t: i64) -> Result<Self, ValueError> {
         if t < 1 {
-            return Err(format!("must be at least 1, found {t}"));
+            return Err(ValueError::BelowOne { found: t });
         }
         u32::try_from(t)
-            .map_err(|_| format!("{t} is too large"))
+            .map_err(|_| ValueError::TooLarge { found: t })
             .and_then(Threshold::new)
     }
 
@@ -371,20 +416,16 @@ impl fmt::Display for Threshold {
 pub struct SpecVersion(String);
 
 impl SpecVersion {
-    pub fn new(s: &str) -> Result<Self, String> {
+    pub fn new(s: &str) -> Result<Self, ValueError> {
         let parts: Vec<&str> = s.split('.').collect();
         let digits = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
         if !(parts.len() == 2 || parts.len() == 3) || !parts.iter().all(digits) {
-            return Err(format!(
-                "\"{}\" is not of the form 1.MINOR.PATCH",
-                crate::display::escape(s)
-            ));
+            return Err(ValueError::SpecVersionForm { text: s.to_owned() });
         }
         if parts[0] != "1" {
-            return Err(format!(
-                "major version {} is not supported (only 1)",
-                parts[0]
-            ));
+            return Err(ValueError::SpecVersionMajor {
+                major: parts[0].to_owned(),
+            });
         }
         Ok(SpecVersion(s.to_owned()))
     }
@@ -403,13 +444,8 @@ pub struct Expires {
 }
 
 impl Expires {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "\"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ",
-                crate::display::escape(s)
-            )
-        };
+    pub fn parse(s: &str) -> Result<Self, ValueError> {
+        let bad = || ValueError::ExpiresForm { text: s.to_owned() };
         let b = s.as_bytes();
         if b.len() != 20
             || b[4] != b'-'
@@ -421,7 +457,7 @@ impl Expires {
         {
             return Err(bad());
         }
-        let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
+        let num = |r: std::ops::Range<usize>| -> Result<i64, ValueError> {
             let part = &b[r];
             if !part.iter().all(u8::is_ascii_digit) {
                 return Err(bad());
@@ -447,13 +483,13 @@ impl Expires {
         })
     }
 
-    pub fn from_unix(unix: i64) -> Result<Self, String> {
+    pub fn from_unix(unix: i64) -> Result<Self, ValueError> {
         let e = Expires { unix };
         let (y, ..) = e.parts();
         if (1..=9999).contains(&y) {
             Ok(e)
         } else {
-            Err("date is outside the years 0001-9999".into())
+            Err(ValueError::DateOutOfRange)
         }
     }
 

@@ -31,7 +31,7 @@ pub fn words() -> &'static [&'static str] {
 }
 
 /// A uniformly random diceware passphrase of `n` words separated by spaces.
-pub fn generate(n: usize) -> Result<Passphrase, String> {
+pub fn generate(n: usize) -> Result<Passphrase, crate::secret::RandomError> {
     let list = words();
     let mut out = String::new();
     for i in 0..n {

@@ -23,11 +23,13 @@ use crate::metadata::SmallStr;
 
 use crate::cjson::Map;
 use crate::metadata::{
-    Common, DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths,
-    SPEC_VERSION, SpecVersion, Targets, Threshold, Version,
+    DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths, Targets,
+    Threshold,
 };
-use crate::pypi::claim::{ClaimRequest, ClaimReview, claim_with_paths};
-use crate::pypi::layout::classic_bins;
+use crate::pypi::claim::{
+    BinLoadError, ClaimError, ClaimRequest, ClaimReview, claim_with_paths, empty_targets,
+};
+use crate::pypi::layout::{BinsOf, LayoutError, classic_bins};
 use crate::pypi::{normalize, unclaim as unclaim_one};
 
 /// Role names of claimed's bins: `claimed-bins-0000` … (the bin's index in hex).
@@ -62,19 +64,6 @@ pub fn claimed_bin_names(bins: u32) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-fn empty_targets(expires: Expires, delegations: Option<Delegations>) -> Targets {
-    Targets {
-        common: Common {
-            spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
-            version: Version::new(1).expect("valid"),
-            expires,
-        },
-        targets: BTreeMap::new(),
-        delegations,
-        extra: Map::new(),
-    }
-}
-
 /// Version 1 of claimed as a hub over `bins` bins (signed, like the bins, by the admins'
 /// keys and threshold), and version 1 of every bin, empty. All unsigned.
 pub fn init_claimed_bins(
@@ -82,8 +71,8 @@ pub fn init_claimed_bins(
     threshold: Threshold,
     expires: Expires,
     bins: u32,
-) -> Result<(Targets, Vec<(String, Targets)>), String> {
-    super::layout::bit_length(bins).map_err(|e| e.replace("--bins", "--claimed-bins"))?;
+) -> Result<(Targets, Vec<(String, Targets)>), LayoutError> {
+    super::layout::bit_length(bins, BinsOf::Claimed)?;
     let keyids: Vec<KeyId> = keys.iter().map(Key::keyid).collect();
     let names = claimed_bin_names(bins);
     let roles = names
@@ -163,7 +152,7 @@ impl<'a> Hub<'a> {
 
     /// The bin a client walks into for `project`'s target (its normalised name): the first
     /// bin whose prefixes match SHA-256 of it in lowercase hex, as a client checks them.
-    pub fn bin_for(&self, project: &str) -> Result<&'a str, String> {
+    pub fn bin_for(&self, project: &str) -> Result<&'a str, ClaimError> {
         let target = normalize(project);
         let digest = hex::encode(Sha256::digest(target.as_bytes()));
         self.lengths
@@ -171,9 +160,7 @@ impl<'a> Hub<'a> {
             .filter_map(|&l| digest.get(..l).and_then(|p| self.prefixes.get(p)))
             .min()
             .map(|&i| self.roles[i].name.as_str())
-            .ok_or_else(|| {
-                format!("no claimed bin covers project \"{target}\": the bins' hash prefixes leave a gap")
-            })
+            .ok_or(ClaimError::BinGap(target))
     }
 }
 
@@ -184,14 +171,31 @@ fn changed(review: &ClaimReview) -> bool {
     !(review.added.is_empty() && review.changed.is_empty() && review.removed.is_empty())
 }
 
+fn read_bin(
+    load: &mut dyn FnMut(&str) -> Result<Targets, BinLoadError>,
+    bin: &str,
+) -> Result<Targets, ClaimError> {
+    load(bin).map_err(|source| ClaimError::LoadBin {
+        bin: bin.to_owned(),
+        source,
+    })
+}
+
+fn in_bin(bin: &str, e: ClaimError) -> ClaimError {
+    ClaimError::InBin {
+        bin: bin.to_owned(),
+        reason: Box::new(e),
+    }
+}
+
 /// Claim `requests` into claimed's bins: each project goes to its bin, and only bins that
 /// change get a next version. `load` gives a bin's current metadata by name.
 pub fn claim_in_bins(
     hub: &Hub<'_>,
-    load: &mut dyn FnMut(&str) -> Result<Targets, String>,
+    load: &mut dyn FnMut(&str) -> Result<Targets, BinLoadError>,
     requests: &[ClaimRequest],
     expires: Option<Expires>,
-) -> Result<BinDrafts, String> {
+) -> Result<BinDrafts, ClaimError> {
     let mut by_bin: BTreeMap<&str, Vec<ClaimRequest>> = BTreeMap::new();
     for r in requests {
         by_bin
@@ -202,9 +206,9 @@ pub fn claim_in_bins(
     let mut drafts = Vec::new();
     let mut review = ClaimReview::default();
     for (bin, reqs) in by_bin {
-        let current = load(bin)?;
+        let current = read_bin(load, bin)?;
         let (next, r) = claim_with_paths(Some(&current), reqs, expires, bin_project_paths)
-            .map_err(|e| format!("bin {bin}: {e}"))?;
+            .map_err(|e| in_bin(bin, e))?;
         if changed(&r) {
             drafts.push((bin.to_owned(), next));
         }
@@ -217,12 +221,12 @@ pub fn claim_in_bins(
 /// Remove one project from claimed's bins: only its bin changes.
 pub fn unclaim_in_bins(
     hub: &Hub<'_>,
-    load: &mut dyn FnMut(&str) -> Result<Targets, String>,
+    load: &mut dyn FnMut(&str) -> Result<Targets, BinLoadError>,
     project: &str,
     expires: Option<Expires>,
-) -> Result<BinDrafts, String> {
+) -> Result<BinDrafts, ClaimError> {
     let bin = hub.bin_for(project)?;
-    let (next, mut review) = unclaim_one(&load(bin)?, project, expires)?;
+    let (next, mut review) = unclaim_one(&read_bin(load, bin)?, project, expires)?;
     review.bins = Some((1, hub.len()));
     Ok((vec![(bin.to_owned(), next)], review))
 }
@@ -231,14 +235,14 @@ pub fn unclaim_in_bins(
 /// read, and only the bins holding such a project change.
 pub fn revoke_in_bins(
     hub: &Hub<'_>,
-    load: &mut dyn FnMut(&str) -> Result<Targets, String>,
+    load: &mut dyn FnMut(&str) -> Result<Targets, BinLoadError>,
     keyid: &KeyId,
     expires: Option<Expires>,
-) -> Result<BinDrafts, String> {
+) -> Result<BinDrafts, ClaimError> {
     let mut drafts = Vec::new();
     let mut review = ClaimReview::default();
     for bin in hub.bin_names() {
-        let current = load(bin)?;
+        let current = read_bin(load, bin)?;
         let trusts = current
             .delegations
             .as_ref()
@@ -249,13 +253,13 @@ pub fn revoke_in_bins(
         if !trusts {
             continue;
         }
-        let (next, r) = super::revoke_developer_key(&current, keyid, expires)
-            .map_err(|e| format!("bin {bin}: {e}"))?;
+        let (next, r) =
+            super::revoke_developer_key(&current, keyid, expires).map_err(|e| in_bin(bin, e))?;
         drafts.push((bin.to_owned(), next));
         review.absorb(r);
     }
     if drafts.is_empty() {
-        return Err(format!("no project in claimed's bins trusts key {keyid}"));
+        return Err(ClaimError::KeyNotTrustedInBins(keyid.clone()));
     }
     review.bins = Some((drafts.len(), hub.len()));
     Ok((drafts, review))

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::cjson::{self, Map, Value};
 use crate::display::escape;
 use crate::metadata::{
-    Common, DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths,
-    SPEC_VERSION, SmallStr, SpecVersion, Targets, Threshold, Version,
+    Common, DelegatedRole, DelegationRoles, Delegations, Expires, FormatError, Key, KeyId,
+    RoleName, RolePaths, SPEC_VERSION, SignatureError, SmallStr, SpecVersion, Targets, Threshold,
+    ValueError, Version,
 };
 use crate::pypi::layout::garbage_collect_keys;
 use crate::pypi::{is_valid_project_name, normalize, project_paths};
@@ -23,64 +24,126 @@ pub struct ClaimRequest {
     pub threshold: Threshold,
 }
 
-/// A bad request line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LineError {
-    pub line: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for LineError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
+// A slice of requests can be claimed as well as an owned stream of them.
+impl From<&ClaimRequest> for ClaimRequest {
+    fn from(r: &ClaimRequest) -> Self {
+        r.clone()
     }
 }
 
-fn parse_line(line: usize, text: &str) -> Result<ClaimRequest, String> {
-    let v = cjson::parse(text.as_bytes()).map_err(|e| format!("not valid JSON: {}", e.kind))?;
+/// A bad request line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct LineError {
+    pub line: usize,
+    pub problem: RequestProblem,
+}
+
+/// What is wrong with one request line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RequestProblem {
+    #[error("not UTF-8")]
+    NotUtf8,
+    #[error("not valid JSON: {0}")]
+    Json(cjson::ParseErrorKind),
+    #[error("not a JSON object")]
+    NotObject,
+    #[error("unknown field \"{}\" (a request has project, keys and threshold)", escape(.0))]
+    UnknownField(String),
+    #[error("\"project\" must be a string")]
+    ProjectNotString,
+    #[error(
+        "\"{}\" is not a valid project name (ASCII letters, digits, - _ . ; starting and ending with a letter or digit)",
+        escape(.0)
+    )]
+    BadProjectName(String),
+    #[error("\"keys\" must be an array of TUF key objects")]
+    KeysNotArray,
+    #[error("\"keys\" is empty: a claimed project needs at least one developer key")]
+    NoKeys,
+    #[error("keys[{index}] is malformed: {reason}")]
+    MalformedKey { index: usize, reason: FormatError },
+    #[error("keys[{index}] is malformed: {reason}")]
+    BadKeyValue {
+        index: usize,
+        reason: SignatureError,
+    },
+    #[error(
+        "keys[{index}] has keytype \"{}\" and scheme \"{}\", which are not supported",
+        escape(.keytype),
+        escape(.scheme)
+    )]
+    UnsupportedKey {
+        index: usize,
+        keytype: String,
+        scheme: String,
+    },
+    #[error("keys[{index}] repeats an earlier key")]
+    RepeatedKey { index: usize },
+    #[error("threshold {0} is below 1")]
+    ThresholdBelowOne(i64),
+    #[error("threshold {threshold} is above the number of keys ({keys}): it could never be met")]
+    ThresholdAboveKeys { threshold: i64, keys: usize },
+    #[error("\"threshold\" must be an integer")]
+    ThresholdNotInteger,
+    #[error("project \"{}\" is also requested on line {first}", escape(.project))]
+    Repeated { project: String, first: usize },
+    #[error(
+        "\"{}\" and \"{}\" (line {first}) normalise alike to \"{normalized}\"",
+        escape(.name),
+        escape(.first_name)
+    )]
+    NormaliseAlike {
+        name: String,
+        first_name: String,
+        first: usize,
+        normalized: String,
+    },
+    /// Reading the request file failed ([`parse_requests`] reads from memory, so never).
+    #[error("{0}")]
+    Read(String),
+}
+
+fn parse_line(line: usize, text: &str) -> Result<ClaimRequest, RequestProblem> {
+    use RequestProblem as P;
+    let v = cjson::parse(text.as_bytes()).map_err(|e| P::Json(e.kind))?;
     let Value::Object(m) = v else {
-        return Err("not a JSON object".into());
+        return Err(P::NotObject);
     };
     if let Some(k) = m
         .keys()
         .find(|k| !matches!(k.as_str(), "project" | "keys" | "threshold"))
     {
-        return Err(format!(
-            "unknown field \"{}\" (a request has project, keys and threshold)",
-            escape(k)
-        ));
+        return Err(P::UnknownField(k.clone()));
     }
     let original = m
         .get("project")
         .and_then(Value::as_str)
-        .ok_or("\"project\" must be a string")?;
+        .ok_or(P::ProjectNotString)?;
     if !is_valid_project_name(original) {
-        return Err(format!(
-            "\"{}\" is not a valid project name (ASCII letters, digits, - _ . ; starting and ending with a letter or digit)",
-            escape(original)
-        ));
+        return Err(P::BadProjectName(original.to_owned()));
     }
     let Some(Value::Array(raw_keys)) = m.get("keys") else {
-        return Err("\"keys\" must be an array of TUF key objects".into());
+        return Err(P::KeysNotArray);
     };
     if raw_keys.is_empty() {
-        return Err("\"keys\" is empty: a claimed project needs at least one developer key".into());
+        return Err(P::NoKeys);
     }
     let mut keys: Vec<Key> = Vec::new();
-    for (i, k) in raw_keys.iter().enumerate() {
-        let key = Key::from_json(k.clone()).map_err(|e| format!("keys[{i}] is malformed: {e}"))?;
+    for (index, k) in raw_keys.iter().enumerate() {
+        let key = Key::from_json(k.clone()).map_err(|reason| P::MalformedKey { index, reason })?;
         if key.algorithm().is_none() {
-            return Err(format!(
-                "keys[{i}] has keytype \"{}\" and scheme \"{}\", which are not supported",
-                escape(&key.keytype),
-                escape(&key.scheme)
-            ));
+            return Err(P::UnsupportedKey {
+                index,
+                keytype: key.keytype.to_string(),
+                scheme: key.scheme.to_string(),
+            });
         }
-        if let Err(e) = key.identity() {
-            return Err(format!("keys[{i}] is malformed: {e}"));
+        if let Err(reason) = key.identity() {
+            return Err(P::BadKeyValue { index, reason });
         }
         if keys.iter().any(|o| o.keyid() == key.keyid()) {
-            return Err(format!("keys[{i}] repeats an earlier key"));
+            return Err(P::RepeatedKey { index });
         }
         keys.push(key);
     }
@@ -88,16 +151,14 @@ fn parse_line(line: usize, text: &str) -> Result<ClaimRequest, String> {
         Some(Value::Int(t)) if *t >= 1 && (*t as usize) <= keys.len() => {
             Threshold::new(*t as u32).expect("checked")
         }
-        Some(Value::Int(t)) if *t < 1 => {
-            return Err(format!("threshold {t} is below 1"));
-        }
+        Some(Value::Int(t)) if *t < 1 => return Err(P::ThresholdBelowOne(*t)),
         Some(Value::Int(t)) => {
-            return Err(format!(
-                "threshold {t} is above the number of keys ({}): it could never be met",
-                keys.len()
-            ));
+            return Err(P::ThresholdAboveKeys {
+                threshold: *t,
+                keys: keys.len(),
+            });
         }
-        _ => return Err("\"threshold\" must be an integer".into()),
+        _ => return Err(P::ThresholdNotInteger),
     };
     Ok(ClaimRequest {
         line,
@@ -119,7 +180,7 @@ pub fn parse_requests(text: &str) -> Result<Vec<ClaimRequest>, Vec<LineError>> {
         // Reading from memory cannot fail.
         Err(RequestsError::Io(e)) => Err(vec![LineError {
             line: 0,
-            message: e.to_string(),
+            problem: RequestProblem::Read(e.to_string()),
         }]),
     }
 }
@@ -138,7 +199,7 @@ pub enum RequestsError {
 /// The requests of a JSON Lines source, read and parsed a batch of lines at a time (each batch
 /// split between the machine's cores: checking a developer key decompresses a curve point,
 /// tens of microseconds), so that a million requests need not be held beside the role they
-/// become: [`claim_each`] takes them one at a time. Bad lines (malformed key, threshold 0 or
+/// become: [`claim`] takes them one at a time. Bad lines (malformed key, threshold 0 or
 /// above the key count, a duplicate project, two names that normalise alike, not UTF-8) are
 /// skipped and kept for [`RequestStream::finish`], which the caller must check before it
 /// writes anything.
@@ -217,12 +278,12 @@ impl<R: std::io::BufRead> RequestStream<R> {
             }
         }
         let parse =
-            |part: &[(usize, Result<String, ()>)]| -> Vec<(usize, Result<ClaimRequest, String>)> {
+            |part: &[(usize, Result<String, ()>)]| -> Vec<(usize, Result<ClaimRequest, RequestProblem>)> {
                 part.iter()
                     .map(|(line, text)| {
                         let parsed = match text {
                             Ok(t) => parse_line(*line, t),
-                            Err(()) => Err("not UTF-8".to_owned()),
+                            Err(()) => Err(RequestProblem::NotUtf8),
                         };
                         (*line, parsed)
                     })
@@ -234,23 +295,23 @@ impl<R: std::io::BufRead> RequestStream<R> {
         let mut out = Vec::with_capacity(parsed.len());
         for (line, parsed) in parsed {
             match parsed {
-                Err(message) => self.errors.push(LineError { line, message }),
+                Err(problem) => self.errors.push(LineError { line, problem }),
                 Ok(req) => {
                     if let Some((first, name)) = self.seen.get(&req.project) {
-                        let message = if *name == req.original {
-                            format!(
-                                "project \"{}\" is also requested on line {first}",
-                                escape(name)
-                            )
+                        let problem = if *name == req.original {
+                            RequestProblem::Repeated {
+                                project: name.clone(),
+                                first: *first,
+                            }
                         } else {
-                            format!(
-                                "\"{}\" and \"{}\" (line {first}) normalise alike to \"{}\"",
-                                escape(&req.original),
-                                escape(name),
-                                req.project
-                            )
+                            RequestProblem::NormaliseAlike {
+                                name: req.original,
+                                first_name: name.clone(),
+                                first: *first,
+                                normalized: req.project,
+                            }
                         };
-                        self.errors.push(LineError { line, message });
+                        self.errors.push(LineError { line, problem });
                     } else {
                         self.seen
                             .insert(req.project.clone(), (line, req.original.clone()));
@@ -334,7 +395,54 @@ impl ClaimReview {
     }
 }
 
-fn empty_claimed(expires: Expires) -> Targets {
+/// Why a change to claimed (or to claimed's bins) could not be drafted.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error(
+        "a new claimed role needs an expiry (PEP 458's historical text suggests 3 to 6 months)"
+    )]
+    NeedsExpiry,
+    /// Claimed delegates to hash bins, and was given where its projects were expected.
+    #[error("this claimed metadata delegates to hash bins, not to projects")]
+    DelegatesToBins,
+    #[error("line {line}: {reason}")]
+    RoleName { line: usize, reason: ValueError },
+    #[error("project \"{}\" is not in claimed", escape(.0))]
+    NotClaimed(String),
+    #[error("no project in claimed trusts key {0}")]
+    KeyNotTrusted(KeyId),
+    #[error("no project in claimed's bins trusts key {0}")]
+    KeyNotTrustedInBins(KeyId),
+    #[error("no claimed bin covers project \"{0}\": the bins' hash prefixes leave a gap")]
+    BinGap(String),
+    #[error("cannot read claimed bin {bin}")]
+    LoadBin {
+        bin: String,
+        #[source]
+        source: BinLoadError,
+    },
+    /// A change to one of claimed's bins failed.
+    #[error("bin {bin}: {reason}")]
+    InBin {
+        bin: String,
+        reason: Box<ClaimError>,
+    },
+    #[error(transparent)]
+    Version(#[from] ValueError),
+}
+
+// The ceremony modules not yet typed take the text.
+impl From<ClaimError> for String {
+    fn from(e: ClaimError) -> String {
+        e.to_string()
+    }
+}
+
+/// Why the caller could not hand over a bin's metadata.
+pub type BinLoadError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Version 1 of a targets role with no targets (claimed, or one of its bins).
+pub(crate) fn empty_targets(expires: Expires, delegations: Option<Delegations>) -> Targets {
     Targets {
         common: Common {
             spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
@@ -342,13 +450,16 @@ fn empty_claimed(expires: Expires) -> Targets {
             expires,
         },
         targets: BTreeMap::new(),
-        delegations: None,
+        delegations,
         extra: Map::new(),
     }
 }
 
 /// The next version of `current` (or version 1), with a fresh expiry.
-fn next_version(current: Option<&Targets>, expires: Option<Expires>) -> Result<Targets, String> {
+fn next_version(
+    current: Option<&Targets>,
+    expires: Option<Expires>,
+) -> Result<Targets, ClaimError> {
     match current {
         Some(c) => {
             let mut next = c.clone();
@@ -358,23 +469,18 @@ fn next_version(current: Option<&Targets>, expires: Option<Expires>) -> Result<T
             }
             Ok(next)
         }
-        None => Ok(empty_claimed(expires.ok_or(
-            "a new claimed role needs --expires (PEP 458's historical text suggests 3 to 6 months)",
-        )?)),
+        None => Ok(empty_targets(expires.ok_or(ClaimError::NeedsExpiry)?, None)),
     }
 }
 
-fn project_roles(t: &mut Targets) -> Result<&mut Delegations, String> {
+fn project_roles(t: &mut Targets) -> Result<&mut Delegations, ClaimError> {
     let d = t.delegations.get_or_insert_with(|| Delegations {
         keys: BTreeMap::new(),
         roles: DelegationRoles::List(Vec::new()),
         extra: Map::new(),
     });
     if matches!(d.roles, DelegationRoles::Succinct(_)) || super::bins::is_hub(d) {
-        return Err(
-            "this claimed metadata delegates to hash bins, not to projects (claimed in bins: give it as --claimed and -o a new directory)"
-                .into(),
-        );
+        return Err(ClaimError::DelegatesToBins);
     }
     Ok(d)
 }
@@ -393,21 +499,15 @@ fn key_set(r: &DelegatedRole) -> BTreeSet<&KeyId> {
 /// Move the requested projects into claimed, as one new version. Each project is delegated,
 /// terminating, to its developers' keys for its own paths; a project already claimed gets
 /// the requested keys and threshold instead of its old ones.
-pub fn claim(
+///
+/// The requests are taken by value, one at a time: a million requests need not be held in
+/// memory beside the role they become, and their keys are moved, not copied.
+pub fn claim<R: Into<ClaimRequest>>(
     current: Option<&Targets>,
-    requests: &[ClaimRequest],
+    requests: impl IntoIterator<Item = R>,
     expires: Option<Expires>,
-) -> Result<(Targets, ClaimReview), String> {
-    claim_with_paths(current, requests.iter().cloned(), expires, project_paths)
-}
-
-/// [`claim`], taking the requests by value, one at a time: a million requests need not be
-/// held in memory beside the role they become, and their keys are moved, not copied.
-pub fn claim_each(
-    current: Option<&Targets>,
-    requests: impl IntoIterator<Item = ClaimRequest>,
-    expires: Option<Expires>,
-) -> Result<(Targets, ClaimReview), String> {
+) -> Result<(Targets, ClaimReview), ClaimError> {
+    let requests = requests.into_iter().map(Into::into);
     claim_with_paths(current, requests, expires, project_paths)
 }
 
@@ -418,7 +518,7 @@ pub(crate) fn claim_with_paths(
     requests: impl IntoIterator<Item = ClaimRequest>,
     expires: Option<Expires>,
     paths: fn(&str) -> Vec<SmallStr>,
-) -> Result<(Targets, ClaimReview), String> {
+) -> Result<(Targets, ClaimReview), ClaimError> {
     let mut next = next_version(current, expires)?;
     let mut review = ClaimReview::default();
     let d = project_roles(&mut next)?;
@@ -432,8 +532,10 @@ pub(crate) fn claim_with_paths(
     // map of a million keys cost far more than one sort.
     let mut new_keys: Vec<(KeyId, Key)> = Vec::new();
     for req in requests {
-        let name =
-            RoleName::delegated(&req.project).map_err(|e| format!("line {}: {e}", req.line))?;
+        let name = RoleName::delegated(&req.project).map_err(|reason| ClaimError::RoleName {
+            line: req.line,
+            reason,
+        })?;
         let mut keyids = Vec::with_capacity(req.keys.len());
         for k in req.keys {
             let id = k.keyid();
@@ -609,7 +711,7 @@ pub fn unclaim(
     current: &Targets,
     project: &str,
     expires: Option<Expires>,
-) -> Result<(Targets, ClaimReview), String> {
+) -> Result<(Targets, ClaimReview), ClaimError> {
     let name = normalize(project);
     let mut next = next_version(Some(current), expires)?;
     let d = project_roles(&mut next)?;
@@ -618,7 +720,7 @@ pub fn unclaim(
     let n = roles.len();
     roles.retain(|r| r.name.as_str() != name);
     if roles.len() == n {
-        return Err(format!("project \"{}\" is not in claimed", escape(&name)));
+        return Err(ClaimError::NotClaimed(name));
     }
     let remaining = roles.len();
     garbage_collect_keys(d);
@@ -638,7 +740,7 @@ pub fn revoke_developer_key(
     current: &Targets,
     keyid: &KeyId,
     expires: Option<Expires>,
-) -> Result<(Targets, ClaimReview), String> {
+) -> Result<(Targets, ClaimReview), ClaimError> {
     let mut next = next_version(Some(current), expires)?;
     let d = project_roles(&mut next)?;
     let mut review = ClaimReview::default();
@@ -667,7 +769,7 @@ pub fn revoke_developer_key(
     }
     *roles = kept;
     if review.changed.is_empty() && review.removed.is_empty() {
-        return Err(format!("no project in claimed trusts key {keyid}"));
+        return Err(ClaimError::KeyNotTrusted(keyid.clone()));
     }
     review.unchanged = roles.len() - review.changed.len();
     let before = d.keys.len();
@@ -719,14 +821,24 @@ mod tests {
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![3, 4, 5, 6, 7, 8, 10], "{errors:?}");
         assert!(
-            errors[1].message.contains("normalise alike"),
+            errors[1].problem.to_string().contains("normalise alike"),
             "{}",
             errors[1]
         );
-        assert!(errors[2].message.contains("below 1"));
-        assert!(errors[3].message.contains("above the number of keys"));
-        assert!(errors[4].message.contains("also requested on line 1"));
-        assert!(errors[5].message.contains("malformed"));
+        assert!(errors[2].problem.to_string().contains("below 1"));
+        assert!(
+            errors[3]
+                .problem
+                .to_string()
+                .contains("above the number of keys")
+        );
+        assert!(
+            errors[4]
+                .problem
+                .to_string()
+                .contains("also requested on line 1")
+        );
+        assert!(errors[5].problem.to_string().contains("malformed"));
     }
 
     #[test]
@@ -742,7 +854,7 @@ mod tests {
         // A batch is three lines in unit tests: these ten cross several.
         let exp = Some(Expires::parse("2100-01-01T00:00:00Z").unwrap());
         let mut stream = RequestStream::new(&bytes[..]);
-        let (claimed, review) = claim_each(None, &mut stream, exp).unwrap();
+        let (claimed, review) = claim(None, &mut stream, exp).unwrap();
         assert_eq!(stream.accepted(), 10);
         stream.finish().unwrap();
         assert_eq!(review.added.len(), 10);
@@ -751,12 +863,15 @@ mod tests {
         bytes.extend_from_slice(b"{\"project\": \"caf\xe9\"}\n");
         bytes.extend_from_slice(line("P_0", &[3], 1).as_bytes());
         let mut stream = RequestStream::new(&bytes[..]);
-        let _ = claim_each(None, &mut stream, exp);
+        let _ = claim(None, &mut stream, exp);
         let Err(RequestsError::Lines(errors)) = stream.finish() else {
             panic!("bad lines were not reported");
         };
-        let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, &*e.message)).collect();
-        assert_eq!(got[0], (12, "not UTF-8"));
+        let got: Vec<(usize, String)> = errors
+            .iter()
+            .map(|e| (e.line, e.problem.to_string()))
+            .collect();
+        assert_eq!(got[0], (12, "not UTF-8".to_owned()));
         assert_eq!(got[1].0, 13);
         assert!(got[1].1.contains("normalise alike"), "{}", got[1].1);
     }
@@ -778,9 +893,9 @@ mod tests {
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![6, 9_001, 12_000], "{errors:?}");
         assert!(
-            errors[1].message.contains("line 4"),
+            errors[1].problem.to_string().contains("line 4"),
             "{}",
-            errors[1].message
+            errors[1]
         );
         let good: String = text
             .lines()

@@ -6,8 +6,88 @@ use crate::cjson::Map;
 use crate::display::escape;
 use crate::metadata::{
     Common, DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths,
-    SPEC_VERSION, SpecVersion, SuccinctRoles, Targets, Threshold, Version,
+    SPEC_VERSION, SpecVersion, SuccinctRoles, Targets, Threshold, ValueError, Version,
 };
+
+/// Whose hash bins a bin count is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinsOf {
+    Unclaimed,
+    Claimed,
+}
+
+impl std::fmt::Display for BinsOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BinsOf::Unclaimed => "unclaimed",
+            BinsOf::Claimed => "claimed",
+        })
+    }
+}
+
+// The ceremony modules not yet typed take the text.
+impl From<LayoutError> for String {
+    fn from(e: LayoutError) -> String {
+        e.to_string()
+    }
+}
+
+/// Why a layout could not be drafted or a delegation's keys rotated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    #[error("the {role} role has no keys")]
+    NoKeys { role: String },
+    #[error("the {role} threshold must be at least 1")]
+    ThresholdZero { role: String },
+    #[error(
+        "the {role} threshold is {threshold}, but the role has only {keys} key(s): it could never be met"
+    )]
+    ThresholdAboveKeys {
+        role: String,
+        threshold: u32,
+        keys: usize,
+    },
+    #[error("key {keyid} is given twice for the {role} role")]
+    KeyTwice { keyid: KeyId, role: String },
+    #[error(
+        "the number of {of}'s hash bins must be a power of two from 2 to 65536 (PEP 458 suggests 16384), not {bins}"
+    )]
+    BinCount { of: BinsOf, bins: u32 },
+    #[error("key {keyid} has keytype \"{}\", which conclave cannot use", escape(.keytype))]
+    UnusableKey { keyid: KeyId, keytype: String },
+    #[error(
+        "key {keyid} is both an (offline) claimed key and an online key; claimed keys must be offline keys of their own"
+    )]
+    OnlineClaimedKey { keyid: KeyId },
+    #[error("this metadata delegates to no roles")]
+    NoDelegations,
+    #[error("this metadata does not delegate to role \"{}\"", escape(.role))]
+    NotDelegated { role: String },
+    /// `role` is not the succinct delegation's name prefix, which names all its bins.
+    #[error("this metadata delegates to hash bins \"{}-*\"", escape(.prefix))]
+    SuccinctBins { prefix: String },
+    #[error("role \"{}\" has no key {keyid} to remove", escape(.role))]
+    NoKeyToRemove { role: String, keyid: KeyId },
+    #[error("key {keyid}: keytype \"{}\" cannot be used", escape(.keytype))]
+    UnusableNewKey { keyid: KeyId, keytype: String },
+    #[error("key {keyid} already signs for role \"{}\"", escape(.role))]
+    AlreadySigns { keyid: KeyId, role: String },
+    #[error("the new threshold must be at least 1")]
+    NewThresholdZero,
+    #[error("role \"{}\" would have no keys left", escape(.role))]
+    NoKeysLeft { role: String },
+    #[error(
+        "role \"{}\" would need {threshold} signatures but have only {keys} key(s): it could never be met",
+        escape(.role)
+    )]
+    WouldNeverBeMet {
+        role: String,
+        threshold: Threshold,
+        keys: usize,
+    },
+    #[error(transparent)]
+    Version(#[from] ValueError),
+}
 
 /// How unclaimed's hash bins are delegated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,30 +117,33 @@ fn common(version: u64, expires: Expires) -> Common {
     }
 }
 
-fn checked_threshold(role: &str, keys: &[Key], t: u32) -> Result<Threshold, String> {
+fn checked_threshold(role: &str, keys: &[Key], t: u32) -> Result<Threshold, LayoutError> {
+    let role = role.to_owned();
     if keys.is_empty() {
-        return Err(format!(
-            "the {role} role has no keys (give --key {role}=PUBFILE)"
-        ));
+        return Err(LayoutError::NoKeys { role });
     }
     if t == 0 {
-        return Err(format!("the {role} threshold must be at least 1"));
+        return Err(LayoutError::ThresholdZero { role });
     }
     if t as usize > keys.len() {
-        return Err(format!(
-            "the {role} threshold is {t}, but the role has only {} key(s): it could never be met",
-            keys.len()
-        ));
+        return Err(LayoutError::ThresholdAboveKeys {
+            role,
+            threshold: t,
+            keys: keys.len(),
+        });
     }
     Ok(Threshold::new(t).expect("checked"))
 }
 
-fn ids(keys: &[Key], role: &str) -> Result<Vec<KeyId>, String> {
+fn ids(keys: &[Key], role: &str) -> Result<Vec<KeyId>, LayoutError> {
     let mut out: Vec<KeyId> = Vec::new();
     for k in keys {
         let id = k.keyid();
         if out.contains(&id) {
-            return Err(format!("key {id} is given twice for the {role} role"));
+            return Err(LayoutError::KeyTwice {
+                keyid: id,
+                role: role.to_owned(),
+            });
         }
         out.push(id);
     }
@@ -85,11 +168,9 @@ fn role(
 }
 
 /// Validate a bin count: a power of two from 2 to 65,536.
-pub fn bit_length(bins: u32) -> Result<u8, String> {
+pub fn bit_length(bins: u32, of: BinsOf) -> Result<u8, LayoutError> {
     if !bins.is_power_of_two() || !(2..=65_536).contains(&bins) {
-        return Err(format!(
-            "--bins must be a power of two from 2 to 65536 (PEP 458 suggests 16384), not {bins}"
-        ));
+        return Err(LayoutError::BinCount { of, bins });
     }
     Ok(bins.trailing_zeros() as u8)
 }
@@ -133,8 +214,8 @@ pub fn init(
     bins: u32,
     layout: BinsLayout,
     claimed_bins: Option<u32>,
-) -> Result<InitLayout, String> {
-    let bits = bit_length(bins)?;
+) -> Result<InitLayout, LayoutError> {
+    let bits = bit_length(bins, BinsOf::Unclaimed)?;
     let ct = checked_threshold("claimed", &keys.claimed, keys.claimed_threshold)?;
     let rt = checked_threshold(
         "recently-claimed",
@@ -150,11 +231,10 @@ pub fn init(
         .chain(&keys.unclaimed)
     {
         if k.algorithm().is_none() {
-            return Err(format!(
-                "key {} has keytype \"{}\", which conclave cannot use",
-                k.keyid(),
-                escape(&k.keytype)
-            ));
+            return Err(LayoutError::UnusableKey {
+                keyid: k.keyid(),
+                keytype: k.keytype.to_string(),
+            });
         }
         all.insert(k.keyid(), k.clone());
     }
@@ -163,10 +243,7 @@ pub fn init(
     // compromise of the online side sign for claimed projects.
     for k in keys.recently_claimed.iter().chain(&keys.unclaimed) {
         if claimed_ids.contains(&k.keyid()) {
-            return Err(format!(
-                "key {} is both an (offline) claimed key and an online key; claimed keys must be offline keys of their own",
-                k.keyid()
-            ));
+            return Err(LayoutError::OnlineClaimedKey { keyid: k.keyid() });
         }
     }
     let paths = || RolePaths::Patterns(super::all_project_paths());
@@ -258,32 +335,27 @@ pub fn rotate_delegation(
     remove: &[KeyId],
     threshold: Option<u32>,
     expires: Option<Expires>,
-) -> Result<(Targets, Vec<String>), String> {
+) -> Result<(Targets, Vec<String>), LayoutError> {
     let mut next = parent.clone();
     let d = next
         .delegations
         .as_mut()
-        .ok_or("this metadata delegates to no roles")?;
+        .ok_or(LayoutError::NoDelegations)?;
     let (keyids, t): (&mut Vec<KeyId>, &mut Threshold) = match &mut d.roles {
         DelegationRoles::List(roles) => {
             let r = roles
                 .iter_mut()
                 .find(|r| r.name.as_str() == role)
-                .ok_or_else(|| {
-                    format!(
-                        "this metadata does not delegate to role \"{}\"",
-                        escape(role)
-                    )
+                .ok_or_else(|| LayoutError::NotDelegated {
+                    role: role.to_owned(),
                 })?;
             (&mut r.keyids, &mut r.threshold)
         }
         DelegationRoles::Succinct(s) => {
             if s.name_prefix != role {
-                return Err(format!(
-                    "this metadata delegates to hash bins \"{}-*\"; give --role {}",
-                    escape(&s.name_prefix),
-                    escape(&s.name_prefix)
-                ));
+                return Err(LayoutError::SuccinctBins {
+                    prefix: s.name_prefix.to_string(),
+                });
             }
             (&mut s.keyids, &mut s.threshold)
         }
@@ -293,26 +365,26 @@ pub fn rotate_delegation(
         let before = keyids.len();
         keyids.retain(|k| k != id);
         if keyids.len() == before {
-            return Err(format!(
-                "role \"{}\" has no key {id} to remove",
-                escape(role)
-            ));
+            return Err(LayoutError::NoKeyToRemove {
+                role: role.to_owned(),
+                keyid: id.clone(),
+            });
         }
         review.push(format!("- key {id} removed"));
     }
     for k in add {
         let id = k.keyid();
         if k.algorithm().is_none() {
-            return Err(format!(
-                "key {id}: keytype \"{}\" cannot be used",
-                escape(&k.keytype)
-            ));
+            return Err(LayoutError::UnusableNewKey {
+                keyid: id,
+                keytype: k.keytype.to_string(),
+            });
         }
         if keyids.contains(&id) {
-            return Err(format!(
-                "key {id} already signs for role \"{}\"",
-                escape(role)
-            ));
+            return Err(LayoutError::AlreadySigns {
+                keyid: id,
+                role: role.to_owned(),
+            });
         }
         keyids.push(id.clone());
         d.keys.insert(id.clone(), k.clone());
@@ -323,22 +395,23 @@ pub fn rotate_delegation(
         ));
     }
     if let Some(n) = threshold {
-        let nt = Threshold::new(n).map_err(|e| format!("--threshold: {e}"))?;
+        let nt = Threshold::new(n).map_err(|_| LayoutError::NewThresholdZero)?;
         if nt != *t {
             review.push(format!("  threshold {} -> {}", t, nt));
         }
         *t = nt;
     }
     if keyids.is_empty() {
-        return Err(format!("role \"{}\" would have no keys left", escape(role)));
+        return Err(LayoutError::NoKeysLeft {
+            role: role.to_owned(),
+        });
     }
     if t.get() as usize > keyids.len() {
-        return Err(format!(
-            "role \"{}\" would need {} signatures but have only {} key(s): it could never be met",
-            escape(role),
-            t,
-            keyids.len()
-        ));
+        return Err(LayoutError::WouldNeverBeMet {
+            role: role.to_owned(),
+            threshold: *t,
+            keys: keyids.len(),
+        });
     }
     review.push(format!(
         "  role \"{}\" now needs {} of {} key(s)",
@@ -378,8 +451,8 @@ mod tests {
         let small = classic_bins(16);
         assert_eq!(small[15].0, "f");
         assert_eq!(small[15].1, vec!["f"]);
-        assert!(bit_length(16_384).is_ok());
-        assert!(bit_length(1000).is_err());
-        assert!(bit_length(1).is_err());
+        assert!(bit_length(16_384, BinsOf::Unclaimed).is_ok());
+        assert!(bit_length(1000, BinsOf::Unclaimed).is_err());
+        assert!(bit_length(1, BinsOf::Claimed).is_err());
     }
 }

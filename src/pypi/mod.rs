@@ -29,11 +29,78 @@ pub use bins::{
     claimed_bin_names, init_claimed_bins, revoke_in_bins, unclaim_in_bins,
 };
 pub use claim::{
-    ClaimRequest, ClaimReview, LineError, RequestStream, RequestsError, claim, claim_each,
-    parse_requests, revoke_developer_key, unclaim,
+    BinLoadError, ClaimError, ClaimRequest, ClaimReview, LineError, RequestProblem, RequestStream,
+    RequestsError, claim, parse_requests, revoke_developer_key, unclaim,
 };
 pub(crate) use layout::garbage_collect_keys;
-pub use layout::{BinsLayout, InitKeys, InitLayout, init, rotate_delegation};
+pub use layout::{BinsLayout, BinsOf, InitKeys, InitLayout, LayoutError, init, rotate_delegation};
+
+use crate::metadata::{Expires, KeyId, Targets};
+
+/// A change to the projects in claimed.
+pub enum ClaimChange<'a, R> {
+    /// Claim the requested projects; without a current claimed, into its version 1.
+    Claim {
+        current: Option<&'a Targets>,
+        requests: R,
+    },
+    /// Remove one project (any spelling that normalises to it).
+    Unclaim {
+        current: &'a Targets,
+        project: &'a str,
+    },
+    /// Remove a compromised developer key from every project that trusts it.
+    RevokeDeveloperKey {
+        current: &'a Targets,
+        keyid: &'a KeyId,
+    },
+}
+
+/// What a change to claimed drafts, unsigned.
+pub enum ClaimDraft {
+    /// The next version of claimed itself.
+    Claimed(Targets, ClaimReview),
+    /// Claimed delegates to hash bins: the next version of each bin that changes (claimed
+    /// itself does not).
+    Bins(BinDrafts),
+}
+
+/// Apply `change` to claimed itself or, when claimed delegates to hash bins, to the bins,
+/// which `load` reads by name (it is called only then).
+pub fn change_claimed<R: IntoIterator<Item = ClaimRequest>>(
+    change: ClaimChange<'_, R>,
+    expires: Option<Expires>,
+    load: &mut dyn FnMut(&str) -> Result<Targets, BinLoadError>,
+) -> Result<ClaimDraft, ClaimError> {
+    let hub = match &change {
+        ClaimChange::Claim { current, .. } => current.and_then(Hub::of),
+        ClaimChange::Unclaim { current, .. } | ClaimChange::RevokeDeveloperKey { current, .. } => {
+            Hub::of(current)
+        }
+    };
+    let claimed = |(t, review)| ClaimDraft::Claimed(t, review);
+    match (hub, change) {
+        (Some(hub), ClaimChange::Claim { requests, .. }) => {
+            let requests: Vec<ClaimRequest> = requests.into_iter().collect();
+            claim_in_bins(&hub, load, &requests, expires).map(ClaimDraft::Bins)
+        }
+        (Some(hub), ClaimChange::Unclaim { project, .. }) => {
+            unclaim_in_bins(&hub, load, project, expires).map(ClaimDraft::Bins)
+        }
+        (Some(hub), ClaimChange::RevokeDeveloperKey { keyid, .. }) => {
+            revoke_in_bins(&hub, load, keyid, expires).map(ClaimDraft::Bins)
+        }
+        (None, ClaimChange::Claim { current, requests }) => {
+            claim(current, requests, expires).map(claimed)
+        }
+        (None, ClaimChange::Unclaim { current, project }) => {
+            unclaim(current, project, expires).map(claimed)
+        }
+        (None, ClaimChange::RevokeDeveloperKey { current, keyid }) => {
+            revoke_developer_key(current, keyid, expires).map(claimed)
+        }
+    }
+}
 
 /// A project name normalised per PEP 503: lowercase, runs of `-`, `_` and `.` become one `-`.
 pub fn normalize(name: &str) -> String {

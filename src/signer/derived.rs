@@ -8,7 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::kdf::RFC9106_2GIB;
+use crate::kdf::{KdfError, RFC9106_2GIB};
 use crate::secret::Passphrase;
 use crate::signer::Ed25519Signer;
 
@@ -24,25 +24,45 @@ pub fn salt(identity: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// Why a key could not be derived for an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DeriveError {
+    #[error("the identity must not be empty")]
+    EmptyIdentity,
+    #[error("the identity must be at most 256 bytes")]
+    LongIdentity,
+    #[error("the identity must not contain spaces or control characters")]
+    UnspeakableIdentity,
+    #[error(transparent)]
+    Kdf(#[from] KdfError),
+}
+
+// Callers not yet typed (the ceremony rehearsal, the signing command) take the text.
+impl From<DeriveError> for String {
+    fn from(e: DeriveError) -> String {
+        e.to_string()
+    }
+}
+
 /// Check an identity is something an officer can write down and read aloud.
-pub fn check_identity(identity: &str) -> Result<(), String> {
+pub fn check_identity(identity: &str) -> Result<(), DeriveError> {
     if identity.is_empty() {
-        return Err("the identity must not be empty".into());
+        return Err(DeriveError::EmptyIdentity);
     }
     if identity.len() > 256 {
-        return Err("the identity must be at most 256 bytes".into());
+        return Err(DeriveError::LongIdentity);
     }
     if identity
         .chars()
         .any(|c| c.is_control() || c.is_whitespace())
     {
-        return Err("the identity must not contain spaces or control characters".into());
+        return Err(DeriveError::UnspeakableIdentity);
     }
     Ok(())
 }
 
 /// Derive the key for `identity` from `passphrase`.
-pub fn derive(identity: &str, passphrase: &Passphrase) -> Result<Ed25519Signer, String> {
+pub fn derive(identity: &str, passphrase: &Passphrase) -> Result<Ed25519Signer, DeriveError> {
     check_identity(identity)?;
     let seed = RFC9106_2GIB.derive(passphrase.expose().as_bytes(), &salt(identity))?;
     Ok(Ed25519Signer::from_seed(&seed))

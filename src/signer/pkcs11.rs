@@ -363,7 +363,8 @@ impl Token {
                 "conclave uses Ed25519 and ECDSA P-256 keys",
             ));
         };
-        public_key_from(kt, &params, &point).map_err(|why| unsupported(format!("a {kt} key"), &why))
+        public_key_from(kt, &params, &point)
+            .map_err(|why| unsupported(format!("a {kt} key"), &why.to_string()))
     }
 
     /// Log in with the user PIN. A wrong PIN reports whether the next wrong one locks the token.
@@ -670,38 +671,56 @@ fn der_octet_string(der: &[u8]) -> Option<&[u8]> {
 /// `CKA_EC_POINT` is a DER OCTET STRING around the point (PKCS#11 v2.40 §2.3.3; v3.0 §2.3.5
 /// for Edwards keys). Some modules return the bare point instead; both are accepted when the
 /// length leaves no doubt which one it is.
-pub fn public_key_from(kt: KeyType, params: &[u8], point: &[u8]) -> Result<Key, String> {
+pub fn public_key_from(kt: KeyType, params: &[u8], point: &[u8]) -> Result<Key, TokenKeyError> {
     if kt == KeyType::EC_EDWARDS {
         if params != ED25519_OID && params != ED25519_NAME {
-            return Err("its curve is not Ed25519 (Ed448 is not used by TUF)".into());
+            return Err(TokenKeyError::NotEd25519);
         }
         let raw = match der_octet_string(point) {
             Some(inner) => inner,
             None if point.len() == 32 => point,
-            None => return Err("its CKA_EC_POINT is not a DER OCTET STRING".into()),
+            None => return Err(TokenKeyError::NotOctetString),
         };
         let raw: [u8; 32] = raw
             .try_into()
-            .map_err(|_| format!("an Ed25519 public key is 32 bytes, not {}", raw.len()))?;
+            .map_err(|_| TokenKeyError::Ed25519Length(raw.len()))?;
         let key = Key::ed25519(&raw);
-        key.identity().map_err(|e| e.to_string())?;
+        key.identity().map_err(TokenKeyError::BadKey)?;
         Ok(key)
     } else if kt == KeyType::EC {
         if params != P256_OID {
-            return Err("its curve is not P-256 (prime256v1)".into());
+            return Err(TokenKeyError::NotP256);
         }
         let raw = match der_octet_string(point) {
             Some(inner) => inner,
             // A bare uncompressed point is 65 bytes starting 0x04; its DER form is 67 bytes.
             None if point.len() == 65 && point[0] == 0x04 => point,
-            None => return Err("its CKA_EC_POINT is not a DER OCTET STRING".into()),
+            None => return Err(TokenKeyError::NotOctetString),
         };
-        let pk = p256::PublicKey::from_sec1_bytes(raw)
-            .map_err(|_| "its CKA_EC_POINT is not a valid P-256 point".to_string())?;
+        let pk = p256::PublicKey::from_sec1_bytes(raw).map_err(|_| TokenKeyError::BadP256Point)?;
         Ok(Key::ecdsa_p256(&pk))
     } else {
-        Err("conclave uses Ed25519 and ECDSA P-256 keys".into())
+        Err(TokenKeyError::Unsupported)
     }
+}
+
+/// Why a token's public key cannot be a TUF key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenKeyError {
+    #[error("its curve is not Ed25519 (Ed448 is not used by TUF)")]
+    NotEd25519,
+    #[error("its curve is not P-256 (prime256v1)")]
+    NotP256,
+    #[error("its CKA_EC_POINT is not a DER OCTET STRING")]
+    NotOctetString,
+    #[error("an Ed25519 public key is 32 bytes, not {0}")]
+    Ed25519Length(usize),
+    #[error("its CKA_EC_POINT is not a valid P-256 point")]
+    BadP256Point,
+    #[error("{0}")]
+    BadKey(crate::metadata::SignatureError),
+    #[error("conclave uses Ed25519 and ECDSA P-256 keys")]
+    Unsupported,
 }
 
 /// A key pair in a token, logged in and ready to sign. Dropping it closes the session (and
