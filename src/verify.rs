@@ -153,8 +153,8 @@ pub fn check_threshold(
             .cloned()
             .collect(),
     };
-    // The identity (algorithm + key bytes) of every key already counted, and its keyid.
-    let mut counted: Vec<((crate::metadata::KeyAlgorithm, Vec<u8>), KeyId)> = Vec::new();
+    // The material of every key already counted ([`Key::material`]), and its keyid.
+    let mut counted: Vec<(crate::metadata::KeyMaterial, KeyId)> = Vec::new();
     let candidates: Vec<(&Signature, Option<&Key>)> = signatures
         .iter()
         .map(|sig| {
@@ -173,10 +173,7 @@ pub fn check_threshold(
         };
         match result {
             Ok(()) => {
-                // verify() succeeded, so the key is well formed and has an identity.
-                let Ok(identity) = key.identity() else {
-                    continue;
-                };
+                let identity = key.material();
                 if let Some((_, first)) = counted.iter().find(|(id, _)| *id == identity) {
                     report.duplicates.push((sig.keyid.clone(), first.clone()));
                 } else {
@@ -1544,6 +1541,19 @@ fn lint_keys(st: &mut State, file: &str, role: &str, keys: &BTreeMap<KeyId, Key>
                 format!("key {}: {why}; it can never sign validly", id.short()),
             );
         }
+        for field in crate::metadata::keyset::private_fields(key) {
+            st.problem(
+                file,
+                role,
+                "private-key-material",
+                format!(
+                    "key {} carries \"{}\", which looks like private key material: anyone \
+                     who reads this file may hold the key",
+                    id.short(),
+                    escape(&field)
+                ),
+            );
+        }
         let computed = key.keyid();
         if &computed != id {
             st.warn(
@@ -1571,6 +1581,27 @@ fn lint_role_keys(
     keys: &BTreeMap<KeyId, Key>,
 ) {
     let resolved = keyids.iter().filter(|k| keys.contains_key(k)).count();
+    // One key under two listed keyids: python-tuf and go-tuf count it twice, so one key
+    // holder (or one thief) meets a threshold of 2 in pip. conclave counts it once, but the
+    // metadata is unsafe for the clients people run: an error, not a lint.
+    let mut seen: BTreeMap<crate::metadata::KeyMaterial, &KeyId> = BTreeMap::new();
+    for k in keyids.iter().filter(|_| keyids.len() > 1) {
+        let Some(key) = keys.get(k) else { continue };
+        if let Some(first) = seen.insert(key.material(), k) {
+            st.problem(
+                file,
+                role,
+                "same-key-twice",
+                format!(
+                    "role \"{}\" lists keyids {} and {}, which hold the same public key: \
+                     python-tuf and go-tuf would count it twice towards the threshold",
+                    escape(delegated),
+                    first.short(),
+                    k.short()
+                ),
+            );
+        }
+    }
     for k in keyids.iter().filter(|k| !keys.contains_key(k)) {
         st.warn(
             file,
@@ -1897,13 +1928,17 @@ mod tests {
         assert!(sr.missing.is_empty());
         assert!(!sr.is_met());
 
-        // The repository verifier refuses such a root as its own anchor.
+        // The repository verifier refuses such a root as its own anchor, and reports the
+        // alias itself: python-tuf would count the key twice.
         let report = verify(&[file("1.root.json", &md)]);
         assert_eq!(
             problems(&report),
-            vec![("1.root.json", "root-self-threshold")]
+            vec![
+                ("1.root.json", "same-key-twice"),
+                ("1.root.json", "root-self-threshold")
+            ]
         );
-        assert!(report.problems[0].message.contains("counted once"));
+        assert!(report.problems[1].message.contains("counted once"));
         assert_eq!(report.final_root, None);
     }
 

@@ -552,8 +552,8 @@ fn find_key(
         [one] => (*one).clone(),
         many => {
             // Several keyids for one key are aliases, not an ambiguity.
-            let identity = keys[many[0]].identity().ok();
-            if identity.is_none() || many.iter().any(|id| keys[*id].identity().ok() != identity) {
+            let identity = keys[many[0]].material();
+            if many.iter().any(|id| keys[*id].material() != identity) {
                 return Err(RevokeError::AmbiguousKeyId(
                     prefix.to_owned(),
                     many.iter()
@@ -565,10 +565,12 @@ fn find_key(
             many[0].clone()
         }
     };
-    let identity = keys[&first].identity().ok();
+    // Every spelling of the key a client accepts ([`Key::material`]), even those conclave
+    // itself cannot verify with: a client that reads one would still trust it.
+    let identity = keys[&first].material();
     let revoked = keys
         .iter()
-        .filter(|(id, k)| **id == first || (identity.is_some() && k.identity().ok() == identity))
+        .filter(|(id, k)| **id == first || k.material() == identity)
         .map(|(id, _)| id.clone())
         .collect();
     Ok((first, revoked))
