@@ -169,9 +169,10 @@ impl SigningRequest {
 
     /// [`SigningRequest::authorities`], or the error saying they are unknown.
     pub fn need_authorities(&self) -> Result<&[Authority], RequestError> {
-        self.authorities().ok_or_else(|| RequestError::NoAuthorities {
-            role: self.role.clone(),
-        })
+        self.authorities()
+            .ok_or_else(|| RequestError::NoAuthorities {
+                role: self.role.clone(),
+            })
     }
 
     /// Hex SHA-256 of the bytes that are signed: the digest the officers compare aloud.
@@ -223,7 +224,11 @@ impl SigningRequest {
 
     /// Who has signed and who still must ([`super::status`]).
     pub fn status(&self) -> Result<Vec<SignatureReport>, RequestError> {
-        Ok(super::status(&self.md, &self.role, self.need_authorities()?))
+        Ok(super::status(
+            &self.md,
+            &self.role,
+            self.need_authorities()?,
+        ))
     }
 }
 
@@ -262,12 +267,20 @@ pub(crate) mod tests {
 
     /// A root v1 whose root role is officer 1's and whose targets role is officer 2's.
     pub(crate) fn root() -> AnyMetadata {
-        let (r, t) = (officer(1).public_key().clone(), officer(2).public_key().clone());
+        let (r, t) = (
+            officer(1).public_key().clone(),
+            officer(2).public_key().clone(),
+        );
         let one = Threshold::new(1).unwrap();
-        let roles = [("root", &r), ("snapshot", &r), ("timestamp", &r), ("targets", &t)]
-            .into_iter()
-            .map(|(n, k)| (n.to_owned(), RoleKeys::new(vec![k.keyid()], one)))
-            .collect();
+        let roles = [
+            ("root", &r),
+            ("snapshot", &r),
+            ("timestamp", &r),
+            ("targets", &t),
+        ]
+        .into_iter()
+        .map(|(n, k)| (n.to_owned(), RoleKeys::new(vec![k.keyid()], one)))
+        .collect();
         AnyMetadata::Root(Metadata::new(Root {
             common: common(),
             consistent_snapshot: Some(true),
@@ -284,7 +297,7 @@ pub(crate) mod tests {
             .iter()
             .map(|name| DelegatedRole {
                 name: RoleName::delegated(name).unwrap(),
-                keyids: vec![k.keyid()].into(),
+                keyids: vec![k.keyid()],
                 threshold: Threshold::new(1).unwrap(),
                 terminating: Some(false),
                 paths: RolePaths::Patterns(vec![format!("{name}/*").into()]),
@@ -308,8 +321,8 @@ pub(crate) mod tests {
     #[test]
     fn a_key_the_delegator_does_not_name_may_not_sign() {
         let (root, targets) = root_and_targets();
-        let req = SigningRequest::new(targets, Some("targets.json"), None, None, Some(&root))
-            .unwrap();
+        let req =
+            SigningRequest::new(targets, Some("targets.json"), None, None, Some(&root)).unwrap();
         assert_eq!(req.role(), "targets");
         let stranger = officer(3);
         let e = req.may_sign(&stranger.public_key().keyid()).unwrap_err();
@@ -335,8 +348,7 @@ pub(crate) mod tests {
         let (root, targets) = root_and_targets();
         let req = SigningRequest::new(targets, None, Some("claimed"), None, None).unwrap();
         assert_eq!(req.role(), "claimed");
-        req.may_sign(&officer(9).public_key().keyid())
-            .unwrap();
+        req.may_sign(&officer(9).public_key().keyid()).unwrap();
         assert!(matches!(
             req.status(),
             Err(RequestError::NoAuthorities { role }) if role == "claimed"
@@ -344,14 +356,20 @@ pub(crate) mod tests {
         // A root's previous version must be a root.
         let e = SigningRequest::new(root.clone(), None, None, Some(req.into_metadata()), None)
             .unwrap_err();
-        assert!(matches!(e, RequestError::PreviousNotRoot { found: "targets" }));
+        assert!(matches!(
+            e,
+            RequestError::PreviousNotRoot { found: "targets" }
+        ));
     }
 
     #[test]
     fn open_reads_the_draft_and_its_context() {
         let dir = tempfile::tempdir().unwrap();
         let (root, targets) = root_and_targets();
-        let (rp, tp) = (dir.path().join("1.root.json"), dir.path().join("targets.json"));
+        let (rp, tp) = (
+            dir.path().join("1.root.json"),
+            dir.path().join("targets.json"),
+        );
         crate::fsutil::write_metadata(&root, &rp).unwrap();
         crate::fsutil::write_metadata(&targets, &tp).unwrap();
         let ctx = Context {

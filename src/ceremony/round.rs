@@ -34,7 +34,10 @@ pub enum RoundError {
         source: super::CeremonyError,
     },
     /// The key may not sign `refused` of the `total` drafts; `first` names one.
-    #[error("key {keyid} may not sign {refused} of the {total} drafts (first: {})", escape(first))]
+    #[error(
+        "key {keyid} may not sign {refused} of the {total} drafts (first: {})",
+        escape(first)
+    )]
     KeyNotAllowed {
         keyid: KeyId,
         refused: usize,
@@ -54,7 +57,11 @@ pub enum RoundError {
     #[error("{}: not a directory", shown(path))]
     NotADirectory { path: PathBuf },
     /// A signature for a file that is not in the round: the wrong directory, or a stale one.
-    #[error("{}: a signature for {}, which is not in this round", shown(path), escape(draft))]
+    #[error(
+        "{}: a signature for {}, which is not in this round",
+        shown(path),
+        escape(draft)
+    )]
     NotInRound { path: PathBuf, draft: String },
 }
 
@@ -96,13 +103,12 @@ pub fn load_draft<E: From<RoundError>>(
 ) -> Result<(Draft, AnyMetadata), E> {
     let md = read(&file.path)?;
     let role = super::role_name(&md, Some(&file.name));
-    let authorities =
-        super::authorities(&md, &role, None, Some(parent)).map_err(|source| {
-            RoundError::Authorities {
-                path: file.path.clone(),
-                source,
-            }
-        })?;
+    let authorities = super::authorities(&md, &role, None, Some(parent)).map_err(|source| {
+        RoundError::Authorities {
+            path: file.path.clone(),
+            source,
+        }
+    })?;
     let c = md.common();
     let draft = Draft {
         name: file.name.clone(),
@@ -190,13 +196,12 @@ pub fn sign<E: From<RoundError>>(
             }
             .into());
         }
-        let detached =
-            super::sign_detached(&md, &d.role, signer, spool_dir).map_err(|source| {
-                RoundError::Sign {
-                    path: d.path.clone(),
-                    source,
-                }
-            })?;
+        let detached = super::sign_detached(&md, &d.role, signer, spool_dir).map_err(|source| {
+            RoundError::Sign {
+                path: d.path.clone(),
+                source,
+            }
+        })?;
         keyid = Some(detached.signature.keyid.clone());
         files.push((format!("{}{SIG_SUFFIX}", d.name), detached.to_bytes()));
         tick();
@@ -279,7 +284,8 @@ pub fn merge<E: From<RoundError>>(
                 out.added
                     .extend(merged.added.iter().map(|(k, _)| k.to_string()));
                 if !merged.complete() {
-                    out.incomplete.push((f.name.clone(), merged.reports.clone()));
+                    out.incomplete
+                        .push((f.name.clone(), merged.reports.clone()));
                 }
                 let mut md = md;
                 merged.apply(&mut md);
@@ -340,12 +346,22 @@ mod tests {
 
         let stranger = officer(4);
         let e = may_sign(&drafts, &stranger.public_key().keyid()).unwrap_err();
-        assert!(matches!(e, RoundError::KeyNotAllowed { refused: 2, total: 2, .. }));
+        assert!(matches!(
+            e,
+            RoundError::KeyNotAllowed {
+                refused: 2,
+                total: 2,
+                ..
+            }
+        ));
 
         let signer = officer(3);
         may_sign(&drafts, &signer.public_key().keyid()).unwrap();
         let mut ticks = 0;
-        let signed = sign(&drafts, &parent, &signer, None, &mut read, &mut || ticks += 1).unwrap();
+        let signed = sign(&drafts, &parent, &signer, None, &mut read, &mut || {
+            ticks += 1
+        })
+        .unwrap();
         assert_eq!(ticks, 2);
         assert_eq!(signed.keyid, Some(signer.public_key().keyid()));
         let names: Vec<&str> = signed.files.iter().map(|(n, _)| n.as_str()).collect();
