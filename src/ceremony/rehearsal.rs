@@ -835,13 +835,11 @@ fn say_rotation(r: &mut Rehearsal<'_>, rot: &genesis::RotationPlan) {
 }
 
 fn read_dir_json(dir: &Path) -> Result<Vec<InputFile>, String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| io(dir, e))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
+    let names: Vec<String> = super::repository::list(dir, ".json")
+        .map_err(|e| io(dir, e.source))?
+        .into_iter()
+        .map(|e| e.name)
         .collect();
-    names.sort();
     names
         .into_iter()
         .map(|name| {
