@@ -11,9 +11,12 @@ pub mod export;
 pub mod genesis;
 pub mod plan;
 pub mod rehearsal;
+pub mod repository;
+pub mod request;
 pub mod review;
 pub mod revoke;
 pub mod root;
+pub mod round;
 pub mod transcript;
 
 use std::collections::BTreeMap;

@@ -981,13 +981,11 @@ fn as_root<'m>(md: &'m AnyMetadata, file: &str) -> Result<&'m Metadata<Root>> {
 }
 
 fn read_dir_json(dir: &Path) -> Result<Vec<InputFile>> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(io(dir))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
+    let names: Vec<String> = super::repository::list(dir, ".json")
+        .map_err(|e| io(dir)(e.source))?
+        .into_iter()
+        .map(|e| e.name)
         .collect();
-    names.sort();
     names
         .into_iter()
         .map(|name| {

@@ -103,19 +103,18 @@ pub fn run(a: Args) -> Result<u8, Failure> {
 
 /// Every `*.json` file directly in `dir`, in name order (what `conclave verify DIR` reads).
 pub(crate) fn load(dir: &std::path::Path) -> Result<Vec<InputFile>, Failure> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Failure::usage(format!("{}: cannot list: {}", shown(dir), io_reason(&e)))
+    let names: Vec<String> = conclave::ceremony::repository::metadata_files(dir)
+        .map_err(|e| {
+            Failure::usage(format!(
+                "{}: cannot list: {}",
+                shown(dir),
+                io_reason(&e.source)
+            ))
             .hint("give the ceremony's metadata directory (N.root.json, targets.json, ...)")
-    })?;
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Failure::usage(format!("{}: {e}", shown(dir))))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".json") && entry.file_type().is_ok_and(|t| t.is_file()) {
-            names.push(name);
-        }
-    }
-    names.sort();
+        })?
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     if names.is_empty() {
         return Err(Failure::usage(format!(
             "{}: no metadata (*.json) files in this directory",

@@ -354,12 +354,7 @@ pub fn role_value(s: &str) -> Result<(String, String), String> {
 /// holding transcript.jsonl and repository/, as `ceremony genesis` and `ceremony rehearse`
 /// make them) its repository/.
 pub fn metadata_dir(dir: &Path) -> std::path::PathBuf {
-    let repo = dir.join("repository");
-    if dir
-        .join(conclave::ceremony::transcript::FILE_NAME)
-        .is_file()
-        && repo.is_dir()
-    {
+    if let Some(repo) = conclave::ceremony::repository::ceremony_repository(dir) {
         eprintln!(
             "{} is a ceremony directory: reading its metadata from {}",
             shown(dir),

@@ -258,12 +258,16 @@ impl BinFiles {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf();
-        let entries = std::fs::read_dir(&dir).map_err(|e| {
-            Failure::usage(format!("{}: cannot list: {}", shown(&dir), io_reason(&e)))
+        let entries = conclave::ceremony::repository::list(&dir, ".json").map_err(|e| {
+            Failure::usage(format!(
+                "{}: cannot list: {}",
+                shown(&dir),
+                io_reason(&e.source)
+            ))
         })?;
         let mut current: HashMap<String, (Option<u64>, PathBuf)> = HashMap::new();
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+        for e in entries {
+            let name = e.name;
             let Some((role, version)) = conclave::verify::classify(&name) else {
                 continue;
             };
@@ -275,7 +279,7 @@ impl BinFiles {
                 Some((old, _)) => version.is_some() && version > *old,
             };
             if better {
-                current.insert(role, (version, e.path()));
+                current.insert(role, (version, e.path));
             }
         }
         Ok(BinFiles {

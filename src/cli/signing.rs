@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use conclave::ceremony::{self, Authority, DetachedSignature, review};
+use conclave::ceremony::request::{self, RequestError, SigningRequest};
+use conclave::ceremony::{DetachedSignature, review};
 use conclave::display::escape;
-use conclave::metadata::{AnyMetadata, KeyId, Metadata, Root};
+use conclave::metadata::KeyId;
 use conclave::signer::Signer;
 use conclave::verify::SignatureReport;
 
@@ -28,54 +29,53 @@ pub struct Context {
     role: Option<String>,
 }
 
-struct Loaded {
-    /// The metadata.
-    md: AnyMetadata,
-    role: String,
-    previous: Option<AnyMetadata>,
-    authorities: Option<Vec<Authority>>,
+impl Context {
+    fn paths(&self) -> request::Context<'_> {
+        request::Context {
+            role: self.role.as_deref(),
+            previous: self.previous.as_deref(),
+            delegator: self.delegator.as_deref(),
+        }
+    }
 }
 
-fn load(file: &Path, ctx: &Context) -> Result<Loaded, Failure> {
-    let loaded = read_metadata(file)?;
-    let md = &loaded;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
-    let role = ctx
-        .role
-        .clone()
-        .unwrap_or_else(|| ceremony::role_name(md, name.as_deref()));
-    let previous = match &ctx.previous {
-        Some(p) => Some(read_metadata(p)?),
-        None => None,
-    };
-    let prev_root: Option<&Metadata<Root>> = match &previous {
-        Some(AnyMetadata::Root(r)) => Some(r),
-        Some(other) if matches!(md, AnyMetadata::Root(_)) => {
-            return Err(Failure::usage(format!(
-                "--previous must be a root, not {} metadata",
-                other.type_name()
-            )));
+/// The command line's words for a request that cannot go ahead (the library's, with the flags
+/// and hints added).
+impl From<RequestError> for Failure {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::Read { path, source } => match source {
+                conclave::metadata::streamed::ReadError::Io(io) => Failure::usage(format!(
+                    "{}: cannot read: {}",
+                    shown(&path),
+                    crate::cli::io_reason(&io)
+                )),
+                other => Failure::failed(format!("{}: {other}", shown(&path))),
+            },
+            RequestError::PreviousNotRoot { found } => {
+                Failure::usage(format!("--previous must be a root, not {found} metadata"))
+            }
+            RequestError::Authorities { source, .. } => {
+                Failure::usage(crate::cli::authorities_message(&source))
+            }
+            RequestError::NoAuthorities { role } => Failure::usage(format!(
+                "cannot tell which keys may sign role {}",
+                escape(&role)
+            ))
+            .hint("give --delegator: the root for targets, snapshot and timestamp; the delegating targets metadata for a delegated role"),
+            e @ RequestError::KeyNotAllowed { .. } => {
+                Failure::failed(format!("{e}; nothing was signed"))
+                    .hint("check you brought the right key, and that the draft lists it")
+            }
+            e @ RequestError::Refused { .. } => {
+                Failure::failed(format!("{e}; nothing was merged or written"))
+            }
         }
-        _ => None,
-    };
-    let delegator = match &ctx.delegator {
-        Some(p) => Some(read_metadata(p)?),
-        None => None,
-    };
-    let authorities = if matches!(md, AnyMetadata::Root(_)) || delegator.is_some() {
-        Some(
-            ceremony::authorities(md, &role, prev_root, delegator.as_ref())
-                .map_err(|e| Failure::usage(crate::cli::authorities_message(&e)))?,
-        )
-    } else {
-        None
-    };
-    Ok(Loaded {
-        md: loaded,
-        role,
-        previous,
-        authorities,
-    })
+    }
+}
+
+fn load(file: &Path, ctx: &Context) -> Result<SigningRequest, Failure> {
+    SigningRequest::load(file, &ctx.paths(), read_metadata)
 }
 
 /// Whether two paths name the same existing file.
@@ -191,20 +191,18 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     }
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
-    let digest = crate::cli::progress::step("Computing the payload digest", || {
-        conclave::metadata::SignedText::of_metadata(&l.md).sha256_hex()
-    });
+    let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
     let (hex_groups, words) = review::digest_for_reading(&digest);
     eprintln!("You are about to sign {}:", shown(&a.file));
-    for line in review::summary(&l.md, &l.role) {
+    for line in l.summary() {
         eprintln!("  {line}");
     }
-    if let Some(prev) = &l.previous {
+    if let Some(changes) = l.changes() {
         eprintln!(
             "Changes since {}:",
             shown(a.ctx.previous.as_deref().unwrap_or(Path::new("")))
         );
-        for line in review::changes(prev, &l.md) {
+        for line in changes {
             eprintln!("  {line}");
         }
     }
@@ -213,35 +211,18 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     for line in &words {
         eprintln!("  {line}");
     }
-    if l.authorities.is_none() {
+    if l.authorities().is_none() {
         eprintln!(
             "note: without --delegator, conclave cannot check that your key may sign role {}; merge will.",
-            escape(&l.role)
+            escape(l.role())
         );
     }
 
     let mut prompter = Prompter::new(a.passphrase_fd)?;
-    let check_allowed = |keyid: &KeyId| -> Result<(), Failure> {
-        if let Some(auths) = &l.authorities
-            && !auths.iter().any(|au| au.keyids.contains(keyid))
-        {
-            return Err(Failure::failed(format!(
-                "key {keyid} may not sign role {} ({}); nothing was signed",
-                escape(&l.role),
-                auths
-                    .iter()
-                    .map(|au| au.label.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ))
-            .hint("check you brought the right key, and that the draft lists it"));
-        }
-        Ok(())
-    };
+    let check_allowed = |keyid: &KeyId| -> Result<(), Failure> { Ok(l.may_sign(keyid)?) };
     let signer = open_signer(&a, &mut prompter, &check_allowed)?;
-    let signed = crate::cli::progress::step("Signing", || {
-        ceremony::sign_detached(&l.md, &l.role, signer.as_ref(), a.output.parent())
-    });
+    let signed =
+        crate::cli::progress::step("Signing", || l.sign(signer.as_ref(), a.output.parent()));
     let detached = signed.map_err(|e| sign_failure(&a, e))?;
     let bytes = detached.to_bytes();
     write_output(&a.output, &bytes)?;
@@ -258,7 +239,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     }
     crate::cli::record::step(
         &recorder,
-        format!("sign {} v{}", l.role, l.md.common().version),
+        format!("sign {} v{}", l.role(), l.metadata().common().version),
         &[&a.file],
         &[&a.output],
         vec![detached.signature.keyid.to_string()],
@@ -388,23 +369,13 @@ pub struct MergeArgs {
     ctx: Context,
 }
 
-fn need_authorities(l: &Loaded) -> Result<&[Authority], Failure> {
-    l.authorities.as_deref().ok_or_else(|| {
-        Failure::usage(format!(
-            "cannot tell which keys may sign role {}",
-            escape(&l.role)
-        ))
-        .hint("give --delegator: the root for targets, snapshot and timestamp; the delegating targets metadata for a delegated role")
-    })
-}
-
 pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     if a.file.is_dir() {
         return round::merge_round(&a);
     }
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
-    let auths = need_authorities(&l)?;
+    l.need_authorities()?;
     let mut sigs = Vec::new();
     let mut unreadable = Vec::new();
     for p in &a.sigfiles {
@@ -422,11 +393,11 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     }
     let checked =
         crate::cli::progress::step(format!("Checking {} signature file(s)", sigs.len()), || {
-            ceremony::merge(&l.md, &l.role, &sigs, auths)
+            l.merge(&sigs)
         });
     let outcome = match checked {
         Ok(o) => o,
-        Err(rejections) => {
+        Err(RequestError::Refused { rejections }) => {
             for r in &rejections {
                 eprintln!("error: {}: {}", r.file, r.reason);
             }
@@ -435,6 +406,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
                 rejections.len()
             )));
         }
+        Err(e) => return Err(e.into()),
     };
     for (id, file) in &outcome.added {
         eprintln!("merged      {id}  from {file}");
@@ -456,7 +428,8 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     }
     // The signatures go into the metadata read (no copy of a role that may be hundreds of
     // megabytes).
-    let mut md = l.md;
+    let role = l.role().to_owned();
+    let mut md = l.into_metadata();
     outcome.apply(&mut md);
     crate::cli::write_metadata(&a.output, |p| conclave::fsutil::write_metadata(&md, p))?;
     if outcome.complete() {
@@ -476,7 +449,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         &recorder,
         format!(
             "merge {} v{}{}",
-            l.role,
+            role,
             md.common().version,
             if outcome.complete() { "" } else { " (partial)" }
         ),
@@ -514,8 +487,7 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         return round::status_round(&a);
     }
     let l = load(&a.file, &a.ctx)?;
-    let auths = need_authorities(&l)?;
-    let reports = ceremony::status(&l.md, &l.role, auths);
+    let reports = l.status()?;
     let complete = reports.iter().all(SignatureReport::is_met);
     if a.json {
         let v =
@@ -530,11 +502,11 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
             exit::OK
         });
     }
-    let c = l.md.common();
+    let c = l.metadata().common();
     println!(
         "{} (role {}, version {}): {}",
         shown(&a.file),
-        escape(&l.role),
+        escape(l.role()),
         c.version,
         if complete {
             "COMPLETE - every threshold is met"

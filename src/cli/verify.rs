@@ -137,22 +137,17 @@ fn load(path: &Path) -> Result<Loaded, Failure> {
     if meta.is_dir() {
         let dir = crate::cli::metadata_dir(path);
         let path = dir.as_path();
-        let mut names = Vec::new();
-        let entries = std::fs::read_dir(path).map_err(|e| {
-            Failure::usage(format!(
-                "{}: cannot list: {}",
-                escape(&path.display().to_string()),
-                crate::cli::io_reason(&e)
-            ))
-        })?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".json") && entry.file_type().is_ok_and(|t| t.is_file()) {
-                names.push(name);
-            }
-        }
-        names.sort();
+        let names: Vec<String> = conclave::ceremony::repository::metadata_files(path)
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "{}: cannot list: {}",
+                    escape(&path.display().to_string()),
+                    crate::cli::io_reason(&e.source)
+                ))
+            })?
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         if names.is_empty() {
             return Err(Failure::usage(format!(
                 "{}: no metadata (*.json) files in this directory",

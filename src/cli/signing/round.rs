@@ -9,10 +9,11 @@
 //! Each signature is the same detached file a single `sign` writes (`FILE.sig`), so any one of
 //! them can still be checked or merged alone.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use conclave::ceremony::{self, Authority, DetachedSignature, review};
+use conclave::ceremony::repository::Entry;
+use conclave::ceremony::review;
+use conclave::ceremony::round::{self, Draft, RoundError};
 use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, KeyId};
 use conclave::verify::SignatureReport;
@@ -21,19 +22,43 @@ use super::{Context, MergeArgs, SignArgs, StatusArgs};
 use crate::cli::prompt::Prompter;
 use crate::cli::{Failure, exit, read_file, read_metadata, shown, write_output};
 
-/// The suffix of a round's signature files: `7.claimed-bins-0a3.json.sig`.
-const SIG_SUFFIX: &str = ".sig";
-
-/// One draft of a round, as reviewed.
-struct Draft {
-    /// The file name inside the round directory.
-    name: String,
-    path: PathBuf,
-    role: String,
-    version: u64,
-    expires: String,
-    /// Hex SHA-256 of the signed bytes.
-    digest: String,
+/// The command line's words for a round step that cannot go ahead. Errors of signing itself
+/// are mapped by the caller, which knows the signer (a token's failure is a device error).
+impl From<RoundError> for Failure {
+    fn from(e: RoundError) -> Self {
+        match e {
+            RoundError::List(e) => Failure::usage(format!(
+                "{}: cannot read the directory: {}",
+                shown(&e.path),
+                crate::cli::io_reason(&e.source)
+            )),
+            RoundError::Empty { path } => Failure::usage(format!(
+                "{}: the directory holds no metadata (.json) files",
+                shown(&path)
+            ))
+            .hint(
+                "give the directory `pypi claim`, `pypi unclaim` or `pypi revoke-developer-key` wrote",
+            ),
+            RoundError::Authorities { path, source } => Failure::usage(format!(
+                "{}: {}",
+                shown(&path),
+                crate::cli::authorities_message(&source)
+            )),
+            e @ RoundError::KeyNotAllowed { .. } => Failure::failed(format!("{e}; nothing was signed"))
+                .hint("check you brought the right key, and that --delegator is the metadata that delegates to these roles"),
+            e @ RoundError::Changed { .. } => Failure::failed(format!("{e}; nothing was written"))
+                .hint("make sure nothing writes to the round directory, and sign again"),
+            RoundError::Sign { source, .. } => Failure::failed(source.to_string()),
+            RoundError::NotADirectory { path } => Failure::usage(format!(
+                "{}: not a directory; with a directory of drafts, give the signature directories `conclave sign` wrote",
+                shown(&path)
+            )),
+            e @ RoundError::NotInRound { .. } => {
+                Failure::failed(format!("{e}; nothing was merged or written"))
+                    .hint("check each signature directory belongs to this round's drafts")
+            }
+        }
+    }
 }
 
 /// The flags a round cannot take: each file's role comes from its name, and root rotations
@@ -52,38 +77,6 @@ fn refuse_single_file_flags(ctx: &Context) -> Result<(), Failure> {
     Ok(())
 }
 
-fn unreadable_dir(dir: &Path, e: &std::io::Error) -> Failure {
-    Failure::usage(format!(
-        "{}: cannot read the directory: {}",
-        shown(dir),
-        crate::cli::io_reason(e)
-    ))
-}
-
-/// The metadata files of a round directory (`*.json`), sorted by name.
-fn round_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Failure> {
-    let entries = std::fs::read_dir(dir).map_err(|e| unreadable_dir(dir, &e))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| unreadable_dir(dir, &e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".json") {
-            files.push((name, entry.path()));
-        }
-    }
-    files.sort();
-    if files.is_empty() {
-        return Err(Failure::usage(format!(
-            "{}: the directory holds no metadata (.json) files",
-            shown(dir)
-        ))
-        .hint(
-            "give the directory `pypi claim`, `pypi unclaim` or `pypi revoke-developer-key` wrote",
-        ));
-    }
-    Ok(files)
-}
-
 /// The delegator every file of a round is checked against.
 fn delegator(ctx: &Context) -> Result<AnyMetadata, Failure> {
     let path = ctx.delegator.as_deref().ok_or_else(|| {
@@ -93,59 +86,13 @@ fn delegator(ctx: &Context) -> Result<AnyMetadata, Failure> {
     read_metadata(path)
 }
 
-/// Read one draft: its metadata, role (from its name) and who may sign it.
-fn load_draft(
-    name: &str,
-    path: &Path,
-    parent: &AnyMetadata,
-) -> Result<(Draft, AnyMetadata, Vec<Authority>), Failure> {
-    let file = crate::cli::read_metadata(path)?;
-    let md = &file;
-    let role = ceremony::role_name(md, Some(name));
-    let auths = ceremony::authorities(md, &role, None, Some(parent)).map_err(|e| {
-        Failure::usage(format!(
-            "{}: {}",
-            shown(path),
-            crate::cli::authorities_message(&e)
-        ))
-    })?;
-    let c = md.common();
-    let draft = Draft {
-        name: name.to_owned(),
-        path: path.to_path_buf(),
-        role,
-        version: c.version.get(),
-        expires: c.expires.to_string(),
-        digest: conclave::metadata::SignedText::of_metadata(md).sha256_hex(),
-    };
-    Ok((draft, file, auths))
-}
-
-/// Read every draft of the round (one at a time: a round at PyPI's scale is hundreds of
-/// megabytes), keeping what the review and the checks need.
-fn review_round(
-    files: &[(String, PathBuf)],
-    parent: &AnyMetadata,
-) -> Result<Vec<(Draft, Vec<Authority>)>, Failure> {
+/// Read every draft of the round for review, with a progress bar.
+fn review_round(files: &[Entry], parent: &AnyMetadata) -> Result<Vec<Draft>, Failure> {
     let bar = crate::cli::progress::Step::counted(
         format!("Reading {} drafts", files.len()),
         files.len() as u64,
     );
-    let mut drafts = Vec::with_capacity(files.len());
-    for (name, path) in files {
-        let (draft, _, auths) = load_draft(name, path, parent)?;
-        drafts.push((draft, auths));
-        bar.inc(1);
-    }
-    Ok(drafts)
-}
-
-fn round_digest(drafts: &[(Draft, Vec<Authority>)]) -> String {
-    ceremony::detached::round_digest(
-        drafts
-            .iter()
-            .map(|(d, _)| (d.name.as_str(), d.digest.as_str())),
-    )
+    round::review(files, parent, &mut read_metadata, &mut || bar.inc(1))
 }
 
 fn print_digest(label: &str, digest: &str) {
@@ -171,7 +118,7 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
         )));
     }
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
-    let files = round_files(&a.file)?;
+    let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
     let drafts = review_round(&files, &parent)?;
 
@@ -180,7 +127,7 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
         drafts.len(),
         shown(&a.file)
     );
-    for (d, _) in &drafts {
+    for d in &drafts {
         eprintln!(
             "  {}  role {}, version {}, expires {}, payload {}",
             escape(&d.name),
@@ -192,62 +139,45 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
     }
     print_digest(
         "Round digest (SHA-256 over every file's payload digest and name) - compare it aloud:",
-        &round_digest(&drafts),
+        &round::round_digest(&drafts),
     );
 
     // The key must be allowed to sign every draft, checked before it is unlocked.
-    let check_allowed = |keyid: &KeyId| -> Result<(), Failure> {
-        let refused: Vec<&str> = drafts
-            .iter()
-            .filter(|(_, auths)| !auths.iter().any(|au| au.keyids.contains(keyid)))
-            .map(|(d, _)| d.name.as_str())
-            .collect();
-        if refused.is_empty() {
-            return Ok(());
-        }
-        Err(Failure::failed(format!(
-            "key {keyid} may not sign {} of the {} drafts (first: {}); nothing was signed",
-            refused.len(),
-            drafts.len(),
-            escape(refused[0])
-        ))
-        .hint("check you brought the right key, and that --delegator is the metadata that delegates to these roles"))
-    };
+    let check_allowed =
+        |keyid: &KeyId| -> Result<(), Failure> { Ok(round::may_sign(&drafts, keyid)?) };
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let signer = super::open_signer(a, &mut prompter, &check_allowed)?;
 
-    // Read each draft again and sign it; a draft whose bytes changed since the review above is
-    // refused (the officer compared the digest of what was shown, not of what is there now).
     let bar = crate::cli::progress::Step::counted(
         format!("Signing {} drafts", drafts.len()),
         drafts.len() as u64,
     );
-    let mut out: Vec<(String, Vec<u8>)> = Vec::with_capacity(drafts.len());
-    let mut keyid = None;
-    for (d, _) in &drafts {
-        let (again, file, _) = load_draft(&d.name, &d.path, &parent)?;
-        if again.digest != d.digest {
-            return Err(Failure::failed(format!(
-                "{}: changed since it was shown for review; nothing was written",
-                shown(&d.path)
-            ))
-            .hint("make sure nothing writes to the round directory, and sign again"));
-        }
-        let detached = ceremony::sign_detached(&file, &d.role, signer.as_ref(), a.output.parent())
-            .map_err(|e| super::sign_failure(a, e))?;
-        keyid = Some(detached.signature.keyid.clone());
-        out.push((format!("{}{SIG_SUFFIX}", d.name), detached.to_bytes()));
-        bar.inc(1);
-    }
+    let signed = round::sign(
+        &drafts,
+        &parent,
+        signer.as_ref(),
+        a.output.parent(),
+        &mut |p| read_metadata(p).map_err(Step::Failed),
+        &mut || bar.inc(1),
+    );
     drop(bar);
+    let signed = match signed {
+        Ok(s) => s,
+        Err(Step::Failed(f)) => return Err(f),
+        Err(Step::Round(RoundError::Sign { source, .. })) => {
+            return Err(super::sign_failure(a, source));
+        }
+        Err(Step::Round(e)) => return Err(e.into()),
+    };
+    let out = signed.files;
     crate::cli::write_new_dir(&a.output, &out, "already exists")?;
-    let keyid = keyid.map(|k| k.to_string()).unwrap_or_default();
+    let keyid = signed.keyid.map(|k| k.to_string()).unwrap_or_default();
     eprintln!(
         "Wrote {} signatures by {keyid} to {}/ (one FILE.sig per draft).",
         out.len(),
         shown(&a.output)
     );
-    let inputs: Vec<&Path> = drafts.iter().map(|(d, _)| d.path.as_path()).collect();
+    let inputs: Vec<&Path> = drafts.iter().map(|d| d.path.as_path()).collect();
     crate::cli::record::step(
         &recorder,
         format!("sign round of {} drafts", drafts.len()),
@@ -262,102 +192,51 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-/// The signature files of each officer's directory, by the draft they are for. A signature
-/// for a file that is not in the round is refused: it is the wrong directory, or a stale one.
-fn signature_dirs(
-    dirs: &[PathBuf],
-    drafts: &[(String, PathBuf)],
-) -> Result<Vec<BTreeMap<String, PathBuf>>, Failure> {
-    let mut out = Vec::with_capacity(dirs.len());
-    for dir in dirs {
-        if !dir.is_dir() {
-            return Err(Failure::usage(format!(
-                "{}: not a directory; with a directory of drafts, give the signature directories `conclave sign` wrote",
-                shown(dir)
-            )));
-        }
-        let mut sigs = BTreeMap::new();
-        let entries = std::fs::read_dir(dir).map_err(|e| unreadable_dir(dir, &e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| unreadable_dir(dir, &e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(draft) = name.strip_suffix(SIG_SUFFIX) else {
-                continue;
-            };
-            if !drafts.iter().any(|(n, _)| n == draft) {
-                return Err(Failure::failed(format!(
-                    "{}: a signature for {}, which is not in this round; nothing was merged or written",
-                    shown(&entry.path()),
-                    escape(draft)
-                ))
-                .hint("check each signature directory belongs to this round's drafts"));
-            }
-            sigs.insert(draft.to_owned(), entry.path());
-        }
-        out.push(sigs);
+/// A failure while signing a round, kept apart from the round's own errors so that a
+/// signer's failure can be mapped knowing which signer it was.
+enum Step {
+    Failed(Failure),
+    Round(RoundError),
+}
+
+impl From<RoundError> for Step {
+    fn from(e: RoundError) -> Self {
+        Step::Round(e)
     }
-    Ok(out)
 }
 
 pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
-    let files = round_files(&a.file)?;
+    let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
-    let sig_dirs = signature_dirs(&a.sigfiles, &files)?;
+    let sig_dirs = round::signature_dirs(&a.sigfiles, &files)?;
 
     let bar = crate::cli::progress::Step::counted(
         format!("Checking the signatures on {} drafts", files.len()),
         files.len() as u64,
     );
-    let mut merged: Vec<(String, Vec<u8>)> = Vec::with_capacity(files.len());
-    let mut errors: Vec<String> = Vec::new();
-    let mut incomplete: Vec<(String, Vec<SignatureReport>)> = Vec::new();
-    let mut added_keyids = std::collections::BTreeSet::new();
-    let mut sig_paths: Vec<PathBuf> = Vec::new();
-    for (name, path) in &files {
-        let (draft, file, auths) = load_draft(name, path, &parent)?;
-        let mut sigs = Vec::new();
-        for dir in &sig_dirs {
-            if let Some(p) = dir.get(name) {
-                match DetachedSignature::parse(&read_file(p)?) {
-                    Ok(d) => sigs.push((shown(p), d)),
-                    Err(e) => errors.push(format!("{}: {e}", shown(p))),
-                }
-                sig_paths.push(p.clone());
-            }
-        }
-        match ceremony::merge(&file, &draft.role, &sigs, &auths) {
-            Err(rejections) => {
-                errors.extend(
-                    rejections
-                        .iter()
-                        .map(|r| format!("{}: {}", r.file, r.reason)),
-                );
-            }
-            Ok(outcome) => {
-                added_keyids.extend(outcome.added.iter().map(|(k, _)| k.to_string()));
-                if !outcome.complete() {
-                    incomplete.push((name.clone(), outcome.reports.clone()));
-                }
-                let mut md = file;
-                outcome.apply(&mut md);
-                merged.push((name.clone(), md.to_file_bytes()));
-            }
-        }
-        bar.inc(1);
-    }
+    let result = round::merge(
+        &files,
+        &parent,
+        &sig_dirs,
+        &mut read_metadata,
+        &mut read_file,
+        &mut || bar.inc(1),
+    )?;
     drop(bar);
-    if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("error: {e}");
+    if !result.refused.is_empty() {
+        for r in &result.refused {
+            eprintln!("error: {}: {}", r.file, r.reason);
         }
         return Err(Failure::failed(format!(
             "{} signature file(s) refused; nothing was merged or written",
-            errors.len()
+            result.refused.len()
         )));
     }
-    for (name, reports) in &incomplete {
+    let merged = &result.files;
+    let incomplete = &result.incomplete;
+    for (name, reports) in incomplete {
         eprintln!("{}: NOT YET complete", escape(name));
         super::print_reports(reports);
     }
@@ -383,7 +262,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
             write_output(out, bytes)?;
         }
     } else {
-        crate::cli::write_new_dir(&a.output, &merged, "already exists and is not a directory")?;
+        crate::cli::write_new_dir(&a.output, merged, "already exists and is not a directory")?;
     }
     eprintln!(
         "Wrote {} file(s) to {}/{}",
@@ -395,8 +274,8 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
             " with partial signatures (--allow-partial): not yet valid."
         }
     );
-    let mut inputs: Vec<&Path> = files.iter().map(|(_, p)| p.as_path()).collect();
-    inputs.extend(sig_paths.iter().map(PathBuf::as_path));
+    let mut inputs: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+    inputs.extend(result.signature_files.iter().map(PathBuf::as_path));
     let outs: Vec<&Path> = outputs.iter().map(PathBuf::as_path).collect();
     crate::cli::record::step(
         &recorder,
@@ -411,21 +290,16 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
         ),
         &inputs,
         &outs,
-        added_keyids.into_iter().collect(),
+        result.added.iter().cloned().collect(),
     )?;
     Ok(exit::OK)
 }
 
 pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
-    let files = round_files(&a.file)?;
+    let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
-    let mut all: Vec<(Draft, Vec<SignatureReport>)> = Vec::with_capacity(files.len());
-    for (name, path) in &files {
-        let (draft, file, auths) = load_draft(name, path, &parent)?;
-        let reports = ceremony::status(&file, &draft.role, &auths);
-        all.push((draft, reports));
-    }
+    let all = round::status(&files, &parent, &mut read_metadata)?;
     let complete = all
         .iter()
         .filter(|(_, r)| r.iter().all(SignatureReport::is_met))

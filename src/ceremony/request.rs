@@ -1,0 +1,387 @@
+//! A signing request: a draft with the context an officer needs to judge it and that merge
+//! needs to count its signatures (its role, the previous root of a rotation, who may sign).
+//!
+//! `sign`, `merge` and `status` all start here, so the role a file is signed as, the keys
+//! allowed to sign it and the digest read aloud are worked out in one place: a draft signed as
+//! one role and merged as another would be an officer's signature on something they never
+//! reviewed.
+
+use std::path::{Path, PathBuf};
+
+use super::{Authority, CeremonyError, DetachedSignature, Merged, Rejection};
+use crate::display::escape;
+use crate::metadata::{AnyMetadata, KeyId, Metadata, Root};
+use crate::signer::{SignError, Signer};
+use crate::verify::SignatureReport;
+
+/// Why a signing request cannot be made or answered.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("{}: cannot read", escape(&path.display().to_string()))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: crate::metadata::streamed::ReadError,
+    },
+    /// A root rotation's previous metadata is not a root.
+    #[error("the previous metadata must be a root, not {found} metadata")]
+    PreviousNotRoot { found: &'static str },
+    /// Who may sign cannot be worked out from the context given.
+    #[error("cannot tell which keys may sign role {}", escape(role))]
+    NoAuthorities { role: String },
+    #[error("who may sign role {} cannot be worked out", escape(role))]
+    Authorities {
+        role: String,
+        #[source]
+        source: CeremonyError,
+    },
+    /// The key is not among those allowed to sign (labels: the sets of keys that are).
+    #[error("key {keyid} may not sign role {} ({})", escape(role), labels.join("; "))]
+    KeyNotAllowed {
+        keyid: KeyId,
+        role: String,
+        labels: Vec<String>,
+    },
+    /// Signature files were refused; nothing was merged.
+    #[error("{} signature file(s) refused", rejections.len())]
+    Refused { rejections: Vec<Rejection> },
+}
+
+/// The metadata files around a draft, as the officer names them.
+#[derive(Clone, Debug, Default)]
+pub struct Context<'a> {
+    /// The role, when the draft's file name does not say.
+    pub role: Option<&'a str>,
+    /// For a root rotation: the previous root.
+    pub previous: Option<&'a Path>,
+    /// The metadata that delegates to the draft's role.
+    pub delegator: Option<&'a Path>,
+}
+
+/// Read a metadata file ([`crate::fsutil::read_metadata`]): the reader [`SigningRequest::open`]
+/// uses.
+pub fn read_metadata(path: &Path) -> Result<AnyMetadata, RequestError> {
+    crate::fsutil::read_metadata(path, &[])
+        .map(|r| r.meta)
+        .map_err(|source| RequestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// A draft, what it is signed as and who may sign it.
+#[derive(Debug)]
+pub struct SigningRequest {
+    md: AnyMetadata,
+    role: String,
+    previous: Option<AnyMetadata>,
+    authorities: Option<Vec<Authority>>,
+}
+
+impl SigningRequest {
+    /// The request for the draft `file`, reading it and its context with [`read_metadata`].
+    pub fn open(file: &Path, ctx: &Context<'_>) -> Result<Self, RequestError> {
+        Self::load(file, ctx, read_metadata)
+    }
+
+    /// [`SigningRequest::open`] with the caller's reader (the command line shows progress and
+    /// applies its own limits); library errors become the caller's through `From`.
+    pub fn load<E: From<RequestError>>(
+        file: &Path,
+        ctx: &Context<'_>,
+        mut read: impl FnMut(&Path) -> Result<AnyMetadata, E>,
+    ) -> Result<Self, E> {
+        let md = read(file)?;
+        let previous = ctx.previous.map(&mut read).transpose()?;
+        let delegator = ctx.delegator.map(&mut read).transpose()?;
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+        Ok(Self::new(
+            md,
+            name.as_deref(),
+            ctx.role,
+            previous,
+            delegator.as_ref(),
+        )?)
+    }
+
+    /// The request for `md`, stored under `file_name` (which says the role of targets
+    /// metadata, unless `role` is given).
+    pub fn new(
+        md: AnyMetadata,
+        file_name: Option<&str>,
+        role: Option<&str>,
+        previous: Option<AnyMetadata>,
+        delegator: Option<&AnyMetadata>,
+    ) -> Result<Self, RequestError> {
+        let role = role.map_or_else(|| super::role_name(&md, file_name), str::to_owned);
+        let is_root = matches!(md, AnyMetadata::Root(_));
+        let prev_root: Option<&Metadata<Root>> = match &previous {
+            Some(AnyMetadata::Root(r)) => Some(r),
+            Some(other) if is_root => {
+                return Err(RequestError::PreviousNotRoot {
+                    found: other.type_name(),
+                });
+            }
+            _ => None,
+        };
+        let authorities = if is_root || delegator.is_some() {
+            Some(
+                super::authorities(&md, &role, prev_root, delegator).map_err(|source| {
+                    RequestError::Authorities {
+                        role: role.clone(),
+                        source,
+                    }
+                })?,
+            )
+        } else {
+            None
+        };
+        Ok(SigningRequest {
+            md,
+            role,
+            previous,
+            authorities,
+        })
+    }
+
+    pub fn metadata(&self) -> &AnyMetadata {
+        &self.md
+    }
+
+    /// The metadata, to put merged signatures into without a copy.
+    pub fn into_metadata(self) -> AnyMetadata {
+        self.md
+    }
+
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
+    pub fn previous(&self) -> Option<&AnyMetadata> {
+        self.previous.as_ref()
+    }
+
+    /// Who may sign, when the context says (a root always does; other roles need their
+    /// delegator).
+    pub fn authorities(&self) -> Option<&[Authority]> {
+        self.authorities.as_deref()
+    }
+
+    /// [`SigningRequest::authorities`], or the error saying they are unknown.
+    pub fn need_authorities(&self) -> Result<&[Authority], RequestError> {
+        self.authorities()
+            .ok_or_else(|| RequestError::NoAuthorities {
+                role: self.role.clone(),
+            })
+    }
+
+    /// Hex SHA-256 of the bytes that are signed: the digest the officers compare aloud.
+    pub fn payload_digest(&self) -> String {
+        crate::metadata::SignedText::of_metadata(&self.md).sha256_hex()
+    }
+
+    /// What the officer reads before signing ([`super::review::summary`]).
+    pub fn summary(&self) -> Vec<String> {
+        super::review::summary(&self.md, &self.role)
+    }
+
+    /// The changes against the previous version, when one was given.
+    pub fn changes(&self) -> Option<Vec<String>> {
+        self.previous
+            .as_ref()
+            .map(|p| super::review::changes(p, &self.md))
+    }
+
+    /// Whether `keyid` may sign. With no known authorities, any key may (merge checks later).
+    pub fn may_sign(&self, keyid: &KeyId) -> Result<(), RequestError> {
+        match &self.authorities {
+            Some(auths) if !auths.iter().any(|a| a.keyids.contains(keyid)) => {
+                Err(RequestError::KeyNotAllowed {
+                    keyid: keyid.clone(),
+                    role: self.role.clone(),
+                    labels: auths.iter().map(|a| a.label.clone()).collect(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Sign the draft as a detached signature ([`super::sign_detached`]).
+    pub fn sign(
+        &self,
+        signer: &dyn Signer,
+        spool_dir: Option<&Path>,
+    ) -> Result<DetachedSignature, SignError> {
+        super::sign_detached(&self.md, &self.role, signer, spool_dir)
+    }
+
+    /// Check and merge signature files (named for messages) ([`super::merge`]).
+    pub fn merge(&self, sigs: &[(String, DetachedSignature)]) -> Result<Merged, RequestError> {
+        let auths = self.need_authorities()?;
+        super::merge(&self.md, &self.role, sigs, auths)
+            .map_err(|rejections| RequestError::Refused { rejections })
+    }
+
+    /// Who has signed and who still must ([`super::status`]).
+    pub fn status(&self) -> Result<Vec<SignatureReport>, RequestError> {
+        Ok(super::status(
+            &self.md,
+            &self.role,
+            self.need_authorities()?,
+        ))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::cjson::Map;
+    use crate::metadata::{
+        Common, DelegatedRole, DelegationRoles, Delegations, Expires, RoleKeys, RoleName,
+        RolePaths, SPEC_VERSION, SpecVersion, Targets, Threshold, Version,
+    };
+    use crate::signer::Ed25519Signer;
+
+    pub(crate) fn officer(n: u8) -> Ed25519Signer {
+        Ed25519Signer::from_seed(&[n; 32])
+    }
+
+    fn common() -> Common {
+        Common {
+            spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
+            version: Version::new(1).unwrap(),
+            expires: Expires::parse("2100-01-01T00:00:00Z").unwrap(),
+        }
+    }
+
+    pub(crate) fn empty_targets() -> Targets {
+        Targets {
+            common: common(),
+            targets: BTreeMap::new(),
+            delegations: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// A root v1 whose root role is officer 1's and whose targets role is officer 2's.
+    pub(crate) fn root() -> AnyMetadata {
+        let (r, t) = (
+            officer(1).public_key().clone(),
+            officer(2).public_key().clone(),
+        );
+        let one = Threshold::new(1).unwrap();
+        let roles = [
+            ("root", &r),
+            ("snapshot", &r),
+            ("timestamp", &r),
+            ("targets", &t),
+        ]
+        .into_iter()
+        .map(|(n, k)| (n.to_owned(), RoleKeys::new(vec![k.keyid()], one)))
+        .collect();
+        AnyMetadata::Root(Metadata::new(Root {
+            common: common(),
+            consistent_snapshot: Some(true),
+            keys: BTreeMap::from([(r.keyid(), r), (t.keyid(), t)]),
+            roles,
+            extra: Map::new(),
+        }))
+    }
+
+    /// Targets metadata delegating each of `roles` to officer 3 alone.
+    pub(crate) fn delegator(roles: &[&str]) -> AnyMetadata {
+        let k = officer(3).public_key().clone();
+        let roles = roles
+            .iter()
+            .map(|name| DelegatedRole {
+                name: RoleName::delegated(name).unwrap(),
+                keyids: vec![k.keyid()],
+                threshold: Threshold::new(1).unwrap(),
+                terminating: Some(false),
+                paths: RolePaths::Patterns(vec![format!("{name}/*").into()]),
+                extra: Map::new(),
+            })
+            .collect();
+        AnyMetadata::Targets(Metadata::new(Targets {
+            delegations: Some(Delegations {
+                keys: BTreeMap::from([(k.keyid(), k)]),
+                roles: DelegationRoles::List(roles),
+                extra: Map::new(),
+            }),
+            ..empty_targets()
+        }))
+    }
+
+    fn root_and_targets() -> (AnyMetadata, AnyMetadata) {
+        (root(), AnyMetadata::Targets(Metadata::new(empty_targets())))
+    }
+
+    #[test]
+    fn a_key_the_delegator_does_not_name_may_not_sign() {
+        let (root, targets) = root_and_targets();
+        let req =
+            SigningRequest::new(targets, Some("targets.json"), None, None, Some(&root)).unwrap();
+        assert_eq!(req.role(), "targets");
+        let stranger = officer(3);
+        let e = req.may_sign(&stranger.public_key().keyid()).unwrap_err();
+        assert!(matches!(&e, RequestError::KeyNotAllowed { role, .. } if role == "targets"));
+        assert!(!e.to_string().contains("--"), "{e}");
+        let officer = officer(2);
+        req.may_sign(&officer.public_key().keyid()).unwrap();
+
+        // Signed by the right key, merged: the threshold is met.
+        let sig = req.sign(&officer, None).unwrap();
+        let merged = req.merge(&[("t.sig".into(), sig)]).unwrap();
+        assert!(merged.complete());
+        // A signature by a key that may not sign is refused, with the file named.
+        let bad = req.sign(&stranger, None).unwrap();
+        let Err(RequestError::Refused { rejections }) = req.merge(&[("s.sig".into(), bad)]) else {
+            panic!("a stranger's signature was merged");
+        };
+        assert_eq!(rejections[0].file, "s.sig");
+    }
+
+    #[test]
+    fn without_a_delegator_who_may_sign_is_unknown() {
+        let (root, targets) = root_and_targets();
+        let req = SigningRequest::new(targets, None, Some("claimed"), None, None).unwrap();
+        assert_eq!(req.role(), "claimed");
+        req.may_sign(&officer(9).public_key().keyid()).unwrap();
+        assert!(matches!(
+            req.status(),
+            Err(RequestError::NoAuthorities { role }) if role == "claimed"
+        ));
+        // A root's previous version must be a root.
+        let e = SigningRequest::new(root.clone(), None, None, Some(req.into_metadata()), None)
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            RequestError::PreviousNotRoot { found: "targets" }
+        ));
+    }
+
+    #[test]
+    fn open_reads_the_draft_and_its_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, targets) = root_and_targets();
+        let (rp, tp) = (
+            dir.path().join("1.root.json"),
+            dir.path().join("targets.json"),
+        );
+        crate::fsutil::write_metadata(&root, &rp).unwrap();
+        crate::fsutil::write_metadata(&targets, &tp).unwrap();
+        let ctx = Context {
+            delegator: Some(&rp),
+            ..Context::default()
+        };
+        let req = SigningRequest::open(&tp, &ctx).unwrap();
+        assert_eq!(req.role(), "targets");
+        assert_eq!(req.need_authorities().unwrap().len(), 1);
+        assert_eq!(req.status().unwrap().len(), 1);
+        let missing = dir.path().join("missing.json");
+        let e = SigningRequest::open(&missing, &ctx).unwrap_err();
+        assert!(matches!(e, RequestError::Read { path, .. } if path == missing));
+    }
+}

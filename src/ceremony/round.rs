@@ -1,0 +1,420 @@
+//! A signing round: every draft of a directory (a claim round's claimed bins, thousands at
+//! PyPI's scale) reviewed under one round digest, signed with one signer, merged all or nothing.
+//!
+//! Each signature is the same detached file one `sign` makes, named `FILE.sig` after its
+//! draft, so any one of them can still be checked or merged alone. Drafts are read one at a
+//! time (a round at PyPI's scale is hundreds of megabytes); readers are the caller's, so the
+//! command line can show progress and apply its limits, and library errors become the
+//! caller's through `From<RoundError>`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::repository::{self, Entry, ListError};
+use super::{Authority, DetachedSignature, Rejection};
+use crate::display::escape;
+use crate::metadata::{AnyMetadata, KeyId};
+use crate::signer::{SignError, Signer};
+use crate::verify::SignatureReport;
+
+/// The suffix of a round's signature files: `7.claimed-bins-0a3.json.sig`.
+pub const SIG_SUFFIX: &str = ".sig";
+
+/// Why a round step cannot go ahead.
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    #[error(transparent)]
+    List(#[from] ListError),
+    #[error("{}: the directory holds no metadata (.json) files", shown(path))]
+    Empty { path: PathBuf },
+    #[error("{}: who may sign it cannot be worked out", shown(path))]
+    Authorities {
+        path: PathBuf,
+        #[source]
+        source: super::CeremonyError,
+    },
+    /// The key may not sign `refused` of the `total` drafts; `first` names one.
+    #[error(
+        "key {keyid} may not sign {refused} of the {total} drafts (first: {})",
+        escape(first)
+    )]
+    KeyNotAllowed {
+        keyid: KeyId,
+        refused: usize,
+        total: usize,
+        first: String,
+    },
+    /// A draft's signed bytes changed between the review and the signing.
+    #[error("{}: changed since it was shown for review", shown(path))]
+    Changed { path: PathBuf },
+    #[error("cannot sign {}", shown(path))]
+    Sign {
+        path: PathBuf,
+        #[source]
+        source: SignError,
+    },
+    /// A signature directory given is not a directory.
+    #[error("{}: not a directory", shown(path))]
+    NotADirectory { path: PathBuf },
+    /// A signature for a file that is not in the round: the wrong directory, or a stale one.
+    #[error(
+        "{}: a signature for {}, which is not in this round",
+        shown(path),
+        escape(draft)
+    )]
+    NotInRound { path: PathBuf, draft: String },
+}
+
+fn shown(path: &Path) -> String {
+    escape(&path.display().to_string()).into_owned()
+}
+
+/// One draft of a round, as reviewed.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    /// The file name inside the round directory.
+    pub name: String,
+    pub path: PathBuf,
+    pub role: String,
+    pub version: u64,
+    pub expires: String,
+    /// Hex SHA-256 of the signed bytes.
+    pub digest: String,
+    /// Who may sign it.
+    pub authorities: Vec<Authority>,
+}
+
+/// The drafts of a round directory (`*.json`), sorted by name; none is an error.
+pub fn files(dir: &Path) -> Result<Vec<Entry>, RoundError> {
+    let files = repository::list(dir, repository::METADATA_SUFFIX)?;
+    if files.is_empty() {
+        return Err(RoundError::Empty {
+            path: dir.to_path_buf(),
+        });
+    }
+    Ok(files)
+}
+
+/// Read one draft: its metadata, role (from its name) and who may sign it (`parent` delegates).
+pub fn load_draft<E: From<RoundError>>(
+    file: &Entry,
+    parent: &AnyMetadata,
+    read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
+) -> Result<(Draft, AnyMetadata), E> {
+    let md = read(&file.path)?;
+    let role = super::role_name(&md, Some(&file.name));
+    let authorities = super::authorities(&md, &role, None, Some(parent)).map_err(|source| {
+        RoundError::Authorities {
+            path: file.path.clone(),
+            source,
+        }
+    })?;
+    let c = md.common();
+    let draft = Draft {
+        name: file.name.clone(),
+        path: file.path.clone(),
+        role,
+        version: c.version.get(),
+        expires: c.expires.to_string(),
+        digest: crate::metadata::SignedText::of_metadata(&md).sha256_hex(),
+        authorities,
+    };
+    Ok((draft, md))
+}
+
+/// Read every draft for review, keeping what the review and the checks need (not the
+/// metadata). `tick` is called after each draft.
+pub fn review<E: From<RoundError>>(
+    files: &[Entry],
+    parent: &AnyMetadata,
+    read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
+    tick: &mut dyn FnMut(),
+) -> Result<Vec<Draft>, E> {
+    let mut drafts = Vec::with_capacity(files.len());
+    for f in files {
+        drafts.push(load_draft(f, parent, read)?.0);
+        tick();
+    }
+    Ok(drafts)
+}
+
+/// The digest the officers compare aloud for the whole round
+/// ([`super::detached::round_digest`]).
+pub fn round_digest(drafts: &[Draft]) -> String {
+    super::detached::round_digest(drafts.iter().map(|d| (d.name.as_str(), d.digest.as_str())))
+}
+
+/// Whether `keyid` may sign every draft (checked before a key is unlocked).
+pub fn may_sign(drafts: &[Draft], keyid: &KeyId) -> Result<(), RoundError> {
+    let refused: Vec<&Draft> = drafts
+        .iter()
+        .filter(|d| !d.authorities.iter().any(|a| a.keyids.contains(keyid)))
+        .collect();
+    match refused.first() {
+        None => Ok(()),
+        Some(first) => Err(RoundError::KeyNotAllowed {
+            keyid: keyid.clone(),
+            refused: refused.len(),
+            total: drafts.len(),
+            first: first.name.clone(),
+        }),
+    }
+}
+
+/// A round's signatures, one per draft, to be written into a new directory together.
+#[derive(Debug)]
+pub struct SignedRound {
+    /// `FILE.sig` and its bytes, for each draft.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The key that signed (none for an empty round).
+    pub keyid: Option<KeyId>,
+}
+
+/// Sign every reviewed draft with `signer`. Each draft is read again, and one whose bytes
+/// changed since the review is refused: the officers compared the digest of what was shown,
+/// not of what is there now. `tick` is called after each draft.
+pub fn sign<E: From<RoundError>>(
+    drafts: &[Draft],
+    parent: &AnyMetadata,
+    signer: &dyn Signer,
+    spool_dir: Option<&Path>,
+    read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
+    tick: &mut dyn FnMut(),
+) -> Result<SignedRound, E> {
+    let mut files = Vec::with_capacity(drafts.len());
+    let mut keyid = None;
+    for d in drafts {
+        let entry = Entry {
+            name: d.name.clone(),
+            path: d.path.clone(),
+            regular: true,
+        };
+        let (again, md) = load_draft(&entry, parent, read)?;
+        if again.digest != d.digest {
+            return Err(RoundError::Changed {
+                path: d.path.clone(),
+            }
+            .into());
+        }
+        let detached = super::sign_detached(&md, &d.role, signer, spool_dir).map_err(|source| {
+            RoundError::Sign {
+                path: d.path.clone(),
+                source,
+            }
+        })?;
+        keyid = Some(detached.signature.keyid.clone());
+        files.push((format!("{}{SIG_SUFFIX}", d.name), detached.to_bytes()));
+        tick();
+    }
+    Ok(SignedRound { files, keyid })
+}
+
+/// The signature files of each officer's directory, by the draft they are for. A signature
+/// for a file that is not in the round is refused.
+pub fn signature_dirs(
+    dirs: &[PathBuf],
+    drafts: &[Entry],
+) -> Result<Vec<BTreeMap<String, PathBuf>>, RoundError> {
+    let mut out = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        if !dir.is_dir() {
+            return Err(RoundError::NotADirectory { path: dir.clone() });
+        }
+        let mut sigs = BTreeMap::new();
+        for entry in repository::list(dir, SIG_SUFFIX)? {
+            let draft = entry.name[..entry.name.len() - SIG_SUFFIX.len()].to_owned();
+            if !drafts.iter().any(|d| d.name == draft) {
+                return Err(RoundError::NotInRound {
+                    path: entry.path,
+                    draft,
+                });
+            }
+            sigs.insert(draft, entry.path);
+        }
+        out.push(sigs);
+    }
+    Ok(out)
+}
+
+/// What merging a round gave: every draft with its signatures, or the refusals.
+#[derive(Debug, Default)]
+pub struct MergedRound {
+    /// Each draft's name and its bytes with the signatures merged in.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Signature files refused (unreadable, or refused by [`super::merge`]), with the reason.
+    /// When any is, nothing may be written.
+    pub refused: Vec<Rejection>,
+    /// The drafts still below a threshold, with their reports.
+    pub incomplete: Vec<(String, Vec<SignatureReport>)>,
+    /// Every key whose signature was added.
+    pub added: BTreeSet<String>,
+    /// Every signature file read.
+    pub signature_files: Vec<PathBuf>,
+}
+
+/// Merge every draft with its signature from each of `sig_dirs` ([`signature_dirs`]).
+/// `read_sig` reads a signature file's bytes; `tick` is called after each draft.
+pub fn merge<E: From<RoundError>>(
+    files: &[Entry],
+    parent: &AnyMetadata,
+    sig_dirs: &[BTreeMap<String, PathBuf>],
+    read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
+    read_sig: &mut dyn FnMut(&Path) -> Result<Vec<u8>, E>,
+    tick: &mut dyn FnMut(),
+) -> Result<MergedRound, E> {
+    let mut out = MergedRound::default();
+    for f in files {
+        let (draft, md) = load_draft(f, parent, read)?;
+        let mut sigs = Vec::new();
+        for dir in sig_dirs {
+            if let Some(p) = dir.get(&f.name) {
+                match DetachedSignature::parse(&read_sig(p)?) {
+                    Ok(d) => sigs.push((shown(p), d)),
+                    Err(e) => out.refused.push(Rejection {
+                        file: shown(p),
+                        reason: e.to_string(),
+                    }),
+                }
+                out.signature_files.push(p.clone());
+            }
+        }
+        match super::merge(&md, &draft.role, &sigs, &draft.authorities) {
+            Err(rejections) => out.refused.extend(rejections),
+            Ok(merged) => {
+                out.added
+                    .extend(merged.added.iter().map(|(k, _)| k.to_string()));
+                if !merged.complete() {
+                    out.incomplete
+                        .push((f.name.clone(), merged.reports.clone()));
+                }
+                let mut md = md;
+                merged.apply(&mut md);
+                out.files.push((f.name.clone(), md.to_file_bytes()));
+            }
+        }
+        tick();
+    }
+    Ok(out)
+}
+
+/// Who has signed each draft and who still must.
+pub fn status<E: From<RoundError>>(
+    files: &[Entry],
+    parent: &AnyMetadata,
+    read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
+) -> Result<Vec<(Draft, Vec<SignatureReport>)>, E> {
+    let mut all = Vec::with_capacity(files.len());
+    for f in files {
+        let (draft, md) = load_draft(f, parent, read)?;
+        let reports = super::status(&md, &draft.role, &draft.authorities);
+        all.push((draft, reports));
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ceremony::request::tests::{delegator, empty_targets, officer};
+    use crate::metadata::Metadata;
+    use crate::signer::Signer;
+
+    /// Read with the library's reader, errors as [`RoundError`]s.
+    fn read(p: &Path) -> Result<AnyMetadata, RoundError> {
+        Ok(crate::fsutil::read_metadata(p, &[])
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .meta)
+    }
+
+    fn round_dir() -> (tempfile::TempDir, AnyMetadata) {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["1.bin-a.json", "1.bin-b.json"] {
+            let md = AnyMetadata::Targets(Metadata::new(empty_targets()));
+            crate::fsutil::write_metadata(&md, &dir.path().join(name)).unwrap();
+        }
+        (dir, delegator(&["bin-a", "bin-b"]))
+    }
+
+    #[test]
+    fn a_round_of_two_drafts_is_signed_and_merged() {
+        let (dir, parent) = round_dir();
+        let files = files(dir.path()).unwrap();
+        let drafts = review(&files, &parent, &mut read, &mut || {}).unwrap();
+        assert_eq!(drafts.len(), 2);
+        assert_eq!(drafts[0].role, "bin-a");
+        assert_eq!(round_digest(&drafts).len(), 64);
+
+        let stranger = officer(4);
+        let e = may_sign(&drafts, &stranger.public_key().keyid()).unwrap_err();
+        assert!(matches!(
+            e,
+            RoundError::KeyNotAllowed {
+                refused: 2,
+                total: 2,
+                ..
+            }
+        ));
+
+        let signer = officer(3);
+        may_sign(&drafts, &signer.public_key().keyid()).unwrap();
+        let mut ticks = 0;
+        let signed = sign(&drafts, &parent, &signer, None, &mut read, &mut || {
+            ticks += 1
+        })
+        .unwrap();
+        assert_eq!(ticks, 2);
+        assert_eq!(signed.keyid, Some(signer.public_key().keyid()));
+        let names: Vec<&str> = signed.files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["1.bin-a.json.sig", "1.bin-b.json.sig"]);
+
+        // Before merging, nobody has signed.
+        let before = status(&files, &parent, &mut read).unwrap();
+        assert!(before.iter().all(|(_, r)| !r[0].is_met()));
+
+        let sigdir = tempfile::tempdir().unwrap();
+        for (name, bytes) in &signed.files {
+            std::fs::write(sigdir.path().join(name), bytes).unwrap();
+        }
+        let dirs = signature_dirs(&[sigdir.path().to_path_buf()], &files).unwrap();
+        let mut read_sig = |p: &Path| Ok::<_, RoundError>(std::fs::read(p).unwrap());
+        let merged = merge(&files, &parent, &dirs, &mut read, &mut read_sig, &mut || {}).unwrap();
+        assert!(merged.refused.is_empty(), "{:?}", merged.refused);
+        assert!(merged.incomplete.is_empty());
+        assert_eq!(merged.files.len(), 2);
+        assert_eq!(merged.signature_files.len(), 2);
+
+        // Written back, the round is complete.
+        for (name, bytes) in &merged.files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let after = status(&files, &parent, &mut read).unwrap();
+        assert!(after.iter().all(|(_, r)| r[0].is_met()));
+    }
+
+    #[test]
+    fn a_changed_draft_or_a_stranger_signature_is_refused() {
+        let (dir, parent) = round_dir();
+        let files = files(dir.path()).unwrap();
+        let drafts = review(&files, &parent, &mut read, &mut || {}).unwrap();
+        let mut changed = empty_targets();
+        changed.common.version = crate::metadata::Version::new(2).unwrap();
+        crate::fsutil::write_metadata(
+            &AnyMetadata::Targets(Metadata::new(changed)),
+            &dir.path().join("1.bin-b.json"),
+        )
+        .unwrap();
+        let e = sign(&drafts, &parent, &officer(3), None, &mut read, &mut || {}).unwrap_err();
+        assert!(matches!(e, RoundError::Changed { path } if path.ends_with("1.bin-b.json")));
+
+        let sigdir = tempfile::tempdir().unwrap();
+        std::fs::write(sigdir.path().join("9.other.json.sig"), b"{}").unwrap();
+        let e = signature_dirs(&[sigdir.path().to_path_buf()], &files).unwrap_err();
+        assert!(matches!(e, RoundError::NotInRound { draft, .. } if draft == "9.other.json"));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(matches!(files_err(empty.path()), RoundError::Empty { .. }));
+    }
+
+    fn files_err(dir: &Path) -> RoundError {
+        files(dir).unwrap_err()
+    }
+}
