@@ -22,7 +22,8 @@ use crate::verify::{self, FileStatus, InputFile, Problem};
 pub enum Format {
     /// Metadata, `SHA256SUMS` and `SUMMARY.txt` only.
     Plain,
-    /// Also the payloads RSTUF's bootstrap reads (the trusted root and its settings).
+    /// Also the RSTUF payloads: `rstuf/bootstrap.json` with the trust-anchor root and
+    /// `rstuf/update-N.json` for each later root.
     Rstuf,
 }
 
