@@ -26,8 +26,8 @@ pub const FORMAT_VERSION: i64 = 1;
 pub const MAX_FILE_SIZE: usize = 64 * 1024;
 
 /// One signature over one draft, with what binds it to that draft (see the module docs).
-/// The binding is advisory: [`crate::ceremony::merge`] still verifies `signature` over the
-/// current bytes and checks that `public_key` may sign the role.
+/// The binding refuses stale signatures early; [`crate::ceremony::merge`] still verifies
+/// `signature` over the current bytes, with a key the delegating metadata lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DetachedSignature {
     /// The role the signed metadata is for.

@@ -95,7 +95,7 @@ pub struct Outcome {
     pub claimed_projects: usize,
     /// The transcript's last sequence number.
     pub transcript_lines: u64,
-    /// The hash of the transcript's last line, which the head signature covers.
+    /// The hash of the transcript's last line (the record of the head signature).
     pub transcript_head: String,
 }
 
