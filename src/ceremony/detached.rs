@@ -18,17 +18,28 @@ use crate::cjson::{self, Map, Value};
 use crate::metadata::SignedText;
 use crate::metadata::{Key, KeyId, Signature};
 
+/// The `format` value every signature file carries, so other JSON is not mistaken for one.
 pub const FORMAT: &str = "conclave-signature";
+/// The only `format_version` this conclave writes and reads.
 pub const FORMAT_VERSION: i64 = 1;
 /// Signature files are tiny; anything larger is not one.
 pub const MAX_FILE_SIZE: usize = 64 * 1024;
 
+/// One signature over one draft, with what binds it to that draft (see the module docs).
+/// The binding refuses stale signatures early; [`crate::ceremony::merge`] still verifies
+/// `signature` over the current bytes, with a key the delegating metadata lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DetachedSignature {
+    /// The role the signed metadata is for.
     pub role: String,
+    /// The version of the signed metadata.
     pub version: u64,
+    /// Lowercase hex SHA-256 of the canonical signed bytes ([`payload_digest`]).
     pub payload_sha256: String,
+    /// The signature as it goes into the metadata's `signatures`.
     pub signature: Signature,
+    /// The signer's public key, as the signer reported it; a merge trusts only the keys the
+    /// delegating metadata lists, not this one.
     pub public_key: Key,
 }
 
@@ -58,6 +69,8 @@ pub fn round_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
 }
 
 impl DetachedSignature {
+    /// A signature file for `signature` over `signed_bytes` (the canonical signed bytes of
+    /// `role` version `version`) by `public_key`.
     pub fn new(
         role: &str,
         version: u64,
@@ -92,6 +105,8 @@ impl DetachedSignature {
         }
     }
 
+    /// The file's bytes: canonical JSON, pretty-printed, that [`DetachedSignature::parse`]
+    /// reads back.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut m = Map::new();
         m.insert("format".into(), FORMAT.into());
@@ -202,28 +217,40 @@ pub(crate) fn refuse_unknown_fields(m: &Map, known: &[&str]) -> Result<(), Signa
 /// Why a signature file was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureFileError {
+    /// The file is larger than [`MAX_FILE_SIZE`]; it is refused before parsing.
     #[error("larger than {MAX_FILE_SIZE} bytes: not a signature file")]
     TooLarge,
+    /// The file is not JSON.
     #[error("not valid JSON: {0}")]
     Json(cjson::ParseError),
+    /// The file is JSON, but not an object.
     #[error("not a JSON object")]
     NotObject,
+    /// A field that must be a string (named) is absent or not a string.
     #[error("missing or non-string \"{0}\"")]
     MissingString(&'static str),
+    /// `format` is not [`FORMAT`]: some other JSON file.
     #[error("not a conclave signature file (\"format\" is not conclave-signature)")]
     NotSignatureFile,
+    /// `format_version` is absent or not [`FORMAT_VERSION`].
     #[error("unsupported \"format_version\" (this conclave reads {FORMAT_VERSION})")]
     FormatVersion,
+    /// `version` is absent, not an integer, or not positive.
     #[error("\"version\" must be a positive integer")]
     Version,
+    /// `payload_sha256` is not 64 lowercase hex characters.
     #[error("\"payload_sha256\" must be 64 lowercase hex characters")]
     PayloadDigest,
+    /// A required field (named, dotted for nested ones) is absent or of the wrong type.
     #[error("missing \"{0}\"")]
     Missing(&'static str),
+    /// `public_key` is not a valid TUF key object.
     #[error("{0}")]
     PublicKey(crate::metadata::FormatError),
+    /// `signature.keyid` is not a valid keyid.
     #[error(transparent)]
     KeyId(#[from] crate::metadata::ValueError),
+    /// A field the format does not have: refused, since signature files are fully specified.
     #[error("unexpected field \"{}\"", crate::display::escape(.0))]
     UnexpectedField(String),
 }

@@ -17,13 +17,18 @@ use crate::display::escape;
 use crate::metadata::{AnyMetadata, DelegationRoles, Expires, Key, KeyId, RolePaths, Root};
 use crate::verify::{self, FileStatus, InputFile, Problem};
 
+/// The shape of an export bundle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Metadata, `SHA256SUMS` and `SUMMARY.txt` only.
     Plain,
+    /// Also the RSTUF payloads: `rstuf/bootstrap.json` with the trust-anchor root and
+    /// `rstuf/update-N.json` for each later root.
     Rstuf,
 }
 
 impl Format {
+    /// The format's name as `SUMMARY.txt` and the CLI print it: `plain` or `rstuf`.
     pub fn name(self) -> &'static str {
         match self {
             Format::Plain => "plain",
@@ -32,10 +37,13 @@ impl Format {
     }
 }
 
+/// Why [`build`] made no bundle.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    /// The repository does not verify as of the given time; the problems found, none exported.
     #[error("the repository does not verify ({} problem(s)); nothing was exported", .0.len())]
     Unverified(Vec<Problem>),
+    /// Verified metadata that cannot be read again as metadata, or no `N.root.json` to export.
     #[error("{0}")]
     Invalid(String),
 }
@@ -56,6 +64,7 @@ pub const RSTUF_TIMEOUT: i64 = 300;
 /// The files of a bundle: path inside the bundle -> bytes, in path order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bundle {
+    /// Path inside the bundle -> the file's bytes, in path order.
     pub files: BTreeMap<String, Vec<u8>>,
 }
 

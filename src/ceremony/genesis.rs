@@ -14,7 +14,9 @@ use crate::pypi::LayoutError;
 /// The unsigned drafts a genesis produces.
 #[derive(Clone, Debug)]
 pub struct Drafts {
+    /// Root version 1, with the plan's keys and thresholds for the four top-level roles.
     pub root: Root,
+    /// Targets version 1: empty, or with the PyPI layout's delegations (PEP 458 / PEP 480).
     pub targets: Targets,
     /// With a PyPI layout: unclaimed's first version, for the online side to sign.
     pub unclaimed: Option<Targets>,
@@ -36,24 +38,44 @@ fn top_level(plan: &Plan) -> (Vec<(String, Key)>, BTreeMap<String, u32>) {
 /// Why a plan could not be drafted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenesisError {
+    /// The plan does not describe a role the drafts need (root or targets).
     #[error("the plan has no role {0}")]
     NoRole(String),
+    /// The plan gives the role no expiry, so its metadata cannot be dated.
     #[error("role {0}: the plan gives no expiry")]
     NoExpiry(String),
     /// The plan's expiry for `role` is not a time (plans are checked before, so rarely).
     #[error("role {role}: {reason}")]
-    Expiry { role: String, reason: String },
+    Expiry {
+        /// The role whose expiry is wrong.
+        role: String,
+        /// Why the expiry could not be resolved.
+        reason: String,
+    },
     /// A key said to be lost is neither in the current root nor in the plan's.
     #[error("lost key {keyid}: that key is not a root key of version {version} nor of the plan")]
-    LostKeyUnknown { keyid: KeyId, version: Version },
+    LostKeyUnknown {
+        /// The key said to be lost.
+        keyid: KeyId,
+        /// The current root's version.
+        version: Version,
+    },
+    /// The plan keeps a lost key in the new root: whoever holds it could count towards the
+    /// new root's threshold.
     #[error(
         "lost key {keyid}: a lost key cannot be a key of the new root; remove it from the plan's [roles.root]"
     )]
-    LostKeyInNewRoot { keyid: KeyId },
+    LostKeyInNewRoot {
+        /// The lost key.
+        keyid: KeyId,
+    },
+    /// The plan's top-level keys and thresholds do not make a valid root.
     #[error(transparent)]
     Root(#[from] RootError),
+    /// The plan's PyPI roles do not make a valid layout.
     #[error(transparent)]
     Layout(#[from] LayoutError),
+    /// The current root's version has no next version.
     #[error(transparent)]
     Version(#[from] ValueError),
 }
@@ -134,8 +156,11 @@ pub fn draft(plan: &Plan, now: Expires) -> Result<Drafts, GenesisError> {
 /// One officer's signing task: sign `draft` with plan key `key`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
+    /// The officer holding the key, as the plan labels them.
     pub officer: String,
+    /// The plan's name for the key.
     pub key: String,
+    /// The key's keyid, to check against the signer before signing.
     pub keyid: KeyId,
     /// The `conclave sign` command line, relative to the ceremony directory.
     pub command: String,
@@ -184,11 +209,13 @@ pub fn tasks_for(plan: &Plan, role: &str, draft: &str, context: &str, stem: &str
 /// One key's part in a rotation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RotationKey {
+    /// The key.
     pub keyid: KeyId,
     /// The plan's name for the key, when the plan knows it.
     pub name: Option<String>,
     /// Who holds it, when the plan knows.
     pub officer: Option<String>,
+    /// Said to be lost or compromised: it must not sign.
     pub lost: bool,
     /// Counts for the current root's threshold.
     pub in_old: bool,
@@ -199,15 +226,22 @@ pub struct RotationKey {
 /// What a root rotation needs, worked out before anyone signs.
 #[derive(Clone, Debug)]
 pub struct RotationPlan {
+    /// The current root's version.
     pub old_version: u64,
+    /// The next root's version (one more).
     pub new_version: u64,
+    /// The current root's root threshold, which the next root's signatures must also meet
+    /// (TUF spec §5.3.4).
     pub old_threshold: u32,
+    /// The next root's own root threshold.
     pub new_threshold: u32,
+    /// Every root key of the current and the next root, current ones first.
     pub keys: Vec<RotationKey>,
     /// The next root (unsigned), built from the plan's roles.
     pub next: Root,
     /// Old root keys still usable (not lost).
     pub old_available: usize,
+    /// New root keys still usable (not lost).
     pub new_available: usize,
     /// Both thresholds can be met with the keys not lost.
     pub feasible: bool,

@@ -82,8 +82,11 @@ pub enum CeremonyError {
 pub struct Authority {
     /// e.g. "root v1 (previous root)", "root v2 (its own)", "targets (delegator)".
     pub label: String,
+    /// The keys allowed to sign, in the order the delegator lists them.
     pub keyids: Vec<KeyId>,
+    /// The public keys by keyid, to check signatures with.
     pub keys: BTreeMap<KeyId, Key>,
+    /// How many distinct keys of `keyids` must sign.
     pub threshold: Threshold,
 }
 
@@ -269,7 +272,10 @@ pub fn sign_detached(
 /// A signature file that was refused, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
+    /// The name of the signature file.
     pub file: String,
+    /// Why it was refused: another role, version or draft, a key that may not sign, or an
+    /// invalid signature.
     pub reason: String,
 }
 
@@ -278,14 +284,22 @@ pub struct Rejection {
 /// projects is hundreds of megabytes): [`Merged::apply`] puts the signatures in.
 #[derive(Debug)]
 pub struct Merged {
+    /// The signatures the metadata will carry: kept ones and added ones, by keyid.
     pub signatures: Vec<Signature>,
+    /// Signatures added, by keyid, with the file each came from.
     pub added: Vec<(KeyId, String)>,
+    /// Signatures whose key had already signed (kept in the metadata or added from an earlier
+    /// file), with the file; not added again.
     pub already_present: Vec<(KeyId, String)>,
+    /// Signatures taken out of the metadata, by keyid, with the reason: not valid over the
+    /// current bytes (they signed an earlier draft) or their key may not sign this role.
     pub dropped: Vec<(KeyId, String)>,
+    /// One threshold report per authority, over `signatures`.
     pub reports: Vec<SignatureReport>,
 }
 
 impl Merged {
+    /// True when every authority's threshold is met, so the metadata can be published.
     pub fn complete(&self) -> bool {
         self.reports.iter().all(SignatureReport::is_met)
     }

@@ -37,6 +37,8 @@ use crate::verify::{self, InputFile};
 
 /// The field that marks every piece of rehearsal metadata.
 pub const MARK_FIELD: &str = "x-conclave-rehearsal";
+/// The text of the mark: the rehearsal keys come from passphrases printed in this source,
+/// so anyone can sign as them; its output must never be deployed.
 pub const MARK: &str =
     "REHEARSAL MATERIAL: signed with keys from published passphrases; never deploy";
 
@@ -74,18 +76,26 @@ const PROJECTS: [&str; 5] = ["sampleproject", "requests", "numpy", "django", "at
 
 /// A line of progress for the officer watching the rehearsal.
 pub enum Event<'a> {
+    /// A new step begins: its title.
     Step(&'a str),
+    /// A detail of the current step: a file written, a signature made, a check passed.
     Detail(String),
 }
 
 /// What the rehearsal produced.
 #[derive(Debug)]
 pub struct Outcome {
+    /// The rehearsal directory.
     pub dir: PathBuf,
+    /// The export bundle's directory, inside `dir`.
     pub bundle: PathBuf,
+    /// How many root versions the repository has (genesis, rotation, revocation).
     pub root_versions: u64,
+    /// How many sample projects were claimed into claimed v1.
     pub claimed_projects: usize,
+    /// The transcript's last sequence number.
     pub transcript_lines: u64,
+    /// The hash of the transcript's last line (the record of the head signature).
     pub transcript_head: String,
 }
 
@@ -103,49 +113,110 @@ pub enum RehearsalError {
         "{}: already exists and is not empty; a rehearsal always starts in a new directory",
         crate::display::escape(&.path.display().to_string())
     )]
-    NotEmpty { path: PathBuf },
+    /// The rehearsal directory exists and holds files; a rehearsal never mixes with them.
+    NotEmpty {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// Reading or writing a file or directory failed.
     #[error("{}", crate::display::escape(&.path.display().to_string()))]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
-    /// `step` says what was being done: "derive key bob-root", "genesis", "sign root v1".
+    /// A function the rehearsal calls failed.
     #[error("{step}")]
     Step {
+        /// What was being done: "derive key bob-root", "genesis", "sign root v1".
         step: String,
+        /// The failure.
         #[source]
         source: Cause,
     },
+    /// A key file just written does not unlock to the public key it was made for.
     #[error("keys/{name}.key does not unlock to its own public key")]
-    KeyMismatch { name: String },
+    KeyMismatch {
+        /// The key's name.
+        name: String,
+    },
+    /// A key the rehearsal names has no signer (a bug in the rehearsal script).
     #[error("no signer for {name}")]
-    NoSigner { name: String },
+    NoSigner {
+        /// The key's name.
+        name: String,
+    },
+    /// [`crate::ceremony::merge`] refused signature files.
     #[error("{role}: {reasons}")]
-    Rejected { role: String, reasons: String },
+    Rejected {
+        /// The role being signed.
+        role: String,
+        /// Each refused file with its reason, joined by "; ".
+        reasons: String,
+    },
+    /// The merged signatures do not meet every threshold the role needs.
     #[error("{role}: the threshold is not met after merging")]
-    BelowThreshold { role: String },
+    BelowThreshold {
+        /// The role being signed.
+        role: String,
+    },
+    /// The rehearsal's plan has policy errors.
     #[error("{file}: the plan fails its policy ({errors} error(s))")]
-    PolicyFails { file: String, errors: usize },
+    PolicyFails {
+        /// The plan file.
+        file: String,
+        /// How many findings are errors.
+        errors: usize,
+    },
+    /// The rehearsal's claim requests do not parse.
     #[error("{file}: {reasons}")]
-    ClaimRequests { file: String, reasons: String },
+    ClaimRequests {
+        /// The requests file.
+        file: String,
+        /// Each bad line's reason, joined by "; ".
+        reasons: String,
+    },
+    /// Metadata the rehearsal expects to be a root is of another type.
     #[error("{file} is not a root")]
-    NotARoot { file: String },
+    NotARoot {
+        /// The file.
+        file: String,
+    },
+    /// The revocation planner found the revocation cannot be done as asked.
     #[error("revoke: {}", .blockers.join("; "))]
-    RevokeBlocked { blockers: Vec<String> },
+    RevokeBlocked {
+        /// The plan's blockers.
+        blockers: Vec<String>,
+    },
+    /// The revocation of a root key drafted no new root.
     #[error("revoke drafted no new root")]
     RevokeNoRoot,
+    /// The revocation drafted more than the new root, which the example does not need.
     #[error("revoke drafted {count} files; the rehearsal expects only the root")]
-    RevokeTooMany { count: usize },
+    RevokeTooMany {
+        /// How many drafts it made.
+        count: usize,
+    },
+    /// The revocation's draft for root holds metadata of another type.
     #[error("revoke's root draft is not a root")]
     RevokeDraftNotRoot,
     /// The attack the revocation must stop worked: the stolen key alone met a threshold.
     #[error("the compromised key's signature alone met a threshold")]
     CompromisedKeyCounted,
+    /// The rehearsal's repository does not verify with the client rules.
     #[error("{dir}: does not verify: {problems}")]
-    Unverified { dir: String, problems: String },
+    Unverified {
+        /// The directory.
+        dir: String,
+        /// Each problem as "file: message", joined by "; ".
+        problems: String,
+    },
+    /// The export bundle, read back, does not verify.
     #[error("bundle/: the exported bundle does not verify")]
     BundleUnverified,
+    /// The transcript has no lines after the head was signed.
     #[error("the transcript is empty")]
     EmptyTranscript,
 }

@@ -39,37 +39,61 @@ pub enum RevokeError {
         "\"{0}\" is not a keyid: give the key's keyid in hex (all 64 digits, or at least the \
          first 8 as `conclave inspect` and `conclave status` show them)"
     )]
+    /// The key given is not 8 to 64 hex digits (the text given, escaped for the terminal).
     BadKeyId(String),
+    /// No role in the repository lists a key whose keyid starts with the (lowercased) prefix.
     #[error("no role in this repository trusts a key whose keyid starts with {0}")]
     UnknownKey(String),
+    /// The prefix matches keyids of different keys (the prefix, then the short keyids
+    /// matched); keyids that name the same key are aliases, not ambiguous (TAP 12).
     #[error("{0} is the start of several keyids ({1}); give more digits")]
     AmbiguousKeyId(String, String),
+    /// The repository has problems other than expired metadata; a revocation drafted on top
+    /// of metadata clients reject would not repair it.
     #[error(
         "the repository does not verify ({} problem(s)); a revocation must start from metadata \
          that verifies",
         .0.len()
     )]
     Unverified(Vec<Problem>),
+    /// The repository has no root metadata in use.
     #[error("no root metadata (N.root.json) in the repository")]
     NoRoot,
+    /// The file in use as root holds metadata of another type.
     #[error("the root file is not a root")]
-    NotARoot { file: String },
+    NotARoot {
+        /// The file in use as root.
+        file: String,
+    },
     /// A key to add for `role` is the key being revoked (or another keyid of it).
     #[error("role {}: the key to add is the key being revoked", escape(.role))]
-    AddsRevokedKey { role: String },
+    AddsRevokedKey {
+        /// The role the key was to be added to.
+        role: String,
+    },
     /// A key to add or a new threshold names a role that does not trust the key: that is
     /// another kind of change (a rotation), not part of this revocation.
     #[error("role {} does not trust the key being revoked, so it cannot be changed here", escape(.role))]
-    RoleNotAffected { role: String },
+    RoleNotAffected {
+        /// The role named in the options.
+        role: String,
+    },
+    /// A role that needs a new version is already at the largest version there is.
     #[error("{}: no next version", escape(.role))]
     Version {
+        /// The role to draft.
         role: String,
+        /// Why the version has no successor.
         #[source]
         source: Cause,
     },
+    /// The keys allowed to sign a role's current metadata cannot be worked out from its
+    /// delegator, the role that lists them.
     #[error("{}: cannot tell which keys may sign it", escape(.role))]
     Authorities {
+        /// The role whose signers are unknown.
         role: String,
+        /// Why they could not be worked out.
         #[source]
         source: Cause,
     },
@@ -101,9 +125,15 @@ pub struct Trust {
     pub file: String,
     /// The key's place in the role's key list (1-based), and the list's length before.
     pub position: usize,
+    /// How many keys the role lists now.
     pub keys_before: usize,
+    /// How many keys it lists after the revocation (the key and its aliases removed, the
+    /// keys to add added).
     pub keys_after: usize,
+    /// The role's threshold now.
     pub threshold_before: u32,
+    /// Its threshold after the revocation (a new threshold given in the options, or the
+    /// same).
     pub threshold_after: u32,
     /// A project delegated by claimed (or recently-claimed) to developer keys.
     pub project: bool,
@@ -136,6 +166,7 @@ impl Trust {
 pub struct Requirement {
     /// e.g. "root v3 (the current root's root keys)".
     pub label: String,
+    /// How many distinct eligible keys must sign.
     pub threshold: u32,
     /// The keys that may sign and count.
     pub eligible: Vec<KeyId>,
@@ -164,15 +195,20 @@ pub enum Context {
 /// A new version to sign.
 #[derive(Clone, Debug)]
 pub struct Draft {
+    /// The role the draft is a new version of.
     pub role: String,
     /// The draft's file name: `V.ROLE.json`.
     pub file: String,
     /// The file in the repository it follows.
     pub previous_file: String,
+    /// The unsigned new version.
     pub metadata: AnyMetadata,
     /// Why it is needed, and what changed.
     pub changes: Vec<String>,
+    /// The thresholds the draft's signatures must meet; a root draft has two, the previous
+    /// root's and its own (TUF spec §5.3.4).
     pub requirements: Vec<Requirement>,
+    /// Where `conclave sign/status/merge` find the keys allowed to sign it.
     pub context: Context,
 }
 
@@ -181,8 +217,11 @@ pub struct Draft {
 pub struct RevocationPlan {
     /// The keyid being revoked, and other keyids naming the same key (TAP 12).
     pub keyid: Option<KeyId>,
+    /// Other keyids of the same key: removed too, or they would keep counting.
     pub aliases: Vec<KeyId>,
+    /// Every role that trusts the key.
     pub trusts: Vec<Trust>,
+    /// The new versions to sign, unsigned.
     pub drafts: Vec<Draft>,
     /// Files of the repository that stay as they are: every root version up to the current
     /// one and the current version of each role that needs no new version. With the drafts
@@ -193,6 +232,8 @@ pub struct RevocationPlan {
     pub still_valid: Vec<String>,
     /// Why the drafts cannot be made as asked. Non-empty: nothing should be written.
     pub blockers: Vec<String>,
+    /// Risks the officers should know about that do not stop the plan (a threshold left
+    /// with no spare key, for one), one sentence each.
     pub warnings: Vec<String>,
     /// What the online side must do once the drafts are signed.
     pub online: Vec<String>,
@@ -211,6 +252,7 @@ impl RevocationPlan {
         self.keyid.as_ref() == Some(id) || self.aliases.contains(id)
     }
 
+    /// The plan as JSON, for `conclave revoke --json`.
     pub fn to_json(&self) -> Value {
         let ids = |v: &[KeyId]| Value::Array(v.iter().map(|k| Value::from(k.as_str())).collect());
         let strs = |v: &[String]| Value::Array(v.iter().map(|s| Value::from(s.as_str())).collect());

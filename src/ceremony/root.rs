@@ -12,41 +12,79 @@ use crate::metadata::{
 /// Why a root could not be drafted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RootError {
+    /// A key or threshold was given for a role that is not one of root, targets, snapshot
+    /// and timestamp (the only roles root may list, TUF spec §4.3).
     #[error(
         "\"{}\" is not a top-level role (root, targets, snapshot or timestamp)",
         escape(.0)
     )]
     NotTopLevel(String),
+    /// A top-level role would be left without keys (given none, or all of them removed).
     #[error("the {role} role has no keys")]
-    NoKeys { role: String },
+    NoKeys {
+        /// The role without keys.
+        role: String,
+    },
+    /// The same key is listed twice for one role; it would count once towards the threshold.
     #[error("key {keyid} is given twice for the {role} role")]
-    KeyTwice { keyid: KeyId, role: String },
+    KeyTwice {
+        /// The key given twice.
+        keyid: KeyId,
+        /// The role it was given for.
+        role: String,
+    },
+    /// A threshold of 0, which any metadata, even unsigned, would meet.
     #[error("the {role} threshold must be at least 1")]
-    ThresholdZero { role: String },
+    ThresholdZero {
+        /// The role with threshold 0.
+        role: String,
+    },
+    /// A threshold larger than the role's number of keys, which no set of signatures meets.
     #[error(
         "the {role} threshold is {threshold}, but the role has only {keys} key(s): it could never be met"
     )]
     ThresholdAboveKeys {
+        /// The role.
         role: String,
+        /// The threshold asked for.
         threshold: u32,
+        /// How many keys the role has.
         keys: usize,
     },
+    /// A new key whose keytype and scheme conclave cannot verify signatures with.
     #[error(
         "the key for {role} has keytype \"{}\" and scheme \"{}\", which conclave cannot use",
         escape(.keytype),
         escape(.scheme)
     )]
     UnusableKey {
+        /// The role the key was given for.
         role: String,
+        /// The key's keytype.
         keytype: String,
+        /// The key's scheme.
         scheme: String,
     },
+    /// A rotation removes a key the role does not have in the previous root.
     #[error("the {role} role has no key {keyid} to remove")]
-    NoKeyToRemove { role: String, keyid: KeyId },
+    NoKeyToRemove {
+        /// The role.
+        role: String,
+        /// The key to remove.
+        keyid: KeyId,
+    },
+    /// A rotation adds a key the role already has.
     #[error("key {keyid} is already a {role} key")]
-    AlreadyAKey { keyid: KeyId, role: String },
+    AlreadyAKey {
+        /// The key to add.
+        keyid: KeyId,
+        /// The role that already has it.
+        role: String,
+    },
+    /// The previous root lists a role besides the four top-level ones; rotating would drop it.
     #[error("the previous root has a role \"{}\" conclave does not manage", escape(.0))]
     UnmanagedRole(String),
+    /// The previous root's version has no next version (it is the largest there is).
     #[error(transparent)]
     Version(#[from] ValueError),
 }

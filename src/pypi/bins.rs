@@ -138,14 +138,17 @@ impl<'a> Hub<'a> {
         })
     }
 
+    /// The bins' role names, in the order claimed delegates to them.
     pub fn bin_names(&self) -> impl Iterator<Item = &'a str> {
         self.roles.iter().map(|r| r.name.as_str())
     }
 
+    /// How many bins claimed delegates to.
     pub fn len(&self) -> usize {
         self.roles.len()
     }
 
+    /// True when claimed delegates to no bins.
     pub fn is_empty(&self) -> bool {
         self.roles.is_empty()
     }

@@ -15,12 +15,15 @@ use crate::pypi::{is_valid_project_name, normalize, project_paths};
 /// One line of a claim request file.
 #[derive(Clone, Debug)]
 pub struct ClaimRequest {
+    /// The line's number in the request file (1-based).
     pub line: usize,
     /// As written in the request.
     pub original: String,
     /// PEP 503-normalised: the role name and path prefix.
     pub project: String,
+    /// The project's developer keys (PEP 480): once claimed, only they can sign its files.
     pub keys: Vec<Key>,
+    /// How many developer keys must sign, between 1 and the number of keys.
     pub threshold: Threshold,
 }
 
@@ -35,68 +38,116 @@ impl From<&ClaimRequest> for ClaimRequest {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {problem}")]
 pub struct LineError {
+    /// The line's number (1-based; 0 when the file could not be read at all).
     pub line: usize,
+    /// What is wrong with it.
     pub problem: RequestProblem,
 }
 
 /// What is wrong with one request line.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RequestProblem {
+    /// The line is not UTF-8.
     #[error("not UTF-8")]
     NotUtf8,
+    /// The line is not JSON.
     #[error("not valid JSON: {0}")]
     Json(cjson::ParseErrorKind),
+    /// The line is JSON, but not an object.
     #[error("not a JSON object")]
     NotObject,
+    /// The object has a field besides project, keys and threshold (the field's name).
     #[error("unknown field \"{}\" (a request has project, keys and threshold)", escape(.0))]
     UnknownField(String),
+    /// `project` is absent or not a string.
     #[error("\"project\" must be a string")]
     ProjectNotString,
+    /// `project` is not a valid project name (PEP 508), so it could not name a role or a
+    /// path prefix.
     #[error(
         "\"{}\" is not a valid project name (ASCII letters, digits, - _ . ; starting and ending with a letter or digit)",
         escape(.0)
     )]
     BadProjectName(String),
+    /// `keys` is absent or not an array.
     #[error("\"keys\" must be an array of TUF key objects")]
     KeysNotArray,
+    /// `keys` is empty.
     #[error("\"keys\" is empty: a claimed project needs at least one developer key")]
     NoKeys,
+    /// A key is not a valid TUF key object.
     #[error("keys[{index}] is malformed: {reason}")]
-    MalformedKey { index: usize, reason: FormatError },
+    MalformedKey {
+        /// The key's index in `keys`.
+        index: usize,
+        /// What is wrong with it.
+        reason: FormatError,
+    },
+    /// A key's `keyval.public` does not decode for its scheme.
     #[error("keys[{index}] is malformed: {reason}")]
     BadKeyValue {
+        /// The key's index in `keys`.
         index: usize,
+        /// Why its value is unusable.
         reason: SignatureError,
     },
+    /// A key whose keytype and scheme conclave cannot verify signatures with.
     #[error(
         "keys[{index}] has keytype \"{}\" and scheme \"{}\", which are not supported",
         escape(.keytype),
         escape(.scheme)
     )]
     UnsupportedKey {
+        /// The key's index in `keys`.
         index: usize,
+        /// Its keytype.
         keytype: String,
+        /// Its scheme.
         scheme: String,
     },
+    /// A key has the keyid of an earlier key in the same request; it would count once.
     #[error("keys[{index}] repeats an earlier key")]
-    RepeatedKey { index: usize },
+    RepeatedKey {
+        /// The repeated key's index in `keys`.
+        index: usize,
+    },
+    /// `threshold` is 0 or negative (the value given), which unsigned files would meet.
     #[error("threshold {0} is below 1")]
     ThresholdBelowOne(i64),
+    /// `threshold` is above the number of keys, so the project could never sign.
     #[error("threshold {threshold} is above the number of keys ({keys}): it could never be met")]
-    ThresholdAboveKeys { threshold: i64, keys: usize },
+    ThresholdAboveKeys {
+        /// The threshold given.
+        threshold: i64,
+        /// How many keys the request has.
+        keys: usize,
+    },
+    /// `threshold` is absent or not an integer.
     #[error("\"threshold\" must be an integer")]
     ThresholdNotInteger,
+    /// The same project, spelt the same, is requested on an earlier line.
     #[error("project \"{}\" is also requested on line {first}", escape(.project))]
-    Repeated { project: String, first: usize },
+    Repeated {
+        /// The project, as written.
+        project: String,
+        /// The earlier line.
+        first: usize,
+    },
+    /// Two spellings on different lines normalise to the same project (PEP 503), so they
+    /// would claim one role twice.
     #[error(
         "\"{}\" and \"{}\" (line {first}) normalise alike to \"{normalized}\"",
         escape(.name),
         escape(.first_name)
     )]
     NormaliseAlike {
+        /// The name on this line.
         name: String,
+        /// The name on the earlier line.
         first_name: String,
+        /// The earlier line.
         first: usize,
+        /// The name both normalise to.
         normalized: String,
     },
     /// Reading the request file failed ([`parse_requests`] reads from memory, so never).
@@ -193,6 +244,7 @@ const BATCH: usize = if cfg!(test) { 3 } else { 1 << 16 };
 pub enum RequestsError {
     /// Every bad line, in order, with its number.
     Lines(Vec<LineError>),
+    /// Reading the source failed; the requests read before are not enough to go on with.
     Io(std::io::Error),
 }
 
@@ -218,6 +270,8 @@ pub struct RequestStream<R> {
 }
 
 impl<R: std::io::BufRead> RequestStream<R> {
+    /// A stream over the JSON Lines in `src`; nothing is read until the first request is
+    /// asked for.
     pub fn new(src: R) -> Self {
         RequestStream {
             src,
@@ -344,11 +398,17 @@ impl<R: std::io::BufRead> Iterator for RequestStream<R> {
 /// What a change to claimed does, for the admins to review before they sign.
 #[derive(Clone, Debug, Default)]
 pub struct ClaimReview {
+    /// Projects newly claimed.
     pub added: Vec<String>,
+    /// Projects whose delegation changes, each with what changed.
     pub changed: Vec<String>,
+    /// Projects no longer in claimed, each with why.
     pub removed: Vec<String>,
+    /// Developer keys the delegations' key list gains.
     pub keys_added: usize,
+    /// Developer keys it loses (no project trusts them any more).
     pub keys_removed: usize,
+    /// Projects in claimed (or in the changed bins) that stay as they were.
     pub unchanged: usize,
     /// Claimed in bins: how many bins change, of how many.
     pub bins: Option<(usize, usize)>,
@@ -365,6 +425,8 @@ impl ClaimReview {
         self.unchanged += other.unchanged;
     }
 
+    /// The review as lines for the admins: a count line, then at most `limit` projects of
+    /// each kind (`+` added, `~` changed, `-` removed).
     pub fn lines(&self, limit: usize) -> Vec<String> {
         let mut out = vec![format!(
             "projects: {} added, {} changed, {} removed, {} unchanged; developer keys: {} added, {} removed",
@@ -398,6 +460,7 @@ impl ClaimReview {
 /// Why a change to claimed (or to claimed's bins) could not be drafted.
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimError {
+    /// A claimed version 1 is drafted without an expiry.
     #[error(
         "a new claimed role needs an expiry (PEP 458's historical text suggests 3 to 6 months)"
     )]
@@ -405,28 +468,45 @@ pub enum ClaimError {
     /// Claimed delegates to hash bins, and was given where its projects were expected.
     #[error("this claimed metadata delegates to hash bins, not to projects")]
     DelegatesToBins,
+    /// A requested project's normalised name is not a valid role name.
     #[error("line {line}: {reason}")]
-    RoleName { line: usize, reason: ValueError },
+    RoleName {
+        /// The request's line.
+        line: usize,
+        /// Why the name cannot be a role name.
+        reason: ValueError,
+    },
+    /// The project to unclaim is not delegated by claimed (its normalised name).
     #[error("project \"{}\" is not in claimed", escape(.0))]
     NotClaimed(String),
+    /// No project in claimed lists the developer key to revoke.
     #[error("no project in claimed trusts key {0}")]
     KeyNotTrusted(KeyId),
+    /// No project in any of claimed's bins lists the developer key to revoke.
     #[error("no project in claimed's bins trusts key {0}")]
     KeyNotTrustedInBins(KeyId),
+    /// No bin's hash prefixes match the project's hash, so a client could never find its
+    /// delegation (the project's normalised name).
     #[error("no claimed bin covers project \"{0}\": the bins' hash prefixes leave a gap")]
     BinGap(String),
+    /// The caller's loader could not hand over a bin's current metadata.
     #[error("cannot read claimed bin {bin}")]
     LoadBin {
+        /// The bin's role name.
         bin: String,
+        /// Why the loader failed.
         #[source]
         source: BinLoadError,
     },
     /// A change to one of claimed's bins failed.
     #[error("bin {bin}: {reason}")]
     InBin {
+        /// The bin's role name.
         bin: String,
+        /// What failed in it.
         reason: Box<ClaimError>,
     },
+    /// Claimed (or a bin) is at the largest version there is.
     #[error(transparent)]
     Version(#[from] ValueError),
 }

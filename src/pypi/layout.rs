@@ -12,7 +12,9 @@ use crate::metadata::{
 /// Whose hash bins a bin count is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinsOf {
+    /// unclaimed's bins (PEP 458), signed online.
     Unclaimed,
+    /// claimed's bins, signed offline by the admins (`--claimed-bins`).
     Claimed,
 }
 
@@ -35,56 +37,128 @@ impl From<LayoutError> for String {
 /// Why a layout could not be drafted or a delegation's keys rotated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LayoutError {
+    /// A role of the layout is given no keys.
     #[error("the {role} role has no keys")]
-    NoKeys { role: String },
+    NoKeys {
+        /// The role.
+        role: String,
+    },
+    /// A role of the layout is given threshold 0, which unsigned metadata would meet.
     #[error("the {role} threshold must be at least 1")]
-    ThresholdZero { role: String },
+    ThresholdZero {
+        /// The role.
+        role: String,
+    },
+    /// A role of the layout is given a threshold above its number of keys.
     #[error(
         "the {role} threshold is {threshold}, but the role has only {keys} key(s): it could never be met"
     )]
     ThresholdAboveKeys {
+        /// The role.
         role: String,
+        /// The threshold given.
         threshold: u32,
+        /// How many keys it has.
         keys: usize,
     },
+    /// The same key is given twice for one role; it would count once towards the threshold.
     #[error("key {keyid} is given twice for the {role} role")]
-    KeyTwice { keyid: KeyId, role: String },
+    KeyTwice {
+        /// The key.
+        keyid: KeyId,
+        /// The role.
+        role: String,
+    },
+    /// A bin count that is not a power of two from 2 to 65,536.
     #[error(
         "the number of {of}'s hash bins must be a power of two from 2 to 65536 (PEP 458 suggests 16384), not {bins}"
     )]
-    BinCount { of: BinsOf, bins: u32 },
+    BinCount {
+        /// Whose bins.
+        of: BinsOf,
+        /// The count given.
+        bins: u32,
+    },
+    /// A layout key whose keytype conclave cannot verify signatures with.
     #[error("key {keyid} has keytype \"{}\", which conclave cannot use", escape(.keytype))]
-    UnusableKey { keyid: KeyId, keytype: String },
+    UnusableKey {
+        /// The key.
+        keyid: KeyId,
+        /// Its keytype.
+        keytype: String,
+    },
+    /// A claimed key is also a recently-claimed or unclaimed (online) key: whoever
+    /// compromised the online side could then sign for claimed projects (PEP 480).
     #[error(
         "key {keyid} is both an (offline) claimed key and an online key; claimed keys must be offline keys of their own"
     )]
-    OnlineClaimedKey { keyid: KeyId },
+    OnlineClaimedKey {
+        /// The key.
+        keyid: KeyId,
+    },
+    /// The metadata whose delegation is to be rotated delegates to nothing.
     #[error("this metadata delegates to no roles")]
     NoDelegations,
+    /// The metadata does not delegate to the role to rotate.
     #[error("this metadata does not delegate to role \"{}\"", escape(.role))]
-    NotDelegated { role: String },
+    NotDelegated {
+        /// The role named.
+        role: String,
+    },
     /// `role` is not the succinct delegation's name prefix, which names all its bins.
     #[error("this metadata delegates to hash bins \"{}-*\"", escape(.prefix))]
-    SuccinctBins { prefix: String },
+    SuccinctBins {
+        /// The succinct delegation's `name_prefix` (TAP 15), the name to rotate it by.
+        prefix: String,
+    },
+    /// A key to remove is not one of the role's keys.
     #[error("role \"{}\" has no key {keyid} to remove", escape(.role))]
-    NoKeyToRemove { role: String, keyid: KeyId },
+    NoKeyToRemove {
+        /// The role.
+        role: String,
+        /// The key to remove.
+        keyid: KeyId,
+    },
+    /// A key to add whose keytype conclave cannot verify signatures with.
     #[error("key {keyid}: keytype \"{}\" cannot be used", escape(.keytype))]
-    UnusableNewKey { keyid: KeyId, keytype: String },
+    UnusableNewKey {
+        /// The key.
+        keyid: KeyId,
+        /// Its keytype.
+        keytype: String,
+    },
+    /// A key to add is already one of the role's keys.
     #[error("key {keyid} already signs for role \"{}\"", escape(.role))]
-    AlreadySigns { keyid: KeyId, role: String },
+    AlreadySigns {
+        /// The key.
+        keyid: KeyId,
+        /// The role.
+        role: String,
+    },
+    /// A new threshold of 0 is asked for.
     #[error("the new threshold must be at least 1")]
     NewThresholdZero,
+    /// The rotation removes every key of the role.
     #[error("role \"{}\" would have no keys left", escape(.role))]
-    NoKeysLeft { role: String },
+    NoKeysLeft {
+        /// The role.
+        role: String,
+    },
+    /// After the rotation the role's threshold would exceed its number of keys, and no new
+    /// version of it could ever be signed.
     #[error(
         "role \"{}\" would need {threshold} signatures but have only {keys} key(s): it could never be met",
         escape(.role)
     )]
     WouldNeverBeMet {
+        /// The role.
         role: String,
+        /// Its threshold after the rotation.
         threshold: Threshold,
+        /// How many keys it would have.
         keys: usize,
     },
+    /// The delegating metadata's version has no next version.
     #[error(transparent)]
     Version(#[from] ValueError),
 }
@@ -101,11 +175,17 @@ pub enum BinsLayout {
 
 /// The keys and thresholds of the three roles targets delegates to.
 pub struct InitKeys {
+    /// claimed's keys: offline, held by the admins, none of them an online key (PEP 480).
     pub claimed: Vec<Key>,
+    /// How many claimed keys must sign.
     pub claimed_threshold: u32,
+    /// recently-claimed's keys (online).
     pub recently_claimed: Vec<Key>,
+    /// How many recently-claimed keys must sign.
     pub recently_claimed_threshold: u32,
+    /// unclaimed's keys (online), shared by its hash bins (PEP 458).
     pub unclaimed: Vec<Key>,
+    /// How many unclaimed keys must sign, for unclaimed and for each bin.
     pub unclaimed_threshold: u32,
 }
 
@@ -196,7 +276,9 @@ pub fn classic_bins(bins: u32) -> Vec<(String, Vec<String>)> {
 
 /// What `pypi init` drafts, all unsigned, version 1.
 pub struct InitLayout {
+    /// Top-level targets, delegating to claimed, recently-claimed and unclaimed.
     pub targets: Targets,
+    /// unclaimed, delegating to its hash bins; the online side signs it.
     pub unclaimed: Targets,
     /// With claimed in bins: claimed itself (delegating to the bins) and every bin, empty.
     pub claimed_bins: Option<(Targets, Vec<(String, Targets)>)>,

@@ -41,17 +41,23 @@ use crate::metadata::{Expires, KeyId, Targets};
 pub enum ClaimChange<'a, R> {
     /// Claim the requested projects; without a current claimed, into its version 1.
     Claim {
+        /// The current claimed, or `None` to draft version 1.
         current: Option<&'a Targets>,
+        /// The projects to claim with their developer keys (see [`parse_requests`]).
         requests: R,
     },
     /// Remove one project (any spelling that normalises to it).
     Unclaim {
+        /// The current claimed.
         current: &'a Targets,
+        /// The project to remove, as requested.
         project: &'a str,
     },
     /// Remove a compromised developer key from every project that trusts it.
     RevokeDeveloperKey {
+        /// The current claimed.
         current: &'a Targets,
+        /// The compromised key.
         keyid: &'a KeyId,
     },
 }
