@@ -33,13 +33,17 @@ const IFF_LOOPBACK: u32 = 0x8;
 /// A non-loopback network interface that is up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
+    /// The interface name, e.g. `eth0`, `wlp2s0`.
     pub name: String,
     /// `operstate`: up, down, dormant, lowerlayerdown, unknown, ...
     pub operstate: String,
     /// Whether a link is detected (`carrier`); `None` when the kernel does not say.
     pub carrier: Option<bool>,
+    /// Whether it is a Wi-Fi interface (sysfs has `wireless` or `phy80211` for it).
     pub wireless: bool,
+    /// Its hardware address (`address`), if the kernel gives a non-empty one.
     pub mac: Option<String>,
+    /// Its IPv6 addresses with prefix length, from `/proc/net/if_inet6`.
     pub ipv6: Vec<String>,
 }
 
@@ -48,6 +52,7 @@ pub struct Interface {
 pub struct Radio {
     /// rfkill's `type`: wlan, bluetooth, wwan, ...
     pub kind: String,
+    /// rfkill's `name` for the switch, e.g. `phy0`, `hci0`.
     pub name: String,
 }
 

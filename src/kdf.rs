@@ -12,8 +12,11 @@ use crate::secret::SecretBytes;
 /// Why a key could not be derived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KdfError {
+    /// The argon2 crate refused the profile's parameters (cannot happen for the built-in
+    /// profiles, kept typed rather than panicking).
     #[error("argon2 parameters: {0}")]
     Params(argon2::Error),
+    /// Hashing failed, e.g. the working memory could not be used.
     #[error("argon2id failed: {0}")]
     Failed(argon2::Error),
 }
@@ -21,6 +24,7 @@ pub enum KdfError {
 /// A named set of Argon2id parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
+    /// The name written in key files and accepted on the command line, e.g. `rfc9106-2gib`.
     pub name: &'static str,
     /// Passes over memory.
     pub t_cost: u32,
@@ -28,6 +32,7 @@ pub struct Profile {
     pub m_cost_kib: u32,
     /// Lanes.
     pub p_cost: u32,
+    /// One line for officers: where the parameters come from and what they cost.
     pub summary: &'static str,
 }
 
@@ -53,6 +58,7 @@ pub const RFC9106_64MIB: Profile = Profile {
 pub const PROFILES: [Profile; 2] = [RFC9106_2GIB, RFC9106_64MIB];
 
 impl Profile {
+    /// The allowlisted profile called `name`, if any; `None` for any other name.
     pub fn by_name(name: &str) -> Option<Profile> {
         PROFILES.into_iter().find(|p| p.name == name)
     }

@@ -16,6 +16,8 @@ pub struct Passphrase {
 }
 
 impl Passphrase {
+    /// Take ownership of `s` and lock its pages in memory where the OS allows. Pass the
+    /// string itself, not a copy: a copy left behind is not zeroized.
     pub fn new(s: String) -> Self {
         Passphrase {
             lock: PageLock::new(s.as_bytes()),
@@ -23,10 +25,13 @@ impl Passphrase {
         }
     }
 
+    /// The text, for the KDF or the token. Do not copy it into a `String`, log or error
+    /// message: only this value is zeroized on drop.
     pub fn expose(&self) -> &str {
         &self.text
     }
 
+    /// Whether nothing was typed.
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
     }

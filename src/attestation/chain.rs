@@ -40,8 +40,11 @@ const MAX_CERT_DER: usize = 16 * 1024;
 /// Which certificate of the chain a result is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
+    /// The certificate the device signed for the key in the attested slot.
     Slot,
+    /// The device's own attestation certificate from slot f9, put there at the factory.
     Device,
+    /// The trust anchor: Yubico's PIV root, or a custom CA for tests.
     Root,
 }
 
@@ -58,31 +61,73 @@ impl fmt::Display for Which {
 /// Why an attestation does not hold. Each variant is one specific reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AttestationError {
+    /// The certificate does not parse, is not canonical DER, is too large, has duplicate
+    /// extensions, an unknown critical extension, or two differing signature algorithm
+    /// fields (RFC 5280 §4.1.1.2).
     #[error("{which} is not a valid X.509 certificate: {reason}")]
-    Malformed { which: Which, reason: String },
+    Malformed {
+        /// The certificate concerned.
+        which: Which,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The certificate is signed with something other than RSA PKCS#1 v1.5 (SHA-256/384/512)
+    /// or ECDSA (SHA-256/384).
     #[error("{which} uses a signature algorithm conclave does not support ({algorithm})")]
-    UnsupportedSignature { which: Which, algorithm: String },
+    UnsupportedSignature {
+        /// The certificate concerned.
+        which: Which,
+        /// The signature algorithm's OID.
+        algorithm: String,
+    },
+    /// The issuer's public key is not RSA 2048–4096 or ECDSA P-256/P-384.
     #[error("{which} has a public key conclave cannot check signatures with: {reason}")]
-    UnsupportedKey { which: Which, reason: String },
+    UnsupportedKey {
+        /// The certificate whose key would verify the signature.
+        which: Which,
+        /// What the key is, or why it cannot be used.
+        reason: String,
+    },
+    /// The certificate's issuer name is not the subject of the next certificate up the chain
+    /// (compared as DER); e.g. a newer YubiKey whose f9 certificate has an intermediate CA.
     #[error("{which} was issued by \"{issuer}\", not by \"{expected}\"{note}")]
     WrongIssuer {
+        /// The certificate concerned.
         which: Which,
+        /// Its issuer name (RFC 4514).
         issuer: String,
+        /// The subject of the certificate that should have issued it.
         expected: String,
+        /// Extra explanation, e.g. that intermediates are not supported; may be empty.
         note: &'static str,
     },
+    /// The signature does not verify over the exact DER parsed: a forged or altered
+    /// certificate, or one from another device or CA.
     #[error("the signature on {which} does not verify with the key of {signer}")]
-    BadSignature { which: Which, signer: Which },
+    BadSignature {
+        /// The certificate whose signature failed.
+        which: Which,
+        /// The certificate whose key was used to check it.
+        signer: Which,
+    },
+    /// A Yubico PIV attestation extension that must be present is absent.
     #[error("{which} lacks the Yubico extension {name} ({oid})")]
     MissingExtension {
+        /// The certificate concerned.
         which: Which,
+        /// What the extension holds, e.g. `"serial number"`.
         name: &'static str,
+        /// Its OID under 1.3.6.1.4.1.41482.3.
         oid: &'static str,
     },
+    /// A Yubico extension is present but its contents do not have the documented form.
     #[error("{which} has a malformed Yubico extension {name}: {reason}")]
     BadExtension {
+        /// The certificate concerned.
         which: Which,
+        /// What the extension holds.
         name: &'static str,
+        /// What is wrong with it.
         reason: String,
     },
 }
@@ -142,6 +187,8 @@ impl Certificate {
         })
     }
 
+    /// The certificate's DER, exactly the bytes that were parsed and whose signature is
+    /// checked.
     pub fn der(&self) -> &[u8] {
         &self.der
     }
@@ -156,6 +203,7 @@ impl Certificate {
         self.cert.tbs_certificate().subject().to_string()
     }
 
+    /// The issuer as an RFC 4514 string.
     pub fn issuer(&self) -> String {
         self.cert.tbs_certificate().issuer().to_string()
     }
@@ -445,6 +493,8 @@ impl Anchor {
         }
     }
 
+    /// Whether this is Yubico's PIV root, the only anchor that says anything about real
+    /// hardware.
     pub fn is_yubico(&self) -> bool {
         matches!(self, Anchor::Yubico)
     }
@@ -455,18 +505,25 @@ impl Anchor {
 pub struct AttestationReport {
     /// True when the chain ends in Yubico's PIV root built into conclave.
     pub anchored_in_yubico: bool,
+    /// The root certificate's subject (RFC 4514).
     pub root_subject: String,
     /// SHA-256 of the root certificate, lowercase hex.
     pub root_fingerprint: String,
+    /// The device (f9) certificate's subject.
     pub device_subject: String,
+    /// The slot certificate's subject, e.g. `CN=YubiKey PIV Attestation 9c`.
     pub slot_subject: String,
     /// The YubiKey's serial number (extension .3.7 of the slot certificate).
     pub serial: u32,
     /// The slot named in the slot certificate's subject ("YubiKey PIV Attestation 9c").
     pub slot: Option<u8>,
+    /// The firmware version (extension .3.3 of the slot certificate).
     pub firmware: Firmware,
+    /// The slot key's PIN policy (first byte of extension .3.8).
     pub pin_policy: PinPolicy,
+    /// The slot key's touch policy (second byte of extension .3.8).
     pub touch_policy: TouchPolicy,
+    /// The form factor (extension .3.9), absent before YubiKey 5.
     pub form_factor: Option<FormFactor>,
     /// The device certificate carries Yubico's FIPS-certified marker (.3.10).
     pub fips: bool,

@@ -8,18 +8,24 @@ use std::fmt;
 /// A slot's PIN policy, as Yubico encodes it in extension 1.3.6.1.4.1.41482.3.8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PinPolicy {
+    /// The slot's default (see [`PinPolicy::slot_default`]); byte 0.
     Default,
+    /// No PIN is needed to use the key: anyone holding the device can sign.
     Never,
+    /// The PIN once per session.
     Once,
+    /// The PIN before every use.
     Always,
     /// YubiKey Bio: a fingerprint match once per session.
     MatchOnce,
     /// YubiKey Bio: a fingerprint match for every use.
     MatchAlways,
+    /// A byte Yubico has not documented; shown, never treated as a known policy.
     Unknown(u8),
 }
 
 impl PinPolicy {
+    /// Decode the first byte of extension 1.3.6.1.4.1.41482.3.8 (Yubico PIV attestation).
     pub fn from_byte(b: u8) -> Self {
         match b {
             0 => PinPolicy::Default,
@@ -72,15 +78,20 @@ impl fmt::Display for PinPolicy {
 /// A slot's touch policy (second byte of extension 1.3.6.1.4.1.41482.3.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TouchPolicy {
+    /// The slot's default (see [`TouchPolicy::slot_default`]); byte 0.
     Default,
+    /// No touch needed: software on the machine can sign without the officer's knowledge.
     Never,
+    /// A touch for every signature.
     Always,
     /// Touch is remembered for 15 seconds.
     Cached,
+    /// A byte Yubico has not documented; shown, never treated as a known policy.
     Unknown(u8),
 }
 
 impl TouchPolicy {
+    /// Decode the second byte of extension 1.3.6.1.4.1.41482.3.8 (Yubico PIV attestation).
     pub fn from_byte(b: u8) -> Self {
         match b {
             0 => TouchPolicy::Default,
@@ -91,6 +102,7 @@ impl TouchPolicy {
         }
     }
 
+    /// The spelling in enrolment records (`default`, `never`, `always`, `cached`).
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "default" => TouchPolicy::Default,

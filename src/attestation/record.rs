@@ -31,27 +31,38 @@ pub const ALGORITHM_P256: &str = "ecdsa-p256";
 /// *true* is [`EnrolmentRecord::verify`]'s job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnrolmentRecord {
+    /// The YubiKey's serial number; must equal the attested one.
     pub serial: u32,
     /// PIV slot number, e.g. 0x9c.
     pub slot: u8,
+    /// The firmware version; must equal the attested one.
     pub firmware: Firmware,
+    /// The key algorithm; always [`ALGORITHM_P256`].
     pub algorithm: String,
+    /// The slot's PIN policy; `default` matches the slot's default as attested.
     pub pin_policy: PinPolicy,
+    /// The slot's touch policy; `default` matches the slot's default as attested.
     pub touch_policy: TouchPolicy,
+    /// The TUF keyid of `public_key` (TUF spec §4.2); must be the one computed from it.
     pub keyid: KeyId,
+    /// The key as TUF metadata will list it; must be the attested key.
     pub public_key: Key,
     /// PEM, as returned by the YubiKey's ATTEST instruction (INS 0xF9).
     pub slot_certificate: String,
     /// PEM, the f9 slot's certificate (object 5FFF01).
     pub device_certificate: String,
+    /// When the record was made, as the writer's clock said; not checked against anything.
     pub created: Expires,
 }
 
 /// Why a record could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
+    /// The file is not JSON.
     #[error("not valid JSON: {0}")]
     Json(#[from] cjson::ParseError),
+    /// The JSON is not a record: a field missing, unknown, of the wrong type or form, or a
+    /// version or device this code does not read.
     #[error(transparent)]
     Format(#[from] FormatError),
 }
@@ -60,37 +71,80 @@ pub enum RecordError {
 /// other than the record (or than the serial the officer expects).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordMismatch {
+    /// The record's certificates do not form a valid chain to the anchor.
     #[error(transparent)]
     Chain(#[from] AttestationError),
+    /// The attestation is for another YubiKey than the one the officer expects (the serial
+    /// printed on the device in hand): a record copied from another device.
     #[error(
         "serial mismatch: the attestation is for YubiKey {attested}, the expected serial is \
          {expected}"
     )]
-    ExpectedSerial { attested: u32, expected: u32 },
+    ExpectedSerial {
+        /// The serial in the slot certificate.
+        attested: u32,
+        /// The serial the officer expects.
+        expected: u32,
+    },
+    /// The record's serial is not the attested one.
     #[error("serial mismatch: the attestation is for YubiKey {attested}, the record says {record}")]
-    Serial { attested: u32, record: u32 },
+    Serial {
+        /// The serial in the slot certificate.
+        attested: u32,
+        /// The serial in the record.
+        record: u32,
+    },
+    /// The record's slot is not the one the slot certificate names.
     #[error("slot mismatch: the attestation is for slot {attested}, the record says {record:02x}")]
-    Slot { attested: String, record: u8 },
-    /// `attested` is the attested key's keyid, or its type when it is no TUF key.
+    Slot {
+        /// The attested slot in hex, or the slot certificate's subject when it names none.
+        attested: String,
+        /// The slot in the record.
+        record: u8,
+    },
+    /// The record's public key is not the attested key: the record claims hardware backing
+    /// for a key the device did not generate. `attested` is the attested key's keyid, or its
+    /// type when it is no TUF key.
     #[error(
         "public key mismatch: the attested key (keyid {attested}) is not the record's public_key (keyid {record})"
     )]
-    PublicKey { attested: String, record: KeyId },
+    PublicKey {
+        /// The attested key's keyid, or its type.
+        attested: String,
+        /// The keyid of the record's public key.
+        record: KeyId,
+    },
+    /// The record's `keyid` is not the keyid of its own `public_key`.
     #[error("keyid mismatch: the record says {record}, its public_key's keyid is {computed}")]
-    KeyId { record: KeyId, computed: KeyId },
+    KeyId {
+        /// The keyid written in the record.
+        record: KeyId,
+        /// The keyid computed from the record's public key.
+        computed: KeyId,
+    },
+    /// The record's PIN policy is not the attested one (e.g. it says `always` for a key the
+    /// device lets sign without a PIN).
     #[error("PIN policy mismatch: the attestation says {attested}, the record says {record}")]
     PinPolicy {
+        /// The policy in the slot certificate.
         attested: PinPolicy,
+        /// The policy in the record.
         record: PinPolicy,
     },
+    /// The record's touch policy is not the attested one.
     #[error("touch policy mismatch: the attestation says {attested}, the record says {record}")]
     TouchPolicy {
+        /// The policy in the slot certificate.
         attested: TouchPolicy,
+        /// The policy in the record.
         record: TouchPolicy,
     },
+    /// The record's firmware version is not the attested one.
     #[error("firmware mismatch: the attestation says {attested}, the record says {record}")]
     Firmware {
+        /// The firmware in the slot certificate.
         attested: Firmware,
+        /// The firmware in the record.
         record: Firmware,
     },
 }
@@ -156,6 +210,8 @@ impl EnrolmentRecord {
         Ok(Self::from_value(value)?)
     }
 
+    /// Read a record from parsed JSON, checking every field's form; unknown fields are
+    /// refused.
     pub fn from_value(value: Value) -> Result<Self, FormatError> {
         let mut f = Fields::new(value, "")?;
         let version = f.int("conclave_enrolment")?;

@@ -10,14 +10,20 @@ use crate::metadata::{Common, FormatError, Role, Version};
 /// What snapshot or timestamp says about one metadata file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MetaFile {
+    /// The file's version. A client refuses a file whose version is not this one (TUF spec
+    /// client workflow, "check against timestamp/snapshot role's version"), which is what
+    /// stops an attacker serving an older, validly signed file.
     pub version: Version,
+    /// The file's length in bytes, if given (optional in TUF; bounds the download).
     pub length: Option<u64>,
     /// `{algorithm: lowercase hex}`; never empty when present.
     pub hashes: Option<BTreeMap<String, String>>,
+    /// Fields this code does not know, kept so that re-signing does not drop them.
     pub extra: Map,
 }
 
 impl MetaFile {
+    /// An entry with only a version (no length, no hashes).
     pub fn new(version: Version) -> Self {
         MetaFile {
             version,
@@ -51,6 +57,7 @@ impl MetaFile {
         })
     }
 
+    /// The entry as JSON, unknown fields included.
     pub fn to_value(&self) -> Value {
         let mut known = vec![("version", Value::Int(self.version.as_json()))];
         if let Some(l) = self.length {
@@ -109,9 +116,11 @@ pub(crate) fn meta_value(meta: &BTreeMap<String, MetaFile>) -> Value {
 /// The `signed` part of snapshot metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
+    /// `_type`, `spec_version`, `version` and `expires`.
     pub common: Common,
     /// Keyed by METAPATH (`targets.json`, `claimed.json`, ...), never version-prefixed.
     pub meta: BTreeMap<String, MetaFile>,
+    /// Fields this code does not know, kept so that re-signing does not drop them.
     pub extra: Map,
 }
 

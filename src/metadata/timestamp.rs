@@ -10,13 +10,16 @@ use crate::metadata::{Common, FormatError, MetaFile, Role};
 /// The `signed` part of timestamp metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timestamp {
+    /// `_type`, `spec_version`, `version` and `expires`.
     pub common: Common,
     /// Exactly one entry, `snapshot.json`.
     pub meta: BTreeMap<String, MetaFile>,
+    /// Fields this code does not know, kept so that re-signing does not drop them.
     pub extra: Map,
 }
 
 impl Timestamp {
+    /// The `snapshot.json` entry (always present: reading refuses a timestamp without it).
     pub fn snapshot_meta(&self) -> &MetaFile {
         &self.meta["snapshot.json"]
     }

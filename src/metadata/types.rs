@@ -41,38 +41,75 @@ const HEX_VALUE: [u8; 256] = {
 /// where the value was found (a field path, a flag).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
+    /// An empty keyid.
     #[error("keyid must not be empty")]
     EmptyKeyId,
+    /// A keyid with control characters, which could rewrite the terminal it is shown on.
     #[error("keyid must not contain control characters")]
     KeyIdControl,
+    /// An empty role name.
     #[error("role name must not be empty")]
     EmptyRoleName,
+    /// A role name with control characters.
     #[error("role name must not contain control characters")]
     RoleNameControl,
+    /// A role name with `/` or `\`, or `.` or `..`: as a file name (`V.NAME.json`) it could
+    /// write or read outside the metadata directory.
     #[error("role name must not contain path separators or be . or ..")]
     RoleNamePath,
+    /// A delegation to `root`, `targets`, `snapshot` or `timestamp`, whose files it would
+    /// shadow.
     #[error("\"{name}\" is a top-level role and cannot be delegated to")]
-    TopLevelRole { name: String },
+    TopLevelRole {
+        /// The name given.
+        name: String,
+    },
+    /// Version 0 (TUF spec "VERSION": an integer greater than 0).
     #[error("version must be greater than zero")]
     VersionZero,
+    /// A version above `i64::MAX`, which JSON readers (python-tuf, canonical JSON) cannot hold.
     #[error("version is too large")]
     VersionTooLarge,
     /// A JSON version below one.
     #[error("must be greater than zero, found {found}")]
-    NotPositive { found: i64 },
+    NotPositive {
+        /// The number read.
+        found: i64,
+    },
+    /// Threshold 0 (TUF spec "THRESHOLD"): a role no signature is needed for.
     #[error("threshold must be at least 1")]
     ThresholdZero,
     /// A JSON threshold below one.
     #[error("must be at least 1, found {found}")]
-    BelowOne { found: i64 },
+    BelowOne {
+        /// The number read.
+        found: i64,
+    },
+    /// A JSON threshold above `u32::MAX`.
     #[error("{found} is too large")]
-    TooLarge { found: i64 },
+    TooLarge {
+        /// The number read.
+        found: i64,
+    },
+    /// A `spec_version` not of the form `MAJOR.MINOR[.PATCH]` in digits.
     #[error("\"{}\" is not of the form 1.MINOR.PATCH", crate::display::escape(.text))]
-    SpecVersionForm { text: String },
+    SpecVersionForm {
+        /// The text read.
+        text: String,
+    },
+    /// A `spec_version` whose major version is not 1 (TUF spec 5.3.4: a client refuses it).
     #[error("major version {major} is not supported (only 1)")]
-    SpecVersionMajor { major: String },
+    SpecVersionMajor {
+        /// The major version read.
+        major: String,
+    },
+    /// An expiry not exactly `YYYY-MM-DDTHH:MM:SSZ`, or not a real date and time.
     #[error("\"{}\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ", crate::display::escape(.text))]
-    ExpiresForm { text: String },
+    ExpiresForm {
+        /// The text read.
+        text: String,
+    },
+    /// A time that cannot be written in the four-digit-year form.
     #[error("date is outside the years 0001-9999")]
     DateOutOfRange,
 }
@@ -107,6 +144,7 @@ enum KeyIdRepr {
 }
 
 impl KeyId {
+    /// A keyid as read: any non-empty text without control characters (TAP 12).
     pub fn new(s: &str) -> Result<Self, ValueError> {
         // The common case first: 64 lowercase hex digits are neither empty nor control.
         if let Some(raw) = lower_hex32(s) {
@@ -163,9 +201,12 @@ impl KeyId {
 pub enum KeyIdText<'a> {
     /// `hex[..len]`.
     Hex {
+        /// The 64 hex digits of a SHA-256 keyid.
         hex: [u8; 64],
+        /// How many of them to show (64, or 16 for [`KeyId::short`]).
         len: u8,
     },
+    /// A keyid of any other form, borrowed.
     Text(&'a str),
 }
 
@@ -311,6 +352,7 @@ impl RoleName {
         Ok(RoleName(s.into()))
     }
 
+    /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -339,6 +381,7 @@ impl fmt::Display for RoleName {
 pub struct Version(u64);
 
 impl Version {
+    /// A version from 1 to `i64::MAX`.
     pub fn new(v: u64) -> Result<Self, ValueError> {
         if v == 0 {
             Err(ValueError::VersionZero)
@@ -349,6 +392,7 @@ impl Version {
         }
     }
 
+    /// A version read from JSON; zero and negative numbers are refused.
     pub fn from_json(v: i64) -> Result<Self, ValueError> {
         if v <= 0 {
             return Err(ValueError::NotPositive { found: v });
@@ -356,10 +400,12 @@ impl Version {
         Version::new(v as u64)
     }
 
+    /// The version as a number.
     pub fn get(self) -> u64 {
         self.0
     }
 
+    /// The version as JSON writes it (never negative: see [`Version::new`]).
     pub fn as_json(self) -> i64 {
         self.0 as i64
     }
@@ -382,6 +428,7 @@ impl fmt::Display for Version {
 pub struct Threshold(u32);
 
 impl Threshold {
+    /// A threshold of at least 1.
     pub fn new(t: u32) -> Result<Self, ValueError> {
         if t == 0 {
             Err(ValueError::ThresholdZero)
@@ -390,6 +437,7 @@ impl Threshold {
         }
     }
 
+    /// A threshold read from JSON; below 1 or above `u32::MAX` is refused.
     pub fn from_json(t: i64) -> Result<Self, ValueError> {
         if t < 1 {
             return Err(ValueError::BelowOne { found: t });
@@ -399,6 +447,7 @@ impl Threshold {
             .and_then(Threshold::new)
     }
 
+    /// The threshold as a number.
     pub fn get(self) -> u32 {
         self.0
     }
@@ -416,6 +465,7 @@ impl fmt::Display for Threshold {
 pub struct SpecVersion(String);
 
 impl SpecVersion {
+    /// Check `s` is `1.MINOR[.PATCH]`; the text is kept as written.
     pub fn new(s: &str) -> Result<Self, ValueError> {
         let parts: Vec<&str> = s.split('.').collect();
         let digits = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
@@ -430,6 +480,7 @@ impl SpecVersion {
         Ok(SpecVersion(s.to_owned()))
     }
 
+    /// The version as written.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -444,6 +495,8 @@ pub struct Expires {
 }
 
 impl Expires {
+    /// Parse exactly `YYYY-MM-DDTHH:MM:SSZ` (TUF spec "EXPIRES", ISO 8601 in UTC), with a real
+    /// calendar date.
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let bad = || ValueError::ExpiresForm { text: s.to_owned() };
         let b = s.as_bytes();
@@ -483,6 +536,7 @@ impl Expires {
         })
     }
 
+    /// A time from Unix seconds; refused outside the years 0001-9999.
     pub fn from_unix(unix: i64) -> Result<Self, ValueError> {
         let e = Expires { unix };
         let (y, ..) = e.parts();
@@ -493,6 +547,7 @@ impl Expires {
         }
     }
 
+    /// Seconds since the Unix epoch.
     pub fn unix(self) -> i64 {
         self.unix
     }

@@ -27,12 +27,17 @@ pub fn salt(identity: &str) -> [u8; 32] {
 /// Why a key could not be derived for an identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DeriveError {
+    /// The identity is empty: every officer with the same passphrase would get one key.
     #[error("the identity must not be empty")]
     EmptyIdentity,
+    /// The identity is longer than 256 bytes.
     #[error("the identity must be at most 256 bytes")]
     LongIdentity,
+    /// The identity holds whitespace or control characters, which an officer cannot read
+    /// aloud or write down unambiguously (and a terminal may hide).
     #[error("the identity must not contain spaces or control characters")]
     UnspeakableIdentity,
+    /// Argon2id failed, e.g. the 2 GiB of memory could not be allocated.
     #[error(transparent)]
     Kdf(#[from] KdfError),
 }

@@ -52,67 +52,175 @@ const P256_OID: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 
 /// token label or key label involved; the binary adds what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
+    /// The URI has no `module-path` query attribute (RFC 7512 §2.3), so there is no module
+    /// to load; conclave never searches the library path for one.
     #[error("the URI has no module-path: conclave needs to know which PKCS#11 module to load")]
     NoModulePath,
+    /// The URI has no `object` path attribute, so no key is named.
     #[error("the URI has no object=LABEL naming the key")]
     NoObject,
+    /// `module-path` names nothing on disk.
     #[error("PKCS#11 module {path}: no such file")]
-    ModuleMissing { path: PathBuf },
+    ModuleMissing {
+        /// The module path from the URI.
+        path: PathBuf,
+    },
+    /// `module-path` exists but is a directory or other non-file.
     #[error("PKCS#11 module {path}: not a file")]
-    ModuleNotAFile { path: PathBuf },
+    ModuleNotAFile {
+        /// The module path from the URI.
+        path: PathBuf,
+    },
+    /// The module could not be loaded as a shared library (`dlopen` failed).
     #[error("PKCS#11 module {path}: cannot be loaded ({reason})")]
-    ModuleLoad { path: PathBuf, reason: String },
+    ModuleLoad {
+        /// The module path from the URI.
+        path: PathBuf,
+        /// The loader's message.
+        reason: String,
+    },
+    /// The module loaded but `C_Initialize` or listing its slots failed.
     #[error("PKCS#11 module {path}: failed to start ({reason})")]
-    ModuleInit { path: PathBuf, reason: String },
+    ModuleInit {
+        /// The module path from the URI.
+        path: PathBuf,
+        /// The PKCS#11 function and return value, e.g. `C_Initialize returned GeneralError`.
+        reason: String,
+    },
+    /// No initialised token matches the URI's token attributes.
     #[error("no token matches {wanted}; tokens present: {}", present_list(.present))]
     NoToken {
+        /// The URI's token attributes, as `name="value"` pairs.
         wanted: String,
+        /// Every initialised token the module shows, as `label (serial S)`.
         present: Vec<String>,
     },
+    /// More than one token matches; the URI must be narrowed (e.g. with `serial`) so that
+    /// a ceremony cannot sign with whichever token happens to come first.
     #[error("{count} tokens match {wanted}; the URI must pick exactly one")]
-    SeveralTokens { wanted: String, count: usize },
-    #[error("token {token}: the token is not present (removed, or the reader lost it)")]
-    TokenNotPresent { token: String },
-    #[error("token {token} is not initialised, or has no user PIN set")]
-    NotInitialised { token: String },
-    #[error("token {token}: no key labelled \"{label}\"")]
-    NoKey { token: String, label: String },
-    #[error("token {token}: {count} key pairs are labelled \"{label}\"; the URI must pick one")]
-    SeveralKeys {
-        token: String,
-        label: String,
+    SeveralTokens {
+        /// The URI's token attributes, as `name="value"` pairs.
+        wanted: String,
+        /// How many tokens matched.
         count: usize,
     },
+    /// The token went away (removed, reader lost it, session closed) during an operation.
+    #[error("token {token}: the token is not present (removed, or the reader lost it)")]
+    TokenNotPresent {
+        /// The token's label.
+        token: String,
+    },
+    /// The token has no user PIN (`CKF_USER_PIN_INITIALIZED` unset, or
+    /// `CKR_USER_PIN_NOT_INITIALIZED`).
+    #[error("token {token} is not initialised, or has no user PIN set")]
+    NotInitialised {
+        /// The token's label.
+        token: String,
+    },
+    /// No key pair (public and private object) carries the label (and `id`, if given).
+    #[error("token {token}: no key labelled \"{label}\"")]
+    NoKey {
+        /// The token's label.
+        token: String,
+        /// The key label searched for, control characters escaped.
+        label: String,
+    },
+    /// Several key pairs carry the label; `id` must pick one.
+    #[error("token {token}: {count} key pairs are labelled \"{label}\"; the URI must pick one")]
+    SeveralKeys {
+        /// The token's label.
+        token: String,
+        /// The key label searched for, control characters escaped.
+        label: String,
+        /// How many objects of one class carry the label.
+        count: usize,
+    },
+    /// Generation refused: an object with the label already exists, and a second one would
+    /// make the label ambiguous.
     #[error("token {token}: an object labelled \"{label}\" already exists; nothing was generated")]
-    KeyExists { token: String, label: String },
+    KeyExists {
+        /// The token's label.
+        token: String,
+        /// The label asked for, control characters escaped.
+        label: String,
+    },
+    /// The labelled key is of a type or curve TUF signing here does not use (see
+    /// [`TokenKeyError`]).
     #[error("token {token}: key \"{label}\" is {found}, not a key conclave can use ({why})")]
     UnsupportedKey {
+        /// The token's label.
         token: String,
+        /// The key's label, control characters escaped.
         label: String,
+        /// What the key is, e.g. its `CKA_KEY_TYPE`.
         found: String,
+        /// Why it cannot be used.
         why: String,
     },
+    /// After login, the public object read differs from the key shown (and checked) before
+    /// the PIN was asked for: objects changed in between, or a private object was swapped
+    /// in. Signing is refused.
     #[error(
         "token {token}: the private key labelled \"{label}\" does not belong to the public key \
          shown before the PIN was asked for"
     )]
-    KeyMismatch { token: String, label: String },
+    KeyMismatch {
+        /// The token's label.
+        token: String,
+        /// The key's label, control characters escaped.
+        label: String,
+    },
+    /// `C_Login` returned `CKR_PIN_INCORRECT`.
     #[error("token {token}: wrong PIN")]
-    PinIncorrect { token: String, final_try: bool },
+    PinIncorrect {
+        /// The token's label.
+        token: String,
+        /// The token now reports that one more wrong PIN locks it.
+        final_try: bool,
+    },
+    /// The user PIN is locked (`CKF_USER_PIN_LOCKED` or `CKR_PIN_LOCKED`); only the SO can
+    /// unlock it.
     #[error("token {token}: the user PIN is locked")]
-    PinLocked { token: String },
+    PinLocked {
+        /// The token's label.
+        token: String,
+    },
+    /// `CKR_PIN_EXPIRED`: the token wants the PIN changed before use.
     #[error("token {token}: the PIN has expired and must be changed")]
-    PinExpired { token: String },
+    PinExpired {
+        /// The token's label.
+        token: String,
+    },
+    /// The token lacks a mechanism or curve the operation needs.
     #[error("token {token} does not support {what}")]
-    Unsupported { token: String, what: String },
+    Unsupported {
+        /// The token's label.
+        token: String,
+        /// What is missing, e.g. the mechanism for an operation.
+        what: String,
+    },
+    /// `CKR_DATA_LEN_RANGE` when signing: the token refuses a message this long.
     #[error("token {token}: the message is too long for the token to sign ({len} bytes)")]
-    DataTooLong { token: String, len: usize },
+    DataTooLong {
+        /// The token's label.
+        token: String,
+        /// Bytes passed to `C_Sign`.
+        len: usize,
+    },
+    /// `CKR_TOKEN_WRITE_PROTECTED`: a key cannot be generated on this token.
     #[error("token {token}: the token is write-protected")]
-    WriteProtected { token: String },
+    WriteProtected {
+        /// The token's label.
+        token: String,
+    },
+    /// Any other PKCS#11 failure.
     #[error("token {token}: {operation} failed ({reason})")]
     Failed {
+        /// The token's label.
         token: String,
+        /// What conclave was doing, e.g. `"signing"`.
         operation: &'static str,
+        /// The return value's name or the library's message.
         reason: String,
     },
 }
@@ -131,18 +239,24 @@ fn present_list(p: &[String]) -> String {
 /// The user PIN's state as the token reports it (`CK_TOKEN_INFO.flags`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PinState {
+    /// No wrong PIN since the last good one.
     Ok,
     /// At least one wrong PIN has been entered since the last good one.
     CountLow,
     /// One more wrong PIN locks the token.
     FinalTry,
+    /// Too many wrong PINs: login is refused until the SO unlocks the PIN.
     Locked,
 }
 
 /// Which key to make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pkcs11KeyType {
+    /// Ed25519 (`CKM_EC_EDWARDS_KEY_PAIR_GEN`, signed with pure `CKM_EDDSA`); TUF keytype
+    /// `ed25519`.
     Ed25519,
+    /// ECDSA over P-256 (`CKM_EC_KEY_PAIR_GEN`, signed with `CKM_ECDSA` over SHA-256); TUF
+    /// scheme `ecdsa-sha2-nistp256`.
     EcdsaP256,
 }
 
@@ -224,10 +338,12 @@ impl Token {
         }
     }
 
+    /// The token's label (`CK_TOKEN_INFO.label`, trailing blanks trimmed).
     pub fn label(&self) -> &str {
         &self.label
     }
 
+    /// The token's serial number (`CK_TOKEN_INFO.serialNumber`, trailing blanks trimmed).
     pub fn serial(&self) -> &str {
         &self.serial
     }
@@ -707,18 +823,26 @@ pub fn public_key_from(kt: KeyType, params: &[u8], point: &[u8]) -> Result<Key, 
 /// Why a token's public key cannot be a TUF key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenKeyError {
+    /// A `CKK_EC_EDWARDS` key whose `CKA_EC_PARAMS` is neither the Ed25519 OID nor the
+    /// `edwards25519` name (e.g. Ed448).
     #[error("its curve is not Ed25519 (Ed448 is not used by TUF)")]
     NotEd25519,
+    /// A `CKK_EC` key whose `CKA_EC_PARAMS` is not the prime256v1 OID.
     #[error("its curve is not P-256 (prime256v1)")]
     NotP256,
+    /// `CKA_EC_POINT` is neither a DER OCTET STRING nor a bare point of the expected length.
     #[error("its CKA_EC_POINT is not a DER OCTET STRING")]
     NotOctetString,
+    /// The Ed25519 point has the given length instead of 32 bytes.
     #[error("an Ed25519 public key is 32 bytes, not {0}")]
     Ed25519Length(usize),
+    /// The bytes do not decode to a point on P-256 (SEC1).
     #[error("its CKA_EC_POINT is not a valid P-256 point")]
     BadP256Point,
+    /// The Ed25519 bytes are not a usable public key (e.g. not a valid curve point).
     #[error("{0}")]
     BadKey(crate::metadata::SignatureError),
+    /// `CKA_KEY_TYPE` is neither `CKK_EC_EDWARDS` nor `CKK_EC` (e.g. RSA).
     #[error("conclave uses Ed25519 and ECDSA P-256 keys")]
     Unsupported,
 }

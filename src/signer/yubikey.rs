@@ -33,7 +33,9 @@ use crate::signer::{SignError, Signer};
 /// Which YubiKey and slot: `SERIAL[:SLOT]` on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SlotRef {
+    /// The YubiKey's serial number, as printed on it (`ykman list --serials`).
     pub serial: u32,
+    /// The PIV slot (9a, 9c, 9d, 9e or a retired slot 82-95); 9c when none is given.
     pub slot: u8,
 }
 
@@ -45,17 +47,25 @@ fn slot_allowed(slot: u8) -> bool {
 /// Why a `SERIAL[:SLOT]` text names no YubiKey slot. `text` is the offending part, as typed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlotRefError {
+    /// The serial part is not a positive decimal number.
     #[error(
         "\"{}\" is not a YubiKey serial number (the decimal number printed on the key and \
          shown by `ykman list --serials`)",
         crate::display::escape(.text)
     )]
-    Serial { text: String },
+    Serial {
+        /// The serial part as typed.
+        text: String,
+    },
+    /// The slot part is not two hex digits naming a slot signing keys may use.
     #[error(
         "\"{}\" is not a PIV key slot conclave uses (9a, 9c, 9d, 9e or 82-95)",
         crate::display::escape(.text)
     )]
-    Slot { text: String },
+    Slot {
+        /// The slot part as typed.
+        text: String,
+    },
 }
 
 impl SlotRef {
@@ -93,55 +103,128 @@ impl std::fmt::Display for SlotRef {
 /// What went wrong. Messages name the serial and slot; the binary adds what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum YubiKeyError {
+    /// The PC/SC service cannot be reached (pcscd not running, or libpcsclite failing).
     #[error("cannot reach the PC/SC service (pcscd): {reason}")]
-    NoPcsc { reason: String },
+    NoPcsc {
+        /// PC/SC's error text.
+        reason: String,
+    },
+    /// No reader holds a YubiKey with the wanted serial (after waiting for settling cards).
     #[error("no YubiKey with serial {wanted} is connected; {}", inserted(.present, *.readers))]
     NotFound {
+        /// The serial asked for.
         wanted: u32,
+        /// Serials of the YubiKeys that are inserted.
         present: Vec<u32>,
+        /// How many readers pcscd lists.
         readers: usize,
     },
+    /// The slot holds no key (signing, or reading a slot that should hold one).
     #[error("YubiKey {serial}: slot {slot:02x} holds no key")]
-    SlotEmpty { serial: u32, slot: u8 },
+    SlotEmpty {
+        /// The YubiKey's serial number.
+        serial: u32,
+        /// The PIV slot, e.g. `0x9c`.
+        slot: u8,
+    },
+    /// Generation refused: the slot already holds a key, which would be overwritten.
     #[error("YubiKey {serial}: slot {slot:02x} already holds a key; nothing was generated")]
-    SlotInUse { serial: u32, slot: u8 },
+    SlotInUse {
+        /// The YubiKey's serial number.
+        serial: u32,
+        /// The PIV slot.
+        slot: u8,
+    },
+    /// The slot's key is not ECDSA P-256 (the only algorithm offered here), or its public
+    /// key cannot be read as one.
     #[error("YubiKey {serial}: the key in slot {slot:02x} is {found}, not ECDSA P-256")]
     NotP256 {
+        /// The YubiKey's serial number.
         serial: u32,
+        /// The PIV slot.
         slot: u8,
+        /// What the slot holds, or why its key could not be read.
         found: String,
     },
+    /// VERIFY PIN failed with tries still left.
     #[error("YubiKey {serial}: wrong PIN, {tries} tries left")]
-    WrongPin { serial: u32, tries: u8 },
+    WrongPin {
+        /// The YubiKey's serial number.
+        serial: u32,
+        /// PIN tries left, as the device reports.
+        tries: u8,
+    },
+    /// The PIV PIN is blocked (no tries left); only the PUK can reset it.
     #[error("YubiKey {serial}: the PIN is blocked (no tries left)")]
-    PinLocked { serial: u32 },
+    PinLocked {
+        /// The YubiKey's serial number.
+        serial: u32,
+    },
+    /// The PIN is not 6 to 8 characters (Yubico PIV PIN rules); refused without sending it,
+    /// so no try is spent.
     #[error("YubiKey {serial}: PIV PINs are 6 to 8 characters; this one has {len}")]
-    PinLength { serial: u32, len: usize },
+    PinLength {
+        /// The YubiKey's serial number.
+        serial: u32,
+        /// The length of the PIN given, in bytes.
+        len: usize,
+    },
+    /// The slot's touch policy wants a touch and none came before the device's timeout.
     #[error("YubiKey {serial}: the key was not touched in time; nothing was signed")]
-    TouchTimeout { serial: u32 },
+    TouchTimeout {
+        /// The YubiKey's serial number.
+        serial: u32,
+    },
+    /// Generating a key needs the PIV management key; conclave only tries the factory
+    /// default and the device refused it.
     #[error(
         "YubiKey {serial} (firmware {firmware}): the PIV management key is not the factory \
          default 3DES key"
     )]
-    ManagementKey { serial: u32, firmware: Firmware },
+    ManagementKey {
+        /// The YubiKey's serial number.
+        serial: u32,
+        /// The device's firmware (the factory default key type depends on it).
+        firmware: Firmware,
+    },
+    /// After the PIN, the slot's public key differs from the one shown (and checked) before
+    /// the PIN was asked for: the key was replaced in between. Signing is refused.
     #[error(
         "YubiKey {serial}: the key in slot {slot:02x} is not the one shown before the PIN was \
          asked for"
     )]
-    KeyMismatch { serial: u32, slot: u8 },
+    KeyMismatch {
+        /// The YubiKey's serial number.
+        serial: u32,
+        /// The PIV slot.
+        slot: u8,
+    },
+    /// A PIN or touch policy the `yubikey` crate cannot set at generation (e.g. the Bio
+    /// ones); checked before the device is touched.
     #[error("YubiKey {serial}: {policy} is not a policy a key can be generated with")]
-    Policy { serial: u32, policy: String },
+    Policy {
+        /// The YubiKey's serial number.
+        serial: u32,
+        /// The policy asked for.
+        policy: String,
+    },
     /// The record of a new key would not be one `key attest` reads; nothing was written.
     #[error("YubiKey {serial}: the enrolment record would not be readable")]
     Record {
+        /// The YubiKey's serial number.
         serial: u32,
+        /// Why the record is not valid.
         #[source]
         source: FormatError,
     },
+    /// Any other device or PC/SC failure.
     #[error("YubiKey {serial}: {operation} failed ({reason})")]
     Failed {
+        /// The YubiKey's serial number.
         serial: u32,
+        /// What conclave was doing, e.g. `"signing"`.
         operation: &'static str,
+        /// The device's or PC/SC's error text.
         reason: String,
     },
 }
@@ -171,8 +254,11 @@ fn pcsc_reason(e: &yubikey::Error) -> Option<String> {
 /// What is in a slot, read without the PIN.
 #[derive(Clone, Debug)]
 pub struct SlotInfo {
+    /// The slot's public key, as a TUF `ecdsa-sha2-nistp256` key.
     pub public_key: Key,
+    /// When the device wants the PIN for this key (Yubico PIV PIN policy).
     pub pin_policy: PinPolicy,
+    /// Whether the device wants a touch for each signature (Yubico PIV touch policy).
     pub touch_policy: TouchPolicy,
 }
 
@@ -258,6 +344,7 @@ impl YubiKeyToken {
         )))
     }
 
+    /// The serial number the token was opened with (and found on the device).
     pub fn serial(&self) -> u32 {
         self.serial
     }

@@ -17,8 +17,9 @@ pub struct Pkcs11Uri {
     pub token: Option<String>,
     /// `serial`: the token's serial number, to pick one of several tokens with one label.
     pub serial: Option<String>,
-    /// `manufacturer` and `model` of the token.
+    /// `manufacturer`: the token's `CK_TOKEN_INFO.manufacturerID`.
     pub manufacturer: Option<String>,
+    /// `model`: the token's `CK_TOKEN_INFO.model`.
     pub model: Option<String>,
     /// `slot-id`: the module's slot number.
     pub slot_id: Option<u64>,
@@ -35,25 +36,47 @@ pub struct Pkcs11Uri {
 /// Why a `pkcs11:` URI was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UriError {
+    /// The text does not start with the `pkcs11:` scheme (case-insensitive, RFC 3986 §3.1).
     #[error("a PKCS#11 URI starts with \"pkcs11:\"")]
     Scheme,
+    /// A path or query component (given here) has no `=`.
     #[error("\"{0}\" is not of the form NAME=VALUE")]
     NotAttribute(String),
+    /// The named attribute appears twice (RFC 7512 §2.3 allows each once); refused rather
+    /// than letting one value win silently.
     #[error("attribute \"{0}\" appears twice (RFC 7512 allows each attribute once)")]
     Repeated(String),
+    /// The named attribute's value is empty after decoding.
     #[error("attribute \"{0}\" has an empty value")]
     Empty(String),
+    /// A `%` not followed by two hex digits (RFC 7512 §2.3 percent-encoding).
     #[error("attribute \"{name}\": bad percent-encoding ({why})")]
-    Percent { name: String, why: &'static str },
+    Percent {
+        /// The attribute's name.
+        name: String,
+        /// What is wrong with the escape.
+        why: &'static str,
+    },
+    /// A text attribute (all but `id`) decodes to bytes that are not UTF-8.
     #[error("attribute \"{0}\" is not valid UTF-8 after percent-decoding")]
     NotUtf8(String),
+    /// An attribute conclave does not act on. Refused, not ignored: dropping an attribute
+    /// that narrows the match (RFC 7512 §3.3) could select another token's key.
     #[error(
         "unknown attribute \"{0}\" (conclave understands token, serial, manufacturer, model, \
          slot-id, object, id and type in the path; module-path and pin-source in the query)"
     )]
     Unknown(String),
+    /// A known attribute whose value or form conclave will not use: `pin-value` (the PIN
+    /// would leak into shell history), `module-name`, a `|program` pin-source, a
+    /// non-numeric `slot-id`, a `type` other than private/public.
     #[error("attribute \"{name}\": {why}")]
-    Refused { name: String, why: &'static str },
+    Refused {
+        /// The attribute's name.
+        name: String,
+        /// Why it is refused.
+        why: &'static str,
+    },
 }
 
 /// RFC 7512 §2.3: `%XX` escapes, decoded to bytes.
@@ -131,6 +154,8 @@ fn pin_source(value: &str) -> Result<PathBuf, UriError> {
 }
 
 impl Pkcs11Uri {
+    /// Parse a `pkcs11:` URI (RFC 7512 §2.3): path attributes pick the token and key, query
+    /// attributes the module and PIN file. Unknown or repeated attributes are errors.
     pub fn parse(s: &str) -> Result<Self, UriError> {
         let rest = s
             .strip_prefix("pkcs11:")
