@@ -7,7 +7,7 @@ use conclave::display::escape;
 use conclave::signer::Signer;
 
 use crate::cli::prompt::Prompter;
-use crate::cli::{Failure, exit, read_file, shown, write_output};
+use crate::cli::{Failure, chain, exit, read_file, shown, write_output};
 
 /// The ceremony transcript (transcript.jsonl in the ceremony directory): check its hash
 /// chain, print the paper record, add a manual step, sign its head.
@@ -82,7 +82,7 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
             Failure::failed(format!(
                 "{}: not a transcript head signature: {}",
                 shown(sig_path),
-                escape(&e)
+                escape(&chain(&e))
             ))
         })?;
         match h.check(&lines) {
@@ -95,7 +95,7 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
             )),
             Err(why) => {
                 failed += 1;
-                eprintln!("error: {}: {}", shown(sig_path), escape(&why));
+                eprintln!("error: {}: {}", shown(sig_path), escape(&chain(&why)));
             }
         }
     }
