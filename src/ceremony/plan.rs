@@ -23,13 +23,25 @@ pub const FORMAT: i64 = 1;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeySource {
     /// An encrypted key file (`conclave key generate`); the path is where its holder keeps it.
-    KeyFile { path: Option<String> },
+    KeyFile {
+        /// The key file's path, when the plan says it.
+        path: Option<String>,
+    },
     /// A passphrase-derived key (`conclave key derive --identity`).
-    Derived { identity: String },
+    Derived {
+        /// The identity mixed into the salt, e.g. `pypi.org/root/alice`.
+        identity: String,
+    },
     /// A key generated on a YubiKey: `SERIAL[:SLOT]`.
-    YubiKey { device: String },
+    YubiKey {
+        /// `SERIAL[:SLOT]`.
+        device: String,
+    },
     /// A key in a PKCS#11 token: an RFC 7512 `pkcs11:` URI.
-    Pkcs11 { uri: String },
+    Pkcs11 {
+        /// The token and key, as a `pkcs11:` URI.
+        uri: String,
+    },
     /// An online key of the repository (timestamp, snapshot, recently-claimed, unclaimed):
     /// nobody at the ceremony signs with it.
     Online,
@@ -69,9 +81,11 @@ pub struct PlanKey {
     pub name: String,
     /// The officer holding it (none for online keys).
     pub officer: Option<String>,
+    /// How its holder signs with it.
     pub source: KeySource,
     /// The public key file, as written in the plan (relative to the plan's directory).
     pub public_key_path: String,
+    /// The public key read from that file.
     pub key: Key,
     /// A key leaving service: listed so that a rotation plan knows who holds it.
     pub retired: bool,
@@ -80,7 +94,9 @@ pub struct PlanKey {
 /// Keys, threshold and expiry of one role.
 #[derive(Clone, Debug)]
 pub struct RolePlan {
+    /// Names of the plan's keys (under `[keys]`) that sign for the role.
     pub keys: Vec<String>,
+    /// How many of them must sign (1 when the plan does not say).
     pub threshold: u32,
     /// WHEN as written: `YYYY-MM-DD`, a full UTC time, or a duration such as `365d`.
     pub expires: Option<String>,
@@ -89,17 +105,25 @@ pub struct RolePlan {
 /// The PEP 458 / PEP 480 layout under targets.
 #[derive(Clone, Debug)]
 pub struct PypiPlan {
+    /// PEP 480's claimed: offline, projects that registered their own keys.
     pub claimed: RolePlan,
+    /// PEP 480's recently-claimed: online, projects waiting to be moved into claimed.
     pub recently_claimed: RolePlan,
+    /// PEP 480's unclaimed (PEP 458's bins role): online; its key also signs the bins.
     pub unclaimed: RolePlan,
+    /// Number of hashed bins: a power of two (PEP 458 suggests 16384).
     pub bins: u32,
+    /// Name and delegate the bins as python-tuf's hashed-bin example does, rather than
+    /// as succinct hash bins (TAP 15).
     pub classic_bins: bool,
 }
 
 /// What the plan allows.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// The lowest root threshold allowed (default 2: no single root key holder decides).
     pub min_root_threshold: u32,
+    /// Let one key sign for several roles (a warning rather than an error).
     pub allow_key_reuse: bool,
     /// Longest expiry allowed per role, in days.
     pub max_expiry_days: BTreeMap<String, u32>,
@@ -127,26 +151,35 @@ impl Default for Policy {
 /// A parsed ceremony plan.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// The ceremony's name, as `ceremony.name` gives it.
     pub name: String,
+    /// A rehearsal plan: what it produces must never be deployed.
     pub rehearsal: bool,
     /// Officer id -> full name.
     pub officers: BTreeMap<String, String>,
+    /// Key name -> key.
     pub keys: BTreeMap<String, PlanKey>,
     /// root, targets, snapshot, timestamp.
     pub roles: BTreeMap<String, RolePlan>,
+    /// The PyPI layout under targets, if the plan has one.
     pub pypi: Option<PypiPlan>,
+    /// What the plan allows; [`Plan::check`] applies it.
     pub policy: Policy,
 }
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// A description of the plan, e.g. the kinds of its root keys.
     Info,
+    /// Read out and accepted at the ceremony.
     Warning,
+    /// Must be fixed before genesis.
     Error,
 }
 
 impl Level {
+    /// How the level is printed before a finding: "note", "warning", "error".
     pub fn word(self) -> &'static str {
         match self {
             Level::Info => "note",
@@ -159,7 +192,9 @@ impl Level {
 /// One result of applying the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
+    /// How serious it is.
     pub level: Level,
+    /// What was found, e.g. "role root: threshold 1 is below the policy's minimum of 2 ...".
     pub message: String,
 }
 

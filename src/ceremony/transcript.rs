@@ -35,12 +35,15 @@ pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 pub struct Entry {
     /// What was done, e.g. "sign draft/2.root.json" or "alice presented her key".
     pub step: String,
+    /// The officer who did it, if one is named.
     pub officer: Option<String>,
     /// Files read: (path as given, lowercase hex SHA-256).
     pub inputs: Vec<(String, String)>,
     /// Files written: (path as given, lowercase hex SHA-256).
     pub outputs: Vec<(String, String)>,
+    /// Keys involved (signed, revoked, presented), as keyids.
     pub keyids: Vec<String>,
+    /// Free text, e.g. what an officer said or checked.
     pub note: Option<String>,
 }
 
@@ -51,7 +54,9 @@ pub struct Line {
     pub seq: u64,
     /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     pub time: String,
+    /// What was done.
     pub entry: Entry,
+    /// The version of conclave that wrote the line.
     pub conclave_version: String,
     /// SHA-256 of the running binary, or "unknown" if it could not be read.
     pub binary_sha256: String,
@@ -65,23 +70,37 @@ pub struct Line {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]
 pub struct ChainProblem {
+    /// The 1-based line number.
     pub line: usize,
+    /// What is wrong there, e.g. "its content does not match its hash: the line was edited".
     pub reason: String,
 }
 
+/// Why a transcript could not be read, appended to or signed. `path` is already escaped for
+/// printing.
 #[derive(Debug, thiserror::Error)]
 pub enum TranscriptError {
+    /// The file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The transcript file.
         path: String,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
+    /// Larger than [`MAX_FILE_SIZE`].
     #[error("{path}: larger than {MAX_FILE_SIZE} bytes: not a transcript")]
-    TooLarge { path: String },
+    TooLarge {
+        /// The transcript file.
+        path: String,
+    },
+    /// The hash chain does not hold: nothing is appended to it.
     #[error("{path}: the transcript is broken ({} problem(s), first: {})", .problems.len(), .problems[0])]
     Broken {
+        /// The transcript file.
         path: String,
+        /// Every problem found, at least one.
         problems: Vec<ChainProblem>,
     },
     /// There is no line to sign.
@@ -522,12 +541,16 @@ pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, TranscriptError> {
 /// The running binary's facts, recorded in every line (overridable for tests).
 #[derive(Clone, Debug)]
 pub struct Context {
+    /// When the step is recorded.
     pub time: Expires,
+    /// This conclave's version.
     pub conclave_version: String,
+    /// SHA-256 of the running binary ("unknown" if unreadable).
     pub binary_sha256: String,
 }
 
 impl Context {
+    /// The facts of this process: now, this version, this binary.
     pub fn current() -> Self {
         Context {
             time: Expires::now(),
@@ -548,6 +571,8 @@ impl Transcript {
         Self::append_with(dir, entry, &Context::current())
     }
 
+    /// [`Transcript::append`] with the time, version and binary hash given (tests, and the
+    /// rehearsal, which hashes its binary once).
     pub fn append_with(dir: &Path, entry: Entry, ctx: &Context) -> Result<Line, TranscriptError> {
         let path = dir.join(FILE_NAME);
         let old = read_bytes(&path)?.unwrap_or_default();
@@ -580,7 +605,9 @@ impl Transcript {
 // Head signatures
 // ---------------------------------------------------------------------------------------------
 
+/// The `format` field of a head signature file.
 pub const HEAD_FORMAT: &str = "conclave-transcript-head";
+/// The `format_version` this conclave writes and reads.
 pub const HEAD_FORMAT_VERSION: i64 = 1;
 
 /// An officer's or witness's signature over the transcript's head: "I saw the ceremony up
@@ -588,9 +615,13 @@ pub const HEAD_FORMAT_VERSION: i64 = 1;
 /// vouches for every line up to the head, and shows when lines after it were removed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeadSignature {
+    /// The signed line's sequence number.
     pub seq: u64,
+    /// The signed line's hash.
     pub head_sha256: String,
+    /// The signature over [`head_message`].
     pub signature: Signature,
+    /// The key that made it; a verifier decides whether it trusts that key.
     pub public_key: Key,
 }
 
@@ -614,6 +645,7 @@ pub fn sign_head(lines: &[Line], signer: &dyn Signer) -> Result<HeadSignature, T
 }
 
 impl HeadSignature {
+    /// The head signature file: pretty-printed canonical JSON.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut m = Map::new();
         m.insert("format".into(), HEAD_FORMAT.into());
@@ -625,6 +657,8 @@ impl HeadSignature {
         cjson::to_pretty(&Value::Object(m))
     }
 
+    /// Read a head signature file strictly (unknown fields refused). The signature is not
+    /// checked here; see [`HeadSignature::check`].
     pub fn parse(bytes: &[u8]) -> Result<Self, HeadError> {
         if bytes.len() > 64 * 1024 {
             return Err(HeadError::TooLarge);
