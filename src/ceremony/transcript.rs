@@ -81,7 +81,7 @@ pub struct ChainProblem {
 #[derive(Debug, thiserror::Error)]
 pub enum TranscriptError {
     /// The file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The transcript file.
         path: String,

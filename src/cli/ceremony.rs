@@ -272,7 +272,7 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
         .iter()
         .map(|p| {
             let name = p.strip_prefix(d).unwrap_or(p).display().to_string();
-            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(e.to_string()))?;
+            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(chain(&e)))?;
             Ok((name, digest))
         })
         .collect::<Result<_, Failure>>()?;
@@ -286,7 +286,7 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
             ..Entry::default()
         },
     )
-    .map_err(|e| Failure::usage(e.to_string()))?;
+    .map_err(|e| Failure::usage(chain(&e)))?;
 
     println!("{}", tasks);
     eprintln!(
