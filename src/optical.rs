@@ -31,9 +31,10 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::ceremony::detached::DetachedSignature;
-use crate::metadata::{Key, KeyAlgorithm, KeyId, Signature};
+use crate::ceremony::detached::{DetachedSignature, SignatureFileError};
+use crate::metadata::{Key, KeyAlgorithm, KeyId, Signature, SignatureError, ValueError};
 
+/// What every text form starts with (the `1` is the record version).
 pub const PREFIX: &str = "CONCLAVE1:";
 const KIND_SIGNATURE: u8 = 1;
 const KIND_REQUEST: u8 = 2;
@@ -43,10 +44,106 @@ const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /// Longer texts are not ours (a signature record is under 200 bytes).
 const MAX_TEXT: usize = 2048;
 
+/// Why a signature or request could not be put into a text, or a text read back.
+#[derive(Debug, thiserror::Error)]
+pub enum OpticalError {
+    /// A character outside the base32 alphabet; `position` counts from 1 after the prefix.
+    #[error(
+        "character {position} after the prefix ({}) is not one of A-Z and 2-7",
+        .character.escape_default()
+    )]
+    Character {
+        /// 1-based position after the prefix.
+        position: usize,
+        /// The character found.
+        character: char,
+    },
+    /// Base32 the encoder never writes: a dangling character or nonzero filler bits.
+    #[error("the text is cut short or has extra characters")]
+    CutShort,
+    /// A role name too long for the record's length byte.
+    #[error("the role name is longer than 255 bytes")]
+    LongRole,
+    /// A version outside 1 ..= 2^63-1, when encoding.
+    #[error("version {0} is out of range")]
+    Version(u64),
+    /// A version outside 1 ..= 2^63-1, when decoding.
+    #[error("the version is out of range")]
+    RecordVersion,
+    /// The payload digest is not 64 hex characters.
+    #[error("the payload digest is not 64 hex characters")]
+    Digest,
+    /// The request's payload digest has uppercase hex.
+    #[error("the payload digest must be lowercase hex")]
+    UppercaseDigest,
+    /// The bytes are not a signature file.
+    #[error(transparent)]
+    SignatureFile(#[from] SignatureFileError),
+    /// A signature file not laid out byte for byte as conclave writes them.
+    #[error("the file is not laid out as conclave writes signature files")]
+    NotCanonical,
+    /// A signature file the record cannot carry (key type, spelling, sizes).
+    #[error("it cannot be carried as a QR code: {reason}; carry the file itself")]
+    Uncarriable {
+        /// Why not.
+        reason: String,
+    },
+    /// Too long to be a conclave text.
+    #[error("longer than {MAX_TEXT} characters: not a conclave QR text")]
+    TooLong,
+    /// The text does not start with [`PREFIX`].
+    #[error("not a conclave QR text: it must start with {PREFIX}")]
+    NoPrefix,
+    /// Fewer bytes than the checksum.
+    #[error("the text is too short")]
+    TooShort,
+    /// The checksum does not match: a slip when typing or scanning.
+    #[error("checksum mismatch: the text was mistyped or misread; scan or type it again")]
+    Checksum,
+    /// The record ends before the named part.
+    #[error("the record ends before its {0}")]
+    Ends(&'static str),
+    /// A record kind this conclave does not know.
+    #[error("unknown record kind {0} (a newer conclave?)")]
+    Kind(u8),
+    /// The role name is not UTF-8.
+    #[error("the role name is not UTF-8")]
+    RoleNotUtf8,
+    /// Bytes after the end of the record; `after` names its last part.
+    #[error("unexpected bytes after the {after}")]
+    Trailing {
+        /// "request digest" or "signature".
+        after: &'static str,
+    },
+    /// Flags this conclave does not know.
+    #[error("unknown flags {0:#04x} (a newer conclave?)")]
+    Flags(u8),
+    /// The Ed25519 public key is not a valid key.
+    #[error("the public key is malformed")]
+    Ed25519Key(#[source] SignatureError),
+    /// The P-256 public key is not a point of the curve.
+    #[error("the public key is not a P-256 point")]
+    P256Key,
+    /// The keyid in the record is not a keyid.
+    #[error(transparent)]
+    KeyId(#[from] ValueError),
+    /// The decoded signature file reads back differently.
+    #[error("the record does not make a consistent signature file")]
+    Inconsistent,
+    /// The decoded signature file does not read back.
+    #[error("the record does not make a signature file")]
+    NotSignatureFile(#[source] SignatureFileError),
+    /// The text does not fit in a QR code.
+    #[error("cannot make a QR code")]
+    Qr(#[source] qrcode::types::QrError),
+}
+
 /// What a signing request is about: the draft's role, version and payload digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestDigest {
+    /// The draft's role.
     pub role: String,
+    /// The draft's version.
     pub version: u64,
     /// Lowercase hex SHA-256 of the canonical signed bytes.
     pub payload_sha256: String,
@@ -57,6 +154,7 @@ pub struct RequestDigest {
 pub enum Transfer {
     /// Boxed: a signature file is several times the size of a request digest.
     Signature(Box<DetachedSignature>),
+    /// A request digest, to compare with what the signer shows.
     Request(RequestDigest),
 }
 
@@ -80,7 +178,7 @@ fn base32(bytes: &[u8]) -> String {
     out
 }
 
-fn unbase32(text: &str) -> Result<Vec<u8>, String> {
+fn unbase32(text: &str) -> Result<Vec<u8>, OpticalError> {
     let mut out = Vec::with_capacity(text.len() * 5 / 8);
     let (mut acc, mut bits) = (0u32, 0u32);
     for (i, c) in text.chars().enumerate() {
@@ -88,11 +186,10 @@ fn unbase32(text: &str) -> Result<Vec<u8>, String> {
             'A'..='Z' => c as u32 - 'A' as u32,
             '2'..='7' => c as u32 - '2' as u32 + 26,
             _ => {
-                return Err(format!(
-                    "character {} after the prefix ({}) is not one of A-Z and 2-7",
-                    i + 1,
-                    c.escape_default()
-                ));
+                return Err(OpticalError::Character {
+                    position: i + 1,
+                    character: c,
+                });
             }
         };
         acc = ((acc << 5) | v) & 0xffff;
@@ -104,7 +201,7 @@ fn unbase32(text: &str) -> Result<Vec<u8>, String> {
     }
     // What the encoder never writes: a dangling character, or nonzero filler bits.
     if bits >= 5 || acc & ((1 << bits) - 1) != 0 {
-        return Err("the text is cut short or has extra characters".into());
+        return Err(OpticalError::CutShort);
     }
     Ok(out)
 }
@@ -130,19 +227,17 @@ fn header(
     role: &str,
     version: u64,
     digest_hex: &str,
-) -> Result<(), String> {
+) -> Result<(), OpticalError> {
     out.push(kind);
-    let role_len = u8::try_from(role.len())
-        .map_err(|_| "the role name is longer than 255 bytes".to_string())?;
+    let role_len = u8::try_from(role.len()).map_err(|_| OpticalError::LongRole)?;
     out.push(role_len);
     out.extend_from_slice(role.as_bytes());
     if version == 0 || version > i64::MAX as u64 {
-        return Err(format!("version {version} is out of range"));
+        return Err(OpticalError::Version(version));
     }
     push_leb128(out, version);
     let mut digest = [0u8; 32];
-    hex::decode_to_slice(digest_hex, &mut digest)
-        .map_err(|_| "the payload digest is not 64 hex characters".to_string())?;
+    hex::decode_to_slice(digest_hex, &mut digest).map_err(|_| OpticalError::Digest)?;
     out.extend_from_slice(&digest);
     Ok(())
 }
@@ -163,13 +258,14 @@ pub fn seal_record(record: &[u8]) -> String {
 /// The text form of a signature file, exactly as conclave wrote it. Refused (with the reason)
 /// when the text would not give back the identical bytes: a file edited by hand, a legacy key
 /// spelling, extra fields.
-pub fn encode_signature(file_bytes: &[u8]) -> Result<String, String> {
+pub fn encode_signature(file_bytes: &[u8]) -> Result<String, OpticalError> {
     let sig = DetachedSignature::parse(file_bytes)?;
     if sig.to_bytes() != file_bytes {
-        return Err("the file is not laid out as conclave writes signature files".into());
+        return Err(OpticalError::NotCanonical);
     }
-    let cannot =
-        |why: &str| format!("it cannot be carried as a QR code: {why}; carry the file itself");
+    let cannot = |why: &str| OpticalError::Uncarriable {
+        reason: why.to_owned(),
+    };
     let mut rec = Vec::with_capacity(200);
     header(
         &mut rec,
@@ -231,9 +327,9 @@ pub fn encode_signature(file_bytes: &[u8]) -> Result<String, String> {
 }
 
 /// The text form of a signing request's digest.
-pub fn encode_request(req: &RequestDigest) -> Result<String, String> {
+pub fn encode_request(req: &RequestDigest) -> Result<String, OpticalError> {
     if req.payload_sha256.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Err("the payload digest must be lowercase hex".into());
+        return Err(OpticalError::UppercaseDigest);
     }
     let mut rec = Vec::with_capacity(64);
     header(
@@ -252,78 +348,74 @@ pub fn encode_request(req: &RequestDigest) -> Result<String, String> {
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], OpticalError> {
         if self.0.len() < n {
-            return Err(format!("the record ends before its {what}"));
+            return Err(OpticalError::Ends(what));
         }
         let (a, b) = self.0.split_at(n);
         self.0 = b;
         Ok(a)
     }
 
-    fn byte(&mut self, what: &str) -> Result<u8, String> {
+    fn byte(&mut self, what: &'static str) -> Result<u8, OpticalError> {
         Ok(self.take(1, what)?[0])
     }
 
-    fn leb128(&mut self) -> Result<u64, String> {
+    fn leb128(&mut self) -> Result<u64, OpticalError> {
         let mut v: u64 = 0;
         for i in 0..10 {
             let b = self.byte("version")?;
             let part = u64::from(b & 0x7f);
             if i == 9 && part > 1 {
-                return Err("the version is out of range".into());
+                return Err(OpticalError::RecordVersion);
             }
             v |= part << (7 * i);
             if b & 0x80 == 0 {
                 return Ok(v);
             }
         }
-        Err("the version is out of range".into())
+        Err(OpticalError::RecordVersion)
     }
 }
 
 /// Read a text form back (as typed by a scanner or a person). Every problem is one line.
-pub fn decode(text: &str) -> Result<Transfer, String> {
+pub fn decode(text: &str) -> Result<Transfer, OpticalError> {
     if text.len() > MAX_TEXT {
-        return Err(format!(
-            "longer than {MAX_TEXT} characters: not a conclave QR text"
-        ));
+        return Err(OpticalError::TooLong);
     }
     let cleaned: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect::<String>()
         .to_ascii_uppercase();
-    let body = cleaned
-        .strip_prefix(PREFIX)
-        .ok_or_else(|| format!("not a conclave QR text: it must start with {PREFIX}"))?;
+    let body = cleaned.strip_prefix(PREFIX).ok_or(OpticalError::NoPrefix)?;
     let raw = unbase32(body)?;
     if raw.len() < 5 {
-        return Err("the text is too short".into());
+        return Err(OpticalError::TooShort);
     }
     let (record, check) = raw.split_at(raw.len() - 4);
     if Sha256::digest(record)[..4] != *check {
-        return Err(
-            "checksum mismatch: the text was mistyped or misread; scan or type it again".into(),
-        );
+        return Err(OpticalError::Checksum);
     }
     let mut r = Reader(record);
     let kind = r.byte("kind")?;
     if kind != KIND_SIGNATURE && kind != KIND_REQUEST {
-        return Err(format!("unknown record kind {kind} (a newer conclave?)"));
+        return Err(OpticalError::Kind(kind));
     }
     let role_len = r.byte("role")? as usize;
     let role = std::str::from_utf8(r.take(role_len, "role")?)
-        .map_err(|_| "the role name is not UTF-8".to_string())?
+        .map_err(|_| OpticalError::RoleNotUtf8)?
         .to_owned();
     let version = r.leb128()?;
     if version == 0 || version > i64::MAX as u64 {
-        return Err("the version is out of range".into());
+        return Err(OpticalError::RecordVersion);
     }
     let payload_sha256 = hex::encode(r.take(32, "payload digest")?);
     if kind == KIND_REQUEST {
         if !r.0.is_empty() {
-            return Err("unexpected bytes after the request digest".into());
+            return Err(OpticalError::Trailing {
+                after: "request digest",
+            });
         }
         return Ok(Transfer::Request(RequestDigest {
             role,
@@ -333,7 +425,7 @@ pub fn decode(text: &str) -> Result<Transfer, String> {
     }
     let flags = r.byte("flags")?;
     if flags & !(FLAG_ECDSA | FLAG_KEYID) != 0 {
-        return Err(format!("unknown flags {flags:#04x} (a newer conclave?)"));
+        return Err(OpticalError::Flags(flags));
     }
     let keyid = if flags & FLAG_KEYID != 0 {
         Some(hex::encode(r.take(32, "keyid")?))
@@ -343,18 +435,16 @@ pub fn decode(text: &str) -> Result<Transfer, String> {
     let (public_key, sig) = if flags & FLAG_ECDSA == 0 {
         let raw: [u8; 32] = r.take(32, "public key")?.try_into().expect("32 bytes");
         let key = Key::ed25519(&raw);
-        key.identity()
-            .map_err(|e| format!("the public key is malformed: {e}"))?;
+        key.identity().map_err(OpticalError::Ed25519Key)?;
         (key, hex::encode(r.take(64, "signature")?))
     } else {
         let point = r.take(33, "public key")?;
-        let pk = p256::PublicKey::from_sec1_bytes(point)
-            .map_err(|_| "the public key is not a P-256 point".to_string())?;
+        let pk = p256::PublicKey::from_sec1_bytes(point).map_err(|_| OpticalError::P256Key)?;
         let len = r.byte("signature")? as usize;
         (Key::ecdsa_p256(&pk), hex::encode(r.take(len, "signature")?))
     };
     if !r.0.is_empty() {
-        return Err("unexpected bytes after the signature".into());
+        return Err(OpticalError::Trailing { after: "signature" });
     }
     let keyid = match keyid {
         Some(k) => KeyId::new(&k)?,
@@ -374,8 +464,8 @@ pub fn decode(text: &str) -> Result<Transfer, String> {
     // Whatever is decoded must be a signature file conclave reads back the same.
     match DetachedSignature::parse(&detached.to_bytes()) {
         Ok(back) if back == detached => Ok(Transfer::Signature(Box::new(detached))),
-        Ok(_) => Err("the record does not make a consistent signature file".into()),
-        Err(e) => Err(format!("the record does not make a signature file: {e}")),
+        Ok(_) => Err(OpticalError::Inconsistent),
+        Err(e) => Err(OpticalError::NotSignatureFile(e)),
     }
 }
 
@@ -384,9 +474,9 @@ pub fn decode(text: &str) -> Result<Transfer, String> {
 
 /// The QR code of `text` (error correction level M): its width in modules and, row by row,
 /// whether each module is dark. No quiet zone.
-pub fn qr_modules(text: &str) -> Result<(usize, Vec<bool>), String> {
+pub fn qr_modules(text: &str) -> Result<(usize, Vec<bool>), OpticalError> {
     let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| format!("cannot make a QR code: {e}"))?;
+        .map_err(OpticalError::Qr)?;
     let dark = code
         .to_colors()
         .into_iter()
@@ -401,7 +491,7 @@ pub const QUIET_ZONE: usize = 4;
 /// The QR code as terminal lines of Unicode half blocks, two module rows per line, quiet zone
 /// included. By default light modules are drawn (for light text on a dark terminal, the usual
 /// default); `dark_on_light` draws the dark modules instead.
-pub fn qr_lines(text: &str, dark_on_light: bool) -> Result<Vec<String>, String> {
+pub fn qr_lines(text: &str, dark_on_light: bool) -> Result<Vec<String>, OpticalError> {
     let (w, dark) = qr_modules(text)?;
     let full = w + 2 * QUIET_ZONE;
     let is_dark = |x: usize, y: usize| -> bool {
@@ -496,16 +586,15 @@ mod tests {
             let t = String::from_utf8(t).unwrap();
             let err = decode(&t).unwrap_err();
             assert!(
-                err.contains("checksum mismatch") || err.contains("cut short"),
+                matches!(err, OpticalError::Checksum | OpticalError::CutShort),
                 "position {i}: {err}"
             );
         }
         assert!(decode(&text[..text.len() - 8]).is_err());
-        assert!(
-            decode(&text.replace("CONCLAVE1:", "CONCLAVE2:"))
-                .unwrap_err()
-                .contains("must start with")
-        );
+        assert!(matches!(
+            decode(&text.replace("CONCLAVE1:", "CONCLAVE2:")),
+            Err(OpticalError::NoPrefix)
+        ));
     }
 
     #[test]

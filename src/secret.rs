@@ -89,13 +89,6 @@ pub fn harden_process() {
 #[error("the operating system's random source failed: {0}")]
 pub struct RandomError(getrandom::Error);
 
-// Callers not yet typed take the text.
-impl From<RandomError> for String {
-    fn from(e: RandomError) -> String {
-        e.to_string()
-    }
-}
-
 /// Fill `buf` from the operating system's CSPRNG.
 pub fn random(buf: &mut [u8]) -> Result<(), RandomError> {
     getrandom::fill(buf).map_err(RandomError)

@@ -164,7 +164,7 @@ pub fn check_expected_serial(
     }
 }
 
-fn bad(path: &str, problem: impl Into<String>) -> FormatError {
+fn bad(path: &str, problem: impl std::fmt::Display) -> FormatError {
     FormatError::new(path, problem)
 }
 

@@ -255,13 +255,6 @@ pub enum SignatureFileError {
     UnexpectedField(String),
 }
 
-// The transcript's head signatures, not yet typed, take the text.
-impl From<SignatureFileError> for String {
-    fn from(e: SignatureFileError) -> String {
-        e.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ceremony::plan::{KeySource, Plan, PlanKey, resolve_when};
+use crate::ceremony::plan::{KeySource, Plan, PlanKey, WhenError, resolve_when};
 use crate::ceremony::root::RootError;
 use crate::metadata::ValueError;
 use crate::metadata::{
@@ -45,12 +45,13 @@ pub enum GenesisError {
     #[error("role {0}: the plan gives no expiry")]
     NoExpiry(String),
     /// The plan's expiry for `role` is not a time (plans are checked before, so rarely).
-    #[error("role {role}: {reason}")]
+    #[error("role {role}")]
     Expiry {
         /// The role whose expiry is wrong.
         role: String,
         /// Why the expiry could not be resolved.
-        reason: String,
+        #[source]
+        source: WhenError,
     },
     /// A key said to be lost is neither in the current root nor in the plan's.
     #[error("lost key {keyid}: that key is not a root key of version {version} nor of the plan")]
@@ -80,13 +81,6 @@ pub enum GenesisError {
     Version(#[from] ValueError),
 }
 
-// The ceremony rehearsal, not yet typed, takes the text.
-impl From<GenesisError> for String {
-    fn from(e: GenesisError) -> String {
-        e.to_string()
-    }
-}
-
 fn expiry(plan: &Plan, role: &str, now: Expires) -> Result<Expires, GenesisError> {
     let rp = plan
         .all_roles()
@@ -97,9 +91,9 @@ fn expiry(plan: &Plan, role: &str, now: Expires) -> Result<Expires, GenesisError
     let when = rp
         .expires
         .ok_or_else(|| GenesisError::NoExpiry(role.to_owned()))?;
-    resolve_when(&when, now).map_err(|reason| GenesisError::Expiry {
+    resolve_when(&when, now).map_err(|source| GenesisError::Expiry {
         role: role.to_owned(),
-        reason,
+        source,
     })
 }
 

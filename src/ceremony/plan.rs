@@ -13,7 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::display::escape;
-use crate::metadata::{Expires, Key, KeyAlgorithm, KeyId, TOP_LEVEL_ROLES};
+use crate::metadata::{Expires, Key, KeyAlgorithm, KeyId, TOP_LEVEL_ROLES, ValueError};
+use crate::signer::derived::DeriveError;
 
 /// The plan format this version of conclave reads.
 pub const FORMAT: i64 = 1;
@@ -22,13 +23,25 @@ pub const FORMAT: i64 = 1;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeySource {
     /// An encrypted key file (`conclave key generate`); the path is where its holder keeps it.
-    KeyFile { path: Option<String> },
+    KeyFile {
+        /// The key file's path, when the plan says it.
+        path: Option<String>,
+    },
     /// A passphrase-derived key (`conclave key derive --identity`).
-    Derived { identity: String },
+    Derived {
+        /// The identity mixed into the salt, e.g. `pypi.org/root/alice`.
+        identity: String,
+    },
     /// A key generated on a YubiKey: `SERIAL[:SLOT]`.
-    YubiKey { device: String },
+    YubiKey {
+        /// `SERIAL[:SLOT]`.
+        device: String,
+    },
     /// A key in a PKCS#11 token: an RFC 7512 `pkcs11:` URI.
-    Pkcs11 { uri: String },
+    Pkcs11 {
+        /// The token and key, as a `pkcs11:` URI.
+        uri: String,
+    },
     /// An online key of the repository (timestamp, snapshot, recently-claimed, unclaimed):
     /// nobody at the ceremony signs with it.
     Online,
@@ -68,9 +81,11 @@ pub struct PlanKey {
     pub name: String,
     /// The officer holding it (none for online keys).
     pub officer: Option<String>,
+    /// How its holder signs with it.
     pub source: KeySource,
     /// The public key file, as written in the plan (relative to the plan's directory).
     pub public_key_path: String,
+    /// The public key read from that file.
     pub key: Key,
     /// A key leaving service: listed so that a rotation plan knows who holds it.
     pub retired: bool,
@@ -79,7 +94,9 @@ pub struct PlanKey {
 /// Keys, threshold and expiry of one role.
 #[derive(Clone, Debug)]
 pub struct RolePlan {
+    /// Names of the plan's keys (under `[keys]`) that sign for the role.
     pub keys: Vec<String>,
+    /// How many of them must sign (1 when the plan does not say).
     pub threshold: u32,
     /// WHEN as written: `YYYY-MM-DD`, a full UTC time, or a duration such as `365d`.
     pub expires: Option<String>,
@@ -88,17 +105,25 @@ pub struct RolePlan {
 /// The PEP 458 / PEP 480 layout under targets.
 #[derive(Clone, Debug)]
 pub struct PypiPlan {
+    /// PEP 480's claimed: offline, projects that registered their own keys.
     pub claimed: RolePlan,
+    /// PEP 480's recently-claimed: online, projects waiting to be moved into claimed.
     pub recently_claimed: RolePlan,
+    /// PEP 480's unclaimed (PEP 458's bins role): online; its key also signs the bins.
     pub unclaimed: RolePlan,
+    /// Number of hashed bins: a power of two (PEP 458 suggests 16384).
     pub bins: u32,
+    /// Name and delegate the bins as python-tuf's hashed-bin example does, rather than
+    /// as succinct hash bins (TAP 15).
     pub classic_bins: bool,
 }
 
 /// What the plan allows.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// The lowest root threshold allowed (default 2: no single root key holder decides).
     pub min_root_threshold: u32,
+    /// Let one key sign for several roles (a warning rather than an error).
     pub allow_key_reuse: bool,
     /// Longest expiry allowed per role, in days.
     pub max_expiry_days: BTreeMap<String, u32>,
@@ -126,26 +151,35 @@ impl Default for Policy {
 /// A parsed ceremony plan.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// The ceremony's name, as `ceremony.name` gives it.
     pub name: String,
+    /// A rehearsal plan: what it produces must never be deployed.
     pub rehearsal: bool,
     /// Officer id -> full name.
     pub officers: BTreeMap<String, String>,
+    /// Key name -> key.
     pub keys: BTreeMap<String, PlanKey>,
     /// root, targets, snapshot, timestamp.
     pub roles: BTreeMap<String, RolePlan>,
+    /// The PyPI layout under targets, if the plan has one.
     pub pypi: Option<PypiPlan>,
+    /// What the plan allows; [`Plan::check`] applies it.
     pub policy: Policy,
 }
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// A description of the plan, e.g. the kinds of its root keys.
     Info,
+    /// Read out and accepted at the ceremony.
     Warning,
+    /// Must be fixed before genesis.
     Error,
 }
 
 impl Level {
+    /// How the level is printed before a finding: "note", "warning", "error".
     pub fn word(self) -> &'static str {
         match self {
             Level::Info => "note",
@@ -158,8 +192,242 @@ impl Level {
 /// One result of applying the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
+    /// How serious it is.
     pub level: Level,
+    /// What was found, e.g. "role root: threshold 1 is below the policy's minimum of 2 ...".
     pub message: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Why a WHEN (an expiry as written in a plan or given on the command line) is not a time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WhenError {
+    /// `Nd` with N not between 1 and 36500.
+    #[error("\"{text}\" is not a number of days between 1d and 36500d")]
+    Days {
+        /// The WHEN as written.
+        text: String,
+    },
+    /// Neither a date, a UTC time nor a duration.
+    #[error(
+        "\"{}\" is not a date (YYYY-MM-DD), a UTC time (YYYY-MM-DDTHH:MM:SSZ) or a duration (365d)",
+        escape(.text)
+    )]
+    NotAWhen {
+        /// The WHEN as written.
+        text: String,
+    },
+    /// The duration leads past what an expiry can hold.
+    #[error(transparent)]
+    Range(#[from] ValueError),
+}
+
+/// Why a plan could not be read. `at` is the dotted place in the plan, e.g. `roles.root`
+/// (empty for the top level); `key` and `role` name a plan key and a role.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The text is not TOML; `detail` is toml's report (line, column and a caret).
+    #[error("not valid TOML: {detail}")]
+    Toml {
+        /// toml's report, trailing newline removed.
+        detail: String,
+    },
+    /// A field that must be a table is something else.
+    #[error("{at}: must be a table, not {found}")]
+    NotTable {
+        /// Where the table was expected.
+        at: String,
+        /// The TOML type found.
+        found: &'static str,
+    },
+    /// A field of the wrong TOML type.
+    #[error("{at}.{field}: must {expected}, not {found}")]
+    WrongType {
+        /// The table holding the field.
+        at: String,
+        /// The field's name.
+        field: String,
+        /// What it must be, e.g. "be a string", "list strings".
+        expected: &'static str,
+        /// The TOML type found.
+        found: &'static str,
+    },
+    /// A required field is absent.
+    #[error("{at}: missing \"{field}\"")]
+    Missing {
+        /// The table lacking the field.
+        at: String,
+        /// The missing field.
+        field: String,
+    },
+    /// A number beyond the field's bounds.
+    #[error("{at}.{field}: {value} is out of range (0 to {max})")]
+    OutOfRange {
+        /// The table holding the field.
+        at: String,
+        /// The field's name.
+        field: String,
+        /// The number written.
+        value: i64,
+        /// The largest allowed.
+        max: u32,
+    },
+    /// A field the format does not have: refused, since it is most likely a typo.
+    #[error(
+        "{}: unknown field \"{}\" (misspelt?)",
+        if .at.is_empty() { "plan" } else { .at },
+        escape(.field)
+    )]
+    UnknownField {
+        /// The table holding the field.
+        at: String,
+        /// The unknown field's name.
+        field: String,
+    },
+    /// An officer or key name that is not short, readable aloud and safe in file names.
+    #[error(
+        "{what} \"{}\": names must be 1-64 characters of letters, digits, '-', '_' and '.'",
+        escape(.name)
+    )]
+    BadName {
+        /// "officer" or "key".
+        what: &'static str,
+        /// The name as written.
+        name: String,
+    },
+    /// A role with an empty `keys` list.
+    #[error("{at}.keys: the role has no keys")]
+    NoKeys {
+        /// The role's table.
+        at: String,
+    },
+    /// An offline role without `expires`.
+    #[error("{at}: missing \"expires\" (a date YYYY-MM-DD or a duration such as 365d)")]
+    MissingExpires {
+        /// The role's table.
+        at: String,
+    },
+    /// A role's `expires` is not a WHEN.
+    #[error("{at}.expires")]
+    Expires {
+        /// The role's table.
+        at: String,
+        /// Why it is not a time.
+        #[source]
+        source: WhenError,
+    },
+    /// No `[ceremony]` table.
+    #[error("missing the [ceremony] table (with name and format)")]
+    NoCeremony,
+    /// A plan format this conclave does not read.
+    #[error("ceremony.format: this conclave reads plan format {FORMAT}, not {found}")]
+    Format {
+        /// The value written, as TOML debug text.
+        found: String,
+    },
+    /// No `ceremony.format`.
+    #[error("ceremony: missing \"format\" (= {FORMAT})")]
+    NoFormat,
+    /// A name shown to officers holds control characters.
+    #[error("{at}: must not contain control characters")]
+    ControlCharacters {
+        /// The field, e.g. `ceremony.name`.
+        at: String,
+    },
+    /// No `[keys.NAME]` tables.
+    #[error("missing the [keys.NAME] tables (one per key)")]
+    NoKeysTable,
+    /// A key's `source` is not a known kind.
+    #[error(
+        "keys.{key}.source: \"{}\" is not one of key-file, derived, yubikey, pkcs11, online",
+        escape(.word)
+    )]
+    UnknownSource {
+        /// The key's name.
+        key: String,
+        /// The source as written.
+        word: String,
+    },
+    /// A derived key's identity is not one an officer can read aloud.
+    #[error("keys.{key}.identity")]
+    Identity {
+        /// The key's name.
+        key: String,
+        /// What is wrong with it.
+        #[source]
+        source: DeriveError,
+    },
+    /// An online key with an officer.
+    #[error("keys.{key}: an online key has no officer (remove \"officer\")")]
+    OnlineWithOfficer {
+        /// The key's name.
+        key: String,
+    },
+    /// An officer's key without an officer.
+    #[error("keys.{key}: missing \"officer\" (who holds this key)")]
+    NoOfficer {
+        /// The key's name.
+        key: String,
+    },
+    /// A key's officer is not under `[officers]`.
+    #[error("keys.{key}.officer: \"{}\" is not listed under [officers]", escape(.officer))]
+    UnknownOfficer {
+        /// The key's name.
+        key: String,
+        /// The officer as written.
+        officer: String,
+    },
+    /// The public key file could not be read (the cause is the caller's reader's).
+    #[error("keys.{key}.public_key")]
+    PublicKey {
+        /// The key's name.
+        key: String,
+        /// Why the file gives no key.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// No `[roles.*]` tables.
+    #[error(
+        "missing the [roles.root], [roles.targets], [roles.snapshot] and [roles.timestamp] tables"
+    )]
+    NoRoles,
+    /// A top-level role's table is missing.
+    #[error("missing the [roles.{role}] table")]
+    NoRole {
+        /// The role.
+        role: String,
+    },
+    /// A PyPI role's table is missing.
+    #[error("pypi: missing the [pypi.{role}] table")]
+    NoPypiRole {
+        /// The role.
+        role: String,
+    },
+    /// A bin count PEP 458 cannot use.
+    #[error("pypi.bins: {bins} is not a power of two of at least 2 (PEP 458: 16384)")]
+    Bins {
+        /// The count written.
+        bins: u32,
+    },
+    /// A role names a key the plan does not define.
+    #[error("role {role}: key \"{}\" is not defined under [keys]", escape(.key))]
+    UndefinedKey {
+        /// The role.
+        role: String,
+        /// The key name as written.
+        key: String,
+    },
+    /// A role names a retired key.
+    #[error("role {role}: key \"{key}\" is marked retired and cannot be in a role")]
+    RetiredKey {
+        /// The role.
+        role: String,
+        /// The key's name.
+        key: String,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,11 +443,23 @@ struct Fields {
 }
 
 impl Fields {
-    fn new(at: impl Into<String>, value: toml::Value) -> Result<Self, String> {
+    fn new(at: impl Into<String>, value: toml::Value) -> Result<Self, PlanError> {
         let at = at.into();
         match value {
             toml::Value::Table(table) => Ok(Fields { at, table }),
-            other => Err(format!("{at}: must be a table, not {}", other.type_str())),
+            other => Err(PlanError::NotTable {
+                at,
+                found: other.type_str(),
+            }),
+        }
+    }
+
+    fn wrong(&self, name: &str, expected: &'static str, v: &toml::Value) -> PlanError {
+        PlanError::WrongType {
+            at: self.at.clone(),
+            field: name.to_owned(),
+            expected,
+            found: v.type_str(),
         }
     }
 
@@ -187,77 +467,61 @@ impl Fields {
         self.table.remove(name)
     }
 
-    fn string(&mut self, name: &str) -> Result<Option<String>, String> {
+    fn string(&mut self, name: &str) -> Result<Option<String>, PlanError> {
         match self.take(name) {
             None => Ok(None),
             Some(toml::Value::String(s)) => Ok(Some(s)),
-            Some(v) => Err(format!(
-                "{}.{name}: must be a string, not {}",
-                self.at,
-                v.type_str()
-            )),
+            Some(v) => Err(self.wrong(name, "be a string", &v)),
         }
     }
 
-    fn required_string(&mut self, name: &str) -> Result<String, String> {
-        self.string(name)?
-            .ok_or_else(|| format!("{}: missing \"{name}\"", self.at))
+    fn required_string(&mut self, name: &str) -> Result<String, PlanError> {
+        self.string(name)?.ok_or_else(|| PlanError::Missing {
+            at: self.at.clone(),
+            field: name.to_owned(),
+        })
     }
 
-    fn boolean(&mut self, name: &str) -> Result<Option<bool>, String> {
+    fn boolean(&mut self, name: &str) -> Result<Option<bool>, PlanError> {
         match self.take(name) {
             None => Ok(None),
             Some(toml::Value::Boolean(b)) => Ok(Some(b)),
-            Some(v) => Err(format!(
-                "{}.{name}: must be true or false, not {}",
-                self.at,
-                v.type_str()
-            )),
+            Some(v) => Err(self.wrong(name, "be true or false", &v)),
         }
     }
 
-    fn number(&mut self, name: &str, max: u32) -> Result<Option<u32>, String> {
+    fn number(&mut self, name: &str, max: u32) -> Result<Option<u32>, PlanError> {
         match self.take(name) {
             None => Ok(None),
             Some(toml::Value::Integer(n)) if (0..=i64::from(max)).contains(&n) => {
                 Ok(Some(n as u32))
             }
-            Some(toml::Value::Integer(n)) => Err(format!(
-                "{}.{name}: {n} is out of range (0 to {max})",
-                self.at
-            )),
-            Some(v) => Err(format!(
-                "{}.{name}: must be a whole number, not {}",
-                self.at,
-                v.type_str()
-            )),
+            Some(toml::Value::Integer(n)) => Err(PlanError::OutOfRange {
+                at: self.at.clone(),
+                field: name.to_owned(),
+                value: n,
+                max,
+            }),
+            Some(v) => Err(self.wrong(name, "be a whole number", &v)),
         }
     }
 
-    fn strings(&mut self, name: &str) -> Result<Option<Vec<String>>, String> {
+    fn strings(&mut self, name: &str) -> Result<Option<Vec<String>>, PlanError> {
         match self.take(name) {
             None => Ok(None),
             Some(toml::Value::Array(a)) => a
                 .into_iter()
                 .map(|v| match v {
                     toml::Value::String(s) => Ok(s),
-                    v => Err(format!(
-                        "{}.{name}: must list strings, not {}",
-                        self.at,
-                        v.type_str()
-                    )),
+                    v => Err(self.wrong(name, "list strings", &v)),
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(v) => Err(format!(
-                "{}.{name}: must be a list, not {}",
-                self.at,
-                v.type_str()
-            )),
+            Some(v) => Err(self.wrong(name, "be a list", &v)),
         }
     }
 
-    fn table(&mut self, name: &str) -> Result<Option<Fields>, String> {
+    fn table(&mut self, name: &str) -> Result<Option<Fields>, PlanError> {
         match self.take(name) {
             None => Ok(None),
             Some(v) => {
@@ -267,20 +531,19 @@ impl Fields {
     }
 
     /// Every field must have been taken.
-    fn done(self) -> Result<(), String> {
+    fn done(self) -> Result<(), PlanError> {
         match self.table.keys().next() {
             None => Ok(()),
-            Some(k) => Err(format!(
-                "{}: unknown field \"{}\" (misspelt?)",
-                if self.at.is_empty() { "plan" } else { &self.at },
-                escape(k)
-            )),
+            Some(k) => Err(PlanError::UnknownField {
+                at: self.at.clone(),
+                field: k.clone(),
+            }),
         }
     }
 }
 
 /// Names of officers and keys: short, readable aloud, safe in file names.
-fn check_name(what: &str, name: &str) -> Result<(), String> {
+fn check_name(what: &'static str, name: &str) -> Result<(), PlanError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -290,31 +553,33 @@ fn check_name(what: &str, name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{what} \"{}\": names must be 1-64 characters of letters, digits, '-', '_' and '.'",
-            escape(name)
-        ))
+        Err(PlanError::BadName {
+            what,
+            name: name.to_owned(),
+        })
     }
 }
 
-fn role_plan(mut f: Fields, offline: bool) -> Result<RolePlan, String> {
-    let keys = f
-        .strings("keys")?
-        .ok_or_else(|| format!("{}: missing \"keys\"", f.at))?;
+fn role_plan(mut f: Fields, offline: bool) -> Result<RolePlan, PlanError> {
+    let keys = f.strings("keys")?.ok_or_else(|| PlanError::Missing {
+        at: f.at.clone(),
+        field: "keys".into(),
+    })?;
     if keys.is_empty() {
-        return Err(format!("{}.keys: the role has no keys", f.at));
+        return Err(PlanError::NoKeys { at: f.at });
     }
     let threshold = f.number("threshold", 1_000)?.unwrap_or(1);
     let expires = f.string("expires")?;
     if offline && expires.is_none() {
-        return Err(format!(
-            "{}: missing \"expires\" (a date YYYY-MM-DD or a duration such as 365d)",
-            f.at
-        ));
+        return Err(PlanError::MissingExpires { at: f.at });
     }
     if let Some(e) = &expires {
-        resolve_when(e, Expires::from_unix(0).expect("epoch"))
-            .map_err(|why| format!("{}.expires: {why}", f.at))?;
+        resolve_when(e, Expires::from_unix(0).expect("epoch")).map_err(|source| {
+            PlanError::Expires {
+                at: f.at.clone(),
+                source,
+            }
+        })?;
     }
     f.done()?;
     Ok(RolePlan {
@@ -326,61 +591,58 @@ fn role_plan(mut f: Fields, offline: bool) -> Result<RolePlan, String> {
 
 /// WHEN as a point in time: `YYYY-MM-DD` (midnight UTC), `YYYY-MM-DDTHH:MM:SSZ`, or `Nd` days
 /// after `now`.
-pub fn resolve_when(s: &str, now: Expires) -> Result<Expires, String> {
+pub fn resolve_when(s: &str, now: Expires) -> Result<Expires, WhenError> {
     if let Some(days) = s.strip_suffix('d') {
         let days: i64 = days
             .parse()
             .ok()
             .filter(|d| *d > 0 && *d <= 36_500)
-            .ok_or_else(|| format!("\"{s}\" is not a number of days between 1d and 36500d"))?;
-        return Expires::from_unix(now.unix() + days * 86_400).map_err(String::from);
+            .ok_or_else(|| WhenError::Days { text: s.to_owned() })?;
+        return Ok(Expires::from_unix(now.unix() + days * 86_400)?);
     }
     let full = if s.len() == 10 {
         format!("{s}T00:00:00Z")
     } else {
         s.to_owned()
     };
-    Expires::parse(&full).map_err(|_| {
-        format!(
-            "\"{}\" is not a date (YYYY-MM-DD), a UTC time (YYYY-MM-DDTHH:MM:SSZ) or a \
-             duration (365d)",
-            escape(s)
-        )
-    })
+    Expires::parse(&full).map_err(|_| WhenError::NotAWhen { text: s.to_owned() })
 }
 
 impl Plan {
     /// Parse a plan. `public_key` reads the public key file a key entry names (a path
     /// relative to the plan's directory) and returns the key or why it cannot.
-    pub fn parse(
+    pub fn parse<E>(
         text: &str,
-        public_key: &mut dyn FnMut(&str) -> Result<Key, String>,
-    ) -> Result<Plan, String> {
-        let table: Table = text.parse().map_err(|e: toml::de::Error| {
+        public_key: &mut dyn FnMut(&str) -> Result<Key, E>,
+    ) -> Result<Plan, PlanError>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let table: Table = text.parse().map_err(|e: toml::de::Error| PlanError::Toml {
             // toml's message carries the line, column and a caret under the problem.
-            format!("not valid TOML: {}", e.to_string().trim_end())
+            detail: e.to_string().trim_end().to_owned(),
         })?;
         let mut top = Fields {
             at: String::new(),
             table,
         };
 
-        let mut c = top
-            .table("ceremony")?
-            .ok_or("missing the [ceremony] table (with name and format)")?;
+        let mut c = top.table("ceremony")?.ok_or(PlanError::NoCeremony)?;
         let format = c.take("format");
         match format {
             Some(toml::Value::Integer(FORMAT)) => {}
             Some(v) => {
-                return Err(format!(
-                    "ceremony.format: this conclave reads plan format {FORMAT}, not {v:?}"
-                ));
+                return Err(PlanError::Format {
+                    found: format!("{v:?}"),
+                });
             }
-            None => return Err(format!("ceremony: missing \"format\" (= {FORMAT})")),
+            None => return Err(PlanError::NoFormat),
         }
         let name = c.required_string("name")?;
         if name.chars().any(char::is_control) {
-            return Err("ceremony.name: must not contain control characters".into());
+            return Err(PlanError::ControlCharacters {
+                at: "ceremony.name".into(),
+            });
         }
         let rehearsal = c.boolean("rehearsal")?.unwrap_or(false);
         c.done()?;
@@ -414,9 +676,9 @@ impl Plan {
                 let mut f = Fields::new(format!("officers.{id}"), v)?;
                 let full = f.required_string("name")?;
                 if full.chars().any(char::is_control) {
-                    return Err(format!(
-                        "officers.{id}.name: must not contain control characters"
-                    ));
+                    return Err(PlanError::ControlCharacters {
+                        at: format!("officers.{id}.name"),
+                    });
                 }
                 f.done()?;
                 officers.insert(id, full);
@@ -424,9 +686,7 @@ impl Plan {
         }
 
         let mut keys = BTreeMap::new();
-        let k = top
-            .table("keys")?
-            .ok_or("missing the [keys.NAME] tables (one per key)")?;
+        let k = top.table("keys")?.ok_or(PlanError::NoKeysTable)?;
         for (kname, v) in k.table {
             check_name("key", &kname)?;
             let mut f = Fields::new(format!("keys.{kname}"), v)?;
@@ -447,41 +707,43 @@ impl Plan {
                 },
                 "online" => KeySource::Online,
                 other => {
-                    return Err(format!(
-                        "keys.{kname}.source: \"{}\" is not one of key-file, derived, \
-                         yubikey, pkcs11, online",
-                        escape(other)
-                    ));
+                    return Err(PlanError::UnknownSource {
+                        key: kname,
+                        word: other.to_owned(),
+                    });
                 }
             };
             if let KeySource::Derived { identity } = &source {
-                crate::signer::derived::check_identity(identity)
-                    .map_err(|why| format!("keys.{kname}.identity: {why}"))?;
+                crate::signer::derived::check_identity(identity).map_err(|source| {
+                    PlanError::Identity {
+                        key: kname.clone(),
+                        source,
+                    }
+                })?;
             }
             let path = f.required_string("public_key")?;
             let retired = f.boolean("retired")?.unwrap_or(false);
             f.done()?;
             match (&source, &officer) {
                 (KeySource::Online, Some(_)) => {
-                    return Err(format!(
-                        "keys.{kname}: an online key has no officer (remove \"officer\")"
-                    ));
+                    return Err(PlanError::OnlineWithOfficer { key: kname });
                 }
                 (KeySource::Online, None) => {}
                 (_, None) => {
-                    return Err(format!(
-                        "keys.{kname}: missing \"officer\" (who holds this key)"
-                    ));
+                    return Err(PlanError::NoOfficer { key: kname });
                 }
                 (_, Some(o)) if !officers.contains_key(o) => {
-                    return Err(format!(
-                        "keys.{kname}.officer: \"{}\" is not listed under [officers]",
-                        escape(o)
-                    ));
+                    return Err(PlanError::UnknownOfficer {
+                        key: kname,
+                        officer: o.clone(),
+                    });
                 }
                 _ => {}
             }
-            let key = public_key(&path).map_err(|why| format!("keys.{kname}.public_key: {why}"))?;
+            let key = public_key(&path).map_err(|e| PlanError::PublicKey {
+                key: kname.clone(),
+                source: e.into(),
+            })?;
             keys.insert(
                 kname.clone(),
                 PlanKey {
@@ -496,13 +758,11 @@ impl Plan {
         }
 
         let mut roles = BTreeMap::new();
-        let mut r = top
-            .table("roles")?
-            .ok_or("missing the [roles.root], [roles.targets], [roles.snapshot] and [roles.timestamp] tables")?;
+        let mut r = top.table("roles")?.ok_or(PlanError::NoRoles)?;
         for role in TOP_LEVEL_ROLES {
-            let f = r
-                .table(role)?
-                .ok_or_else(|| format!("missing the [roles.{role}] table"))?;
+            let f = r.table(role)?.ok_or_else(|| PlanError::NoRole {
+                role: role.to_owned(),
+            })?;
             let offline = matches!(role, "root" | "targets");
             roles.insert(role.to_owned(), role_plan(f, offline)?);
         }
@@ -511,10 +771,10 @@ impl Plan {
         let pypi = match top.table("pypi")? {
             None => None,
             Some(mut p) => {
-                let mut part = |name: &str, offline: bool| -> Result<RolePlan, String> {
-                    let f = p
-                        .table(name)?
-                        .ok_or_else(|| format!("pypi: missing the [pypi.{name}] table"))?;
+                let mut part = |name: &str, offline: bool| -> Result<RolePlan, PlanError> {
+                    let f = p.table(name)?.ok_or_else(|| PlanError::NoPypiRole {
+                        role: name.to_owned(),
+                    })?;
                     role_plan(f, offline)
                 };
                 let claimed = part("claimed", true)?;
@@ -522,9 +782,7 @@ impl Plan {
                 let unclaimed = part("unclaimed", false)?;
                 let bins = p.number("bins", 1 << 20)?.unwrap_or(16_384);
                 if !bins.is_power_of_two() || bins < 2 {
-                    return Err(format!(
-                        "pypi.bins: {bins} is not a power of two of at least 2 (PEP 458: 16384)"
-                    ));
+                    return Err(PlanError::Bins { bins });
                 }
                 let classic_bins = p.boolean("classic_bins")?.unwrap_or(false);
                 p.done()?;
@@ -551,15 +809,16 @@ impl Plan {
         for (role, rp) in plan.all_roles() {
             for k in &rp.keys {
                 let Some(pk) = plan.keys.get(k) else {
-                    return Err(format!(
-                        "role {role}: key \"{}\" is not defined under [keys]",
-                        escape(k)
-                    ));
+                    return Err(PlanError::UndefinedKey {
+                        role: role.to_owned(),
+                        key: k.clone(),
+                    });
                 };
                 if pk.retired {
-                    return Err(format!(
-                        "role {role}: key \"{k}\" is marked retired and cannot be in a role"
-                    ));
+                    return Err(PlanError::RetiredKey {
+                        role: role.to_owned(),
+                        key: k.clone(),
+                    });
                 }
             }
         }
@@ -876,7 +1135,9 @@ mod tests {
         crate::signer::Signer::public_key(&s).clone()
     }
 
-    fn resolver() -> impl FnMut(&str) -> Result<Key, String> {
+    type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+    fn resolver() -> impl FnMut(&str) -> Result<Key, Cause> {
         |p: &str| {
             let n: u8 = p
                 .trim_start_matches("k")
@@ -945,8 +1206,20 @@ keys = ["online"]
 keys = ["online-ts"]
 "#;
 
-    fn parse(text: &str) -> Result<Plan, String> {
+    fn parse(text: &str) -> Result<Plan, PlanError> {
         Plan::parse(text, &mut resolver())
+    }
+
+    /// The error of a plan that must fail, with its causes, as the CLI shows it.
+    fn fails(text: &str) -> String {
+        let e = parse(text).unwrap_err();
+        let mut s = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            s = format!("{s}: {c}");
+            cause = c.source();
+        }
+        s
     }
 
     fn errors(p: &Plan) -> Vec<String> {
@@ -971,7 +1244,7 @@ keys = ["online-ts"]
             "threshold = 2\nexpires = \"365d\"",
             "treshold = 2\nexpires = \"365d\"",
         );
-        let e = parse(&bad).unwrap_err();
+        let e = fails(&bad);
         assert!(e.contains("unknown field \"treshold\""), "{e}");
     }
 
@@ -1040,15 +1313,14 @@ keys = ["online-ts"]
 
     #[test]
     fn undefined_keys_and_officers_are_named() {
-        let e = parse(&GOOD.replace("keys = [\"online\"]", "keys = [\"nope\"]")).unwrap_err();
+        let e = fails(&GOOD.replace("keys = [\"online\"]", "keys = [\"nope\"]"));
         assert!(e.contains("\"nope\" is not defined"), "{e}");
-        let e = parse(&GOOD.replace(
+        let e = fails(&GOOD.replace(
             "officer = \"bob\"\nsource = \"key-file\"\npublic_key = \"k2\"",
             "officer = \"bobby\"\nsource = \"key-file\"\npublic_key = \"k2\"",
-        ))
-        .unwrap_err();
+        ));
         assert!(e.contains("\"bobby\" is not listed"), "{e}");
-        let e = parse(&GOOD.replace("\"k2\"", "\"missing\"")).unwrap_err();
+        let e = fails(&GOOD.replace("\"k2\"", "\"missing\""));
         assert!(
             e.contains("keys.bob-root.public_key: missing: no such file"),
             "{e}"
@@ -1057,9 +1329,9 @@ keys = ["online-ts"]
 
     #[test]
     fn malformed_toml_names_the_line() {
-        let e = parse("[ceremony\nformat = 1").unwrap_err();
+        let e = fails("[ceremony\nformat = 1");
         assert!(e.contains("line 1"), "{e}");
-        let e = parse(&GOOD.replace("format = 1", "format = 2")).unwrap_err();
+        let e = fails(&GOOD.replace("format = 1", "format = 2"));
         assert!(e.contains("plan format 1"), "{e}");
     }
 }

@@ -89,13 +89,6 @@ pub enum RootError {
     Version(#[from] ValueError),
 }
 
-// Callers not yet typed (ceremony rehearsal and revocation) take the text.
-impl From<RootError> for String {
-    fn from(e: RootError) -> String {
-        e.to_string()
-    }
-}
-
 fn check_role(role: &str) -> Result<(), RootError> {
     if TOP_LEVEL_ROLES.contains(&role) {
         Ok(())

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::cjson::{self, Map, Value};
-use crate::metadata::{Expires, Key, Signature};
+use crate::metadata::{Expires, Key, KeyId, Signature, SignatureError};
 use crate::signer::{SignError, Signer};
 
 /// The transcript's file name inside a ceremony directory.
@@ -35,12 +35,15 @@ pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 pub struct Entry {
     /// What was done, e.g. "sign draft/2.root.json" or "alice presented her key".
     pub step: String,
+    /// The officer who did it, if one is named.
     pub officer: Option<String>,
     /// Files read: (path as given, lowercase hex SHA-256).
     pub inputs: Vec<(String, String)>,
     /// Files written: (path as given, lowercase hex SHA-256).
     pub outputs: Vec<(String, String)>,
+    /// Keys involved (signed, revoked, presented), as keyids.
     pub keyids: Vec<String>,
+    /// Free text, e.g. what an officer said or checked.
     pub note: Option<String>,
 }
 
@@ -51,7 +54,9 @@ pub struct Line {
     pub seq: u64,
     /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     pub time: String,
+    /// What was done.
     pub entry: Entry,
+    /// The version of conclave that wrote the line.
     pub conclave_version: String,
     /// SHA-256 of the running binary, or "unknown" if it could not be read.
     pub binary_sha256: String,
@@ -65,27 +70,142 @@ pub struct Line {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]
 pub struct ChainProblem {
+    /// The 1-based line number.
     pub line: usize,
+    /// What is wrong there, e.g. "its content does not match its hash: the line was edited".
     pub reason: String,
 }
 
+/// Why a transcript could not be read, appended to or signed. `path` is already escaped for
+/// printing.
 #[derive(Debug, thiserror::Error)]
 pub enum TranscriptError {
-    #[error("{path}: {source}")]
+    /// The file could not be read or written.
+    #[error("{path}")]
     Io {
+        /// The transcript file.
         path: String,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
+    /// Larger than [`MAX_FILE_SIZE`].
     #[error("{path}: larger than {MAX_FILE_SIZE} bytes: not a transcript")]
-    TooLarge { path: String },
+    TooLarge {
+        /// The transcript file.
+        path: String,
+    },
+    /// The hash chain does not hold: nothing is appended to it.
     #[error("{path}: the transcript is broken ({} problem(s), first: {})", .problems.len(), .problems[0])]
     Broken {
+        /// The transcript file.
         path: String,
+        /// Every problem found, at least one.
         problems: Vec<ChainProblem>,
     },
-    #[error("{0}")]
-    Invalid(String),
+    /// There is no line to sign.
+    #[error("the transcript is empty: nothing to sign")]
+    Empty,
+    /// The signer failed, or its signature did not verify.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}
+
+/// Why a line of JSON is not a transcript entry; `&'static str` fields name the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// The line is JSON but not an object.
+    #[error("not a JSON object")]
+    NotObject,
+    /// A field every line has is absent.
+    #[error("missing \"{0}\"")]
+    Missing(&'static str),
+    /// A field that must be a string is not.
+    #[error("\"{0}\" is not a string")]
+    NotString(&'static str),
+    /// A field that must be a string or null is not.
+    #[error("\"{0}\" is not a string or null")]
+    NotStringOrNull(&'static str),
+    /// A field that must be an array is not.
+    #[error("\"{0}\" is not an array")]
+    NotArray(&'static str),
+    /// An inputs or outputs entry that is not exactly `{"path", "sha256"}`.
+    #[error("\"{0}\" entries must be {{\"path\", \"sha256\"}} objects")]
+    BadFile(&'static str),
+    /// `seq` is not a positive integer.
+    #[error("\"seq\" is not a positive integer")]
+    Seq,
+    /// A field outside the hash this reader recomputes.
+    #[error("unexpected field \"{}\"", crate::display::escape(.0))]
+    UnexpectedField(String),
+}
+
+/// Why a head signature file is not one, or does not vouch for a transcript.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadError {
+    /// Too large to be a head signature file.
+    #[error("larger than 64 KiB: not a head signature file")]
+    TooLarge,
+    /// Not JSON.
+    #[error("not valid JSON")]
+    Json(#[source] cjson::ParseError),
+    /// JSON, but not an object.
+    #[error("not a JSON object")]
+    NotObject,
+    /// The `format` field is not [`HEAD_FORMAT`].
+    #[error("not a {HEAD_FORMAT} file")]
+    NotHeadSignature,
+    /// A `format_version` this conclave does not read.
+    #[error("unsupported \"format_version\" (this conclave reads {HEAD_FORMAT_VERSION})")]
+    FormatVersion,
+    /// `seq` is not a positive integer.
+    #[error("\"seq\" must be a positive integer")]
+    Seq,
+    /// `head_sha256` is not a SHA-256 in lowercase hex.
+    #[error("\"head_sha256\" must be 64 lowercase hex characters")]
+    HeadDigest,
+    /// The signature, key or field list is wrong (read as in signature files).
+    #[error(transparent)]
+    File(#[from] crate::ceremony::detached::SignatureFileError),
+    /// The signature's keyid is not the keyid of the key in the file.
+    #[error("the signature names key {signed_by}, but the public key in the file is {key}")]
+    KeyMismatch {
+        /// The keyid the signature names.
+        signed_by: KeyId,
+        /// The keyid of the file's public key.
+        key: KeyId,
+    },
+    /// The signed line is past the end: lines were removed.
+    #[error(
+        "it signs line {seq}, but the transcript ends at line {last}: lines after line {last} were removed"
+    )]
+    Truncated {
+        /// The signed line.
+        seq: u64,
+        /// The transcript's last line.
+        last: usize,
+    },
+    /// The signed line has another hash now.
+    #[error(
+        "it signs line {seq} with hash {signed}, but line {seq} now has hash {now}: the transcript was rewritten"
+    )]
+    Rewritten {
+        /// The signed line.
+        seq: u64,
+        /// The hash signed.
+        signed: String,
+        /// The line's hash now.
+        now: String,
+    },
+    /// The signature does not verify with the key.
+    #[error("the signature by key {keyid} is invalid")]
+    BadSignature {
+        /// The signing key.
+        keyid: KeyId,
+        /// Why it does not verify.
+        #[source]
+        source: SignatureError,
+    },
 }
 
 /// The transcript file for `dir_or_file`: `DIR/transcript.jsonl` for a directory, else the
@@ -197,27 +317,27 @@ impl Line {
         out
     }
 
-    fn from_value(v: Value) -> Result<Line, String> {
+    fn from_value(v: Value) -> Result<Line, LineError> {
         let Value::Object(mut m) = v else {
-            return Err("not a JSON object".into());
+            return Err(LineError::NotObject);
         };
-        let mut take = |name: &str| m.remove(name).ok_or(format!("missing \"{name}\""));
-        let string = |v: Value, name: &str| -> Result<String, String> {
+        let mut take = |name: &'static str| m.remove(name).ok_or(LineError::Missing(name));
+        let string = |v: Value, name: &'static str| -> Result<String, LineError> {
             match v {
                 Value::String(s) => Ok(s),
-                _ => Err(format!("\"{name}\" is not a string")),
+                _ => Err(LineError::NotString(name)),
             }
         };
-        let opt_string = |v: Value, name: &str| -> Result<Option<String>, String> {
+        let opt_string = |v: Value, name: &'static str| -> Result<Option<String>, LineError> {
             match v {
                 Value::Null => Ok(None),
                 Value::String(s) => Ok(Some(s)),
-                _ => Err(format!("\"{name}\" is not a string or null")),
+                _ => Err(LineError::NotStringOrNull(name)),
             }
         };
-        let files = |v: Value, name: &str| -> Result<Vec<(String, String)>, String> {
+        let files = |v: Value, name: &'static str| -> Result<Vec<(String, String)>, LineError> {
             let Value::Array(items) = v else {
-                return Err(format!("\"{name}\" is not an array"));
+                return Err(LineError::NotArray(name));
             };
             items
                 .into_iter()
@@ -226,23 +346,21 @@ impl Line {
                     let h = item.get("sha256").and_then(Value::as_str);
                     match (p, h, item.as_object().map(Map::len)) {
                         (Some(p), Some(h), Some(2)) => Ok((p.to_owned(), h.to_owned())),
-                        _ => Err(format!(
-                            "\"{name}\" entries must be {{\"path\", \"sha256\"}} objects"
-                        )),
+                        _ => Err(LineError::BadFile(name)),
                     }
                 })
                 .collect()
         };
         let seq = match take("seq")? {
             Value::Int(n) if n > 0 => n as u64,
-            _ => return Err("\"seq\" is not a positive integer".into()),
+            _ => return Err(LineError::Seq),
         };
         let keyids = match take("keyids")? {
             Value::Array(items) => items
                 .into_iter()
                 .map(|k| string(k, "keyids"))
                 .collect::<Result<_, _>>()?,
-            _ => return Err("\"keyids\" is not an array".into()),
+            _ => return Err(LineError::NotArray("keyids")),
         };
         let line = Line {
             seq,
@@ -262,10 +380,7 @@ impl Line {
         };
         // Unknown fields would be outside the hash this reader recomputes: refuse them.
         if let Some(k) = m.keys().next() {
-            return Err(format!(
-                "unexpected field \"{}\"",
-                crate::display::escape(k)
-            ));
+            return Err(LineError::UnexpectedField(k.clone()));
         }
         Ok(line)
     }
@@ -346,9 +461,10 @@ pub fn verify_chain(bytes: &[u8]) -> Result<Vec<Line>, Vec<ChainProblem>> {
             break;
         }
         let problem = |reason: String| ChainProblem { line: n, reason };
-        let parsed = cjson::parse(raw)
-            .map_err(|e| format!("not valid JSON: {e}"))
-            .and_then(Line::from_value);
+        let parsed = match cjson::parse(raw) {
+            Err(e) => Err(format!("not valid JSON: {e}")),
+            Ok(v) => Line::from_value(v).map_err(|e| e.to_string()),
+        };
         let line = match parsed {
             Ok(l) => l,
             Err(why) => {
@@ -425,12 +541,16 @@ pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, TranscriptError> {
 /// The running binary's facts, recorded in every line (overridable for tests).
 #[derive(Clone, Debug)]
 pub struct Context {
+    /// When the step is recorded.
     pub time: Expires,
+    /// This conclave's version.
     pub conclave_version: String,
+    /// SHA-256 of the running binary ("unknown" if unreadable).
     pub binary_sha256: String,
 }
 
 impl Context {
+    /// The facts of this process: now, this version, this binary.
     pub fn current() -> Self {
         Context {
             time: Expires::now(),
@@ -451,6 +571,8 @@ impl Transcript {
         Self::append_with(dir, entry, &Context::current())
     }
 
+    /// [`Transcript::append`] with the time, version and binary hash given (tests, and the
+    /// rehearsal, which hashes its binary once).
     pub fn append_with(dir: &Path, entry: Entry, ctx: &Context) -> Result<Line, TranscriptError> {
         let path = dir.join(FILE_NAME);
         let old = read_bytes(&path)?.unwrap_or_default();
@@ -483,7 +605,9 @@ impl Transcript {
 // Head signatures
 // ---------------------------------------------------------------------------------------------
 
+/// The `format` field of a head signature file.
 pub const HEAD_FORMAT: &str = "conclave-transcript-head";
+/// The `format_version` this conclave writes and reads.
 pub const HEAD_FORMAT_VERSION: i64 = 1;
 
 /// An officer's or witness's signature over the transcript's head: "I saw the ceremony up
@@ -491,9 +615,13 @@ pub const HEAD_FORMAT_VERSION: i64 = 1;
 /// vouches for every line up to the head, and shows when lines after it were removed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeadSignature {
+    /// The signed line's sequence number.
     pub seq: u64,
+    /// The signed line's hash.
     pub head_sha256: String,
+    /// The signature over [`head_message`].
     pub signature: Signature,
+    /// The key that made it; a verifier decides whether it trusts that key.
     pub public_key: Key,
 }
 
@@ -506,11 +634,8 @@ pub fn head_message(seq: u64, head_sha256: &str) -> Vec<u8> {
 
 /// Sign the head (the last line) of `lines`.
 pub fn sign_head(lines: &[Line], signer: &dyn Signer) -> Result<HeadSignature, TranscriptError> {
-    let head = lines.last().ok_or_else(|| {
-        TranscriptError::Invalid("the transcript is empty: nothing to sign".into())
-    })?;
-    let signature = crate::signer::sign_checked(signer, &head_message(head.seq, &head.hash))
-        .map_err(|e: SignError| TranscriptError::Invalid(e.to_string()))?;
+    let head = lines.last().ok_or(TranscriptError::Empty)?;
+    let signature = crate::signer::sign_checked(signer, &head_message(head.seq, &head.hash))?;
     Ok(HeadSignature {
         seq: head.seq,
         head_sha256: head.hash.clone(),
@@ -520,6 +645,7 @@ pub fn sign_head(lines: &[Line], signer: &dyn Signer) -> Result<HeadSignature, T
 }
 
 impl HeadSignature {
+    /// The head signature file: pretty-printed canonical JSON.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut m = Map::new();
         m.insert("format".into(), HEAD_FORMAT.into());
@@ -531,31 +657,31 @@ impl HeadSignature {
         cjson::to_pretty(&Value::Object(m))
     }
 
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    /// Read a head signature file strictly (unknown fields refused). The signature is not
+    /// checked here; see [`HeadSignature::check`].
+    pub fn parse(bytes: &[u8]) -> Result<Self, HeadError> {
         if bytes.len() > 64 * 1024 {
-            return Err("larger than 64 KiB: not a head signature file".into());
+            return Err(HeadError::TooLarge);
         }
-        let v = cjson::parse(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+        let v = cjson::parse(bytes).map_err(HeadError::Json)?;
         let Value::Object(m) = v else {
-            return Err("not a JSON object".into());
+            return Err(HeadError::NotObject);
         };
         if m.get("format").and_then(Value::as_str) != Some(HEAD_FORMAT) {
-            return Err(format!("not a {HEAD_FORMAT} file"));
+            return Err(HeadError::NotHeadSignature);
         }
         if m.get("format_version") != Some(&Value::Int(HEAD_FORMAT_VERSION)) {
-            return Err(format!(
-                "unsupported \"format_version\" (this conclave reads {HEAD_FORMAT_VERSION})"
-            ));
+            return Err(HeadError::FormatVersion);
         }
         let seq = match m.get("seq") {
             Some(Value::Int(n)) if *n > 0 => *n as u64,
-            _ => return Err("\"seq\" must be a positive integer".into()),
+            _ => return Err(HeadError::Seq),
         };
         let head = m
             .get("head_sha256")
             .and_then(Value::as_str)
             .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-            .ok_or("\"head_sha256\" must be 64 lowercase hex characters")?;
+            .ok_or(HeadError::HeadDigest)?;
         let (signature, public_key) = crate::ceremony::detached::read_signature_and_key(&m)?;
         crate::ceremony::detached::refuse_unknown_fields(
             &m,
@@ -578,40 +704,34 @@ impl HeadSignature {
 
     /// Check this signature against a verified transcript's lines: the signed line must be
     /// there with the signed hash, and the signature must verify with the key it names.
-    pub fn check(&self, lines: &[Line]) -> Result<(), String> {
+    pub fn check(&self, lines: &[Line]) -> Result<(), HeadError> {
         if self.public_key.keyid() != self.signature.keyid {
-            return Err(format!(
-                "the signature names key {}, but the public key in the file is {}",
-                self.signature.keyid,
-                self.public_key.keyid()
-            ));
+            return Err(HeadError::KeyMismatch {
+                signed_by: self.signature.keyid.clone(),
+                key: self.public_key.keyid(),
+            });
         }
         let Some(line) = lines.iter().find(|l| l.seq == self.seq) else {
-            return Err(format!(
-                "it signs line {}, but the transcript ends at line {}: lines after line {} \
-                 were removed",
-                self.seq,
-                lines.len(),
-                lines.len()
-            ));
+            return Err(HeadError::Truncated {
+                seq: self.seq,
+                last: lines.len(),
+            });
         };
         if line.hash != self.head_sha256 {
-            return Err(format!(
-                "it signs line {} with hash {}, but line {} now has hash {}: the transcript \
-                 was rewritten",
-                self.seq, self.head_sha256, self.seq, line.hash
-            ));
+            return Err(HeadError::Rewritten {
+                seq: self.seq,
+                signed: self.head_sha256.clone(),
+                now: line.hash.clone(),
+            });
         }
         self.public_key
             .verify(
                 &head_message(self.seq, &self.head_sha256),
                 &self.signature.sig,
             )
-            .map_err(|e| {
-                format!(
-                    "the signature by key {} is invalid: {e}",
-                    self.signature.keyid
-                )
+            .map_err(|source| HeadError::BadSignature {
+                keyid: self.signature.keyid.clone(),
+                source,
             })
     }
 }
@@ -685,7 +805,12 @@ mod tests {
         let parsed = HeadSignature::parse(&h.to_bytes()).unwrap();
         assert_eq!(parsed, h);
         parsed.check(&lines).unwrap();
-        assert!(parsed.check(&lines[..1]).unwrap_err().contains("removed"));
+        let err = parsed.check(&lines[..1]).unwrap_err();
+        assert!(
+            matches!(err, HeadError::Truncated { seq: 2, last: 1 }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("removed"), "{err}");
         let mut other = parsed.clone();
         other.signature.sig = h.signature.sig.replace('a', "b").replace('0', "1");
         assert!(other.check(&lines).is_err());

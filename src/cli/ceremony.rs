@@ -3,14 +3,14 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use conclave::ceremony::genesis;
+use conclave::ceremony::genesis::{self, GenesisError};
 use conclave::ceremony::plan::{Level, Plan};
 use conclave::ceremony::rehearsal::{self, Event};
 use conclave::ceremony::transcript::{self, Entry, Transcript};
 use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, Expires, KeyId, Metadata};
 
-use crate::cli::{Failure, exit, read_file, read_public_key, shown, write_output};
+use crate::cli::{Failure, chain, exit, read_file, read_public_key, shown, write_output};
 
 /// Whole ceremonies: plans, genesis, rotation planning, a rehearsal.
 #[derive(clap::Subcommand)]
@@ -39,7 +39,7 @@ fn load_plan(path: &Path) -> Result<(Plan, Vec<u8>), Failure> {
     let plan = Plan::parse(text, &mut |p: &str| {
         read_public_key(&base.join(p)).map_err(|f| f.message)
     })
-    .map_err(|e| Failure::usage(format!("{}: {e}", shown(path))))?;
+    .map_err(|e| Failure::usage(format!("{}: {}", shown(path), chain(&e))))?;
     Ok((plan, bytes))
 }
 
@@ -174,7 +174,7 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
         .hint("run `conclave ceremony check` on it and fix the errors"));
     }
     let drafts = genesis::draft(&plan, now)
-        .map_err(|e| Failure::usage(format!("{}: {e}", shown(&a.plan))))?;
+        .map_err(|e| Failure::usage(format!("{}: {}", shown(&a.plan), chain(&e))))?;
     new_dir(&a.out)?;
     let d = &a.out;
     for sub in ["keys", "drafts", "signatures", "repository"] {
@@ -272,7 +272,7 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
         .iter()
         .map(|p| {
             let name = p.strip_prefix(d).unwrap_or(p).display().to_string();
-            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(e.to_string()))?;
+            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(chain(&e)))?;
             Ok((name, digest))
         })
         .collect::<Result<_, Failure>>()?;
@@ -286,7 +286,7 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
             ..Entry::default()
         },
     )
-    .map_err(|e| Failure::usage(e.to_string()))?;
+    .map_err(|e| Failure::usage(chain(&e)))?;
 
     println!("{}", tasks);
     eprintln!(
@@ -350,7 +350,7 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
         );
     }
     let rot = genesis::plan_rotation(&current.signed, &plan, &lost, Expires::now())
-        .map_err(|e| Failure::usage(format!("{}: {e}", shown(&a.plan))))?;
+        .map_err(|e| Failure::usage(format!("{}: {}", shown(&a.plan), rotation_problem(&e))))?;
     println!(
         "Root rotation v{} -> v{} ({} -> plan {})",
         rot.old_version,
@@ -447,16 +447,19 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-/// An error and its causes, as one line: "step: cause: cause's cause".
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cause = c.source();
+/// A rotation planning error as the command says it: a lost key is named by the flag it
+/// came from.
+fn rotation_problem(e: &GenesisError) -> String {
+    match e {
+        GenesisError::LostKeyUnknown { keyid, version } => format!(
+            "--lost {keyid}: that key is not a root key of version {version} nor of the plan"
+        ),
+        GenesisError::LostKeyInNewRoot { keyid } => format!(
+            "--lost {keyid}: a lost key cannot be a key of the new root; remove it from the \
+             plan's [roles.root]"
+        ),
+        other => chain(other),
     }
-    s
 }
 
 /// Rehearse a whole ceremony on a built-in example (the main job, safely).

@@ -175,17 +175,18 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn usage(message: impl Into<String>) -> Self {
+    // Display, not Into<String>: a library error is given as it is, and shown as its message.
+    pub fn usage(message: impl std::fmt::Display) -> Self {
         Failure {
-            message: message.into(),
+            message: message.to_string(),
             hint: None,
             code: exit::USAGE,
         }
     }
 
-    pub fn failed(message: impl Into<String>) -> Self {
+    pub fn failed(message: impl std::fmt::Display) -> Self {
         Failure {
-            message: message.into(),
+            message: message.to_string(),
             hint: None,
             code: exit::FAILED,
         }
@@ -195,6 +196,19 @@ impl Failure {
         self.hint = Some(hint.into());
         self
     }
+}
+
+/// An error and its causes, as one line: "step: cause: cause's cause" (library errors keep
+/// their causes as sources rather than in their messages).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }
 
 /// Read a file for a command, turning I/O errors into a usage failure that names the file.
@@ -334,7 +348,9 @@ pub fn read_public_key(path: &Path) -> Result<conclave::metadata::Key, Failure> 
 
 /// Parse WHEN for `--expires`: a date `YYYY-MM-DD` (midnight UTC), a full UTC time, or a
 /// duration from now such as `365d`.
-pub fn parse_when(s: &str) -> Result<conclave::metadata::Expires, String> {
+pub fn parse_when(
+    s: &str,
+) -> Result<conclave::metadata::Expires, conclave::ceremony::plan::WhenError> {
     // One reading of WHEN for flags and for ceremony plans' `expires`.
     conclave::ceremony::plan::resolve_when(s, conclave::metadata::Expires::now())
 }

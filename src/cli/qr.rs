@@ -8,7 +8,9 @@ use conclave::ceremony::{self, DetachedSignature, review};
 use conclave::display::escape;
 use conclave::optical::{self, RequestDigest, Transfer};
 
-use crate::cli::{Failure, exit, read_file, read_metadata, refuse_existing, shown, write_output};
+use crate::cli::{
+    Failure, chain, exit, read_file, read_metadata, refuse_existing, shown, write_output,
+};
 
 /// Carry a signature or a request digest across the air gap without a USB stick.
 ///
@@ -69,7 +71,8 @@ pub fn run(cmd: QrCommand) -> Result<u8, Failure> {
 
 /// Print the QR code and the text on stdout.
 pub fn print_qr(text: &str, look: Look) -> Result<(), Failure> {
-    let lines = optical::qr_lines(text, look.dark_on_light).map_err(Failure::failed)?;
+    let lines =
+        optical::qr_lines(text, look.dark_on_light).map_err(|e| Failure::failed(chain(&e)))?;
     for l in lines {
         println!("{l}");
     }
@@ -81,7 +84,7 @@ fn show(a: ShowArgs) -> Result<u8, Failure> {
     let bytes = read_file(&a.file)?;
     if let Ok(sig) = DetachedSignature::parse(&bytes) {
         let text = optical::encode_signature(&bytes)
-            .map_err(|e| Failure::failed(format!("{}: {e}", shown(&a.file))))?;
+            .map_err(|e| Failure::failed(format!("{}: {}", shown(&a.file), chain(&e))))?;
         eprintln!(
             "Signature by {} over {} version {} ({} characters). Scan it with `conclave qr read -o SIGFILE` on the other machine:",
             sig.signature.keyid,
@@ -105,7 +108,7 @@ fn show(a: ShowArgs) -> Result<u8, Failure> {
         payload_sha256: ceremony::detached::payload_digest(&md.signed_bytes()),
     };
     let text = optical::encode_request(&req)
-        .map_err(|e| Failure::failed(format!("{}: {e}", shown(&a.file))))?;
+        .map_err(|e| Failure::failed(format!("{}: {}", shown(&a.file), chain(&e))))?;
     eprintln!(
         "Request digest of {}: role {}, version {}. Compare it aloud with what each officer's `conclave sign` shows:",
         shown(&a.file),
@@ -147,8 +150,11 @@ fn read(a: ReadArgs) -> Result<u8, Failure> {
         });
     }
     let transfer = optical::decode(&line).map_err(|e| {
-        Failure::failed(format!("the scanned text: {e}; nothing was written"))
-            .hint("scan the code again; if typing, check each character against the screen")
+        Failure::failed(format!(
+            "the scanned text: {}; nothing was written",
+            chain(&e)
+        ))
+        .hint("scan the code again; if typing, check each character against the screen")
     })?;
     match transfer {
         Transfer::Signature(sig) => {

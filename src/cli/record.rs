@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use conclave::ceremony::transcript::{self, Entry, Transcript};
 use conclave::display::escape;
 
-use crate::cli::{Failure, shown};
+use crate::cli::{Failure, chain, shown};
 
 static EXPLICIT: OnceLock<PathBuf> = OnceLock::new();
 /// Files written through `write_output` by this command.
@@ -112,7 +112,7 @@ impl Recorder {
                     shown(&path)
                 ))
                 .hint("run `conclave transcript verify` on the ceremony directory"),
-                other => Failure::usage(escape(&other.to_string())),
+                other => Failure::usage(escape(&chain(&other))),
             })?;
         }
         Ok(Some(Recorder { dir }))
@@ -132,8 +132,8 @@ impl Recorder {
             .iter()
             .filter(|p| p.is_file())
             .map(|p| {
-                let digest = transcript::file_sha256(p)
-                    .map_err(|e| Failure::usage(escape(&e.to_string()).into_owned()))?;
+                let digest =
+                    transcript::file_sha256(p).map_err(|e| Failure::usage(escape(&chain(&e))))?;
                 Ok((self.name(p), digest))
             })
             .collect()
@@ -159,7 +159,7 @@ impl Recorder {
         let line = Transcript::append(&self.dir, entry).map_err(|e| {
             Failure::failed(format!(
                 "the step was done, but could not be recorded: {}",
-                escape(&e.to_string())
+                escape(&chain(&e))
             ))
             .hint("record it by hand with `conclave transcript note`")
         })?;

@@ -7,7 +7,7 @@ use conclave::display::escape;
 use conclave::signer::Signer;
 
 use crate::cli::prompt::Prompter;
-use crate::cli::{Failure, exit, read_file, shown, write_output};
+use crate::cli::{Failure, chain, exit, read_file, shown, write_output};
 
 /// The ceremony transcript (transcript.jsonl in the ceremony directory): check its hash
 /// chain, print the paper record, add a manual step, sign its head.
@@ -52,7 +52,7 @@ fn load(dir_or_file: &Path) -> Result<(PathBuf, Vec<Line>), Failure> {
             ))
             .hint("compare with the copies and the head digest on the paper record; do not append to it"))
         }
-        Err(e) => Err(Failure::usage(e.to_string())),
+        Err(e) => Err(Failure::usage(chain(&e))),
     }
 }
 
@@ -82,7 +82,7 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
             Failure::failed(format!(
                 "{}: not a transcript head signature: {}",
                 shown(sig_path),
-                escape(&e)
+                escape(&chain(&e))
             ))
         })?;
         match h.check(&lines) {
@@ -95,7 +95,7 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
             )),
             Err(why) => {
                 failed += 1;
-                eprintln!("error: {}: {}", shown(sig_path), escape(&why));
+                eprintln!("error: {}: {}", shown(sig_path), escape(&chain(&why)));
             }
         }
     }
@@ -260,9 +260,9 @@ fn append(dir: &Path, entry: Entry) -> Result<Line, Failure> {
             .hint("give the ceremony directory"));
     }
     Transcript::append(dir, entry).map_err(|e| match e {
-        transcript::TranscriptError::Broken { .. } => Failure::failed(escape(&e.to_string()))
+        transcript::TranscriptError::Broken { .. } => Failure::failed(escape(&chain(&e)))
             .hint("run `conclave transcript verify` on it; nothing was appended"),
-        other => Failure::usage(escape(&other.to_string())),
+        other => Failure::usage(escape(&chain(&other))),
     })
 }
 
@@ -364,6 +364,7 @@ fn sign_head(a: SignHeadArgs) -> Result<u8, Failure> {
         (None, None) => return Err(Failure::usage("give --key KEYFILE or --derive ID")),
     };
     let h = transcript::sign_head(&lines, signer.as_ref())
+        // Not chained: SignError's messages already carry their causes.
         .map_err(|e| Failure::failed(e.to_string()))?;
     let bytes = h.to_bytes();
     write_output(&a.output, &bytes)?;

@@ -52,15 +52,16 @@ pub struct FormatError {
 }
 
 impl FormatError {
-    /// A format error at `path` (an empty path means the top level).
-    pub fn new(path: &str, problem: impl Into<String>) -> Self {
+    /// A format error at `path` (an empty path means the top level). `problem` is any
+    /// displayable cause, e.g. a [`ValueError`] from a newtype's constructor.
+    pub fn new(path: &str, problem: impl std::fmt::Display) -> Self {
         FormatError {
             path: if path.is_empty() {
                 "(top level)".to_owned()
             } else {
                 path.to_owned()
             },
-            problem: problem.into(),
+            problem: problem.to_string(),
         }
     }
 }

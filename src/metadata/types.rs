@@ -114,13 +114,6 @@ pub enum ValueError {
     DateOutOfRange,
 }
 
-// Callers not yet typed (FormatError's problem, String-returning helpers) take the text.
-impl From<ValueError> for String {
-    fn from(e: ValueError) -> String {
-        e.to_string()
-    }
-}
-
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }

@@ -511,13 +511,6 @@ pub enum ClaimError {
     Version(#[from] ValueError),
 }
 
-// The ceremony modules not yet typed take the text.
-impl From<ClaimError> for String {
-    fn from(e: ClaimError) -> String {
-        e.to_string()
-    }
-}
-
 /// Why the caller could not hand over a bin's metadata.
 pub type BinLoadError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -27,13 +27,6 @@ impl std::fmt::Display for BinsOf {
     }
 }
 
-// The ceremony modules not yet typed take the text.
-impl From<LayoutError> for String {
-    fn from(e: LayoutError) -> String {
-        e.to_string()
-    }
-}
-
 /// Why a layout could not be drafted or a delegation's keys rotated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LayoutError {

@@ -42,13 +42,6 @@ pub enum DeriveError {
     Kdf(#[from] KdfError),
 }
 
-// Callers not yet typed (the ceremony rehearsal, the signing command) take the text.
-impl From<DeriveError> for String {
-    fn from(e: DeriveError) -> String {
-        e.to_string()
-    }
-}
-
 /// Check an identity is something an officer can write down and read aloud.
 pub fn check_identity(identity: &str) -> Result<(), DeriveError> {
     if identity.is_empty() {
