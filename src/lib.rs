@@ -1,13 +1,47 @@
 //! conclave: offline key ceremonies for The Update Framework (TUF), built for PyPI.
 //!
-//! The library does the work and the `conclave` binary is a thin shell around it, so every
+//! The library does the work and the `conclave` binary is a thin shell around it (it parses
+//! arguments, prompts, opens signers, renders reports and picks exit codes), so every
 //! ceremony step can be driven from tests as a function call.
 //!
-//! - [`cjson`]: the strict JSON reader and the securesystemslib-exact canonical encoder;
+//! # Map
+//!
+//! The model and the rules, lowest first (each imports only modules above it):
+//!
+//! - [`pieces`]: a message handed on in pieces, passes shared by several consumers, the pass
+//!   checksum and the scratch-file spool; imports nothing else of conclave.
+//! - [`cjson`]: the strict JSON reader and the securesystemslib-exact canonical encoder.
+//! - [`display`]: escaping untrusted text for the terminal.
 //! - [`metadata`]: root, targets (with delegations and TAP 15 succinct roles), snapshot,
-//!   timestamp and the signed envelope, keeping unknown fields everywhere;
-//! - [`verify`]: the one verification engine (threshold counting, root chains, delegations);
-//! - [`signer`]: everything that can sign, each signature checked before it is used.
+//!   timestamp and the signed envelope, keeping unknown fields everywhere; keys and their
+//!   material ([`metadata::keyset`]); and [`metadata::SignedText`], the one place that
+//!   decides which bytes a signature covers. The model parses bytes or a reader and writes
+//!   to a writer: it neither signs nor touches the filesystem.
+//! - [`verify`]: the one threshold counter and the client's rules for root chains, timestamp,
+//!   snapshot and delegations, with reports as data.
+//!
+//! Secrets, keys and signing:
+//!
+//! - [`secret`], [`memlock`]: secret types (zeroized, locked in RAM), randomness, process
+//!   hardening; [`kdf`]: the Argon2id profiles; [`passphrase`]: diceware passphrases.
+//! - [`signer`]: everything that can sign (in memory, passphrase-derived, PKCS#11, YubiKey),
+//!   every signature checked before it is used; signing into metadata
+//!   ([`signer::SignMetadata`]).
+//! - [`keystore`]: the encrypted key file format.
+//! - [`attestation`]: YubiKey PIV attestation chains, PIN/touch policies and enrolment
+//!   records.
+//! - [`fsutil`]: crash-safe writes that never overwrite a key file, fast reads, metadata
+//!   files read in pieces and written streamed.
+//!
+//! Ceremonies:
+//!
+//! - [`ceremony`]: plans and policy, genesis and rotation planning, root drafting, the
+//!   signing request and the signing round, detached signatures, merge and status, reviews,
+//!   revocation, the transcript, export and the rehearsal.
+//! - [`pypi`]: PEP 458 bins and PEP 480 claimed / recently-claimed / unclaimed layouts and
+//!   claim rounds.
+//! - [`optical`]: signatures and request digests as QR codes and short texts.
+//! - [`airgap`]: the air-gap check.
 //!
 //! Building and signing a root, then verifying it:
 //!
@@ -45,6 +79,7 @@
 
 // `deny`, not `forbid`: `memlock` alone opts out, for `mlock`/`munlock` (see its docs).
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod airgap;
 pub mod attestation;

@@ -17,7 +17,9 @@ pub const METADATA_SUFFIX: &str = ".json";
 #[derive(Debug, thiserror::Error)]
 #[error("{}: cannot list the directory", escape(&path.display().to_string()))]
 pub struct ListError {
+    /// The directory.
     pub path: PathBuf,
+    /// Why it could not be listed.
     #[source]
     pub source: std::io::Error,
 }
@@ -27,6 +29,7 @@ pub struct ListError {
 pub struct Entry {
     /// The file name, lossily decoded (names that are not UTF-8 are not metadata anyway).
     pub name: String,
+    /// The entry's path (the directory joined with the name).
     pub path: PathBuf,
     /// Whether the entry itself is a regular file (a symbolic link is not).
     pub regular: bool,

@@ -17,34 +17,52 @@ use crate::verify::SignatureReport;
 /// Why a signing request cannot be made or answered.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
+    /// A metadata file of the request could not be read or is not metadata.
     #[error("{}: cannot read", escape(&path.display().to_string()))]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it could not be read.
         #[source]
         source: crate::metadata::streamed::ReadError,
     },
     /// A root rotation's previous metadata is not a root.
     #[error("the previous metadata must be a root, not {found} metadata")]
-    PreviousNotRoot { found: &'static str },
+    PreviousNotRoot {
+        /// The role type it holds.
+        found: &'static str,
+    },
     /// Who may sign cannot be worked out from the context given.
     #[error("cannot tell which keys may sign role {}", escape(role))]
-    NoAuthorities { role: String },
+    NoAuthorities {
+        /// The role to be signed.
+        role: String,
+    },
+    /// The context given does not say who may sign (see [`CeremonyError`]).
     #[error("who may sign role {} cannot be worked out", escape(role))]
     Authorities {
+        /// The role to be signed.
         role: String,
+        /// Why not.
         #[source]
         source: CeremonyError,
     },
     /// The key is not among those allowed to sign (labels: the sets of keys that are).
     #[error("key {keyid} may not sign role {} ({})", escape(role), labels.join("; "))]
     KeyNotAllowed {
+        /// The signer's keyid.
         keyid: KeyId,
+        /// The role to be signed.
         role: String,
+        /// The sets of keys that may sign it.
         labels: Vec<String>,
     },
     /// Signature files were refused; nothing was merged.
     #[error("{} signature file(s) refused", rejections.len())]
-    Refused { rejections: Vec<Rejection> },
+    Refused {
+        /// Each refused file and why.
+        rejections: Vec<Rejection>,
+    },
 }
 
 /// The metadata files around a draft, as the officer names them.
@@ -144,6 +162,7 @@ impl SigningRequest {
         })
     }
 
+    /// The draft's metadata.
     pub fn metadata(&self) -> &AnyMetadata {
         &self.md
     }
@@ -153,10 +172,12 @@ impl SigningRequest {
         self.md
     }
 
+    /// The draft's role name.
     pub fn role(&self) -> &str {
         &self.role
     }
 
+    /// The previous version given with the draft, if any.
     pub fn previous(&self) -> Option<&AnyMetadata> {
         self.previous.as_ref()
     }

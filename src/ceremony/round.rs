@@ -23,13 +23,21 @@ pub const SIG_SUFFIX: &str = ".sig";
 /// Why a round step cannot go ahead.
 #[derive(Debug, thiserror::Error)]
 pub enum RoundError {
+    /// A directory could not be listed.
     #[error(transparent)]
     List(#[from] ListError),
+    /// The round directory holds no drafts.
     #[error("{}: the directory holds no metadata (.json) files", shown(path))]
-    Empty { path: PathBuf },
+    Empty {
+        /// The round directory.
+        path: PathBuf,
+    },
+    /// Who may sign a draft cannot be worked out from its delegator.
     #[error("{}: who may sign it cannot be worked out", shown(path))]
     Authorities {
+        /// The draft.
         path: PathBuf,
+        /// Why not.
         #[source]
         source: super::CeremonyError,
     },
@@ -39,30 +47,48 @@ pub enum RoundError {
         escape(first)
     )]
     KeyNotAllowed {
+        /// The signer's keyid.
         keyid: KeyId,
+        /// How many drafts it may not sign.
         refused: usize,
+        /// How many drafts the round holds.
         total: usize,
+        /// One draft it may not sign.
         first: String,
     },
     /// A draft's signed bytes changed between the review and the signing.
     #[error("{}: changed since it was shown for review", shown(path))]
-    Changed { path: PathBuf },
+    Changed {
+        /// The draft.
+        path: PathBuf,
+    },
+    /// The signer failed on a draft.
     #[error("cannot sign {}", shown(path))]
     Sign {
+        /// The draft.
         path: PathBuf,
+        /// The signer's error.
         #[source]
         source: SignError,
     },
     /// A signature directory given is not a directory.
     #[error("{}: not a directory", shown(path))]
-    NotADirectory { path: PathBuf },
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
     /// A signature for a file that is not in the round: the wrong directory, or a stale one.
     #[error(
         "{}: a signature for {}, which is not in this round",
         shown(path),
         escape(draft)
     )]
-    NotInRound { path: PathBuf, draft: String },
+    NotInRound {
+        /// The signature file.
+        path: PathBuf,
+        /// The draft it names.
+        draft: String,
+    },
 }
 
 fn shown(path: &Path) -> String {
@@ -74,9 +100,13 @@ fn shown(path: &Path) -> String {
 pub struct Draft {
     /// The file name inside the round directory.
     pub name: String,
+    /// The draft's path.
     pub path: PathBuf,
+    /// Its role (from its file name).
     pub role: String,
+    /// Its version.
     pub version: u64,
+    /// Its expiry, as written.
     pub expires: String,
     /// Hex SHA-256 of the signed bytes.
     pub digest: String,

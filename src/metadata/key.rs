@@ -399,7 +399,7 @@ impl Key {
             .map_err(|e| SignatureError::MalformedKey(format!("not a P-256 PEM public key ({e})")))
     }
 
-    /// Check a hex signature over `message`. This and [`Key::verify_pieces`] are the only
+    /// Check a hex signature over `message`. This and `Key::verify_pieces` are the only
     /// signature checks in conclave, and share the decoding of keys and signatures.
     pub fn verify(&self, message: &[u8], sig_hex: &str) -> Result<(), SignatureError> {
         match self.decode_signature(sig_hex)? {

@@ -18,7 +18,7 @@
 //! self-delimiting, so if every piece reads whole, each piece began where an entry began and
 //! the pieces read alike to the file read in one go; a guess that fell inside a string fails
 //! to read. Anything else (another shape, a malformed entry, an I/O surprise is not among
-//! them) returns [`Streamed::Unusual`], and the caller reads the file again whole with the
+//! them) returns `Streamed::Unusual`, and the caller reads the file again whole with the
 //! ordinary reader, which also reports what is wrong: everything it returns then comes from
 //! that one reading. A test and the `metadata` fuzz target check that both readers agree.
 
