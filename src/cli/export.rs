@@ -54,15 +54,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
     let bundle = match export::build(&files, Expires::now(), format) {
         Ok(b) => b,
         Err(ExportError::Unverified(problems)) => {
-            for p in &problems {
-                eprintln!(
-                    "error: {}: role {}: {}: {}",
-                    escape(&source.join(&p.file).display().to_string()),
-                    escape(&p.role),
-                    p.rule,
-                    escape(&p.message)
-                );
-            }
+            crate::cli::print_problems(&source, &problems);
             return Err(Failure::failed(format!(
                 "{}: the metadata does not verify ({} problem(s)); nothing was exported",
                 shown(&a.dir),
@@ -103,24 +95,10 @@ pub fn run(a: Args) -> Result<u8, Failure> {
 
 /// Every `*.json` file directly in `dir`, in name order (what `conclave verify DIR` reads).
 pub(crate) fn load(dir: &std::path::Path) -> Result<Vec<InputFile>, Failure> {
-    let names: Vec<String> = conclave::ceremony::repository::metadata_files(dir)
-        .map_err(|e| {
-            Failure::usage(format!(
-                "{}: cannot list: {}",
-                shown(dir),
-                io_reason(&e.source)
-            ))
-            .hint("give the ceremony's metadata directory (N.root.json, targets.json, ...)")
-        })?
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
-    if names.is_empty() {
-        return Err(Failure::usage(format!(
-            "{}: no metadata (*.json) files in this directory",
-            shown(dir)
-        )));
-    }
+    let names = crate::cli::metadata_names(
+        dir,
+        Some("give the ceremony's metadata directory (N.root.json, targets.json, ...)"),
+    )?;
     names
         .into_iter()
         .map(|name| {

@@ -409,6 +409,49 @@ pub fn authorities_message(e: &conclave::ceremony::CeremonyError) -> String {
     }
 }
 
+/// The names of the metadata (`*.json`) files directly in `dir`, in name order; a directory
+/// holding none is a usage error. `hint` is added to the error of a directory that cannot be
+/// listed.
+pub fn metadata_names(dir: &Path, hint: Option<&str>) -> Result<Vec<String>, Failure> {
+    let names: Vec<String> = conclave::ceremony::repository::metadata_files(dir)
+        .map_err(|e| {
+            let f = Failure::usage(format!(
+                "{}: cannot list: {}",
+                shown(dir),
+                io_reason(&e.source)
+            ));
+            match hint {
+                Some(h) => f.hint(h),
+                None => f,
+            }
+        })?
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    if names.is_empty() {
+        return Err(Failure::usage(format!(
+            "{}: no metadata (*.json) files in this directory",
+            shown(dir)
+        )));
+    }
+    Ok(names)
+}
+
+/// Print the problems that stopped a command from building on metadata in `source`, one
+/// `error:` line each.
+pub fn print_problems(source: &Path, problems: &[conclave::verify::Problem]) {
+    use conclave::display::escape;
+    for p in problems {
+        eprintln!(
+            "error: {}: role {}: {}: {}",
+            shown(&source.join(&p.file)),
+            escape(&p.role),
+            p.rule,
+            escape(&p.message)
+        );
+    }
+}
+
 /// Refuse to overwrite an existing draft: a new draft always gets a new name.
 pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
     if path.exists() {

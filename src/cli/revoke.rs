@@ -127,15 +127,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
     let plan = match revoke::plan(&files, &a.keyid, &opts) {
         Ok(p) => p,
         Err(RevokeError::Unverified(problems)) => {
-            for p in &problems {
-                eprintln!(
-                    "error: {}: role {}: {}: {}",
-                    escape(&source.join(&p.file).display().to_string()),
-                    escape(&p.role),
-                    p.rule,
-                    escape(&p.message)
-                );
-            }
+            crate::cli::print_problems(&source, &problems);
             return Err(Failure::failed(format!(
                 "{}: the metadata does not verify ({} problem(s)); nothing was written",
                 shown(&a.repo),

@@ -137,23 +137,7 @@ fn load(path: &Path) -> Result<Loaded, Failure> {
     if meta.is_dir() {
         let dir = crate::cli::metadata_dir(path);
         let path = dir.as_path();
-        let names: Vec<String> = conclave::ceremony::repository::metadata_files(path)
-            .map_err(|e| {
-                Failure::usage(format!(
-                    "{}: cannot list: {}",
-                    escape(&path.display().to_string()),
-                    crate::cli::io_reason(&e.source)
-                ))
-            })?
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
-        if names.is_empty() {
-            return Err(Failure::usage(format!(
-                "{}: no metadata (*.json) files in this directory",
-                escape(&path.display().to_string())
-            )));
-        }
+        let names = crate::cli::metadata_names(path, None)?;
         // Small files first: the snapshots among them say which hashes the large ones need.
         let large = |name: &String| {
             std::fs::metadata(path.join(name))
