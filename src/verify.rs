@@ -1664,7 +1664,6 @@ mod tests {
         Common, DelegatedRole, MetaFile, PIECES_MIN_ENTRIES, Role, RoleKeys, RoleName,
         SPEC_VERSION, Snapshot, SpecVersion, Timestamp, Version,
     };
-    use crate::signer::{Ed25519Signer, SignMetadata, Signer};
 
     const FAR: &str = "2100-01-01T00:00:00Z";
     const PAST: &str = "2020-01-01T00:00:00Z";
@@ -1682,8 +1681,35 @@ mod tests {
         Expires::parse("2030-01-01T00:00:00Z").unwrap()
     }
 
-    fn s(n: u8) -> Ed25519Signer {
-        Ed25519Signer::from_seed(&[n; 32])
+    /// A test key: the verifier is tested without the signer module (verify must not depend
+    /// on what signs), with ed25519-dalek signing directly.
+    struct TestKey {
+        secret: ed25519_dalek::SigningKey,
+        public: Key,
+    }
+
+    impl TestKey {
+        fn public_key(&self) -> &Key {
+            &self.public
+        }
+
+        fn sign_into<T: Role>(&self, md: &mut Metadata<T>) {
+            use ed25519_dalek::Signer as _;
+            let sig = self.secret.sign(&md.signed_bytes());
+            let keyid = self.public.keyid();
+            md.signatures.retain(|s| s.keyid != keyid);
+            md.signatures.push(Signature {
+                keyid,
+                sig: hex::encode(sig.to_bytes()),
+                extra: Map::new(),
+            });
+        }
+    }
+
+    fn s(n: u8) -> TestKey {
+        let secret = ed25519_dalek::SigningKey::from_bytes(&[n; 32]);
+        let public = Key::ed25519(&secret.verifying_key().to_bytes());
+        TestKey { secret, public }
     }
 
     fn kid(n: u8) -> KeyId {
@@ -1725,7 +1751,7 @@ mod tests {
     fn signed<T: Role>(t: T, by: &[u8]) -> Metadata<T> {
         let mut md = Metadata::new(t);
         for &n in by {
-            md.sign(&s(n)).unwrap();
+            s(n).sign_into(&mut md);
         }
         md
     }

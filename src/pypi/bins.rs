@@ -21,86 +21,16 @@ use sha2::{Digest, Sha256};
 
 use crate::metadata::SmallStr;
 
-use crate::cjson::Map;
-use crate::metadata::{
-    DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths, Targets,
-    Threshold,
-};
-use crate::pypi::claim::{
-    BinLoadError, ClaimError, ClaimRequest, ClaimReview, claim_with_paths, empty_targets,
-};
-use crate::pypi::layout::{BinsOf, LayoutError, classic_bins};
+use crate::metadata::{DelegatedRole, DelegationRoles, Expires, KeyId, RolePaths, Targets};
+use crate::pypi::claim::{BinLoadError, ClaimError, ClaimRequest, ClaimReview, claim_with_paths};
+use crate::pypi::layout::is_hub;
+pub use crate::pypi::layout::{NAME_PREFIX, claimed_bin_names, init_claimed_bins};
 use crate::pypi::{normalize, unclaim as unclaim_one};
-
-/// Role names of claimed's bins: `claimed-bins-0000` … (the bin's index in hex).
-pub const NAME_PREFIX: &str = "claimed-bins";
 
 /// The paths a project is delegated inside a claimed bin: only its target `NAME`, the one path
 /// whose hash is guaranteed to land in that bin.
 pub fn bin_project_paths(normalized: &str) -> Vec<SmallStr> {
     vec![normalized.into()]
-}
-
-/// Whether delegations are claimed's bins (every role delegated by hash prefix).
-pub(crate) fn is_hub(d: &Delegations) -> bool {
-    match &d.roles {
-        DelegationRoles::List(roles) => {
-            !roles.is_empty()
-                && roles
-                    .iter()
-                    .all(|r| matches!(r.paths, RolePaths::HashPrefixes(_)))
-        }
-        DelegationRoles::Succinct(_) => false,
-    }
-}
-
-/// (name, hash prefixes) of each of `bins` claimed bins.
-pub fn claimed_bin_names(bins: u32) -> Vec<(String, Vec<String>)> {
-    let width = format!("{:x}", bins - 1).len();
-    classic_bins(bins)
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, prefixes))| (format!("{NAME_PREFIX}-{i:0width$x}"), prefixes))
-        .collect()
-}
-
-/// Version 1 of claimed as a hub over `bins` bins (signed, like the bins, by the admins'
-/// keys and threshold), and version 1 of every bin, empty. All unsigned.
-pub fn init_claimed_bins(
-    keys: &[Key],
-    threshold: Threshold,
-    expires: Expires,
-    bins: u32,
-) -> Result<(Targets, Vec<(String, Targets)>), LayoutError> {
-    super::layout::bit_length(bins, BinsOf::Claimed)?;
-    let keyids: Vec<KeyId> = keys.iter().map(Key::keyid).collect();
-    let names = claimed_bin_names(bins);
-    let roles = names
-        .iter()
-        .map(|(name, prefixes)| DelegatedRole {
-            name: RoleName::delegated(name).expect("valid role name"),
-            keyids: keyids.clone(),
-            threshold,
-            // Not terminating: a target whose hash lands in this bin but that no claimed
-            // project owns must still be looked up in recently-claimed and unclaimed.
-            terminating: Some(false),
-            paths: RolePaths::HashPrefixes(prefixes.clone()),
-            extra: Map::new(),
-        })
-        .collect();
-    let hub = empty_targets(
-        expires,
-        Some(Delegations {
-            keys: keys.iter().map(|k| (k.keyid(), k.clone())).collect(),
-            roles: DelegationRoles::List(roles),
-            extra: Map::new(),
-        }),
-    );
-    let bins = names
-        .into_iter()
-        .map(|(name, _)| (name, empty_targets(expires, None)))
-        .collect();
-    Ok((hub, bins))
 }
 
 /// Claimed's bins, as its hub delegates them.
@@ -271,6 +201,7 @@ pub fn revoke_in_bins(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metadata::{Key, Threshold};
 
     #[test]
     fn bins_route_a_project_by_the_hash_of_its_name() {

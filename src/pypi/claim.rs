@@ -552,7 +552,7 @@ fn project_roles(t: &mut Targets) -> Result<&mut Delegations, ClaimError> {
         roles: DelegationRoles::List(Vec::new()),
         extra: Map::new(),
     });
-    if matches!(d.roles, DelegationRoles::Succinct(_)) || super::bins::is_hub(d) {
+    if matches!(d.roles, DelegationRoles::Succinct(_)) || super::layout::is_hub(d) {
         return Err(ClaimError::DelegatesToBins);
     }
     Ok(d)

@@ -388,7 +388,7 @@ pub fn init(
         extra: Map::new(),
     };
     let claimed_bins = claimed_bins
-        .map(|n| super::bins::init_claimed_bins(&keys.claimed, ct, expires, n))
+        .map(|n| init_claimed_bins(&keys.claimed, ct, expires, n))
         .transpose()?;
     Ok(InitLayout {
         targets,
@@ -510,6 +510,73 @@ pub(crate) fn garbage_collect_keys(d: &mut Delegations) {
         DelegationRoles::Succinct(s) => s.keyids.iter().collect(),
     };
     keys.retain(|id, _| used.contains(id));
+}
+
+// --- Claimed in bins: the layout of claimed as a hub over hash bins ---
+
+/// Role names of claimed's bins: `claimed-bins-0000` … (the bin's index in hex).
+pub const NAME_PREFIX: &str = "claimed-bins";
+
+/// Whether delegations are claimed's bins (every role delegated by hash prefix).
+pub(crate) fn is_hub(d: &Delegations) -> bool {
+    match &d.roles {
+        DelegationRoles::List(roles) => {
+            !roles.is_empty()
+                && roles
+                    .iter()
+                    .all(|r| matches!(r.paths, RolePaths::HashPrefixes(_)))
+        }
+        DelegationRoles::Succinct(_) => false,
+    }
+}
+
+/// (name, hash prefixes) of each of `bins` claimed bins.
+pub fn claimed_bin_names(bins: u32) -> Vec<(String, Vec<String>)> {
+    let width = format!("{:x}", bins - 1).len();
+    classic_bins(bins)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, prefixes))| (format!("{NAME_PREFIX}-{i:0width$x}"), prefixes))
+        .collect()
+}
+
+/// Version 1 of claimed as a hub over `bins` bins (signed, like the bins, by the admins'
+/// keys and threshold), and version 1 of every bin, empty. All unsigned.
+pub fn init_claimed_bins(
+    keys: &[Key],
+    threshold: Threshold,
+    expires: Expires,
+    bins: u32,
+) -> Result<(Targets, Vec<(String, Targets)>), LayoutError> {
+    bit_length(bins, BinsOf::Claimed)?;
+    let keyids: Vec<KeyId> = keys.iter().map(Key::keyid).collect();
+    let names = claimed_bin_names(bins);
+    let roles = names
+        .iter()
+        .map(|(name, prefixes)| DelegatedRole {
+            name: RoleName::delegated(name).expect("valid role name"),
+            keyids: keyids.clone(),
+            threshold,
+            // Not terminating: a target whose hash lands in this bin but that no claimed
+            // project owns must still be looked up in recently-claimed and unclaimed.
+            terminating: Some(false),
+            paths: RolePaths::HashPrefixes(prefixes.clone()),
+            extra: Map::new(),
+        })
+        .collect();
+    let hub = crate::pypi::claim::empty_targets(
+        expires,
+        Some(Delegations {
+            keys: keys.iter().map(|k| (k.keyid(), k.clone())).collect(),
+            roles: DelegationRoles::List(roles),
+            extra: Map::new(),
+        }),
+    );
+    let bins = names
+        .into_iter()
+        .map(|(name, _)| (name, crate::pypi::claim::empty_targets(expires, None)))
+        .collect();
+    Ok((hub, bins))
 }
 
 #[cfg(test)]
