@@ -6,12 +6,16 @@ use crate::cjson::Map;
 use crate::display::escape;
 use crate::metadata::{
     Common, Expires, Key, KeyId, RoleKeys, Root, SPEC_VERSION, SpecVersion, TOP_LEVEL_ROLES,
-    Threshold, ValueError, Version,
+    ValueError, Version,
 };
 
 /// Why a root could not be drafted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RootError {
+    /// A role's keys or threshold would make it unusable or unsafe
+    /// ([`crate::metadata::keyset::role_keys`]).
+    #[error(transparent)]
+    RoleKeys(#[from] crate::metadata::RoleKeysError),
     /// A key or threshold was given for a role that is not one of root, targets, snapshot
     /// and timestamp (the only roles root may list, TUF spec §4.3).
     #[error(
@@ -19,38 +23,6 @@ pub enum RootError {
         escape(.0)
     )]
     NotTopLevel(String),
-    /// A top-level role would be left without keys (given none, or all of them removed).
-    #[error("the {role} role has no keys")]
-    NoKeys {
-        /// The role without keys.
-        role: String,
-    },
-    /// The same key is listed twice for one role; it would count once towards the threshold.
-    #[error("key {keyid} is given twice for the {role} role")]
-    KeyTwice {
-        /// The key given twice.
-        keyid: KeyId,
-        /// The role it was given for.
-        role: String,
-    },
-    /// A threshold of 0, which any metadata, even unsigned, would meet.
-    #[error("the {role} threshold must be at least 1")]
-    ThresholdZero {
-        /// The role with threshold 0.
-        role: String,
-    },
-    /// A threshold larger than the role's number of keys, which no set of signatures meets.
-    #[error(
-        "the {role} threshold is {threshold}, but the role has only {keys} key(s): it could never be met"
-    )]
-    ThresholdAboveKeys {
-        /// The role.
-        role: String,
-        /// The threshold asked for.
-        threshold: u32,
-        /// How many keys the role has.
-        keys: usize,
-    },
     /// A new key whose keytype and scheme conclave cannot verify signatures with.
     #[error(
         "the key for {role} has keytype \"{}\" and scheme \"{}\", which conclave cannot use",
@@ -113,40 +85,15 @@ fn assemble(
     let mut roles = BTreeMap::new();
     for role in TOP_LEVEL_ROLES {
         let list = role_keys.get(role).map(Vec::as_slice).unwrap_or_default();
-        if list.is_empty() {
-            return Err(RootError::NoKeys {
-                role: role.to_owned(),
-            });
+        let (ids, threshold) = crate::metadata::keyset::role_keys(
+            role,
+            list,
+            thresholds.get(role).copied().unwrap_or(1),
+        )?;
+        for (id, k) in ids.iter().zip(list) {
+            keys.insert(id.clone(), k.clone());
         }
-        let mut ids: Vec<KeyId> = Vec::new();
-        for k in list {
-            let id = k.keyid();
-            if ids.contains(&id) {
-                return Err(RootError::KeyTwice {
-                    keyid: id,
-                    role: role.to_owned(),
-                });
-            }
-            ids.push(id.clone());
-            keys.insert(id, k.clone());
-        }
-        let t = thresholds.get(role).copied().unwrap_or(1);
-        if t == 0 {
-            return Err(RootError::ThresholdZero {
-                role: role.to_owned(),
-            });
-        }
-        if t as usize > ids.len() {
-            return Err(RootError::ThresholdAboveKeys {
-                role: role.to_owned(),
-                threshold: t,
-                keys: ids.len(),
-            });
-        }
-        roles.insert(
-            role.to_owned(),
-            RoleKeys::new(ids, Threshold::new(t).expect("checked above")),
-        );
+        roles.insert(role.to_owned(), RoleKeys::new(ids, threshold));
     }
     Ok((keys, roles))
 }

@@ -237,7 +237,9 @@ fn claim_message(e: &ClaimError) -> String {
 /// A layout error as the command reports it, with the flags that fix it.
 fn layout_failure(e: LayoutError) -> Failure {
     Failure::usage(match &e {
-        LayoutError::NoKeys { role } => format!("{e} (give --key {role}=PUBFILE)"),
+        LayoutError::RoleKeys(conclave::metadata::RoleKeysError::NoKeys { role }) => {
+            format!("{e} (give --key {role}=PUBFILE)")
+        }
         LayoutError::BinCount { of, bins } => format!(
             "{} must be a power of two from 2 to 65536 (PEP 458 suggests 16384), not {bins}",
             match of {

@@ -93,7 +93,9 @@ fn keys(list: &[String], flag: &str) -> Result<Vec<(String, conclave::metadata::
 /// A root error as the command reports it, with the flag that fixes it.
 fn root_failure(e: RootError) -> Failure {
     Failure::usage(match &e {
-        RootError::NoKeys { role } => format!("{e} (give --key {role}=PUBFILE)"),
+        RootError::RoleKeys(conclave::metadata::RoleKeysError::NoKeys { role }) => {
+            format!("{e} (give --key {role}=PUBFILE)")
+        }
         _ => e.to_string(),
     })
 }

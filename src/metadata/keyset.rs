@@ -203,6 +203,90 @@ fn holds_private_pem(value: &Value) -> bool {
     }
 }
 
+/// Why the keys and threshold given for a role cannot make a usable, safe role (the one check
+/// every builder applies: roots, PyPI layouts).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RoleKeysError {
+    /// A role would be left without keys (given none, or all of them removed).
+    #[error("the {role} role has no keys")]
+    NoKeys {
+        /// The role.
+        role: String,
+    },
+    /// The same key is given twice for one role; it would count once towards the threshold.
+    #[error("key {keyid} is given twice for the {role} role")]
+    KeyTwice {
+        /// The key.
+        keyid: KeyId,
+        /// The role.
+        role: String,
+    },
+    /// A threshold of 0, which any metadata, even unsigned, would meet.
+    #[error("the {role} threshold must be at least 1")]
+    ThresholdZero {
+        /// The role.
+        role: String,
+    },
+    /// A threshold larger than the role's number of keys, which no set of signatures meets.
+    #[error(
+        "the {role} threshold is {threshold}, but the role has only {keys} key(s): it could never be met"
+    )]
+    ThresholdAboveKeys {
+        /// The role.
+        role: String,
+        /// The threshold given.
+        threshold: u32,
+        /// How many keys the role has.
+        keys: usize,
+    },
+}
+
+/// The keyids of `keys` for `role`, refusing a key given twice.
+pub fn keyids_once(role: &str, keys: &[Key]) -> Result<Vec<KeyId>, RoleKeysError> {
+    let mut out: Vec<KeyId> = Vec::new();
+    for k in keys {
+        let id = k.keyid();
+        if out.contains(&id) {
+            return Err(RoleKeysError::KeyTwice {
+                keyid: id,
+                role: role.to_owned(),
+            });
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// Threshold `t` for `role` with `keys`: at least one key, at least 1, at most the keys.
+pub fn role_threshold(
+    role: &str,
+    keys: &[Key],
+    t: u32,
+) -> Result<crate::metadata::Threshold, RoleKeysError> {
+    let role = role.to_owned();
+    if keys.is_empty() {
+        return Err(RoleKeysError::NoKeys { role });
+    }
+    if t as usize > keys.len() {
+        return Err(RoleKeysError::ThresholdAboveKeys {
+            role,
+            threshold: t,
+            keys: keys.len(),
+        });
+    }
+    crate::metadata::Threshold::new(t).map_err(|_| RoleKeysError::ThresholdZero { role })
+}
+
+/// [`keyids_once`] and [`role_threshold`] together, in that order.
+pub fn role_keys(
+    role: &str,
+    keys: &[Key],
+    t: u32,
+) -> Result<(Vec<KeyId>, crate::metadata::Threshold), RoleKeysError> {
+    let ids = keyids_once(role, keys)?;
+    Ok((ids, role_threshold(role, keys, t)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

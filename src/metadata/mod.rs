@@ -20,7 +20,7 @@ pub mod timestamp;
 mod types;
 
 pub use key::{Key, KeyAlgorithm, SignatureError};
-pub use keyset::{KeyMaterial, KeyProblem};
+pub use keyset::{KeyMaterial, KeyProblem, RoleKeysError};
 pub use root::{RoleKeys, Root};
 pub use signed::{PIECES_MIN_ENTRIES, SignedText};
 pub use small::SmallStr;

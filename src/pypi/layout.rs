@@ -30,38 +30,10 @@ impl std::fmt::Display for BinsOf {
 /// Why a layout could not be drafted or a delegation's keys rotated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LayoutError {
-    /// A role of the layout is given no keys.
-    #[error("the {role} role has no keys")]
-    NoKeys {
-        /// The role.
-        role: String,
-    },
-    /// A role of the layout is given threshold 0, which unsigned metadata would meet.
-    #[error("the {role} threshold must be at least 1")]
-    ThresholdZero {
-        /// The role.
-        role: String,
-    },
-    /// A role of the layout is given a threshold above its number of keys.
-    #[error(
-        "the {role} threshold is {threshold}, but the role has only {keys} key(s): it could never be met"
-    )]
-    ThresholdAboveKeys {
-        /// The role.
-        role: String,
-        /// The threshold given.
-        threshold: u32,
-        /// How many keys it has.
-        keys: usize,
-    },
-    /// The same key is given twice for one role; it would count once towards the threshold.
-    #[error("key {keyid} is given twice for the {role} role")]
-    KeyTwice {
-        /// The key.
-        keyid: KeyId,
-        /// The role.
-        role: String,
-    },
+    /// A role's keys or threshold would make it unusable or unsafe
+    /// ([`crate::metadata::keyset::role_keys`]).
+    #[error(transparent)]
+    RoleKeys(#[from] crate::metadata::RoleKeysError),
     /// A bin count that is not a power of two from 2 to 65,536.
     #[error(
         "the number of {of}'s hash bins must be a power of two from 2 to 65536 (PEP 458 suggests 16384), not {bins}"
@@ -191,36 +163,11 @@ fn common(version: u64, expires: Expires) -> Common {
 }
 
 fn checked_threshold(role: &str, keys: &[Key], t: u32) -> Result<Threshold, LayoutError> {
-    let role = role.to_owned();
-    if keys.is_empty() {
-        return Err(LayoutError::NoKeys { role });
-    }
-    if t == 0 {
-        return Err(LayoutError::ThresholdZero { role });
-    }
-    if t as usize > keys.len() {
-        return Err(LayoutError::ThresholdAboveKeys {
-            role,
-            threshold: t,
-            keys: keys.len(),
-        });
-    }
-    Ok(Threshold::new(t).expect("checked"))
+    Ok(crate::metadata::keyset::role_threshold(role, keys, t)?)
 }
 
 fn ids(keys: &[Key], role: &str) -> Result<Vec<KeyId>, LayoutError> {
-    let mut out: Vec<KeyId> = Vec::new();
-    for k in keys {
-        let id = k.keyid();
-        if out.contains(&id) {
-            return Err(LayoutError::KeyTwice {
-                keyid: id,
-                role: role.to_owned(),
-            });
-        }
-        out.push(id);
-    }
-    Ok(out)
+    Ok(crate::metadata::keyset::keyids_once(role, keys)?)
 }
 
 fn role(
