@@ -692,7 +692,7 @@ pub fn verify_repository<'a, G: Into<Given<'a>>>(
                 &l.role,
                 "no-root",
                 "there is no trusted root to verify it against (give the repository's \
-                 N.root.json files or --trusted-root)"
+                 N.root.json files, or the root you trust)"
                     .into(),
             );
         }

@@ -185,10 +185,10 @@ pub enum RehearsalError {
         file: String,
     },
     /// The revocation planner found the revocation cannot be done as asked.
-    #[error("revoke: {}", .blockers.join("; "))]
+    #[error("revoke: {}", .blockers.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     RevokeBlocked {
         /// The plan's blockers.
-        blockers: Vec<String>,
+        blockers: Vec<crate::ceremony::revoke::Blocker>,
     },
     /// The revocation of a root key drafted no new root.
     #[error("revoke drafted no new root")]

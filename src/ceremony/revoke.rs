@@ -19,6 +19,7 @@
 //! Nothing here touches the filesystem: the CLI writes the drafts.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use crate::cjson::{Map, Value};
 use crate::display::escape;
@@ -140,7 +141,115 @@ pub struct Trust {
     /// Whether the role's current file carries a signature by the key (None: no file here).
     pub signed_current: Option<bool>,
     /// What must happen when the remaining keys cannot meet the threshold.
-    pub remedy: Option<String>,
+    pub remedy: Option<Remedy>,
+}
+
+/// A role whose remaining keys cannot meet its threshold once the key is revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooFewKeys {
+    /// The role.
+    pub role: String,
+    /// The role that delegates it; `None` for a top-level role, which the root lists.
+    pub delegator: Option<String>,
+    /// How many keys it would keep.
+    pub keys_after: usize,
+    /// Its threshold.
+    pub threshold_after: u32,
+}
+
+/// How a caller spells the two ways out of [`TooFewKeys`] for a role: adding a key and
+/// setting a threshold (the command line passes its flags). `None` in
+/// [`TooFewKeys::sentence`] says it in words only.
+pub type Spelling<'a> = &'a dyn Fn(&str) -> (String, String);
+
+impl TooFewKeys {
+    /// The sentence that tells the officers who must decide what.
+    pub fn sentence(&self, how: Option<Spelling<'_>>) -> String {
+        let (add, threshold) = match how {
+            Some(how) => {
+                let (a, t) = how(&self.role);
+                (format!("`{a}`, "), format!(" (`{t}`)"))
+            }
+            None => (String::new(), String::new()),
+        };
+        match &self.delegator {
+            None => format!(
+                "without the key, the {role} role would have {} key(s) for a threshold of \
+                 {}: it could never be met. The root key holders must decide, in this same \
+                 new root: add a new {role} key ({add}generated beforehand by its new holder) \
+                 or lower the threshold{threshold}",
+                self.keys_after,
+                self.threshold_after,
+                role = self.role,
+            ),
+            Some(delegator) => format!(
+                "without the key, role {} (delegated by {delegator}) would have {} key(s) \
+                 for a threshold of {}: it could never be met. The holders of \
+                 {delegator}'s signing keys must decide, in {delegator}'s next version: add a \
+                 new key ({add}generated beforehand by its new holder) or lower the \
+                 threshold{threshold}",
+                escape(&self.role),
+                self.keys_after,
+                self.threshold_after,
+            ),
+        }
+    }
+}
+
+/// What must happen to a role the revoked key leaves short of its threshold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    /// The delegator's key holders must add a key or lower the threshold (a blocker).
+    TooFewKeys(TooFewKeys),
+    /// A claimed project is taken out of `role` until it is claimed again.
+    ProjectTakenOut {
+        /// The project's role name.
+        project: String,
+        /// The role that delegated it (claimed or recently-claimed).
+        role: String,
+    },
+}
+
+impl Remedy {
+    /// The sentence, with `how` as in [`TooFewKeys::sentence`].
+    pub fn sentence(&self, how: Option<Spelling<'_>>) -> String {
+        match self {
+            Remedy::TooFewKeys(t) => t.sentence(how),
+            Remedy::ProjectTakenOut { project, role } => format!(
+                "project {} is taken out of {role}: it has too few keys left for its \
+                 threshold. Its files fall back to the roles after {role} until its \
+                 developers register new keys and it is claimed again (`conclave \
+                 pypi claim`)",
+                escape(project)
+            ),
+        }
+    }
+}
+
+/// Why a revocation cannot be drafted as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// A role's remaining keys cannot meet its threshold.
+    TooFewKeys(TooFewKeys),
+    /// Anything else (a draft that cannot be built, a signature requirement nobody can
+    /// meet), one sentence.
+    Other(String),
+}
+
+impl Blocker {
+    /// The sentence, with `how` as in [`TooFewKeys::sentence`].
+    pub fn sentence(&self, how: Option<Spelling<'_>>) -> String {
+        match self {
+            Blocker::TooFewKeys(t) => t.sentence(how),
+            Blocker::Other(s) => s.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.sentence(None))
+    }
 }
 
 /// Whether `keys` signers can reach `threshold`.
@@ -231,7 +340,7 @@ pub struct RevocationPlan {
     /// Roles the key signed whose other signatures still meet the threshold.
     pub still_valid: Vec<String>,
     /// Why the drafts cannot be made as asked. Non-empty: nothing should be written.
-    pub blockers: Vec<String>,
+    pub blockers: Vec<Blocker>,
     /// Risks the officers should know about that do not stop the plan (a threshold left
     /// with no spare key, for one), one sentence each.
     pub warnings: Vec<String>,
@@ -252,8 +361,8 @@ impl RevocationPlan {
         self.keyid.as_ref() == Some(id) || self.aliases.contains(id)
     }
 
-    /// The plan as JSON, for `conclave revoke --json`.
-    pub fn to_json(&self) -> Value {
+    /// The plan as JSON, for `conclave revoke --json`; `how` as in [`TooFewKeys::sentence`].
+    pub fn to_json(&self, how: Option<Spelling<'_>>) -> Value {
         let ids = |v: &[KeyId]| Value::Array(v.iter().map(|k| Value::from(k.as_str())).collect());
         let strs = |v: &[String]| Value::Array(v.iter().map(|s| Value::from(s.as_str())).collect());
         let trusts = self
@@ -283,7 +392,9 @@ impl RevocationPlan {
                 );
                 m.insert(
                     "remedy".into(),
-                    t.remedy.as_deref().map_or(Value::Null, Value::from),
+                    t.remedy
+                        .as_ref()
+                        .map_or(Value::Null, |r| r.sentence(how).into()),
                 );
                 Value::Object(m)
             })
@@ -347,7 +458,15 @@ impl RevocationPlan {
         m.insert("drafts".into(), Value::Array(drafts));
         m.insert("carried".into(), strs(&self.carried));
         m.insert("still_valid".into(), strs(&self.still_valid));
-        m.insert("blockers".into(), strs(&self.blockers));
+        m.insert(
+            "blockers".into(),
+            Value::Array(
+                self.blockers
+                    .iter()
+                    .map(|b| b.sentence(how).into())
+                    .collect(),
+            ),
+        );
         m.insert("warnings".into(), strs(&self.warnings));
         m.insert("online".into(), strs(&self.online));
         m.insert("notes".into(), strs(&self.notes));
@@ -795,16 +914,14 @@ impl<'a> Planner<'a> {
             }
             let mut t = self.trust(role, "root", file, &rk.keyids, rk.threshold.get(), false);
             if !t.meetable() {
-                let msg = format!(
-                    "without the key, the {role} role would have {} key(s) for a threshold of \
-                     {}: it could never be met. The root key holders must decide, in this same \
-                     new root: add a new {role} key (`--add-key {role}=PUBFILE`, generated \
-                     beforehand by its new holder) or lower the threshold (`--threshold \
-                     {role}=N`)",
-                    t.keys_after, t.threshold_after
-                );
-                t.remedy = Some(msg.clone());
-                self.plan.blockers.push(msg);
+                let short = TooFewKeys {
+                    role: role.to_owned(),
+                    delegator: None,
+                    keys_after: t.keys_after,
+                    threshold_after: t.threshold_after,
+                };
+                t.remedy = Some(Remedy::TooFewKeys(short.clone()));
+                self.plan.blockers.push(Blocker::TooFewKeys(short));
             } else if t.no_spare_key() {
                 self.plan.warnings.push(format!(
                     "the {role} role will need all {} of its remaining key(s): one more lost \
@@ -854,7 +971,9 @@ impl<'a> Planner<'a> {
         ) {
             Ok(next) => Some(Metadata::new(next)),
             Err(e) => {
-                self.plan.blockers.push(format!("the new root: {e}"));
+                self.plan
+                    .blockers
+                    .push(Blocker::Other(format!("the new root: {e}")));
                 None
             }
         }
@@ -1053,30 +1172,21 @@ impl<'a> Planner<'a> {
             let mut t = self.trust(name, role, file, &l.keyids, l.threshold, projects);
             if !t.meetable() {
                 if projects {
-                    t.remedy = Some(format!(
-                        "project {} is taken out of {role}: it has too few keys left for its \
-                         threshold. Its files fall back to the roles after {role} until its \
-                         developers register new keys and it is claimed again (`conclave \
-                         pypi claim`)",
-                        escape(name)
-                    ));
+                    t.remedy = Some(Remedy::ProjectTakenOut {
+                        project: name.clone(),
+                        role: role.to_owned(),
+                    });
                     self.removed_projects.push((name.clone(), role.to_owned()));
                 } else {
                     all_meetable = false;
-                    let msg = format!(
-                        "without the key, role {} (delegated by {role}) would have {} key(s) \
-                         for a threshold of {}: it could never be met. The holders of \
-                         {role}'s signing keys must decide, in {role}'s next version: add a \
-                         new key (`--add-key {}=PUBFILE`, generated beforehand by its new \
-                         holder) or lower the threshold (`--threshold {}=N`)",
-                        escape(name),
-                        t.keys_after,
-                        t.threshold_after,
-                        escape(name),
-                        escape(name)
-                    );
-                    t.remedy = Some(msg.clone());
-                    self.plan.blockers.push(msg);
+                    let short = TooFewKeys {
+                        role: name.clone(),
+                        delegator: Some(role.to_owned()),
+                        keys_after: t.keys_after,
+                        threshold_after: t.threshold_after,
+                    };
+                    t.remedy = Some(Remedy::TooFewKeys(short.clone()));
+                    self.plan.blockers.push(Blocker::TooFewKeys(short));
                 }
             } else if !projects && t.no_spare_key() {
                 self.plan.warnings.push(format!(
@@ -1135,7 +1245,10 @@ impl<'a> Planner<'a> {
                     "the revoked key is removed from the keys of role {}",
                     escape(&l.name)
                 )),
-                Err(e) => self.plan.blockers.push(format!("{}: {e}", escape(role))),
+                Err(e) => self
+                    .plan
+                    .blockers
+                    .push(Blocker::Other(format!("{}: {e}", escape(role)))),
             }
         }
         if let Some(dd) = draft.delegations.as_mut() {
@@ -1219,12 +1332,12 @@ impl<'a> Planner<'a> {
         let requirements = self.requirements(p, u, auths);
         for r in &requirements {
             if !r.meetable() {
-                self.plan.blockers.push(format!(
+                self.plan.blockers.push(Blocker::Other(format!(
                     "{file} needs {} signature(s) from {} but only {} key(s) may sign it",
                     r.threshold,
                     r.label,
                     r.eligible.len()
-                ));
+                )));
             }
         }
         self.plan.drafts.push(Draft {
@@ -1604,7 +1717,15 @@ mod tests {
     fn unmeetable_threshold_blocks_until_a_key_is_added() {
         let p = plan(&repo(), &id(5), &opts()).unwrap();
         assert!(!p.is_feasible());
-        assert!(p.blockers[0].contains("--add-key timestamp=PUBFILE"));
+        match &p.blockers[0] {
+            Blocker::TooFewKeys(t) => {
+                assert_eq!(
+                    (t.role.as_str(), t.delegator.as_deref()),
+                    ("timestamp", None)
+                );
+            }
+            other => panic!("expected too few keys, got {other}"),
+        }
         assert!(p.drafts.is_empty());
         let mut o = opts();
         o.add.push(("timestamp".into(), s(10).public_key().clone()));

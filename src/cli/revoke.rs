@@ -163,7 +163,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         eprint!("{text}");
         print!(
             "{}",
-            String::from_utf8_lossy(&conclave::cjson::to_pretty(&plan.to_json()))
+            String::from_utf8_lossy(&conclave::cjson::to_pretty(&plan.to_json(Some(&flags))))
         );
     } else {
         print!("{text}");
@@ -242,6 +242,14 @@ fn message(e: &RevokeError) -> String {
 }
 
 /// The plan as the officers read it (also saved as PLAN.txt beside the drafts).
+/// How the command line spells the two ways out when a role keeps too few keys.
+fn flags(role: &str) -> (String, String) {
+    (
+        format!("--add-key {}=PUBFILE", escape(role)),
+        format!("--threshold {}=N", escape(role)),
+    )
+}
+
 fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> String {
     let mut s = String::new();
     let keyid = plan.keyid.clone().expect("a plan names its key");
@@ -304,7 +312,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
             None => {}
         }
         if let Some(r) = &t.remedy {
-            let _ = writeln!(s, "      -> {r}");
+            let _ = writeln!(s, "      -> {}", r.sentence(Some(&flags)));
         }
     }
 
@@ -314,7 +322,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
             "\nCANNOT PROCEED: nothing will be written until this is resolved"
         );
         for b in &plan.blockers {
-            let _ = writeln!(s, "  - {b}");
+            let _ = writeln!(s, "  - {}", b.sentence(Some(&flags)));
         }
     }
 

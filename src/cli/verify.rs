@@ -97,6 +97,12 @@ pub fn run(args: Args) -> Result<u8, Failure> {
                 escape(&w.message)
             );
         }
+        if report.problems.iter().any(|p| p.rule == "no-root") {
+            eprintln!(
+                "hint: give the repository's N.root.json files with the rest, or the root you \
+                 trust with --trusted-root FILE"
+            );
+        }
         if args.json {
             let mut v = report.to_json();
             if let conclave::cjson::Value::Object(m) = &mut v {
