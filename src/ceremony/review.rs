@@ -179,14 +179,23 @@ pub fn changes(prev: &AnyMetadata, cur: &AnyMetadata) -> Vec<String> {
         fields("signed", &p.signed.extra, &c.signed.extra, &mut out);
         for (name, rk) in &c.signed.roles {
             if let Some(o) = p.signed.roles.get(name) {
-                fields(&format!("role {}", escape(name)), &o.extra, &rk.extra, &mut out);
+                fields(
+                    &format!("role {}", escape(name)),
+                    &o.extra,
+                    &rk.extra,
+                    &mut out,
+                );
             }
         }
     }
     role_changes(prev, cur, &mut out);
     if let (AnyMetadata::Targets(p), AnyMetadata::Targets(c)) = (prev, cur) {
         fields("signed", &p.signed.extra, &c.signed.extra, &mut out);
-        delegation_changes(p.signed.delegations.as_ref(), c.signed.delegations.as_ref(), &mut out);
+        delegation_changes(
+            p.signed.delegations.as_ref(),
+            c.signed.delegations.as_ref(),
+            &mut out,
+        );
         target_changes(&p.signed.targets, &c.signed.targets, &mut out);
     }
     if out.is_empty() {
@@ -199,7 +208,11 @@ pub fn changes(prev: &AnyMetadata, cur: &AnyMetadata) -> Vec<String> {
 fn fields(what: &str, prev: &Map, cur: &Map, out: &mut Vec<String>) {
     for (k, v) in cur {
         match prev.get(k) {
-            None => out.push(format!("+ {what}: field {} added: {}", escape(k), shown_value(v))),
+            None => out.push(format!(
+                "+ {what}: field {} added: {}",
+                escape(k),
+                shown_value(v)
+            )),
             Some(o) if o != v => out.push(format!(
                 "~ {what}: field {} {} -> {}",
                 escape(k),
@@ -278,18 +291,28 @@ fn key_changes(
                 pids[i]
             ));
         } else {
-            out.push(format!("+ role {role}: key {id} added ({})", key_kind(ck.get(id))));
+            out.push(format!(
+                "+ role {role}: key {id} added ({})",
+                key_kind(ck.get(id))
+            ));
         }
     }
     for (id, m) in pids.iter().zip(&before) {
         if !cids.contains(id) && !after.iter().any(|a| a.is_some() && a == m) {
-            out.push(format!("- role {role}: key {id} removed ({})", key_kind(pk.get(id))));
+            out.push(format!(
+                "- role {role}: key {id} removed ({})",
+                key_kind(pk.get(id))
+            ));
         }
     }
 }
 
 /// Delegation order, `terminating`, paths and hash prefixes, bins and unknown fields.
-fn delegation_changes(prev: Option<&Delegations>, cur: Option<&Delegations>, out: &mut Vec<String>) {
+fn delegation_changes(
+    prev: Option<&Delegations>,
+    cur: Option<&Delegations>,
+    out: &mut Vec<String>,
+) {
     let (p, c) = match (prev, cur) {
         (None, None) => return,
         (None, Some(_)) => {
@@ -324,7 +347,9 @@ fn delegation_changes(prev: Option<&Delegations>, cur: Option<&Delegations>, out
             }
             fields("succinct_roles", &ps.extra, &cs.extra, out);
         }
-        _ => out.push("! delegations changed between a list of roles and succinct hash bins".into()),
+        _ => {
+            out.push("! delegations changed between a list of roles and succinct hash bins".into())
+        }
     }
 }
 
@@ -349,8 +374,15 @@ fn list_changes(pr: &[DelegatedRole], cr: &[DelegatedRole], out: &mut Vec<String
             .unwrap_or(0);
         let window = |v: &[&str]| {
             let end = (first + 5).min(v.len());
-            let names: Vec<String> = v[first..end].iter().map(|n| escape(n).into_owned()).collect();
-            format!("{}{}", names.join(", "), if end < v.len() { ", ..." } else { "" })
+            let names: Vec<String> = v[first..end]
+                .iter()
+                .map(|n| escape(n).into_owned())
+                .collect();
+            format!(
+                "{}{}",
+                names.join(", "),
+                if end < v.len() { ", ..." } else { "" }
+            )
         };
         out.push(format!(
             "! delegation order changed (clients ask roles in order) from position {}: {} -> {}",

@@ -196,7 +196,11 @@ fn print_root(m: &Metadata<Root>) {
 }
 
 fn print_targets(m: &Metadata<Targets>, all: bool) {
-    let (targets_shown, roles_shown) = if all { (usize::MAX, usize::MAX) } else { (20, 50) };
+    let (targets_shown, roles_shown) = if all {
+        (usize::MAX, usize::MAX)
+    } else {
+        (20, 50)
+    };
     println!("targets:  {}", m.signed.targets.len());
     for (path, t) in m.signed.targets.iter().take(targets_shown) {
         println!("  {}  ({} bytes)", escape(path), t.length);
@@ -232,7 +236,12 @@ fn print_targets(m: &Metadata<Targets>, all: bool) {
                 );
                 if all {
                     for id in &r.keyids {
-                        println!("      {id}  {}", d.keys.get(id).map_or_else(|| "(no such key)".into(), describe_key));
+                        println!(
+                            "      {id}  {}",
+                            d.keys
+                                .get(id)
+                                .map_or_else(|| "(no such key)".into(), describe_key)
+                        );
                     }
                 }
             }

@@ -156,7 +156,9 @@ fn write_targets(path: &Path, t: Targets) -> Result<String, Failure> {
 /// `sign` shows them.
 pub fn print_digest(digest: &str) {
     let (groups, _) = conclave::ceremony::review::digest_for_reading(digest);
-    eprintln!("Payload digest (SHA-256 of the canonical signed bytes; `conclave sign` shows the same):");
+    eprintln!(
+        "Payload digest (SHA-256 of the canonical signed bytes; `conclave sign` shows the same):"
+    );
     eprintln!("  {groups}");
 }
 
@@ -413,7 +415,9 @@ fn report_bins(
         shown(hub_path),
         shown(hub_path)
     );
-    eprintln!("`conclave sign` on the directory shows one round digest over every draft to compare aloud.");
+    eprintln!(
+        "`conclave sign` on the directory shows one round digest over every draft to compare aloud."
+    );
     Ok(())
 }
 

@@ -79,6 +79,10 @@ impl From<RequestError> for Failure {
                  key with its holder, give --allow-foreign-keyids",
             ),
             RequestError::Sign(e) => Failure::failed(e.to_string()),
+            e @ RequestError::PreviousUnverified { .. } => {
+                Failure::failed(format!("--previous: {e}; nothing was signed, merged or written"))
+                    .hint("give as --previous the root in use: the repository's fully signed N.root.json, checked with `conclave verify`")
+            }
         }
     }
 }
@@ -597,8 +601,7 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
     for p in l.key_problems() {
         eprintln!("error: {}: {p}", shown(&a.file));
     }
-    let complete =
-        reports.iter().all(SignatureReport::is_met) && l.key_problems().is_empty();
+    let complete = reports.iter().all(SignatureReport::is_met) && l.key_problems().is_empty();
     if a.json {
         let v =
             conclave::cjson::Value::Array(reports.iter().map(SignatureReport::to_json).collect());

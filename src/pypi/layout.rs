@@ -397,9 +397,7 @@ pub fn rotate_delegation(
         // By keyid, or by material when `id` names another spelling of a listed key.
         let gone = d.keys.get(id).map(Key::material);
         let listed = &d.keys;
-        keyids.retain(|k| {
-            k != id && (gone.is_none() || listed.get(k).map(Key::material) != gone)
-        });
+        keyids.retain(|k| k != id && (gone.is_none() || listed.get(k).map(Key::material) != gone));
         if keyids.len() == before {
             return Err(LayoutError::NoKeyToRemove {
                 role: role.to_owned(),
