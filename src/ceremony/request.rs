@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Authority, CeremonyError, DetachedSignature, Merged, Rejection};
 use crate::display::escape;
+use crate::metadata::keyset::KeyProblem;
 use crate::metadata::{AnyMetadata, KeyId, Metadata, Root};
 use crate::signer::{SignError, Signer};
 use crate::verify::SignatureReport;
@@ -57,6 +58,32 @@ pub enum RequestError {
         /// The sets of keys that may sign it.
         labels: Vec<String>,
     },
+    /// The draft lists keys conclave does not sign or merge over unless told to: a key under
+    /// a keyid that is not its own (a client trusts the key object, so an officer's keyid
+    /// can hide another key), one key under two keyids (a client counts it twice), private
+    /// key material.
+    #[error("role {}: {problems}", escape(role))]
+    ForeignKeys {
+        /// The draft's role.
+        role: String,
+        /// What is wrong.
+        problems: crate::metadata::keyset::KeyProblems,
+    },
+    /// A root rotation's previous root is not signed by its own root keys' threshold: it may
+    /// be a forgery, and the change review against it would show what the forger wants.
+    #[error(
+        "the previous root (version {version}) is not signed by its own root keys ({report}): \
+         it cannot be the root in use"
+    )]
+    PreviousUnverified {
+        /// The previous root's version.
+        version: u64,
+        /// Its signature count, e.g. "1 of 2 needed".
+        report: String,
+    },
+    /// The signature could not be made.
+    #[error(transparent)]
+    Sign(#[from] SignError),
     /// Signature files were refused; nothing was merged.
     #[error("{} signature file(s) refused", rejections.len())]
     Refused {
@@ -87,6 +114,16 @@ pub fn read_metadata(path: &Path) -> Result<AnyMetadata, RequestError> {
         })
 }
 
+/// Whether the previous version given with a draft is signed as it must be: the change
+/// review is only as trustworthy as the version it compares against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PreviousCheck {
+    /// Its signatures meet the threshold of these keys (an authority's label).
+    Verified(String),
+    /// They do not, or nothing says who must have signed it; why.
+    Unverified(String),
+}
+
 /// A draft, what it is signed as and who may sign it.
 #[derive(Debug)]
 pub struct SigningRequest {
@@ -94,6 +131,10 @@ pub struct SigningRequest {
     role: String,
     previous: Option<AnyMetadata>,
     authorities: Option<Vec<Authority>>,
+    previous_check: Option<PreviousCheck>,
+    /// The draft's key problems, worked out once (a claimed role lists a million keys).
+    key_problems: std::sync::OnceLock<Vec<KeyProblem>>,
+    allow_foreign_keyids: bool,
 }
 
 impl SigningRequest {
@@ -142,6 +183,18 @@ impl SigningRequest {
             }
             _ => None,
         };
+        let previous_check = previous
+            .as_ref()
+            .map(|p| check_previous(p, &role, delegator));
+        if let (Some(AnyMetadata::Root(p)), Some(PreviousCheck::Unverified(report))) =
+            (&previous, &previous_check)
+            && is_root
+        {
+            return Err(RequestError::PreviousUnverified {
+                version: p.signed.common.version.get(),
+                report: report.clone(),
+            });
+        }
         let authorities = if is_root || delegator.is_some() {
             Some(
                 super::authorities(&md, &role, prev_root, delegator).map_err(|source| {
@@ -159,6 +212,9 @@ impl SigningRequest {
             role,
             previous,
             authorities,
+            previous_check,
+            key_problems: std::sync::OnceLock::new(),
+            allow_foreign_keyids: false,
         })
     }
 
@@ -180,6 +236,11 @@ impl SigningRequest {
     /// The previous version given with the draft, if any.
     pub fn previous(&self) -> Option<&AnyMetadata> {
         self.previous.as_ref()
+    }
+
+    /// Whether the previous version is signed as it must be (None: no previous given).
+    pub fn previous_check(&self) -> Option<&PreviousCheck> {
+        self.previous_check.as_ref()
     }
 
     /// Who may sign, when the context says (a root always does; other roles need their
@@ -227,17 +288,49 @@ impl SigningRequest {
         }
     }
 
-    /// Sign the draft as a detached signature ([`super::sign_detached`]).
+    /// What is wrong with the keys the draft lists ([`crate::metadata::keyset::audit`]).
+    pub fn key_problems(&self) -> &[KeyProblem] {
+        self.key_problems
+            .get_or_init(|| crate::metadata::keyset::audit_metadata(&self.md))
+    }
+
+    /// Sign and merge even when the draft lists keys that are not what their keyids say, for
+    /// a repository conclave did not build. The officer must be shown
+    /// [`SigningRequest::key_problems`] plainly.
+    pub fn allow_foreign_keyids(&mut self) {
+        self.allow_foreign_keyids = true;
+    }
+
+    /// `Ok` when the draft's keys may be signed over: they have no problem, or
+    /// [`SigningRequest::allow_foreign_keyids`] was called.
+    pub fn check_keys(&self) -> Result<(), RequestError> {
+        let problems = self.key_problems();
+        if problems.is_empty() || self.allow_foreign_keyids {
+            return Ok(());
+        }
+        Err(RequestError::ForeignKeys {
+            role: self.role.clone(),
+            problems: crate::metadata::keyset::KeyProblems(problems.to_vec()),
+        })
+    }
+
+    /// Sign the draft as a detached signature ([`super::sign_detached`]), after
+    /// [`SigningRequest::check_keys`].
     pub fn sign(
         &self,
         signer: &dyn Signer,
         spool_dir: Option<&Path>,
-    ) -> Result<DetachedSignature, SignError> {
-        super::sign_detached(&self.md, &self.role, signer, spool_dir)
+    ) -> Result<DetachedSignature, RequestError> {
+        self.check_keys()?;
+        Ok(super::sign_detached(
+            &self.md, &self.role, signer, spool_dir,
+        )?)
     }
 
-    /// Check and merge signature files (named for messages) ([`super::merge`]).
+    /// Check and merge signature files (named for messages) ([`super::merge`]), after
+    /// [`SigningRequest::check_keys`].
     pub fn merge(&self, sigs: &[(String, DetachedSignature)]) -> Result<Merged, RequestError> {
+        self.check_keys()?;
         let auths = self.need_authorities()?;
         super::merge(&self.md, &self.role, sigs, auths)
             .map_err(|rejections| RequestError::Refused { rejections })
@@ -251,6 +344,49 @@ impl SigningRequest {
             self.need_authorities()?,
         ))
     }
+}
+
+/// Check `previous`'s signatures: a root against its own root keys, another role against
+/// the keys `delegator` gives it.
+fn check_previous(
+    previous: &AnyMetadata,
+    role: &str,
+    delegator: Option<&AnyMetadata>,
+) -> PreviousCheck {
+    let auths = match previous {
+        AnyMetadata::Root(_) => super::authorities(previous, role, None, None),
+        _ => match delegator {
+            Some(d) => super::authorities(previous, role, None, Some(d)),
+            None => {
+                return PreviousCheck::Unverified(
+                    "no delegator was given to check its signatures against".into(),
+                );
+            }
+        },
+    };
+    let auths = match auths {
+        Ok(a) => a,
+        Err(e) => return PreviousCheck::Unverified(e.to_string()),
+    };
+    let signed = crate::metadata::SignedText::of_metadata(previous);
+    for a in &auths {
+        let report = a.check(role, &signed, previous.signatures());
+        if !report.is_met() {
+            return PreviousCheck::Unverified(format!(
+                "{} of {} needed from {}",
+                report.valid.len(),
+                report.threshold,
+                a.label
+            ));
+        }
+    }
+    PreviousCheck::Verified(
+        auths
+            .iter()
+            .map(|a| a.label.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 #[cfg(test)]

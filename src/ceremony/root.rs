@@ -56,6 +56,14 @@ pub enum RootError {
     /// The previous root lists a role besides the four top-level ones; rotating would drop it.
     #[error("the previous root has a role \"{}\" conclave does not manage", escape(.0))]
     UnmanagedRole(String),
+    /// The previous root lists keys conclave will not carry into a new root (a key under a
+    /// keyid that is not its own, one key under two keyids, private material).
+    #[error("the previous root's keys cannot be carried over: {0}")]
+    PreviousKeys(crate::metadata::keyset::KeyProblems),
+    /// The new root would list keys conclave never writes (see
+    /// [`crate::metadata::keyset::audit`]).
+    #[error("the new root's keys: {0}")]
+    Keys(crate::metadata::keyset::KeyProblems),
     /// The previous root's version has no next version (it is the largest there is).
     #[error(transparent)]
     Version(#[from] ValueError),
@@ -95,6 +103,8 @@ fn assemble(
         }
         roles.insert(role.to_owned(), RoleKeys::new(ids, threshold));
     }
+    // One key in two roles, spelled differently in each, is one key under two keyids.
+    crate::metadata::keyset::check(&keys).map_err(RootError::Keys)?;
     Ok((keys, roles))
 }
 
@@ -153,7 +163,9 @@ pub fn rotate(
         check_role(role)?;
         let list = role_keys.get_mut(role).expect("all four present");
         let before = list.len();
-        list.retain(|k| &k.keyid() != id);
+        // By keyid, or by material when `id` names another spelling of a key listed here.
+        let gone = prev.keys.get(id).map(Key::material);
+        list.retain(|k| &k.keyid() != id && gone.as_ref() != Some(&k.material()));
         if list.len() == before {
             return Err(RootError::NoKeyToRemove {
                 role: role.clone(),
@@ -161,12 +173,22 @@ pub fn rotate(
             });
         }
     }
+    // The keys carried over must be what their keyids say (a key removed above may be the
+    // one that is not: removing it is how a planted key is taken out).
+    let carried: BTreeMap<KeyId, Key> = prev
+        .keys
+        .iter()
+        .filter(|(_, k)| role_keys.values().flatten().any(|c| c == *k))
+        .map(|(id, k)| (id.clone(), k.clone()))
+        .collect();
+    crate::metadata::keyset::check(&carried).map_err(RootError::PreviousKeys)?;
     for (role, key) in add {
         check_role(role)?;
         let list = role_keys.get_mut(role).expect("all four present");
-        if list.iter().any(|k| k.keyid() == key.keyid()) {
+        let material = key.material();
+        if let Some(have) = list.iter().find(|k| k.material() == material) {
             return Err(RootError::AlreadyAKey {
-                keyid: key.keyid(),
+                keyid: have.keyid(),
                 role: role.clone(),
             });
         }

@@ -16,6 +16,9 @@ use crate::cli::{Failure, exit, read_file, relative};
 ///
 /// A root's signatures are checked against its own root keys. For any other role, give
 /// --delegator (the root, or the targets metadata that delegates to it) to check them.
+/// A key listed under a keyid that is not its own, one key under two keyids, or private key
+/// material is shown as a KEY PROBLEM line. Exits 1 when checked signatures do not meet the
+/// threshold or there is a key problem.
 #[derive(clap::Args)]
 pub struct Args {
     /// The metadata file.
@@ -27,6 +30,10 @@ pub struct Args {
     /// Show expiry relative to this time instead of now.
     #[arg(long, value_name = "TIME", value_parser = crate::cli::parse_time)]
     at: Option<Expires>,
+    /// List every target file and every delegated role with its keyids (by default the
+    /// first 20 targets and 50 roles).
+    #[arg(long)]
+    all: bool,
 }
 
 pub fn run(args: Args) -> Result<u8, Failure> {
@@ -50,7 +57,11 @@ pub fn run(args: Args) -> Result<u8, Failure> {
         common.expires,
         relative(common.expires, now)
     );
-    println!("spec:     {}", common.spec_version.as_str());
+    println!("spec:     {}", escape(common.spec_version.as_str()));
+    let problems = conclave::metadata::keyset::audit_metadata(&md);
+    for p in &problems {
+        println!("KEY PROBLEM: {p}");
+    }
 
     let role_name = role_name_of(&args.file, &md);
     let report = match (&md, &parent) {
@@ -72,7 +83,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
         }
         (md, Some(AnyMetadata::Root(p))) => {
             if let AnyMetadata::Targets(t) = md {
-                print_targets(t);
+                print_targets(t, args.all);
             }
             let role = md.type_name();
             let rk = p
@@ -90,7 +101,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             ))
         }
         (AnyMetadata::Targets(t), Some(AnyMetadata::Targets(p))) => {
-            print_targets(t);
+            print_targets(t, args.all);
             let d =
                 p.signed.delegations.as_ref().ok_or_else(|| {
                     Failure::failed("the --delegator metadata delegates to no roles")
@@ -113,7 +124,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
         }
         (md, _) => {
             if let AnyMetadata::Targets(t) = md {
-                print_targets(t);
+                print_targets(t, args.all);
             }
             None
         }
@@ -122,7 +133,11 @@ pub fn run(args: Args) -> Result<u8, Failure> {
     match report {
         Some(r) => {
             print_signatures(&r);
-            Ok(if r.is_met() { exit::OK } else { exit::FAILED })
+            Ok(if r.is_met() && problems.is_empty() {
+                exit::OK
+            } else {
+                exit::FAILED
+            })
         }
         None => {
             for s in md.signatures() {
@@ -131,7 +146,11 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             if md.signatures().is_empty() {
                 println!("  (none)");
             }
-            Ok(exit::OK)
+            Ok(if problems.is_empty() {
+                exit::OK
+            } else {
+                exit::FAILED
+            })
         }
     }
 }
@@ -176,13 +195,21 @@ fn print_root(m: &Metadata<Root>) {
     }
 }
 
-fn print_targets(m: &Metadata<Targets>) {
+fn print_targets(m: &Metadata<Targets>, all: bool) {
+    let (targets_shown, roles_shown) = if all {
+        (usize::MAX, usize::MAX)
+    } else {
+        (20, 50)
+    };
     println!("targets:  {}", m.signed.targets.len());
-    for (path, t) in m.signed.targets.iter().take(20) {
+    for (path, t) in m.signed.targets.iter().take(targets_shown) {
         println!("  {}  ({} bytes)", escape(path), t.length);
     }
-    if m.signed.targets.len() > 20 {
-        println!("  ... and {} more", m.signed.targets.len() - 20);
+    if m.signed.targets.len() > targets_shown {
+        println!(
+            "  ... and {} more (--all lists them)",
+            m.signed.targets.len() - targets_shown
+        );
     }
     let Some(d) = &m.signed.delegations else {
         return;
@@ -190,7 +217,7 @@ fn print_targets(m: &Metadata<Targets>) {
     match &d.roles {
         DelegationRoles::List(roles) => {
             println!("delegations: {} role(s), in priority order", roles.len());
-            for r in roles.iter().take(50) {
+            for r in roles.iter().take(roles_shown) {
                 let paths = match &r.paths {
                     RolePaths::Patterns(p) => format!("paths {}", escape(&p.join(", "))),
                     RolePaths::HashPrefixes(h) => format!("{} hash prefixes", h.len()),
@@ -207,9 +234,22 @@ fn print_targets(m: &Metadata<Targets>) {
                     r.threshold,
                     r.keyids.len()
                 );
+                if all {
+                    for id in &r.keyids {
+                        println!(
+                            "      {id}  {}",
+                            d.keys
+                                .get(id)
+                                .map_or_else(|| "(no such key)".into(), describe_key)
+                        );
+                    }
+                }
             }
-            if roles.len() > 50 {
-                println!("  ... and {} more", roles.len() - 50);
+            if roles.len() > roles_shown {
+                println!(
+                    "  ... and {} more (--all lists them)",
+                    roles.len() - roles_shown
+                );
             }
         }
         DelegationRoles::Succinct(s) => println!(

@@ -338,6 +338,16 @@ pub fn read_public_key(path: &Path) -> Result<conclave::metadata::Key, Failure> 
     if let Err(e) = key.identity() {
         return Err(bad(e.to_string()));
     }
+    let private = conclave::metadata::keyset::private_fields(&key);
+    if !private.is_empty() {
+        return Err(Failure::usage(format!(
+            "{}: holds what looks like private key material ({}); a public key file must hold \
+             only the public key. Nothing was written: make a new public key file from the key \
+             (`conclave key public`), and treat this key as exposed if the file was shared",
+            shown(path),
+            private.join(", ")
+        )));
+    }
     if let Some(c) = claimed
         && c.as_str() != Some(&*key.keyid().as_str())
     {

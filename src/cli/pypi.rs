@@ -145,15 +145,56 @@ fn read_targets(path: &Path) -> Result<Metadata<Targets>, Failure> {
     }
 }
 
-fn write_targets(path: &Path, t: Targets) -> Result<(), Failure> {
+/// Write a draft and return its payload digest (what `sign` will show the signers).
+fn write_targets(path: &Path, t: Targets) -> Result<String, Failure> {
     let md = conclave::metadata::AnyMetadata::Targets(Metadata::new(t));
-    crate::cli::write_metadata(path, |p| conclave::fsutil::write_metadata(&md, p))
+    crate::cli::write_metadata(path, |p| conclave::fsutil::write_metadata(&md, p))?;
+    Ok(conclave::metadata::SignedText::of_metadata(&md).sha256_hex())
 }
 
-fn print_review(review: &ClaimReview) {
-    for line in review.lines(20) {
+/// Print the payload digest of a draft just written, for the signers to compare with what
+/// `sign` shows them.
+pub fn print_digest(digest: &str) {
+    let (groups, _) = conclave::ceremony::review::digest_for_reading(digest);
+    eprintln!(
+        "Payload digest (SHA-256 of the canonical signed bytes; `conclave sign` shows the same):"
+    );
+    eprintln!("  {groups}");
+}
+
+/// Projects listed on screen per kind before the review goes to a file instead.
+const SHOWN_PROJECTS: usize = 20;
+
+/// The claim review: every project on screen when they fit, else the first few of each kind
+/// on screen and every one in `DRAFT.review.txt` (named, with its SHA-256), never cut
+/// silently.
+fn print_review(review: &ClaimReview, output: &Path) -> Result<(), Failure> {
+    let all = review.lines(usize::MAX);
+    if all.len() <= 3 * SHOWN_PROJECTS + 2 {
+        for line in &all {
+            eprintln!("  {line}");
+        }
+        return Ok(());
+    }
+    let path = PathBuf::from(format!("{}.review.txt", output.display()));
+    crate::cli::refuse_existing(&path)?;
+    let mut text = all.join("\n");
+    text.push('\n');
+    crate::cli::write_output(&path, text.as_bytes())?;
+    for line in review.lines(SHOWN_PROJECTS) {
         eprintln!("  {line}");
     }
+    let sha = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    };
+    let (groups, _) = conclave::ceremony::review::digest_for_reading(&sha);
+    eprintln!(
+        "  every project ({} lines) is listed in {}, SHA-256 {groups}",
+        all.len(),
+        shown(&path)
+    );
+    Ok(())
 }
 
 fn next_steps(output: &Path) {
@@ -318,13 +359,14 @@ fn write_claim_draft(
     match drafted {
         ClaimDraft::Bins((drafts, review)) => {
             write_bin_drafts(output, &drafts)?;
-            report_bins(output, claimed, &drafts, &review);
+            report_bins(output, claimed, &drafts, &review)?;
         }
         ClaimDraft::Claimed(next, review) => {
             let headline = headline(&next);
-            write_targets(output, next)?;
+            let digest = write_targets(output, next)?;
             eprintln!("{headline}");
-            print_review(&review);
+            print_review(&review, output)?;
+            print_digest(&digest);
             next_steps(output);
         }
     }
@@ -354,13 +396,18 @@ fn write_bin_drafts(output: &Path, drafts: &[(String, Targets)]) -> Result<(), F
     )
 }
 
-fn report_bins(output: &Path, hub_path: &Path, drafts: &[(String, Targets)], review: &ClaimReview) {
+fn report_bins(
+    output: &Path,
+    hub_path: &Path,
+    drafts: &[(String, Targets)],
+    review: &ClaimReview,
+) -> Result<(), Failure> {
     eprintln!(
         "Drafted the next version of {} claimed bin(s) in {} (unsigned). Review:",
         drafts.len(),
         shown(output)
     );
-    print_review(review);
+    print_review(review, output)?;
     eprintln!(
         "Next: check the review above, then the PyPI admins sign each file in {}: `conclave sign {}/V.claimed-bins-XXXX.json --delegator {} --key ADMIN.key -o SIG`, and `conclave merge ... --delegator {}`; claimed itself does not change.",
         shown(output),
@@ -368,6 +415,10 @@ fn report_bins(output: &Path, hub_path: &Path, drafts: &[(String, Targets)], rev
         shown(hub_path),
         shown(hub_path)
     );
+    eprintln!(
+        "`conclave sign` on the directory shows one round digest over every draft to compare aloud."
+    );
+    Ok(())
 }
 
 /// The request file, to be read a batch of lines at a time ([`pypi::RequestStream`]).
@@ -673,7 +724,7 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
     )
     .map_err(layout_failure)?;
     let version = next.common.version;
-    write_targets(&a.output, next)?;
+    let digest = write_targets(&a.output, next)?;
     eprintln!(
         "Drafted {} (version {version}, unsigned; the old signatures no longer apply). Changes to role \"{}\":",
         shown(&a.output),
@@ -682,6 +733,7 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
     for line in review {
         eprintln!("  {line}");
     }
+    print_digest(&digest);
     eprintln!(
         "Next: whoever signs {} signs NEXT (`conclave sign NEXT --delegator ...`); after it is published, \"{}\" must be re-signed by the new key set.",
         shown(&a.parent),

@@ -352,6 +352,12 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
         for line in &d.changes {
             let _ = writeln!(s, "       {line}");
         }
+        let digest = conclave::metadata::SignedText::of_metadata(&d.metadata).sha256_hex();
+        let (groups, _) = conclave::ceremony::review::digest_for_reading(&digest);
+        let _ = writeln!(
+            s,
+            "     payload digest (`conclave sign` shows the same): {groups}"
+        );
         let _ = writeln!(s, "     must be signed by:");
         for r in &d.requirements {
             let _ = writeln!(

@@ -70,12 +70,124 @@ impl From<RequestError> for Failure {
             e @ RequestError::Refused { .. } => {
                 Failure::failed(format!("{e}; nothing was merged or written"))
             }
+            e @ RequestError::ForeignKeys { .. } => Failure::failed(format!(
+                "{e}; nothing was signed, merged or written"
+            ))
+            .hint(
+                "do not sign this draft: ask whoever made it why its keys are not what their \
+                 keyids say. Only for a repository conclave did not build, after checking every \
+                 key with its holder, give --allow-foreign-keyids",
+            ),
+            RequestError::Sign(e) => Failure::failed(e.to_string()),
+            e @ RequestError::PreviousUnverified { .. } => {
+                Failure::failed(format!("--previous: {e}; nothing was signed, merged or written"))
+                    .hint("give as --previous the root in use: the repository's fully signed N.root.json, checked with `conclave verify`")
+            }
         }
     }
 }
 
 fn load(file: &Path, ctx: &Context) -> Result<SigningRequest, Failure> {
     SigningRequest::load(file, &ctx.paths(), read_metadata)
+}
+
+/// How many review lines fit a screen; a longer review goes to a file beside the signature.
+const REVIEW_LINES: usize = 200;
+
+/// What the officer reads before signing: the summary, the changes against the previous
+/// version (with a banner when that version is not verified), and the digests to compare
+/// aloud. A review too long for the screen is written whole to `SIGFILE.review.txt`, and
+/// its SHA-256 is read aloud with the payload digest, so every officer knows they reviewed
+/// the same list.
+fn show_review(
+    l: &SigningRequest,
+    file: &Path,
+    previous: Option<&Path>,
+    output: &Path,
+    digest: &str,
+) -> Result<(), Failure> {
+    use conclave::ceremony::request::PreviousCheck;
+    let mut lines = vec![format!("You are about to sign {}:", shown(file))];
+    lines.extend(l.summary().into_iter().map(|s| format!("  {s}")));
+    if let (Some(changes), Some(prev)) = (l.changes(), previous) {
+        match l.previous_check() {
+            Some(PreviousCheck::Unverified(why)) => {
+                lines.push(format!(
+                    "!!! UNVERIFIED PREVIOUS: {} is not signed as it must be ({}). The changes \
+                     below are against a file anyone could have written: check it with \
+                     `conclave verify` before trusting them. !!!",
+                    shown(prev),
+                    escape(why)
+                ));
+            }
+            Some(PreviousCheck::Verified(by)) => {
+                lines.push(format!("{} is signed by {}.", shown(prev), escape(by)));
+            }
+            None => {}
+        }
+        lines.push(format!("Changes since {}:", shown(prev)));
+        lines.extend(changes.into_iter().map(|c| format!("  {c}")));
+    }
+    let mut review_digest = None;
+    if lines.len() > REVIEW_LINES {
+        let path = PathBuf::from(format!("{}.review.txt", output.display()));
+        crate::cli::refuse_existing(&path)?;
+        let mut text = lines.join("\n");
+        text.push('\n');
+        write_output(&path, text.as_bytes())?;
+        let sha = {
+            use sha2::Digest as _;
+            hex::encode(sha2::Sha256::digest(text.as_bytes()))
+        };
+        for line in lines.iter().take(REVIEW_LINES / 2) {
+            eprintln!("{line}");
+        }
+        eprintln!(
+            "  ... the review has {} lines: all of them are in {} (read it before signing)",
+            lines.len(),
+            shown(&path)
+        );
+        review_digest = Some(sha);
+    } else {
+        for line in &lines {
+            eprintln!("{line}");
+        }
+    }
+    let (hex_groups, words) = review::digest_for_reading(digest);
+    eprintln!("Payload digest (SHA-256 of the canonical signed bytes) - compare it aloud:");
+    eprintln!("  {hex_groups}");
+    for line in &words {
+        eprintln!("  {line}");
+    }
+    if let Some(sha) = review_digest {
+        let (groups, _) = review::digest_for_reading(&sha);
+        eprintln!("Review file digest (SHA-256 of the whole review) - compare it aloud too:");
+        eprintln!("  {groups}");
+    }
+    Ok(())
+}
+
+/// Refuse a draft whose keys are not what their keyids say, or, with
+/// `--allow-foreign-keyids`, say so in a way no one can miss.
+fn foreign_keys(l: &mut SigningRequest, allow: bool) -> Result<(), Failure> {
+    if allow {
+        l.allow_foreign_keyids();
+    }
+    l.check_keys()?;
+    let problems = l.key_problems();
+    if !problems.is_empty() {
+        eprintln!(
+            "!!! WARNING: THIS DRAFT'S KEYS ARE NOT WHAT THEIR KEYIDS SAY (--allow-foreign-keyids) !!!"
+        );
+        for p in problems {
+            eprintln!("!!!   {p}");
+        }
+        eprintln!(
+            "!!! Clients trust the key object under a keyid and count every keyid: check each \
+             key above with its holder before going on."
+        );
+    }
+    Ok(())
 }
 
 /// Whether two paths name the same existing file.
@@ -159,6 +271,11 @@ pub struct SignArgs {
     /// The signature file to write (for a directory of drafts: a new directory).
     #[arg(short = 'o', long = "output", value_name = "SIGFILE")]
     output: PathBuf,
+    /// Sign even though the draft lists a key under a keyid that is not its own, one key
+    /// under two keyids, or private key material (refused otherwise). Only for a repository
+    /// conclave did not build, after checking every key with its holder.
+    #[arg(long)]
+    allow_foreign_keyids: bool,
     /// Also show the signature as a QR code and a CONCLAVE1: text, to carry it across the air
     /// gap without a USB stick (`conclave qr read` on the other side).
     #[arg(long)]
@@ -190,27 +307,10 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         }
     }
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
-    let l = load(&a.file, &a.ctx)?;
+    let mut l = load(&a.file, &a.ctx)?;
+    foreign_keys(&mut l, a.allow_foreign_keyids)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
-    let (hex_groups, words) = review::digest_for_reading(&digest);
-    eprintln!("You are about to sign {}:", shown(&a.file));
-    for line in l.summary() {
-        eprintln!("  {line}");
-    }
-    if let Some(changes) = l.changes() {
-        eprintln!(
-            "Changes since {}:",
-            shown(a.ctx.previous.as_deref().unwrap_or(Path::new("")))
-        );
-        for line in changes {
-            eprintln!("  {line}");
-        }
-    }
-    eprintln!("Payload digest (SHA-256 of the canonical signed bytes) - compare it aloud:");
-    eprintln!("  {hex_groups}");
-    for line in &words {
-        eprintln!("  {line}");
-    }
+    show_review(&l, &a.file, a.ctx.previous.as_deref(), &a.output, &digest)?;
     if l.authorities().is_none() {
         eprintln!(
             "note: without --delegator, conclave cannot check that your key may sign role {}; merge will.",
@@ -223,7 +323,10 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     let signer = open_signer(&a, &mut prompter, &check_allowed)?;
     let signed =
         crate::cli::progress::step("Signing", || l.sign(signer.as_ref(), a.output.parent()));
-    let detached = signed.map_err(|e| sign_failure(&a, e))?;
+    let detached = signed.map_err(|e| match e {
+        RequestError::Sign(e) => sign_failure(&a, e),
+        other => other.into(),
+    })?;
     let bytes = detached.to_bytes();
     write_output(&a.output, &bytes)?;
     eprintln!(
@@ -365,6 +468,10 @@ pub struct MergeArgs {
     /// Where to write the signed metadata (may be FILE itself; for a round, a directory).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: PathBuf,
+    /// Merge even though the draft lists a key under a keyid that is not its own, one key
+    /// under two keyids, or private key material (refused otherwise), as `sign` does.
+    #[arg(long)]
+    allow_foreign_keyids: bool,
     #[command(flatten)]
     ctx: Context,
 }
@@ -374,8 +481,9 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         return round::merge_round(&a);
     }
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
-    let l = load(&a.file, &a.ctx)?;
+    let mut l = load(&a.file, &a.ctx)?;
     l.need_authorities()?;
+    foreign_keys(&mut l, a.allow_foreign_keyids)?;
     let mut sigs = Vec::new();
     let mut unreadable = Vec::new();
     for p in &a.sigfiles {
@@ -488,7 +596,12 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
     }
     let l = load(&a.file, &a.ctx)?;
     let reports = l.status()?;
-    let complete = reports.iter().all(SignatureReport::is_met);
+    // A draft whose keys are not what their keyids say is never complete: sign and merge
+    // refuse it.
+    for p in l.key_problems() {
+        eprintln!("error: {}: {p}", shown(&a.file));
+    }
+    let complete = reports.iter().all(SignatureReport::is_met) && l.key_problems().is_empty();
     if a.json {
         let v =
             conclave::cjson::Value::Array(reports.iter().map(SignatureReport::to_json).collect());

@@ -15,7 +15,7 @@
 //! keys for the three things conclave never writes or signs: a keyid that is not its key's
 //! hash, one key under two keyids, and private key material in a public key object.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::cjson::Value;
 use crate::metadata::{Key, KeyId};
@@ -132,32 +132,119 @@ pub enum KeyProblem {
     },
 }
 
-/// Every [`KeyProblem`] of `keys`, in keyid order.
+/// Every [`KeyProblem`] of `keys`: keyids that are not their key's, keys listed twice, and
+/// private material, in that order and each in keyid order.
+///
+/// A claimed role lists a key per project, a million of them: the keyids are recomputed on
+/// every core, and plain Ed25519 keys are compared by their 32 bytes without building a
+/// [`KeyMaterial`].
 pub fn audit(keys: &BTreeMap<KeyId, Key>) -> Vec<KeyProblem> {
-    let mut problems = Vec::new();
-    let mut seen: BTreeMap<KeyMaterial, &KeyId> = BTreeMap::new();
-    for (id, key) in keys {
-        let actual = key.keyid();
-        if &actual != id {
-            problems.push(KeyProblem::KeyidNotItsKey {
-                keyid: id.clone(),
-                actual,
-            });
-        }
-        if let Some(first) = seen.insert(key.material(), id) {
+    let entries: Vec<(&KeyId, &Key)> = keys.iter().collect();
+    let mut problems = keyids_not_their_keys(&entries);
+    let mut plain: HashMap<[u8; 32], &KeyId> = HashMap::new();
+    let mut other: BTreeMap<KeyMaterial, &KeyId> = BTreeMap::new();
+    for (id, key) in &entries {
+        let first = match plain_ed25519(key) {
+            Some(raw) => plain.insert(raw, id),
+            None => {
+                let m = key.material();
+                match <[u8; 32]>::try_from(m.public.as_slice()) {
+                    Ok(raw) if m.family == "ed25519" && m.scheme == "ed25519" => {
+                        plain.insert(raw, id)
+                    }
+                    _ => other.insert(m, id),
+                }
+            }
+        };
+        if let Some(first) = first {
             problems.push(KeyProblem::SameKeyTwice {
                 first: first.clone(),
-                second: id.clone(),
+                second: (*id).clone(),
             });
         }
+    }
+    for (id, key) in &entries {
         for field in private_fields(key) {
             problems.push(KeyProblem::PrivateMaterial {
-                keyid: id.clone(),
+                keyid: (*id).clone(),
                 field,
             });
         }
     }
     problems
+}
+
+/// One or more [`KeyProblem`]s: why conclave will not write or sign a set of keys.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct KeyProblems(pub Vec<KeyProblem>);
+
+/// [`audit`] as a result: `Ok` when `keys` have no problem.
+pub fn check(keys: &BTreeMap<KeyId, Key>) -> Result<(), KeyProblems> {
+    let problems = audit(keys);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(KeyProblems(problems))
+    }
+}
+
+/// Every [`KeyProblem`] of the keys `md` lists (a root's keys, a targets role's delegation
+/// keys; none for snapshot and timestamp).
+pub fn audit_metadata(md: &crate::metadata::AnyMetadata) -> Vec<KeyProblem> {
+    use crate::metadata::AnyMetadata;
+    match md {
+        AnyMetadata::Root(r) => audit(&r.signed.keys),
+        AnyMetadata::Targets(t) => t
+            .signed
+            .delegations
+            .as_ref()
+            .map(|d| audit(&d.keys))
+            .unwrap_or_default(),
+        AnyMetadata::Snapshot(_) | AnyMetadata::Timestamp(_) => Vec::new(),
+    }
+}
+
+/// The raw key of a plain Ed25519 key object (lower-case hex, no extra fields).
+fn plain_ed25519(key: &Key) -> Option<[u8; 32]> {
+    if key.is_plain() && &*key.keytype == "ed25519" && &*key.scheme == "ed25519" {
+        key.public_hex32().copied()
+    } else {
+        None
+    }
+}
+
+/// [`KeyProblem::KeyidNotItsKey`] for each entry whose keyid is not its key's, on every core
+/// for a large map.
+fn keyids_not_their_keys(entries: &[(&KeyId, &Key)]) -> Vec<KeyProblem> {
+    fn check(chunk: &[(&KeyId, &Key)]) -> Vec<KeyProblem> {
+        chunk
+            .iter()
+            .filter_map(|(id, key)| {
+                let actual = key.keyid();
+                (&actual != *id).then(|| KeyProblem::KeyidNotItsKey {
+                    keyid: (*id).clone(),
+                    actual,
+                })
+            })
+            .collect()
+    }
+    const PER_THREAD: usize = 65_536;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if entries.len() < 2 * PER_THREAD || threads < 2 {
+        return check(entries);
+    }
+    let size = entries.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(size)
+            .map(|c| scope.spawn(move || check(c)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// Member names that hold private key material in the formats TUF tools use
@@ -221,6 +308,20 @@ pub enum RoleKeysError {
         /// The role.
         role: String,
     },
+    /// One public key given under two keyids (spelled two ways): a client would count it
+    /// twice towards the threshold.
+    #[error(
+        "keys {first} and {second} given for the {role} role are the same public key spelled \
+         two ways: a client would count it twice; give it once"
+    )]
+    SameKeySpelledTwice {
+        /// The first keyid.
+        first: KeyId,
+        /// The other spelling's keyid.
+        second: KeyId,
+        /// The role.
+        role: String,
+    },
     /// A threshold of 0, which any metadata, even unsigned, would meet.
     #[error("the {role} threshold must be at least 1")]
     ThresholdZero {
@@ -242,17 +343,33 @@ pub enum RoleKeysError {
 }
 
 /// The keyids of `keys` for `role`, refusing a key given twice.
+///
+/// A key is compared by its material ([`Key::material`]): the same public key spelled two
+/// ways (upper-case hex, the legacy ECDSA keytype, PEM wrapped differently) has two keyids,
+/// and a client would count it twice towards the threshold.
 pub fn keyids_once(role: &str, keys: &[Key]) -> Result<Vec<KeyId>, RoleKeysError> {
     let mut out: Vec<KeyId> = Vec::new();
+    let mut seen: Vec<KeyMaterial> = Vec::new();
     for k in keys {
         let id = k.keyid();
-        if out.contains(&id) {
-            return Err(RoleKeysError::KeyTwice {
-                keyid: id,
-                role: role.to_owned(),
+        let material = k.material();
+        if let Some(i) = seen.iter().position(|m| *m == material) {
+            let first = out[i].clone();
+            return Err(if first == id {
+                RoleKeysError::KeyTwice {
+                    keyid: id,
+                    role: role.to_owned(),
+                }
+            } else {
+                RoleKeysError::SameKeySpelledTwice {
+                    first,
+                    second: id,
+                    role: role.to_owned(),
+                }
             });
         }
         out.push(id);
+        seen.push(material);
     }
     Ok(out)
 }

@@ -105,7 +105,8 @@ pub enum RequestProblem {
         /// Its scheme.
         scheme: String,
     },
-    /// A key has the keyid of an earlier key in the same request; it would count once.
+    /// A key is an earlier key of the same request, perhaps spelled another way (which a
+    /// client would count twice).
     #[error("keys[{index}] repeats an earlier key")]
     RepeatedKey {
         /// The repeated key's index in `keys`.
@@ -193,7 +194,9 @@ fn parse_line(line: usize, text: &str) -> Result<ClaimRequest, RequestProblem> {
         if let Err(reason) = key.identity() {
             return Err(P::BadKeyValue { index, reason });
         }
-        if keys.iter().any(|o| o.keyid() == key.keyid()) {
+        // By material: the same key spelled two ways would count twice in a client.
+        let material = key.material();
+        if keys.iter().any(|o| o.material() == material) {
             return Err(P::RepeatedKey { index });
         }
         keys.push(key);
@@ -460,6 +463,11 @@ impl ClaimReview {
 /// Why a change to claimed (or to claimed's bins) could not be drafted.
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimError {
+    /// Claimed's delegations would list keys conclave never writes: a key under a keyid that
+    /// is not its own, one key under two keyids, private material
+    /// ([`crate::metadata::keyset::audit`]).
+    #[error("claimed's keys: {0}")]
+    Keys(crate::metadata::keyset::KeyProblems),
     /// A claimed version 1 is drafted without an expiry.
     #[error(
         "a new claimed role needs an expiry (PEP 458's historical text suggests 3 to 6 months)"
@@ -683,6 +691,7 @@ pub(crate) fn claim_with_paths(
         .map(|d| &d.keys);
     (review.keys_added, review.keys_removed) = key_changes(before, &d.keys);
     review.unchanged = roles_mut(d).len() - touched;
+    crate::metadata::keyset::check(&d.keys).map_err(ClaimError::Keys)?;
     Ok((next, review))
 }
 

@@ -61,6 +61,11 @@ pub enum LayoutError {
         /// The key.
         keyid: KeyId,
     },
+    /// The delegations would list keys conclave never writes: a key under a keyid that is not
+    /// its own, one key under two keyids, private material
+    /// ([`crate::metadata::keyset::audit`]).
+    #[error("the delegations' keys: {0}")]
+    Keys(crate::metadata::keyset::KeyProblems),
     /// The metadata whose delegation is to be rotated delegates to nothing.
     #[error("this metadata delegates to no roles")]
     NoDelegations,
@@ -263,11 +268,14 @@ pub fn init(
     let claimed_ids = ids(&keys.claimed, "claimed")?;
     // Offline and online keys must never overlap: an online key in claimed would let a
     // compromise of the online side sign for claimed projects.
+    // Compared by material: the same key spelled another way is the same key.
+    let claimed_material: Vec<_> = keys.claimed.iter().map(Key::material).collect();
     for k in keys.recently_claimed.iter().chain(&keys.unclaimed) {
-        if claimed_ids.contains(&k.keyid()) {
+        if claimed_material.contains(&k.material()) {
             return Err(LayoutError::OnlineClaimedKey { keyid: k.keyid() });
         }
     }
+    crate::metadata::keyset::check(&all).map_err(LayoutError::Keys)?;
     let paths = || RolePaths::Patterns(super::all_project_paths());
     let targets = Targets {
         common: common(1, expires),
@@ -382,10 +390,14 @@ pub fn rotate_delegation(
             (&mut s.keyids, &mut s.threshold)
         }
     };
+    crate::metadata::keyset::check(&d.keys).map_err(LayoutError::Keys)?;
     let mut review = Vec::new();
     for id in remove {
         let before = keyids.len();
-        keyids.retain(|k| k != id);
+        // By keyid, or by material when `id` names another spelling of a listed key.
+        let gone = d.keys.get(id).map(Key::material);
+        let listed = &d.keys;
+        keyids.retain(|k| k != id && (gone.is_none() || listed.get(k).map(Key::material) != gone));
         if keyids.len() == before {
             return Err(LayoutError::NoKeyToRemove {
                 role: role.to_owned(),
@@ -402,9 +414,13 @@ pub fn rotate_delegation(
                 keytype: k.keytype.to_string(),
             });
         }
-        if keyids.contains(&id) {
+        let material = k.material();
+        if let Some(have) = keyids
+            .iter()
+            .find(|h| d.keys.get(*h).map(Key::material).as_ref() == Some(&material))
+        {
             return Err(LayoutError::AlreadySigns {
-                keyid: id,
+                keyid: have.clone(),
                 role: role.to_owned(),
             });
         }
@@ -442,6 +458,7 @@ pub fn rotate_delegation(
         keyids.len()
     ));
     garbage_collect_keys(d);
+    crate::metadata::keyset::check(&d.keys).map_err(LayoutError::Keys)?;
     next.common.version = parent.common.version.next()?;
     if let Some(e) = expires {
         next.common.expires = e;

@@ -1471,9 +1471,18 @@ def sigfile_cases() -> None:
     case("merge", "keyid-alias-two-files-one-key",
          {"root.json": ab, "sig.json": dump(detached("root", 1, alias_root, ROOT1)),
           "sig-alias.json": dump(detached("root", 1, alias_root, ROOT1, keyid=alias))},
+         ["merge", "root.json", "sig.json", "sig-alias.json", "-o", "merged.json",
+          "--allow-foreign-keyids"], 1,
+         ["NOT WHAT THEIR KEYIDS SAY", "1 of 2 needed have signed",
+          "the threshold is not met yet"],
+         "one key under two keyids must not meet a threshold of two, even when allowed")
+    case("merge", "keyid-alias-refused-without-allow-foreign-keyids",
+         {"root.json": ab, "sig.json": dump(detached("root", 1, alias_root, ROOT1)),
+          "sig-alias.json": dump(detached("root", 1, alias_root, ROOT1, keyid=alias))},
          ["merge", "root.json", "sig.json", "sig-alias.json", "-o", "merged.json"], 1,
-         ["1 of 2 needed have signed", "the threshold is not met yet"],
-         "one key under two keyids must not meet a threshold of two")
+         ["hold the same public key, so a client would count it twice",
+          "nothing was signed, merged or written"],
+         "python-tuf counts the two keyids as two signers: the draft itself is refused")
 
     # Rotation: the previous root must be exactly one version older.
     prev = dump(sign(root_signed(1), [ROOT1]))
@@ -1539,6 +1548,99 @@ def sigfile_cases() -> None:
          "a signature already in the file by a key the role does not list")
 
 
+
+
+# --- keys: a key is its material, not its keyid (issue 18, classes 1, 2 and 6) ------------------
+
+
+def key_identity_cases() -> None:
+    """Drafts and public key files whose keys are not what their keyids say.
+
+    python-tuf trusts the key object under a keyid and counts distinct keyids towards a
+    threshold, so each of these is accepted by pip's client: a key swapped under an officer's
+    keyid signs as that officer, and one key under two keyids meets a threshold of 2 alone.
+    conclave refuses to sign, merge or build them.
+    """
+    sign_cmd = ["sign", "root.json", "--key", "key.json", "--passphrase-fd", "0", "-o", "sig.json"]
+    merge_cmd = ["merge", "root.json", "sig.json", "-o", "merged.json"]
+    base_key = dump(keyfile(SIGNER.seed, SIGNER.key))
+
+    def root_with(change) -> dict:
+        r = root_signed(1, root_keys=(SIGNER,))
+        change(r)
+        return r
+
+    # 1. Eve's public key under the officer's exact keyid.
+    def swap(r):
+        r["keys"][SIGNER.keyid] = copy.deepcopy(EVE.key)
+    swapped = root_with(swap)
+    why_swap = ("python-tuf trusts the key object under a keyid: Eve's key would sign as the "
+                "officer, and a review comparing keyids shows nothing")
+    case("keys", "sign-officer-keyid-holds-another-key",
+         {"key.json": base_key, "root.json": dump({"signed": swapped, "signatures": []})},
+         sign_cmd, 1, ["keyid " + SIGNER.keyid + " is not the keyid of the key under it",
+                       "nothing was signed"], why_swap, stdin=PASS + "\n")
+    case("keys", "merge-officer-keyid-holds-another-key",
+         {"root.json": dump({"signed": swapped, "signatures": []}),
+          "sig.json": dump(detached("root", 1, swapped, EVE, keyid=SIGNER.keyid))},
+         merge_cmd, 1, ["is not the keyid of the key under it", "nothing was signed, merged"],
+         why_swap)
+
+    # 2. One key under two keyids: the officer's key with an extra member in keyval (which
+    # clients ignore, but which changes the keyid).
+    upper = copy.deepcopy(SIGNER.key)
+    upper["keyval"]["note"] = "officer"
+    upper_id = hashlib.sha256(canonical(upper)).hexdigest()
+
+    def twice(r):
+        r["keys"][upper_id] = upper
+        r["roles"]["root"]["keyids"].append(upper_id)
+        r["roles"]["root"]["threshold"] = 2
+    doubled = root_with(twice)
+    case("keys", "sign-one-key-under-two-keyids",
+         {"key.json": base_key, "root.json": dump({"signed": doubled, "signatures": []})},
+         sign_cmd, 1, ["hold the same public key", "nothing was signed"],
+         "python-tuf counts both keyids: one key holder (or one thief) meets a threshold of 2",
+         stdin=PASS + "\n")
+
+    # 6. Private key material copied into a public key object.
+    def private(r):
+        r["keys"][TARGETS.keyid]["keyval"]["private"] = TARGETS.seed.hex()
+    leaked = root_with(private)
+    case("keys", "sign-draft-with-private-key-material",
+         {"key.json": base_key, "root.json": dump({"signed": leaked, "signatures": []})},
+         sign_cmd, 1, ["looks like private key material", "nothing was signed"],
+         "a private key in a root is published to every client: whoever reads it owns the role",
+         stdin=PASS + "\n")
+
+    # Builders: root init refuses the same key twice and private material in a public key file.
+    pub = dump(SIGNER.key)
+    init = ["root", "init", "--key", "root=a.pub", "--key", "root=b.pub", "--threshold",
+            "root=2", "--key", "targets=t.pub", "--key", "snapshot=t.pub", "--key",
+            "timestamp=t.pub", "--expires", "2099-01-01", "-o", "root.json"]
+    case("keys", "root-init-one-key-two-spellings",
+         {"a.pub": pub, "b.pub": dump(upper), "t.pub": dump(TARGETS.key)}, init, 2,
+         ["are the same public key spelled two ways"],
+         "a 2-of-2 root that one key holder meets alone in python-tuf")
+    leaky = copy.deepcopy(TARGETS.key)
+    leaky["keyval"]["private"] = TARGETS.seed.hex()
+    case("keys", "root-init-public-key-file-with-private-field",
+         {"a.pub": pub, "b.pub": dump(ROOT2.key), "t.pub": dump(leaky)}, init, 2,
+         ["t.pub: holds what looks like private key material (keyval.private)"],
+         "the private key would be copied into the root every client downloads")
+
+    # 4. A forged, unsigned previous root hides what a rotation changes.
+    v2 = root_signed(2, root_keys=(SIGNER, EVE), threshold=1)
+    forged_v1 = root_signed(1, root_keys=(SIGNER, EVE), threshold=1)
+    case("keys", "sign-previous-root-unsigned",
+         {"key.json": base_key, "root.json": dump({"signed": v2, "signatures": []}),
+          "prev.json": dump({"signed": forged_v1, "signatures": []})},
+         sign_cmd + ["--previous", "prev.json"], 1,
+         ["is not signed by its own root keys", "nothing was signed"],
+         "a review against a forged previous root shows no change where Eve was added",
+         stdin=PASS + "\n")
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1552,6 +1654,7 @@ def main() -> int:
     delegation_cases()
     keyfile_cases()
     sigfile_cases()
+    key_identity_cases()
     areas = sorted({a for a, _, _, _ in CASES})
     for area in areas:
         shutil.rmtree(OUT / area, ignore_errors=True)
