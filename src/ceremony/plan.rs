@@ -863,6 +863,32 @@ impl Plan {
         let mut out = Vec::new();
         let mut push = |level, message: String| out.push(Finding { level, message });
 
+        // A key is its material: two named keys holding one public key would count twice in
+        // a client, and a public key file must not carry private material.
+        let named: Vec<(&String, &PlanKey)> = self.keys.iter().collect();
+        for (i, (a, ka)) in named.iter().enumerate() {
+            let m = ka.key.material();
+            for (b, kb) in &named[i + 1..] {
+                if kb.key.material() == m {
+                    push(
+                        Level::Error,
+                        format!(
+                            "keys \"{a}\" and \"{b}\" are the same public key (keyids {} and \
+                             {}): a client would count its one holder twice",
+                            ka.key.keyid(),
+                            kb.key.keyid()
+                        ),
+                    );
+                }
+            }
+            for field in crate::metadata::keyset::private_fields(&ka.key) {
+                push(
+                    Level::Error,
+                    format!("key \"{a}\": its public key carries {field}, which looks like private key material"),
+                );
+            }
+        }
+
         // Thresholds: 1 <= t <= n; t = n locks the role when one key is lost.
         for (role, rp) in self.all_roles() {
             let n = rp.keys.len() as u32;
