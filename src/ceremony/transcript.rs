@@ -387,7 +387,8 @@ impl Line {
 }
 
 /// A single line of JSON: like the canonical form (sorted keys, no whitespace) but with
-/// control characters escaped, as JSON requires.
+/// control characters, and the other characters [`crate::display::escape`] escapes, written as
+/// `\uXXXX` escapes.
 fn write_compact(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::String(s) => {
@@ -396,8 +397,16 @@ fn write_compact(v: &Value, out: &mut Vec<u8>) {
                 match c {
                     '"' => out.extend_from_slice(b"\\\""),
                     '\\' => out.extend_from_slice(b"\\\\"),
-                    c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                        out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
+                    // Controls, as JSON requires; and everything else the terminal escaper
+                    // escapes (bidi overrides, zero-width and tag characters, line
+                    // separators), so that `cat transcript.jsonl` or a text editor shows
+                    // them instead of acting on them. The hash is over the canonical form,
+                    // which holds the characters themselves, so it is the same either way.
+                    c if crate::display::needs_escape(c) => {
+                        let mut units = [0u16; 2];
+                        for u in c.encode_utf16(&mut units) {
+                            out.extend_from_slice(format!("\\u{u:04x}").as_bytes());
+                        }
                     }
                     c => {
                         let mut buf = [0u8; 4];
@@ -776,6 +785,24 @@ mod tests {
         );
         let rewritten: Vec<u8> = lines.iter().flat_map(Line::to_bytes).collect();
         assert_eq!(rewritten, bytes);
+    }
+
+    #[test]
+    fn invisible_and_reordering_characters_are_written_as_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let step = "a\u{202e}b\u{200b}c\u{feff}d\u{e0041}e\u{2028}f\u{1b}g";
+        Transcript::append_with(dir.path(), entry(step), &ctx()).unwrap();
+        let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let line = text.strip_suffix('\n').unwrap();
+        assert!(!line.chars().any(crate::display::needs_escape), "{text:?}");
+        assert!(
+            text.contains(r"a\u202eb\u200bc\ufeffd\udb40\udc41e\u2028f\u001bg"),
+            "{text}"
+        );
+        // Read back as the characters themselves, and the hash still holds.
+        let lines = verify_chain(&bytes).unwrap();
+        assert_eq!(lines[0].entry.step, step);
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn load_plan(path: &Path) -> Result<(Plan, Vec<u8>), Failure> {
 fn print_findings(plan: &Plan, now: Expires) -> usize {
     let findings = plan.check(now);
     for f in &findings {
-        eprintln!("  {}: {}", f.level.word(), f.message);
+        eprintln!("  {}: {}", f.level.word(), escape(&f.message));
     }
     findings.iter().filter(|f| f.level == Level::Error).count()
 }
@@ -213,8 +213,8 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     let mut tasks = String::new();
     tasks.push_str(&format!(
         "SIGNING TASKS - {}\nRun every command from the ceremony directory ({}).\n{}\n",
-        plan.name,
-        d.display(),
+        escape(&plan.name),
+        shown(d),
         if plan.rehearsal {
             "REHEARSAL: never deploy what this produces.\n"
         } else {
@@ -232,7 +232,10 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     for t in genesis::tasks_for(&plan, "root", "drafts/1.root.json", "", "1.root") {
         tasks.push_str(&format!(
             "   [ ] {} ({}, {}):\n       {}\n",
-            t.officer, t.key, t.keyid, t.command
+            t.officer,
+            t.key,
+            t.keyid,
+            escape(&t.command)
         ));
     }
     tasks.push_str("   Then: conclave merge drafts/1.root.json signatures/1.root.*.sig -o repository/1.root.json\n");
@@ -251,7 +254,10 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     ) {
         tasks.push_str(&format!(
             "   [ ] {} ({}, {}):\n       {}\n",
-            t.officer, t.key, t.keyid, t.command
+            t.officer,
+            t.key,
+            t.keyid,
+            escape(&t.command)
         ));
     }
     tasks.push_str("   Then: conclave merge drafts/1.targets.json signatures/1.targets.*.sig --delegator repository/1.root.json -o repository/1.targets.json\n");
@@ -401,12 +407,13 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
             .and_then(|pk| pk.source.sign_flags())
             .unwrap_or_else(|| "--key|--derive|--yubikey|--pkcs11 ...".into());
         println!(
-            "  [ ] {}: conclave sign {draft} --previous {} {cmd} -o {}.sig",
+            "  [ ] {}: conclave sign {draft} --previous {} {} -o {}.sig",
             k.officer
                 .as_deref()
                 .map(|o| plan.officer_label(o))
                 .unwrap_or_else(|| format!("holder of {}", k.keyid)),
             shown(&a.root),
+            escape(&cmd),
             k.name.clone().unwrap_or_else(|| k.keyid.to_string())
         );
     }
@@ -436,7 +443,7 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
         ),
         &[&a.root, &a.plan],
         &a.output.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
-        lost.iter().map(|k| k.to_string()).collect(),
+        lost.iter().map(KeyId::to_raw_string).collect(),
     )?;
     if !rot.feasible {
         return Err(Failure::failed(format!(

@@ -158,13 +158,24 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            eprintln!("error: {}", escape_lines(&e.message));
             if let Some(hint) = e.hint {
-                eprintln!("hint: {hint}");
+                eprintln!("hint: {}", escape_lines(&hint));
             }
             ExitCode::from(e.code)
         }
     }
+}
+
+/// The last line of defence for messages that quote files: every line escaped (the quoted
+/// parts are escaped where the message is made, and escaping twice changes nothing), the line
+/// breaks the message was written with kept.
+fn escape_lines(message: &str) -> String {
+    message
+        .split('\n')
+        .map(|l| conclave::display::escape(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// An error that ends a command: a message, an optional hint, and the exit code.

@@ -152,7 +152,7 @@ fn write_targets(path: &Path, t: Targets) -> Result<(), Failure> {
 
 fn print_review(review: &ClaimReview) {
     for line in review.lines(20) {
-        eprintln!("  {line}");
+        eprintln!("  {}", escape(&line));
     }
 }
 
@@ -680,7 +680,7 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
         escape(&a.role)
     );
     for line in review {
-        eprintln!("  {line}");
+        eprintln!("  {}", escape(&line));
     }
     eprintln!(
         "Next: whoever signs {} signs NEXT (`conclave sign NEXT --delegator ...`); after it is published, \"{}\" must be re-signed by the new key set.",

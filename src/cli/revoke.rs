@@ -216,7 +216,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         ),
         &read.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
         &written.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
-        vec![keyid.to_string()],
+        vec![keyid.to_raw_string()],
     )?;
     Ok(exit::OK)
 }
@@ -241,7 +241,9 @@ fn message(e: &RevokeError) -> String {
     }
 }
 
-/// The plan as the officers read it (also saved as PLAN.txt beside the drafts).
+/// The plan as the officers read it (also saved as PLAN.txt beside the drafts). Every line the
+/// library built is escaped here too: they quote role names and file names from the repository
+/// (escaping twice changes nothing).
 fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> String {
     let mut s = String::new();
     let keyid = plan.keyid.clone().expect("a plan names its key");
@@ -269,7 +271,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
         let what = if t.project {
             format!("project {}", escape(&t.role))
         } else if t.delegator == "root" {
-            format!("{} (top-level role)", t.role)
+            format!("{} (top-level role)", escape(&t.role))
         } else {
             format!("role {}", escape(&t.role))
         };
@@ -304,7 +306,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
             None => {}
         }
         if let Some(r) = &t.remedy {
-            let _ = writeln!(s, "      -> {r}");
+            let _ = writeln!(s, "      -> {}", escape(r));
         }
     }
 
@@ -314,7 +316,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
             "\nCANNOT PROCEED: nothing will be written until this is resolved"
         );
         for b in &plan.blockers {
-            let _ = writeln!(s, "  - {b}");
+            let _ = writeln!(s, "  - {}", escape(b));
         }
     }
 
@@ -342,7 +344,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
             escape(&d.previous_file)
         );
         for line in &d.changes {
-            let _ = writeln!(s, "       {line}");
+            let _ = writeln!(s, "       {}", escape(line));
         }
         let _ = writeln!(s, "     must be signed by:");
         for r in &d.requirements {
@@ -351,7 +353,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
                 "       {} of these {} key(s) - {}{}",
                 r.threshold,
                 r.eligible.len(),
-                r.label,
+                escape(&r.label),
                 if r.meetable() {
                     ""
                 } else {
@@ -381,24 +383,24 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
         }
     }
     for line in &plan.still_valid {
-        let _ = writeln!(s, "\nNO NEW VERSION NEEDED: {line}");
+        let _ = writeln!(s, "\nNO NEW VERSION NEEDED: {}", escape(line));
     }
     if !plan.warnings.is_empty() {
         let _ = writeln!(s, "\nWARNINGS");
         for w in &plan.warnings {
-            let _ = writeln!(s, "  - {w}");
+            let _ = writeln!(s, "  - {}", escape(w));
         }
     }
     if !plan.notes.is_empty() {
         let _ = writeln!(s, "\nNOTES");
         for n in &plan.notes {
-            let _ = writeln!(s, "  - {n}");
+            let _ = writeln!(s, "  - {}", escape(n));
         }
     }
     if !plan.online.is_empty() {
         let _ = writeln!(s, "\nTHE ONLINE SIDE MUST");
         for o in &plan.online {
-            let _ = writeln!(s, "  - {o}");
+            let _ = writeln!(s, "  - {}", escape(o));
         }
     }
     if plan.is_feasible() && !plan.drafts.is_empty() {

@@ -195,7 +195,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     let (hex_groups, words) = review::digest_for_reading(&digest);
     eprintln!("You are about to sign {}:", shown(&a.file));
     for line in l.summary() {
-        eprintln!("  {line}");
+        eprintln!("  {}", escape(&line));
     }
     if let Some(changes) = l.changes() {
         eprintln!(
@@ -203,7 +203,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             shown(a.ctx.previous.as_deref().unwrap_or(Path::new("")))
         );
         for line in changes {
-            eprintln!("  {line}");
+            eprintln!("  {}", escape(&line));
         }
     }
     eprintln!("Payload digest (SHA-256 of the canonical signed bytes) - compare it aloud:");
@@ -242,7 +242,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         format!("sign {} v{}", l.role(), l.metadata().common().version),
         &[&a.file],
         &[&a.output],
-        vec![detached.signature.keyid.to_string()],
+        vec![detached.signature.keyid.to_raw_string()],
     )?;
     eprintln!(
         "Next: hand the signature file to whoever merges (`conclave merge`); it holds no secret."
@@ -399,7 +399,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         Ok(o) => o,
         Err(RequestError::Refused { rejections }) => {
             for r in &rejections {
-                eprintln!("error: {}: {}", r.file, r.reason);
+                eprintln!("error: {}: {}", r.file, escape(&r.reason));
             }
             return Err(Failure::failed(format!(
                 "{} signature file(s) refused; nothing was merged or written",
@@ -455,7 +455,11 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         ),
         &inputs,
         &[&a.output],
-        outcome.added.iter().map(|(k, _)| k.to_string()).collect(),
+        outcome
+            .added
+            .iter()
+            .map(|(k, _)| k.to_raw_string())
+            .collect(),
     )?;
     Ok(exit::OK)
 }

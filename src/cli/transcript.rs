@@ -113,8 +113,8 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
         "{}: hash chain intact: {} step(s), {} to {}",
         shown(&path),
         lines.len(),
-        lines[0].time,
-        head.time
+        escape(&lines[0].time),
+        escape(&head.time)
     );
     println!("head (line {}): {}", head.seq, head.hash);
     for c in &checked {
@@ -162,19 +162,19 @@ fn print(a: PrintArgs) -> Result<u8, Failure> {
     println!("{rule}");
     let mut binary: Option<&str> = None;
     for l in &lines {
-        let time = l.time.replace('T', " ").replace('Z', "");
+        let time = escape(&l.time.replace('T', " ").replace('Z', "")).into_owned();
         let mut detail = vec![escape(&l.entry.step).into_owned()];
         if let Some(o) = &l.entry.officer {
             detail.push(format!("officer: {}", escape(o)));
         }
         for (p, h) in &l.entry.inputs {
-            detail.push(format!("in:  {} [{}]", escape(p), short(h)));
+            detail.push(format!("in:  {} [{}]", escape(p), escape(&short(h))));
         }
         for (p, h) in &l.entry.outputs {
-            detail.push(format!("out: {} [{}]", escape(p), short(h)));
+            detail.push(format!("out: {} [{}]", escape(p), escape(&short(h))));
         }
         for k in &l.entry.keyids {
-            detail.push(format!("key: {}", short(k)));
+            detail.push(format!("key: {}", escape(&short(k))));
         }
         if let Some(n) = &l.entry.note {
             detail.push(format!("note: {}", escape(n)));
@@ -183,7 +183,7 @@ fn print(a: PrintArgs) -> Result<u8, Failure> {
             detail.push(format!(
                 "conclave {} binary [{}]",
                 escape(&l.conclave_version),
-                short(&l.binary_sha256)
+                escape(&short(&l.binary_sha256))
             ));
             binary = Some(&l.binary_sha256);
         }
@@ -331,7 +331,7 @@ fn sign_head(a: SignHeadArgs) -> Result<u8, Failure> {
         shown(&path),
         head.seq,
         lines.len(),
-        head.time
+        escape(&head.time)
     );
     eprintln!("Head digest - compare it aloud with the paper record:");
     eprintln!("  {}", short_all(&head.hash));
@@ -383,7 +383,7 @@ fn sign_head(a: SignHeadArgs) -> Result<u8, Failure> {
                 a.output.display().to_string(),
                 transcript::sha256_hex(&bytes),
             )],
-            keyids: vec![h.signature.keyid.to_string()],
+            keyids: vec![h.signature.keyid.to_raw_string()],
             ..Entry::default()
         },
     )?;

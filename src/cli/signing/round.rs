@@ -227,7 +227,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     drop(bar);
     if !result.refused.is_empty() {
         for r in &result.refused {
-            eprintln!("error: {}: {}", r.file, r.reason);
+            eprintln!("error: {}: {}", r.file, escape(&r.reason));
         }
         return Err(Failure::failed(format!(
             "{} signature file(s) refused; nothing was merged or written",
