@@ -9,6 +9,8 @@ Each case directory holds the input files and `expected.json`:
      "stderr_contains": ["role root: root-version-skip"],
      "stdin": "...",                      (optional: fed to stdin, e.g. --passphrase-fd 0)
      "stderr_not_contains": ["..."],      (optional)
+     "output_not_contains": ["..."],      (optional: in neither stdout nor stderr)
+     "stdout_contains": ["..."],          (optional)
      "why": "what the attacker gains if this were accepted"}
 
 `tests/attacks.rs` runs every case through the real `conclave` binary, with the case
@@ -195,7 +197,8 @@ CASES: list[tuple[str, str, dict[str, bytes], dict]] = []
 
 def case(area: str, name: str, files: dict[str, bytes], command: list[str], exit: int,
          stderr: list[str], why: str, stdin: str | None = None,
-         not_stderr: list[str] | None = None) -> None:
+         not_stderr: list[str] | None = None, not_output: list[str] | None = None,
+         stdout: list[str] | None = None) -> None:
     assert all(n != "expected.json" for n in files)
     assert not any(c[0] == area and c[1] == name for c in CASES), f"duplicate {area}/{name}"
     exp: dict = {"command": command, "exit": exit, "stderr_contains": stderr, "why": why}
@@ -203,6 +206,10 @@ def case(area: str, name: str, files: dict[str, bytes], command: list[str], exit
         exp["stdin"] = stdin
     if not_stderr:
         exp["stderr_not_contains"] = not_stderr
+    if not_output:
+        exp["output_not_contains"] = not_output
+    if stdout:
+        exp["stdout_contains"] = stdout
     CASES.append((area, name, files, exp))
 
 
@@ -1542,6 +1549,71 @@ def sigfile_cases() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+# --- control-chars: invisible and reordering characters are shown escaped -------------------
+#
+# Keyids and delegated role names may hold any character but controls (TAP 12; python-tuf
+# accepts them), so metadata can carry bidi overrides, zero-width and tag characters that make
+# a name or keyid read as another on the officer's screen. Each case shows one such string and
+# checks it is printed escaped and never raw, on stdout or stderr.
+
+INVISIBLE = {
+    "rlo": "\u202e", "lri": "\u2066", "lrm": "\u200e", "alm": "\u061c",
+    "zwsp": "\u200b", "zwj": "\u200d", "word-joiner": "\u2060", "bom": "\ufeff",
+    "tag": "\U000e0041", "soft-hyphen": "\u00ad", "line-separator": "\u2028",
+    "variation-selector": "\ufe0f", "hangul-filler": "\u3164", "mongolian-vs": "\u180e",
+    "cgj": "\u034f", "interlinear": "\ufffb", "no-break-space": "\u00a0",
+}
+
+
+def shown(c: str) -> str:
+    """How conclave prints `c`: Rust's char::escape_unicode."""
+    return "\\u{%x}" % ord(c)
+
+
+def escaping_cases() -> None:
+    def esc(area_case: str, files, command, exit, stderr, c, why, stdin=None, stdout=None):
+        case("control-chars", area_case, files, command, exit, stderr, why, stdin=stdin,
+             not_output=[c], stdout=stdout)
+
+    for cls, c in INVISIBLE.items():
+        def rename(st, c=c):
+            st["targets"]["delegations"]["roles"][0]["name"] = f"proj{c}ects"
+            st["targets"]["delegations"]["roles"][0]["paths"] = ["projects/*"]
+        esc(f"role-name-{cls}", in_repo(make_repo(pre=rename)), VERIFY, 1,
+            ["role-name-not-url-safe", f"proj{shown(c)}ects"], c,
+            f"a role name holding U+{ord(c):04X} reads as another role's name")
+
+        def alias(st, c=c):
+            st["targets"]["delegations"]["roles"][0]["keyids"].append(f"dev{c}1")
+        esc(f"keyid-{cls}", in_repo(make_repo(pre=alias)), VERIFY, 0,
+            ["unresolved-keyid", f"dev{shown(c)}1"], c,
+            f"a keyid holding U+{ord(c):04X} reads as an officer's keyid")
+
+    # inspect shows every delegation with its keyids; sign shows them before anything is signed.
+    c = INVISIBLE["rlo"]
+    t = targets_signed()
+    t["delegations"]["roles"][0]["name"] = f"proj{c}ects"
+    signed_t = sign(t, [TARGETS])
+    signed_t["signatures"].append({"keyid": f"sig{INVISIBLE['tag']}1", "sig": "00" * 64})
+    esc("inspect-role-name-and-keyid", {"targets.json": dump(signed_t)},
+        ["inspect", "targets.json"], 0, [], c,
+        "inspect is what an officer reads to see who a role trusts and who signed",
+        stdout=[f"proj{shown(c)}ects", f"sig{shown(INVISIBLE['tag'])}1"])
+    draft = targets_signed()
+    draft["delegations"]["roles"][0]["name"] = f"proj{c}{INVISIBLE['zwsp']}ects"
+    draft["delegations"]["keys"][SIGNER.keyid] = copy.deepcopy(SIGNER.key)
+    draft["delegations"]["roles"][0]["keyids"].append(SIGNER.keyid)
+    draft["x-note" + INVISIBLE["bom"]] = "unknown" + INVISIBLE["line-separator"]
+    for cls in ("rlo", "zwsp", "bom", "line-separator"):
+        esc(f"sign-review-{cls}",
+            {"key.json": dump(keyfile(SIGNER.seed, SIGNER.key)),
+             "targets.json": dump({"signed": draft, "signatures": []})},
+            ["sign", "targets.json", "--key", "key.json", "--passphrase-fd", "0", "-o",
+             "{tmp}/sig.json"], 0, ["You are about to sign", shown(c)], INVISIBLE[cls],
+            f"the review before signing must not show U+{ord(INVISIBLE[cls]):04X} raw",
+            stdin=PASS + "\n")
+
+
 def main() -> int:
     controls()
     json_cases()
@@ -1552,6 +1624,7 @@ def main() -> int:
     delegation_cases()
     keyfile_cases()
     sigfile_cases()
+    escaping_cases()
     areas = sorted({a for a, _, _, _ in CASES})
     for area in areas:
         shutil.rmtree(OUT / area, ignore_errors=True)
