@@ -299,6 +299,7 @@ fn every_area_is_covered() {
         "merge",
         "control",
         "control-chars",
+        "transcript",
     ] {
         let n = cases
             .iter()

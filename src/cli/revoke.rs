@@ -115,13 +115,9 @@ fn options(a: &Args) -> Result<RevokeOptions, Failure> {
 
 pub fn run(a: Args) -> Result<u8, Failure> {
     let opts = options(&a)?;
-    let recorder = crate::cli::record::Recorder::find(
-        &a.out
-            .iter()
-            .map(|p| p.as_path())
-            .chain([a.repo.as_path()])
-            .collect::<Vec<_>>(),
-    )?;
+    // Without --out the drafts go to a new directory inside the repository directory.
+    let writes_into = a.out.clone().unwrap_or_else(|| a.repo.join("revoke"));
+    let recorder = crate::cli::record::Recorder::find(&[&writes_into], &[&a.repo])?;
     let source = crate::cli::metadata_dir(&a.repo);
     let files = crate::cli::export::load(&source)?;
     let plan = match revoke::plan(&files, &a.keyid, &opts) {
@@ -207,6 +203,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
     );
     let read: Vec<std::path::PathBuf> = files.iter().map(|f| source.join(&f.name)).collect();
     let written: Vec<std::path::PathBuf> = bundle.files.keys().map(|n| out.join(n)).collect();
+    written.iter().for_each(|w| crate::cli::record::wrote(w));
     crate::cli::record::step(
         &recorder,
         format!(

@@ -105,7 +105,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
     match cmd {
         RootCommand::Init(a) => {
             refuse_existing(&a.output)?;
-            let recorder = crate::cli::record::Recorder::find(&[&a.output])?;
+            let recorder = crate::cli::record::Recorder::find(&[&a.output], &[])?;
             let keys = keys(&a.keys, "--key")?;
             let t = thresholds(&a.thresholds)?;
             let root = ceremony::root::init(&keys, &t, a.expires).map_err(root_failure)?;
@@ -131,7 +131,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
         }
         RootCommand::Rotate(a) => {
             refuse_existing(&a.output)?;
-            let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.previous])?;
+            let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.previous])?;
             let prev_any = crate::cli::read_metadata(&a.previous)?;
             let AnyMetadata::Root(prev) = &prev_any else {
                 return Err(Failure::usage(format!(

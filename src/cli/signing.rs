@@ -189,7 +189,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             )));
         }
     }
-    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
+    let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let l = load(&a.file, &a.ctx)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
     let (hex_groups, words) = review::digest_for_reading(&digest);
@@ -373,7 +373,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     if a.file.is_dir() {
         return round::merge_round(&a);
     }
-    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
+    let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let l = load(&a.file, &a.ctx)?;
     l.need_authorities()?;
     let mut sigs = Vec::new();

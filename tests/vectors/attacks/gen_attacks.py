@@ -1614,6 +1614,63 @@ def escaping_cases() -> None:
             stdin=PASS + "\n")
 
 
+# --- transcript: only an officer's key vouches for a transcript's head ---------------------
+#
+# A head signature says "I saw the ceremony up to this line". Anyone can rewrite the whole
+# transcript, re-chain it (every line's hash recomputed) and sign its head with a key of their
+# own; so `transcript verify --head-sig` counts a signature only by a key the plan gives an
+# officer or the current root trusts for root or targets.
+
+
+def transcript_bytes(steps: list[str]) -> bytes:
+    prev, out = "0" * 64, []
+    for i, step in enumerate(steps, 1):
+        line = {"seq": i, "time": "2026-11-22T12:00:00Z", "step": step, "officer": None,
+                "inputs": [], "outputs": [], "keyids": [], "note": None,
+                "conclave_version": "0.1.0", "binary_sha256": sha256(b"binary"), "prev": prev}
+        line["hash"] = prev = sha256(canonical(line))
+        out.append(json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    return ("\n".join(out) + "\n").encode()
+
+
+def head_signature(transcript: bytes, signer: K, public: K | None = None) -> bytes:
+    last = json.loads(transcript.splitlines()[-1])
+    msg = f"conclave-transcript-head/v1\nseq {last['seq']}\nsha256 {last['hash']}\n".encode()
+    public = public or signer
+    return dump({"format": "conclave-transcript-head", "format_version": 1, "seq": last["seq"],
+                 "head_sha256": last["hash"],
+                 "signature": {"keyid": signer.keyid, "sig": signer.sig(msg)},
+                 "public_key": copy.deepcopy(public.key)})
+
+
+def transcript_cases() -> None:
+    forged = transcript_bytes(["ceremony genesis (rewritten)", "merge root v1 (rewritten)"])
+    root = dump(sign(root_signed(), [ROOT1]))
+    cmd = ["transcript", "verify", ".", "--head-sig", "head.sig"]
+
+    def t(name, signer, exit, stderr, why, public=None, with_root=True, stdout=None):
+        files = {"transcript.jsonl": forged, "head.sig": head_signature(forged, signer, public)}
+        if with_root:
+            files["repository/1.root.json"] = root
+        case("transcript", name, files, cmd, exit, stderr, why, stdout=stdout)
+
+    t("head-signed-by-root-key", ROOT1, 0, [],
+      "control: a root key of the ceremony's root vouches for the head",
+      stdout=["root key of root version 1"])
+    t("re-chained-head-signed-by-attacker-key", EVE, 1,
+      [f"the head is signed by key {EVE.keyid}, which is not an officer's key"],
+      "a rewritten, re-chained transcript signed with a fresh key would pass as the record")
+    t("head-signed-by-online-snapshot-key", SNAPSHOT, 1, ["not an officer's key"],
+      "the online snapshot key is held by a server, not by anyone at the ceremony")
+    t("head-signature-by-attacker-key-beside-officer-public-key", EVE, 1,
+      [f"the signature names key {EVE.keyid}, but the public key in the file is {ROOT1.keyid}"],
+      "an officer's public key in the file, beside a signature made with another key",
+      public=ROOT1)
+    t("head-signature-without-trusted-keys", ROOT1, 2, ["cannot tell whose keys may sign"],
+      "with neither plan nor root there is no officer to vouch; nothing is trusted",
+      with_root=False)
+
+
 def main() -> int:
     controls()
     json_cases()
@@ -1625,6 +1682,7 @@ def main() -> int:
     keyfile_cases()
     sigfile_cases()
     escaping_cases()
+    transcript_cases()
     areas = sorted({a for a, _, _, _ in CASES})
     for area in areas:
         shutil.rmtree(OUT / area, ignore_errors=True)
