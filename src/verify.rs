@@ -1057,7 +1057,7 @@ fn children_present(d: &Delegations, present: &BTreeSet<&str>) -> Vec<String> {
         DelegationRoles::List(roles) => roles
             .iter()
             .filter(|r| present.contains(r.name.as_str()))
-            .map(|r| r.name.to_string())
+            .map(|r| r.name.as_str().to_owned())
             .collect(),
         DelegationRoles::Succinct(s) => {
             let mut bins: Vec<(u64, &str)> = present

@@ -29,6 +29,10 @@ struct Case {
     stdin: Option<String>,
     stderr_contains: Vec<String>,
     stderr_not_contains: Vec<String>,
+    /// Strings stdout must hold (for commands whose report is data on stdout).
+    stdout_contains: Vec<String>,
+    /// Strings in neither stdout nor stderr (raw characters that must be shown escaped).
+    output_not_contains: Vec<String>,
 }
 
 fn strings(v: Option<&Value>, what: &str, case: &str) -> Vec<String> {
@@ -89,6 +93,12 @@ fn load_cases() -> Vec<Case> {
                 stderr_not_contains: strings(
                     exp.get("stderr_not_contains"),
                     "stderr_not_contains",
+                    &name,
+                ),
+                stdout_contains: strings(exp.get("stdout_contains"), "stdout_contains", &name),
+                output_not_contains: strings(
+                    exp.get("output_not_contains"),
+                    "output_not_contains",
                     &name,
                 ),
                 name,
@@ -196,6 +206,16 @@ fn run_case(case: &Case, scratch: &Path) -> Result<(), String> {
             problems.push(format!("stderr contains {unwanted:?}"));
         }
     }
+    for want in &case.stdout_contains {
+        if !stdout.contains(want.as_str()) {
+            problems.push(format!("stdout lacks {want:?}"));
+        }
+    }
+    for unwanted in &case.output_not_contains {
+        if stdout.contains(unwanted.as_str()) || stderr.contains(unwanted.as_str()) {
+            problems.push(format!("output contains {unwanted:?}"));
+        }
+    }
     if stderr.contains("panicked") || stdout.contains("panicked") {
         problems.push("conclave panicked".into());
     }
@@ -278,6 +298,8 @@ fn every_area_is_covered() {
         "signature-file",
         "merge",
         "control",
+        "control-chars",
+        "transcript",
     ] {
         let n = cases
             .iter()

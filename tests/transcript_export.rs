@@ -200,6 +200,12 @@ fn head_signatures_detect_removed_and_rewritten_lines() {
     make_key(keys.path(), "witness.key", "correct horse battery");
     let key = keys.path().join("witness.key");
     let key = key.to_str().unwrap();
+    // Head signatures count only from keys the verifier trusts: here, a witness's key.
+    let public = conclave_in(keys.path(), &["key", "public", "witness.key"], "");
+    ok(&public);
+    let witness = keys.path().join("witness.pub.json");
+    std::fs::write(&witness, &public.stdout).unwrap();
+    let witness = witness.to_str().unwrap();
 
     let dir = five_steps();
     let sign = |dir: &Path, out: &str, pass: &str| {
@@ -226,12 +232,25 @@ fn head_signatures_detect_removed_and_rewritten_lines() {
     assert!(lines_of(dir.path())[5].contains("transcript head (line 5) signed"));
     let v = conclave_in(
         dir.path(),
-        &["transcript", "verify", ".", "--head-sig", "head.sig"],
+        &[
+            "transcript",
+            "verify",
+            ".",
+            "--head-sig",
+            "head.sig",
+            "--witness-key",
+            witness,
+        ],
         "",
     );
     ok(&v);
     assert!(
         v.stdout.contains("signed the head at line 5"),
+        "{}",
+        v.stdout
+    );
+    assert!(
+        v.stdout.contains("whose: witness key given as"),
         "{}",
         v.stdout
     );
@@ -256,6 +275,8 @@ fn head_signatures_detect_removed_and_rewritten_lines() {
             "--head-sig",
             "head.sig",
             "forged.sig",
+            "--witness-key",
+            witness,
         ],
         "",
     );
@@ -272,7 +293,15 @@ fn head_signatures_detect_removed_and_rewritten_lines() {
     ok(&conclave_in(dir.path(), &["transcript", "verify", "."], ""));
     let v = conclave_in(
         dir.path(),
-        &["transcript", "verify", ".", "--head-sig", "head.sig"],
+        &[
+            "transcript",
+            "verify",
+            ".",
+            "--head-sig",
+            "head.sig",
+            "--witness-key",
+            witness,
+        ],
         "",
     );
     assert_eq!(v.code, 1);
@@ -295,7 +324,15 @@ fn head_signatures_detect_removed_and_rewritten_lines() {
     std::fs::copy(dir.path().join("head.sig"), other.path().join("head.sig")).unwrap();
     let v = conclave_in(
         other.path(),
-        &["transcript", "verify", ".", "--head-sig", "head.sig"],
+        &[
+            "transcript",
+            "verify",
+            ".",
+            "--head-sig",
+            "head.sig",
+            "--witness-key",
+            witness,
+        ],
         "",
     );
     assert_eq!(v.code, 1);

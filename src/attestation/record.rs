@@ -393,10 +393,10 @@ impl EnrolmentRecord {
         };
         if !same_key {
             return Err(RecordMismatch::PublicKey {
-                attested: report
-                    .public_key
-                    .as_ref()
-                    .map_or_else(|| report.public_key_type.clone(), |k| k.keyid().to_string()),
+                attested: report.public_key.as_ref().map_or_else(
+                    || report.public_key_type.clone(),
+                    |k| k.keyid().to_raw_string(),
+                ),
                 record: computed,
             });
         }

@@ -884,7 +884,9 @@ impl Plan {
             for field in crate::metadata::keyset::private_fields(&ka.key) {
                 push(
                     Level::Error,
-                    format!("key \"{a}\": its public key carries {field}, which looks like private key material"),
+                    format!(
+                        "key \"{a}\": its public key carries {field}, which looks like private key material"
+                    ),
                 );
             }
         }

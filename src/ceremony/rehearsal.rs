@@ -407,7 +407,11 @@ impl Rehearsal<'_> {
         outcome.apply(&mut merged);
         self.write(out, &merged.to_file_bytes())?;
         let inputs: Vec<&str> = sigs.iter().map(|(f, _)| f.as_str()).collect();
-        let keyids = outcome.added.iter().map(|(k, _)| k.to_string()).collect();
+        let keyids = outcome
+            .added
+            .iter()
+            .map(|(k, _)| k.to_raw_string())
+            .collect();
         self.record(
             &format!("merge {role} v{}", md.common().version),
             &inputs,
@@ -632,7 +636,7 @@ impl Rehearsal<'_> {
         let ids: Vec<String> = self
             .signers
             .values()
-            .map(|s| s.public_key().keyid().to_string())
+            .map(|s| s.public_key().keyid().to_raw_string())
             .collect();
         self.record(
             "keys generated (derived root keys, key files, online public keys)",
@@ -905,7 +909,7 @@ impl Rehearsal<'_> {
                 "repository/1.claimed.json",
             ],
             &["drafts/3.root.json"],
-            vec![compromised.to_string()],
+            vec![compromised.to_raw_string()],
             Some(format!(
                 "compromised key {compromised} (bob-root) removed; bob enrols bob-root-2"
             )),
@@ -1013,7 +1017,7 @@ impl Rehearsal<'_> {
             &format!("transcript head (line {}) signed by alice", head.seq),
             &[],
             &["transcript-head.alice.sig"],
-            vec![head.signature.keyid.to_string()],
+            vec![head.signature.keyid.to_raw_string()],
             None,
         )?;
         let lines = transcript::read(&file).map_err(step("transcript"))?;

@@ -44,7 +44,7 @@ fn role_table(md: &AnyMetadata) -> BTreeMap<String, (Vec<KeyId>, Threshold)> {
                 match &d.roles {
                     DelegationRoles::List(roles) => {
                         for r in roles {
-                            out.insert(r.name.to_string(), (r.keyids.clone(), r.threshold));
+                            out.insert(r.name.as_str().to_owned(), (r.keyids.clone(), r.threshold));
                         }
                     }
                     DelegationRoles::Succinct(s) => {

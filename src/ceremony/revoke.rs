@@ -768,7 +768,7 @@ fn listing(d: &Delegations, revoked: &[KeyId]) -> Vec<Listed> {
             .enumerate()
             .filter(|(_, r)| trusts(&r.keyids))
             .map(|(index, r)| Listed {
-                name: r.name.to_string(),
+                name: r.name.as_str().to_owned(),
                 keyids: r.keyids.clone(),
                 threshold: r.threshold.get(),
                 succinct: false,
@@ -1380,7 +1380,7 @@ impl<'a> Planner<'a> {
         let mut children: Vec<String> = match &d.roles {
             DelegationRoles::List(roles) => roles
                 .iter()
-                .map(|r| r.name.to_string())
+                .map(|r| r.name.as_str().to_owned())
                 .filter(|n| self.used.contains_key(n))
                 .collect(),
             DelegationRoles::Succinct(s) => self
@@ -1803,7 +1803,7 @@ mod tests {
     #[test]
     fn who_must_sign_each_draft() {
         let p = plan(&repo(), &id(1), &opts()).unwrap();
-        let ids = |v: &[KeyId]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let ids = |v: &[KeyId]| v.iter().map(KeyId::to_raw_string).collect::<Vec<_>>();
         let root = &p.drafts[0];
         // The current root's root keys (spec 5.3.4), then the new root's own.
         assert_eq!(root.requirements[0].threshold, 2);

@@ -312,7 +312,7 @@ pub fn merge<E: From<RoundError>>(
             Err(rejections) => out.refused.extend(rejections),
             Ok(merged) => {
                 out.added
-                    .extend(merged.added.iter().map(|(k, _)| k.to_string()));
+                    .extend(merged.added.iter().map(|(k, _)| k.to_raw_string()));
                 if !merged.complete() {
                     out.incomplete
                         .push((f.name.clone(), merged.reports.clone()));

@@ -19,8 +19,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::ceremony::plan::{KeySource, Plan};
 use crate::cjson::{self, Map, Value};
-use crate::metadata::{Expires, Key, KeyId, Signature, SignatureError};
+use crate::metadata::{Expires, Key, KeyId, KeyMaterial, Root, Signature, SignatureError};
 use crate::signer::{SignError, Signer};
 
 /// The transcript's file name inside a ceremony directory.
@@ -206,6 +207,18 @@ pub enum HeadError {
         #[source]
         source: SignatureError,
     },
+    /// A valid signature, by a key none of the trusted sources lists: anyone can make a key,
+    /// re-chain a rewritten transcript and sign its head.
+    #[error(
+        "the head is signed by key {keyid}, which is not an officer's key: {} does not list it",
+        .sources.join(" nor ")
+    )]
+    NotAnOfficer {
+        /// The signing key.
+        keyid: KeyId,
+        /// Where the officers' keys were looked for (as given to [`Vouchers`]).
+        sources: Vec<String>,
+    },
 }
 
 /// The transcript file for `dir_or_file`: `DIR/transcript.jsonl` for a directory, else the
@@ -387,7 +400,8 @@ impl Line {
 }
 
 /// A single line of JSON: like the canonical form (sorted keys, no whitespace) but with
-/// control characters escaped, as JSON requires.
+/// control characters, and the other characters [`crate::display::escape`] escapes, written as
+/// `\uXXXX` escapes.
 fn write_compact(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::String(s) => {
@@ -396,8 +410,16 @@ fn write_compact(v: &Value, out: &mut Vec<u8>) {
                 match c {
                     '"' => out.extend_from_slice(b"\\\""),
                     '\\' => out.extend_from_slice(b"\\\\"),
-                    c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                        out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
+                    // Controls, as JSON requires; and everything else the terminal escaper
+                    // escapes (bidi overrides, zero-width and tag characters, line
+                    // separators), so that `cat transcript.jsonl` or a text editor shows
+                    // them instead of acting on them. The hash is over the canonical form,
+                    // which holds the characters themselves, so it is the same either way.
+                    c if crate::display::needs_escape(c) => {
+                        let mut units = [0u16; 2];
+                        for u in c.encode_utf16(&mut units) {
+                            out.extend_from_slice(format!("\\u{u:04x}").as_bytes());
+                        }
                     }
                     c => {
                         let mut buf = [0u8; 4];
@@ -625,6 +647,91 @@ pub struct HeadSignature {
     pub public_key: Key,
 }
 
+/// The keys whose head signatures count, each with whose it is: the officers' keys of the
+/// ceremony plan and the keys the current root trusts for its offline roles. A head signature
+/// proves only that someone holding the key saw the transcript up to the head; the key must be
+/// an officer's, or a rewritten and re-chained transcript signed with a fresh key would pass.
+/// Keys are compared by their material ([`Key::material`]), not by keyid.
+#[derive(Clone, Debug, Default)]
+pub struct Vouchers {
+    keys: Vec<(KeyMaterial, String)>,
+    sources: Vec<String>,
+}
+
+impl Vouchers {
+    /// No keys yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The plan's keys held by officers (not the online keys), labelled with the officer and
+    /// the plan's name for the key. `source` names the plan for messages.
+    pub fn add_plan(&mut self, plan: &Plan, source: &str) {
+        for k in plan.keys.values() {
+            if k.source == KeySource::Online {
+                continue;
+            }
+            let officer = match &k.officer {
+                Some(o) => format!("officer {}", plan.officer_label(o)),
+                None => "no officer".to_owned(),
+            };
+            self.keys.push((
+                k.key.material(),
+                format!("{officer}, key {} of plan {source}", k.name),
+            ));
+        }
+        self.sources.push(format!("plan {source}"));
+    }
+
+    /// The keys `root` lists for its root and targets roles (the offline roles; the online
+    /// snapshot and timestamp keys are held by a server, not by anyone at the ceremony).
+    /// `source` names the root's file for messages.
+    pub fn add_root(&mut self, root: &Root, source: &str) {
+        let version = root.common.version;
+        for role in ["root", "targets"] {
+            let Some(rk) = root.role(role) else { continue };
+            for id in &rk.keyids {
+                if let Some(key) = root.keys.get(id) {
+                    self.keys.push((
+                        key.material(),
+                        format!("{role} key of root version {version} ({source})"),
+                    ));
+                }
+            }
+        }
+        self.sources
+            .push(format!("root version {version} ({source})"));
+    }
+
+    /// A witness's key, which the verifier chose to trust (it is in neither plan nor root).
+    /// `source` names where it was read from.
+    pub fn add_witness(&mut self, key: &Key, source: &str) {
+        self.keys
+            .push((key.material(), format!("witness key given as {source}")));
+        self.sources.push(format!("witness key {source}"));
+    }
+
+    /// True when no source was added.
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    /// Where the keys were looked for, as added.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+
+    /// Whose `key` is, once per source that lists it; empty when none does.
+    pub fn whose(&self, key: &Key) -> Vec<&str> {
+        let material = key.material();
+        self.keys
+            .iter()
+            .filter(|(m, _)| *m == material)
+            .map(|(_, who)| who.as_str())
+            .collect()
+    }
+}
+
 /// The bytes a head signature covers. They begin with a fixed label, never with `{`, so a
 /// head signature can never be mistaken for a signature over TUF metadata (whose signed
 /// bytes are canonical JSON objects) made by the same key.
@@ -702,8 +809,27 @@ impl HeadSignature {
         })
     }
 
+    /// [`HeadSignature::check`], and then that the key is one of `vouchers`: whose it is, or
+    /// [`HeadError::NotAnOfficer`].
+    pub fn check_vouched<'v>(
+        &self,
+        lines: &[Line],
+        vouchers: &'v Vouchers,
+    ) -> Result<Vec<&'v str>, HeadError> {
+        self.check(lines)?;
+        let whose = vouchers.whose(&self.public_key);
+        if whose.is_empty() {
+            return Err(HeadError::NotAnOfficer {
+                keyid: self.signature.keyid.clone(),
+                sources: vouchers.sources.clone(),
+            });
+        }
+        Ok(whose)
+    }
+
     /// Check this signature against a verified transcript's lines: the signed line must be
-    /// there with the signed hash, and the signature must verify with the key it names.
+    /// there with the signed hash, and the signature must verify with the key it names. Who
+    /// holds the key is not checked here: see [`HeadSignature::check_vouched`].
     pub fn check(&self, lines: &[Line]) -> Result<(), HeadError> {
         if self.public_key.keyid() != self.signature.keyid {
             return Err(HeadError::KeyMismatch {
@@ -779,6 +905,24 @@ mod tests {
     }
 
     #[test]
+    fn invisible_and_reordering_characters_are_written_as_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let step = "a\u{202e}b\u{200b}c\u{feff}d\u{e0041}e\u{2028}f\u{1b}g";
+        Transcript::append_with(dir.path(), entry(step), &ctx()).unwrap();
+        let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let line = text.strip_suffix('\n').unwrap();
+        assert!(!line.chars().any(crate::display::needs_escape), "{text:?}");
+        assert!(
+            text.contains(r"a\u202eb\u200bc\ufeffd\udb40\udc41e\u2028f\u001bg"),
+            "{text}"
+        );
+        // Read back as the characters themselves, and the hash still holds.
+        let lines = verify_chain(&bytes).unwrap();
+        assert_eq!(lines[0].entry.step, step);
+    }
+
+    #[test]
     fn a_broken_transcript_is_not_appended_to() {
         let dir = tempfile::tempdir().unwrap();
         Transcript::append_with(dir.path(), entry("one"), &ctx()).unwrap();
@@ -814,5 +958,41 @@ mod tests {
         let mut other = parsed.clone();
         other.signature.sig = h.signature.sig.replace('a', "b").replace('0', "1");
         assert!(other.check(&lines).is_err());
+    }
+
+    #[test]
+    fn only_an_officers_key_vouches_for_the_head() {
+        use crate::ceremony::request::tests::{officer, root};
+        let dir = tempfile::tempdir().unwrap();
+        Transcript::append_with(dir.path(), entry("one"), &ctx()).unwrap();
+        let lines = read(&dir.path().join(FILE_NAME)).unwrap();
+        let crate::metadata::AnyMetadata::Root(r) = root() else {
+            unreachable!()
+        };
+        let mut vouchers = Vouchers::new();
+        assert!(vouchers.is_empty());
+        vouchers.add_root(&r.signed, "1.root.json");
+
+        // officer(1) holds root's root key; officer(2) its targets key.
+        let by_root = sign_head(&lines, &officer(1)).unwrap();
+        assert_eq!(
+            by_root.check_vouched(&lines, &vouchers).unwrap(),
+            ["root key of root version 1 (1.root.json)"]
+        );
+        let by_targets = sign_head(&lines, &officer(2)).unwrap();
+        assert_eq!(
+            by_targets.check_vouched(&lines, &vouchers).unwrap(),
+            ["targets key of root version 1 (1.root.json)"]
+        );
+
+        // A valid signature by anyone else's key is refused, naming the key.
+        let stranger = sign_head(&lines, &officer(9)).unwrap();
+        stranger.check(&lines).unwrap();
+        let err = stranger.check_vouched(&lines, &vouchers).unwrap_err();
+        assert!(matches!(err, HeadError::NotAnOfficer { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains(&officer(9).public_key().keyid().to_raw_string()));
+        assert!(msg.contains("not an officer's key"), "{msg}");
+        assert!(msg.contains("root version 1 (1.root.json)"), "{msg}");
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use conclave::ceremony::genesis::{self, GenesisError};
 use conclave::ceremony::plan::{Level, Plan};
 use conclave::ceremony::rehearsal::{self, Event};
-use conclave::ceremony::transcript::{self, Entry, Transcript};
+use conclave::ceremony::transcript::{self, Entry};
 use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, Expires, KeyId, Metadata};
 
@@ -30,8 +30,50 @@ pub fn run(cmd: CeremonyCommand) -> Result<u8, Failure> {
     }
 }
 
+/// The copy of the plan in a ceremony directory, as `ceremony genesis` left it: each key's
+/// public key is the one genesis wrote to `keys/NAME.pub.json` (the plan's own paths are
+/// relative to where the plan was written, which is not the ceremony directory), or else the
+/// file the plan names, relative to the ceremony directory.
+pub(crate) fn load_ceremony_plan(path: &Path) -> Result<Plan, Failure> {
+    let bytes = read_file(path)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::usage(format!("{}: not UTF-8 text", shown(path))))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Which key names each public key path: a plan key's path is all the parser hands over.
+    let names: Vec<(String, String)> = text
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("keys").and_then(|k| k.as_table()).cloned())
+        .map(|keys| {
+            keys.iter()
+                // Key names are checked by the parser; only the names it would accept may
+                // make a path here.
+                .filter(|(name, _)| {
+                    !name.starts_with('.')
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                })
+                .filter_map(|(name, k)| {
+                    let p = k.get("public_key")?.as_str()?;
+                    Some((p.to_owned(), name.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Plan::parse(text, &mut |p: &str| {
+        let written = names
+            .iter()
+            .filter(|(path, _)| path == p)
+            .map(|(_, name)| base.join("keys").join(format!("{name}.pub.json")))
+            .find(|f| f.is_file());
+        read_public_key(&written.unwrap_or_else(|| base.join(p))).map_err(|f| f.message)
+    })
+    .map_err(|e| Failure::usage(format!("{}: {}", shown(path), chain(&e))))
+}
+
 /// Read a plan; public key files are relative to the plan's directory.
-fn load_plan(path: &Path) -> Result<(Plan, Vec<u8>), Failure> {
+pub(crate) fn load_plan(path: &Path) -> Result<(Plan, Vec<u8>), Failure> {
     let bytes = read_file(path)?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Failure::usage(format!("{}: not UTF-8 text", shown(path))))?;
@@ -46,7 +88,7 @@ fn load_plan(path: &Path) -> Result<(Plan, Vec<u8>), Failure> {
 fn print_findings(plan: &Plan, now: Expires) -> usize {
     let findings = plan.check(now);
     for f in &findings {
-        eprintln!("  {}: {}", f.level.word(), f.message);
+        eprintln!("  {}: {}", f.level.word(), escape(&f.message));
     }
     findings.iter().filter(|f| f.level == Level::Error).count()
 }
@@ -213,8 +255,8 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     let mut tasks = String::new();
     tasks.push_str(&format!(
         "SIGNING TASKS - {}\nRun every command from the ceremony directory ({}).\n{}\n",
-        plan.name,
-        d.display(),
+        escape(&plan.name),
+        shown(d),
         if plan.rehearsal {
             "REHEARSAL: never deploy what this produces.\n"
         } else {
@@ -232,7 +274,10 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     for t in genesis::tasks_for(&plan, "root", "drafts/1.root.json", "", "1.root") {
         tasks.push_str(&format!(
             "   [ ] {} ({}, {}):\n       {}\n",
-            t.officer, t.key, t.keyid, t.command
+            t.officer,
+            t.key,
+            t.keyid,
+            escape(&t.command)
         ));
     }
     tasks.push_str("   Then: conclave merge drafts/1.root.json signatures/1.root.*.sig -o repository/1.root.json\n");
@@ -251,7 +296,10 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     ) {
         tasks.push_str(&format!(
             "   [ ] {} ({}, {}):\n       {}\n",
-            t.officer, t.key, t.keyid, t.command
+            t.officer,
+            t.key,
+            t.keyid,
+            escape(&t.command)
         ));
     }
     tasks.push_str("   Then: conclave merge drafts/1.targets.json signatures/1.targets.*.sig --delegator repository/1.root.json -o repository/1.targets.json\n");
@@ -276,7 +324,7 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
             Ok((name, digest))
         })
         .collect::<Result<_, Failure>>()?;
-    let line = Transcript::append(
+    let line = crate::cli::record::append(
         d,
         Entry {
             step: format!("ceremony genesis from plan \"{}\"", plan.name),
@@ -328,11 +376,8 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
         crate::cli::refuse_existing(o)?;
     }
     let recorder = crate::cli::record::Recorder::find(
-        &a.output
-            .iter()
-            .map(PathBuf::as_path)
-            .chain([a.root.as_path()])
-            .collect::<Vec<_>>(),
+        &a.output.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+        &[a.root.as_path(), a.plan.as_path()],
     )?;
     let current_any = crate::cli::read_metadata(&a.root)?;
     let AnyMetadata::Root(current) = &current_any else {
@@ -401,12 +446,13 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
             .and_then(|pk| pk.source.sign_flags())
             .unwrap_or_else(|| "--key|--derive|--yubikey|--pkcs11 ...".into());
         println!(
-            "  [ ] {}: conclave sign {draft} --previous {} {cmd} -o {}.sig",
+            "  [ ] {}: conclave sign {draft} --previous {} {} -o {}.sig",
             k.officer
                 .as_deref()
                 .map(|o| plan.officer_label(o))
                 .unwrap_or_else(|| format!("holder of {}", k.keyid)),
             shown(&a.root),
+            escape(&cmd),
             k.name.clone().unwrap_or_else(|| k.keyid.to_string())
         );
     }
@@ -436,7 +482,7 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
         ),
         &[&a.root, &a.plan],
         &a.output.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
-        lost.iter().map(|k| k.to_string()).collect(),
+        lost.iter().map(KeyId::to_raw_string).collect(),
     )?;
     if !rot.feasible {
         return Err(Failure::failed(format!(

@@ -48,7 +48,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
             "an export is always a new directory: choose a new name or move the old bundle away",
         ));
     }
-    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.dir])?;
+    let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.dir])?;
     let source = crate::cli::metadata_dir(&a.dir);
     let files = load(&source)?;
     let bundle = match export::build(&files, Expires::now(), format) {
@@ -82,6 +82,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         shown(&a.output)
     );
     let written: Vec<PathBuf> = bundle.files.keys().map(|n| a.output.join(n)).collect();
+    written.iter().for_each(|w| crate::cli::record::wrote(w));
     let read: Vec<PathBuf> = files.iter().map(|f| source.join(&f.name)).collect();
     crate::cli::record::step(
         &recorder,

@@ -189,6 +189,7 @@ pub fn load_key_file(path: &Path) -> Result<KeyFile, Failure> {
 }
 
 fn write_key_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    crate::cli::record::wrote(path);
     conclave::fsutil::create_new_private(path, bytes).map_err(|e| {
         Failure::usage(format!(
             "{}: cannot create: {}",
@@ -236,7 +237,7 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
     refuse_existing(output)?;
     // In a ceremony directory (or with --ceremony-dir) the new key's keyid is recorded; a
     // broken transcript stops here, before the passphrase is asked for.
-    let recorder = crate::cli::record::Recorder::find(&[output])?;
+    let recorder = crate::cli::record::Recorder::find(&[output], &[])?;
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let pass = prompter.new_secret(&shown(output))?;
     warn_if_weak(&pass);
@@ -283,7 +284,7 @@ fn generate_in_token(
     token.refuse_existing_label(label).map_err(device)?;
     // Nothing is written, so only an explicit --ceremony-dir records the new key (its label,
     // token and keyid); a broken transcript stops here, before the PIN is asked for.
-    let recorder = crate::cli::record::Recorder::find(&[])?;
+    let recorder = crate::cli::record::Recorder::find(&[], &[])?;
     let mut prompter = Prompter::new(passphrase_fd)?;
     let pin = pin(uri, &token, &mut prompter)?;
     let (kt, name) = match key_type {
@@ -393,7 +394,7 @@ fn derive(a: DeriveArgs) -> Result<u8, Failure> {
         .map_err(|e| Failure::usage(format!("--identity: {e}")))?;
     // Nothing is written, so only an explicit --ceremony-dir records the derivation (identity
     // and keyid, never the passphrase).
-    let recorder = crate::cli::record::Recorder::find(&[])?;
+    let recorder = crate::cli::record::Recorder::find(&[], &[])?;
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let pass = prompter.new_secret(&format!("derived key {}", escape(&a.identity)))?;
     let bits = passphrase::estimate_bits(&pass);

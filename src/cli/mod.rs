@@ -55,8 +55,9 @@ Exit codes:
 #[derive(Parser)]
 #[command(name = "conclave", version, after_help = EXIT_CODES)]
 struct Cli {
-    /// The ceremony directory whose transcript records this command (default: the nearest
-    /// directory holding transcript.jsonl above the files the command writes).
+    /// Also record this command in this ceremony directory's transcript. Every ceremony
+    /// directory the command writes into (the nearest directory holding transcript.jsonl above
+    /// each file written) records it in any case; without either, the one above a file it reads.
     #[arg(long, global = true, value_name = "DIR")]
     ceremony_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
@@ -150,21 +151,33 @@ pub fn run() -> ExitCode {
     };
     // Commands that write files but do not record their own step (pypi, delegation, qr, key
     // change-passphrase, ...) are recorded here, by their command line (which never holds a
-    // secret), when they ran in a ceremony directory.
+    // secret), when they wrote into a ceremony directory; so is any write of a recording
+    // command into a ceremony directory its own step did not go to.
     let result = match result {
-        Ok(code) if code == exit::OK && !self_recording => record::after_command().map(|()| code),
+        Ok(code) if code == exit::OK => record::after_command(!self_recording).map(|()| code),
         other => other,
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            eprintln!("error: {}", escape_lines(&e.message));
             if let Some(hint) = e.hint {
-                eprintln!("hint: {hint}");
+                eprintln!("hint: {}", escape_lines(&hint));
             }
             ExitCode::from(e.code)
         }
     }
+}
+
+/// The last line of defence for messages that quote files: every line escaped (the quoted
+/// parts are escaped where the message is made, and escaping twice changes nothing), the line
+/// breaks the message was written with kept.
+fn escape_lines(message: &str) -> String {
+    message
+        .split('\n')
+        .map(|l| conclave::display::escape(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// An error that ends a command: a message, an optional hint, and the exit code.
@@ -492,6 +505,9 @@ pub fn write_metadata(
 /// Create the new directory `dir` holding `files` (name, bytes), whole or not at all
 /// ([`conclave::fsutil::write_new_dir`]); `exists` says why an existing `dir` is refused.
 pub fn write_new_dir(dir: &Path, files: &[(String, Vec<u8>)], exists: &str) -> Result<(), Failure> {
+    for (name, _) in files {
+        record::wrote(&dir.join(name));
+    }
     conclave::fsutil::write_new_dir(
         dir,
         files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),

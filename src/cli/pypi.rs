@@ -172,7 +172,7 @@ fn print_review(review: &ClaimReview, output: &Path) -> Result<(), Failure> {
     let all = review.lines(usize::MAX);
     if all.len() <= 3 * SHOWN_PROJECTS + 2 {
         for line in &all {
-            eprintln!("  {line}");
+            eprintln!("  {}", escape(line));
         }
         return Ok(());
     }
@@ -182,7 +182,7 @@ fn print_review(review: &ClaimReview, output: &Path) -> Result<(), Failure> {
     text.push('\n');
     crate::cli::write_output(&path, text.as_bytes())?;
     for line in review.lines(SHOWN_PROJECTS) {
-        eprintln!("  {line}");
+        eprintln!("  {}", escape(&line));
     }
     let sha = {
         use sha2::Digest as _;
@@ -731,7 +731,7 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
         escape(&a.role)
     );
     for line in review {
-        eprintln!("  {line}");
+        eprintln!("  {}", escape(&line));
     }
     print_digest(&digest);
     eprintln!(

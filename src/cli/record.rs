@@ -1,23 +1,37 @@
-//! Automatic transcript steps: every ceremony command that runs inside a ceremony directory
+//! Automatic transcript steps: every ceremony command that writes into a ceremony directory
 //! appends what it did to that directory's hash-chained transcript.
 //!
-//! The ceremony directory is the one given with the global `--transcript DIR` option, or
-//! else the nearest directory holding `transcript.jsonl` above a file the command writes (or
-//! verifies), at most three levels up. `conclave ceremony genesis` and `conclave ceremony
-//! rehearse` create one. The chain is checked before the command does its work, so a step is
-//! never chained onto a tampered transcript, and nothing is written when it is broken.
+//! A ceremony directory is one holding `transcript.jsonl`; a file belongs to the nearest
+//! ceremony directory above it, however deep. A command is recorded
+//!
+//! - in the ceremony directory of every file it writes: the transcript of a directory is the
+//!   record of what was done to it, so naming another directory with `--ceremony-dir` (or
+//!   writing ten levels down) does not keep a write out of it;
+//! - in the directory the global `--ceremony-dir DIR` option names, too;
+//! - when neither applies, in the ceremony directory of the first file it reads that has one
+//!   (a signature written to a USB stick is recorded where its draft lives).
+//!
+//! `conclave ceremony genesis` and `conclave ceremony rehearse` create a transcript. The
+//! chains are checked before the command does its work, so a step is never chained onto a
+//! tampered transcript, and nothing is written when one is broken. As a last guard, after every
+//! command each file it wrote through the command line's writers is looked at again: a ceremony
+//! directory that received a file but no step of this command gets one (its command line and
+//! the files).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
-use conclave::ceremony::transcript::{self, Entry, Transcript};
+use conclave::ceremony::transcript::{self, Entry, Line, Transcript, TranscriptError};
 use conclave::display::escape;
 
 use crate::cli::{Failure, chain, shown};
 
 static EXPLICIT: OnceLock<PathBuf> = OnceLock::new();
-/// Files written through `write_output` by this command.
-static WRITTEN: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+/// Files this command wrote (through `write_output`, `write_metadata`, `write_new_dir` or
+/// [`wrote`]).
+static WRITTEN: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Ceremony directories (canonical) this command appended a step to.
+static RECORDED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Note a file this command wrote.
 pub fn wrote(path: &Path) {
@@ -26,120 +40,187 @@ pub fn wrote(path: &Path) {
     }
 }
 
-/// After a command that does not record itself: record its command line and the files it
-/// wrote, when it ran in a ceremony directory. Its outputs are already written, so a broken
-/// transcript is reported (exit 1) but cannot undo them.
-pub fn after_command() -> Result<(), Failure> {
-    let written: Vec<PathBuf> = WRITTEN.lock().map(|w| w.clone()).unwrap_or_default();
-    if written.is_empty() {
-        return Ok(());
+fn canonical(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// Append `entry` to the transcript in `dir` and note that this command recorded itself there.
+/// Every step the command line appends goes through here.
+pub fn append(dir: &Path, entry: Entry) -> Result<Line, TranscriptError> {
+    let line = Transcript::append(dir, entry)?;
+    if let Ok(mut r) = RECORDED.lock() {
+        r.push(canonical(dir));
     }
-    let anchors: Vec<&Path> = written.iter().map(PathBuf::as_path).collect();
-    let Some(recorder) = Recorder::find(&anchors)? else {
-        return Ok(());
-    };
+    Ok(line)
+}
+
+fn recorded(dir: &Path) -> bool {
+    let dir = canonical(dir);
+    RECORDED.lock().is_ok_and(|r| r.contains(&dir))
+}
+
+/// The command line, as recorded (escaped: it may name files from elsewhere).
+fn command_line() -> String {
     let line: Vec<String> = std::env::args()
         .skip(1)
         .map(|a| escape(&a).into_owned())
         .collect();
-    recorder.record(
-        format!("conclave {}", line.join(" ")),
-        &[],
-        &anchors,
-        vec![],
-        None,
-    )
+    format!("conclave {}", line.join(" "))
 }
 
-/// Set from the global `--transcript DIR` option.
+/// After every command that succeeded: each ceremony directory that received a file this
+/// command wrote, but no step of it, gets one (the command line and the files written there).
+/// With `explicit_too` (commands that do not record themselves) the `--ceremony-dir` directory
+/// gets one as well, with every file written. The outputs are already written, so a broken
+/// transcript is reported (exit 1) but cannot undo them.
+pub fn after_command(explicit_too: bool) -> Result<(), Failure> {
+    let written: Vec<PathBuf> = WRITTEN.lock().map(|w| w.clone()).unwrap_or_default();
+    if written.is_empty() {
+        return Ok(());
+    }
+    let mut groups: Vec<(PathBuf, Vec<&Path>)> = Vec::new();
+    for w in &written {
+        if let Some(dir) = discover(w) {
+            add_to_group(&mut groups, dir, w);
+        }
+    }
+    if explicit_too && let Some(x) = EXPLICIT.get() {
+        for w in &written {
+            add_to_group(&mut groups, x.clone(), w);
+        }
+    }
+    for (dir, files) in groups {
+        if recorded(&dir) {
+            continue;
+        }
+        let recorder = Recorder::checked(vec![dir])?;
+        recorder.record(command_line(), &[], &files, vec![], None)?;
+    }
+    Ok(())
+}
+
+fn add_to_group<'a>(groups: &mut Vec<(PathBuf, Vec<&'a Path>)>, dir: PathBuf, file: &'a Path) {
+    let key = canonical(&dir);
+    match groups.iter_mut().find(|(d, _)| canonical(d) == key) {
+        Some((_, files)) => files.push(file),
+        None => groups.push((dir, vec![file])),
+    }
+}
+
+/// Set from the global `--ceremony-dir DIR` option.
 pub fn set_explicit(dir: PathBuf) {
     let _ = EXPLICIT.set(dir);
 }
 
-/// A ceremony directory whose transcript records this command.
+/// The ceremony directories whose transcripts record this command.
 pub struct Recorder {
-    dir: PathBuf,
+    dirs: Vec<PathBuf>,
 }
 
 fn has_transcript(dir: &Path) -> bool {
     dir.join(transcript::FILE_NAME).is_file()
 }
 
-/// The nearest directory with a transcript at or above `path`'s directory (three levels).
+/// The ceremony directory `path` belongs to: the nearest directory at or above it (above its
+/// parent, for a file) holding a transcript. A path that does not exist yet (an output about to
+/// be written, in directories about to be made) belongs where its nearest existing ancestor
+/// does; links are followed, so a write through a link is found where it lands.
 fn discover(path: &Path) -> Option<PathBuf> {
-    let start = if path.is_dir() {
+    let mut start = if path.is_dir() {
         path.to_path_buf()
     } else {
-        let parent = path.parent()?;
-        if parent.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            parent.to_path_buf()
-        }
+        path.parent()?.to_path_buf()
     };
-    let start = std::fs::canonicalize(&start).ok()?;
+    if start.as_os_str().is_empty() {
+        start = PathBuf::from(".");
+    }
+    let existing = start
+        .ancestors()
+        .find(|a| a.exists())
+        .map(Path::to_path_buf)?;
+    let existing = if existing.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        existing
+    };
+    let start = std::fs::canonicalize(&existing).ok()?;
     start
         .ancestors()
-        .take(3)
         .find(|d| has_transcript(d))
         .map(Path::to_path_buf)
 }
 
 impl Recorder {
-    /// The recorder for a command writing or checking `anchors`, if it runs in a ceremony
-    /// directory. A broken transcript stops the command here (exit 1), before any work.
-    pub fn find(anchors: &[&Path]) -> Result<Option<Recorder>, Failure> {
-        let dir = match EXPLICIT.get() {
-            Some(d) => {
-                if !d.is_dir() {
-                    return Err(Failure::usage(format!(
-                        "--transcript {}: not a directory",
-                        shown(d)
-                    ))
-                    .hint("give the ceremony directory (transcript.jsonl is created in it)"));
-                }
-                Some(d.clone())
-            }
-            None => anchors.iter().find_map(|a| discover(a)),
-        };
-        let Some(dir) = dir else { return Ok(None) };
-        let path = dir.join(transcript::FILE_NAME);
-        if path.exists() {
-            transcript::read(&path).map_err(|e| match e {
-                transcript::TranscriptError::Broken { .. } => Failure::failed(format!(
-                    "{}: the ceremony transcript is broken, so this step cannot be recorded; \
-                     nothing was done",
-                    shown(&path)
+    /// The recorder for a command that writes `writes` and reads `reads` (see the module docs
+    /// for which transcripts that is). A broken transcript stops the command here (exit 1),
+    /// before any work.
+    pub fn find(writes: &[&Path], reads: &[&Path]) -> Result<Option<Recorder>, Failure> {
+        let mut dirs: Vec<PathBuf> = writes.iter().filter_map(|w| discover(w)).collect();
+        if let Some(d) = EXPLICIT.get() {
+            if !d.is_dir() {
+                return Err(Failure::usage(format!(
+                    "--ceremony-dir {}: not a directory",
+                    shown(d)
                 ))
-                .hint("run `conclave transcript verify` on the ceremony directory"),
-                other => Failure::usage(escape(&chain(&other))),
-            })?;
+                .hint("give the ceremony directory (transcript.jsonl is created in it)"));
+            }
+            dirs.push(d.clone());
         }
-        Ok(Some(Recorder { dir }))
+        if dirs.is_empty() {
+            dirs.extend(reads.iter().find_map(|r| discover(r)));
+        }
+        if dirs.is_empty() {
+            return Ok(None);
+        }
+        Recorder::checked(dirs).map(Some)
+    }
+
+    /// A recorder for `dirs` (duplicates dropped), each transcript's chain checked.
+    fn checked(dirs: Vec<PathBuf>) -> Result<Recorder, Failure> {
+        let mut unique: Vec<PathBuf> = Vec::new();
+        for d in dirs {
+            if !unique.iter().any(|u| canonical(u) == canonical(&d)) {
+                unique.push(d);
+            }
+        }
+        for dir in &unique {
+            let path = dir.join(transcript::FILE_NAME);
+            if path.exists() {
+                transcript::read(&path).map_err(|e| match e {
+                    TranscriptError::Broken { .. } => Failure::failed(format!(
+                        "{}: the ceremony transcript is broken, so this step cannot be recorded; \
+                         nothing was done",
+                        shown(&path)
+                    ))
+                    .hint("run `conclave transcript verify` on the ceremony directory"),
+                    other => Failure::usage(escape(&chain(&other))),
+                })?;
+            }
+        }
+        Ok(Recorder { dirs: unique })
     }
 
     /// A path as recorded: relative to the ceremony directory when inside it.
-    fn name(&self, p: &Path) -> String {
-        let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        let base = std::fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone());
-        abs.strip_prefix(&base)
+    fn name(dir: &Path, p: &Path) -> String {
+        let abs = canonical(p);
+        abs.strip_prefix(canonical(dir))
             .map(|r| r.display().to_string())
             .unwrap_or_else(|_| p.display().to_string())
     }
 
-    fn files(&self, paths: &[&Path]) -> Result<Vec<(String, String)>, Failure> {
+    fn files(dir: &Path, paths: &[&Path]) -> Result<Vec<(String, String)>, Failure> {
         paths
             .iter()
             .filter(|p| p.is_file())
             .map(|p| {
                 let digest =
                     transcript::file_sha256(p).map_err(|e| Failure::usage(escape(&chain(&e))))?;
-                Ok((self.name(p), digest))
+                Ok((Self::name(dir, p), digest))
             })
             .collect()
     }
 
-    /// Append the step. Inputs and outputs are recorded with their SHA-256.
+    /// Append the step to each transcript. Inputs and outputs are recorded with their SHA-256.
     pub fn record(
         &self,
         step: impl Into<String>,
@@ -148,26 +229,30 @@ impl Recorder {
         keyids: Vec<String>,
         note: Option<String>,
     ) -> Result<(), Failure> {
-        let entry = Entry {
-            step: step.into(),
-            officer: None,
-            inputs: self.files(inputs)?,
-            outputs: self.files(outputs)?,
-            keyids,
-            note,
-        };
-        let line = Transcript::append(&self.dir, entry).map_err(|e| {
-            Failure::failed(format!(
-                "the step was done, but could not be recorded: {}",
-                escape(&chain(&e))
-            ))
-            .hint("record it by hand with `conclave transcript note`")
-        })?;
-        eprintln!(
-            "Recorded as step {} of {}.",
-            line.seq,
-            shown(&self.dir.join(transcript::FILE_NAME))
-        );
+        let step = step.into();
+        for dir in &self.dirs {
+            let entry = Entry {
+                step: step.clone(),
+                officer: None,
+                inputs: Self::files(dir, inputs)?,
+                outputs: Self::files(dir, outputs)?,
+                keyids: keyids.clone(),
+                note: note.clone(),
+            };
+            let line = append(dir, entry).map_err(|e| {
+                Failure::failed(format!(
+                    "the step was done, but could not be recorded in {}: {}",
+                    shown(&dir.join(transcript::FILE_NAME)),
+                    escape(&chain(&e))
+                ))
+                .hint("record it by hand with `conclave transcript note`")
+            })?;
+            eprintln!(
+                "Recorded as step {} of {}.",
+                line.seq,
+                shown(&dir.join(transcript::FILE_NAME))
+            );
+        }
         Ok(())
     }
 }

@@ -115,13 +115,9 @@ fn options(a: &Args) -> Result<RevokeOptions, Failure> {
 
 pub fn run(a: Args) -> Result<u8, Failure> {
     let opts = options(&a)?;
-    let recorder = crate::cli::record::Recorder::find(
-        &a.out
-            .iter()
-            .map(|p| p.as_path())
-            .chain([a.repo.as_path()])
-            .collect::<Vec<_>>(),
-    )?;
+    // Without --out the drafts go to a new directory inside the repository directory.
+    let writes_into = a.out.clone().unwrap_or_else(|| a.repo.join("revoke"));
+    let recorder = crate::cli::record::Recorder::find(&[&writes_into], &[&a.repo])?;
     let source = crate::cli::metadata_dir(&a.repo);
     let files = crate::cli::export::load(&source)?;
     let plan = match revoke::plan(&files, &a.keyid, &opts) {
@@ -207,6 +203,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
     );
     let read: Vec<std::path::PathBuf> = files.iter().map(|f| source.join(&f.name)).collect();
     let written: Vec<std::path::PathBuf> = bundle.files.keys().map(|n| out.join(n)).collect();
+    written.iter().for_each(|w| crate::cli::record::wrote(w));
     crate::cli::record::step(
         &recorder,
         format!(
@@ -216,7 +213,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         ),
         &read.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
         &written.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
-        vec![keyid.to_string()],
+        vec![keyid.to_raw_string()],
     )?;
     Ok(exit::OK)
 }
@@ -241,7 +238,6 @@ fn message(e: &RevokeError) -> String {
     }
 }
 
-/// The plan as the officers read it (also saved as PLAN.txt beside the drafts).
 /// How the command line spells the two ways out when a role keeps too few keys.
 fn flags(role: &str) -> (String, String) {
     (
@@ -250,6 +246,9 @@ fn flags(role: &str) -> (String, String) {
     )
 }
 
+/// The plan as the officers read it (also saved as PLAN.txt beside the drafts). Every line the
+/// library built is escaped here too: they quote role names and file names from the repository
+/// (escaping twice changes nothing).
 fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> String {
     let mut s = String::new();
     let keyid = plan.keyid.clone().expect("a plan names its key");
@@ -277,7 +276,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
         let what = if t.project {
             format!("project {}", escape(&t.role))
         } else if t.delegator == "root" {
-            format!("{} (top-level role)", t.role)
+            format!("{} (top-level role)", escape(&t.role))
         } else {
             format!("role {}", escape(&t.role))
         };
@@ -312,7 +311,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
             None => {}
         }
         if let Some(r) = &t.remedy {
-            let _ = writeln!(s, "      -> {}", r.sentence(Some(&flags)));
+            let _ = writeln!(s, "      -> {}", escape(&r.sentence(Some(&flags))));
         }
     }
 
@@ -322,7 +321,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
             "\nCANNOT PROCEED: nothing will be written until this is resolved"
         );
         for b in &plan.blockers {
-            let _ = writeln!(s, "  - {}", b.sentence(Some(&flags)));
+            let _ = writeln!(s, "  - {}", escape(&b.sentence(Some(&flags))));
         }
     }
 
@@ -350,7 +349,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
             escape(&d.previous_file)
         );
         for line in &d.changes {
-            let _ = writeln!(s, "       {line}");
+            let _ = writeln!(s, "       {}", escape(line));
         }
         let digest = conclave::metadata::SignedText::of_metadata(&d.metadata).sha256_hex();
         let (groups, _) = conclave::ceremony::review::digest_for_reading(&digest);
@@ -365,7 +364,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
                 "       {} of these {} key(s) - {}{}",
                 r.threshold,
                 r.eligible.len(),
-                r.label,
+                escape(&r.label),
                 if r.meetable() {
                     ""
                 } else {
@@ -395,24 +394,24 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
         }
     }
     for line in &plan.still_valid {
-        let _ = writeln!(s, "\nNO NEW VERSION NEEDED: {line}");
+        let _ = writeln!(s, "\nNO NEW VERSION NEEDED: {}", escape(line));
     }
     if !plan.warnings.is_empty() {
         let _ = writeln!(s, "\nWARNINGS");
         for w in &plan.warnings {
-            let _ = writeln!(s, "  - {w}");
+            let _ = writeln!(s, "  - {}", escape(w));
         }
     }
     if !plan.notes.is_empty() {
         let _ = writeln!(s, "\nNOTES");
         for n in &plan.notes {
-            let _ = writeln!(s, "  - {n}");
+            let _ = writeln!(s, "  - {}", escape(n));
         }
     }
     if !plan.online.is_empty() {
         let _ = writeln!(s, "\nTHE ONLINE SIDE MUST");
         for o in &plan.online {
-            let _ = writeln!(s, "  - {o}");
+            let _ = writeln!(s, "  - {}", escape(o));
         }
     }
     if plan.is_feasible() && !plan.drafts.is_empty() {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use conclave::ceremony::root::RootError;
 use conclave::ceremony::{self, review};
+use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, KeyId, Metadata};
 
 use crate::cli::{
@@ -104,7 +105,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
     match cmd {
         RootCommand::Init(a) => {
             refuse_existing(&a.output)?;
-            let recorder = crate::cli::record::Recorder::find(&[&a.output])?;
+            let recorder = crate::cli::record::Recorder::find(&[&a.output], &[])?;
             let keys = keys(&a.keys, "--key")?;
             let t = thresholds(&a.thresholds)?;
             let root = ceremony::root::init(&keys, &t, a.expires).map_err(root_failure)?;
@@ -113,7 +114,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
             let any = AnyMetadata::Root(md);
             eprintln!("Drafted {} (unsigned):", shown(&a.output));
             for line in review::summary(&any, "root") {
-                eprintln!("  {line}");
+                eprintln!("  {}", escape(&line));
             }
             eprintln!(
                 "Next: each root key holder signs it (`conclave sign {} --key KEYFILE -o SIGFILE` or `--derive ID`), then `conclave merge`.",
@@ -130,7 +131,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
         }
         RootCommand::Rotate(a) => {
             refuse_existing(&a.output)?;
-            let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.previous])?;
+            let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.previous])?;
             let prev_any = crate::cli::read_metadata(&a.previous)?;
             let AnyMetadata::Root(prev) = &prev_any else {
                 return Err(Failure::usage(format!(
@@ -162,7 +163,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
                 shown(&a.previous)
             );
             for line in review::changes(&prev_any, &any) {
-                eprintln!("  {line}");
+                eprintln!("  {}", escape(&line));
             }
             let auths = ceremony::authorities(&any, "root", Some(prev), None)
                 .map_err(|e| Failure::usage(crate::cli::authorities_message(&e)))?;

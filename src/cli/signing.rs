@@ -108,7 +108,7 @@ fn show_review(
 ) -> Result<(), Failure> {
     use conclave::ceremony::request::PreviousCheck;
     let mut lines = vec![format!("You are about to sign {}:", shown(file))];
-    lines.extend(l.summary().into_iter().map(|s| format!("  {s}")));
+    lines.extend(l.summary().into_iter().map(|s| format!("  {}", escape(&s))));
     if let (Some(changes), Some(prev)) = (l.changes(), previous) {
         match l.previous_check() {
             Some(PreviousCheck::Unverified(why)) => {
@@ -126,7 +126,7 @@ fn show_review(
             None => {}
         }
         lines.push(format!("Changes since {}:", shown(prev)));
-        lines.extend(changes.into_iter().map(|c| format!("  {c}")));
+        lines.extend(changes.into_iter().map(|c| format!("  {}", escape(&c))));
     }
     let mut review_digest = None;
     if lines.len() > REVIEW_LINES {
@@ -306,7 +306,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             )));
         }
     }
-    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
+    let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let mut l = load(&a.file, &a.ctx)?;
     foreign_keys(&mut l, a.allow_foreign_keyids)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
@@ -345,7 +345,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         format!("sign {} v{}", l.role(), l.metadata().common().version),
         &[&a.file],
         &[&a.output],
-        vec![detached.signature.keyid.to_string()],
+        vec![detached.signature.keyid.to_raw_string()],
     )?;
     eprintln!(
         "Next: hand the signature file to whoever merges (`conclave merge`); it holds no secret."
@@ -480,7 +480,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     if a.file.is_dir() {
         return round::merge_round(&a);
     }
-    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
+    let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let mut l = load(&a.file, &a.ctx)?;
     l.need_authorities()?;
     foreign_keys(&mut l, a.allow_foreign_keyids)?;
@@ -507,7 +507,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         Ok(o) => o,
         Err(RequestError::Refused { rejections }) => {
             for r in &rejections {
-                eprintln!("error: {}: {}", r.file, r.reason);
+                eprintln!("error: {}: {}", r.file, escape(&r.reason));
             }
             return Err(Failure::failed(format!(
                 "{} signature file(s) refused; nothing was merged or written",
@@ -563,7 +563,11 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         ),
         &inputs,
         &[&a.output],
-        outcome.added.iter().map(|(k, _)| k.to_string()).collect(),
+        outcome
+            .added
+            .iter()
+            .map(|(k, _)| k.to_raw_string())
+            .collect(),
     )?;
     Ok(exit::OK)
 }

@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use conclave::ceremony::transcript::{self, Entry, HeadSignature, Line, Transcript};
+use conclave::ceremony::transcript::{self, Entry, HeadSignature, Line, Vouchers};
 use conclave::display::escape;
+use conclave::metadata::AnyMetadata;
 use conclave::signer::Signer;
 
 use crate::cli::prompt::Prompter;
@@ -62,6 +63,16 @@ fn load(dir_or_file: &Path) -> Result<(PathBuf, Vec<Line>), Failure> {
 /// (exit 1). Removing lines from the end leaves a shorter valid chain: compare the head digest
 /// printed here with the one on the paper record, or give the head signatures made with
 /// `transcript sign-head`. Exit 0 when everything holds.
+///
+/// A head signature counts only if it is made with an officer's key: a key the ceremony plan
+/// gives an officer, or a root or targets key of the current root. Anyone can make a key,
+/// rewrite the transcript, re-chain it and sign its head; such a signature is refused (exit 1)
+/// with the key's keyid. By default the officers' keys are read from the ceremony directory
+/// (its plan.toml, and the newest N.root.json in its repository/); someone who could rewrite
+/// the transcript could rewrite those too, so at the table give your own copy of the plan
+/// (--plan) or the published root (--root): then only what you give is used. A witness's
+/// signature counts when you name the witness's public key with --witness-key. The output names
+/// whose key made each signature: read it out and compare it with the paper record.
 #[derive(clap::Args)]
 pub struct VerifyArgs {
     /// The ceremony directory, or the transcript file.
@@ -70,12 +81,105 @@ pub struct VerifyArgs {
     /// Head signature files (from `transcript sign-head`) to check against the transcript.
     #[arg(long = "head-sig", value_name = "SIGFILE", num_args = 1..)]
     head_sig: Vec<PathBuf>,
+    /// The ceremony plan whose officers' keys may sign the head (instead of the ceremony
+    /// directory's plan.toml and root).
+    #[arg(long, value_name = "PLAN", requires = "head_sig")]
+    plan: Option<PathBuf>,
+    /// A root whose root and targets keys may sign the head (instead of the ceremony
+    /// directory's plan.toml and root).
+    #[arg(long, value_name = "ROOT", requires = "head_sig")]
+    root: Option<PathBuf>,
+    /// A witness's public key (TUF key JSON, as `key generate` prints it) whose head signature
+    /// also counts; the output names it as a witness key (repeatable).
+    #[arg(long = "witness-key", value_name = "PUBFILE", requires = "head_sig")]
+    witness_keys: Vec<PathBuf>,
+}
+
+/// The newest `N.root.json` in the ceremony directory's `repository/`, if any.
+fn newest_root(dir: &Path) -> Result<Option<PathBuf>, Failure> {
+    let repo = dir.join("repository");
+    if !repo.is_dir() {
+        return Ok(None);
+    }
+    let names = conclave::ceremony::repository::metadata_files(&repo).map_err(|e| {
+        Failure::usage(format!(
+            "{}: cannot list: {}",
+            shown(&repo),
+            crate::cli::io_reason(&e.source)
+        ))
+    })?;
+    Ok(names
+        .iter()
+        .filter_map(|e| match conclave::verify::classify(&e.name) {
+            Some((role, Some(v))) if role == "root" => Some((v, &e.name)),
+            _ => None,
+        })
+        .max_by_key(|(v, _)| *v)
+        .map(|(_, name)| repo.join(name)))
+}
+
+fn add_root(v: &mut Vouchers, path: &Path) -> Result<(), Failure> {
+    match crate::cli::read_metadata(path)? {
+        AnyMetadata::Root(r) => {
+            v.add_root(&r.signed, &shown(path));
+            Ok(())
+        }
+        other => Err(Failure::usage(format!(
+            "{}: is {} metadata, not a root",
+            shown(path),
+            other.type_name()
+        ))),
+    }
+}
+
+/// Whose keys may sign the head of the transcript in `dir`: what --plan and --root give, or
+/// else the ceremony directory's plan.toml and newest root.
+fn vouchers(dir: &Path, a: &VerifyArgs) -> Result<Vouchers, Failure> {
+    let mut v = Vouchers::new();
+    for w in &a.witness_keys {
+        v.add_witness(&crate::cli::read_public_key(w)?, &shown(w));
+    }
+    if a.plan.is_some() || a.root.is_some() {
+        if let Some(p) = &a.plan {
+            let (plan, _) = crate::cli::ceremony::load_plan(p)?;
+            v.add_plan(&plan, &shown(p));
+        }
+        if let Some(r) = &a.root {
+            add_root(&mut v, r)?;
+        }
+        return Ok(v);
+    }
+    let plan_path = dir.join("plan.toml");
+    if plan_path.is_file() {
+        let plan = crate::cli::ceremony::load_ceremony_plan(&plan_path)?;
+        v.add_plan(&plan, &shown(&plan_path));
+    }
+    if let Some(r) = newest_root(dir)? {
+        add_root(&mut v, &r)?;
+    }
+    if v.is_empty() {
+        return Err(Failure::usage(format!(
+            "{}: cannot tell whose keys may sign the transcript's head: it holds no plan.toml \
+             and no repository/N.root.json, and no --witness-key was given",
+            shown(dir)
+        ))
+        .hint(
+            "give --plan PLAN (the ceremony plan) or --root ROOT (a root whose root and targets \
+             keys are the officers'), and --witness-key PUBFILE for each witness",
+        ));
+    }
+    Ok(v)
 }
 
 fn verify(a: VerifyArgs) -> Result<u8, Failure> {
     let (path, lines) = load(&a.path)?;
     let mut failed = 0;
     let mut checked = Vec::new();
+    let vouchers = if a.head_sig.is_empty() {
+        Vouchers::new()
+    } else {
+        vouchers(path.parent().unwrap_or(Path::new(".")), &a)?
+    };
     for sig_path in &a.head_sig {
         let bytes = read_file(sig_path)?;
         let h = HeadSignature::parse(&bytes).map_err(|e| {
@@ -85,13 +189,14 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
                 escape(&chain(&e))
             ))
         })?;
-        match h.check(&lines) {
-            Ok(()) => checked.push(format!(
-                "  {}: key {} signed the head at line {} ({})",
+        match h.check_vouched(&lines, &vouchers) {
+            Ok(whose) => checked.push(format!(
+                "  {}: key {} signed the head at line {} ({})\n      whose: {}",
                 shown(sig_path),
                 h.signature.keyid,
                 h.seq,
-                h.head_sha256
+                h.head_sha256,
+                escape(&whose.join("; "))
             )),
             Err(why) => {
                 failed += 1;
@@ -101,9 +206,13 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
     }
     if failed > 0 {
         return Err(Failure::failed(format!(
-            "{failed} head signature(s) do not match {}",
+            "{failed} head signature(s) do not vouch for {}",
             shown(&path)
-        )));
+        ))
+        .hint(
+            "a head signature counts only if it matches the transcript and is made with a key \
+             the plan gives an officer or the root trusts for root or targets",
+        ));
     }
     let Some(head) = lines.last() else {
         println!("{}: empty transcript (no steps recorded)", shown(&path));
@@ -113,10 +222,16 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
         "{}: hash chain intact: {} step(s), {} to {}",
         shown(&path),
         lines.len(),
-        lines[0].time,
-        head.time
+        escape(&lines[0].time),
+        escape(&head.time)
     );
     println!("head (line {}): {}", head.seq, head.hash);
+    if !checked.is_empty() {
+        println!(
+            "head signatures (keys trusted from {}):",
+            escape(&vouchers.sources().join(", "))
+        );
+    }
     for c in &checked {
         println!("{c}");
     }
@@ -162,19 +277,19 @@ fn print(a: PrintArgs) -> Result<u8, Failure> {
     println!("{rule}");
     let mut binary: Option<&str> = None;
     for l in &lines {
-        let time = l.time.replace('T', " ").replace('Z', "");
+        let time = escape(&l.time.replace('T', " ").replace('Z', "")).into_owned();
         let mut detail = vec![escape(&l.entry.step).into_owned()];
         if let Some(o) = &l.entry.officer {
             detail.push(format!("officer: {}", escape(o)));
         }
         for (p, h) in &l.entry.inputs {
-            detail.push(format!("in:  {} [{}]", escape(p), short(h)));
+            detail.push(format!("in:  {} [{}]", escape(p), escape(&short(h))));
         }
         for (p, h) in &l.entry.outputs {
-            detail.push(format!("out: {} [{}]", escape(p), short(h)));
+            detail.push(format!("out: {} [{}]", escape(p), escape(&short(h))));
         }
         for k in &l.entry.keyids {
-            detail.push(format!("key: {}", short(k)));
+            detail.push(format!("key: {}", escape(&short(k))));
         }
         if let Some(n) = &l.entry.note {
             detail.push(format!("note: {}", escape(n)));
@@ -183,7 +298,7 @@ fn print(a: PrintArgs) -> Result<u8, Failure> {
             detail.push(format!(
                 "conclave {} binary [{}]",
                 escape(&l.conclave_version),
-                short(&l.binary_sha256)
+                escape(&short(&l.binary_sha256))
             ));
             binary = Some(&l.binary_sha256);
         }
@@ -259,7 +374,7 @@ fn append(dir: &Path, entry: Entry) -> Result<Line, Failure> {
         return Err(Failure::usage(format!("{}: not a directory", shown(dir)))
             .hint("give the ceremony directory"));
     }
-    Transcript::append(dir, entry).map_err(|e| match e {
+    crate::cli::record::append(dir, entry).map_err(|e| match e {
         transcript::TranscriptError::Broken { .. } => Failure::failed(escape(&chain(&e)))
             .hint("run `conclave transcript verify` on it; nothing was appended"),
         other => Failure::usage(escape(&chain(&other))),
@@ -290,8 +405,9 @@ fn note(a: NoteArgs) -> Result<u8, Failure> {
 /// Sign the transcript's head digest with your key: you vouch for every step up to it.
 ///
 /// The chain is checked first. Officers and witnesses each write a small head signature
-/// file; `transcript verify --head-sig FILE...` checks them. The signing is itself recorded
-/// as the next step of the transcript (after the signed head).
+/// file; `transcript verify --head-sig FILE...` checks them (an officer's signature counts when
+/// the plan or the root lists the key; a witness's when the verifier names the witness's key).
+/// The signing is itself recorded as the next step of the transcript (after the signed head).
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("signer").required(true).multiple(false))]
 pub struct SignHeadArgs {
@@ -331,7 +447,7 @@ fn sign_head(a: SignHeadArgs) -> Result<u8, Failure> {
         shown(&path),
         head.seq,
         lines.len(),
-        head.time
+        escape(&head.time)
     );
     eprintln!("Head digest - compare it aloud with the paper record:");
     eprintln!("  {}", short_all(&head.hash));
@@ -383,7 +499,7 @@ fn sign_head(a: SignHeadArgs) -> Result<u8, Failure> {
                 a.output.display().to_string(),
                 transcript::sha256_hex(&bytes),
             )],
-            keyids: vec![h.signature.keyid.to_string()],
+            keyids: vec![h.signature.keyid.to_raw_string()],
             ..Entry::default()
         },
     )?;

@@ -6,7 +6,7 @@ use conclave::display::escape;
 use conclave::metadata::Expires;
 use conclave::verify::{self, FileStatus, InputFile, ReadInput, Report};
 
-use crate::cli::{Failure, Input, exit, parse_time, read_file, read_input};
+use crate::cli::{Failure, Input, exit, parse_time, read_file, read_input, shown};
 
 /// The files of one PATH: as bytes, and large targets roles already read in pieces.
 struct Loaded {
@@ -63,7 +63,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
     let mut all_ok = true;
     let mut json_reports = Vec::new();
     for (path, Loaded { base, files, read }) in inputs {
-        let report = crate::cli::progress::step(format!("Verifying {}", path.display()), || {
+        let report = crate::cli::progress::step(format!("Verifying {}", shown(&path)), || {
             let given = files
                 .iter()
                 .map(verify::Given::from)
@@ -151,7 +151,7 @@ fn load(path: &Path) -> Result<Loaded, Failure> {
         };
         let (big, small): (Vec<String>, Vec<String>) = names.into_iter().partition(large);
         let bar = crate::cli::progress::Step::counted(
-            format!("Reading {}", path.display()),
+            format!("Reading {}", shown(path)),
             (small.len() + big.len()) as u64,
         );
         let mut files = Vec::new();

@@ -265,7 +265,7 @@ mod enabled {
         }
         // In a ceremony directory (or with --ceremony-dir) the new key is recorded with its
         // files; a broken transcript stops here, before the PIN is asked for.
-        let recorder = crate::cli::record::Recorder::find(&[output])?;
+        let recorder = crate::cli::record::Recorder::find(&[output], &[])?;
         announce_pin(&mut token)?;
         let pin_p = match pin_policy {
             PinPolicyArg::Once => PinPolicy::Once,
@@ -310,6 +310,7 @@ mod enabled {
         let public = signer.public_key();
         let pub_bytes = conclave::cjson::to_pretty(&public.to_value());
         let create = |p: &Path, bytes: &[u8]| {
+            crate::cli::record::wrote(p);
             conclave::fsutil::create_new_private(p, bytes).map_err(|e| {
                 Failure::usage(format!(
                     "{}: cannot create: {}",

@@ -579,7 +579,7 @@ pub(crate) fn read_keys(
 pub(crate) fn keys_value(keys: &std::collections::BTreeMap<KeyId, Key>) -> Value {
     Value::Object(
         keys.iter()
-            .map(|(id, k)| (id.to_string(), k.to_value()))
+            .map(|(id, k)| (id.to_raw_string(), k.to_value()))
             .collect(),
     )
 }

@@ -157,7 +157,8 @@ impl KeyId {
         KeyId(KeyIdRepr::Sha256(*digest))
     }
 
-    /// The keyid as text (spelled out on the stack for a SHA-256 keyid).
+    /// The keyid as text (spelled out on the stack for a SHA-256 keyid). `&*` of it is the
+    /// text as read; its `Display` escapes it for printing.
     pub fn as_str(&self) -> KeyIdText<'_> {
         match &self.0 {
             KeyIdRepr::Sha256(raw) => {
@@ -167,6 +168,12 @@ impl KeyId {
             }
             KeyIdRepr::Other(s) => KeyIdText::Text(s),
         }
+    }
+
+    /// The keyid's text exactly as read, for data: JSON, transcripts, comparisons. To print it,
+    /// use `Display`, which escapes it.
+    pub fn to_raw_string(&self) -> String {
+        self.as_str().into()
     }
 
     /// The 32 bytes a keyid of 64 lowercase hex digits spells.
@@ -253,9 +260,18 @@ impl PartialEq<str> for KeyIdText<'_> {
     }
 }
 
+/// For people: escaped with [`crate::display::escape`], since a keyid of any other form than
+/// hex is text from a file. The text itself is `&*text` (see [`Deref`](std::ops::Deref)).
 impl fmt::Display for KeyIdText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self)
+        f.write_str(&crate::display::escape(self))
+    }
+}
+
+impl From<KeyIdText<'_>> for String {
+    /// The keyid's text exactly as read, for data (JSON, file contents, comparisons).
+    fn from(text: KeyIdText<'_>) -> Self {
+        (*text).to_owned()
     }
 }
 
@@ -313,9 +329,13 @@ impl fmt::Debug for KeyId {
     }
 }
 
+/// For people: the keyid escaped with [`crate::display::escape`]. A keyid is any non-empty
+/// text without control characters (TAP 12), so one read from a file can hold bidi overrides,
+/// zero-width or tag characters that would make it look like an officer's keyid on screen.
+/// The text as read, for data, is [`KeyId::to_raw_string`] or `&*id.as_str()`.
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.as_str())
+        fmt::Display::fmt(&self.as_str(), f)
     }
 }
 
@@ -363,9 +383,12 @@ impl RoleName {
     }
 }
 
+/// For people: the name escaped with [`crate::display::escape`] (a delegated role's name is
+/// text from a file; only control characters and path separators are refused when it is read).
+/// The name as read, for file names and comparisons, is [`RoleName::as_str`].
 impl fmt::Display for RoleName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&crate::display::escape(&self.0))
     }
 }
 

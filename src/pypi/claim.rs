@@ -1008,7 +1008,7 @@ mod tests {
             .map(|s| (KeyId::new(s).unwrap(), Key::ed25519(&[1; 32])))
             .collect();
         sort_by_keyid(&mut pairs);
-        let sorted: Vec<String> = pairs.iter().map(|(id, _)| id.to_string()).collect();
+        let sorted: Vec<String> = pairs.iter().map(|(id, _)| id.to_raw_string()).collect();
         let mut expected = texts.to_vec();
         expected.sort();
         assert_eq!(sorted, expected);

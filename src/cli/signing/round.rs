@@ -117,7 +117,7 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
             shown(&a.output)
         )));
     }
-    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
+    let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
     let drafts = review_round(&files, &parent)?;
@@ -207,7 +207,7 @@ impl From<RoundError> for Step {
 
 pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
-    let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
+    let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
     let sig_dirs = round::signature_dirs(&a.sigfiles, &files)?;
@@ -227,7 +227,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     drop(bar);
     if !result.refused.is_empty() {
         for r in &result.refused {
-            eprintln!("error: {}: {}", r.file, r.reason);
+            eprintln!("error: {}: {}", r.file, escape(&r.reason));
         }
         return Err(Failure::failed(format!(
             "{} signature file(s) refused; nothing was merged or written",

@@ -9,6 +9,8 @@ Each case directory holds the input files and `expected.json`:
      "stderr_contains": ["role root: root-version-skip"],
      "stdin": "...",                      (optional: fed to stdin, e.g. --passphrase-fd 0)
      "stderr_not_contains": ["..."],      (optional)
+     "output_not_contains": ["..."],      (optional: in neither stdout nor stderr)
+     "stdout_contains": ["..."],          (optional)
      "why": "what the attacker gains if this were accepted"}
 
 `tests/attacks.rs` runs every case through the real `conclave` binary, with the case
@@ -195,7 +197,8 @@ CASES: list[tuple[str, str, dict[str, bytes], dict]] = []
 
 def case(area: str, name: str, files: dict[str, bytes], command: list[str], exit: int,
          stderr: list[str], why: str, stdin: str | None = None,
-         not_stderr: list[str] | None = None) -> None:
+         not_stderr: list[str] | None = None, not_output: list[str] | None = None,
+         stdout: list[str] | None = None) -> None:
     assert all(n != "expected.json" for n in files)
     assert not any(c[0] == area and c[1] == name for c in CASES), f"duplicate {area}/{name}"
     exp: dict = {"command": command, "exit": exit, "stderr_contains": stderr, "why": why}
@@ -203,6 +206,10 @@ def case(area: str, name: str, files: dict[str, bytes], command: list[str], exit
         exp["stdin"] = stdin
     if not_stderr:
         exp["stderr_not_contains"] = not_stderr
+    if not_output:
+        exp["output_not_contains"] = not_output
+    if stdout:
+        exp["stdout_contains"] = stdout
     CASES.append((area, name, files, exp))
 
 
@@ -1644,6 +1651,128 @@ def key_identity_cases() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+# --- control-chars: invisible and reordering characters are shown escaped -------------------
+#
+# Keyids and delegated role names may hold any character but controls (TAP 12; python-tuf
+# accepts them), so metadata can carry bidi overrides, zero-width and tag characters that make
+# a name or keyid read as another on the officer's screen. Each case shows one such string and
+# checks it is printed escaped and never raw, on stdout or stderr.
+
+INVISIBLE = {
+    "rlo": "\u202e", "lri": "\u2066", "lrm": "\u200e", "alm": "\u061c",
+    "zwsp": "\u200b", "zwj": "\u200d", "word-joiner": "\u2060", "bom": "\ufeff",
+    "tag": "\U000e0041", "soft-hyphen": "\u00ad", "line-separator": "\u2028",
+    "variation-selector": "\ufe0f", "hangul-filler": "\u3164", "mongolian-vs": "\u180e",
+    "cgj": "\u034f", "interlinear": "\ufffb", "no-break-space": "\u00a0",
+}
+
+
+def shown(c: str) -> str:
+    """How conclave prints `c`: Rust's char::escape_unicode."""
+    return "\\u{%x}" % ord(c)
+
+
+def escaping_cases() -> None:
+    def esc(area_case: str, files, command, exit, stderr, c, why, stdin=None, stdout=None):
+        case("control-chars", area_case, files, command, exit, stderr, why, stdin=stdin,
+             not_output=[c], stdout=stdout)
+
+    for cls, c in INVISIBLE.items():
+        def rename(st, c=c):
+            st["targets"]["delegations"]["roles"][0]["name"] = f"proj{c}ects"
+            st["targets"]["delegations"]["roles"][0]["paths"] = ["projects/*"]
+        esc(f"role-name-{cls}", in_repo(make_repo(pre=rename)), VERIFY, 1,
+            ["role-name-not-url-safe", f"proj{shown(c)}ects"], c,
+            f"a role name holding U+{ord(c):04X} reads as another role's name")
+
+        def alias(st, c=c):
+            st["targets"]["delegations"]["roles"][0]["keyids"].append(f"dev{c}1")
+        esc(f"keyid-{cls}", in_repo(make_repo(pre=alias)), VERIFY, 0,
+            ["unresolved-keyid", f"dev{shown(c)}1"], c,
+            f"a keyid holding U+{ord(c):04X} reads as an officer's keyid")
+
+    # inspect shows every delegation with its keyids; sign shows them before anything is signed.
+    c = INVISIBLE["rlo"]
+    t = targets_signed()
+    t["delegations"]["roles"][0]["name"] = f"proj{c}ects"
+    signed_t = sign(t, [TARGETS])
+    signed_t["signatures"].append({"keyid": f"sig{INVISIBLE['tag']}1", "sig": "00" * 64})
+    esc("inspect-role-name-and-keyid", {"targets.json": dump(signed_t)},
+        ["inspect", "targets.json"], 0, [], c,
+        "inspect is what an officer reads to see who a role trusts and who signed",
+        stdout=[f"proj{shown(c)}ects", f"sig{shown(INVISIBLE['tag'])}1"])
+    draft = targets_signed()
+    draft["delegations"]["roles"][0]["name"] = f"proj{c}{INVISIBLE['zwsp']}ects"
+    draft["delegations"]["keys"][SIGNER.keyid] = copy.deepcopy(SIGNER.key)
+    draft["delegations"]["roles"][0]["keyids"].append(SIGNER.keyid)
+    draft["x-note" + INVISIBLE["bom"]] = "unknown" + INVISIBLE["line-separator"]
+    for cls in ("rlo", "zwsp", "bom", "line-separator"):
+        esc(f"sign-review-{cls}",
+            {"key.json": dump(keyfile(SIGNER.seed, SIGNER.key)),
+             "targets.json": dump({"signed": draft, "signatures": []})},
+            ["sign", "targets.json", "--key", "key.json", "--passphrase-fd", "0", "-o",
+             "{tmp}/sig.json"], 0, ["You are about to sign", shown(c)], INVISIBLE[cls],
+            f"the review before signing must not show U+{ord(INVISIBLE[cls]):04X} raw",
+            stdin=PASS + "\n")
+
+
+# --- transcript: only an officer's key vouches for a transcript's head ---------------------
+#
+# A head signature says "I saw the ceremony up to this line". Anyone can rewrite the whole
+# transcript, re-chain it (every line's hash recomputed) and sign its head with a key of their
+# own; so `transcript verify --head-sig` counts a signature only by a key the plan gives an
+# officer or the current root trusts for root or targets.
+
+
+def transcript_bytes(steps: list[str]) -> bytes:
+    prev, out = "0" * 64, []
+    for i, step in enumerate(steps, 1):
+        line = {"seq": i, "time": "2026-11-22T12:00:00Z", "step": step, "officer": None,
+                "inputs": [], "outputs": [], "keyids": [], "note": None,
+                "conclave_version": "0.1.0", "binary_sha256": sha256(b"binary"), "prev": prev}
+        line["hash"] = prev = sha256(canonical(line))
+        out.append(json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    return ("\n".join(out) + "\n").encode()
+
+
+def head_signature(transcript: bytes, signer: K, public: K | None = None) -> bytes:
+    last = json.loads(transcript.splitlines()[-1])
+    msg = f"conclave-transcript-head/v1\nseq {last['seq']}\nsha256 {last['hash']}\n".encode()
+    public = public or signer
+    return dump({"format": "conclave-transcript-head", "format_version": 1, "seq": last["seq"],
+                 "head_sha256": last["hash"],
+                 "signature": {"keyid": signer.keyid, "sig": signer.sig(msg)},
+                 "public_key": copy.deepcopy(public.key)})
+
+
+def transcript_cases() -> None:
+    forged = transcript_bytes(["ceremony genesis (rewritten)", "merge root v1 (rewritten)"])
+    root = dump(sign(root_signed(), [ROOT1]))
+    cmd = ["transcript", "verify", ".", "--head-sig", "head.sig"]
+
+    def t(name, signer, exit, stderr, why, public=None, with_root=True, stdout=None):
+        files = {"transcript.jsonl": forged, "head.sig": head_signature(forged, signer, public)}
+        if with_root:
+            files["repository/1.root.json"] = root
+        case("transcript", name, files, cmd, exit, stderr, why, stdout=stdout)
+
+    t("head-signed-by-root-key", ROOT1, 0, [],
+      "control: a root key of the ceremony's root vouches for the head",
+      stdout=["root key of root version 1"])
+    t("re-chained-head-signed-by-attacker-key", EVE, 1,
+      [f"the head is signed by key {EVE.keyid}, which is not an officer's key"],
+      "a rewritten, re-chained transcript signed with a fresh key would pass as the record")
+    t("head-signed-by-online-snapshot-key", SNAPSHOT, 1, ["not an officer's key"],
+      "the online snapshot key is held by a server, not by anyone at the ceremony")
+    t("head-signature-by-attacker-key-beside-officer-public-key", EVE, 1,
+      [f"the signature names key {EVE.keyid}, but the public key in the file is {ROOT1.keyid}"],
+      "an officer's public key in the file, beside a signature made with another key",
+      public=ROOT1)
+    t("head-signature-without-trusted-keys", ROOT1, 2, ["cannot tell whose keys may sign"],
+      "with neither plan nor root there is no officer to vouch; nothing is trusted",
+      with_root=False)
+
+
 def main() -> int:
     controls()
     json_cases()
@@ -1655,6 +1784,8 @@ def main() -> int:
     keyfile_cases()
     sigfile_cases()
     key_identity_cases()
+    escaping_cases()
+    transcript_cases()
     areas = sorted({a for a, _, _, _ in CASES})
     for area in areas:
         shutil.rmtree(OUT / area, ignore_errors=True)
