@@ -10,7 +10,7 @@ use conclave::signer::Signer;
 use conclave::verify::SignatureReport;
 
 use crate::cli::prompt::Prompter;
-use crate::cli::{Failure, exit, read_file, read_metadata, shown, write_output};
+use crate::cli::{Failure, exit, read_file, read_metadata, shown};
 
 mod round;
 
@@ -156,7 +156,9 @@ pub struct SignArgs {
     /// Read the passphrase or PIN from this file descriptor (one line per prompt).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
-    /// The signature file to write (for a directory of drafts: a new directory).
+    /// The signature file to write, which must not exist yet (for a directory of drafts: a new
+    /// directory). An existing file of any kind is refused before the key is unlocked; a key
+    /// file or signature file is recognised even when damaged.
     #[arg(short = 'o', long = "output", value_name = "SIGFILE")]
     output: PathBuf,
     /// Also show the signature as a QR code and a CONCLAVE1: text, to carry it across the air
@@ -189,6 +191,9 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             )));
         }
     }
+    // A signature only ever goes where nothing is: never over a key file (damaged or not),
+    // another signature, or anything else. Checked before the key is unlocked.
+    conclave::ceremony::overwrite::refuse_any(&a.output)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
@@ -225,7 +230,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         crate::cli::progress::step("Signing", || l.sign(signer.as_ref(), a.output.parent()));
     let detached = signed.map_err(|e| sign_failure(&a, e))?;
     let bytes = detached.to_bytes();
-    write_output(&a.output, &bytes)?;
+    crate::cli::write_new_output(&a.output, &bytes)?;
     eprintln!(
         "Wrote the signature by {} to {}.",
         detached.signature.keyid,
@@ -362,7 +367,10 @@ pub struct MergeArgs {
     /// Write even if the threshold is not yet met (to save progress between sessions).
     #[arg(long)]
     allow_partial: bool,
-    /// Where to write the signed metadata (may be FILE itself; for a round, a directory).
+    /// Where to write the signed metadata (for a round, a directory). An existing OUT is
+    /// replaced only if it is the same merge target: FILE itself, or metadata of the same type
+    /// with the same signed bytes whose every valid signature the merged file keeps. Never a
+    /// key file or signature file, even damaged.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: PathBuf,
     #[command(flatten)]
@@ -373,6 +381,9 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     if a.file.is_dir() {
         return round::merge_round(&a);
     }
+    // A key file, a signature file or a directory at OUT is refused before any work; other
+    // files must be the same merge target (checked once the merge is known).
+    let replacing = conclave::ceremony::overwrite::refuse_unmergeable(&a.output)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
     l.need_authorities()?;
@@ -429,8 +440,26 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     // The signatures go into the metadata read (no copy of a role that may be hundreds of
     // megabytes).
     let role = l.role().to_owned();
+    let authorities = l.need_authorities()?.to_vec();
     let mut md = l.into_metadata();
     outcome.apply(&mut md);
+    // Merging into FILE itself keeps every valid signature FILE holds (merge drops only
+    // signatures that do not verify), so only another file at OUT is read and compared.
+    if replacing && !same_file(&a.file, &a.output) {
+        let existing = read_metadata(&a.output).map_err(|f| {
+            Failure::from(conclave::ceremony::overwrite::OverwriteError::NotMetadata {
+                path: a.output.clone(),
+                reason: f.message,
+            })
+        })?;
+        let target = conclave::ceremony::overwrite::Target {
+            merged: &md,
+            role: &role,
+            authorities: &authorities,
+            valid: conclave::ceremony::overwrite::valid_keyids(&outcome.reports),
+        };
+        conclave::ceremony::overwrite::check_same_target(&a.output, &existing, &target)?;
+    }
     crate::cli::write_metadata(&a.output, |p| conclave::fsutil::write_metadata(&md, p))?;
     if outcome.complete() {
         eprintln!(
