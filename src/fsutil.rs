@@ -257,24 +257,35 @@ pub fn looks_like_key_file(head: &[u8]) -> bool {
 /// are never overwritten: the complete file appears under its name in one step (a hard
 /// link, which refuses to replace an existing file), or not at all.
 pub fn create_new_private(dest: &Path, bytes: &[u8]) -> io::Result<()> {
-    create_new_with_mode(dest, bytes, 0o600)
+    create_new_with_mode(dest, bytes, 0o600, false)
 }
 
 /// [`create_new_private`] with mode 0644, for files that hold no secret but must not replace
-/// anything (signature files).
+/// anything (signature files). Signature files are carried on USB sticks, whose FAT file
+/// systems have no hard links: there the file is renamed into place after checking once more
+/// that nothing is there (the rename itself is the only window).
 pub fn create_new(dest: &Path, bytes: &[u8]) -> io::Result<()> {
-    create_new_with_mode(dest, bytes, 0o644)
+    create_new_with_mode(dest, bytes, 0o644, true)
 }
 
-fn create_new_with_mode(dest: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+fn create_new_with_mode(
+    dest: &Path,
+    bytes: &[u8],
+    mode: u32,
+    rename_without_links: bool,
+) -> io::Result<()> {
+    let exists = || io::Error::new(io::ErrorKind::AlreadyExists, "the file already exists");
     if fs::symlink_metadata(dest).is_ok() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "the file already exists",
-        ));
+        return Err(exists());
     }
     let tmp = temp_path(dest)?;
-    let result = write_temp(&tmp, bytes, mode).and_then(|()| fs::hard_link(&tmp, dest));
+    let result = write_temp(&tmp, bytes, mode).and_then(|()| match fs::hard_link(&tmp, dest) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(exists()),
+        Err(_) if rename_without_links && fs::symlink_metadata(dest).is_err() => {
+            fs::rename(&tmp, dest)
+        }
+        other => other,
+    });
     let _ = fs::remove_file(&tmp);
     result?;
     sync_dir(dest)

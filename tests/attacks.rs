@@ -292,6 +292,7 @@ fn every_area_is_covered() {
         "signature-file",
         "merge",
         "overwrite",
+        "passphrase",
         "control",
     ] {
         let n = cases

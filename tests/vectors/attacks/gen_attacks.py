@@ -1544,6 +1544,54 @@ def sigfile_cases() -> None:
          "a signature already in the file by a key the role does not list")
 
 
+# --- passphrase: weak passphrases for derived keys (issue 18, class 9) ---------------------
+
+
+def passphrase_cases() -> None:
+    derive = ["key", "derive", "--identity", "pypi.org/root/alice", "--passphrase-fd", "0"]
+    weak = "error: this passphrase is too weak for a derived key: "
+    for name, pw, why_found in [
+        ("word-repeated-eight-times", "horse " * 7 + "horse",
+         "it uses the same word twice (words 1 and 2)"),
+        ("list-word-repeated-eight-times", " ".join(["abacus"] * 8),
+         "it uses the same word twice (words 1 and 2)"),
+        ("word-repeated-with-digits-case-and-l33t",
+         "Staple1 staple2 st@ple3 STAPLE4 staple5 staple6 staple7 staple8",
+         "it uses the same word twice (words 1 and 2)"),
+        ("one-character-repeated", "x" * 64, "it is the same character repeated"),
+        ("group-repeated", "hunter2" * 6, "it is the same group of characters repeated"),
+        ("run-inside-random-characters", "Xk9#mP2$vL5@nQ8&wR3!a7%bT4^Zq0000jH6*",
+         "it has the same character 4 times in a row"),
+        ("keyboard-walk", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/", "a keyboard pattern"),
+        ("dates", "19850719 1990-03-14 2001/12/25 07.04.1776", "a date"),
+        ("l33t-common-words", "P@ssw0rd M0nk3y Dr@g0n L3tm31n Sh@d0w F00tb@ll B@s3b@ll",
+         "common words or passwords"),
+        ("top-ten-password", "123456", "zxcvbn: This is a top-10 common password"),
+        ("hand-picked-list-words", "happy sunny garden flower yellow orange purple",
+         "at least 90 are needed"),
+        ("six-list-words", "abacus zoom ladder opal shrubbery veal",
+         "6 random words from the list are about 78 bits; at least 90 are needed"),
+        ("twenty-random-characters", "Xk9#mP2$vL5@nQ8&wR3!", "at least 90 are needed"),
+    ]:
+        case("passphrase", name, {}, derive, 2,
+             [weak, why_found, "`conclave passphrase generate`", "nothing was derived"],
+             "a derived key's public key is published: anyone can guess its passphrase "
+             "offline, forever",
+             stdin=f"{pw}\n{pw}\n", not_stderr=[pw, "Stretching"])
+    case("control", "strong-key-file-passphrase-is-quiet", {},
+         ["key", "generate", "-o", "{tmp}/k.key", "--profile", "rfc9106-64mib",
+          "--passphrase-fd", "0"], 0, ["Created "],
+         "eight distinct list words, as `passphrase generate` makes them, draw no warning",
+         stdin="abacus zoom ladder wildfire shrubbery veal quarry opal\n" * 2,
+         not_stderr=["warning:"])
+    case("passphrase", "key-file-passphrase-repeated-word-warns", {},
+         ["key", "generate", "-o", "{tmp}/k.key", "--profile", "rfc9106-64mib",
+          "--passphrase-fd", "0"], 0,
+         ["warning: this passphrase looks weak: it uses the same word twice (words 1 and 2)"],
+         "a key file's thief guesses offline too (a warning: the file must be stolen first)",
+         stdin="horse horse horse horse\n" * 2, not_stderr=["horse"])
+
+
 # --- overwrite: never destroy (issue 18, class 10) -----------------------------------------
 
 
@@ -1693,6 +1741,7 @@ def main() -> int:
     delegation_cases()
     keyfile_cases()
     sigfile_cases()
+    passphrase_cases()
     overwrite_cases()
     areas = sorted({a for a, _, _, _ in CASES})
     for area in areas:
