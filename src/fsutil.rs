@@ -208,15 +208,10 @@ fn refuse_key_file(dest: &Path) -> io::Result<()> {
     let Ok(meta) = fs::metadata(dest) else {
         return Ok(());
     };
-    if !meta.is_file() || meta.len() > KEY_FILE_MAX as u64 {
+    if !meta.is_file() {
         return Ok(());
     }
-    // Damaged key files count too: they may still be the only copy worth recovering.
-    let bytes = fs::read(dest)?;
-    let is_key_file = crate::cjson::parse(&bytes).ok().is_some_and(|v| {
-        v.get("format").and_then(crate::cjson::Value::as_str) == Some(KEY_FILE_FORMAT)
-    });
-    if is_key_file {
+    if looks_like_key_file(&read_head(dest)?) {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             "it is a conclave key file, which conclave never overwrites; choose another output",
@@ -225,18 +220,72 @@ fn refuse_key_file(dest: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// The first [`KEY_FILE_MAX`] bytes of a file: enough to recognise a key file or a signature
+/// file however much was appended to it.
+pub fn read_head(path: &Path) -> io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    io::Read::read_to_end(
+        &mut io::Read::take(File::open(path)?, KEY_FILE_MAX as u64),
+        &mut head,
+    )?;
+    Ok(head)
+}
+
+/// What only a conclave key file holds, one of which survives in any part of one longer
+/// than a line: the format name, the cipher, the KDF and the ciphertext field.
+const KEY_FILE_MARKERS: [&[u8]; 4] = [
+    KEY_FILE_FORMAT.as_bytes(),
+    b"xchacha20poly1305",
+    b"\"ciphertext\"",
+    b"argon2id",
+];
+
+/// Whether `head` (the start of a file) is a conclave key file, whole or damaged: with a byte
+/// order mark, a note appended, truncated, or with fields changed. A damaged key file may
+/// still be the only copy worth recovering, so this errs on the side of "yes": any JSON-looking
+/// text holding one of the key file's markers.
+pub fn looks_like_key_file(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace());
+    start.is_some_and(|i| text[i] == b'{')
+        && KEY_FILE_MARKERS
+            .iter()
+            .any(|m| text.windows(m.len()).any(|w| w == *m))
+}
+
 /// Create `dest` with `bytes` and mode 0600, failing if it exists. Used for key files, which
 /// are never overwritten: the complete file appears under its name in one step (a hard
 /// link, which refuses to replace an existing file), or not at all.
 pub fn create_new_private(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    create_new_with_mode(dest, bytes, 0o600, false)
+}
+
+/// [`create_new_private`] with mode 0644, for files that hold no secret but must not replace
+/// anything (signature files). Signature files are carried on USB sticks, whose FAT file
+/// systems have no hard links: there the file is renamed into place after checking once more
+/// that nothing is there (the rename itself is the only window).
+pub fn create_new(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    create_new_with_mode(dest, bytes, 0o644, true)
+}
+
+fn create_new_with_mode(
+    dest: &Path,
+    bytes: &[u8],
+    mode: u32,
+    rename_without_links: bool,
+) -> io::Result<()> {
+    let exists = || io::Error::new(io::ErrorKind::AlreadyExists, "the file already exists");
     if fs::symlink_metadata(dest).is_ok() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "the file already exists",
-        ));
+        return Err(exists());
     }
     let tmp = temp_path(dest)?;
-    let result = write_temp(&tmp, bytes, 0o600).and_then(|()| fs::hard_link(&tmp, dest));
+    let result = write_temp(&tmp, bytes, mode).and_then(|()| match fs::hard_link(&tmp, dest) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(exists()),
+        Err(_) if rename_without_links && fs::symlink_metadata(dest).is_err() => {
+            fs::rename(&tmp, dest)
+        }
+        other => other,
+    });
     let _ = fs::remove_file(&tmp);
     result?;
     sync_dir(dest)
@@ -309,6 +358,63 @@ pub fn read_metadata(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_files_are_recognised_damaged_too() {
+        let whole = b"{\n  \"cipher\": \"xchacha20poly1305\",\n  \"ciphertext\": \"00aa\",\n  \"format\": \"conclave-key-file\",\n  \"kdf\": {\n    \"name\": \"argon2id\"\n  }\n}\n";
+        assert!(looks_like_key_file(whole));
+        let mut bom = b"\xef\xbb\xbf".to_vec();
+        bom.extend_from_slice(whole);
+        assert!(looks_like_key_file(&bom), "a byte order mark");
+        let mut noted = whole.to_vec();
+        noted.extend_from_slice(b"backup of alice's key, 2026\n");
+        assert!(looks_like_key_file(&noted), "a note appended");
+        // From the first field on (the cipher's name ends 33 bytes in).
+        for cut in 33..whole.len() {
+            assert!(looks_like_key_file(&whole[..cut]), "cut at {cut}");
+        }
+        let renamed =
+            String::from_utf8_lossy(whole).replace("conclave-key-file", "conclave-key-fil");
+        assert!(looks_like_key_file(renamed.as_bytes()), "a changed format");
+        // Metadata and signature files are not key files.
+        assert!(!looks_like_key_file(
+            b"{\"signed\": {\"_type\": \"root\"}, \"signatures\": []}"
+        ));
+        assert!(!looks_like_key_file(
+            b"{\"format\": \"conclave-signature\"}"
+        ));
+        assert!(!looks_like_key_file(b"ciphertext argon2id, but not JSON"));
+        assert!(!looks_like_key_file(b""));
+    }
+
+    #[test]
+    fn write_atomic_never_replaces_a_damaged_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("alice.key");
+        let damaged =
+            b"\xef\xbb\xbf{\n  \"cipher\": \"xchacha20poly1305\",\n  \"ciphertext\": \"00";
+        fs::write(&p, damaged).unwrap();
+        let e = write_atomic(&p, b"{}").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&p).unwrap(), damaged);
+        // And one that grew past the key file size limit keeps its head.
+        let mut big = damaged.to_vec();
+        big.resize(KEY_FILE_MAX * 2, b' ');
+        fs::write(&p, &big).unwrap();
+        assert!(write_atomic(&p, b"{}").is_err());
+    }
+
+    #[test]
+    fn create_new_refuses_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.sig");
+        create_new(&p, b"one").unwrap();
+        assert_eq!(
+            create_new(&p, b"two").unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+    }
 
     #[test]
     fn large_files_read_in_parts_are_read_whole() {

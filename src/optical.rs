@@ -109,6 +109,12 @@ pub enum OpticalError {
     /// The role name is not UTF-8.
     #[error("the role name is not UTF-8")]
     RoleNotUtf8,
+    /// The role name is not one a repository can hold.
+    #[error("the role name: {0}")]
+    Role(crate::metadata::ValueError),
+    /// The signature is not a well-formed signature for its key type.
+    #[error("the signature is malformed for its key type")]
+    MalformedSignature,
     /// Bytes after the end of the record; `after` names its last part.
     #[error("unexpected bytes after the {after}")]
     Trailing {
@@ -406,6 +412,12 @@ pub fn decode(text: &str) -> Result<Transfer, OpticalError> {
     let role = std::str::from_utf8(r.take(role_len, "role")?)
         .map_err(|_| OpticalError::RoleNotUtf8)?
         .to_owned();
+    // Before anything is written or shown: a role a repository can hold (not empty, no
+    // control characters, no path separators), whatever the checksum says.
+    crate::ceremony::detached::check_role(&role).map_err(|e| match e {
+        SignatureFileError::Role(v) => OpticalError::Role(v),
+        other => OpticalError::NotSignatureFile(other),
+    })?;
     let version = r.leb128()?;
     if version == 0 || version > i64::MAX as u64 {
         return Err(OpticalError::RecordVersion);
@@ -436,12 +448,24 @@ pub fn decode(text: &str) -> Result<Transfer, OpticalError> {
         let raw: [u8; 32] = r.take(32, "public key")?.try_into().expect("32 bytes");
         let key = Key::ed25519(&raw);
         key.identity().map_err(OpticalError::Ed25519Key)?;
-        (key, hex::encode(r.take(64, "signature")?))
+        let sig = r.take(64, "signature")?;
+        // Its S half must be a canonical scalar, as every verifier requires; the signature
+        // itself is checked against the draft by merge.
+        let s: [u8; 32] = sig[32..].try_into().expect("32 bytes");
+        if curve25519_dalek::Scalar::from_canonical_bytes(s)
+            .into_option()
+            .is_none()
+        {
+            return Err(OpticalError::MalformedSignature);
+        }
+        (key, hex::encode(sig))
     } else {
         let point = r.take(33, "public key")?;
         let pk = p256::PublicKey::from_sec1_bytes(point).map_err(|_| OpticalError::P256Key)?;
         let len = r.byte("signature")? as usize;
-        (Key::ecdsa_p256(&pk), hex::encode(r.take(len, "signature")?))
+        let der = r.take(len, "signature")?;
+        p256::ecdsa::DerSignature::from_bytes(der).map_err(|_| OpticalError::MalformedSignature)?;
+        (Key::ecdsa_p256(&pk), hex::encode(der))
     };
     if !r.0.is_empty() {
         return Err(OpticalError::Trailing { after: "signature" });

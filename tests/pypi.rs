@@ -369,22 +369,30 @@ fn pep480_claim_sign_verify_revoke_and_rotate() {
         let e = e.unwrap();
         std::fs::copy(e.path(), one_admin.join(e.file_name())).unwrap();
     }
-    ok(cli(
-        &[
-            "merge",
-            "claimed-draft.json",
-            "claimed.a1.sig",
-            "--allow-partial",
-            "--role",
-            "claimed",
-            "--delegator",
-            "repo/1.targets.json",
-            "-o",
-            "one-admin/1.claimed.json",
-        ],
-        "",
-        d,
-    ));
+    let one_admin_merge = [
+        "merge",
+        "claimed-draft.json",
+        "claimed.a1.sig",
+        "--allow-partial",
+        "--role",
+        "claimed",
+        "--delegator",
+        "repo/1.targets.json",
+        "-o",
+        "one-admin/1.claimed.json",
+    ];
+    // conclave never puts the half-signed draft in place of the fully signed copy...
+    let o = cli(&one_admin_merge, "", d);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("(it meets every threshold; the merged file would not)"),
+        "{}",
+        o.stderr
+    );
+    // ...so the attacker's repository is built without it.
+    std::fs::remove_file(one_admin.join("1.claimed.json")).unwrap();
+    ok(cli(&one_admin_merge, "", d));
     online.publish(&one_admin, 1);
     let (c, py, _) = verify_all(&one_admin, &[target42], false);
     assert_eq!((c.code, py.code), (1, 1), "{}\n{}", c.stderr, py.stdout);

@@ -166,8 +166,10 @@ impl DetachedSignature {
                 "public_key",
             ],
         )?;
+        let role = s("role")?;
+        check_role(role)?;
         Ok(DetachedSignature {
-            role: s("role")?.to_owned(),
+            role: role.to_owned(),
             version,
             payload_sha256: digest.to_owned(),
             signature,
@@ -204,6 +206,20 @@ pub(crate) fn read_signature_and_key(m: &Map) -> Result<(Signature, Key), Signat
         },
         public_key,
     ))
+}
+
+/// The role a signature file names must be one a repository can hold: a top-level role, or a
+/// name a delegation could have (not empty, no control characters, no path separators, not
+/// `.` or `..`). A signature file is merged into metadata of that role and its name shown to
+/// officers, so nothing else is written or shown: `qr read`, which makes signature files from
+/// scanned text, goes through here too.
+pub fn check_role(role: &str) -> Result<(), SignatureFileError> {
+    if crate::metadata::TOP_LEVEL_ROLES.contains(&role) {
+        return Ok(());
+    }
+    crate::metadata::RoleName::delegated(role)
+        .map(drop)
+        .map_err(SignatureFileError::Role)
 }
 
 /// Signature files are small and fully specified: an unknown field is refused, not kept.
@@ -250,6 +266,9 @@ pub enum SignatureFileError {
     /// `signature.keyid` is not a valid keyid.
     #[error(transparent)]
     KeyId(#[from] crate::metadata::ValueError),
+    /// `role` is not a role name a repository can hold ([`check_role`]).
+    #[error("\"role\": {0}")]
+    Role(crate::metadata::ValueError),
     /// A field the format does not have: refused, since signature files are fully specified.
     #[error("unexpected field \"{}\"", crate::display::escape(.0))]
     UnexpectedField(String),

@@ -9,6 +9,7 @@
 pub mod detached;
 pub mod export;
 pub mod genesis;
+pub mod overwrite;
 pub mod plan;
 pub mod rehearsal;
 pub mod repository;

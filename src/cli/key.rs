@@ -130,6 +130,12 @@ pub struct ChangeArgs {
 /// `conclave passphrase generate` — because the public key is public and anyone can try
 /// passphrases against it offline. The passphrase is asked twice; the public key (TUF key
 /// JSON) is printed on stdout, its keyid and fingerprint words on stderr for your records.
+///
+/// A passphrase is refused below 90 bits, or when it repeats a word or characters. Distinct
+/// words of the EFF large list (as `passphrase generate` or dice make them) count 12.9 bits
+/// each, so 7 words are enough; anything else is estimated with zxcvbn, which counts common
+/// words, names, keyboard walks, dates and l33t as the few guesses they are. docs/keys.md
+/// explains.
 #[derive(clap::Args)]
 pub struct DeriveArgs {
     /// What the key is for and who holds it, e.g. pypi.org/root/alice. Write it down: you
@@ -341,14 +347,37 @@ fn generate_in_token(
     Ok(exit::OK)
 }
 
+/// A key file's new passphrase: the same estimate as for derived keys, but a warning, not a
+/// refusal (the file must also be stolen before anyone can guess).
 fn warn_if_weak(pass: &conclave::secret::Passphrase) {
-    let bits = passphrase::estimate_bits(pass);
-    if bits < 60.0 {
+    if let Err(why) = passphrase::assess(pass).check(passphrase::WARN_KEY_FILE_BITS) {
         eprintln!(
-            "warning: this passphrase looks weak (about {bits:.0} bits); anyone who copies the key \
-             file can try passphrases offline. `conclave passphrase generate` makes a strong one."
+            "warning: this passphrase looks weak: {why}. Anyone who copies the key file can try \
+             passphrases offline; `conclave passphrase generate` makes a strong one."
         );
     }
+}
+
+/// Refuse a derived key's passphrase below [`passphrase::MIN_DERIVED_BITS`] or with a repeat,
+/// saying why and how to make a good one.
+fn refuse_weak_derived(pass: &conclave::secret::Passphrase) -> Result<(), Failure> {
+    let strength = passphrase::assess(pass);
+    strength.check(passphrase::MIN_DERIVED_BITS).map_err(|why| {
+        let mut hint = String::from(
+            "a derived key's public key is published, so anyone can guess passphrases \
+                 against it offline, forever. Use `conclave passphrase generate` (8 random \
+                 words, about 103 bits) or roll dice for 7 or more words of the EFF large list, \
+                 and write it down.",
+        );
+        if !strength.suggestions.is_empty() {
+            hint.push_str(" zxcvbn suggests: ");
+            hint.push_str(&strength.suggestions.join(" "));
+        }
+        Failure::usage(format!(
+            "this passphrase is too weak for a derived key: {why}; nothing was derived"
+        ))
+        .hint(hint)
+    })
 }
 
 fn change(a: ChangeArgs) -> Result<u8, Failure> {
@@ -397,17 +426,7 @@ fn derive(a: DeriveArgs) -> Result<u8, Failure> {
     let recorder = crate::cli::record::Recorder::find(&[], &[])?;
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let pass = prompter.new_secret(&format!("derived key {}", escape(&a.identity)))?;
-    let bits = passphrase::estimate_bits(&pass);
-    if bits < passphrase::MIN_DERIVED_BITS {
-        return Err(Failure::usage(format!(
-            "this passphrase is too weak for a derived key (about {bits:.0} bits; at least {:.0} are needed)",
-            passphrase::MIN_DERIVED_BITS
-        ))
-        .hint(
-            "a derived key's public key is published, so anyone can guess passphrases against it \
-             offline, forever. Use `conclave passphrase generate` (8 random words) and write it down.",
-        ));
-    }
+    refuse_weak_derived(&pass)?;
     announce_kdf(kdf::RFC9106_2GIB);
     let signer = conclave::signer::derived::derive(&a.identity, &pass).map_err(Failure::usage)?;
     eprintln!("Identity: {}", escape(&a.identity));
@@ -442,8 +461,8 @@ pub fn describe_new_key(public: &Key) {
 /// Make a random diceware passphrase.
 ///
 /// Words are drawn uniformly from the EFF large word list (7,776 words, about 12.9 bits each)
-/// shipped in conclave. The passphrase is printed on stdout: write it down on paper, never in
-/// a file.
+/// shipped in conclave, each word at most once. The passphrase is printed on stdout: write it
+/// down on paper, never in a file.
 #[derive(clap::Args)]
 pub struct PassphraseArgs {
     /// Number of words (8 is about 103 bits; derived keys need at least 7).
@@ -462,7 +481,7 @@ pub fn run_passphrase(cmd: PassphraseCommand) -> Result<u8, Failure> {
         return Err(Failure::usage("--words must be between 1 and 64"));
     }
     let p = passphrase::generate(a.words).map_err(Failure::usage)?;
-    let bits = passphrase::estimate_bits(&p);
+    let bits = passphrase::strength::diceware_bits(a.words);
     if bits < passphrase::MIN_DERIVED_BITS {
         eprintln!(
             "warning: {} words is about {bits:.0} bits, too few for a passphrase-derived key (7 or more)",

@@ -7,6 +7,7 @@ pub mod airgap;
 mod export;
 mod inspect;
 mod key;
+pub mod out;
 mod pkcs11;
 mod progress;
 mod prompt;
@@ -38,6 +39,10 @@ pub mod exit {
     pub const DEVICE: u8 = 3;
     /// The officer cancelled (an empty passphrase, Ctrl-C at a prompt).
     pub const CANCELLED: u8 = 4;
+    /// Standard output was closed before everything was written to it (`| head`), and
+    /// nothing else went wrong: 128 + SIGPIPE, as shells report a program a closed pipe
+    /// stopped. Nothing is printed about it.
+    pub const STDOUT_CLOSED: u8 = 141;
 }
 
 const EXIT_CODES: &str = "\
@@ -46,7 +51,9 @@ Exit codes:
   1  verification failed, or metadata is malformed
   2  usage error (unknown flag, missing path) or I/O error
   3  device error (hardware tokens)
-  4  cancelled";
+  4  cancelled
+141  standard output was closed before conclave finished writing to it (e.g. `| head`);
+     the command itself ran to its end (files it writes are whole)";
 
 /// Offline key ceremonies for The Update Framework (TUF), built for PyPI.
 ///
@@ -110,9 +117,11 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let _ = e.print();
+            let printed = e.print();
             return ExitCode::from(if e.use_stderr() {
                 exit::USAGE
+            } else if printed.is_err() {
+                exit::STDOUT_CLOSED
             } else {
                 exit::OK
             });
@@ -156,6 +165,19 @@ pub fn run() -> ExitCode {
     let result = match result {
         Ok(code) if code == exit::OK => record::after_command(!self_recording).map(|()| code),
         other => other,
+    };
+    // A command that succeeded but could not write all of its stdout says so by its exit
+    // code (a failure's own code comes first).
+    let result = match (result, out::finish()) {
+        (Ok(exit::OK), Some((code, message))) => match message {
+            Some(message) => Err(Failure {
+                message,
+                hint: None,
+                code,
+            }),
+            None => Ok(code),
+        },
+        (other, _) => other,
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -489,6 +511,36 @@ pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
 /// Write metadata or a signature file atomically, naming the file on failure.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     write_metadata(path, |p| conclave::fsutil::write_atomic(p, bytes))
+}
+
+/// Write a new file (a signature) that must not replace anything, even one that appeared
+/// since it was checked ([`conclave::fsutil::create_new`]).
+pub fn write_new_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    write_metadata(path, |p| conclave::fsutil::create_new(p, bytes))
+}
+
+/// The command line's words for an output path that may not be written: exit 2, nothing
+/// written, and what to do instead.
+impl From<conclave::ceremony::overwrite::OverwriteError> for Failure {
+    fn from(e: conclave::ceremony::overwrite::OverwriteError) -> Self {
+        use conclave::ceremony::overwrite::OverwriteError as E;
+        let hint = match &e {
+            E::KeyFile { .. }
+            | E::SignatureFile { .. }
+            | E::Exists { .. }
+            | E::Directory { .. } => "give -o a new file name; nothing was written",
+            E::LosesSignatures { .. } => {
+                "merge into that file itself (`conclave merge OUT SIGFILE... -o OUT`) to add \
+                 signatures to it; nothing was written"
+            }
+            E::NotMetadata { .. } | E::OtherType { .. } | E::OtherPayload { .. } => {
+                "give -o a new file name, or move the file away first if it is really to be \
+                 replaced; nothing was written"
+            }
+            E::Io { .. } => "nothing was written",
+        };
+        Failure::usage(chain(&e)).hint(hint)
+    }
 }
 
 /// Write a file atomically with `write` (for metadata, `fsutil::write_metadata`, which streams a

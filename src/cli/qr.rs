@@ -8,9 +8,7 @@ use conclave::ceremony::{self, DetachedSignature, review};
 use conclave::display::escape;
 use conclave::optical::{self, RequestDigest, Transfer};
 
-use crate::cli::{
-    Failure, chain, exit, read_file, read_metadata, refuse_existing, shown, write_output,
-};
+use crate::cli::{Failure, chain, exit, read_file, read_metadata, shown};
 
 /// Carry a signature or a request digest across the air gap without a USB stick.
 ///
@@ -130,7 +128,7 @@ fn print_digest(req: &RequestDigest) {
 
 fn read(a: ReadArgs) -> Result<u8, Failure> {
     if let Some(out) = &a.output {
-        refuse_existing(out)?;
+        conclave::ceremony::overwrite::refuse_any(out)?;
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
@@ -150,11 +148,17 @@ fn read(a: ReadArgs) -> Result<u8, Failure> {
         });
     }
     let transfer = optical::decode(&line).map_err(|e| {
-        Failure::failed(format!(
+        use optical::OpticalError as E;
+        let f = Failure::failed(format!(
             "the scanned text: {}; nothing was written",
             chain(&e)
-        ))
-        .hint("scan the code again; if typing, check each character against the screen")
+        ));
+        match e {
+            // The checksum held: the text was made like this, not misread.
+            E::Role(_) | E::MalformedSignature | E::NotSignatureFile(_) | E::Inconsistent => f
+                .hint("the text was read correctly but does not hold a usable signature: do not use it; ask for the signature file itself"),
+            _ => f.hint("scan the code again; if typing, check each character against the screen"),
+        }
     })?;
     match transfer {
         Transfer::Signature(sig) => {
@@ -192,6 +196,6 @@ fn read(a: ReadArgs) -> Result<u8, Failure> {
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    refuse_existing(path)?;
-    write_output(path, bytes)
+    conclave::ceremony::overwrite::refuse_any(path)?;
+    crate::cli::write_new_output(path, bytes)
 }

@@ -10,7 +10,7 @@ use conclave::signer::Signer;
 use conclave::verify::SignatureReport;
 
 use crate::cli::prompt::Prompter;
-use crate::cli::{Failure, exit, read_file, read_metadata, shown, write_output};
+use crate::cli::{Failure, exit, read_file, read_metadata, shown};
 
 mod round;
 
@@ -134,7 +134,7 @@ fn show_review(
         crate::cli::refuse_existing(&path)?;
         let mut text = lines.join("\n");
         text.push('\n');
-        write_output(&path, text.as_bytes())?;
+        crate::cli::write_output(&path, text.as_bytes())?;
         let sha = {
             use sha2::Digest as _;
             hex::encode(sha2::Sha256::digest(text.as_bytes()))
@@ -268,7 +268,9 @@ pub struct SignArgs {
     /// Read the passphrase or PIN from this file descriptor (one line per prompt).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
-    /// The signature file to write (for a directory of drafts: a new directory).
+    /// The signature file to write, which must not exist yet (for a directory of drafts: a new
+    /// directory). An existing file of any kind is refused before the key is unlocked; a key
+    /// file or signature file is recognised even when damaged.
     #[arg(short = 'o', long = "output", value_name = "SIGFILE")]
     output: PathBuf,
     /// Sign even though the draft lists a key under a keyid that is not its own, one key
@@ -306,6 +308,9 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             )));
         }
     }
+    // A signature only ever goes where nothing is: never over a key file (damaged or not),
+    // another signature, or anything else. Checked before the key is unlocked.
+    conclave::ceremony::overwrite::refuse_any(&a.output)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let mut l = load(&a.file, &a.ctx)?;
     foreign_keys(&mut l, a.allow_foreign_keyids)?;
@@ -328,7 +333,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         other => other.into(),
     })?;
     let bytes = detached.to_bytes();
-    write_output(&a.output, &bytes)?;
+    crate::cli::write_new_output(&a.output, &bytes)?;
     eprintln!(
         "Wrote the signature by {} to {}.",
         detached.signature.keyid,
@@ -465,7 +470,10 @@ pub struct MergeArgs {
     /// Write even if the threshold is not yet met (to save progress between sessions).
     #[arg(long)]
     allow_partial: bool,
-    /// Where to write the signed metadata (may be FILE itself; for a round, a directory).
+    /// Where to write the signed metadata (for a round, a directory). An existing OUT is
+    /// replaced only if it is the same merge target: FILE itself, or metadata of the same type
+    /// with the same signed bytes whose every valid signature the merged file keeps. Never a
+    /// key file or signature file, even damaged.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: PathBuf,
     /// Merge even though the draft lists a key under a keyid that is not its own, one key
@@ -480,6 +488,9 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     if a.file.is_dir() {
         return round::merge_round(&a);
     }
+    // A key file, a signature file or a directory at OUT is refused before any work; other
+    // files must be the same merge target (checked once the merge is known).
+    let replacing = conclave::ceremony::overwrite::refuse_unmergeable(&a.output)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let mut l = load(&a.file, &a.ctx)?;
     l.need_authorities()?;
@@ -537,8 +548,26 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     // The signatures go into the metadata read (no copy of a role that may be hundreds of
     // megabytes).
     let role = l.role().to_owned();
+    let authorities = l.need_authorities()?.to_vec();
     let mut md = l.into_metadata();
     outcome.apply(&mut md);
+    // Merging into FILE itself keeps every valid signature FILE holds (merge drops only
+    // signatures that do not verify), so only another file at OUT is read and compared.
+    if replacing && !same_file(&a.file, &a.output) {
+        let existing = read_metadata(&a.output).map_err(|f| {
+            Failure::from(conclave::ceremony::overwrite::OverwriteError::NotMetadata {
+                path: a.output.clone(),
+                reason: f.message,
+            })
+        })?;
+        let target = conclave::ceremony::overwrite::Target {
+            merged: &md,
+            role: &role,
+            authorities: &authorities,
+            valid: conclave::ceremony::overwrite::valid_keyids(&outcome.reports),
+        };
+        conclave::ceremony::overwrite::check_same_target(&a.output, &existing, &target)?;
+    }
     crate::cli::write_metadata(&a.output, |p| conclave::fsutil::write_metadata(&md, p))?;
     if outcome.complete() {
         eprintln!(

@@ -258,6 +258,8 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     // each file is replaced atomically.
     let outputs: Vec<PathBuf> = merged.iter().map(|(n, _)| a.output.join(n)).collect();
     if a.output.is_dir() {
+        // Every file already there is checked before the first is replaced.
+        check_replaced(&files, &parent, merged, &outputs)?;
         for ((_, bytes), out) in merged.iter().zip(&outputs) {
             write_output(out, bytes)?;
         }
@@ -368,4 +370,51 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     } else {
         exit::OK
     })
+}
+
+/// Merging a round into an existing directory (the repository): each file already there may be
+/// replaced only by the same metadata with no fewer valid signatures
+/// ([`conclave::ceremony::overwrite`]); a key file or a signature file there is never replaced.
+fn check_replaced(
+    files: &[Entry],
+    parent: &AnyMetadata,
+    merged: &[(String, Vec<u8>)],
+    outputs: &[PathBuf],
+) -> Result<(), Failure> {
+    use conclave::ceremony::overwrite::{self, OverwriteError, Target};
+    for ((name, bytes), out) in merged.iter().zip(outputs) {
+        if !overwrite::refuse_unmergeable(out)? {
+            continue;
+        }
+        let Some(entry) = files.iter().find(|f| &f.name == name) else {
+            continue;
+        };
+        if super::same_file(&entry.path, out) {
+            continue;
+        }
+        // The merged file's role and authorities, worked out as for the draft it came from.
+        let (draft, md) = round::load_draft(entry, parent, &mut |_: &Path| {
+            AnyMetadata::from_bytes(bytes)
+                .map_err(|e| Failure::failed(format!("{}: {e}", shown(&entry.path))))
+        })?;
+        let existing = read_metadata(out).map_err(|f| {
+            Failure::from(OverwriteError::NotMetadata {
+                path: out.clone(),
+                reason: f.message,
+            })
+        })?;
+        let valid = overwrite::valid_keyids(&conclave::ceremony::status(
+            &md,
+            &draft.role,
+            &draft.authorities,
+        ));
+        let target = Target {
+            merged: &md,
+            role: &draft.role,
+            authorities: &draft.authorities,
+            valid,
+        };
+        overwrite::check_same_target(out, &existing, &target)?;
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@ Each case directory holds the input files and `expected.json`:
      "stderr_not_contains": ["..."],      (optional)
      "output_not_contains": ["..."],      (optional: in neither stdout nor stderr)
      "stdout_contains": ["..."],          (optional)
+     "stdout_closed": true,               (optional: stdout is a pipe nobody reads)
      "why": "what the attacker gains if this were accepted"}
 
 `tests/attacks.rs` runs every case through the real `conclave` binary, with the case
@@ -26,6 +27,7 @@ reproducible: rerunning this script rewrites the same files.
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -198,7 +200,7 @@ CASES: list[tuple[str, str, dict[str, bytes], dict]] = []
 def case(area: str, name: str, files: dict[str, bytes], command: list[str], exit: int,
          stderr: list[str], why: str, stdin: str | None = None,
          not_stderr: list[str] | None = None, not_output: list[str] | None = None,
-         stdout: list[str] | None = None) -> None:
+         stdout: list[str] | None = None, stdout_closed: bool = False) -> None:
     assert all(n != "expected.json" for n in files)
     assert not any(c[0] == area and c[1] == name for c in CASES), f"duplicate {area}/{name}"
     exp: dict = {"command": command, "exit": exit, "stderr_contains": stderr, "why": why}
@@ -210,6 +212,8 @@ def case(area: str, name: str, files: dict[str, bytes], command: list[str], exit
         exp["output_not_contains"] = not_output
     if stdout:
         exp["stdout_contains"] = stdout
+    if stdout_closed:
+        exp["stdout_closed"] = True
     CASES.append((area, name, files, exp))
 
 
@@ -1388,7 +1392,8 @@ def sigfile_cases() -> None:
        "a signature for another role")
     sf("signature-role-with-escape-sequence",
        mut(lambda d: d.__setitem__("role", "root\u001b[1A")),
-       ['it signs role "root\\u{1b}[1A"'], "terminal escapes in the role shown to the officer")
+       ['sig.json: "role": role name must not contain control characters'],
+       "terminal escapes in the role shown to the officer (refused as no role name at all)")
     sf("payload-digest-matches-but-signature-over-other-bytes",
        dump(detached("root", 1, draft, ROOT1, payload=canonical(draft2))),
        ["sig.json: the signature by key " + ROOT1.keyid + " is invalid"],
@@ -1646,6 +1651,188 @@ def key_identity_cases() -> None:
          ["is not signed by its own root keys", "nothing was signed"],
          "a review against a forged previous root shows no change where Eve was added",
          stdin=PASS + "\n")
+# --- passphrase: weak passphrases for derived keys (issue 18, class 9) ---------------------
+
+
+def passphrase_cases() -> None:
+    derive = ["key", "derive", "--identity", "pypi.org/root/alice", "--passphrase-fd", "0"]
+    weak = "error: this passphrase is too weak for a derived key: "
+    for name, pw, why_found in [
+        ("word-repeated-eight-times", "horse " * 7 + "horse",
+         "it uses the same word twice (words 1 and 2)"),
+        ("list-word-repeated-eight-times", " ".join(["abacus"] * 8),
+         "it uses the same word twice (words 1 and 2)"),
+        ("word-repeated-with-digits-case-and-l33t",
+         "Staple1 staple2 st@ple3 STAPLE4 staple5 staple6 staple7 staple8",
+         "it uses the same word twice (words 1 and 2)"),
+        ("one-character-repeated", "x" * 64, "it is the same character repeated"),
+        ("group-repeated", "hunter2" * 6, "it is the same group of characters repeated"),
+        ("run-inside-random-characters", "Xk9#mP2$vL5@nQ8&wR3!a7%bT4^Zq0000jH6*",
+         "it has the same character 4 times in a row"),
+        ("keyboard-walk", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/", "a keyboard pattern"),
+        ("dates", "19850719 1990-03-14 2001/12/25 07.04.1776", "a date"),
+        ("l33t-common-words", "P@ssw0rd M0nk3y Dr@g0n L3tm31n Sh@d0w F00tb@ll B@s3b@ll",
+         "common words or passwords"),
+        ("top-ten-password", "123456", "zxcvbn: This is a top-10 common password"),
+        ("hand-picked-list-words", "happy sunny garden flower yellow orange purple",
+         "at least 90 are needed"),
+        ("six-list-words", "abacus zoom ladder opal shrubbery veal",
+         "6 random words from the list are about 78 bits; at least 90 are needed"),
+        ("twenty-random-characters", "Xk9#mP2$vL5@nQ8&wR3!", "at least 90 are needed"),
+    ]:
+        case("passphrase", name, {}, derive, 2,
+             [weak, why_found, "`conclave passphrase generate`", "nothing was derived"],
+             "a derived key's public key is published: anyone can guess its passphrase "
+             "offline, forever",
+             stdin=f"{pw}\n{pw}\n", not_stderr=[pw, "Stretching"])
+    case("control", "strong-key-file-passphrase-is-quiet", {},
+         ["key", "generate", "-o", "{tmp}/k.key", "--profile", "rfc9106-64mib",
+          "--passphrase-fd", "0"], 0, ["Created "],
+         "eight distinct list words, as `passphrase generate` makes them, draw no warning",
+         stdin="abacus zoom ladder wildfire shrubbery veal quarry opal\n" * 2,
+         not_stderr=["warning:"])
+    case("passphrase", "key-file-passphrase-repeated-word-warns", {},
+         ["key", "generate", "-o", "{tmp}/k.key", "--profile", "rfc9106-64mib",
+          "--passphrase-fd", "0"], 0,
+         ["warning: this passphrase looks weak: it uses the same word twice (words 1 and 2)"],
+         "a key file's thief guesses offline too (a warning: the file must be stolen first)",
+         stdin="horse horse horse horse\n" * 2, not_stderr=["horse"])
+
+
+# --- overwrite: never destroy (issue 18, class 10) -----------------------------------------
+
+
+def qr_text(record: bytes) -> str:
+    """A CONCLAVE1: text as `qr read` takes it: the record, 4 bytes of SHA-256, base32."""
+    sealed = record + hashlib.sha256(record).digest()[:4]
+    return "CONCLAVE1:" + base64.b32encode(sealed).decode().rstrip("=")
+
+
+def qr_signature_record(role: bytes, signer: K) -> bytes:
+    pub = bytes.fromhex(signer.key["keyval"]["public"])
+    return (bytes([1, len(role)]) + role + bytes([1]) + bytes([0x11]) * 32 + bytes([0]) + pub
+            + bytes(64))
+
+
+def overwrite_cases() -> None:
+    base = keyfile(SIGNER.seed, SIGNER.key)
+    key_b = dump(base)
+    draft = root_signed(1, root_keys=(SIGNER, ROOT2), threshold=2)
+    draft_b = dump({"signed": draft, "signatures": []})
+    sig1 = dump(detached("root", 1, draft, SIGNER))
+    sig2 = dump(detached("root", 1, draft, ROOT2))
+    full = dump(sign(draft, [SIGNER, ROOT2]))
+    sign_to = ["sign", "root.json", "--key", "key.json", "--passphrase-fd", "0", "-o"]
+    never_key = "victim.key: cannot write: it is a conclave key file, which conclave never overwrites"
+    damaged = {
+        "with-bom": b"\xef\xbb\xbf" + key_b,
+        "with-a-note-appended": key_b + b"\nalice's root key, backup of 2026-01-05\n",
+        "truncated": key_b[: len(key_b) // 2],
+        "with-its-format-changed": replace_once(key_b, "conclave-key-file", "conclave-key-fil"),
+    }
+    for how, victim in damaged.items():
+        case("overwrite", f"sign-output-is-a-key-file-{how}",
+             {"key.json": key_b, "root.json": draft_b, "victim.key": victim},
+             sign_to + ["victim.key"], 2, [never_key, "nothing was written"],
+             "a mistyped -o would replace the only copy of a private key with a signature",
+             stdin=PASS + "\n", not_stderr=["Unlocking"])
+        case("overwrite", f"merge-output-is-a-key-file-{how}",
+             {"root.json": draft_b, "s1.sig": sig1, "s2.sig": sig2, "victim.key": victim},
+             ["merge", "root.json", "s1.sig", "s2.sig", "-o", "victim.key"], 2,
+             [never_key, "nothing was written"],
+             "a mistyped -o would replace the only copy of a private key with metadata")
+    case("overwrite", "sign-output-is-an-existing-signature-file",
+         {"key.json": key_b, "root.json": draft_b, "s2.sig": sig2}, sign_to + ["s2.sig"], 2,
+         ["s2.sig: cannot write: a conclave signature file is already there"],
+         "another officer's signature would be lost", stdin=PASS + "\n")
+    case("overwrite", "sign-output-is-a-damaged-signature-file",
+         {"key.json": key_b, "root.json": draft_b, "s2.sig": b"\xef\xbb\xbf" + sig2[:90]},
+         sign_to + ["s2.sig"], 2,
+         ["s2.sig: cannot write: a conclave signature file is already there"],
+         "a damaged signature may still be the one to recover", stdin=PASS + "\n")
+    case("overwrite", "sign-output-is-another-file",
+         {"key.json": key_b, "root.json": draft_b, "notes.txt": b"the ceremony's notes\n"},
+         sign_to + ["notes.txt"], 2,
+         ["notes.txt: cannot write: it already exists, and a signature goes into a new file"],
+         "a signature goes into a new file, never over anything", stdin=PASS + "\n")
+    case("overwrite", "merge-output-is-a-signature-file",
+         {"root.json": draft_b, "s1.sig": sig1, "s2.sig": sig2},
+         ["merge", "root.json", "s1.sig", "s2.sig", "-o", "s2.sig"], 2,
+         ["s2.sig: cannot write: a conclave signature file is already there"],
+         "merged metadata written over the signature file it was merged from")
+    case("overwrite", "merge-allow-partial-over-a-fully-signed-file",
+         {"root.json": draft_b, "s1.sig": sig1, "1.root.json": full},
+         ["merge", "root.json", "s1.sig", "--allow-partial", "-o", "1.root.json"], 2,
+         ["1.root.json: cannot write: it holds valid signatures by " + ROOT2.keyid,
+          "(it meets every threshold; the merged file would not)"],
+         "a half-signed draft written over the fully signed root in the repository")
+    partial = dump(sign(draft, [ROOT2]))
+    case("overwrite", "merge-drops-a-signature-the-file-had",
+         {"root.json": draft_b, "s1.sig": sig1, "partial.json": partial},
+         ["merge", "root.json", "s1.sig", "--allow-partial", "-o", "partial.json"], 2,
+         ["partial.json: cannot write: it holds valid signatures by " + ROOT2.keyid],
+         "progress saved between sessions lost by merging the draft instead of the saved file",
+         not_stderr=["meets every threshold"])
+    other = dict(draft, expires="2099-01-01T00:00:00Z")
+    case("overwrite", "merge-other-draft-over-a-signed-file",
+         {"root.json": draft_b, "s1.sig": sig1, "s2.sig": sig2,
+          "1.root.json": dump(sign(other, [SIGNER, ROOT2]))},
+         ["merge", "root.json", "s1.sig", "s2.sig", "-o", "1.root.json"], 2,
+         ["1.root.json: cannot write: it holds other signed content (payload SHA-256 "
+          + sha256(canonical(other)) + ", version 1)"],
+         "another draft written over a signed file of the same name")
+    case("overwrite", "merge-over-another-role",
+         {"root.json": draft_b, "s1.sig": sig1, "s2.sig": sig2,
+          "targets.json": dump(sign(targets_signed(), [TARGETS]))},
+         ["merge", "root.json", "s1.sig", "s2.sig", "-o", "targets.json"], 2,
+         ["targets.json: cannot write: it holds targets metadata, not the root being merged"],
+         "a root written over the targets metadata")
+    case("overwrite", "merge-over-a-file-that-is-not-metadata",
+         {"root.json": draft_b, "s1.sig": sig1, "s2.sig": sig2, "notes.txt": b"notes\n"},
+         ["merge", "root.json", "s1.sig", "s2.sig", "-o", "notes.txt"], 2,
+         ["notes.txt: cannot write: it holds something that is not metadata"],
+         "metadata written over whatever file -o happened to name")
+
+    # qr read: the role and every field are checked before a signature file is written.
+    for name, role, why in [
+        ("empty", b"", "role name must not be empty"),
+        ("escape-sequence", b"root\x1b[2J", "role name must not contain control characters"),
+        ("newline", b"claimed\nroot", "role name must not contain control characters"),
+        ("del", b"root\x7f", "role name must not contain control characters"),
+        ("c1-control", "root\u009b".encode(), "role name must not contain control characters"),
+        ("path-traversal", b"../../etc/cron.d/x",
+         "role name must not contain path separators or be . or .."),
+        ("dotdot", b"..", "role name must not contain path separators or be . or .."),
+    ]:
+        case("overwrite", f"qr-read-signature-role-{name}", {},
+             ["qr", "read", "-o", "out.sig"], 1,
+             [f"the scanned text: the role name: {why}; nothing was written"],
+             "a signature file for a role no repository can hold, its name shown raw",
+             stdin=qr_text(qr_signature_record(role, SIGNER)) + "\n")
+    case("overwrite", "qr-read-request-role-escape-sequence", {}, ["qr", "read"], 1,
+         ["the role name: role name must not contain control characters"],
+         "a request digest whose role rewrites the officer's terminal",
+         stdin=qr_text(bytes([2, 6]) + b"ro\x1b[2J" + bytes([1]) + bytes([0x11]) * 32) + "\n")
+    bad_s = qr_signature_record(b"root", SIGNER)[:-64] + bytes([0xff]) * 64
+    case("overwrite", "qr-read-signature-not-canonical", {}, ["qr", "read", "-o", "out.sig"], 1,
+         ["the signature is malformed for its key type; nothing was written"],
+         "a signature no verifier accepts, written as if it were one",
+         stdin=qr_text(bad_s) + "\n")
+    case("control", "qr-read-valid-signature", {}, ["qr", "read", "-o", "{tmp}/out.sig"], 0,
+         ["Wrote the signature by " + SIGNER.keyid],
+         "the record the qr-read cases start from is read and written",
+         stdin=qr_text(qr_signature_record(b"claimed", SIGNER)) + "\n")
+
+    # A reader that goes away (`| head`): quiet, exit 141, never a panic.
+    for name, files, command in [
+        ("inspect", {"1.root.json": full}, ["inspect", "1.root.json"]),
+        ("status", {"1.root.json": full}, ["status", "1.root.json"]),
+        ("qr-show", {"s1.sig": sig1}, ["qr", "show", "s1.sig"]),
+        ("help", {}, ["--help"]),
+    ]:
+        case("overwrite", f"stdout-closed-{name}", files, command, 141, [],
+             "a closed pipe made conclave panic (exit 101) with a backtrace",
+             not_stderr=["panicked", "error:"], stdout_closed=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1786,6 +1973,8 @@ def main() -> int:
     key_identity_cases()
     escaping_cases()
     transcript_cases()
+    passphrase_cases()
+    overwrite_cases()
     areas = sorted({a for a, _, _, _ in CASES})
     for area in areas:
         shutil.rmtree(OUT / area, ignore_errors=True)
