@@ -70,6 +70,17 @@ impl From<RequestError> for Failure {
             e @ RequestError::Refused { .. } => {
                 Failure::failed(format!("{e}; nothing was merged or written"))
             }
+            e @ RequestError::RootWithoutPrevious { version } => {
+                Failure::usage(format!("{e}; nothing was merged or written")).hint(format!(
+                    "give --previous with the root it follows ({}.root.json)",
+                    version - 1
+                ))
+            }
+            e @ RequestError::NotThisRole { .. } => Failure::usage(format!("--role: {e}")),
+            RequestError::StoredAs(e) => Failure::usage(format!(
+                "-o: {e}; nothing was merged or written"
+            ))
+            .hint("write a root only to N.root.json for its own version N, and other roles to their own names"),
         }
     }
 }
@@ -165,6 +176,11 @@ pub struct SignArgs {
     qr: bool,
     #[command(flatten)]
     look: crate::cli::qr::Look,
+    /// Sign a draft that has already expired. Without it an expired draft is refused before
+    /// the key is unlocked: clients refuse expired metadata, so the signature could only serve
+    /// a test or a deliberate recovery.
+    #[arg(long)]
+    allow_expired: bool,
     #[command(flatten)]
     ctx: Context,
 }
@@ -197,6 +213,9 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     for line in l.summary() {
         eprintln!("  {line}");
     }
+    let expiry = ExpiryReview::of([(shown(&a.file), l.role(), l.metadata().common().expires)]);
+    eprintln!("  expiry:   {}", expiry.lines[0]);
+    expiry.print_warnings();
     if let Some(changes) = l.changes() {
         eprintln!(
             "Changes since {}:",
@@ -211,12 +230,21 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     for line in &words {
         eprintln!("  {line}");
     }
+    if let Some(v) = l.root_without_previous() {
+        eprintln!(
+            "note: without --previous, nothing here is checked against root version {}: only \
+             this draft's own keys are listed, and merge will need --previous",
+            v - 1
+        );
+    }
     if l.authorities().is_none() {
         eprintln!(
             "note: without --delegator, conclave cannot check that your key may sign role {}; merge will.",
             escape(l.role())
         );
     }
+
+    expiry.refuse_expired(a.allow_expired)?;
 
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let check_allowed = |keyid: &KeyId| -> Result<(), Failure> { Ok(l.may_sign(keyid)?) };
@@ -337,6 +365,108 @@ fn sign_failure(a: &SignArgs, e: conclave::signer::SignError) -> Failure {
     f
 }
 
+/// How the drafts being signed or merged stand against their expiry, now: one line per draft
+/// for the review ("in 364 days", "EXPIRED 3 days ago"), the drafts that have expired, and a
+/// warning per role and expiry beyond the role's bound
+/// ([`conclave::ceremony::expiry::check`]).
+pub(crate) struct ExpiryReview {
+    pub lines: Vec<String>,
+    /// The expired drafts, as (name, role, expiry).
+    expired: Vec<(String, String, conclave::metadata::Expires)>,
+    warnings: Vec<String>,
+}
+
+impl ExpiryReview {
+    /// Review (name for messages, role, expiry) of every draft.
+    pub fn of<'a>(
+        drafts: impl IntoIterator<Item = (String, &'a str, conclave::metadata::Expires)>,
+    ) -> Self {
+        use conclave::ceremony::expiry;
+        let now = conclave::metadata::Expires::now();
+        let mut review = ExpiryReview {
+            lines: Vec::new(),
+            expired: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, role, expires) in drafts {
+            let relative = expiry::relative(expires, now);
+            match expiry::check(role, expires, now, true) {
+                Err(_) => {
+                    review.lines.push(format!(
+                        "{relative} ({expires}): clients refuse it as it is"
+                    ));
+                    review.expired.push((name, role.to_owned(), expires));
+                }
+                Ok(l) => {
+                    review.lines.push(format!("{relative} ({expires})"));
+                    if let Some(w) = l.warning()
+                        && seen.insert((l.bound.days, l.bound.basis, expires))
+                    {
+                        review.warnings.push(w);
+                    }
+                }
+            }
+        }
+        review
+    }
+
+    /// Print the warnings (expiries beyond their role's bound), for the review.
+    pub fn print_warnings(&self) {
+        for w in &self.warnings {
+            eprintln!("WARNING: {w}");
+        }
+    }
+
+    /// Refuse to go on with an expired draft unless `allow`.
+    pub fn refuse_expired(&self, allow: bool) -> Result<(), Failure> {
+        let Some((name, role, expires)) = self.expired.first() else {
+            return Ok(());
+        };
+        if allow {
+            eprintln!(
+                "WARNING: signing {} EXPIRED draft(s) (--allow-expired): clients refuse them as they are",
+                self.expired.len()
+            );
+            return Ok(());
+        }
+        Err(Failure::failed(format!(
+            "{} (role {}) EXPIRED at {expires}{}: clients refuse expired metadata; nothing was signed",
+            name,
+            escape(role),
+            if self.expired.len() > 1 {
+                format!(", and {} more draft(s) have expired", self.expired.len() - 1)
+            } else {
+                String::new()
+            }
+        ))
+        .hint(
+            "ask for a new draft with a later --expires; to sign it anyway (a test, a deliberate \
+             recovery), give --allow-expired",
+        ))
+    }
+
+    /// Warn about expired drafts being merged (merging goes on: the signatures are real, but
+    /// the result cannot be published as it is).
+    pub fn warn_merge(&self) {
+        // A round of thousands of bins that all expired needs a count, not thousands of lines.
+        const SHOWN: usize = 10;
+        if self.expired.len() > SHOWN {
+            eprintln!(
+                "warning: {} of the drafts have EXPIRED (the first {SHOWN} follow)",
+                self.expired.len()
+            );
+        }
+        for (name, role, expires) in self.expired.iter().take(SHOWN) {
+            eprintln!(
+                "warning: {name} (role {}) EXPIRED at {expires}: clients refuse it; merged or \
+                 not, it cannot be published as it is - draft a new version with a later expiry",
+                escape(role)
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /// Merge detached signatures into metadata, after checking each one.
@@ -375,7 +505,14 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     }
     let recorder = crate::cli::record::Recorder::find(&[&a.output, &a.file])?;
     let l = load(&a.file, &a.ctx)?;
+    if let Some(version) = l.root_without_previous() {
+        return Err(RequestError::RootWithoutPrevious { version }.into());
+    }
     l.need_authorities()?;
+    if let Some(name) = a.output.file_name() {
+        l.check_output(&name.to_string_lossy())?;
+    }
+    ExpiryReview::of([(shown(&a.file), l.role(), l.metadata().common().expires)]).warn_merge();
     let mut sigs = Vec::new();
     let mut unreadable = Vec::new();
     for p in &a.sigfiles {
@@ -487,6 +624,12 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         return round::status_round(&a);
     }
     let l = load(&a.file, &a.ctx)?;
+    if let Some(v) = l.root_without_previous() {
+        eprintln!(
+            "note: without --previous, root version {}'s keys are not counted; merge needs them",
+            v - 1
+        );
+    }
     let reports = l.status()?;
     let complete = reports.iter().all(SignatureReport::is_met);
     if a.json {
