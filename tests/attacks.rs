@@ -278,6 +278,8 @@ fn every_area_is_covered() {
         "signature-file",
         "merge",
         "control",
+        "expiry",
+        "round",
     ] {
         let n = cases
             .iter()

@@ -210,11 +210,20 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
     let (hex_groups, words) = review::digest_for_reading(&digest);
     eprintln!("You are about to sign {}:", shown(&a.file));
+    // How the draft stands against its expiry goes right under the expiry it reads.
+    let expiry = ExpiryReview::of([(shown(&a.file), l.role(), l.metadata().common().expires)]);
+    let mut expiry_line = Some(format!("  expiry:   {}", expiry.lines[0]));
     for line in l.summary() {
         eprintln!("  {line}");
+        if line.starts_with("expires:")
+            && let Some(e) = expiry_line.take()
+        {
+            eprintln!("{e}");
+        }
     }
-    let expiry = ExpiryReview::of([(shown(&a.file), l.role(), l.metadata().common().expires)]);
-    eprintln!("  expiry:   {}", expiry.lines[0]);
+    if let Some(e) = expiry_line {
+        eprintln!("{e}");
+    }
     expiry.print_warnings();
     if let Some(changes) = l.changes() {
         eprintln!(
