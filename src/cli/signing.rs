@@ -132,15 +132,18 @@ fn print_reports(reports: &[SignatureReport]) {
 
 /// Sign metadata with your key, as a detached signature file.
 ///
-/// Before anything is signed, conclave shows what you are signing: role, version, expiry,
+/// Before anything is signed, conclave shows what you are signing: role, version, expiry and
+/// how it stands now ("in 364 days" or EXPIRED; a warning beyond the role's PEP 458 bound),
 /// keys and thresholds, the changes against --previous, and the payload digest in hex and as
 /// PGP words. Compare the digest aloud with the other officers: everyone must be signing the
-/// same bytes. The signature is checked against your public key before it is written.
+/// same bytes. An expired draft is refused before the key is unlocked (--allow-expired signs
+/// it anyway). The signature is checked against your public key before it is written.
 ///
 /// FILE may be a directory of drafts (a claim round's claimed bins, as `pypi claim` writes
 /// them; --delegator required): every draft is listed, one round digest is shown to compare
 /// aloud, the key is unlocked once, and -o names a new directory that receives one FILE.sig
-/// per draft, or nothing if any draft cannot be signed.
+/// per draft, or nothing if any draft cannot be signed. A root draft is never part of a
+/// round, and a draft whose name says another role or version than it holds is refused.
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("signer").required(true).multiple(false))]
 pub struct SignArgs {
@@ -486,6 +489,10 @@ impl ExpiryReview {
 /// their reasons, and then nothing is written. Signatures already in FILE that no longer apply
 /// are dropped. Below the threshold nothing is written unless --allow-partial. Merging the same
 /// signatures again gives the same file.
+///
+/// A root after version 1 is merged only with --previous (the root it follows), never with
+/// --delegator. OUT may not be a file whose name says another role or version (N.root.json
+/// takes only root version N). An expired draft is merged with a warning.
 ///
 /// For a round, FILE is the directory of drafts and each SIGFILE an officer's signature
 /// directory from `sign`: every draft is merged with its FILE.sig from each directory, and
