@@ -237,6 +237,44 @@ fn pypi_builders_and_delegation_rotate_check_every_draft() {
         "{}",
         o.stderr
     );
+    // --claimed-expires dates claimed and its bins within their bound: no warning at all.
+    let o = ok(init(
+        "300d",
+        "t3.json",
+        &[
+            "--claimed-bins",
+            "8",
+            "--claimed-out",
+            "claimed3",
+            "--claimed-expires",
+            "180d",
+            "--unclaimed-out",
+            "u3.json",
+        ],
+    ));
+    assert!(!o.stderr.contains("warning"), "{}", o.stderr);
+    let hub: Metadata<Targets> =
+        Metadata::from_bytes(&std::fs::read(d.join("claimed3/1.claimed.json")).unwrap()).unwrap();
+    let t3: Metadata<Targets> =
+        Metadata::from_bytes(&std::fs::read(d.join("t3.json")).unwrap()).unwrap();
+    // (Each WHEN is read against the clock as its flag is parsed: allow a second between.)
+    let apart = t3.signed.common.expires.unix() - hub.signed.common.expires.unix();
+    assert!((apart - 120 * 86_400).abs() <= 2, "{apart}");
+    // ... and in the past, is refused like --expires.
+    let o = init(
+        "300d",
+        "t4.json",
+        &[
+            "--claimed-bins",
+            "8",
+            "--claimed-out",
+            "claimed4",
+            "--claimed-expires",
+            "2001-01-01",
+        ],
+    );
+    refused_past(&o, d, "t4.json", "claimed");
+    assert!(!d.join("claimed4").exists());
 
     // pypi claim, version 1 and next versions.
     let request = format!(

@@ -61,6 +61,10 @@ pub struct InitArgs {
     /// 1.claimed-bins-*.json (default: claimed/ beside FILE).
     #[arg(long, value_name = "DIR", requires = "claimed_bins")]
     claimed_out: Option<PathBuf>,
+    /// With --claimed-bins: the expiry of claimed and its bins (default: --expires). PEP 458's
+    /// pre-PEP 480 text gives claimed 3 to 6 months, targets a year.
+    #[arg(long, value_name = "WHEN", value_parser = parse_when, requires = "claimed_bins")]
+    claimed_expires: Option<Expires>,
     /// The targets draft to create.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
@@ -591,8 +595,11 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
     } else {
         BinsLayout::Succinct
     };
-    let drafted =
+    let mut drafted =
         pypi::init(&keys, a.expires, a.bins, layout, a.claimed_bins).map_err(layout_failure)?;
+    if let Some(e) = a.claimed_expires {
+        drafted.set_claimed_expiry(e);
+    }
     let mut expiries = vec![
         ("targets", drafted.targets.common.expires),
         ("unclaimed", drafted.unclaimed.common.expires),
