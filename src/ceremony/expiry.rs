@@ -206,6 +206,21 @@ impl Lifetime {
     }
 }
 
+/// The warnings of `lifetimes` ([`Lifetime::warning`]), one per bound and expiry however many
+/// drafts share them (a round of thousands of bins does), each with how many more share it.
+pub fn warnings<'a>(lifetimes: impl IntoIterator<Item = &'a Lifetime>) -> Vec<(String, usize)> {
+    let mut out: Vec<((u32, &str, Expires), String, usize)> = Vec::new();
+    for l in lifetimes {
+        let Some(w) = l.warning() else { continue };
+        let key = (l.bound.days, l.bound.basis, l.expires);
+        match out.iter_mut().find(|(k, ..)| *k == key) {
+            Some((_, _, more)) => *more += 1,
+            None => out.push((key, w, 0)),
+        }
+    }
+    out.into_iter().map(|(_, w, more)| (w, more)).collect()
+}
+
 /// Check `expires` for `role` against `now` under the default (PEP 458) policy: refused when
 /// it is not after `now`, or (unless `allow_long`) more than [`CEILING_DAYS`] ahead;
 /// otherwise the [`Lifetime`], which says whether it lies beyond the role's bound.
@@ -291,6 +306,29 @@ mod tests {
         // Exactly 100 years passes.
         let edge = Expires::from_unix(now.unix() + i64::from(CEILING_DAYS) * DAY).unwrap();
         assert!(check("root", edge, now, false).is_ok());
+    }
+
+    #[test]
+    fn one_warning_per_bound_and_expiry() {
+        let now = at(NOW);
+        let far = at("2031-06-01T00:00:00Z");
+        let ls: Vec<Lifetime> = [
+            "claimed",
+            "claimed-bins-0",
+            "claimed-bins-1",
+            "targets",
+            "root",
+        ]
+        .iter()
+        .map(|r| check(r, far, now, false).unwrap())
+        .collect();
+        let w = warnings(&ls);
+        // claimed and its bins share one; targets and root have their own bound's text.
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(w[0].0.contains("role claimed:") && w[0].1 == 2, "{w:?}");
+        assert!(
+            warnings(&[check("root", at("2030-06-01T00:00:00Z"), now, false).unwrap()]).is_empty()
+        );
     }
 
     #[test]

@@ -513,9 +513,7 @@ pub fn check_expiries<'a>(
 ) -> Result<(), Failure> {
     use conclave::ceremony::expiry::{self, ExpiryError};
     let now = conclave::metadata::Expires::now();
-    // (bound, expiry) -> the first draft's warning, and how many more share it.
-    type Key = (u32, &'static str, conclave::metadata::Expires);
-    let mut warnings: Vec<(Key, String, usize)> = Vec::new();
+    let mut lifetimes = Vec::new();
     for (role, expires) in drafts {
         let lifetime = expiry::check(role, expires, now, long.allow_long_expiry).map_err(|e| {
             let hint = match e {
@@ -530,15 +528,9 @@ pub fn check_expiries<'a>(
             };
             Failure::usage(format!("{e}; nothing was written")).hint(hint)
         })?;
-        if let Some(w) = lifetime.warning() {
-            let key = (lifetime.bound.days, lifetime.bound.basis, expires);
-            match warnings.iter_mut().find(|(k, ..)| *k == key) {
-                Some((_, _, more)) => *more += 1,
-                None => warnings.push((key, w, 0)),
-            }
-        }
+        lifetimes.push(lifetime);
     }
-    for (_, w, more) in warnings {
+    for (w, more) in expiry::warnings(&lifetimes) {
         if more > 0 {
             eprintln!("warning: {w} (and {more} more draft(s) with the same expiry)");
         } else {

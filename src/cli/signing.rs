@@ -400,7 +400,7 @@ impl ExpiryReview {
             expired: Vec::new(),
             warnings: Vec::new(),
         };
-        let mut seen = std::collections::BTreeSet::new();
+        let mut lifetimes = Vec::new();
         for (name, role, expires) in drafts {
             let relative = expiry::relative(expires, now);
             match expiry::check(role, expires, now, true) {
@@ -412,14 +412,14 @@ impl ExpiryReview {
                 }
                 Ok(l) => {
                     review.lines.push(format!("{relative} ({expires})"));
-                    if let Some(w) = l.warning()
-                        && seen.insert((l.bound.days, l.bound.basis, expires))
-                    {
-                        review.warnings.push(w);
-                    }
+                    lifetimes.push(l);
                 }
             }
         }
+        review.warnings = expiry::warnings(&lifetimes)
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
         review
     }
 
