@@ -455,6 +455,42 @@ fn a_plan_dated_in_the_past_drafts_nothing() {
         "{}",
         o.stderr
     );
+    // plan-rotation drafts the next root from a plan: the same bound, refused before -o.
+    write(
+        d,
+        "1.root.json",
+        &Metadata::new(root(
+            1,
+            FAR,
+            &[
+                ("root", &[&ed(1)], 1),
+                ("targets", &[&ed(2)], 1),
+                ("snapshot", &[&ed(4)], 1),
+                ("timestamp", &[&ed(4)], 1),
+            ],
+        )),
+    );
+    let o = cli(
+        d,
+        &[
+            "ceremony",
+            "plan-rotation",
+            "--root",
+            "1.root.json",
+            "--plan",
+            "long.toml",
+            "-o",
+            "2.root.json",
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("role root: expires")
+            && o.stderr.contains("beyond the policy's 366 days"),
+        "{}",
+        o.stderr
+    );
+    assert!(!d.join("2.root.json").exists());
 }
 
 #[test]
