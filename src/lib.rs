@@ -35,9 +35,9 @@
 //!
 //! Ceremonies:
 //!
-//! - [`ceremony`]: plans and policy, genesis and rotation planning, root drafting, the
-//!   signing request and the signing round, detached signatures, merge and status, reviews,
-//!   revocation, the transcript, export and the rehearsal.
+//! - [`ceremony`]: plans and policy, expiry bounds ([`ceremony::expiry`]), genesis and rotation
+//!   planning, root drafting, the signing request and the signing round, detached signatures,
+//!   merge and status, reviews, revocation, the transcript, export and the rehearsal.
 //! - [`pypi`]: PEP 458 bins and PEP 480 claimed / recently-claimed / unclaimed layouts and
 //!   claim rounds.
 //! - [`optical`]: signatures and request digests as QR codes and short texts.

@@ -316,6 +316,8 @@ fn every_area_is_covered() {
         "control",
         "control-chars",
         "transcript",
+        "expiry",
+        "round",
     ] {
         let n = cases
             .iter()

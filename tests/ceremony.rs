@@ -346,7 +346,19 @@ fn signatures_over_other_bytes_or_by_other_keys_are_refused_by_merge() {
         "",
         d,
     ));
-    let o = with_stdin(&["merge", "edited.json", "k.sig", "-o", "out.json"], "", d);
+    let o = with_stdin(
+        &[
+            "merge",
+            "edited.json",
+            "k.sig",
+            "--previous",
+            "draft.json",
+            "-o",
+            "out.json",
+        ],
+        "",
+        d,
+    );
     assert_eq!(o.code, 1);
     assert!(
         o.stderr
@@ -480,7 +492,19 @@ fn merge_refuses_to_write_below_threshold_unless_asked() {
         "",
         d,
     ));
-    let o = with_stdin(&["merge", "v2.json", "k.sig", "-o", "out.json"], "", d);
+    let o = with_stdin(
+        &[
+            "merge",
+            "v2.json",
+            "k.sig",
+            "--previous",
+            "draft.json",
+            "-o",
+            "out.json",
+        ],
+        "",
+        d,
+    );
     assert_eq!(o.code, 1);
     assert!(!d.join("out.json").exists());
 }

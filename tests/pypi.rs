@@ -37,25 +37,14 @@ fn pubfile(dir: &Path, name: &str, s: &dyn Signer) {
     .unwrap();
 }
 
+/// Sign FILE as ROLE; DELEGATOR "" for a root version 1 (nothing delegates to a root).
 fn sign(dir: &Path, file: &str, role: &str, delegator: &str, key: &str, out: &str) {
-    ok(cli(
-        &[
-            "sign",
-            file,
-            "--role",
-            role,
-            "--delegator",
-            delegator,
-            "--key",
-            key,
-            "--passphrase-fd",
-            "0",
-            "-o",
-            out,
-        ],
-        &format!("{PASS}\n"),
-        dir,
-    ));
+    let mut args = vec!["sign", file, "--role", role];
+    if !delegator.is_empty() {
+        args.extend(["--delegator", delegator]);
+    }
+    args.extend(["--key", key, "--passphrase-fd", "0", "-o", out]);
+    ok(cli(&args, &format!("{PASS}\n"), dir));
 }
 
 fn read_targets(path: &Path) -> Metadata<Targets> {
@@ -889,14 +878,7 @@ fn claimed_in_bins_claim_sign_verify_resolve() {
         "",
         d,
     ));
-    sign(
-        d,
-        "root-draft.json",
-        "root",
-        "root-draft.json",
-        "officer.key",
-        "root.sig",
-    );
+    sign(d, "root-draft.json", "root", "", "officer.key", "root.sig");
     ok(cli(
         &[
             "merge",

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::ceremony::expiry::{ExpiryError, ExpiryPolicy};
 use crate::ceremony::plan::{KeySource, Plan, PlanKey, WhenError, resolve_when};
 use crate::ceremony::root::RootError;
 use crate::metadata::ValueError;
@@ -53,6 +54,21 @@ pub enum GenesisError {
         #[source]
         source: WhenError,
     },
+    /// The plan's expiry for a role is not in the future, or absurdly far ahead.
+    #[error(transparent)]
+    Lifetime(#[from] ExpiryError),
+    /// The plan's expiry for a role lies beyond the plan's policy for it.
+    #[error("role {role}: expires {expires}, {days} days from now, beyond the policy's {max} days")]
+    BeyondPolicy {
+        /// The role.
+        role: String,
+        /// Its expiry, resolved.
+        expires: Expires,
+        /// Whole days from now.
+        days: i64,
+        /// The policy's bound in days.
+        max: u32,
+    },
     /// A key said to be lost is neither in the current root nor in the plan's.
     #[error("lost key {keyid}: that key is not a root key of version {version} nor of the plan")]
     LostKeyUnknown {
@@ -91,10 +107,26 @@ fn expiry(plan: &Plan, role: &str, now: Expires) -> Result<Expires, GenesisError
     let when = rp
         .expires
         .ok_or_else(|| GenesisError::NoExpiry(role.to_owned()))?;
-    resolve_when(&when, now).map_err(|source| GenesisError::Expiry {
+    let expires = resolve_when(&when, now).map_err(|source| GenesisError::Expiry {
         role: role.to_owned(),
         source,
-    })
+    })?;
+    // The builders' check under the plan's policy; in a plan, beyond the bound is refused as
+    // `ceremony check` refuses it (the plan's [policy.max_expiry_days] is the override).
+    let policy = ExpiryPolicy {
+        max_days: plan.policy.max_expiry_days.clone(),
+        ..ExpiryPolicy::default()
+    };
+    let lifetime = policy.check(role, expires, now, false)?;
+    if lifetime.beyond_bound() {
+        return Err(GenesisError::BeyondPolicy {
+            role: role.to_owned(),
+            expires,
+            days: lifetime.days(),
+            max: lifetime.bound.days,
+        });
+    }
+    Ok(expires)
 }
 
 /// Root v1 and targets v1 (with the PyPI layout when the plan has one), unsigned.

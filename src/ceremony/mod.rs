@@ -7,6 +7,7 @@
 //! still must.
 
 pub mod detached;
+pub mod expiry;
 pub mod export;
 pub mod genesis;
 pub mod overwrite;
@@ -76,6 +77,67 @@ pub enum CeremonyError {
         /// The role type of the metadata given.
         kind: &'static str,
     },
+    /// A root given delegating metadata. Nothing delegates to a root: the previous root says
+    /// who signs the next (spec 5.3.4), and checking a root against anything else would let
+    /// a root draft pass on its own keys alone.
+    #[error(
+        "a root is not delegated: the previous root version decides who may sign it, not \
+         delegating metadata"
+    )]
+    RootDelegated,
+    /// Metadata stored under a name that says another role (`N.root.json` for targets) or
+    /// another version (`3.root.json` for root version 2): writing it there would replace
+    /// the file clients read for that role.
+    #[error(
+        "{} would hold {}, but this is {} version {version}",
+        escape(.file),
+        named_as(.named, *.named_version),
+        escape(.role)
+    )]
+    StoredAs {
+        /// The file name.
+        file: String,
+        /// The role its name says.
+        named: String,
+        /// The version its name says, if any.
+        named_version: Option<u64>,
+        /// The metadata's role.
+        role: String,
+        /// The metadata's version.
+        version: u64,
+    },
+}
+
+fn named_as(role: &str, version: Option<u64>) -> String {
+    match version {
+        Some(v) => format!("version {v} of role {}", escape(role)),
+        None => format!("role {}", escape(role)),
+    }
+}
+
+/// Whether `md`, signed as `role`, may be stored under `file_name`. A name that says a
+/// top-level role (`root.json`, `7.root.json`, `timestamp.json`, ...) takes only that role,
+/// and a versioned name of the role itself (`3.claimed.json` for claimed) only that version;
+/// any other name (a draft's, `out.json`) takes anything. This is what keeps a merge from
+/// writing a draft over `N.root.json`, the trust anchor every client walks.
+pub fn check_stored_as(md: &AnyMetadata, role: &str, file_name: &str) -> Result<(), CeremonyError> {
+    let Some((named, named_version)) = crate::verify::classify(file_name) else {
+        return Ok(());
+    };
+    let version = md.common().version.get();
+    let top_level = crate::metadata::TOP_LEVEL_ROLES.contains(&named.as_str());
+    let wrong_role = top_level && named != role;
+    let wrong_version = named == role && named_version.is_some_and(|v| v != version);
+    if wrong_role || wrong_version {
+        return Err(CeremonyError::StoredAs {
+            file: file_name.to_owned(),
+            named,
+            named_version,
+            role: role.to_owned(),
+            version,
+        });
+    }
+    Ok(())
 }
 
 /// One set of keys whose signatures count for a piece of metadata, and how many are needed.
@@ -116,13 +178,18 @@ impl Authority {
 /// or `targets`.
 pub fn role_name(md: &AnyMetadata, file_name: Option<&str>) -> String {
     match md {
-        AnyMetadata::Targets(_) => file_name
-            .and_then(crate::verify::classify)
-            .map(|(r, _)| r)
-            .filter(|r| !matches!(r.as_str(), "root" | "snapshot" | "timestamp"))
-            .unwrap_or_else(|| "targets".into()),
+        AnyMetadata::Targets(_) => targets_role_name(file_name),
         other => other.type_name().into(),
     }
+}
+
+/// The role name of targets metadata stored under `file_name` ([`role_name`]).
+pub fn targets_role_name(file_name: Option<&str>) -> String {
+    file_name
+        .and_then(crate::verify::classify)
+        .map(|(r, _)| r)
+        .filter(|r| !matches!(r.as_str(), "root" | "snapshot" | "timestamp"))
+        .unwrap_or_else(|| "targets".into())
 }
 
 /// Every set of keys that must reach its threshold for `md` (stored as role `role`) to be
@@ -138,6 +205,9 @@ pub fn authorities(
     delegator: Option<&AnyMetadata>,
 ) -> Result<Vec<Authority>, CeremonyError> {
     if let AnyMetadata::Root(m) = md {
+        if delegator.is_some() {
+            return Err(CeremonyError::RootDelegated);
+        }
         let own = m
             .signed
             .role("root")

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::ceremony::expiry::{ExpiryError, ExpiryPolicy};
 use crate::display::escape;
 use crate::metadata::{Expires, Key, KeyAlgorithm, KeyId, TOP_LEVEL_ROLES, ValueError};
 use crate::signer::derived::DeriveError;
@@ -137,12 +138,8 @@ impl Default for Policy {
             min_root_threshold: 2,
             allow_key_reuse: false,
             // PEP 458: root and targets 1 year (a leap day of slack); pre-split PEP 458 for
-            // PEP 480's claimed: 3-6 months.
-            max_expiry_days: BTreeMap::from([
-                ("root".to_owned(), 366),
-                ("targets".to_owned(), 366),
-                ("claimed".to_owned(), 183),
-            ]),
+            // PEP 480's claimed: 3-6 months. One table, the builders' ([`ExpiryPolicy`]).
+            max_expiry_days: ExpiryPolicy::default().max_days,
             require_diversity: false,
         }
     }
@@ -967,36 +964,42 @@ impl Plan {
             );
         }
 
-        // Expiry within bounds.
+        // Expiry within bounds: the builders' check ([`ExpiryPolicy::check`]) under the
+        // plan's policy, where beyond the bound is an error to fix before genesis.
+        let expiry_policy = ExpiryPolicy {
+            max_days: self.policy.max_expiry_days.clone(),
+            ..ExpiryPolicy::default()
+        };
         for (role, rp) in self.all_roles() {
             let Some(w) = &rp.expires else { continue };
             let Ok(at) = resolve_when(w, now) else {
                 continue;
             };
-            let days = (at.unix() - now.unix()) / 86_400;
-            if at.unix() <= now.unix() {
-                push(
+            match expiry_policy.check(role, at, now, false) {
+                Err(ExpiryError::NotInFuture { .. }) => push(
                     Level::Error,
                     format!("role {role}: expires {at}, which is already past"),
-                );
-            } else if let Some(max) = self.policy.max_expiry_days.get(role)
-                && days > i64::from(*max)
-            {
-                push(
+                ),
+                Err(e @ ExpiryError::BeyondCeiling { .. }) => push(Level::Error, e.to_string()),
+                Ok(l) if l.beyond_bound() => push(
                     Level::Error,
                     format!(
-                        "role {role}: expires in {days} days ({at}), beyond the policy's \
-                         {max} days (PEP 458: root and targets 1 year; claimed 3-6 months)"
+                        "role {role}: expires in {} days ({at}), beyond the policy's {} days \
+                         ({})",
+                        l.days(),
+                        l.bound.days,
+                        l.bound.basis
                     ),
-                );
-            } else if days < 30 && matches!(role, "root" | "targets") {
-                push(
+                ),
+                Ok(l) if l.days() < 30 && matches!(role, "root" | "targets") => push(
                     Level::Warning,
                     format!(
-                        "role {role}: expires in {days} days ({at}): another ceremony will be \
-                         needed very soon"
+                        "role {role}: expires in {} days ({at}): another ceremony will be \
+                         needed very soon",
+                        l.days()
                     ),
-                );
+                ),
+                Ok(_) => {}
             }
         }
 

@@ -84,6 +84,31 @@ pub enum RequestError {
     /// The signature could not be made.
     #[error(transparent)]
     Sign(#[from] SignError),
+    /// A root after version 1 merged without its previous root: only its own keys would be
+    /// counted, so a root made by a thief of the new keys alone (or slipped in by whoever
+    /// merges) would pass (spec 5.3.4 needs both thresholds).
+    #[error(
+        "root version {version} can only be merged with its previous root (version {}), whose \
+         root keys must also reach their threshold",
+        version - 1
+    )]
+    RootWithoutPrevious {
+        /// The draft root's version.
+        version: u64,
+    },
+    /// The role asked for is not the metadata's: root, snapshot and timestamp metadata are
+    /// signed only as their own role, and targets metadata never as one of those.
+    #[error("{kind} metadata cannot be signed as role {}", escape(role))]
+    NotThisRole {
+        /// The metadata's type.
+        kind: &'static str,
+        /// The role asked for.
+        role: String,
+    },
+    /// The merged metadata may not be written under the name given
+    /// ([`super::check_stored_as`]).
+    #[error(transparent)]
+    StoredAs(CeremonyError),
     /// Signature files were refused; nothing was merged.
     #[error("{} signature file(s) refused", rejections.len())]
     Refused {
@@ -173,6 +198,11 @@ impl SigningRequest {
         delegator: Option<&AnyMetadata>,
     ) -> Result<Self, RequestError> {
         let role = role.map_or_else(|| super::role_name(&md, file_name), str::to_owned);
+        let kind = md.type_name();
+        let top_level_other = matches!(role.as_str(), "root" | "snapshot" | "timestamp");
+        if (kind == "targets" && top_level_other) || (kind != "targets" && role != kind) {
+            return Err(RequestError::NotThisRole { kind, role });
+        }
         let is_root = matches!(md, AnyMetadata::Root(_));
         let prev_root: Option<&Metadata<Root>> = match &previous {
             Some(AnyMetadata::Root(r)) => Some(r),
@@ -327,9 +357,30 @@ impl SigningRequest {
         )?)
     }
 
+    /// A root after version 1 given without its previous root: its review and status count
+    /// only its own keys.
+    pub fn root_without_previous(&self) -> Option<u64> {
+        match (&self.md, &self.previous) {
+            (AnyMetadata::Root(r), None) if r.signed.common.version.get() > 1 => {
+                Some(r.signed.common.version.get())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the merged draft may be written to a file named `file_name`
+    /// ([`super::check_stored_as`]): never a root file for anything but that root version.
+    pub fn check_output(&self, file_name: &str) -> Result<(), RequestError> {
+        super::check_stored_as(&self.md, &self.role, file_name).map_err(RequestError::StoredAs)
+    }
+
     /// Check and merge signature files (named for messages) ([`super::merge`]), after
-    /// [`SigningRequest::check_keys`].
+    /// [`SigningRequest::check_keys`]. A root after version 1 is merged only with its
+    /// previous root.
     pub fn merge(&self, sigs: &[(String, DetachedSignature)]) -> Result<Merged, RequestError> {
+        if let Some(version) = self.root_without_previous() {
+            return Err(RequestError::RootWithoutPrevious { version });
+        }
         self.check_keys()?;
         let auths = self.need_authorities()?;
         super::merge(&self.md, &self.role, sigs, auths)
@@ -498,6 +549,96 @@ pub(crate) mod tests {
             panic!("a stranger's signature was merged");
         };
         assert_eq!(rejections[0].file, "s.sig");
+    }
+
+    fn root_v2() -> AnyMetadata {
+        let mut r = root();
+        if let AnyMetadata::Root(m) = &mut r {
+            m.signed.common.version = crate::metadata::Version::new(2).unwrap();
+        }
+        r
+    }
+
+    #[test]
+    fn a_root_after_version_1_merges_only_with_its_previous_root() {
+        let req = SigningRequest::new(root_v2(), Some("2.root.json"), None, None, None).unwrap();
+        assert_eq!(req.root_without_previous(), Some(2));
+        let sig = req.sign(&officer(1), None).unwrap();
+        let e = req.merge(&[("r.sig".into(), sig.clone())]).unwrap_err();
+        assert!(matches!(
+            e,
+            RequestError::RootWithoutPrevious { version: 2 }
+        ));
+        assert!(!e.to_string().contains("--"), "{e}");
+
+        let with_prev =
+            SigningRequest::new(root_v2(), Some("2.root.json"), None, Some(root()), None).unwrap();
+        assert_eq!(with_prev.root_without_previous(), None);
+        assert!(
+            with_prev
+                .merge(&[("r.sig".into(), sig)])
+                .unwrap()
+                .complete()
+        );
+
+        // Version 1 has no previous root.
+        let v1 = SigningRequest::new(root(), Some("1.root.json"), None, None, None).unwrap();
+        assert_eq!(v1.root_without_previous(), None);
+    }
+
+    #[test]
+    fn a_root_is_never_checked_against_a_delegator() {
+        let (root_md, _) = root_and_targets();
+        let e = SigningRequest::new(root_v2(), None, None, None, Some(&root_md)).unwrap_err();
+        assert!(matches!(
+            e,
+            RequestError::Authorities {
+                source: CeremonyError::RootDelegated,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn metadata_is_signed_only_as_its_own_role() {
+        let (root_md, targets) = root_and_targets();
+        for (md, role) in [(root_v2(), "claimed"), (targets.clone(), "root")] {
+            let e = SigningRequest::new(md, None, Some(role), None, Some(&root_md)).unwrap_err();
+            assert!(
+                matches!(e, RequestError::NotThisRole { .. }),
+                "{role}: {e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn merged_metadata_is_never_written_over_another_roles_file() {
+        let (root_md, targets) = root_and_targets();
+        let req =
+            SigningRequest::new(targets, Some("targets.json"), None, None, Some(&root_md)).unwrap();
+        for bad in [
+            "2.root.json",
+            "root.json",
+            "timestamp.json",
+            "3.targets.json",
+        ] {
+            assert!(
+                matches!(req.check_output(bad), Err(RequestError::StoredAs(_))),
+                "{bad}"
+            );
+        }
+        for good in [
+            "1.targets.json",
+            "targets.json",
+            "out.json",
+            "2.claimed.json",
+        ] {
+            req.check_output(good).unwrap();
+        }
+        let r = SigningRequest::new(root_v2(), None, None, Some(root()), None).unwrap();
+        r.check_output("2.root.json").unwrap();
+        let e = r.check_output("1.root.json").unwrap_err();
+        assert!(e.to_string().contains("version 1 of role root"), "{e}");
     }
 
     #[test]

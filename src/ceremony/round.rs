@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::repository::{self, Entry, ListError};
 use super::{Authority, DetachedSignature, Rejection};
 use crate::display::escape;
-use crate::metadata::{AnyMetadata, KeyId};
+use crate::metadata::{AnyMetadata, Expires, KeyId};
 use crate::signer::{SignError, Signer};
 use crate::verify::SignatureReport;
 
@@ -23,6 +23,15 @@ pub const SIG_SUFFIX: &str = ".sig";
 /// Why a round step cannot go ahead.
 #[derive(Debug, thiserror::Error)]
 pub enum RoundError {
+    /// A draft lists keys that are not what their keyids say (a keyid over another key, one
+    /// key under two keyids, private material): no round signs or merges it.
+    #[error("{}: {problems}", shown(path))]
+    ForeignKeys {
+        /// The draft.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        problems: crate::metadata::keyset::KeyProblems,
+    },
     /// A directory could not be listed.
     #[error(transparent)]
     List(#[from] ListError),
@@ -71,6 +80,32 @@ pub enum RoundError {
         #[source]
         source: SignError,
     },
+    /// A root draft in a round. A round's drafts are checked against the one delegator it is
+    /// given, and nothing delegates to a root: its previous root does (spec 5.3.4). A root
+    /// slipped into a round of claimed bins would be checked against its own keys only and
+    /// merged over `N.root.json`, so a root is signed and merged one file at a time, with
+    /// its previous root.
+    #[error(
+        "{}: a root (version {version}) cannot be part of a round: a root is signed and merged \
+         on its own, against its previous root",
+        shown(path)
+    )]
+    RootInRound {
+        /// The draft.
+        path: PathBuf,
+        /// The root's version.
+        version: u64,
+    },
+    /// A draft whose file name says another role or version than it holds: merged, it
+    /// would replace that file.
+    #[error("{}: the file name does not fit the draft", shown(path))]
+    StoredAs {
+        /// The draft.
+        path: PathBuf,
+        /// What the name says and what the draft is.
+        #[source]
+        source: Box<super::CeremonyError>,
+    },
     /// A signature directory given is not a directory.
     #[error("{}: not a directory", shown(path))]
     NotADirectory {
@@ -106,8 +141,8 @@ pub struct Draft {
     pub role: String,
     /// Its version.
     pub version: u64,
-    /// Its expiry, as written.
-    pub expires: String,
+    /// Its expiry.
+    pub expires: Expires,
     /// Hex SHA-256 of the signed bytes.
     pub digest: String,
     /// Who may sign it.
@@ -132,20 +167,43 @@ pub fn load_draft<E: From<RoundError>>(
     read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
 ) -> Result<(Draft, AnyMetadata), E> {
     let md = read(&file.path)?;
+    if let AnyMetadata::Root(r) = &md {
+        return Err(RoundError::RootInRound {
+            path: file.path.clone(),
+            version: r.signed.common.version.get(),
+        }
+        .into());
+    }
     let role = super::role_name(&md, Some(&file.name));
+    // Each draft against its own delegator: the round's, which must delegate its role (a
+    // targets draft against a root, a delegated role against the targets metadata that
+    // delegates it; [`super::authorities`] refuses anything else), and its name must say
+    // what it is, since merge writes it under that name.
+    super::check_stored_as(&md, &role, &file.name).map_err(|source| RoundError::StoredAs {
+        path: file.path.clone(),
+        source: Box::new(source),
+    })?;
     let authorities = super::authorities(&md, &role, None, Some(parent)).map_err(|source| {
         RoundError::Authorities {
             path: file.path.clone(),
             source,
         }
     })?;
+    let problems = crate::metadata::keyset::audit_metadata(&md);
+    if !problems.is_empty() {
+        return Err(RoundError::ForeignKeys {
+            path: file.path.clone(),
+            problems: crate::metadata::keyset::KeyProblems(problems),
+        }
+        .into());
+    }
     let c = md.common();
     let draft = Draft {
         name: file.name.clone(),
         path: file.path.clone(),
         role,
         version: c.version.get(),
-        expires: c.expires.to_string(),
+        expires: c.expires,
         digest: crate::metadata::SignedText::of_metadata(&md).sha256_hex(),
         authorities,
     };
@@ -280,6 +338,8 @@ pub struct MergedRound {
     pub added: BTreeSet<String>,
     /// Every signature file read.
     pub signature_files: Vec<PathBuf>,
+    /// Each draft's name, role and expiry, for the warnings merge gives.
+    pub expiries: Vec<(String, String, Expires)>,
 }
 
 /// Merge every draft with its signature from each of `sig_dirs` ([`signature_dirs`]).
@@ -295,6 +355,8 @@ pub fn merge<E: From<RoundError>>(
     let mut out = MergedRound::default();
     for f in files {
         let (draft, md) = load_draft(f, parent, read)?;
+        out.expiries
+            .push((draft.name.clone(), draft.role.clone(), draft.expires));
         let mut sigs = Vec::new();
         for dir in sig_dirs {
             if let Some(p) = dir.get(&f.name) {
@@ -427,7 +489,7 @@ mod tests {
         let files = files(dir.path()).unwrap();
         let drafts = review(&files, &parent, &mut read, &mut || {}).unwrap();
         let mut changed = empty_targets();
-        changed.common.version = crate::metadata::Version::new(2).unwrap();
+        changed.common.expires = Expires::parse("2101-01-01T00:00:00Z").unwrap();
         crate::fsutil::write_metadata(
             &AnyMetadata::Targets(Metadata::new(changed)),
             &dir.path().join("1.bin-b.json"),
@@ -442,6 +504,52 @@ mod tests {
         assert!(matches!(e, RoundError::NotInRound { draft, .. } if draft == "9.other.json"));
         let empty = tempfile::tempdir().unwrap();
         assert!(matches!(files_err(empty.path()), RoundError::Empty { .. }));
+    }
+
+    /// The class of attack: a root slipped into a round of delegated drafts, checked then
+    /// against its own keys only, and merged over `N.root.json`.
+    #[test]
+    fn a_root_in_a_round_is_refused_whatever_it_is_called() {
+        use crate::ceremony::request::tests::root;
+        for name in ["2.root.json", "1.bin-c.json", "root.json"] {
+            let (dir, parent) = round_dir();
+            let mut r = root();
+            if let AnyMetadata::Root(m) = &mut r {
+                m.signed.common.version = crate::metadata::Version::new(2).unwrap();
+            }
+            crate::fsutil::write_metadata(&r, &dir.path().join(name)).unwrap();
+            let files = files(dir.path()).unwrap();
+            let e = review(&files, &parent, &mut read, &mut || {}).unwrap_err();
+            assert!(
+                matches!(&e, RoundError::RootInRound { path, version: 2 } if path.ends_with(name)),
+                "{name}: {e:?}"
+            );
+            let e = status(&files, &parent, &mut read).unwrap_err();
+            assert!(matches!(e, RoundError::RootInRound { .. }));
+            let mut read_sig = |p: &Path| Ok::<_, RoundError>(std::fs::read(p).unwrap());
+            let e = merge(&files, &parent, &[], &mut read, &mut read_sig, &mut || {}).unwrap_err();
+            assert!(matches!(e, RoundError::RootInRound { .. }));
+        }
+    }
+
+    #[test]
+    fn a_draft_named_for_another_role_or_version_is_refused() {
+        for (name, what) in [
+            ("2.root.json", "role root"),
+            ("timestamp.json", "role timestamp"),
+            ("3.bin-a.json", "version 3 of role bin-a"),
+        ] {
+            let (dir, parent) = round_dir();
+            let md = AnyMetadata::Targets(Metadata::new(empty_targets()));
+            crate::fsutil::write_metadata(&md, &dir.path().join(name)).unwrap();
+            let files = files(dir.path()).unwrap();
+            let e = review(&files, &parent, &mut read, &mut || {}).unwrap_err();
+            let RoundError::StoredAs { path, source } = &e else {
+                panic!("{name}: {e:?}");
+            };
+            assert!(path.ends_with(name));
+            assert!(source.to_string().contains(what), "{source}");
+        }
     }
 
     fn files_err(dir: &Path) -> RoundError {

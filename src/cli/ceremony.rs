@@ -132,8 +132,9 @@ fn print_plan(plan: &Plan, path: &Path, digest: &str) {
 /// Check a ceremony plan against its policy, before anyone signs.
 ///
 /// The policy: root threshold at least `min_root_threshold` (default 2); a warning when a
-/// threshold equals its number of keys (one lost key locks the role); expiry within PEP 458's
-/// bounds (root and targets 1 year, claimed 6 months); root, targets and claimed signed
+/// threshold equals its number of keys (one lost key locks the role); expiry in the future and
+/// within PEP 458's bounds (root and targets 1 year, claimed 6 months, any other role 1 year;
+/// `max_expiry_days` changes them); root, targets and claimed signed
 /// only by offline keys; no key in two roles unless `allow_key_reuse`; the diversity of the
 /// root keys (kinds of key storage and algorithms). Exit 0 when there is no error, 1 when the
 /// plan breaks its policy, 2 when it cannot be read. The plan format is in

@@ -323,22 +323,9 @@ pub fn parse_time(s: &str) -> Result<conclave::metadata::Expires, String> {
     })
 }
 
-/// "in 364 days" / "3 days ago", for expiry dates.
+/// "in 364 days" / "EXPIRED 3 days ago", for expiry dates.
 pub fn relative(expires: conclave::metadata::Expires, now: conclave::metadata::Expires) -> String {
-    let secs = expires.unix() - now.unix();
-    let (amount, past) = (secs.unsigned_abs(), secs <= 0);
-    let text = if amount >= 2 * 86_400 {
-        format!("{} days", amount / 86_400)
-    } else if amount >= 2 * 3600 {
-        format!("{} hours", amount / 3600)
-    } else {
-        format!("{} minutes", amount / 60)
-    };
-    if past {
-        format!("EXPIRED {text} ago")
-    } else {
-        format!("in {text}")
-    }
+    conclave::ceremony::expiry::relative(expires, now)
 }
 
 /// A path for messages, with control characters escaped.
@@ -450,7 +437,10 @@ pub fn authorities_message(e: &conclave::ceremony::CeremonyError) -> String {
         E::NotADelegator { kind } => {
             format!("--delegator must be a root or targets metadata, not {kind}")
         }
-        E::NotNextRoot { .. } | E::SignedForByRoot { .. } => e.to_string(),
+        E::RootDelegated => {
+            format!("{e}; give the previous root as --previous (for root version 1, neither)")
+        }
+        E::NotNextRoot { .. } | E::SignedForByRoot { .. } | E::StoredAs { .. } => e.to_string(),
     }
 }
 
@@ -578,4 +568,52 @@ pub fn read_metadata(path: &Path) -> Result<conclave::metadata::AnyMetadata, Fai
                 .map_err(|e| Failure::failed(format!("{}: {e}", shown(path)))),
         }
     })
+}
+
+/// `--allow-long-expiry`, for every command that drafts metadata.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct LongExpiry {
+    /// Accept an expiry more than 100 years ahead (refused without it). An expiry beyond the
+    /// role's PEP 458 bound (root and targets 1 year, claimed 6 months, other roles 1 year) is
+    /// written with a warning either way; one in the past is always refused.
+    #[arg(long)]
+    pub allow_long_expiry: bool,
+}
+
+/// Check the expiry of every draft a builder is about to write, as (role, expiry), against
+/// now ([`conclave::ceremony::expiry::check`]), before anything is written: one in the past
+/// (or now) is refused, as is one more than 100 years ahead without --allow-long-expiry; one
+/// beyond its role's bound is written with a warning (one per role and expiry, however many
+/// drafts share them: thousands of bins do).
+pub fn check_expiries<'a>(
+    drafts: impl IntoIterator<Item = (&'a str, conclave::metadata::Expires)>,
+    long: LongExpiry,
+) -> Result<(), Failure> {
+    use conclave::ceremony::expiry::{self, ExpiryError};
+    let now = conclave::metadata::Expires::now();
+    let mut lifetimes = Vec::new();
+    for (role, expires) in drafts {
+        let lifetime = expiry::check(role, expires, now, long.allow_long_expiry).map_err(|e| {
+            let hint = match e {
+                ExpiryError::NotInFuture { .. } => {
+                    "give --expires with a time ahead, e.g. --expires 365d (without --expires, a \
+                     new version keeps the previous version's expiry)"
+                }
+                ExpiryError::BeyondCeiling { .. } => {
+                    "check the date; if metadata that far ahead is really intended, give \
+                     --allow-long-expiry"
+                }
+            };
+            Failure::usage(format!("{e}; nothing was written")).hint(hint)
+        })?;
+        lifetimes.push(lifetime);
+    }
+    for (w, more) in expiry::warnings(&lifetimes) {
+        if more > 0 {
+            eprintln!("warning: {w} (and {more} more draft(s) with the same expiry)");
+        } else {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
 }

@@ -40,7 +40,9 @@ pub struct InitArgs {
     /// A role's threshold: ROLE=N (default 1).
     #[arg(long = "threshold", value_name = "ROLE=N")]
     thresholds: Vec<String>,
-    /// Expiry: YYYY-MM-DD or a duration such as 365d.
+    /// Expiry of every draft: YYYY-MM-DD or a duration such as 365d. It must be in the future;
+    /// beyond PEP 458's bounds (targets and unclaimed 1 year, claimed 6 months) a warning is
+    /// printed.
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Expires,
     /// Number of hash bins (a power of two; PEP 458 recommends 16384).
@@ -59,12 +61,18 @@ pub struct InitArgs {
     /// 1.claimed-bins-*.json (default: claimed/ beside FILE).
     #[arg(long, value_name = "DIR", requires = "claimed_bins")]
     claimed_out: Option<PathBuf>,
+    /// With --claimed-bins: the expiry of claimed and its bins (default: --expires). PEP 458's
+    /// pre-PEP 480 text gives claimed 3 to 6 months, targets a year.
+    #[arg(long, value_name = "WHEN", value_parser = parse_when, requires = "claimed_bins")]
+    claimed_expires: Option<Expires>,
     /// The targets draft to create.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
     /// Where to write unclaimed's draft (default: unclaimed.json beside FILE).
     #[arg(long, value_name = "FILE")]
     unclaimed_out: Option<PathBuf>,
+    #[command(flatten)]
+    long: crate::cli::LongExpiry,
 }
 
 /// Move projects into claimed in one batch, as the next version (unsigned).
@@ -87,12 +95,16 @@ pub struct ClaimArgs {
     /// The JSON Lines request file.
     #[arg(long, value_name = "FILE")]
     requests: PathBuf,
-    /// New expiry (required for version 1; otherwise default: unchanged).
+    /// New expiry (required for version 1; otherwise default: unchanged). Every draft's
+    /// expiry must be in the future (an unchanged one too); beyond 6 months (claimed's bound,
+    /// from PEP 458's pre-PEP 480 text) a warning is printed.
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<Expires>,
     /// The next version to create (claimed in bins: a new directory for the changed bins).
     #[arg(short = 'o', long = "output", value_name = "NEXT")]
     output: PathBuf,
+    #[command(flatten)]
+    long: crate::cli::LongExpiry,
 }
 
 /// Remove a project from claimed (its files fall back to recently-claimed or unclaimed).
@@ -113,10 +125,14 @@ pub struct NextClaimed {
     /// The current claimed metadata.
     #[arg(long, value_name = "CURRENT")]
     claimed: PathBuf,
+    /// New expiry (default: unchanged); it must be in the future, and beyond 6 months
+    /// (claimed's bound) a warning is printed.
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<Expires>,
     #[arg(short = 'o', long = "output", value_name = "NEXT")]
     output: PathBuf,
+    #[command(flatten)]
+    long: crate::cli::LongExpiry,
 }
 
 /// Remove a compromised developer key from every claimed project that trusts it.
@@ -354,8 +370,20 @@ fn write_claim_draft(
     output: &Path,
     claimed: &Path,
     drafted: ClaimDraft,
+    long: crate::cli::LongExpiry,
     headline: impl FnOnce(&Targets) -> String,
 ) -> Result<(), Failure> {
+    match &drafted {
+        ClaimDraft::Bins((drafts, _)) => crate::cli::check_expiries(
+            drafts
+                .iter()
+                .map(|(name, t)| (name.as_str(), t.common.expires)),
+            long,
+        )?,
+        ClaimDraft::Claimed(next, _) => {
+            crate::cli::check_expiries([("claimed", next.common.expires)], long)?
+        }
+    }
     match drafted {
         ClaimDraft::Bins((drafts, review)) => {
             write_bin_drafts(output, &drafts)?;
@@ -502,7 +530,7 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
                     "no claimed bin changes: every requested project is already claimed with these keys and threshold; nothing was written",
                 ));
             }
-            write_claim_draft(&a.output, claimed_path, drafted, |next| {
+            write_claim_draft(&a.output, claimed_path, drafted, a.long, |next| {
                 format!(
                     "Drafted claimed version {} ({}, unsigned) from {count} request(s). Review:",
                     next.common.version,
@@ -551,7 +579,7 @@ fn change_claimed(
     let mut bins = LazyBins::beside(&n.claimed, total);
     let drafted = pypi::change_claimed(change, n.expires, &mut |bin| bins.load(bin));
     let drafted = bins.outcome(drafted)?;
-    write_claim_draft(&n.output, &n.claimed, drafted, |_| {
+    write_claim_draft(&n.output, &n.claimed, drafted, n.long, |_| {
         format!("Drafted {} (unsigned). Review:", shown(&n.output))
     })
 }
@@ -618,8 +646,20 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
     } else {
         BinsLayout::Succinct
     };
-    let drafted =
+    let mut drafted =
         pypi::init(&keys, a.expires, a.bins, layout, a.claimed_bins).map_err(layout_failure)?;
+    if let Some(e) = a.claimed_expires {
+        drafted.set_claimed_expiry(e);
+    }
+    let mut expiries = vec![
+        ("targets", drafted.targets.common.expires),
+        ("unclaimed", drafted.unclaimed.common.expires),
+    ];
+    if let Some((hub, bins)) = &drafted.claimed_bins {
+        expiries.push(("claimed", hub.common.expires));
+        expiries.extend(bins.iter().map(|(n, t)| (n.as_str(), t.common.expires)));
+    }
+    crate::cli::check_expiries(expiries, a.long)?;
     if let (Some(dir), Some((hub, bins))) = (&claimed_out, &drafted.claimed_bins) {
         let mut files = vec![(
             "1.claimed.json".to_owned(),
@@ -692,12 +732,16 @@ pub struct RotateArgs {
     /// The role's new threshold.
     #[arg(long)]
     threshold: Option<u32>,
-    /// New expiry for PARENT's next version (default: unchanged).
+    /// New expiry for PARENT's next version (default: unchanged). It must be in the future (an
+    /// unchanged one too); beyond PARENT's role's PEP 458 bound (targets 1 year, claimed 6
+    /// months, others 1 year) a warning is printed.
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<Expires>,
     /// The next version to create.
     #[arg(short = 'o', long = "output", value_name = "NEXT")]
     output: PathBuf,
+    #[command(flatten)]
+    long: crate::cli::LongExpiry,
 }
 
 pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
@@ -723,6 +767,8 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
         a.expires,
     )
     .map_err(layout_failure)?;
+    let parent_role = parent_role(&a.parent);
+    crate::cli::check_expiries([(parent_role.as_str(), next.common.expires)], a.long)?;
     let version = next.common.version;
     let digest = write_targets(&a.output, next)?;
     eprintln!(
@@ -740,4 +786,11 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
         escape(&a.role)
     );
     Ok(exit::OK)
+}
+
+/// The role of delegating targets metadata, from its file name (`claimed.json`,
+/// `3.claimed.json`), as `sign` reads it.
+fn parent_role(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    conclave::ceremony::targets_role_name(name.as_deref())
 }

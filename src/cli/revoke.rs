@@ -61,9 +61,12 @@ pub struct Args {
     #[arg(long, value_name = "OUTDIR")]
     out: Option<PathBuf>,
     /// Expiry for every draft: YYYY-MM-DD or a duration such as 365d (default: root and
-    /// targets 365 days from now, other roles 90 days).
+    /// targets 365 days from now, other roles 90 days). It must be in the future; beyond a
+    /// role's PEP 458 bound (root and targets 1 year, claimed 6 months) a warning is printed.
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<Expires>,
+    #[command(flatten)]
+    long: crate::cli::LongExpiry,
     /// Add a key to a role that trusts the revoked key, to keep its threshold meetable:
     /// ROLE=PUBFILE (repeatable).
     #[arg(long = "add-key", value_name = "ROLE=PUBFILE")]
@@ -149,6 +152,14 @@ pub fn run(a: Args) -> Result<u8, Failure> {
             )));
         }
     };
+    // Before anything is shown as the plan: drafts clients would refuse, or date absurdly far
+    // ahead, are not a plan.
+    crate::cli::check_expiries(
+        plan.drafts
+            .iter()
+            .map(|d| (d.role.as_str(), d.metadata.common().expires)),
+        a.long,
+    )?;
     let keyid = plan.keyid.clone().expect("a plan names its key");
     let out = a
         .out

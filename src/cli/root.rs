@@ -9,7 +9,8 @@ use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, KeyId, Metadata};
 
 use crate::cli::{
-    Failure, exit, parse_when, read_public_key, refuse_existing, role_value, shown, write_output,
+    Failure, check_expiries, exit, parse_when, read_public_key, refuse_existing, role_value, shown,
+    write_output,
 };
 
 /// Draft and rotate roots.
@@ -33,12 +34,15 @@ pub struct InitArgs {
     /// A role's threshold: ROLE=N (repeat for each role).
     #[arg(long = "threshold", value_name = "ROLE=N")]
     thresholds: Vec<String>,
-    /// Expiry: a date YYYY-MM-DD (midnight UTC) or a duration such as 365d.
+    /// Expiry: a date YYYY-MM-DD (midnight UTC) or a duration such as 365d. It must be in the
+    /// future; beyond PEP 458's 1 year for root a warning is printed.
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: conclave::metadata::Expires,
     /// The draft root to create (never overwritten).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
+    #[command(flatten)]
+    long: crate::cli::LongExpiry,
 }
 
 /// Draft the next root version from PREV.
@@ -58,12 +62,16 @@ pub struct RotateArgs {
     /// Set a role's threshold: ROLE=N (repeatable).
     #[arg(long = "threshold", value_name = "ROLE=N")]
     thresholds: Vec<String>,
-    /// New expiry (default: unchanged): YYYY-MM-DD or a duration such as 365d.
+    /// New expiry (default: unchanged): YYYY-MM-DD or a duration such as 365d. The draft's
+    /// expiry must be in the future (an unchanged one too); beyond PEP 458's 1 year for root a
+    /// warning is printed.
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<conclave::metadata::Expires>,
     /// The draft to create (never overwritten).
     #[arg(short = 'o', long = "output", value_name = "NEXT")]
     output: PathBuf,
+    #[command(flatten)]
+    long: crate::cli::LongExpiry,
 }
 
 fn thresholds(list: &[String]) -> Result<BTreeMap<String, u32>, Failure> {
@@ -109,6 +117,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
             let keys = keys(&a.keys, "--key")?;
             let t = thresholds(&a.thresholds)?;
             let root = ceremony::root::init(&keys, &t, a.expires).map_err(root_failure)?;
+            check_expiries([("root", root.common.expires)], a.long)?;
             let md = Metadata::new(root);
             write_output(&a.output, &md.to_file_bytes())?;
             let any = AnyMetadata::Root(md);
@@ -153,6 +162,7 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
             let t = thresholds(&a.thresholds)?;
             let next = ceremony::root::rotate(&prev.signed, &add, &remove, &t, a.expires)
                 .map_err(root_failure)?;
+            check_expiries([("root", next.common.expires)], a.long)?;
             let md = Metadata::new(next);
             write_output(&a.output, &md.to_file_bytes())?;
             let any = AnyMetadata::Root(md);

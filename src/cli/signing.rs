@@ -83,6 +83,17 @@ impl From<RequestError> for Failure {
                 Failure::failed(format!("--previous: {e}; nothing was signed, merged or written"))
                     .hint("give as --previous the root in use: the repository's fully signed N.root.json, checked with `conclave verify`")
             }
+            e @ RequestError::RootWithoutPrevious { version } => {
+                Failure::usage(format!("{e}; nothing was merged or written")).hint(format!(
+                    "give --previous with the root it follows ({}.root.json)",
+                    version - 1
+                ))
+            }
+            e @ RequestError::NotThisRole { .. } => Failure::usage(format!("--role: {e}")),
+            RequestError::StoredAs(e) => Failure::usage(format!(
+                "-o: {e}; nothing was merged or written"
+            ))
+            .hint("write a root only to N.root.json for its own version N, and other roles to their own names"),
         }
     }
 }
@@ -108,7 +119,18 @@ fn show_review(
 ) -> Result<(), Failure> {
     use conclave::ceremony::request::PreviousCheck;
     let mut lines = vec![format!("You are about to sign {}:", shown(file))];
-    lines.extend(l.summary().into_iter().map(|s| format!("  {}", escape(&s))));
+    // How the draft stands against its expiry goes right under the expiry it reads.
+    let expiry = ExpiryReview::of([(shown(file), l.role(), l.metadata().common().expires)]);
+    let mut expiry_line = Some(format!("  expiry:   {}", expiry.lines[0]));
+    for s in l.summary() {
+        lines.push(format!("  {}", escape(&s)));
+        if s.starts_with("expires:")
+            && let Some(e) = expiry_line.take()
+        {
+            lines.push(e);
+        }
+    }
+    lines.extend(expiry_line);
     if let (Some(changes), Some(prev)) = (l.changes(), previous) {
         match l.previous_check() {
             Some(PreviousCheck::Unverified(why)) => {
@@ -153,6 +175,7 @@ fn show_review(
             eprintln!("{line}");
         }
     }
+    expiry.print_warnings();
     let (hex_groups, words) = review::digest_for_reading(digest);
     eprintln!("Payload digest (SHA-256 of the canonical signed bytes) - compare it aloud:");
     eprintln!("  {hex_groups}");
@@ -163,6 +186,13 @@ fn show_review(
         let (groups, _) = review::digest_for_reading(&sha);
         eprintln!("Review file digest (SHA-256 of the whole review) - compare it aloud too:");
         eprintln!("  {groups}");
+    }
+    if let Some(v) = l.root_without_previous() {
+        eprintln!(
+            "note: without --previous, nothing here is checked against root version {}: only \
+             this draft's own keys are listed, and merge will need --previous",
+            v - 1
+        );
     }
     Ok(())
 }
@@ -233,15 +263,18 @@ fn print_reports(reports: &[SignatureReport]) {
 
 /// Sign metadata with your key, as a detached signature file.
 ///
-/// Before anything is signed, conclave shows what you are signing: role, version, expiry,
+/// Before anything is signed, conclave shows what you are signing: role, version, expiry and
+/// how it stands now ("in 364 days" or EXPIRED; a warning beyond the role's PEP 458 bound),
 /// keys and thresholds, the changes against --previous, and the payload digest in hex and as
 /// PGP words. Compare the digest aloud with the other officers: everyone must be signing the
-/// same bytes. The signature is checked against your public key before it is written.
+/// same bytes. An expired draft is refused before the key is unlocked (--allow-expired signs
+/// it anyway). The signature is checked against your public key before it is written.
 ///
 /// FILE may be a directory of drafts (a claim round's claimed bins, as `pypi claim` writes
 /// them; --delegator required): every draft is listed, one round digest is shown to compare
 /// aloud, the key is unlocked once, and -o names a new directory that receives one FILE.sig
-/// per draft, or nothing if any draft cannot be signed.
+/// per draft, or nothing if any draft cannot be signed. A root draft is never part of a
+/// round, and a draft whose name says another role or version than it holds is refused.
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("signer").required(true).multiple(false))]
 pub struct SignArgs {
@@ -284,6 +317,11 @@ pub struct SignArgs {
     qr: bool,
     #[command(flatten)]
     look: crate::cli::qr::Look,
+    /// Sign a draft that has already expired. Without it an expired draft is refused before
+    /// the key is unlocked: clients refuse expired metadata, so the signature could only serve
+    /// a test or a deliberate recovery.
+    #[arg(long)]
+    allow_expired: bool,
     #[command(flatten)]
     ctx: Context,
 }
@@ -322,6 +360,9 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             escape(l.role())
         );
     }
+
+    ExpiryReview::of([(shown(&a.file), l.role(), l.metadata().common().expires)])
+        .refuse_expired(a.allow_expired)?;
 
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let check_allowed = |keyid: &KeyId| -> Result<(), Failure> { Ok(l.may_sign(keyid)?) };
@@ -445,6 +486,108 @@ fn sign_failure(a: &SignArgs, e: conclave::signer::SignError) -> Failure {
     f
 }
 
+/// How the drafts being signed or merged stand against their expiry, now: one line per draft
+/// for the review ("in 364 days", "EXPIRED 3 days ago"), the drafts that have expired, and a
+/// warning per role and expiry beyond the role's bound
+/// ([`conclave::ceremony::expiry::check`]).
+pub(crate) struct ExpiryReview {
+    pub lines: Vec<String>,
+    /// The expired drafts, as (name, role, expiry).
+    expired: Vec<(String, String, conclave::metadata::Expires)>,
+    warnings: Vec<String>,
+}
+
+impl ExpiryReview {
+    /// Review (name for messages, role, expiry) of every draft.
+    pub fn of<'a>(
+        drafts: impl IntoIterator<Item = (String, &'a str, conclave::metadata::Expires)>,
+    ) -> Self {
+        use conclave::ceremony::expiry;
+        let now = conclave::metadata::Expires::now();
+        let mut review = ExpiryReview {
+            lines: Vec::new(),
+            expired: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let mut lifetimes = Vec::new();
+        for (name, role, expires) in drafts {
+            let relative = expiry::relative(expires, now);
+            match expiry::check(role, expires, now, true) {
+                Err(_) => {
+                    review.lines.push(format!(
+                        "{relative} ({expires}): clients refuse it as it is"
+                    ));
+                    review.expired.push((name, role.to_owned(), expires));
+                }
+                Ok(l) => {
+                    review.lines.push(format!("{relative} ({expires})"));
+                    lifetimes.push(l);
+                }
+            }
+        }
+        review.warnings = expiry::warnings(&lifetimes)
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        review
+    }
+
+    /// Print the warnings (expiries beyond their role's bound), for the review.
+    pub fn print_warnings(&self) {
+        for w in &self.warnings {
+            eprintln!("WARNING: {w}");
+        }
+    }
+
+    /// Refuse to go on with an expired draft unless `allow`.
+    pub fn refuse_expired(&self, allow: bool) -> Result<(), Failure> {
+        let Some((name, role, expires)) = self.expired.first() else {
+            return Ok(());
+        };
+        if allow {
+            eprintln!(
+                "WARNING: signing {} EXPIRED draft(s) (--allow-expired): clients refuse them as they are",
+                self.expired.len()
+            );
+            return Ok(());
+        }
+        Err(Failure::failed(format!(
+            "{} (role {}) EXPIRED at {expires}{}: clients refuse expired metadata; nothing was signed",
+            name,
+            escape(role),
+            if self.expired.len() > 1 {
+                format!(", and {} more draft(s) have expired", self.expired.len() - 1)
+            } else {
+                String::new()
+            }
+        ))
+        .hint(
+            "ask for a new draft with a later --expires; to sign it anyway (a test, a deliberate \
+             recovery), give --allow-expired",
+        ))
+    }
+
+    /// Warn about expired drafts being merged (merging goes on: the signatures are real, but
+    /// the result cannot be published as it is).
+    pub fn warn_merge(&self) {
+        // A round of thousands of bins that all expired needs a count, not thousands of lines.
+        const SHOWN: usize = 10;
+        if self.expired.len() > SHOWN {
+            eprintln!(
+                "warning: {} of the drafts have EXPIRED (the first {SHOWN} follow)",
+                self.expired.len()
+            );
+        }
+        for (name, role, expires) in self.expired.iter().take(SHOWN) {
+            eprintln!(
+                "warning: {name} (role {}) EXPIRED at {expires}: clients refuse it; merged or \
+                 not, it cannot be published as it is - draft a new version with a later expiry",
+                escape(role)
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /// Merge detached signatures into metadata, after checking each one.
@@ -455,6 +598,10 @@ fn sign_failure(a: &SignArgs, e: conclave::signer::SignError) -> Failure {
 /// their reasons, and then nothing is written. Signatures already in FILE that no longer apply
 /// are dropped. Below the threshold nothing is written unless --allow-partial. Merging the same
 /// signatures again gives the same file.
+///
+/// A root after version 1 is merged only with --previous (the root it follows), never with
+/// --delegator. OUT may not be a file whose name says another role or version (N.root.json
+/// takes only root version N). An expired draft is merged with a warning.
 ///
 /// For a round, FILE is the directory of drafts and each SIGFILE an officer's signature
 /// directory from `sign`: every draft is merged with its FILE.sig from each directory, and
@@ -493,8 +640,15 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     let replacing = conclave::ceremony::overwrite::refuse_unmergeable(&a.output)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let mut l = load(&a.file, &a.ctx)?;
+    if let Some(version) = l.root_without_previous() {
+        return Err(RequestError::RootWithoutPrevious { version }.into());
+    }
     l.need_authorities()?;
+    if let Some(name) = a.output.file_name() {
+        l.check_output(&name.to_string_lossy())?;
+    }
     foreign_keys(&mut l, a.allow_foreign_keyids)?;
+    ExpiryReview::of([(shown(&a.file), l.role(), l.metadata().common().expires)]).warn_merge();
     let mut sigs = Vec::new();
     let mut unreadable = Vec::new();
     for p in &a.sigfiles {
@@ -628,6 +782,12 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         return round::status_round(&a);
     }
     let l = load(&a.file, &a.ctx)?;
+    if let Some(v) = l.root_without_previous() {
+        eprintln!(
+            "note: without --previous, root version {}'s keys are not counted; merge needs them",
+            v - 1
+        );
+    }
     let reports = l.status()?;
     // A draft whose keys are not what their keyids say is never complete: sign and merge
     // refuse it.

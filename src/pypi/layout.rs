@@ -229,6 +229,19 @@ pub struct InitLayout {
     pub claimed_bins: Option<(Targets, Vec<(String, Targets)>)>,
 }
 
+impl InitLayout {
+    /// Date claimed and its bins (with claimed in bins) `expires`, apart from targets and
+    /// unclaimed: PEP 458's pre-PEP 480 text gives claimed 3 to 6 months, targets a year.
+    pub fn set_claimed_expiry(&mut self, expires: Expires) {
+        if let Some((hub, bins)) = &mut self.claimed_bins {
+            hub.common.expires = expires;
+            for (_, b) in bins {
+                b.common.expires = expires;
+            }
+        }
+    }
+}
+
 /// The top-level targets layout and unclaimed's bins, and with `claimed_bins` claimed over
 /// that many hash bins.
 ///

@@ -53,6 +53,19 @@ impl From<RoundError> for Failure {
                 "{}: not a directory; with a directory of drafts, give the signature directories `conclave sign` wrote",
                 shown(&path)
             )),
+            e @ RoundError::RootInRound { .. } => Failure::failed(format!(
+                "{e}; nothing was signed, merged or written"
+            ))
+            .hint("take the root out of the round directory; sign and merge a root as one file with --previous PREV (the root it follows)"),
+            RoundError::StoredAs { path, source } => Failure::failed(format!(
+                "{}: {source}; nothing was signed, merged or written",
+                shown(&path)
+            ))
+            .hint("a round's drafts are named V.ROLE.json after the role and version they hold"),
+            e @ RoundError::ForeignKeys { .. } => Failure::failed(format!(
+                "{e}; nothing was signed, merged or written"
+            ))
+            .hint("do not sign this round: a draft's keys are not what their keyids say; ask whoever drafted it why"),
             e @ RoundError::NotInRound { .. } => {
                 Failure::failed(format!("{e}; nothing was merged or written"))
                     .hint("check each signature directory belongs to this round's drafts")
@@ -127,20 +140,27 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
         drafts.len(),
         shown(&a.file)
     );
-    for d in &drafts {
+    let expiry = super::ExpiryReview::of(
+        drafts
+            .iter()
+            .map(|d| (escape(&d.name).into_owned(), d.role.as_str(), d.expires)),
+    );
+    for (d, when) in drafts.iter().zip(&expiry.lines) {
         eprintln!(
-            "  {}  role {}, version {}, expires {}, payload {}",
+            "  {}  role {}, version {}, expires {when}, payload {}",
             escape(&d.name),
             escape(&d.role),
             d.version,
-            d.expires,
             &d.digest[..16]
         );
     }
+    expiry.print_warnings();
     print_digest(
         "Round digest (SHA-256 over every file's payload digest and name) - compare it aloud:",
         &round::round_digest(&drafts),
     );
+
+    expiry.refuse_expired(a.allow_expired)?;
 
     // The key must be allowed to sign every draft, checked before it is unlocked.
     let check_allowed =
@@ -225,6 +245,13 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
         &mut || bar.inc(1),
     )?;
     drop(bar);
+    super::ExpiryReview::of(
+        result
+            .expiries
+            .iter()
+            .map(|(name, role, e)| (escape(name).into_owned(), role.as_str(), *e)),
+    )
+    .warn_merge();
     if !result.refused.is_empty() {
         for r in &result.refused {
             eprintln!("error: {}: {}", r.file, escape(&r.reason));

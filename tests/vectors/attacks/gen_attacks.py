@@ -1833,6 +1833,252 @@ def overwrite_cases() -> None:
         case("overwrite", f"stdout-closed-{name}", files, command, 141, [],
              "a closed pipe made conclave panic (exit 101) with a backtrace",
              not_stderr=["panicked", "error:"], stdout_closed=True)
+# --- expiry (issue 18, class 11): builders and sign against the clock ---------------------
+#
+# A builder must never date a draft in the past (every client refuses it, so the ceremony's
+# signatures are wasted) nor absurdly far ahead (the expiry bounds freeze attacks and how long
+# a later-stolen key's signatures keep working); `sign` must say how the draft stands against
+# its expiry and refuse an expired one. `python_tuf` records what pip's client does with such
+# metadata.
+
+
+def with_python_tuf(verdict: str) -> None:
+    """Record python-tuf's verdict on the case just added."""
+    CASES[-1][3]["python_tuf"] = verdict
+
+
+NINE_CENTURIES = "2926-01-01"
+TUF_EXPIRED = ("refuses it: ExpiredMetadataError once now >= expires (trusted_metadata_set), "
+               "so the signatures gathered for it are wasted")
+TUF_FAR = ("accepts it: python-tuf sets no upper bound on expires, so a freeze attack or a "
+           "later-stolen key's signatures on this version work for centuries")
+
+
+def expiry_cases() -> None:
+    pubs = {f"{k.name}.pub": dump(k.key) for k in (ROOT1, TARGETS, SNAPSHOT, TIMESTAMP, DEV2)}
+    init = ["root", "init", "--key", "root=root-1.pub", "--key", "targets=targets.pub",
+            "--key", "snapshot=snapshot.pub", "--key", "timestamp=timestamp.pub"]
+    case("expiry", "root-init-expiry-in-the-past", pubs,
+         init + ["--expires", "2001-01-01", "-o", "1.root.json"], 2,
+         ["role root: expiry 2001-01-01T00:00:00Z is not in the future",
+          "nothing was written", "hint: give --expires with a time ahead"],
+         "a root every client refuses on arrival: the root key holders sign for nothing")
+    with_python_tuf(TUF_EXPIRED)
+    case("expiry", "root-init-expiry-nine-centuries-ahead", pubs,
+         init + ["--expires", NINE_CENTURIES, "-o", "1.root.json"], 2,
+         ["role root: expiry 2926-01-01T00:00:00Z is", "more than the 36500 days",
+          "--allow-long-expiry"],
+         "a root that never expires: a freeze is unbounded, a stolen root key never ages out")
+    with_python_tuf(TUF_FAR)
+
+    old_root = dump(sign(root_signed(1, expires=PAST), [ROOT1]))
+    case("expiry", "root-rotate-keeps-an-expired-expiry",
+         dict(pubs, **{"1.root.json": old_root}),
+         ["root", "rotate", "1.root.json", "--add-key", "targets=developer-2.pub", "-o",
+          "2.root.json"], 2,
+         ["role root: expiry 2001-01-01T00:00:00Z is not in the future",
+          "without --expires, a new version keeps the previous version's expiry"],
+         "a rotation drafted without --expires inherits an expiry already past")
+    with_python_tuf(TUF_EXPIRED)
+
+    tg = dump(sign(targets_signed(), [TARGETS]))
+    case("expiry", "delegation-rotate-expiry-in-the-past",
+         dict(pubs, **{"targets.json": tg}),
+         ["delegation", "rotate", "targets.json", "--role", "projects", "--add-key",
+          "developer-2.pub", "--expires", "2001-01-01", "-o", "2.targets.json"], 2,
+         ["role targets: expiry 2001-01-01T00:00:00Z is not in the future",
+          "nothing was written"],
+         "a delegation change nobody can publish")
+    with_python_tuf(TUF_EXPIRED)
+    case("expiry", "delegation-rotate-nine-centuries-ahead",
+         dict(pubs, **{"targets.json": tg}),
+         ["delegation", "rotate", "targets.json", "--role", "projects", "--add-key",
+          "developer-2.pub", "--expires", NINE_CENTURIES, "-o", "2.targets.json"], 2,
+         ["role targets: expiry 2926-01-01T00:00:00Z", "more than the 36500 days"],
+         "targets that never expire: its delegations can never be aged out")
+    with_python_tuf(TUF_FAR)
+
+    request = json.dumps({"project": "demo", "keys": [DEV2.key], "threshold": 1}) + "\n"
+    case("expiry", "pypi-claim-expiry-in-the-past", {"requests.jsonl": request.encode()},
+         ["pypi", "claim", "--requests", "requests.jsonl", "--expires", "2001-01-01", "-o",
+          "1.claimed.json"], 2,
+         ["role claimed: expiry 2001-01-01T00:00:00Z is not in the future",
+          "nothing was written"],
+         "a claimed role the admins sign and no client accepts")
+    with_python_tuf(TUF_EXPIRED)
+
+    layout = {f"{k.name}.pub": dump(k.key) for k in (DEV1, DEV2, EVE)}
+    pypi_init = ["pypi", "init", "--key", "claimed=developer-1.pub", "--key",
+                 "recently-claimed=developer-2.pub", "--key", "unclaimed=eve.pub", "--bins", "16",
+                 "-o", "targets.json"]
+    case("expiry", "pypi-init-expiry-in-the-past", layout,
+         pypi_init + ["--expires", "2001-01-01"], 2,
+         ["role targets: expiry 2001-01-01T00:00:00Z is not in the future",
+          "nothing was written"],
+         "a layout whose every file is refused on arrival")
+    with_python_tuf(TUF_EXPIRED)
+    case("expiry", "pypi-init-nine-centuries-ahead", layout,
+         pypi_init + ["--expires", NINE_CENTURIES], 2,
+         ["role targets: expiry 2926-01-01T00:00:00Z", "more than the 36500 days"],
+         "a layout that never expires")
+    with_python_tuf(TUF_FAR)
+
+    repo = dict(in_repo(make_repo()), **{"developer-2.pub": dump(DEV2.key)})
+    case("expiry", "revoke-expiry-in-the-past", repo,
+         ["revoke", DEV1.keyid, "--repo", "repo", "--add-key", "projects=developer-2.pub",
+          "--expires", "2001-01-01", "--out", "revoked"], 2,
+         ["expiry 2001-01-01T00:00:00Z is not in the future", "nothing was written"],
+         "a revocation whose drafts clients refuse leaves the revoked key trusted")
+    with_python_tuf(TUF_EXPIRED)
+
+    # sign: the review says EXPIRED, and nothing is signed (the key is never unlocked: no key
+    # file is needed to see the refusal).
+    expired = dump({"signed": root_signed(1, expires=PAST), "signatures": []})
+    case("expiry", "sign-an-expired-draft", {"root.json": expired},
+         ["sign", "root.json", "--key", "absent.key", "-o", "sig.json"], 1,
+         ["expiry:   EXPIRED", "root.json (role root) EXPIRED at 2001-01-01T00:00:00Z",
+          "nothing was signed", "--allow-expired"],
+         "an officer signing what clients refuse, unwarned", not_stderr=["absent.key"])
+    with_python_tuf(TUF_EXPIRED)
+    bins = {"drafts/2.projects.json": dump({"signed": dict(projects_signed(2), expires=PAST),
+                                            "signatures": []}),
+            "targets.json": tg}
+    case("expiry", "sign-a-round-holding-an-expired-draft", bins,
+         ["sign", "drafts", "--delegator", "targets.json", "--key", "absent.key", "-o",
+          "sigs"], 1,
+         ["role projects, version 2, expires EXPIRED", "EXPIRED at 2001-01-01T00:00:00Z",
+          "nothing was signed"],
+         "one expired draft among a round's thousands, signed unwarned")
+    with_python_tuf(TUF_EXPIRED)
+    far = dump({"signed": root_signed(1, expires="2926-01-01T00:00:00Z"), "signatures": []})
+    case("expiry", "sign-review-warns-nine-centuries-ahead", {"root.json": far},
+         ["sign", "root.json", "--key", "absent.key", "-o", "sig.json"], 2,
+         ["WARNING: role root: expires 2926-01-01T00:00:00Z", "beyond the 366 days of PEP 458"],
+         "a far-future expiry drafted by hand must be read out before anyone signs")
+    with_python_tuf(TUF_FAR)
+
+    # Controls: --allow-expired signs anyway, loudly; merge of an expired draft warns.
+    kf = keyfile(SIGNER.seed, SIGNER.key)
+    expired_s = root_signed(1, root_keys=(SIGNER,), expires=PAST)
+    case("control", "expired-draft-signed-with-allow-expired",
+         {"root.json": dump({"signed": expired_s, "signatures": []}), "key.json": dump(kf)},
+         ["sign", "root.json", "--key", "key.json", "--passphrase-fd", "0", "--allow-expired",
+          "-o", "{tmp}/sig.json"], 0,
+         ["WARNING: signing 1 EXPIRED draft(s) (--allow-expired)",
+          "Wrote the signature by " + SIGNER.keyid],
+         "the override exists, and says what it does", stdin=PASS + "\n")
+    case("expiry", "merge-an-expired-draft-warns",
+         {"root.json": dump({"signed": expired_s, "signatures": []}),
+          "sig.json": dump(detached("root", 1, expired_s, SIGNER))},
+         ["merge", "root.json", "sig.json", "-o", "{tmp}/merged.json"], 0,
+         ["warning: root.json (role root) EXPIRED at 2001-01-01T00:00:00Z",
+          "cannot be published as it is"],
+         "a merged file nobody can publish must not look ready")
+    with_python_tuf(TUF_EXPIRED)
+
+
+# --- round (issue 18, class 5): a round carries only what it was for ----------------------
+#
+# A round (a directory of drafts signed and merged against one delegator) once checked a root
+# draft against its own keys only and wrote it into the repository as N.root.json: a
+# coordinator could slip a root listing their own key into a round of claimed bins, and the
+# merge would replace the trust anchor. Each draft must be checked against its own delegator;
+# a root has none but its previous root, so it is never part of a round, and no merge writes
+# a root file except a root merged with its previous root.
+
+
+def round_cases() -> None:
+    delegator = dump(sign(targets_signed(), [TARGETS]))
+    projects2 = projects_signed(2)
+    evil_root = root_signed(2, root_keys=(EVE,), ts=(EVE,), snap=(EVE,), targets=(EVE,))
+    evil_anchor = dict(evil_root, version=1)
+    anchor = dump(sign(root_signed(1), [ROOT1]))
+
+    def planted(root: dict, name: str) -> dict[str, bytes]:
+        return {"targets.json": delegator, "repo/1.root.json": anchor,
+                "drafts/2.projects.json": dump({"signed": projects2, "signatures": []}),
+                f"drafts/{name}": dump({"signed": root, "signatures": []}),
+                "sigs/2.projects.json.sig": dump(detached("projects", 2, projects2, DEV1)),
+                f"sigs/{name}.sig": dump(detached("root", root["version"], root, EVE))}
+
+    merge = ["merge", "drafts", "sigs", "--delegator", "targets.json", "-o", "repo"]
+    case("round", "root-draft-planted-in-a-round-of-bins", planted(evil_root, "2.root.json"),
+         merge, 1,
+         ["drafts/2.root.json: a root (version 2) cannot be part of a round",
+          "nothing was signed, merged or written", "--previous"],
+         "the coordinator's root, signed by the coordinator's key alone, merged into the "
+         "repository as the next root")
+    with_python_tuf("refuses 2.root.json as an update of root v1 (not signed by v1's root "
+                    "keys), and every client's update stops there: a denial of service")
+    case("round", "root-draft-replacing-the-trust-anchor", planted(evil_anchor, "1.root.json"),
+         merge, 1, ["drafts/1.root.json: a root (version 1) cannot be part of a round"],
+         "repo/1.root.json replaced by the attacker's root: verify and export then anchor on it")
+    with_python_tuf("trusts it outright when bootstrapped from the repository's 1.root.json "
+                    "(as export hands the root to RSTUF): every role under the attacker's key")
+    case("round", "root-draft-named-as-a-bin", planted(evil_root, "2.projects-x.json"), merge,
+         1, ["drafts/2.projects-x.json: a root (version 2) cannot be part of a round"],
+         "a root under an innocent name")
+    case("round", "sign-a-round-holding-a-root", planted(evil_root, "2.root.json"),
+         ["sign", "drafts", "--delegator", "targets.json", "--key", "absent.key", "-o",
+          "{tmp}/sigs"], 1,
+         ["drafts/2.root.json: a root (version 2) cannot be part of a round"],
+         "an admin signing a round of bins would also sign the coordinator's root",
+         not_stderr=["absent.key"])
+    case("round", "status-of-a-round-holding-a-root", planted(evil_root, "2.root.json"),
+         ["status", "drafts", "--delegator", "targets.json"], 1,
+         ["a root (version 2) cannot be part of a round"],
+         "status must not report a planted root as complete")
+    files = planted(evil_root, "2.root.json")
+    del files["drafts/2.root.json"], files["sigs/2.root.json.sig"]
+    files["drafts/2.root.json"] = dump({"signed": projects2, "signatures": []})
+    files["sigs/2.root.json.sig"] = dump(detached("targets", 2, projects2, DEV1))
+    case("round", "targets-draft-named-as-a-root-file", files, merge, 1,
+         ["drafts/2.root.json: 2.root.json would hold version 2 of role root, but this is "
+          "targets version 2"],
+         "merged, it would be written over the repository's 2.root.json")
+    files = planted(evil_root, "2.root.json")
+    del files["drafts/2.root.json"], files["sigs/2.root.json.sig"]
+    files["drafts/3.projects.json"] = files.pop("drafts/2.projects.json")
+    files["sigs/3.projects.json.sig"] = files.pop("sigs/2.projects.json.sig")
+    case("round", "draft-named-for-another-version", files, merge, 1,
+         ["3.projects.json would hold version 3 of role projects, but this is projects "
+          "version 2"],
+         "version 2 written over the repository's 3.projects.json: a rollback")
+
+    # One file at a time: a root after version 1 merges only with --previous, and nothing
+    # is written under another role's or version's root file name.
+    eve_sig = dump(detached("root", 2, evil_root, EVE))
+    single = {"root.json": dump({"signed": evil_root, "signatures": []}), "sig.json": eve_sig,
+              "1.root.json": anchor}
+    case("merge", "root-v2-merged-without-previous", single,
+         ["merge", "root.json", "sig.json", "-o", "2.root.json"], 2,
+         ["root version 2 can only be merged with its previous root (version 1)",
+          "--previous"],
+         "a root signed by its own (the attacker's) keys alone, written as the next root")
+    with_python_tuf("refuses it as an update of root v1: not signed by v1's root keys")
+    case("merge", "root-given-a-delegator", single,
+         ["merge", "root.json", "sig.json", "--delegator", "1.root.json", "-o", "2.root.json"],
+         2, ["a root is not delegated", "--previous"],
+         "the old root given as --delegator was ignored: the new root's own keys sufficed")
+    tdraft = targets_signed(2)
+    case("merge", "targets-merged-over-a-root-file",
+         {"t.json": dump({"signed": tdraft, "signatures": []}),
+          "sig.json": dump(detached("targets", 2, tdraft, TARGETS)), "1.root.json": anchor},
+         ["merge", "t.json", "sig.json", "--role", "targets", "--delegator", "1.root.json",
+          "-o", "1.root.json"], 2,
+         ["-o: 1.root.json would hold version 1 of role root, but this is targets version 2"],
+         "the trust anchor overwritten by another role's metadata")
+    prev_ok = root_signed(2, root_keys=(ROOT1,))
+    case("merge", "root-merged-over-an-older-root-file",
+         {"root.json": dump({"signed": prev_ok, "signatures": []}),
+          "sig.json": dump(detached("root", 2, prev_ok, ROOT1)), "1.root.json": anchor},
+         ["merge", "root.json", "sig.json", "--previous", "1.root.json", "-o", "1.root.json"],
+         2, ["-o: 1.root.json would hold version 1 of role root, but this is root version 2"],
+         "root v2 written as 1.root.json: the chain loses its anchor")
+    case("merge", "root-signed-as-another-role", single,
+         ["merge", "root.json", "sig.json", "--role", "claimed", "--previous", "1.root.json",
+          "-o", "out.json"], 2, ["--role: root metadata cannot be signed as role claimed"],
+         "a root passed off as a delegated role's draft")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1975,6 +2221,8 @@ def main() -> int:
     transcript_cases()
     passphrase_cases()
     overwrite_cases()
+    expiry_cases()
+    round_cases()
     areas = sorted({a for a, _, _, _ in CASES})
     for area in areas:
         shutil.rmtree(OUT / area, ignore_errors=True)
