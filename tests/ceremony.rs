@@ -332,6 +332,12 @@ fn signatures_over_other_bytes_or_by_other_keys_are_refused_by_merge() {
     let o = with_stdin(&["key", "public", "other.key"], "", d);
     std::fs::write(d.join("other.pub"), &o.stdout).unwrap();
 
+    // The root in use: the draft merged with its one signature (a --previous must be signed).
+    ok(&with_stdin(
+        &["merge", "draft.json", "k.sig", "-o", "v1.json"],
+        "",
+        d,
+    ));
     // 1. A signature made for an earlier draft: the draft is edited after signing.
     ok(&with_stdin(
         &[
@@ -352,7 +358,7 @@ fn signatures_over_other_bytes_or_by_other_keys_are_refused_by_merge() {
             "edited.json",
             "k.sig",
             "--previous",
-            "draft.json",
+            "v1.json",
             "-o",
             "out.json",
         ],
@@ -488,7 +494,12 @@ fn merge_refuses_to_write_below_threshold_unless_asked() {
     // Make the root 1-of-1 for root, but merge with no signatures at all.
     ok(&sign(d, "k.key", PASS, "k.sig"));
     ok(&with_stdin(
-        &["root", "rotate", "draft.json", "-o", "v2.json"],
+        &["merge", "draft.json", "k.sig", "-o", "v1.json"],
+        "",
+        d,
+    ));
+    ok(&with_stdin(
+        &["root", "rotate", "v1.json", "-o", "v2.json"],
         "",
         d,
     ));
@@ -498,7 +509,7 @@ fn merge_refuses_to_write_below_threshold_unless_asked() {
             "v2.json",
             "k.sig",
             "--previous",
-            "draft.json",
+            "v1.json",
             "-o",
             "out.json",
         ],
@@ -506,6 +517,12 @@ fn merge_refuses_to_write_below_threshold_unless_asked() {
         d,
     );
     assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("the threshold is not met yet")
+            || o.stderr.contains("it signs version 1 of root"),
+        "{}",
+        o.stderr
+    );
     assert!(!d.join("out.json").exists());
 }
 

@@ -473,6 +473,26 @@ pub(crate) mod tests {
         }
     }
 
+    /// [`root`] signed by officer 1: a previous root that meets its own threshold.
+    fn signed_root() -> AnyMetadata {
+        use crate::signer::SignMetadata as _;
+        let mut md = root();
+        if let AnyMetadata::Root(m) = &mut md {
+            m.sign(&officer(1)).unwrap();
+        }
+        md
+    }
+
+    #[test]
+    fn an_unsigned_previous_root_is_refused() {
+        let e = SigningRequest::new(root_v2(), None, None, Some(root()), None).unwrap_err();
+        assert!(
+            matches!(e, RequestError::PreviousUnverified { version: 1, .. }),
+            "{e:?}"
+        );
+        SigningRequest::new(root_v2(), None, None, Some(signed_root()), None).unwrap();
+    }
+
     /// A root v1 whose root role is officer 1's and whose targets role is officer 2's.
     pub(crate) fn root() -> AnyMetadata {
         let (r, t) = (
@@ -571,8 +591,14 @@ pub(crate) mod tests {
         ));
         assert!(!e.to_string().contains("--"), "{e}");
 
-        let with_prev =
-            SigningRequest::new(root_v2(), Some("2.root.json"), None, Some(root()), None).unwrap();
+        let with_prev = SigningRequest::new(
+            root_v2(),
+            Some("2.root.json"),
+            None,
+            Some(signed_root()),
+            None,
+        )
+        .unwrap();
         assert_eq!(with_prev.root_without_previous(), None);
         assert!(
             with_prev
@@ -635,7 +661,7 @@ pub(crate) mod tests {
         ] {
             req.check_output(good).unwrap();
         }
-        let r = SigningRequest::new(root_v2(), None, None, Some(root()), None).unwrap();
+        let r = SigningRequest::new(root_v2(), None, None, Some(signed_root()), None).unwrap();
         r.check_output("2.root.json").unwrap();
         let e = r.check_output("1.root.json").unwrap_err();
         assert!(e.to_string().contains("version 1 of role root"), "{e}");
