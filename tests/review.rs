@@ -279,4 +279,37 @@ fn a_long_review_is_written_whole_and_its_digest_read_aloud() {
         err.contains("Review file digest") && err.contains(&grouped.join(" ")),
         "{err}"
     );
+    // Signing again (say after a mistyped passphrase) reads the same review file...
+    let again = review(
+        dir.path(),
+        "2.targets.json",
+        &["--previous", "1.targets.json", "--delegator", "root.json"],
+    );
+    assert!(!again.contains("already exists"), "{again}");
+    assert!(again.contains(&grouped.join(" ")), "{again}");
+    // ...but a different file in its place is never replaced.
+    std::fs::write(&file, "something else\n").unwrap();
+    let o = conclave_in(
+        dir.path(),
+        &[
+            "sign",
+            "2.targets.json",
+            "--previous",
+            "1.targets.json",
+            "--delegator",
+            "root.json",
+            "--key",
+            "missing.key",
+            "-o",
+            "sig.json",
+        ],
+        "",
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("sig.json.review.txt: already exists"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "something else\n");
 }

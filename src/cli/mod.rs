@@ -22,7 +22,7 @@ mod transcript;
 mod verify;
 mod yubikey;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -496,6 +496,22 @@ pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// Write a review too long for the screen, whole, to `OUTPUT.review.txt`, and return that
+/// path and the SHA-256 (hex) of its text, to be read aloud. The same review already there
+/// is kept (an officer signing again after a mistyped passphrase reads the same file);
+/// anything else there is refused, never replaced.
+pub fn write_review(output: &Path, lines: &[String]) -> Result<(PathBuf, String), Failure> {
+    use sha2::Digest as _;
+    let path = PathBuf::from(format!("{}.review.txt", output.display()));
+    let mut text = lines.join("\n");
+    text.push('\n');
+    if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+        refuse_existing(&path)?;
+        write_output(&path, text.as_bytes())?;
+    }
+    Ok((path, hex::encode(sha2::Sha256::digest(text.as_bytes()))))
 }
 
 /// Write metadata or a signature file atomically, naming the file on failure.

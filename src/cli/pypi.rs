@@ -192,18 +192,11 @@ fn print_review(review: &ClaimReview, output: &Path) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let path = PathBuf::from(format!("{}.review.txt", output.display()));
-    crate::cli::refuse_existing(&path)?;
-    let mut text = all.join("\n");
-    text.push('\n');
-    crate::cli::write_output(&path, text.as_bytes())?;
+    let escaped: Vec<String> = all.iter().map(|l| escape(l).into_owned()).collect();
+    let (path, sha) = crate::cli::write_review(output, &escaped)?;
     for line in review.lines(SHOWN_PROJECTS) {
         eprintln!("  {}", escape(&line));
     }
-    let sha = {
-        use sha2::Digest as _;
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    };
     let (groups, _) = conclave::ceremony::review::digest_for_reading(&sha);
     eprintln!(
         "  every project ({} lines) is listed in {}, SHA-256 {groups}",

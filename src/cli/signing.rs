@@ -152,15 +152,7 @@ fn show_review(
     }
     let mut review_digest = None;
     if lines.len() > REVIEW_LINES {
-        let path = PathBuf::from(format!("{}.review.txt", output.display()));
-        crate::cli::refuse_existing(&path)?;
-        let mut text = lines.join("\n");
-        text.push('\n');
-        crate::cli::write_output(&path, text.as_bytes())?;
-        let sha = {
-            use sha2::Digest as _;
-            hex::encode(sha2::Sha256::digest(text.as_bytes()))
-        };
+        let (path, sha) = crate::cli::write_review(output, &lines)?;
         for line in lines.iter().take(REVIEW_LINES / 2) {
             eprintln!("{line}");
         }
