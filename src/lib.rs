@@ -59,11 +59,7 @@
 //!     .map(|r| (r.to_string(), RoleKeys::new(vec![id.clone()], one)))
 //!     .collect();
 //! let root = Root {
-//!     common: Common {
-//!         spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
-//!         version: Version::new(1).unwrap(),
-//!         expires: Expires::parse("2100-01-01T00:00:00Z").unwrap(),
-//!     },
+//!     common: Common::first(Expires::parse("2100-01-01T00:00:00Z").unwrap()),
 //!     consistent_snapshot: Some(true),
 //!     keys: BTreeMap::from([(id, key)]),
 //!     roles,

@@ -1661,8 +1661,8 @@ fn lint_paths(st: &mut State, l: &Loaded, parent: &Delegations, m: &Metadata<Tar
 mod tests {
     use super::*;
     use crate::metadata::{
-        Common, DelegatedRole, MetaFile, PIECES_MIN_ENTRIES, Role, RoleKeys, RoleName,
-        SPEC_VERSION, Snapshot, SpecVersion, Timestamp, Version,
+        DelegatedRole, MetaFile, PIECES_MIN_ENTRIES, Role, RoleKeys, RoleName, Snapshot, Timestamp,
+        Version,
     };
 
     const FAR: &str = "2100-01-01T00:00:00Z";
@@ -1716,17 +1716,7 @@ mod tests {
         s(n).public_key().keyid()
     }
 
-    fn th(n: u32) -> Threshold {
-        Threshold::new(n).unwrap()
-    }
-
-    fn common(v: u64, expires: &str) -> Common {
-        Common {
-            spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
-            version: Version::new(v).unwrap(),
-            expires: Expires::parse(expires).unwrap(),
-        }
-    }
+    use crate::metadata::testkit::{common, th};
 
     fn root(v: u64, root_keys: &[u8], threshold: u32, expires: &str) -> Root {
         let ids = |v: &[u8]| v.iter().map(|&n| kid(n)).collect();

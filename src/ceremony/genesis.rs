@@ -7,9 +7,7 @@ use crate::ceremony::expiry::{ExpiryError, ExpiryPolicy};
 use crate::ceremony::plan::{KeySource, Plan, PlanKey, WhenError, resolve_when};
 use crate::ceremony::root::RootError;
 use crate::metadata::ValueError;
-use crate::metadata::{
-    Common, Expires, Key, KeyId, Root, SPEC_VERSION, SpecVersion, Targets, Version,
-};
+use crate::metadata::{Common, Expires, Key, KeyId, Root, Targets, Version};
 use crate::pypi::LayoutError;
 
 /// The unsigned drafts a genesis produces.
@@ -160,11 +158,7 @@ pub fn draft(plan: &Plan, now: Expires) -> Result<Drafts, GenesisError> {
         }
         None => (
             Targets {
-                common: Common {
-                    spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
-                    version: Version::new(1).expect("valid"),
-                    expires: targets_expires,
-                },
+                common: Common::first(targets_expires),
                 targets: BTreeMap::new(),
                 delegations: None,
                 extra: Default::default(),

@@ -550,8 +550,8 @@ mod tests {
     use super::*;
     use crate::cjson::Map;
     use crate::metadata::{
-        Common, DelegatedRole, DelegationRoles, Delegations, Expires, RoleKeys, RoleName,
-        RolePaths, SPEC_VERSION, SpecVersion, Targets, Version,
+        DelegatedRole, DelegationRoles, Delegations, Expires, RoleKeys, RoleName, RolePaths,
+        Targets, Version,
     };
     use crate::signer::{Ed25519Signer, SignMetadata, Signer};
 
@@ -565,17 +565,7 @@ mod tests {
         s(n).public_key().keyid()
     }
 
-    fn th(n: u32) -> Threshold {
-        Threshold::new(n).unwrap()
-    }
-
-    fn common(v: u64, expires: &str) -> Common {
-        Common {
-            spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
-            version: Version::new(v).unwrap(),
-            expires: Expires::parse(expires).unwrap(),
-        }
-    }
+    use crate::metadata::testkit::{common, th};
 
     /// A root of version `v` whose root keys are `root_keys` (2 of them needed); key 20 holds
     /// the other roles.

@@ -1190,38 +1190,15 @@ name = "Bob"
 [officers.carol]
 name = "Carol"
 
-[keys.alice-root]
-officer = "alice"
-source = "derived"
-identity = "example.org/root/alice"
-public_key = "k1"
-[keys.bob-root]
-officer = "bob"
-source = "key-file"
-public_key = "k2"
-[keys.carol-root]
-officer = "carol"
-source = "yubikey"
-yubikey = "12345678:9c"
-public_key = "k3"
-[keys.alice-targets]
-officer = "alice"
-source = "key-file"
-public_key = "k4"
-[keys.bob-targets]
-officer = "bob"
-source = "key-file"
-public_key = "k5"
-[keys.carol-targets]
-officer = "carol"
-source = "key-file"
-public_key = "k9"
-[keys.online]
-source = "online"
-public_key = "k6"
-[keys.online-ts]
-source = "online"
-public_key = "k7"
+[keys]
+alice-root = { officer = "alice", source = "derived", identity = "example.org/root/alice", public_key = "k1" }
+bob-root = { officer = "bob", source = "key-file", public_key = "k2" }
+carol-root = { officer = "carol", source = "yubikey", yubikey = "12345678:9c", public_key = "k3" }
+alice-targets = { officer = "alice", source = "key-file", public_key = "k4" }
+bob-targets = { officer = "bob", source = "key-file", public_key = "k5" }
+carol-targets = { officer = "carol", source = "key-file", public_key = "k9" }
+online = { source = "online", public_key = "k6" }
+online-ts = { source = "online", public_key = "k7" }
 
 [roles.root]
 keys = ["alice-root", "bob-root", "carol-root"]
@@ -1347,8 +1324,8 @@ keys = ["online-ts"]
         let e = fails(&GOOD.replace("keys = [\"online\"]", "keys = [\"nope\"]"));
         assert!(e.contains("\"nope\" is not defined"), "{e}");
         let e = fails(&GOOD.replace(
-            "officer = \"bob\"\nsource = \"key-file\"\npublic_key = \"k2\"",
-            "officer = \"bobby\"\nsource = \"key-file\"\npublic_key = \"k2\"",
+            "officer = \"bob\", source = \"key-file\", public_key = \"k2\"",
+            "officer = \"bobby\", source = \"key-file\", public_key = \"k2\"",
         ));
         assert!(e.contains("\"bobby\" is not listed"), "{e}");
         let e = fails(&GOOD.replace("\"k2\"", "\"missing\""));

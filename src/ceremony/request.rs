@@ -448,7 +448,7 @@ pub(crate) mod tests {
     use crate::cjson::Map;
     use crate::metadata::{
         Common, DelegatedRole, DelegationRoles, Delegations, Expires, RoleKeys, RoleName,
-        RolePaths, SPEC_VERSION, SpecVersion, Targets, Threshold, Version,
+        RolePaths, Targets, Threshold,
     };
     use crate::signer::Ed25519Signer;
 
@@ -457,11 +457,7 @@ pub(crate) mod tests {
     }
 
     fn common() -> Common {
-        Common {
-            spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
-            version: Version::new(1).unwrap(),
-            expires: Expires::parse("2100-01-01T00:00:00Z").unwrap(),
-        }
+        Common::first(Expires::parse("2100-01-01T00:00:00Z").unwrap())
     }
 
     pub(crate) fn empty_targets() -> Targets {

@@ -1526,8 +1526,7 @@ fn delegator_label(role: &str, ctx: &Context, delegator: &AnyMetadata) -> String
 mod tests {
     use super::*;
     use crate::metadata::{
-        Common, DelegatedRole, RoleKeys, RoleName, RolePaths, SPEC_VERSION, SpecVersion, Threshold,
-        Version,
+        Common, DelegatedRole, RoleKeys, RoleName, RolePaths, Threshold, Version,
     };
     use crate::signer::{Ed25519Signer, Signer};
 
@@ -1538,11 +1537,7 @@ mod tests {
     }
 
     fn common(v: u64) -> Common {
-        Common {
-            spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
-            version: Version::new(v).unwrap(),
-            expires: Expires::parse(FAR).unwrap(),
-        }
+        Common::new(Version::new(v).unwrap(), Expires::parse(FAR).unwrap())
     }
 
     fn file<T: crate::metadata::Role>(name: &str, t: T, signers: &[&Ed25519Signer]) -> InputFile {

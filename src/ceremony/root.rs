@@ -4,10 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::cjson::Map;
 use crate::display::escape;
-use crate::metadata::{
-    Common, Expires, Key, KeyId, RoleKeys, Root, SPEC_VERSION, SpecVersion, TOP_LEVEL_ROLES,
-    ValueError, Version,
-};
+use crate::metadata::{Common, Expires, Key, KeyId, RoleKeys, Root, TOP_LEVEL_ROLES, ValueError};
 
 /// Why a root could not be drafted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,11 +125,7 @@ pub fn init(
     }
     let (keys, roles) = assemble(&role_keys, thresholds)?;
     Ok(Root {
-        common: Common {
-            spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
-            version: Version::new(1).expect("valid"),
-            expires,
-        },
+        common: Common::first(expires),
         consistent_snapshot: Some(true),
         keys,
         roles,

@@ -5,6 +5,19 @@
 //! Values with invariants are newtypes whose constructors check them; parsing goes through
 //! those constructors, so a `Root` in memory is always a well-formed root.
 
+/// [`Role::common`] and [`Role::common_mut`] for a role whose `common` field holds them.
+macro_rules! common_in_field {
+    () => {
+        fn common(&self) -> &Common {
+            &self.common
+        }
+
+        fn common_mut(&mut self) -> &mut Common {
+            &mut self.common
+        }
+    };
+}
+
 mod canonical;
 mod fast;
 pub(crate) mod fields;
@@ -89,6 +102,21 @@ pub struct Common {
 }
 
 impl Common {
+    /// The fields of a role at `version` that expires at `expires`, following the TUF
+    /// specification version conclave writes ([`SPEC_VERSION`]).
+    pub fn new(version: Version, expires: Expires) -> Common {
+        Common {
+            spec_version: SpecVersion::new(SPEC_VERSION).expect("SPEC_VERSION is valid"),
+            version,
+            expires,
+        }
+    }
+
+    /// [`Common::new`] at version 1, a role's first.
+    pub fn first(expires: Expires) -> Common {
+        Common::new(Version::FIRST, expires)
+    }
+
     fn read(f: &mut Fields, expected_type: &str) -> Result<Self, FormatError> {
         let ty = f.string("_type")?;
         if ty != expected_type {
@@ -558,8 +586,13 @@ pub(crate) fn read_keyids(f: &mut Fields) -> Result<Vec<KeyId>, FormatError> {
     Ok(out)
 }
 
-pub(crate) fn keyids_value(ids: &[KeyId]) -> Value {
-    Value::Array(ids.iter().map(|k| Value::from(k.as_str())).collect())
+/// The `keyids` and `threshold` members of a role's key list.
+pub(crate) fn keyids_threshold(ids: &[KeyId], threshold: Threshold) -> [(&'static str, Value); 2] {
+    let ids = ids.iter().map(|k| Value::from(k.as_str()));
+    [
+        ("keyids", Value::Array(ids.collect())),
+        ("threshold", Value::Int(i64::from(threshold.get()))),
+    ]
 }
 
 /// Read a `{keyid: key}` map.
@@ -582,4 +615,20 @@ pub(crate) fn keys_value(keys: &std::collections::BTreeMap<KeyId, Key>) -> Value
             .map(|(id, k)| (id.to_raw_string(), k.to_value()))
             .collect(),
     )
+}
+
+/// Small constructors the unit tests of several modules share.
+#[cfg(test)]
+pub(crate) mod testkit {
+    use super::{Common, Expires, Threshold, Version};
+
+    /// A threshold of `n`.
+    pub(crate) fn th(n: u32) -> Threshold {
+        Threshold::new(n).unwrap()
+    }
+
+    /// The common fields at version `v`, expiring at `expires` (RFC 3339).
+    pub(crate) fn common(v: u64, expires: &str) -> Common {
+        Common::new(Version::new(v).unwrap(), Expires::parse(expires).unwrap())
+    }
 }

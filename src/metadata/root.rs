@@ -6,7 +6,7 @@ use crate::cjson::{Map, Value};
 use crate::metadata::fields::{self, Fields};
 use crate::metadata::types::TOP_LEVEL_ROLES;
 use crate::metadata::{
-    Common, FormatError, Key, KeyId, Role, Threshold, keyids_value, keys_value, read_keyids,
+    Common, FormatError, Key, KeyId, Role, Threshold, keyids_threshold, keys_value, read_keyids,
     read_keys,
 };
 
@@ -49,13 +49,8 @@ impl RoleKeys {
     }
 
     fn to_value(&self) -> Value {
-        fields::object(
-            vec![
-                ("keyids", keyids_value(&self.keyids)),
-                ("threshold", Value::Int(i64::from(self.threshold.get()))),
-            ],
-            &self.extra,
-        )
+        let known = keyids_threshold(&self.keyids, self.threshold);
+        fields::object(known.into(), &self.extra)
     }
 }
 
@@ -146,11 +141,5 @@ impl Role for Root {
         fields::object(known, &self.extra)
     }
 
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn common_mut(&mut self) -> &mut Common {
-        &mut self.common
-    }
+    common_in_field!();
 }

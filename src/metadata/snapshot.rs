@@ -105,12 +105,35 @@ pub(crate) fn read_meta(map: Map, path: &str) -> Result<BTreeMap<String, MetaFil
     Ok(out)
 }
 
-pub(crate) fn meta_value(meta: &BTreeMap<String, MetaFile>) -> Value {
-    Value::Object(
-        meta.iter()
-            .map(|(k, v)| (k.clone(), v.to_value()))
-            .collect(),
-    )
+/// `common`, `meta` and `extra` of a snapshot or timestamp.
+pub(crate) type MetaRoleParts = (Common, BTreeMap<String, MetaFile>, Map);
+
+/// The members of a snapshot or timestamp `signed` object: the common fields, `meta` and the
+/// unknown fields; and the path of `meta` for messages.
+pub(crate) fn read_meta_role(
+    value: Value,
+    path: &str,
+    ty: &str,
+) -> Result<(MetaRoleParts, String), FormatError> {
+    let mut f = Fields::new(value, path)?;
+    let common = Common::read(&mut f, ty)?;
+    let meta_path = f.path("meta");
+    let meta = read_meta(f.object("meta")?, &meta_path)?;
+    Ok(((common, meta, f.rest()), meta_path))
+}
+
+/// The `signed` object of snapshot or timestamp: the common fields, `meta` and the unknown
+/// fields.
+pub(crate) fn meta_role_value(
+    common: &Common,
+    ty: &'static str,
+    meta: &BTreeMap<String, MetaFile>,
+    extra: &Map,
+) -> Value {
+    let mut known = common.fields(ty);
+    let meta = meta.iter().map(|(k, v)| (k.clone(), v.to_value()));
+    known.push(("meta", Value::Object(meta.collect())));
+    fields::object(known, extra)
 }
 
 /// The `signed` part of snapshot metadata.
@@ -128,28 +151,17 @@ impl Role for Snapshot {
     const TYPE: &'static str = "snapshot";
 
     fn from_value(value: Value, path: &str) -> Result<Self, FormatError> {
-        let mut f = Fields::new(value, path)?;
-        let common = Common::read(&mut f, Self::TYPE)?;
-        let meta_path = f.path("meta");
-        let meta = read_meta(f.object("meta")?, &meta_path)?;
+        let (common, meta, extra) = read_meta_role(value, path, Self::TYPE)?.0;
         Ok(Snapshot {
             common,
             meta,
-            extra: f.rest(),
+            extra,
         })
     }
 
     fn to_value(&self) -> Value {
-        let mut known = self.common.fields(Self::TYPE);
-        known.push(("meta", meta_value(&self.meta)));
-        fields::object(known, &self.extra)
+        meta_role_value(&self.common, Self::TYPE, &self.meta, &self.extra)
     }
 
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn common_mut(&mut self) -> &mut Common {
-        &mut self.common
-    }
+    common_in_field!();
 }

@@ -10,8 +10,8 @@ use crate::metadata::fields::{self, Fields};
 use crate::metadata::root::RoleKeys;
 use crate::metadata::snapshot::{hashes_value, read_hashes};
 use crate::metadata::{
-    Common, FormatError, Key, KeyId, Role, RoleName, SmallStr, Threshold, keyids_value, keys_value,
-    read_keys,
+    Common, FormatError, Key, KeyId, Role, RoleName, SmallStr, Threshold, keyids_threshold,
+    keys_value, read_keys,
 };
 
 /// One entry of `targets`.
@@ -110,11 +110,8 @@ impl DelegatedRole {
     }
 
     fn to_value(&self) -> Value {
-        let mut known = vec![
-            ("name", Value::from(self.name.as_str())),
-            ("keyids", keyids_value(&self.keyids)),
-            ("threshold", Value::Int(i64::from(self.threshold.get()))),
-        ];
+        let mut known = vec![("name", Value::from(self.name.as_str()))];
+        known.extend(keyids_threshold(&self.keyids, self.threshold));
         if let Some(t) = self.terminating {
             known.push(("terminating", Value::Bool(t)));
         }
@@ -191,15 +188,10 @@ impl SuccinctRoles {
     }
 
     fn to_value(&self) -> Value {
-        fields::object(
-            vec![
-                ("keyids", keyids_value(&self.keyids)),
-                ("threshold", Value::Int(i64::from(self.threshold.get()))),
-                ("bit_length", Value::Int(i64::from(self.bit_length))),
-                ("name_prefix", Value::from(self.name_prefix.as_str())),
-            ],
-            &self.extra,
-        )
+        let mut known = Vec::from(keyids_threshold(&self.keyids, self.threshold));
+        known.push(("bit_length", Value::Int(i64::from(self.bit_length))));
+        known.push(("name_prefix", Value::from(self.name_prefix.as_str())));
+        fields::object(known, &self.extra)
     }
 
     /// How many bins there are: 2^bit_length.
@@ -437,13 +429,7 @@ impl Role for Targets {
         fields::object(known, &self.extra)
     }
 
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn common_mut(&mut self) -> &mut Common {
-        &mut self.common
-    }
+    common_in_field!();
 
     fn write_canonical(&self, out: &mut Vec<u8>) {
         crate::metadata::canonical::Canon::canon(self, &mut Out::new(out));

@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::cjson::{Map, Value};
-use crate::metadata::fields::{self, Fields};
-use crate::metadata::snapshot::{meta_value, read_meta};
+use crate::metadata::snapshot::{meta_role_value, read_meta_role};
 use crate::metadata::{Common, FormatError, MetaFile, Role};
 
 /// The `signed` part of timestamp metadata.
@@ -29,10 +28,7 @@ impl Role for Timestamp {
     const TYPE: &'static str = "timestamp";
 
     fn from_value(value: Value, path: &str) -> Result<Self, FormatError> {
-        let mut f = Fields::new(value, path)?;
-        let common = Common::read(&mut f, Self::TYPE)?;
-        let meta_path = f.path("meta");
-        let meta = read_meta(f.object("meta")?, &meta_path)?;
+        let ((common, meta, extra), meta_path) = read_meta_role(value, path, Self::TYPE)?;
         // TUF spec: timestamp meta describes snapshot.json and nothing else. python-tuf drops
         // any other entry on load, which silently breaks the signature; refuse it outright.
         if !meta.contains_key("snapshot.json") {
@@ -53,21 +49,13 @@ impl Role for Timestamp {
         Ok(Timestamp {
             common,
             meta,
-            extra: f.rest(),
+            extra,
         })
     }
 
     fn to_value(&self) -> Value {
-        let mut known = self.common.fields(Self::TYPE);
-        known.push(("meta", meta_value(&self.meta)));
-        fields::object(known, &self.extra)
+        meta_role_value(&self.common, Self::TYPE, &self.meta, &self.extra)
     }
 
-    fn common(&self) -> &Common {
-        &self.common
-    }
-
-    fn common_mut(&mut self) -> &mut Common {
-        &mut self.common
-    }
+    common_in_field!();
 }

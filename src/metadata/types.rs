@@ -397,6 +397,9 @@ impl fmt::Display for RoleName {
 pub struct Version(u64);
 
 impl Version {
+    /// Version 1, a role's first.
+    pub const FIRST: Version = Version(1);
+
     /// A version from 1 to `i64::MAX`.
     pub fn new(v: u64) -> Result<Self, ValueError> {
         if v == 0 {

@@ -6,8 +6,7 @@ use crate::cjson::{self, Map, Value};
 use crate::display::escape;
 use crate::metadata::{
     Common, DelegatedRole, DelegationRoles, Delegations, Expires, FormatError, Key, KeyId,
-    RoleName, RolePaths, SPEC_VERSION, SignatureError, SmallStr, SpecVersion, Targets, Threshold,
-    ValueError, Version,
+    RoleName, RolePaths, SignatureError, SmallStr, Targets, Threshold, ValueError,
 };
 use crate::pypi::layout::garbage_collect_keys;
 use crate::pypi::{is_valid_project_name, normalize, project_paths};
@@ -525,11 +524,7 @@ pub type BinLoadError = Box<dyn std::error::Error + Send + Sync>;
 /// Version 1 of a targets role with no targets (claimed, or one of its bins).
 pub(crate) fn empty_targets(expires: Expires, delegations: Option<Delegations>) -> Targets {
     Targets {
-        common: Common {
-            spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
-            version: Version::new(1).expect("valid"),
-            expires,
-        },
+        common: Common::first(expires),
         targets: BTreeMap::new(),
         delegations,
         extra: Map::new(),

@@ -6,7 +6,7 @@ use crate::cjson::Map;
 use crate::display::escape;
 use crate::metadata::{
     Common, DelegatedRole, DelegationRoles, Delegations, Expires, Key, KeyId, RoleName, RolePaths,
-    SPEC_VERSION, SpecVersion, SuccinctRoles, Targets, Threshold, ValueError, Version,
+    SuccinctRoles, Targets, Threshold, ValueError, Version,
 };
 
 /// Whose hash bins a bin count is for.
@@ -160,11 +160,7 @@ pub struct InitKeys {
 }
 
 fn common(version: u64, expires: Expires) -> Common {
-    Common {
-        spec_version: SpecVersion::new(SPEC_VERSION).expect("valid"),
-        version: Version::new(version).expect("valid"),
-        expires,
-    }
+    Common::new(Version::new(version).expect("valid"), expires)
 }
 
 fn checked_threshold(role: &str, keys: &[Key], t: u32) -> Result<Threshold, LayoutError> {

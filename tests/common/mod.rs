@@ -29,11 +29,10 @@ pub fn p256(n: u32) -> P256Signer {
 }
 
 pub fn common(version: u64, expires: &str) -> Common {
-    Common {
-        spec_version: SpecVersion::new(SPEC_VERSION).unwrap(),
-        version: Version::new(version).unwrap(),
-        expires: Expires::parse(expires).unwrap(),
-    }
+    Common::new(
+        Version::new(version).unwrap(),
+        Expires::parse(expires).unwrap(),
+    )
 }
 
 pub fn th(n: u32) -> Threshold {
