@@ -42,6 +42,7 @@
 //!   claim rounds.
 //! - [`optical`]: signatures and request digests as QR codes and short texts.
 //! - [`airgap`]: the air-gap check.
+//! - `par` (private): how many threads parallel work uses.
 //!
 //! Building and signing a root, then verifying it:
 //!

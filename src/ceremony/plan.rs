@@ -858,8 +858,19 @@ impl Plan {
     /// accepted; notes describe the plan (key diversity).
     pub fn check(&self, now: Expires) -> Vec<Finding> {
         let mut out = Vec::new();
-        let mut push = |level, message: String| out.push(Finding { level, message });
+        self.check_key_material(&mut out);
+        self.check_thresholds(&mut out);
+        self.check_expiry(&mut out, now);
+        let uses = self.check_key_reuse(&mut out);
+        self.check_unused(&mut out, &uses);
+        self.check_root_diversity(&mut out);
+        out.sort_by_key(|f| std::cmp::Reverse(f.level));
+        out
+    }
 
+    /// Two named keys holding one public key, and public key files carrying private material.
+    fn check_key_material(&self, out: &mut Vec<Finding>) {
+        let mut push = |level, message: String| out.push(Finding { level, message });
         // A key is its material: two named keys holding one public key would count twice in
         // a client, and a public key file must not carry private material.
         let named: Vec<(&String, &PlanKey)> = self.keys.iter().collect();
@@ -887,7 +898,11 @@ impl Plan {
                 );
             }
         }
+    }
 
+    /// Thresholds between 1 and the number of keys, offline keys where PEP 458/480 want them, and the policy's root minimum.
+    fn check_thresholds(&self, out: &mut Vec<Finding>) {
+        let mut push = |level, message: String| out.push(Finding { level, message });
         // Thresholds: 1 <= t <= n; t = n locks the role when one key is lost.
         for (role, rp) in self.all_roles() {
             let n = rp.keys.len() as u32;
@@ -963,7 +978,11 @@ impl Plan {
                 ),
             );
         }
+    }
 
+    /// Each role's expiry within the policy's bounds.
+    fn check_expiry(&self, out: &mut Vec<Finding>, now: Expires) {
+        let mut push = |level, message: String| out.push(Finding { level, message });
         // Expiry within bounds: the builders' check ([`ExpiryPolicy::check`]) under the
         // plan's policy, where beyond the bound is an error to fix before genesis.
         let expiry_policy = ExpiryPolicy {
@@ -1002,7 +1021,11 @@ impl Plan {
                 Ok(_) => {}
             }
         }
+    }
 
+    /// One key under two names or in two roles; returns where each key is used.
+    fn check_key_reuse(&self, out: &mut Vec<Finding>) -> BTreeMap<KeyId, Vec<(String, &str)>> {
+        let mut push = |level, message: String| out.push(Finding { level, message });
         // A key in two roles: a compromise of one role is then a compromise of both.
         let mut uses: BTreeMap<KeyId, Vec<(String, &str)>> = BTreeMap::new();
         for (role, rp) in self.all_roles() {
@@ -1051,7 +1074,12 @@ impl Plan {
                 );
             }
         }
+        uses
+    }
 
+    /// Officers who hold no key and keys in no role.
+    fn check_unused(&self, out: &mut Vec<Finding>, uses: &BTreeMap<KeyId, Vec<(String, &str)>>) {
+        let mut push = |level, message: String| out.push(Finding { level, message });
         // Unused officers and keys.
         for id in self.officers.keys() {
             if !self.keys.values().any(|k| k.officer.as_deref() == Some(id)) {
@@ -1075,7 +1103,11 @@ impl Plan {
                 );
             }
         }
+    }
 
+    /// The root keys' holders, storage kinds and algorithms, and the rehearsal marker.
+    fn check_root_diversity(&self, out: &mut Vec<Finding>) {
+        let mut push = |level, message: String| out.push(Finding { level, message });
         // Diversity of the root keys: sources (vendors) and key types.
         if let Some(root) = self.roles.get("root") {
             let keys = self.role_keys(root);
@@ -1123,8 +1155,6 @@ impl Plan {
                 "this is a REHEARSAL plan: what it produces must never be deployed".into(),
             );
         }
-        out.sort_by_key(|f| std::cmp::Reverse(f.level));
-        out
     }
 }
 
