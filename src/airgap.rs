@@ -76,7 +76,7 @@ pub fn check() -> AirgapReport {
 
 /// Check the sysfs and procfs under `root` (`/` for the machine itself; a directory with the
 /// same layout in tests).
-pub fn check_at(root: &Path) -> AirgapReport {
+pub(crate) fn check_at(root: &Path) -> AirgapReport {
     let mut report = AirgapReport {
         interfaces: Vec::new(),
         radios: Vec::new(),
@@ -182,7 +182,7 @@ fn read_radios(dir: &Path) -> Vec<Radio> {
 
 impl Interface {
     /// "up, carrier" / "lowerlayerdown, no carrier (cable unplugged?)", plus addresses.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let carrier = match self.carrier {
             Some(true) => ", link detected",
             Some(false) => ", no link (cable unplugged?) but switched on",

@@ -120,7 +120,7 @@ pub fn to_canonical(value: &Value) -> Vec<u8> {
 }
 
 /// Append the canonical bytes of `value` to `out`.
-pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+pub(crate) fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -155,7 +155,7 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
 // securesystemslib escapes exactly these two characters and nothing else: a raw LF inside a
 // PEM key must stay a raw LF, or every keyid and signature over it differs from python-tuf's.
 /// Append `s` as a canonical JSON string: quoted, with only `"` and `\` escaped.
-pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
     write_canonical_bytes(s.as_bytes(), out);
 }
 

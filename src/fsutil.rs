@@ -198,11 +198,11 @@ pub fn write_atomic_with(
 /// The `format` of a conclave key file ([`crate::keystore::FORMAT`]). It is defined here, in
 /// the module every write goes through, so that refusing to overwrite a key file needs nothing
 /// of the key store.
-pub const KEY_FILE_FORMAT: &str = "conclave-key-file";
+pub(crate) const KEY_FILE_FORMAT: &str = "conclave-key-file";
 
 /// The largest key file conclave reads ([`crate::keystore::MAX_FILE_SIZE`]); real ones are
 /// under 1 KiB.
-pub const KEY_FILE_MAX: usize = 64 * 1024;
+pub(crate) const KEY_FILE_MAX: usize = 64 * 1024;
 
 fn refuse_key_file(dest: &Path) -> io::Result<()> {
     let Ok(meta) = fs::metadata(dest) else {
@@ -222,7 +222,7 @@ fn refuse_key_file(dest: &Path) -> io::Result<()> {
 
 /// The first [`KEY_FILE_MAX`] bytes of a file: enough to recognise a key file or a signature
 /// file however much was appended to it.
-pub fn read_head(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn read_head(path: &Path) -> io::Result<Vec<u8>> {
     let mut head = Vec::new();
     io::Read::read_to_end(
         &mut io::Read::take(File::open(path)?, KEY_FILE_MAX as u64),
@@ -244,7 +244,7 @@ const KEY_FILE_MARKERS: [&[u8]; 4] = [
 /// order mark, a note appended, truncated, or with fields changed. A damaged key file may
 /// still be the only copy worth recovering, so this errs on the side of "yes": any JSON-looking
 /// text holding one of the key file's markers.
-pub fn looks_like_key_file(head: &[u8]) -> bool {
+pub(crate) fn looks_like_key_file(head: &[u8]) -> bool {
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let start = text.iter().position(|b| !b.is_ascii_whitespace());
     start.is_some_and(|i| text[i] == b'{')

@@ -46,7 +46,7 @@ pub const RFC9106_2GIB: Profile = Profile {
 };
 
 /// RFC 9106 §4, second recommendation: t=3, m=64 MiB, p=4.
-pub const RFC9106_64MIB: Profile = Profile {
+pub(crate) const RFC9106_64MIB: Profile = Profile {
     name: "rfc9106-64mib",
     t_cost: 3,
     m_cost_kib: 64 * 1024,

@@ -104,7 +104,7 @@ pub fn generate_secret(key_type: KeyType) -> Result<SecretBytes, KeyFileError> {
 }
 
 /// A signer for a private key of `algorithm`.
-pub fn signer_for(
+pub(crate) fn signer_for(
     algorithm: KeyAlgorithm,
     secret: &SecretBytes,
 ) -> Result<Box<dyn Signer>, KeyFileError> {

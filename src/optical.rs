@@ -498,7 +498,7 @@ pub fn decode(text: &str) -> Result<Transfer, OpticalError> {
 
 /// The QR code of `text` (error correction level M): its width in modules and, row by row,
 /// whether each module is dark. No quiet zone.
-pub fn qr_modules(text: &str) -> Result<(usize, Vec<bool>), OpticalError> {
+pub(crate) fn qr_modules(text: &str) -> Result<(usize, Vec<bool>), OpticalError> {
     let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
         .map_err(OpticalError::Qr)?;
     let dark = code
@@ -510,7 +510,7 @@ pub fn qr_modules(text: &str) -> Result<(usize, Vec<bool>), OpticalError> {
 }
 
 /// Width of the light margin around the code, in modules (the QR standard asks for 4).
-pub const QUIET_ZONE: usize = 4;
+pub(crate) const QUIET_ZONE: usize = 4;
 
 /// The QR code as terminal lines of Unicode half blocks, two module rows per line, quiet zone
 /// included. By default light modules are drawn (for light text on a dark terminal, the usual

@@ -230,7 +230,7 @@ fn verify_all(
 
 /// Check each signature (hex) against its key over `signed`: in one pass shared by all the
 /// checks when the bytes come in pieces.
-pub fn verify_each(
+pub(crate) fn verify_each(
     signed: &SignedText<'_>,
     checks: &[(&Key, &str)],
 ) -> Vec<Result<(), crate::metadata::SignatureError>> {
@@ -1161,7 +1161,7 @@ fn check_meta_file(st: &mut State, l: &Loaded, mf: &crate::metadata::MetaFile, p
 }
 
 /// Hex digest of `bytes` with a securesystemslib hash name, if conclave supports it.
-pub fn digest_hex(algo: &str, bytes: &[u8]) -> Option<String> {
+pub(crate) fn digest_hex(algo: &str, bytes: &[u8]) -> Option<String> {
     match algo {
         "sha256" => Some(hex::encode(Sha256::digest(bytes))),
         "sha512" => Some(hex::encode(Sha512::digest(bytes))),

@@ -209,7 +209,7 @@ impl Certificate {
     }
 
     /// The DER SubjectPublicKeyInfo.
-    pub fn spki_der(&self, which: Which) -> Result<Vec<u8>, AttestationError> {
+    pub(crate) fn spki_der(&self, which: Which) -> Result<Vec<u8>, AttestationError> {
         self.cert
             .tbs_certificate()
             .subject_public_key_info()
@@ -495,7 +495,7 @@ impl Anchor {
 
     /// Whether this is Yubico's PIV root, the only anchor that says anything about real
     /// hardware.
-    pub fn is_yubico(&self) -> bool {
+    pub(crate) fn is_yubico(&self) -> bool {
         matches!(self, Anchor::Yubico)
     }
 }

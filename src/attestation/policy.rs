@@ -26,7 +26,7 @@ pub enum PinPolicy {
 
 impl PinPolicy {
     /// Decode the first byte of extension 1.3.6.1.4.1.41482.3.8 (Yubico PIV attestation).
-    pub fn from_byte(b: u8) -> Self {
+    pub(crate) fn from_byte(b: u8) -> Self {
         match b {
             0 => PinPolicy::Default,
             1 => PinPolicy::Never,
@@ -92,7 +92,7 @@ pub enum TouchPolicy {
 
 impl TouchPolicy {
     /// Decode the second byte of extension 1.3.6.1.4.1.41482.3.8 (Yubico PIV attestation).
-    pub fn from_byte(b: u8) -> Self {
+    pub(crate) fn from_byte(b: u8) -> Self {
         match b {
             0 => TouchPolicy::Default,
             1 => TouchPolicy::Never,

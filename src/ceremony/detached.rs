@@ -89,7 +89,7 @@ impl DetachedSignature {
 
     /// [`DetachedSignature::new`], given the payload digest ([`payload_digest`]) of the signed
     /// bytes instead of the bytes.
-    pub fn with_digest(
+    pub(crate) fn with_digest(
         role: &str,
         version: u64,
         payload_sha256: String,

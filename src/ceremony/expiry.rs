@@ -186,7 +186,7 @@ impl Lifetime {
     }
 
     /// Whether the expiry lies beyond the role's bound.
-    pub fn beyond_bound(&self) -> bool {
+    pub(crate) fn beyond_bound(&self) -> bool {
         self.seconds > i64::from(self.bound.days) * DAY
     }
 

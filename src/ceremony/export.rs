@@ -50,16 +50,16 @@ pub enum ExportError {
 
 /// RSTUF's expiry defaults in days (its `admin ceremony` offers these; they match PEP 458).
 /// RSTUF re-signs the online roles with them; the offline roles' dates are in the metadata.
-pub const RSTUF_EXPIRATION_DAYS: [(&str, i64); 4] = [
+pub(crate) const RSTUF_EXPIRATION_DAYS: [(&str, i64); 4] = [
     ("root", 365),
     ("snapshot", 1),
     ("targets", 365),
     ("timestamp", 1),
 ];
 /// RSTUF's default for online hash bins, used only when targets delegates to nothing.
-pub const RSTUF_BINS: (i64, i64) = (1, 256);
+pub(crate) const RSTUF_BINS: (i64, i64) = (1, 256);
 /// The bootstrap timeout RSTUF's CLI writes (seconds).
-pub const RSTUF_TIMEOUT: i64 = 300;
+pub(crate) const RSTUF_TIMEOUT: i64 = 300;
 
 /// The files of a bundle: path inside the bundle -> bytes, in path order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -187,7 +187,7 @@ pub struct Task {
 }
 
 /// The `conclave sign` command for `key` and a draft.
-pub fn sign_command(key: &PlanKey, draft: &str, context: &str, sig: &str) -> String {
+pub(crate) fn sign_command(key: &PlanKey, draft: &str, context: &str, sig: &str) -> String {
     let flags = key
         .source
         .sign_flags()

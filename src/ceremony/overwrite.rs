@@ -142,7 +142,7 @@ fn shown(path: &Path) -> String {
 }
 
 /// What is at `path` (not following a final symbolic link).
-pub fn found_at(path: &Path) -> Result<Found, OverwriteError> {
+pub(crate) fn found_at(path: &Path) -> Result<Found, OverwriteError> {
     let io = |source| OverwriteError::Io {
         path: path.to_path_buf(),
         source,
@@ -169,7 +169,7 @@ pub fn found_at(path: &Path) -> Result<Found, OverwriteError> {
 }
 
 /// Whether `head` (the start of a file) is a conclave signature file, whole or damaged.
-pub fn looks_like_signature_file(head: &[u8]) -> bool {
+pub(crate) fn looks_like_signature_file(head: &[u8]) -> bool {
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let marker = super::detached::FORMAT.as_bytes();
     text.iter()

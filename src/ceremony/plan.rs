@@ -842,7 +842,7 @@ impl Plan {
     }
 
     /// The plan key with this keyid, if any.
-    pub fn key_by_id(&self, id: &KeyId) -> Option<&PlanKey> {
+    pub(crate) fn key_by_id(&self, id: &KeyId) -> Option<&PlanKey> {
         self.keys.values().find(|k| &k.key.keyid() == id)
     }
 

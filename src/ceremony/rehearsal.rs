@@ -36,10 +36,10 @@ use crate::signer::{Ed25519Signer, Signer};
 use crate::verify::{self, InputFile};
 
 /// The field that marks every piece of rehearsal metadata.
-pub const MARK_FIELD: &str = "x-conclave-rehearsal";
+pub(crate) const MARK_FIELD: &str = "x-conclave-rehearsal";
 /// The text of the mark: the rehearsal keys come from passphrases printed in this source,
 /// so anyone can sign as them; its output must never be deployed.
-pub const MARK: &str =
+pub(crate) const MARK: &str =
     "REHEARSAL MATERIAL: signed with keys from published passphrases; never deploy";
 
 /// The domain of the rehearsal's derived-key identities.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::display::escape;
 
 /// The suffix of a metadata file's name.
-pub const METADATA_SUFFIX: &str = ".json";
+pub(crate) const METADATA_SUFFIX: &str = ".json";
 
 /// Why a directory could not be listed.
 #[derive(Debug, thiserror::Error)]

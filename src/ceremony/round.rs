@@ -18,7 +18,7 @@ use crate::signer::{SignError, Signer};
 use crate::verify::SignatureReport;
 
 /// The suffix of a round's signature files: `7.claimed-bins-0a3.json.sig`.
-pub const SIG_SUFFIX: &str = ".sig";
+pub(crate) const SIG_SUFFIX: &str = ".sig";
 
 /// Why a round step cannot go ahead.
 #[derive(Debug, thiserror::Error)]

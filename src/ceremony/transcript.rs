@@ -317,7 +317,7 @@ impl Line {
     }
 
     /// The hash this line must carry: SHA-256 of the canonical JSON of everything but `hash`.
-    pub fn compute_hash(&self) -> String {
+    pub(crate) fn compute_hash(&self) -> String {
         sha256_hex(&cjson::to_canonical(&self.to_value(false)))
     }
 
@@ -546,7 +546,7 @@ pub fn read(path: &Path) -> Result<Vec<Line>, TranscriptError> {
 }
 
 /// The raw bytes of the transcript at `path`; `None` if there is none yet.
-pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, TranscriptError> {
+pub(crate) fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, TranscriptError> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(path, e)),
@@ -595,7 +595,11 @@ impl Transcript {
 
     /// [`Transcript::append`] with the time, version and binary hash given (tests, and the
     /// rehearsal, which hashes its binary once).
-    pub fn append_with(dir: &Path, entry: Entry, ctx: &Context) -> Result<Line, TranscriptError> {
+    pub(crate) fn append_with(
+        dir: &Path,
+        entry: Entry,
+        ctx: &Context,
+    ) -> Result<Line, TranscriptError> {
         let path = dir.join(FILE_NAME);
         let old = read_bytes(&path)?.unwrap_or_default();
         let lines = verify_chain(&old).map_err(|problems| TranscriptError::Broken {
@@ -630,7 +634,7 @@ impl Transcript {
 /// The `format` field of a head signature file.
 pub const HEAD_FORMAT: &str = "conclave-transcript-head";
 /// The `format_version` this conclave writes and reads.
-pub const HEAD_FORMAT_VERSION: i64 = 1;
+pub(crate) const HEAD_FORMAT_VERSION: i64 = 1;
 
 /// An officer's or witness's signature over the transcript's head: "I saw the ceremony up
 /// to line `seq`, whose hash is `head_sha256`". Because every line hashes the one before, it

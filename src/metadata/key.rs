@@ -228,7 +228,7 @@ impl Key {
 
     /// A key from its fields: `keyval_extra` are unknown fields inside `keyval`, `extra`
     /// those of the key object.
-    pub fn from_parts(
+    pub(crate) fn from_parts(
         keytype: Label,
         scheme: Label,
         public: &str,
@@ -255,12 +255,13 @@ impl Key {
     }
 
     /// Replace `keyval.public` (the keyid changes with it).
-    pub fn set_public(&mut self, public: &str) {
+    #[cfg(test)]
+    pub(crate) fn set_public(&mut self, public: &str) {
         self.public = Public::new(public);
     }
 
     /// Unknown fields inside `keyval` (part of the keyid).
-    pub fn keyval_extra(&self) -> &Map {
+    pub(crate) fn keyval_extra(&self) -> &Map {
         self.extras.as_ref().map_or(&NO_FIELDS, |e| &e.keyval)
     }
 
@@ -270,7 +271,7 @@ impl Key {
     }
 
     /// Whether the key has no unknown fields at all (the common case).
-    pub fn is_plain(&self) -> bool {
+    pub(crate) fn is_plain(&self) -> bool {
         self.extras.is_none()
     }
 
@@ -350,7 +351,7 @@ impl Key {
     }
 
     /// True for the pre-TAP 9 keytype spelling `ecdsa-sha2-nistp256`.
-    pub fn is_legacy_keytype(&self) -> bool {
+    pub(crate) fn is_legacy_keytype(&self) -> bool {
         self.keytype == "ecdsa-sha2-nistp256"
     }
 

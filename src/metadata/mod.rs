@@ -371,7 +371,7 @@ impl<T: Role> Metadata<T> {
     /// (a spool of it: see [`crate::pieces::spooled`]); `also` sees each piece, as signed,
     /// on its way out. The first [`PRETTY_LIMIT`] bytes are held back until it is clear which
     /// form the file takes.
-    pub fn write_with(
+    pub(crate) fn write_with(
         &self,
         signatures: &[Signature],
         signed: &mut crate::pieces::Produce<'_>,

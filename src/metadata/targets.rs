@@ -223,7 +223,7 @@ impl SuccinctRoles {
     }
 
     /// If `name` is one of these bins, its index.
-    pub fn index_of(&self, name: &str) -> Option<u64> {
+    pub(crate) fn index_of(&self, name: &str) -> Option<u64> {
         let suffix = name.strip_prefix(&self.name_prefix)?.strip_prefix('-')?;
         if suffix.len() != self.suffix_width()
             || !suffix
@@ -447,7 +447,7 @@ impl Role for Targets {
 /// must be equal, and each component matches with shell-glob rules (`*`, `?`, `[seq]`,
 /// `[!seq]`), case-sensitively (python-tuf `_is_target_in_pathpattern`, with `fnmatchcase`
 /// semantics so the answer does not depend on the client's operating system).
-pub fn pattern_matches(pattern: &str, target: &str) -> bool {
+pub(crate) fn pattern_matches(pattern: &str, target: &str) -> bool {
     let pats: Vec<&str> = pattern.split('/').collect();
     let parts: Vec<&str> = target.split('/').collect();
     pats.len() == parts.len()

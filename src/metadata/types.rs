@@ -177,7 +177,7 @@ impl KeyId {
     }
 
     /// The 32 bytes a keyid of 64 lowercase hex digits spells.
-    pub fn sha256_bytes(&self) -> Option<&[u8; 32]> {
+    pub(crate) fn sha256_bytes(&self) -> Option<&[u8; 32]> {
         match &self.0 {
             KeyIdRepr::Sha256(raw) => Some(raw),
             KeyIdRepr::Other(_) => None,
@@ -376,7 +376,7 @@ impl RoleName {
     }
 
     /// True when python-tuf would write the name unchanged in a file name and URL.
-    pub fn is_url_safe(&self) -> bool {
+    pub(crate) fn is_url_safe(&self) -> bool {
         self.0
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
@@ -398,7 +398,7 @@ pub struct Version(u64);
 
 impl Version {
     /// Version 1, a role's first.
-    pub const FIRST: Version = Version(1);
+    pub(crate) const FIRST: Version = Version(1);
 
     /// A version from 1 to `i64::MAX`.
     pub fn new(v: u64) -> Result<Self, ValueError> {
@@ -425,7 +425,7 @@ impl Version {
     }
 
     /// The version as JSON writes it (never negative: see [`Version::new`]).
-    pub fn as_json(self) -> i64 {
+    pub(crate) fn as_json(self) -> i64 {
         self.0 as i64
     }
 
@@ -556,7 +556,7 @@ impl Expires {
     }
 
     /// A time from Unix seconds; refused outside the years 0001-9999.
-    pub fn from_unix(unix: i64) -> Result<Self, ValueError> {
+    pub(crate) fn from_unix(unix: i64) -> Result<Self, ValueError> {
         let e = Expires { unix };
         let (y, ..) = e.parts();
         if (1..=9999).contains(&y) {
@@ -580,7 +580,7 @@ impl Expires {
     }
 
     /// python-tuf: metadata is expired when `now >= expires`.
-    pub fn is_expired_at(self, now: Expires) -> bool {
+    pub(crate) fn is_expired_at(self, now: Expires) -> bool {
         now.unix >= self.unix
     }
 

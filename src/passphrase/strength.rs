@@ -37,7 +37,7 @@ pub const PIECE: usize = 18;
 
 /// Characters beyond these add nothing to the estimate (they are still checked for repeats).
 /// 256 characters already hold far more than any target when they are not a pattern.
-pub const MAX_ESTIMATED_CHARS: usize = 256;
+pub(crate) const MAX_ESTIMATED_CHARS: usize = 256;
 
 /// The least zxcvbn estimate (in pieces) a passphrase of list words needs before it is counted
 /// as drawn at random. Of 20,000 random seven-word draws none scored below 63 bits, while seven

@@ -69,7 +69,7 @@ impl<'a> Hub<'a> {
     }
 
     /// The bins' role names, in the order claimed delegates to them.
-    pub fn bin_names(&self) -> impl Iterator<Item = &'a str> {
+    pub(crate) fn bin_names(&self) -> impl Iterator<Item = &'a str> {
         self.roles.iter().map(|r| r.name.as_str())
     }
 

@@ -109,7 +109,7 @@ pub fn change_claimed<R: IntoIterator<Item = ClaimRequest>>(
 }
 
 /// A project name normalised per PEP 503: lowercase, runs of `-`, `_` and `.` become one `-`.
-pub fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut in_sep = false;
     for c in name.chars() {
@@ -128,7 +128,7 @@ pub fn normalize(name: &str) -> String {
 
 /// Whether `name` is a valid PyPI project name (PEP 508 / core metadata: ASCII letters,
 /// digits, `-`, `_`, `.`, starting and ending with a letter or digit).
-pub fn is_valid_project_name(name: &str) -> bool {
+pub(crate) fn is_valid_project_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
         && b.len() <= 200
@@ -141,13 +141,13 @@ pub fn is_valid_project_name(name: &str) -> bool {
 /// The target path patterns a project is delegated: its simple-index target (Warehouse
 /// publishes one target per project, named by the normalised project name) and any file
 /// under a directory of that name.
-pub fn project_paths(normalized: &str) -> Vec<SmallStr> {
+pub(crate) fn project_paths(normalized: &str) -> Vec<SmallStr> {
     vec![normalized.into(), format!("{normalized}/*").into()]
 }
 
 /// Patterns that cover every project's paths: used for claimed, recently-claimed and
 /// unclaimed, because a client checks a target against the paths of every role on the way.
-pub fn all_project_paths() -> Vec<SmallStr> {
+pub(crate) fn all_project_paths() -> Vec<SmallStr> {
     vec!["*".into(), "*/*".into()]
 }
 

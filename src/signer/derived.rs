@@ -13,7 +13,7 @@ use crate::secret::Passphrase;
 use crate::signer::Ed25519Signer;
 
 /// The domain label mixed into every salt.
-pub const DOMAIN: &str = "conclave/derived-key/v1/ed25519";
+pub(crate) const DOMAIN: &str = "conclave/derived-key/v1/ed25519";
 
 /// The Argon2id salt for `identity`.
 pub fn salt(identity: &str) -> [u8; 32] {

@@ -787,7 +787,11 @@ fn der_octet_string(der: &[u8]) -> Option<&[u8]> {
 /// `CKA_EC_POINT` is a DER OCTET STRING around the point (PKCS#11 v2.40 §2.3.3; v3.0 §2.3.5
 /// for Edwards keys). Some modules return the bare point instead; both are accepted when the
 /// length leaves no doubt which one it is.
-pub fn public_key_from(kt: KeyType, params: &[u8], point: &[u8]) -> Result<Key, TokenKeyError> {
+pub(crate) fn public_key_from(
+    kt: KeyType,
+    params: &[u8],
+    point: &[u8],
+) -> Result<Key, TokenKeyError> {
     if kt == KeyType::EC_EDWARDS {
         if params != ED25519_OID && params != ED25519_NAME {
             return Err(TokenKeyError::NotEd25519);

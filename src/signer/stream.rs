@@ -9,7 +9,7 @@ use crate::signer::{SignError, Signer};
 /// Sign the message `produce` writes with every signer at once, two passes over it shared by
 /// all (see the module documentation). The signatures are not yet checked: [`check_all`]
 /// does that over the bytes as they are written out.
-pub fn sign_all(
+pub(crate) fn sign_all(
     signers: &[&(dyn Signer + Sync)],
     produce: &mut Produce<'_>,
 ) -> (Vec<Result<Vec<u8>, SignError>>, u64) {
@@ -25,7 +25,7 @@ pub fn sign_all(
 
 /// Check each raw signature against its key over one more pass of the message, the pass
 /// `produce` also writes out. Returns the signatures as they enter metadata.
-pub fn check_all(
+pub(crate) fn check_all(
     signed: &[(&Key, Vec<u8>)],
     produce: &mut Produce<'_>,
 ) -> Result<Vec<Signature>, SignError> {
