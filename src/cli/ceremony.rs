@@ -174,8 +174,9 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
 pub struct GenesisArgs {
     /// The plan (TOML).
     plan: PathBuf,
-    /// The new ceremony directory (must not exist, or be empty).
-    #[arg(long, value_name = "DIR")]
+    /// The new ceremony directory (must not exist, or be empty). `--out` is an old spelling
+    /// that still works.
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     out: PathBuf,
     #[command(flatten)]
     network: crate::cli::airgap::AllowNetwork,
@@ -519,8 +520,9 @@ fn rotation_problem(e: &GenesisError) -> String {
 /// minute (each derived key costs 2 GiB of Argon2id).
 #[derive(clap::Args)]
 pub struct RehearseArgs {
-    /// The directory for the rehearsal (must not exist, or be empty).
-    #[arg(long, value_name = "DIR")]
+    /// The directory for the rehearsal (must not exist, or be empty). `--out` is an old
+    /// spelling that still works.
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     out: PathBuf,
 }
 
