@@ -1,6 +1,7 @@
 //! Command-line conventions through the real binary: `-o/--output` everywhere with the old
 //! `--out` kept as a hidden alias, both rotate commands taking keys as ROLE=VALUE (the old
-//! `delegation rotate --role NAME` spelling kept, hidden).
+//! `delegation rotate --role NAME` spelling kept, hidden), shell completions and man pages
+//! from the clap definitions, and `--version` with the commit and features.
 
 mod common;
 
@@ -222,4 +223,111 @@ fn both_rotate_commands_take_keys_as_role_equals_value() {
         "{}",
         o.stdout
     );
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish_name_the_subcommands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = ok(run(conclave().args(["completions", shell])));
+        assert!(o.stdout.len() > 1000, "{shell}: {}", o.stdout);
+        for sub in [
+            "sign",
+            "merge",
+            "status",
+            "revoke",
+            "rehearse",
+            "plan-rotation",
+        ] {
+            assert!(o.stdout.contains(sub), "{shell} completion lacks {sub}");
+        }
+        // The documented spelling is completed; hidden old spellings are not offered.
+        assert!(o.stdout.contains("output"), "{shell}");
+        for hidden in ["--out ", "--out[", "--out=", "-l out "] {
+            assert!(!o.stdout.contains(hidden), "{shell} offers {hidden}");
+        }
+        assert!(o.stderr.is_empty(), "{shell}: {}", o.stderr);
+    }
+    // bash itself accepts the script (a syntax error would exit non-zero).
+    let tmp = tempfile::tempdir().unwrap();
+    let o = ok(run(conclave().args(["completions", "bash"])));
+    std::fs::write(tmp.path().join("c.bash"), &o.stdout).unwrap();
+    ok(run(std::process::Command::new("bash")
+        .arg("-n")
+        .arg(tmp.path().join("c.bash"))));
+    let o = run(conclave().args(["completions", "tcsh"]));
+    assert_eq!(o.code, 2, "{}", o.stderr);
+}
+
+#[test]
+fn man_writes_a_page_for_conclave_and_every_subcommand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("man");
+    let o = ok(run(conclave().args(["man", "-o"]).arg(&dir)));
+    assert!(o.stdout.is_empty(), "{}", o.stdout);
+    for page in [
+        "conclave.1",
+        "conclave-sign.1",
+        "conclave-key-generate.1",
+        "conclave-ceremony-genesis.1",
+        "conclave-transcript-sign-head.1",
+        "conclave-completions.1",
+        "conclave-man.1",
+    ] {
+        let text =
+            std::fs::read_to_string(dir.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        // A roff man page: the title macro naming the page, then the NAME section.
+        let stem = page.trim_end_matches(".1");
+        assert!(text.contains(&format!(".TH {stem} 1")), "{page}:\n{text}");
+        assert!(text.contains(".SH NAME"), "{page}");
+        assert!(text.contains(".SH SYNOPSIS"), "{page}");
+    }
+    assert!(!dir.join("conclave-help.1").exists());
+    let sign = std::fs::read_to_string(dir.join("conclave-sign.1")).unwrap();
+    assert!(sign.contains("passphrase"), "{sign}");
+    // Run again: the pages are replaced, not refused.
+    ok(run(conclave().args(["man", "-o"]).arg(&dir)));
+
+    // groff (under man -l) reads them without a warning, when it is installed; without it the
+    // header checks above are what is checked.
+    if std::path::Path::new("/usr/bin/groff").exists() {
+        for page in ["conclave.1", "conclave-revoke.1", "conclave-sign.1"] {
+            let o = run(std::process::Command::new("groff")
+                .args(["-man", "-Tutf8", "-ww", "-P-cbou"])
+                .arg(dir.join(page)));
+            assert_eq!(o.code, 0, "{page}: {}", o.stderr);
+            assert!(o.stderr.is_empty(), "{page}: groff warns:\n{}", o.stderr);
+            assert!(o.stdout.contains("NAME"), "{page}");
+        }
+    }
+}
+
+#[test]
+fn version_names_the_commit_and_the_features() {
+    let o = ok(run(conclave().arg("--version")));
+    let line = o.stdout.trim();
+    assert!(
+        line.starts_with(&format!("conclave {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{line}"
+    );
+    // The commit the binary was built from: this checkout's HEAD, or "unknown" outside git.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(repo_root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    match head {
+        Some(h) => assert!(
+            line.contains(&format!("commit {}", &h[..12])),
+            "{line} vs {h}"
+        ),
+        None => assert!(line.contains("commit unknown"), "{line}"),
+    }
+    if cfg!(feature = "yubikey") {
+        assert!(line.ends_with("features: yubikey)"), "{line}");
+    } else {
+        assert!(line.ends_with("features: none)"), "{line}");
+    }
+    assert_eq!(ok(run(conclave().arg("-V"))).stdout.trim(), line);
 }
