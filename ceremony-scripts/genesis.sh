@@ -119,7 +119,7 @@ check "witness" "no 'error:' lines; each 'warning:' line was read aloud and acce
 step "Genesis: draft root v1 and targets v1 (PyPI layout) in a new ceremony directory"
 # --allow-network: this rehearsal runs on networked machines. At a real ceremony drop it:
 # genesis then refuses to run while any network interface is up.
-"$conclave" ceremony genesis plan.toml --out ceremony --allow-network > /dev/null
+"$conclave" ceremony genesis plan.toml -o ceremony --allow-network > /dev/null
 check "coordinator" "SIGNING-TASKS.txt lists a payload SHA-256 for root and for targets; read them aloud"
 cd ceremony
 

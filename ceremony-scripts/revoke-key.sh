@@ -34,7 +34,7 @@ alice_claimed=$("$conclave" key id ../officers/alice-claimed.pub.json)
 check "alice" "the keyid read aloud (groups and words) is the key on her key record"
 
 step "Draft the new versions without it"
-"$conclave" revoke "$alice_claimed" --repo repository --out revoke-alice-claimed
+"$conclave" revoke "$alice_claimed" --repo repository -o revoke-alice-claimed
 check "everyone" "the plan lists targets (claimed's keys) and who must sign each draft"
 
 step "targets v2 (claimed delegation without alice's key): bob and carol sign with targets keys"

@@ -122,6 +122,27 @@ pub fn needs_escape(c: char) -> bool {
     ) || (u32::from(c) & 0xfffe) == 0xfffe
 }
 
+/// `s` as one word of a POSIX shell command line: as it is when it holds only characters no
+/// shell treats specially, otherwise in single quotes (a `'` inside written `'\''`). For the
+/// command lines conclave prints for people to run as printed (signing tasks, next steps):
+/// a key file path or identity with a space in it must not become two arguments. Characters
+/// [`escape`] replaces are escaped first, so the command shown can be read; such a command
+/// does not run as printed, which is the point. A leading `~/` is left outside the quotes, so
+/// that a path written for the holder's home directory still means it.
+pub fn shell_word(s: &str) -> Cow<'_, str> {
+    if let Some(rest) = s.strip_prefix("~/")
+        && !rest.is_empty()
+    {
+        return Cow::Owned(format!("~/{}", shell_word(rest)));
+    }
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        return Cow::Borrowed(s);
+    }
+    let shown = escape(s);
+    Cow::Owned(format!("'{}'", shown.replace('\'', "'\\''")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +277,21 @@ mod tests {
         ] {
             assert!(!needs_escape(c), "U+{:04X}", u32::from(c));
         }
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_a_shell_would_split_or_expand_them() {
+        assert_eq!(shell_word("keys/alice-root.key"), "keys/alice-root.key");
+        assert_eq!(shell_word("pypi.org/root/alice"), "pypi.org/root/alice");
+        assert_eq!(shell_word("my keys/a.key"), "'my keys/a.key'");
+        assert_eq!(shell_word("$HOME/*.key"), "'$HOME/*.key'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("~/keys/a.key"), "~/keys/a.key");
+        assert_eq!(shell_word("~/my keys/a.key"), "~/'my keys/a.key'");
+        assert_eq!(
+            shell_word("pkcs11:token=a;object=b?module-path=/x.so"),
+            "'pkcs11:token=a;object=b?module-path=/x.so'"
+        );
     }
 }

@@ -17,11 +17,31 @@ fn python_tuf_verdict(dir: &Path) -> Outcome {
 #[test]
 fn rehearse_produces_a_bundle_conclave_and_python_tuf_accept() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("rehearsal");
+    let dir = tmp.path().join("the rehearsal");
     let o = run(conclave().args(["ceremony", "rehearse", "--out"]).arg(&dir));
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     assert!(o.stderr.contains("REHEARSAL"), "{}", o.stderr);
     assert!(o.stdout.contains("Rehearsal complete"), "{}", o.stdout);
+    // The commands it ends with run as printed (the directory's name has a space in it).
+    let printed: Vec<&str> = o
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Next, try:"))
+        .skip(1)
+        .map(str::trim)
+        .collect();
+    assert_eq!(printed.len(), 3, "{}", o.stdout);
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_conclave"))
+        .parent()
+        .unwrap();
+    for cmd in &printed {
+        assert!(cmd.starts_with("conclave "), "{cmd}");
+        let r = run(std::process::Command::new("sh").arg("-c").arg(cmd).env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        ));
+        assert_eq!(r.code, 0, "{cmd}\n{}\n{}", r.stdout, r.stderr);
+    }
     let bundle = dir.join("bundle");
     for f in [
         "1.root.json",

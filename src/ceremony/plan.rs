@@ -65,11 +65,18 @@ impl KeySource {
         match self {
             KeySource::KeyFile { path } => Some(format!(
                 "--key {}",
-                path.as_deref().unwrap_or("YOUR-KEY-FILE")
+                path.as_deref()
+                    .map_or("YOUR-KEY-FILE".into(), crate::display::shell_word)
             )),
-            KeySource::Derived { identity } => Some(format!("--derive {identity}")),
-            KeySource::YubiKey { device } => Some(format!("--yubikey {device}")),
-            KeySource::Pkcs11 { uri } => Some(format!("--pkcs11 '{uri}'")),
+            KeySource::Derived { identity } => {
+                Some(format!("--derive {}", crate::display::shell_word(identity)))
+            }
+            KeySource::YubiKey { device } => {
+                Some(format!("--yubikey {}", crate::display::shell_word(device)))
+            }
+            KeySource::Pkcs11 { uri } => {
+                Some(format!("--pkcs11 {}", crate::display::shell_word(uri)))
+            }
             KeySource::Online => None,
         }
     }

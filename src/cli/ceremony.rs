@@ -174,8 +174,9 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
 pub struct GenesisArgs {
     /// The plan (TOML).
     plan: PathBuf,
-    /// The new ceremony directory (must not exist, or be empty).
-    #[arg(long, value_name = "DIR")]
+    /// The new ceremony directory (must not exist, or be empty). `--out` is an old spelling
+    /// that still works.
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     out: PathBuf,
     #[command(flatten)]
     network: crate::cli::airgap::AllowNetwork,
@@ -304,12 +305,8 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
         ));
     }
     tasks.push_str("   Then: conclave merge drafts/1.targets.json signatures/1.targets.*.sig --delegator repository/1.root.json -o repository/1.targets.json\n");
-    if plan.pypi.is_some() {
-        tasks.push_str(
-            "\n3. Claimed v1 (PEP 480): `conclave pypi claim --requests REQUESTS.jsonl -o drafts/1.claimed.json`,\n   \
-             then each claimed admin signs it with --delegator repository/1.targets.json, then merge --delegator.\n   \
-             drafts/1.unclaimed.json goes to the online repository, which signs it with the online key.\n",
-        );
+    if let Some(p) = &plan.pypi {
+        claimed_tasks(&plan, p, &mut tasks);
     }
     tasks.push_str(
         "\nFinally: conclave verify repository && conclave export repository -o bundle\n",
@@ -345,6 +342,43 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
         line.seq
     );
     Ok(exit::OK)
+}
+
+/// Step 3 of SIGNING-TASKS.txt for a plan with a PyPI layout: draft claimed v1 from the first
+/// batch of claim requests (with the plan's expiry for claimed), each claimed admin's signing
+/// command, and the merge.
+fn claimed_tasks(plan: &Plan, p: &conclave::ceremony::plan::PypiPlan, tasks: &mut String) {
+    // The plan parser requires an expiry for claimed; `pypi claim` needs one for version 1.
+    let expires = p.claimed.expires.as_deref().unwrap_or("WHEN");
+    tasks.push_str(&format!(
+        "\n3. Claimed v1 (PEP 480; {} of {} claimed keys). Put the first batch of claim requests \
+         in requests.jsonl\n   in the ceremony directory (JSON Lines, one project a line; see \
+         docs/pypi.md), then draft claimed v1\n   (it prints the payload SHA-256 to read aloud):\n       \
+         conclave pypi claim --requests requests.jsonl --expires {} -o drafts/1.claimed.json\n",
+        p.claimed.threshold,
+        p.claimed.keys.len(),
+        conclave::display::shell_word(expires)
+    ));
+    for t in genesis::tasks_for(
+        plan,
+        "claimed",
+        "drafts/1.claimed.json",
+        "--delegator repository/1.targets.json",
+        "1.claimed",
+    ) {
+        tasks.push_str(&format!(
+            "   [ ] {} ({}, {}):\n       {}\n",
+            t.officer,
+            t.key,
+            t.keyid,
+            escape(&t.command)
+        ));
+    }
+    tasks.push_str(
+        "   Then: conclave merge drafts/1.claimed.json signatures/1.claimed.*.sig --delegator \
+         repository/1.targets.json -o repository/1.claimed.json\n   \
+         drafts/1.unclaimed.json goes to the online repository, which signs it with the online key.\n",
+    );
 }
 
 /// Plan a root rotation before anyone signs: is it feasible, and who signs with which key?
@@ -519,8 +553,9 @@ fn rotation_problem(e: &GenesisError) -> String {
 /// minute (each derived key costs 2 GiB of Argon2id).
 #[derive(clap::Args)]
 pub struct RehearseArgs {
-    /// The directory for the rehearsal (must not exist, or be empty).
-    #[arg(long, value_name = "DIR")]
+    /// The directory for the rehearsal (must not exist, or be empty). `--out` is an old
+    /// spelling that still works.
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     out: PathBuf,
 }
 
@@ -550,13 +585,15 @@ fn rehearse(a: RehearseArgs) -> Result<u8, Failure> {
         "  transcript: {} steps, head {}",
         outcome.transcript_lines, outcome.transcript_head
     );
+    // Commands to run as printed: paths quoted for the shell.
+    let word = |p: &Path| conclave::display::shell_word(&p.display().to_string()).into_owned();
     println!("Next, try:");
-    println!("  conclave verify {}", shown(&outcome.bundle));
+    println!("  conclave verify {}", word(&outcome.bundle));
     println!(
         "  conclave transcript verify {} --head-sig {}",
-        shown(&outcome.dir),
-        shown(&outcome.dir.join("transcript-head.alice.sig"))
+        word(&outcome.dir),
+        word(&outcome.dir.join("transcript-head.alice.sig"))
     );
-    println!("  conclave transcript print {}", shown(&outcome.dir));
+    println!("  conclave transcript print {}", word(&outcome.dir));
     Ok(exit::OK)
 }

@@ -7,6 +7,7 @@ pub mod airgap;
 mod export;
 mod inspect;
 mod key;
+mod manual;
 pub mod out;
 mod pkcs11;
 mod progress;
@@ -60,8 +61,8 @@ Exit codes:
 /// conclave runs on an air-gapped machine. It builds, signs and verifies TUF metadata
 /// with the same rules pip's client (python-tuf) applies.
 #[derive(Parser)]
-#[command(name = "conclave", version, after_help = EXIT_CODES)]
-struct Cli {
+#[command(name = "conclave", version = env!("CONCLAVE_VERSION"), after_help = EXIT_CODES)]
+pub(crate) struct Cli {
     /// Also record this command in this ceremony directory's transcript. Every ceremony
     /// directory the command writes into (the nearest directory holding transcript.jsonl above
     /// each file written) records it in any case; without either, the one above a file it reads.
@@ -108,6 +109,8 @@ enum Command {
     /// Carry signatures and request digests across the air gap as QR codes and short texts.
     #[command(subcommand)]
     Qr(qr::QrCommand),
+    Completions(manual::CompletionsArgs),
+    Man(manual::ManArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -157,6 +160,8 @@ pub fn run() -> ExitCode {
         Command::Revoke(args) => revoke::run(args),
         Command::AirgapCheck(args) => airgap::run(args),
         Command::Qr(cmd) => qr::run(cmd),
+        Command::Completions(args) => manual::completions(args),
+        Command::Man(args) => manual::man(args),
     };
     // Commands that write files but do not record their own step (pypi, delegation, qr, key
     // change-passphrase, ...) are recorded here, by their command line (which never holds a

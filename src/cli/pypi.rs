@@ -706,25 +706,30 @@ pub enum DelegationCommand {
 /// Draft the next version of PARENT with one delegation's keys rotated.
 ///
 /// Works on any delegating targets metadata: targets -> claimed / recently-claimed /
-/// unclaimed, unclaimed -> its bins (--role is the bins' name prefix), claimed -> a project.
-/// The new version is PARENT's + 1, unsigned; then sign it with `sign`, follow with `status
-/// --delegator` and `merge --delegator` as for any role.
+/// unclaimed, unclaimed -> its bins (ROLE is the bins' name prefix), claimed -> a project.
+/// Keys are given as `root rotate` takes them: --add-key ROLE=PUBFILE, --remove-key
+/// ROLE=KEYID, --threshold ROLE=N, where ROLE is the delegated role whose keys change (one
+/// role per command). The new version is PARENT's + 1, unsigned; then sign it with `sign`,
+/// follow with `status --delegator` and `merge --delegator` as for any role.
+///
+/// The old spelling still works: --role NAME with bare values (--add-key PUBFILE,
+/// --remove-key KEYID, --threshold N).
 #[derive(clap::Args)]
 pub struct RotateArgs {
     /// The delegating metadata.
     parent: PathBuf,
-    /// The delegated role whose keys change.
-    #[arg(long, value_name = "NAME")]
-    role: String,
-    /// A key to add (repeatable).
-    #[arg(long = "add-key", value_name = "PUBFILE")]
-    add: Vec<PathBuf>,
-    /// A keyid to remove (repeatable).
-    #[arg(long = "remove-key", value_name = "KEYID")]
+    /// Add a key to the delegated role: ROLE=PUBFILE (repeatable).
+    #[arg(long = "add-key", value_name = "ROLE=PUBFILE")]
+    add: Vec<String>,
+    /// Remove a key from the delegated role: ROLE=KEYID (repeatable).
+    #[arg(long = "remove-key", value_name = "ROLE=KEYID")]
     remove: Vec<String>,
-    /// The role's new threshold.
-    #[arg(long)]
-    threshold: Option<u32>,
+    /// Set the delegated role's threshold: ROLE=N.
+    #[arg(long = "threshold", value_name = "ROLE=N")]
+    threshold: Vec<String>,
+    /// The old spelling: the delegated role, with bare values for the flags above.
+    #[arg(long, value_name = "NAME", hide = true)]
+    role: Option<String>,
     /// New expiry for PARENT's next version (default: unchanged). It must be in the future (an
     /// unchanged one too); beyond PARENT's role's PEP 458 bound (targets 1 year, claimed 6
     /// months, others 1 year) a warning is printed.
@@ -737,8 +742,86 @@ pub struct RotateArgs {
     long: crate::cli::LongExpiry,
 }
 
+/// A delegation rotation as asked: one role, its keys to add and remove, its threshold.
+struct Rotation {
+    parent: PathBuf,
+    role: String,
+    add: Vec<PathBuf>,
+    remove: Vec<String>,
+    threshold: Option<u32>,
+    expires: Option<Expires>,
+    output: PathBuf,
+    long: crate::cli::LongExpiry,
+}
+
+impl RotateArgs {
+    /// Read the flags in either spelling: ROLE=VALUE (ROLE the same in all of them), or the
+    /// old --role NAME with bare values (where a value written `NAME=...` is read as well).
+    fn rotation(self) -> Result<Rotation, Failure> {
+        let mut role = self.role.clone();
+        let mut split = |flag: &str, given: &str| -> Result<String, Failure> {
+            if let Some(r) = &self.role {
+                let prefix = format!("{r}=");
+                return Ok(given.strip_prefix(&prefix).unwrap_or(given).to_owned());
+            }
+            let (r, value) =
+                role_value(given).map_err(|e| Failure::usage(format!("{flag}: {e}")))?;
+            match &role {
+                Some(known) if *known != r => Err(Failure::usage(format!(
+                    "{flag} {}: one delegated role per command, and \"{}\" was named before",
+                    escape(given),
+                    escape(known)
+                ))
+                .hint("rotate one role, then run `delegation rotate` again on the draft it wrote")),
+                _ => {
+                    role = Some(r);
+                    Ok(value)
+                }
+            }
+        };
+        let add = self
+            .add
+            .iter()
+            .map(|g| split("--add-key", g).map(PathBuf::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        let remove = self
+            .remove
+            .iter()
+            .map(|g| split("--remove-key", g))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut threshold = None;
+        for t in &self.threshold {
+            let n = split("--threshold", t)?;
+            let n: u32 = n.parse().map_err(|_| {
+                Failure::usage(format!(
+                    "--threshold {}: N must be a whole number",
+                    escape(t)
+                ))
+            })?;
+            if threshold.replace(n).is_some() {
+                return Err(Failure::usage("--threshold is given twice"));
+            }
+        }
+        let role = role.ok_or_else(|| {
+            Failure::usage("no key change given: nothing to rotate")
+                .hint("give --add-key ROLE=PUBFILE, --remove-key ROLE=KEYID or --threshold ROLE=N")
+        })?;
+        Ok(Rotation {
+            parent: self.parent,
+            role,
+            add,
+            remove,
+            threshold,
+            expires: self.expires,
+            output: self.output,
+            long: self.long,
+        })
+    }
+}
+
 pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
     let DelegationCommand::Rotate(a) = cmd;
+    let a = a.rotation()?;
     refuse_existing(&a.output)?;
     let parent = read_targets(&a.parent)?;
     let add = a

@@ -57,8 +57,9 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     repo: PathBuf,
     /// The new directory for the drafts, the unchanged files they build on, and PLAN.txt
-    /// (default: DIR/revoke-KEYID16, the first 16 digits of the keyid).
-    #[arg(long, value_name = "OUTDIR")]
+    /// (default: DIR/revoke-KEYID16, the first 16 digits of the keyid). `--out` is an old
+    /// spelling that still works.
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "OUTDIR")]
     out: Option<PathBuf>,
     /// Expiry for every draft: YYYY-MM-DD or a duration such as 365d (default: root and
     /// targets 365 days from now, other roles 90 days). It must be in the future; beyond a
@@ -118,7 +119,7 @@ fn options(a: &Args) -> Result<RevokeOptions, Failure> {
 
 pub fn run(a: Args) -> Result<u8, Failure> {
     let opts = options(&a)?;
-    // Without --out the drafts go to a new directory inside the repository directory.
+    // Without -o the drafts go to a new directory inside the repository directory.
     let writes_into = a.out.clone().unwrap_or_else(|| a.repo.join("revoke"));
     let recorder = crate::cli::record::Recorder::find(&[&writes_into], &[&a.repo])?;
     let source = crate::cli::metadata_dir(&a.repo);
@@ -190,7 +191,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
             "{}: already exists; nothing was written",
             shown(&out)
         ))
-        .hint("drafts always go to a new directory: give --out NEWDIR, or move the old one away"));
+        .hint("drafts always go to a new directory: give -o NEWDIR, or move the old one away"));
     }
     let mut bundle = Bundle::default();
     for d in &plan.drafts {
