@@ -603,7 +603,7 @@ fn root_init_and_rotate_refuse_bad_thresholds_and_flags() {
     );
     assert_eq!(o.code, 2);
     assert!(
-        o.stderr.contains("has no key abc to remove"),
+        o.stderr.contains("--remove-key root=abc") && o.stderr.contains("too short for a keyid"),
         "{}",
         o.stderr
     );

@@ -411,7 +411,7 @@ fn unknown_and_malformed_keyids_write_nothing() {
         ),
         ("0123abcd", 2, "no role in this repository trusts"),
         ("xyz", 2, "is not a keyid"),
-        ("12ab", 2, "is not a keyid"),
+        ("12ab", 2, "is too short for a keyid"),
         ("not-hex-at-all-zzzz", 2, "is not a keyid"),
     ] {
         let o = cli(d, &["revoke", keyid, "--repo", "repo"], "");

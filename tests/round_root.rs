@@ -282,8 +282,9 @@ fn a_root_planted_in_a_round_of_claimed_bins_is_refused_at_every_step() {
     );
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
-        o.stderr
-            .contains("root version 2 can only be merged with its previous root (version 1)"),
+        o.stderr.contains(
+            "root version 2 can only be merged or counted with its previous root (version 1)"
+        ),
         "{}",
         o.stderr
     );

@@ -73,6 +73,21 @@ pub fn ceremony_repository(dir: &Path) -> Option<PathBuf> {
     (dir.join(super::transcript::FILE_NAME).is_file() && repo.is_dir()).then_some(repo)
 }
 
+/// The ceremony directory `path` (a file or directory) lies in: the nearest directory at or
+/// above it that is one ([`ceremony_repository`]), as `(ceremony directory, its repository)`.
+/// Links are followed, so a draft reached through a link is found where it lies.
+pub fn enclosing_ceremony(path: &Path) -> Option<(PathBuf, PathBuf)> {
+    let start = std::fs::canonicalize(path).ok()?;
+    let start = if start.is_dir() {
+        start
+    } else {
+        start.parent()?.to_path_buf()
+    };
+    start
+        .ancestors()
+        .find_map(|d| ceremony_repository(d).map(|repo| (d.to_path_buf(), repo)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +126,21 @@ mod tests {
             ceremony_repository(dir.path()),
             Some(dir.path().join("repository"))
         );
+        // A draft anywhere below it belongs to it.
+        std::fs::create_dir_all(dir.path().join("drafts/deep")).unwrap();
+        let draft = dir.path().join("drafts/deep/2.root.json");
+        std::fs::write(&draft, b"{}").unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(
+            enclosing_ceremony(&draft),
+            Some((root.clone(), root.join("repository")))
+        );
+        assert_eq!(
+            enclosing_ceremony(&root.join("drafts")).map(|(d, _)| d),
+            Some(root)
+        );
+        let elsewhere = tempfile::tempdir().unwrap();
+        assert_eq!(enclosing_ceremony(elsewhere.path()), None);
+        assert_eq!(enclosing_ceremony(&elsewhere.path().join("missing")), None);
     }
 }

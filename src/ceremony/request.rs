@@ -84,17 +84,37 @@ pub enum RequestError {
     /// The signature could not be made.
     #[error(transparent)]
     Sign(#[from] SignError),
-    /// A root after version 1 merged without its previous root: only its own keys would be
-    /// counted, so a root made by a thief of the new keys alone (or slipped in by whoever
-    /// merges) would pass (spec 5.3.4 needs both thresholds).
+    /// A root after version 1 merged or counted without its previous root: only its own keys
+    /// would be counted, so a root made by a thief of the new keys alone (or slipped in by
+    /// whoever merges) would pass (spec 5.3.4 needs both thresholds). `looked_for`: where
+    /// the previous root was looked for ([`previous_root_candidates`]).
     #[error(
-        "root version {version} can only be merged with its previous root (version {}), whose \
-         root keys must also reach their threshold",
-        version - 1
+        "root version {version} can only be merged or counted with its previous root (version \
+         {}), whose root keys must also reach their threshold; it was not found{}",
+        version - 1,
+        looked(looked_for)
     )]
     RootWithoutPrevious {
         /// The draft root's version.
         version: u64,
+        /// The files looked for.
+        looked_for: Vec<PathBuf>,
+    },
+    /// A key that is not a root key of the draft root, with no previous root to tell whether
+    /// it is one of the previous root's (whose keys sign a rotation too).
+    #[error(
+        "key {keyid} is not a root key of version {version}; whether it may sign as a key of \
+         version {} cannot be told without that root, which was not found{}",
+        version - 1,
+        looked(looked_for)
+    )]
+    NotANewRootKey {
+        /// The signer's keyid.
+        keyid: KeyId,
+        /// The draft root's version.
+        version: u64,
+        /// The files looked for.
+        looked_for: Vec<PathBuf>,
     },
     /// The role asked for is not the metadata's: root, snapshot and timestamp metadata are
     /// signed only as their own role, and targets metadata never as one of those.
@@ -117,12 +137,83 @@ pub enum RequestError {
     },
 }
 
+fn looked(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = paths
+        .iter()
+        .map(|p| escape(&p.display().to_string()).into_owned())
+        .collect();
+    format!(" (looked for {})", list.join(" and "))
+}
+
+/// Where the previous root of a root rotation came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreviousSource {
+    /// The caller named it.
+    Given,
+    /// `N-1.root.json` in the repository of the ceremony directory the draft lies in.
+    CeremonyRepository,
+    /// `N-1.root.json` in the draft's own directory.
+    BesideDraft,
+}
+
+impl PreviousSource {
+    /// How the officer is told where it came from.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PreviousSource::Given => "given",
+            PreviousSource::CeremonyRepository => "found in the ceremony directory's repository",
+            PreviousSource::BesideDraft => "found beside the draft",
+        }
+    }
+}
+
+/// Where the previous root of root draft `draft` (version `version`, after 1) is looked for
+/// when none is given, in order: `N-1.root.json` in the repository of the ceremony directory
+/// the draft lies in (the root in use; the ceremony's `drafts/` may hold an unsigned draft of
+/// it), then `N-1.root.json` beside the draft (a repository, or the directory `revoke`
+/// wrote, which carries the current root). A rotation is never counted against its own keys
+/// alone because a flag was forgotten.
+pub fn previous_root_candidates(draft: &Path, version: u64) -> Vec<(PathBuf, PreviousSource)> {
+    if version < 2 {
+        return Vec::new();
+    }
+    let name = format!("{}.root.json", version - 1);
+    let mut out = Vec::new();
+    if let Some((_, repo)) = super::repository::enclosing_ceremony(draft) {
+        out.push((repo.join(&name), PreviousSource::CeremonyRepository));
+    }
+    let beside = draft.parent().unwrap_or(Path::new("")).join(&name);
+    out.push((beside, PreviousSource::BesideDraft));
+    out
+}
+
+/// The first of [`previous_root_candidates`] that is a file (never the draft itself), or
+/// every place looked.
+pub fn find_previous_root(
+    draft: &Path,
+    version: u64,
+) -> Result<(PathBuf, PreviousSource), Vec<PathBuf>> {
+    let candidates = previous_root_candidates(draft, version);
+    let itself = std::fs::canonicalize(draft).ok();
+    for (path, source) in &candidates {
+        let is_draft = itself.is_some() && std::fs::canonicalize(path).ok() == itself;
+        if path.is_file() && !is_draft {
+            return Ok((path.clone(), *source));
+        }
+    }
+    Err(candidates.into_iter().map(|(p, _)| p).collect())
+}
+
 /// The metadata files around a draft, as the officer names them.
 #[derive(Clone, Debug, Default)]
 pub struct Context<'a> {
     /// The role, when the draft's file name does not say.
     pub role: Option<&'a str>,
-    /// For a root rotation: the previous root.
+    /// For a root rotation: the previous root. Without it, the previous root of a root after
+    /// version 1 is looked for ([`find_previous_root`]).
     pub previous: Option<&'a Path>,
     /// The metadata that delegates to the draft's role.
     pub delegator: Option<&'a Path>,
@@ -160,6 +251,10 @@ pub struct SigningRequest {
     /// The draft's key problems, worked out once (a claimed role lists a million keys).
     key_problems: std::sync::OnceLock<Vec<KeyProblem>>,
     allow_foreign_keyids: bool,
+    /// Where the previous version was read from.
+    previous_from: Option<(PathBuf, PreviousSource)>,
+    /// For a root after version 1 without a previous root: where it was looked for.
+    looked_for: Vec<PathBuf>,
 }
 
 impl SigningRequest {
@@ -176,16 +271,24 @@ impl SigningRequest {
         mut read: impl FnMut(&Path) -> Result<AnyMetadata, E>,
     ) -> Result<Self, E> {
         let md = read(file)?;
-        let previous = ctx.previous.map(&mut read).transpose()?;
+        let (previous_from, looked_for) = match (ctx.previous, &md) {
+            (Some(p), _) => (Some((p.to_path_buf(), PreviousSource::Given)), Vec::new()),
+            // Only when nothing else says who signs: a root given a delegator is refused.
+            (None, AnyMetadata::Root(r)) if ctx.delegator.is_none() => {
+                match find_previous_root(file, r.signed.common.version.get()) {
+                    Ok(found) => (Some(found), Vec::new()),
+                    Err(looked) => (None, looked),
+                }
+            }
+            _ => (None, Vec::new()),
+        };
+        let previous = previous_from.as_ref().map(|(p, _)| read(p)).transpose()?;
         let delegator = ctx.delegator.map(&mut read).transpose()?;
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
-        Ok(Self::new(
-            md,
-            name.as_deref(),
-            ctx.role,
-            previous,
-            delegator.as_ref(),
-        )?)
+        let mut req = Self::new(md, name.as_deref(), ctx.role, previous, delegator.as_ref())?;
+        req.previous_from = previous_from;
+        req.looked_for = looked_for;
+        Ok(req)
     }
 
     /// The request for `md`, stored under `file_name` (which says the role of targets
@@ -245,6 +348,8 @@ impl SigningRequest {
             previous_check,
             key_problems: std::sync::OnceLock::new(),
             allow_foreign_keyids: false,
+            previous_from: None,
+            looked_for: Vec::new(),
         })
     }
 
@@ -266,6 +371,17 @@ impl SigningRequest {
     /// The previous version given with the draft, if any.
     pub fn previous(&self) -> Option<&AnyMetadata> {
         self.previous.as_ref()
+    }
+
+    /// The file the previous version was read from, and how it was found (None: none was
+    /// given or found, or the request was made without files).
+    pub fn previous_from(&self) -> Option<(&Path, PreviousSource)> {
+        self.previous_from.as_ref().map(|(p, s)| (p.as_path(), *s))
+    }
+
+    /// Where a missing previous root was looked for.
+    pub fn looked_for(&self) -> &[PathBuf] {
+        &self.looked_for
     }
 
     /// Whether the previous version is signed as it must be (None: no previous given).
@@ -305,9 +421,19 @@ impl SigningRequest {
     }
 
     /// Whether `keyid` may sign. With no known authorities, any key may (merge checks later).
+    ///
+    /// A root after version 1 without its previous root knows only its own keys: any other
+    /// key may be one of the previous root's, so it is told that root is needed instead.
     pub fn may_sign(&self, keyid: &KeyId) -> Result<(), RequestError> {
         match &self.authorities {
             Some(auths) if !auths.iter().any(|a| a.keyids.contains(keyid)) => {
+                if let Some(version) = self.root_without_previous() {
+                    return Err(RequestError::NotANewRootKey {
+                        keyid: keyid.clone(),
+                        version,
+                        looked_for: self.looked_for.clone(),
+                    });
+                }
                 Err(RequestError::KeyNotAllowed {
                     keyid: keyid.clone(),
                     role: self.role.clone(),
@@ -378,17 +504,29 @@ impl SigningRequest {
     /// [`SigningRequest::check_keys`]. A root after version 1 is merged only with its
     /// previous root.
     pub fn merge(&self, sigs: &[(String, DetachedSignature)]) -> Result<Merged, RequestError> {
-        if let Some(version) = self.root_without_previous() {
-            return Err(RequestError::RootWithoutPrevious { version });
-        }
+        self.need_previous()?;
         self.check_keys()?;
         let auths = self.need_authorities()?;
         super::merge(&self.md, &self.role, sigs, auths)
             .map_err(|rejections| RequestError::Refused { rejections })
     }
 
-    /// Who has signed and who still must ([`super::status`]).
+    /// `Err` for a root after version 1 without its previous root: nothing may be counted or
+    /// merged for it ([`RequestError::RootWithoutPrevious`]).
+    pub fn need_previous(&self) -> Result<(), RequestError> {
+        match self.root_without_previous() {
+            Some(version) => Err(RequestError::RootWithoutPrevious {
+                version,
+                looked_for: self.looked_for.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Who has signed and who still must ([`super::status`]). A root after version 1 is
+    /// counted only with its previous root.
     pub fn status(&self) -> Result<Vec<SignatureReport>, RequestError> {
+        self.need_previous()?;
         Ok(super::status(
             &self.md,
             &self.role,
@@ -583,8 +721,21 @@ pub(crate) mod tests {
         let e = req.merge(&[("r.sig".into(), sig.clone())]).unwrap_err();
         assert!(matches!(
             e,
-            RequestError::RootWithoutPrevious { version: 2 }
+            RequestError::RootWithoutPrevious { version: 2, .. }
         ));
+        // Nor is it counted, and a key it does not list is not told it "may not sign": it
+        // may be a key of the previous root.
+        assert!(matches!(
+            req.status(),
+            Err(RequestError::RootWithoutPrevious { version: 2, .. })
+        ));
+        let old_only = officer(7).public_key().keyid();
+        let e = req.may_sign(&old_only).unwrap_err();
+        assert!(
+            matches!(&e, RequestError::NotANewRootKey { keyid, version: 2, .. } if *keyid == old_only),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains("--"), "{e}");
         assert!(!e.to_string().contains("--"), "{e}");
 
         let with_prev = SigningRequest::new(

@@ -24,8 +24,8 @@ use std::fmt;
 use crate::cjson::{Map, Value};
 use crate::display::escape;
 use crate::metadata::{
-    AnyMetadata, DelegationRoles, Delegations, Expires, Key, KeyId, Metadata, Root,
-    TOP_LEVEL_ROLES, Targets,
+    AnyMetadata, DelegationRoles, Delegations, Expires, Key, KeyId, KeyIdLookupError, Metadata,
+    Root, TOP_LEVEL_ROLES, Targets, resolve_keyid,
 };
 use crate::verify::{self, FileStatus, InputFile, Problem};
 
@@ -36,19 +36,13 @@ pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum RevokeError {
-    #[error(
-        "\"{0}\" is not a keyid: give the key's keyid in hex (all 64 digits, or at least the \
-         first 8 as `conclave inspect` and `conclave status` show them)"
-    )]
-    /// The key given is not 8 to 64 hex digits (the text given, escaped for the terminal).
-    BadKeyId(String),
-    /// No role in the repository lists a key whose keyid starts with the (lowercased) prefix.
+    /// The keyid given is malformed or names several keys ([`crate::metadata::lookup`]).
+    #[error(transparent)]
+    KeyId(#[from] KeyIdLookupError),
+    /// No role in the repository lists a key whose keyid is or starts with the (lowercased)
+    /// text given.
     #[error("no role in this repository trusts a key whose keyid starts with {0}")]
     UnknownKey(String),
-    /// The prefix matches keyids of different keys (the prefix, then the short keyids
-    /// matched); keyids that name the same key are aliases, not ambiguous (TAP 12).
-    #[error("{0} is the start of several keyids ({1}); give more digits")]
-    AmbiguousKeyId(String, String),
     /// The repository has problems other than expired metadata; a revocation drafted on top
     /// of metadata clients reject would not repair it.
     #[error(
@@ -480,14 +474,6 @@ struct InUse {
     md: AnyMetadata,
 }
 
-fn parse_keyid(given: &str) -> Result<String, RevokeError> {
-    let s = given.trim().to_ascii_lowercase();
-    if s.len() < 8 || s.len() > 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(RevokeError::BadKeyId(escape(given).into_owned()));
-    }
-    Ok(s)
-}
-
 /// The default lifetime of a fresh version, by role.
 fn default_expiry(role: &str, now: Expires) -> Expires {
     let days = if matches!(role, "root" | "targets") {
@@ -636,7 +622,6 @@ pub fn plan(
     keyid: &str,
     opts: &RevokeOptions,
 ) -> Result<RevocationPlan, RevokeError> {
-    let prefix = parse_keyid(keyid)?;
     let report = verify::verify_repository(files, None, opts.now);
     let notes = expiry_notes(&report)?;
     let used = in_use(files, &report);
@@ -648,7 +633,7 @@ pub fn plan(
             file: root_use.file.clone(),
         });
     };
-    let (first, revoked) = find_key(&used, &prefix)?;
+    let (first, revoked) = find_key(&used, keyid)?;
     refuse_adding_the_revoked_key(opts, &revoked)?;
 
     let mut p = Planner::new(opts, &used, revoked);
@@ -667,7 +652,7 @@ pub fn plan(
 
     p.check_options_name_affected_roles()?;
     if p.plan.trusts.is_empty() {
-        return Err(RevokeError::UnknownKey(prefix));
+        return Err(RevokeError::UnknownKey(escape(keyid).to_lowercase()));
     }
     p.tell_online_side(&root_trusts);
     Ok(p.plan)
@@ -697,35 +682,17 @@ fn expiry_notes(report: &verify::Report) -> Result<Vec<String>, RevokeError> {
     }
 }
 
-/// The keyid matching `prefix`, and every keyid naming the same key (TAP 12): a key listed
-/// under two keyids must be removed under both, or the other one keeps counting.
+/// The keyid `given` names ([`resolve_keyid`]), and every keyid naming the same key (TAP 12):
+/// a key listed under two keyids must be removed under both, or the other one keeps counting.
 fn find_key(
     used: &BTreeMap<String, InUse>,
-    prefix: &str,
+    given: &str,
 ) -> Result<(KeyId, Vec<KeyId>), RevokeError> {
     let keys = all_keys(used);
-    let matches: Vec<&KeyId> = keys
-        .keys()
-        .filter(|id| id.as_str().starts_with(prefix))
-        .collect();
-    let first = match matches.as_slice() {
-        [] => return Err(RevokeError::UnknownKey(prefix.to_owned())),
-        [one] => (*one).clone(),
-        many => {
-            // Several keyids for one key are aliases, not an ambiguity.
-            let identity = keys[many[0]].material();
-            if many.iter().any(|id| keys[*id].material() != identity) {
-                return Err(RevokeError::AmbiguousKeyId(
-                    prefix.to_owned(),
-                    many.iter()
-                        .map(|k| k.short())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ));
-            }
-            many[0].clone()
-        }
-    };
+    let first = resolve_keyid(given, &keys).map_err(|e| match e {
+        KeyIdLookupError::NotFound { given } => RevokeError::UnknownKey(given),
+        other => RevokeError::KeyId(other),
+    })?;
     // Every spelling of the key a client accepts ([`Key::material`]), even those conclave
     // itself cannot verify with: a client that reads one would still trust it.
     let identity = keys[&first].material();
@@ -1740,11 +1707,11 @@ mod tests {
     fn bad_and_unknown_keyids() {
         assert!(matches!(
             plan(&repo(), "xyz", &opts()),
-            Err(RevokeError::BadKeyId(_))
+            Err(RevokeError::KeyId(KeyIdLookupError::NotHex { .. }))
         ));
         assert!(matches!(
             plan(&repo(), "1234", &opts()),
-            Err(RevokeError::BadKeyId(_))
+            Err(RevokeError::KeyId(KeyIdLookupError::TooShort { .. }))
         ));
         let unknown = s(42).public_key().keyid().to_string();
         assert!(matches!(

@@ -398,7 +398,8 @@ pub struct PlanRotationArgs {
     /// The plan for the new root.
     #[arg(long, value_name = "PLAN")]
     plan: PathBuf,
-    /// A key that is lost or compromised and must not sign (repeatable).
+    /// A key that is lost or compromised and must not sign (repeatable): its keyid, whole or
+    /// a unique prefix of at least 8 hex digits.
     #[arg(long, value_name = "KEYID")]
     lost: Vec<String>,
     /// Write the draft of the next root here (never overwritten).
@@ -423,11 +424,22 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
         )));
     };
     let (plan, _) = load_plan(&a.plan)?;
+    // A lost key is named among the current root's keys and the plan's, whole or by prefix.
+    let mut known = current.signed.keys.clone();
+    for k in plan.keys.values() {
+        known.entry(k.key.keyid()).or_insert_with(|| k.key.clone());
+    }
     let mut lost = BTreeSet::new();
     for l in &a.lost {
-        lost.insert(
-            KeyId::new(l).map_err(|e| Failure::usage(format!("--lost {}: {e}", escape(l))))?,
-        );
+        let keyid = conclave::metadata::resolve_keyid(l, &known).map_err(|e| match e {
+            conclave::metadata::KeyIdLookupError::NotFound { .. } => Failure::usage(format!(
+                "--lost {}: that key is not a root key of version {} nor of the plan",
+                escape(l),
+                current.signed.common.version
+            )),
+            e => Failure::usage(format!("--lost {}: {e}", escape(l))),
+        })?;
+        lost.insert(keyid);
     }
     let rot = genesis::plan_rotation(&current.signed, &plan, &lost, Expires::now())
         .map_err(|e| Failure::usage(format!("{}: {}", shown(&a.plan), rotation_problem(&e))))?;

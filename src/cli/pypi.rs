@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use conclave::display::escape;
-use conclave::metadata::{AnyMetadata, Expires, KeyId, Metadata, Targets};
+use conclave::metadata::{AnyMetadata, Expires, Metadata, Targets};
 use conclave::pypi::{
     self, BinsLayout, BinsOf, ClaimChange, ClaimDraft, ClaimError, ClaimReview, InitKeys,
     LayoutError,
@@ -144,7 +144,7 @@ pub struct NextClaimed {
 /// NEXT is a new directory holding the next version of the bins that change.
 #[derive(clap::Args)]
 pub struct RevokeArgs {
-    /// The keyid of the compromised key.
+    /// The keyid of the compromised key: all 64 hex digits or a unique prefix of at least 8.
     keyid: String,
     #[command(flatten)]
     next: NextClaimed,
@@ -546,13 +546,12 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
         PypiCommand::RevokeDeveloperKey(a) => {
             let n = &a.next;
             refuse_existing(&n.output)?;
-            let keyid = KeyId::new(&a.keyid).map_err(|e| Failure::usage(e.to_string()))?;
             let current = read_targets(&n.claimed)?;
             // Every bin is read.
             let total = pypi::Hub::of(&current.signed).map_or(0, |h| h.len() as u64);
             let change = ClaimChange::RevokeDeveloperKey {
                 current: &current.signed,
-                keyid: &keyid,
+                keyid: &a.keyid,
             };
             change_claimed(n, change, total)?;
             eprintln!(
@@ -721,7 +720,8 @@ pub struct RotateArgs {
     /// Add a key to the delegated role: ROLE=PUBFILE (repeatable).
     #[arg(long = "add-key", value_name = "ROLE=PUBFILE")]
     add: Vec<String>,
-    /// Remove a key from the delegated role: ROLE=KEYID (repeatable).
+    /// Remove a key from the delegated role: ROLE=KEYID (repeatable); the keyid whole or a
+    /// unique prefix of at least 8 hex digits.
     #[arg(long = "remove-key", value_name = "ROLE=KEYID")]
     remove: Vec<String>,
     /// Set the delegated role's threshold: ROLE=N.
@@ -829,10 +829,26 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
         .iter()
         .map(|p| read_public_key(p))
         .collect::<Result<Vec<_>, _>>()?;
+    // Prefixes are resolved against the keys PARENT lists for its delegations.
+    let listed = parent
+        .signed
+        .delegations
+        .as_ref()
+        .map(|d| d.keys.clone())
+        .unwrap_or_default();
     let remove = a
         .remove
         .iter()
-        .map(|k| KeyId::new(k).map_err(|e| Failure::usage(e.to_string())))
+        .map(|k| {
+            conclave::metadata::resolve_keyid(k, &listed).map_err(|e| {
+                Failure::usage(format!(
+                    "--remove-key {}: {e} ({} lists {} delegated key(s))",
+                    escape(k),
+                    shown(&a.parent),
+                    listed.len()
+                ))
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let (next, review) = pypi::rotate_delegation(
         &parent.signed,

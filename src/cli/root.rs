@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use conclave::ceremony::root::RootError;
 use conclave::ceremony::{self, review};
 use conclave::display::escape;
-use conclave::metadata::{AnyMetadata, KeyId, Metadata};
+use conclave::metadata::{AnyMetadata, Metadata};
 
 use crate::cli::{
     Failure, check_expiries, exit, parse_when, read_public_key, refuse_existing, role_value, shown,
@@ -56,7 +56,8 @@ pub struct RotateArgs {
     /// Add a key to a role: ROLE=PUBFILE (repeatable).
     #[arg(long = "add-key", value_name = "ROLE=PUBFILE")]
     add: Vec<String>,
-    /// Remove a key from a role: ROLE=KEYID (repeatable).
+    /// Remove a key from a role: ROLE=KEYID (repeatable). KEYID is the whole keyid or a unique
+    /// prefix of at least 8 hex digits, as `status` and `inspect` show them.
     #[arg(long = "remove-key", value_name = "ROLE=KEYID")]
     remove: Vec<String>,
     /// Set a role's threshold: ROLE=N (repeatable).
@@ -154,10 +155,16 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
             for r in &a.remove {
                 let (role, id) =
                     role_value(r).map_err(|e| Failure::usage(format!("--remove-key: {e}")))?;
-                remove.push((
-                    role,
-                    KeyId::new(&id).map_err(|e| Failure::usage(e.to_string()))?,
-                ));
+                let keyid =
+                    conclave::metadata::resolve_keyid(&id, &prev.signed.keys).map_err(|e| {
+                        Failure::usage(format!(
+                            "--remove-key {}: {e} (root version {} lists {} key(s))",
+                            escape(r),
+                            prev.signed.common.version,
+                            prev.signed.keys.len()
+                        ))
+                    })?;
+                remove.push((role, keyid));
             }
             let t = thresholds(&a.thresholds)?;
             let next = ceremony::root::rotate(&prev.signed, &add, &remove, &t, a.expires)

@@ -18,6 +18,9 @@ mod round;
 #[derive(clap::Args)]
 pub struct Context {
     /// For a root rotation: the previous root. Its root keys must also reach their threshold.
+    /// Default for a root after version 1: N-1.root.json in the repository of the ceremony
+    /// directory FILE lies in, else N-1.root.json beside FILE; when neither exists, merge and
+    /// status refuse (sign goes on, checking only the draft's own keys).
     #[arg(long, value_name = "PREV")]
     previous: Option<PathBuf>,
     /// The metadata that delegates to FILE's role: the root for targets, snapshot and
@@ -83,12 +86,18 @@ impl From<RequestError> for Failure {
                 Failure::failed(format!("--previous: {e}; nothing was signed, merged or written"))
                     .hint("give as --previous the root in use: the repository's fully signed N.root.json, checked with `conclave verify`")
             }
-            e @ RequestError::RootWithoutPrevious { version } => {
-                Failure::usage(format!("{e}; nothing was merged or written")).hint(format!(
-                    "give --previous with the root it follows ({}.root.json)",
-                    version - 1
-                ))
+            e @ RequestError::RootWithoutPrevious { version, .. } => {
+                Failure::usage(format!("{e}; nothing was counted, merged or written"))
+                    .hint(previous_hint(version))
             }
+            e @ RequestError::NotANewRootKey { version, .. } => Failure::usage(format!(
+                "{e}; nothing was signed"
+            ))
+            .hint(format!(
+                "if it is a root key of version {}, {}; otherwise check you brought the right key",
+                version - 1,
+                previous_hint(version)
+            )),
             e @ RequestError::NotThisRole { .. } => Failure::usage(format!("--role: {e}")),
             RequestError::StoredAs(e) => Failure::usage(format!(
                 "-o: {e}; nothing was merged or written"
@@ -98,8 +107,28 @@ impl From<RequestError> for Failure {
     }
 }
 
+/// What to add when the previous root of root version `version` was not found.
+fn previous_hint(version: u64) -> String {
+    let prev = version - 1;
+    format!(
+        "add --previous REPO/{prev}.root.json, REPO being the repository that holds root \
+         version {prev} (the root in use), and run the command again"
+    )
+}
+
+/// Read the request, and say which previous root was found when none was given.
 fn load(file: &Path, ctx: &Context) -> Result<SigningRequest, Failure> {
-    SigningRequest::load(file, &ctx.paths(), read_metadata)
+    let l = SigningRequest::load(file, &ctx.paths(), read_metadata)?;
+    if let Some((path, source)) = l.previous_from()
+        && source != request::PreviousSource::Given
+    {
+        eprintln!(
+            "Previous root: {} ({}; give --previous to use another).",
+            shown(path),
+            source.describe()
+        );
+    }
+    Ok(l)
 }
 
 /// How many review lines fit a screen; a longer review goes to a file beside the signature.
@@ -181,9 +210,11 @@ fn show_review(
     }
     if let Some(v) = l.root_without_previous() {
         eprintln!(
-            "note: without --previous, nothing here is checked against root version {}: only \
-             this draft's own keys are listed, and merge will need --previous",
-            v - 1
+            "note: root version {} was not found beside the draft or in a ceremony directory, \
+             so nothing here is checked against it: only this draft's own keys are listed, and \
+             status and merge will need it: {}.",
+            v - 1,
+            previous_hint(v)
         );
     }
     Ok(())
@@ -345,7 +376,8 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     let mut l = load(&a.file, &a.ctx)?;
     foreign_keys(&mut l, a.allow_foreign_keyids)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
-    show_review(&l, &a.file, a.ctx.previous.as_deref(), &a.output, &digest)?;
+    let previous = l.previous_from().map(|(p, _)| p.to_path_buf());
+    show_review(&l, &a.file, previous.as_deref(), &a.output, &digest)?;
     if l.authorities().is_none() {
         eprintln!(
             "note: without --delegator, conclave cannot check that your key may sign role {}; merge will.",
@@ -591,8 +623,8 @@ impl ExpiryReview {
 /// are dropped. Below the threshold nothing is written unless --allow-partial. Merging the same
 /// signatures again gives the same file.
 ///
-/// A root after version 1 is merged only with --previous (the root it follows), never with
-/// --delegator. OUT may not be a file whose name says another role or version (N.root.json
+/// A root after version 1 is merged only with its previous root (--previous, or found: see
+/// --previous), never with --delegator. OUT may not be a file whose name says another role or version (N.root.json
 /// takes only root version N). An expired draft is merged with a warning.
 ///
 /// For a round, FILE is the directory of drafts and each SIGFILE an officer's signature
@@ -632,9 +664,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     let replacing = conclave::ceremony::overwrite::refuse_unmergeable(&a.output)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let mut l = load(&a.file, &a.ctx)?;
-    if let Some(version) = l.root_without_previous() {
-        return Err(RequestError::RootWithoutPrevious { version }.into());
-    }
+    l.need_previous()?;
     l.need_authorities()?;
     if let Some(name) = a.output.file_name() {
         l.check_output(&name.to_string_lossy())?;
@@ -751,8 +781,9 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
 
 /// Who has signed and who still must.
 ///
-/// For a root rotation (--previous), the previous root's threshold and the new root's are
-/// shown separately: both must be met. Exits 0 when the status could be worked out (give
+/// For a root rotation, the previous root's threshold and the new root's are shown
+/// separately: both must be met. The previous root is --previous, or found as for merge; a
+/// root after version 1 without it is refused (exit 2), never called complete. Exits 0 when the status could be worked out (give
 /// --check to exit 1 while any threshold is unmet).
 #[derive(clap::Args)]
 pub struct StatusArgs {
@@ -774,12 +805,6 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         return round::status_round(&a);
     }
     let l = load(&a.file, &a.ctx)?;
-    if let Some(v) = l.root_without_previous() {
-        eprintln!(
-            "note: without --previous, root version {}'s keys are not counted; merge needs them",
-            v - 1
-        );
-    }
     let reports = l.status()?;
     // A draft whose keys are not what their keyids say is never complete: sign and merge
     // refuse it.

@@ -23,6 +23,7 @@ mod fast;
 pub(crate) mod fields;
 pub mod key;
 pub mod keyset;
+pub mod lookup;
 pub mod root;
 mod signed;
 mod small;
@@ -34,6 +35,7 @@ mod types;
 
 pub use key::{Key, KeyAlgorithm, SignatureError};
 pub use keyset::{KeyMaterial, KeyProblem, RoleKeysError};
+pub use lookup::{KeyIdLookupError, resolve_keyid};
 pub use root::{RoleKeys, Root};
 pub use signed::{PIECES_MIN_ENTRIES, SignedText};
 pub use small::SmallStr;

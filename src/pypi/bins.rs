@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::metadata::SmallStr;
 
-use crate::metadata::{DelegatedRole, DelegationRoles, Expires, KeyId, RolePaths, Targets};
+use crate::metadata::{DelegatedRole, DelegationRoles, Expires, RolePaths, Targets};
 use crate::pypi::claim::{BinLoadError, ClaimError, ClaimRequest, ClaimReview, claim_with_paths};
 use crate::pypi::layout::is_hub;
 pub use crate::pypi::layout::{NAME_PREFIX, claimed_bin_names, init_claimed_bins};
@@ -165,34 +165,60 @@ pub fn unclaim_in_bins(
 }
 
 /// Remove a developer key from every project in claimed's bins that trusts it: every bin is
-/// read, and only the bins holding such a project change.
+/// read, and only the bins holding such a project change. `given` is the keyid, whole or a
+/// unique prefix, resolved among the keys of every bin (a prefix unique in one bin may name
+/// another key in the next).
 pub fn revoke_in_bins(
     hub: &Hub<'_>,
     load: &mut dyn FnMut(&str) -> Result<Targets, BinLoadError>,
-    keyid: &KeyId,
+    given: &str,
     expires: Option<Expires>,
 ) -> Result<BinDrafts, ClaimError> {
-    let mut drafts = Vec::new();
-    let mut review = ClaimReview::default();
+    use crate::metadata::lookup::keyid_matches;
+    // One pass over the bins: the keys `given` could name, and the bins listing one of them
+    // (kept: a developer key is in few bins).
+    let mut candidates = BTreeMap::new();
+    let mut holding = Vec::new();
     for bin in hub.bin_names() {
         let current = read_bin(load, bin)?;
+        let Some(d) = &current.delegations else {
+            continue;
+        };
+        let before = candidates.len();
+        for (id, key) in d.keys.iter().filter(|(id, _)| keyid_matches(given, id)) {
+            candidates.insert(id.clone(), key.clone());
+        }
+        let lists = match &d.roles {
+            DelegationRoles::List(roles) => roles
+                .iter()
+                .any(|r| r.keyids.iter().any(|k| keyid_matches(given, k))),
+            DelegationRoles::Succinct(_) => false,
+        };
+        if lists || candidates.len() != before {
+            holding.push((bin, current));
+        }
+    }
+    let keyid = super::claim::resolve_developer_key(given, &candidates, true)?;
+    let mut drafts = Vec::new();
+    let mut review = ClaimReview::default();
+    for (bin, current) in holding {
         let trusts = current
             .delegations
             .as_ref()
             .is_some_and(|d| match &d.roles {
-                DelegationRoles::List(roles) => roles.iter().any(|r| r.keyids.contains(keyid)),
+                DelegationRoles::List(roles) => roles.iter().any(|r| r.keyids.contains(&keyid)),
                 DelegationRoles::Succinct(_) => false,
             });
         if !trusts {
             continue;
         }
         let (next, r) =
-            super::revoke_developer_key(&current, keyid, expires).map_err(|e| in_bin(bin, e))?;
+            super::revoke_developer_key(&current, &keyid, expires).map_err(|e| in_bin(bin, e))?;
         drafts.push((bin.to_owned(), next));
         review.absorb(r);
     }
     if drafts.is_empty() {
-        return Err(ClaimError::KeyNotTrustedInBins(keyid.clone()));
+        return Err(ClaimError::KeyNotTrustedInBins(keyid));
     }
     review.bins = Some((drafts.len(), hub.len()));
     Ok((drafts, review))

@@ -492,6 +492,21 @@ pub enum ClaimError {
     /// No project in any of claimed's bins lists the developer key to revoke.
     #[error("no project in claimed's bins trusts key {0}")]
     KeyNotTrustedInBins(KeyId),
+    /// No key listed in claimed (or its bins) has a keyid that is or starts with the text
+    /// given (lower-cased).
+    #[error(
+        "no project in claimed{} trusts a key whose keyid starts with {given}",
+        if *.in_bins { "'s bins" } else { "" }
+    )]
+    UnknownDeveloperKey {
+        /// The keyid or prefix given.
+        given: String,
+        /// Whether claimed is in bins.
+        in_bins: bool,
+    },
+    /// The keyid given is malformed or names several keys.
+    #[error(transparent)]
+    KeyId(#[from] crate::metadata::KeyIdLookupError),
     /// No bin's hash prefixes match the project's hash, so a client could never find its
     /// delegation (the project's normalised name).
     #[error("no claimed bin covers project \"{0}\": the bins' hash prefixes leave a gap")]
@@ -808,6 +823,19 @@ pub fn unclaim(
         ..ClaimReview::default()
     };
     Ok((next, review))
+}
+
+/// The developer key `given` names among `listed` ([`crate::metadata::resolve_keyid`]).
+pub(crate) fn resolve_developer_key(
+    given: &str,
+    listed: &std::collections::BTreeMap<KeyId, crate::metadata::Key>,
+    in_bins: bool,
+) -> Result<KeyId, ClaimError> {
+    use crate::metadata::KeyIdLookupError;
+    crate::metadata::resolve_keyid(given, listed).map_err(|e| match e {
+        KeyIdLookupError::NotFound { given } => ClaimError::UnknownDeveloperKey { given, in_bins },
+        other => ClaimError::KeyId(other),
+    })
 }
 
 /// Remove a developer key from every project in claimed that trusts it. A project left with

@@ -35,7 +35,7 @@ pub use claim::{
 pub(crate) use layout::garbage_collect_keys;
 pub use layout::{BinsLayout, BinsOf, InitKeys, InitLayout, LayoutError, init, rotate_delegation};
 
-use crate::metadata::{Expires, KeyId, Targets};
+use crate::metadata::{Expires, Targets};
 
 /// A change to the projects in claimed.
 pub enum ClaimChange<'a, R> {
@@ -57,8 +57,10 @@ pub enum ClaimChange<'a, R> {
     RevokeDeveloperKey {
         /// The current claimed.
         current: &'a Targets,
-        /// The compromised key.
-        keyid: &'a KeyId,
+        /// The compromised key's keyid as given: whole, or a unique prefix of at least 8 hex
+        /// digits ([`crate::metadata::resolve_keyid`]), among the keys claimed lists (in
+        /// bins: every bin's).
+        keyid: &'a str,
     },
 }
 
@@ -103,7 +105,13 @@ pub fn change_claimed<R: IntoIterator<Item = ClaimRequest>>(
             unclaim(current, project, expires).map(claimed)
         }
         (None, ClaimChange::RevokeDeveloperKey { current, keyid }) => {
-            revoke_developer_key(current, keyid, expires).map(claimed)
+            let listed = current
+                .delegations
+                .as_ref()
+                .map(|d| d.keys.clone())
+                .unwrap_or_default();
+            let id = claim::resolve_developer_key(keyid, &listed, false)?;
+            revoke_developer_key(current, &id, expires).map(claimed)
         }
     }
 }
