@@ -6,6 +6,7 @@ mod ceremony;
 pub mod airgap;
 mod export;
 mod inspect;
+pub mod json;
 mod key;
 mod manual;
 pub mod out;
