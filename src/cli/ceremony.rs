@@ -720,8 +720,9 @@ fn rotation_problem(e: &GenesisError) -> String {
 /// against its policy, genesis of root v1 (2 of 3) and targets with the PyPI layout, a claim
 /// of sample projects into claimed, a planned root rotation (carol leaves, dave joins), the
 /// revocation of a compromised root key, verification, an export bundle and the transcript
-/// with a head signature. Every artifact is marked as rehearsal material. Takes about half a
-/// minute (each derived key costs 2 GiB of Argon2id).
+/// with a head signature. Every artifact is marked as rehearsal material. Takes under a
+/// minute and 2 GiB of memory: 32-60 s measured on a busy 2-core machine, debug or release
+/// build alike, most of it Argon2id for the five derived keys (docs/performance.md).
 #[derive(clap::Args)]
 pub struct RehearseArgs {
     /// The directory for the rehearsal (must not exist, or be empty). `--out` is an old
