@@ -256,6 +256,20 @@ fn completions_for_bash_zsh_and_fish_name_the_subcommands() {
         .arg(tmp.path().join("c.bash"))));
     let o = run(conclave().args(["completions", "tcsh"]));
     assert_eq!(o.code, 2, "{}", o.stderr);
+    // The top-level help says where completions, man pages and --json are.
+    let o = ok(run(conclave().arg("--help")));
+    for said in [
+        "conclave completions bash|zsh|fish",
+        "conclave man -o DIR",
+        "--json",
+        "-o/--output",
+    ] {
+        assert!(
+            o.stdout.contains(said),
+            "--help lacks {said}:\n{}",
+            o.stdout
+        );
+    }
 }
 
 #[test]
