@@ -143,11 +143,85 @@ fn print_plan(plan: &Plan, path: &Path, digest: &str) {
 pub struct CheckArgs {
     /// The plan (TOML).
     plan: PathBuf,
+    /// Print the plan and the policy's findings as JSON on stdout (fields in docs/formats.md);
+    /// the exit code is the same.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `ceremony check --json`: the plan as read (officers, roles, keys with keyids) and the
+/// policy's findings.
+fn plan_json(plan: &Plan, path: &Path, digest: &str, now: Expires) -> crate::cli::json::Value {
+    use crate::cli::json::{Value, int, obj, opt};
+    let findings = plan.check(now);
+    let ok = !findings.iter().any(|f| f.level == Level::Error);
+    let roles = plan
+        .all_roles()
+        .into_iter()
+        .map(|(role, rp)| {
+            let keys = plan
+                .role_keys(rp)
+                .into_iter()
+                .map(|k| {
+                    obj([
+                        ("name", Value::from(k.name.as_str())),
+                        ("source", Value::from(k.source.kind())),
+                        ("keyid", Value::from(k.key.keyid().as_str().to_string())),
+                        ("officer", opt(k.officer.clone())),
+                    ])
+                })
+                .collect();
+            (
+                role.to_owned(),
+                obj([
+                    ("threshold", int(rp.threshold)),
+                    ("expires", opt(rp.expires.clone())),
+                    ("keys", Value::Array(keys)),
+                ]),
+            )
+        })
+        .collect();
+    obj([
+        ("plan", crate::cli::json::path(path)),
+        ("sha256", Value::from(digest)),
+        ("name", Value::from(plan.name.as_str())),
+        ("rehearsal", Value::from(plan.rehearsal)),
+        (
+            "officers",
+            Value::Object(
+                plan.officers
+                    .iter()
+                    .map(|(id, name)| (id.clone(), Value::from(name.as_str())))
+                    .collect(),
+            ),
+        ),
+        ("roles", Value::Object(roles)),
+        (
+            "findings",
+            Value::Array(
+                findings
+                    .iter()
+                    .map(|f| {
+                        obj([
+                            ("level", Value::from(f.level.word())),
+                            ("message", Value::from(f.message.as_str())),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        ("ok", Value::from(ok)),
+    ])
 }
 
 fn check(a: CheckArgs) -> Result<u8, Failure> {
     let (plan, bytes) = load_plan(&a.plan)?;
-    print_plan(&plan, &a.plan, &transcript::sha256_hex(&bytes));
+    let digest = transcript::sha256_hex(&bytes);
+    if a.json {
+        crate::cli::json::print(&plan_json(&plan, &a.plan, &digest, Expires::now()));
+    } else {
+        print_plan(&plan, &a.plan, &digest);
+    }
     eprintln!("Policy:");
     let errors = print_findings(&plan, Expires::now());
     if errors > 0 {
@@ -405,6 +479,103 @@ pub struct PlanRotationArgs {
     /// Write the draft of the next root here (never overwritten).
     #[arg(short = 'o', long = "output", value_name = "NEXT")]
     output: Option<PathBuf>,
+    /// Print the report as JSON on stdout (fields in docs/formats.md); the exit code is the
+    /// same.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One signing task of a rotation: who signs with which key, and the command.
+struct RotationTask {
+    officer: String,
+    keyid: KeyId,
+    key: Option<String>,
+    command: String,
+}
+
+/// Every key that is not lost signs the draft once: the command for each, paths quoted for
+/// the shell.
+fn rotation_tasks(
+    rot: &genesis::RotationPlan,
+    plan: &Plan,
+    root: &Path,
+    draft: &str,
+) -> Vec<RotationTask> {
+    let word = |p: &Path| conclave::display::shell_word(&p.display().to_string()).into_owned();
+    rot.keys
+        .iter()
+        .filter(|k| !k.lost)
+        .map(|k| {
+            let flags = k
+                .name
+                .as_ref()
+                .and_then(|n| plan.keys.get(n))
+                .and_then(|pk| pk.source.sign_flags())
+                .unwrap_or_else(|| "--key|--derive|--yubikey|--pkcs11 ...".into());
+            RotationTask {
+                officer: k
+                    .officer
+                    .as_deref()
+                    .map(|o| plan.officer_label(o))
+                    .unwrap_or_else(|| format!("holder of {}", k.keyid)),
+                keyid: k.keyid.clone(),
+                key: k.name.clone(),
+                command: format!(
+                    "conclave sign {draft} --previous {} {flags} -o {}.sig",
+                    word(root),
+                    k.name.clone().unwrap_or_else(|| k.keyid.to_string())
+                ),
+            }
+        })
+        .collect()
+}
+
+fn rotation_json(
+    a: &PlanRotationArgs,
+    rot: &genesis::RotationPlan,
+    tasks: &[RotationTask],
+) -> crate::cli::json::Value {
+    use crate::cli::json::{Value, int, obj, opt, path, strings};
+    let keys = rot
+        .keys
+        .iter()
+        .map(|k| {
+            obj([
+                ("keyid", Value::from(k.keyid.as_str().to_string())),
+                ("name", opt(k.name.clone())),
+                ("officer", opt(k.officer.clone())),
+                ("lost", Value::from(k.lost)),
+                ("in_old", Value::from(k.in_old)),
+                ("in_new", Value::from(k.in_new)),
+            ])
+        })
+        .collect();
+    let tasks = tasks
+        .iter()
+        .map(|t| {
+            obj([
+                ("officer", Value::from(t.officer.as_str())),
+                ("keyid", Value::from(t.keyid.as_str().to_string())),
+                ("key", opt(t.key.clone())),
+                ("command", Value::from(t.command.as_str())),
+            ])
+        })
+        .collect();
+    obj([
+        ("root", path(&a.root)),
+        ("plan", path(&a.plan)),
+        ("old_version", int(rot.old_version)),
+        ("new_version", int(rot.new_version)),
+        ("old_threshold", int(rot.old_threshold)),
+        ("new_threshold", int(rot.new_threshold)),
+        ("old_available", int(rot.old_available)),
+        ("new_available", int(rot.new_available)),
+        ("feasible", Value::from(rot.feasible)),
+        ("keys", Value::Array(keys)),
+        ("tasks", Value::Array(tasks)),
+        ("advice", strings(&rot.advice)),
+        ("draft", a.output.as_deref().map_or(Value::Null, path)),
+    ])
 }
 
 fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
@@ -443,65 +614,16 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
     }
     let rot = genesis::plan_rotation(&current.signed, &plan, &lost, Expires::now())
         .map_err(|e| Failure::usage(format!("{}: {}", shown(&a.plan), rotation_problem(&e))))?;
-    println!(
-        "Root rotation v{} -> v{} ({} -> plan {})",
-        rot.old_version,
-        rot.new_version,
-        shown(&a.root),
-        shown(&a.plan)
-    );
-    println!(
-        "  needs {} of v{}'s root keys ({} usable) AND {} of v{}'s root keys ({} usable)",
-        rot.old_threshold,
-        rot.old_version,
-        rot.old_available,
-        rot.new_threshold,
-        rot.new_version,
-        rot.new_available
-    );
-    println!("Keys:");
-    for k in &rot.keys {
-        let role = match (k.in_old, k.in_new) {
-            (true, true) => "stays (counts for both)",
-            (true, false) => "leaves (counts for the old threshold only)",
-            (false, true) => "joins (counts for the new threshold only)",
-            (false, false) => "",
-        };
-        println!(
-            "  {} {:<22} {:<18} {}{}",
-            k.keyid,
-            k.name.as_deref().unwrap_or("(not in the plan)"),
-            k.officer
-                .as_deref()
-                .map(|o| plan.officer_label(o))
-                .unwrap_or_else(|| "holder unknown".into()),
-            role,
-            if k.lost { "  LOST: must not sign" } else { "" }
-        );
-    }
     let draft = a
         .output
         .as_ref()
-        .map(|o| shown(o))
+        .map(|o| conclave::display::shell_word(&o.display().to_string()).into_owned())
         .unwrap_or_else(|| "NEXT.root.json".into());
-    println!("Signing tasks (each officer signs the draft once per key listed):");
-    for k in rot.keys.iter().filter(|k| !k.lost) {
-        let cmd = k
-            .name
-            .as_ref()
-            .and_then(|n| plan.keys.get(n))
-            .and_then(|pk| pk.source.sign_flags())
-            .unwrap_or_else(|| "--key|--derive|--yubikey|--pkcs11 ...".into());
-        println!(
-            "  [ ] {}: conclave sign {draft} --previous {} {} -o {}.sig",
-            k.officer
-                .as_deref()
-                .map(|o| plan.officer_label(o))
-                .unwrap_or_else(|| format!("holder of {}", k.keyid)),
-            shown(&a.root),
-            escape(&cmd),
-            k.name.clone().unwrap_or_else(|| k.keyid.to_string())
-        );
+    let tasks = rotation_tasks(&rot, &plan, &a.root, &draft);
+    if a.json {
+        crate::cli::json::print(&rotation_json(&a, &rot, &tasks));
+    } else {
+        print_rotation(&rot, &plan, &a, &tasks);
     }
     for adv in &rot.advice {
         eprintln!("note: {adv}");
@@ -540,6 +662,55 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
+/// The rotation report as text on stdout.
+fn print_rotation(
+    rot: &genesis::RotationPlan,
+    plan: &Plan,
+    a: &PlanRotationArgs,
+    tasks: &[RotationTask],
+) {
+    println!(
+        "Root rotation v{} -> v{} ({} -> plan {})",
+        rot.old_version,
+        rot.new_version,
+        shown(&a.root),
+        shown(&a.plan)
+    );
+    println!(
+        "  needs {} of v{}'s root keys ({} usable) AND {} of v{}'s root keys ({} usable)",
+        rot.old_threshold,
+        rot.old_version,
+        rot.old_available,
+        rot.new_threshold,
+        rot.new_version,
+        rot.new_available
+    );
+    println!("Keys:");
+    for k in &rot.keys {
+        let role = match (k.in_old, k.in_new) {
+            (true, true) => "stays (counts for both)",
+            (true, false) => "leaves (counts for the old threshold only)",
+            (false, true) => "joins (counts for the new threshold only)",
+            (false, false) => "",
+        };
+        println!(
+            "  {} {:<22} {:<18} {}{}",
+            k.keyid,
+            k.name.as_deref().unwrap_or("(not in the plan)"),
+            k.officer
+                .as_deref()
+                .map(|o| plan.officer_label(o))
+                .unwrap_or_else(|| "holder unknown".into()),
+            role,
+            if k.lost { "  LOST: must not sign" } else { "" }
+        );
+    }
+    println!("Signing tasks (each officer signs the draft once per key listed):");
+    for t in tasks {
+        println!("  [ ] {}: {}", t.officer, escape(&t.command));
+    }
+}
+
 /// A rotation planning error as the command says it: a lost key is named by the flag it
 /// came from.
 fn rotation_problem(e: &GenesisError) -> String {
@@ -561,8 +732,9 @@ fn rotation_problem(e: &GenesisError) -> String {
 /// against its policy, genesis of root v1 (2 of 3) and targets with the PyPI layout, a claim
 /// of sample projects into claimed, a planned root rotation (carol leaves, dave joins), the
 /// revocation of a compromised root key, verification, an export bundle and the transcript
-/// with a head signature. Every artifact is marked as rehearsal material. Takes about half a
-/// minute (each derived key costs 2 GiB of Argon2id).
+/// with a head signature. Every artifact is marked as rehearsal material. Takes under a
+/// minute and 2 GiB of memory: 32-60 s measured on a busy 2-core machine, debug or release
+/// build alike, most of it Argon2id for the five derived keys (docs/performance.md).
 #[derive(clap::Args)]
 pub struct RehearseArgs {
     /// The directory for the rehearsal (must not exist, or be empty). `--out` is an old

@@ -9,6 +9,7 @@ use conclave::metadata::{
 };
 use conclave::verify::{SignatureReport, check_threshold};
 
+use crate::cli::json::Value;
 use crate::cli::{Failure, exit, read_file, relative};
 
 /// Show what a metadata file says, in words: role, version, expiry (and how long until it),
@@ -34,6 +35,10 @@ pub struct Args {
     /// first 20 targets and 50 roles).
     #[arg(long)]
     all: bool,
+    /// Print what the file says as JSON on stdout (every target and delegated role; fields in
+    /// docs/formats.md).
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> Result<u8, Failure> {
@@ -48,25 +53,36 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             })?),
             None => None,
         };
-    let common = md.common();
-    println!("file:     {shown}");
-    println!("role:     {}", md.type_name());
-    println!("version:  {}", common.version);
-    println!(
-        "expires:  {} ({})",
-        common.expires,
-        relative(common.expires, now)
-    );
-    println!("spec:     {}", escape(common.spec_version.as_str()));
     let problems = conclave::metadata::keyset::audit_metadata(&md);
-    for p in &problems {
-        println!("KEY PROBLEM: {p}");
-    }
-
     let role_name = role_name_of(&args.file, &md);
-    let report = match (&md, &parent) {
+    let report = check(&md, parent.as_ref(), &role_name)?;
+    let ok = report.as_ref().is_none_or(SignatureReport::is_met) && problems.is_empty();
+    if args.json {
+        crate::cli::json::print(&to_json(
+            &args,
+            &md,
+            &role_name,
+            &problems,
+            report.as_ref(),
+            now,
+            ok,
+        ));
+    } else {
+        print_human(&shown, &md, &problems, report.as_ref(), args.all, now);
+    }
+    Ok(if ok { exit::OK } else { exit::FAILED })
+}
+
+/// The signatures of `md` checked against the keys that may sign it: a root's own root keys,
+/// or those `parent` (the root, or the delegating targets metadata) gives role `role_name`;
+/// `None` when there is nothing to check them against.
+fn check(
+    md: &AnyMetadata,
+    parent: Option<&AnyMetadata>,
+    role_name: &str,
+) -> Result<Option<SignatureReport>, Failure> {
+    Ok(match (md, parent) {
         (AnyMetadata::Root(m), _) => {
-            print_root(m);
             let rk = m
                 .signed
                 .role("root")
@@ -74,7 +90,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             Some(check_threshold(
                 "root",
                 "its own root",
-                &SignedText::of_metadata(&md),
+                &SignedText::of_metadata(md),
                 &m.signatures,
                 &rk.keyids,
                 &m.signed.keys,
@@ -82,9 +98,6 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             ))
         }
         (md, Some(AnyMetadata::Root(p))) => {
-            if let AnyMetadata::Targets(t) = md {
-                print_targets(t, args.all);
-            }
             let role = md.type_name();
             let rk = p
                 .signed
@@ -101,44 +114,59 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             ))
         }
         (AnyMetadata::Targets(t), Some(AnyMetadata::Targets(p))) => {
-            print_targets(t, args.all);
             let d =
                 p.signed.delegations.as_ref().ok_or_else(|| {
                     Failure::failed("the --delegator metadata delegates to no roles")
                 })?;
-            let dref = d.find(&role_name).ok_or_else(|| {
+            let dref = d.find(role_name).ok_or_else(|| {
                 Failure::failed(format!(
                     "the --delegator metadata does not delegate to role \"{}\"",
-                    escape(&role_name)
+                    escape(role_name)
                 ))
             })?;
             Some(check_threshold(
-                &role_name,
+                role_name,
                 "the delegator",
-                &SignedText::of_metadata(&md),
+                &SignedText::of_metadata(md),
                 &t.signatures,
                 dref.keyids,
                 &d.keys_for(dref.keyids),
                 dref.threshold,
             ))
         }
-        (md, _) => {
-            if let AnyMetadata::Targets(t) = md {
-                print_targets(t, args.all);
-            }
-            None
-        }
-    };
+        _ => None,
+    })
+}
+
+fn print_human(
+    shown: &str,
+    md: &AnyMetadata,
+    problems: &[conclave::metadata::keyset::KeyProblem],
+    report: Option<&SignatureReport>,
+    all: bool,
+    now: Expires,
+) {
+    let common = md.common();
+    println!("file:     {shown}");
+    println!("role:     {}", md.type_name());
+    println!("version:  {}", common.version);
+    println!(
+        "expires:  {} ({})",
+        common.expires,
+        relative(common.expires, now)
+    );
+    println!("spec:     {}", escape(common.spec_version.as_str()));
+    for p in problems {
+        println!("KEY PROBLEM: {p}");
+    }
+    match md {
+        AnyMetadata::Root(m) => print_root(m),
+        AnyMetadata::Targets(t) => print_targets(t, all),
+        _ => {}
+    }
     println!("signatures:");
     match report {
-        Some(r) => {
-            print_signatures(&r);
-            Ok(if r.is_met() && problems.is_empty() {
-                exit::OK
-            } else {
-                exit::FAILED
-            })
-        }
+        Some(r) => print_signatures(r),
         None => {
             for s in md.signatures() {
                 println!("  {}  (not checked: give --delegator)", s.keyid);
@@ -146,12 +174,148 @@ pub fn run(args: Args) -> Result<u8, Failure> {
             if md.signatures().is_empty() {
                 println!("  (none)");
             }
-            Ok(if problems.is_empty() {
-                exit::OK
-            } else {
-                exit::FAILED
-            })
         }
+    }
+}
+
+/// `inspect --json`: the same facts as the text, whole (every target and delegated role).
+fn to_json(
+    args: &Args,
+    md: &AnyMetadata,
+    role_name: &str,
+    problems: &[conclave::metadata::keyset::KeyProblem],
+    report: Option<&SignatureReport>,
+    now: Expires,
+    ok: bool,
+) -> Value {
+    use crate::cli::json::{int, obj, opt, path, strings};
+    let common = md.common();
+    let keys = |keys: &std::collections::BTreeMap<KeyId, Key>| {
+        Value::Object(
+            keys.iter()
+                .map(|(id, k)| {
+                    (
+                        id.as_str().to_string(),
+                        obj([
+                            ("keytype", Value::from(k.keytype.as_str())),
+                            ("scheme", Value::from(k.scheme.as_str())),
+                        ]),
+                    )
+                })
+                .collect(),
+        )
+    };
+    let ids = |v: &[KeyId]| strings(v.iter().map(|k| k.as_str().to_string()));
+    let (mut roles, mut key_map, mut targets, mut delegations, mut consistent) = (
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    );
+    match md {
+        AnyMetadata::Root(m) => {
+            consistent = opt(m.signed.consistent_snapshot);
+            key_map = keys(&m.signed.keys);
+            roles = Value::Object(
+                m.signed
+                    .roles
+                    .iter()
+                    .map(|(name, rk)| {
+                        (
+                            name.clone(),
+                            obj([
+                                ("threshold", int(rk.threshold.get())),
+                                ("keyids", ids(&rk.keyids)),
+                            ]),
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        AnyMetadata::Targets(t) => {
+            targets = Value::Array(
+                t.signed
+                    .targets
+                    .iter()
+                    .map(|(p, f)| {
+                        obj([("path", Value::from(p.as_str())), ("length", int(f.length))])
+                    })
+                    .collect(),
+            );
+            if let Some(d) = &t.signed.delegations {
+                key_map = keys(&d.keys);
+                delegations = delegations_json(d);
+            }
+        }
+        _ => {}
+    }
+    obj([
+        ("file", path(&args.file)),
+        ("type", Value::from(md.type_name())),
+        ("role", Value::from(role_name)),
+        ("version", int(common.version.get())),
+        ("expires", Value::from(common.expires.to_string())),
+        ("expired", Value::from(common.expires <= now)),
+        ("spec_version", Value::from(common.spec_version.as_str())),
+        (
+            "key_problems",
+            strings(problems.iter().map(ToString::to_string)),
+        ),
+        ("consistent_snapshot", consistent),
+        ("roles", roles),
+        ("keys", key_map),
+        ("targets", targets),
+        ("delegations", delegations),
+        (
+            "signature_keyids",
+            strings(md.signatures().iter().map(|s| s.keyid.as_str().to_string())),
+        ),
+        (
+            "signatures",
+            report.map_or(Value::Null, SignatureReport::to_json),
+        ),
+        ("ok", Value::from(ok)),
+    ])
+}
+
+fn delegations_json(d: &conclave::metadata::Delegations) -> Value {
+    use crate::cli::json::{int, obj, opt, strings};
+    let ids = |v: &[KeyId]| strings(v.iter().map(|k| k.as_str().to_string()));
+    match &d.roles {
+        DelegationRoles::List(roles) => obj([(
+            "roles",
+            Value::Array(
+                roles
+                    .iter()
+                    .map(|r| {
+                        let (paths, prefixes) = match &r.paths {
+                            RolePaths::Patterns(p) => (strings(p), Value::Null),
+                            RolePaths::HashPrefixes(h) => (Value::Null, strings(h)),
+                            RolePaths::Unspecified => (Value::Null, Value::Null),
+                        };
+                        obj([
+                            ("name", Value::from(r.name.as_str())),
+                            ("threshold", int(r.threshold.get())),
+                            ("keyids", ids(&r.keyids)),
+                            ("terminating", opt(r.terminating)),
+                            ("paths", paths),
+                            ("path_hash_prefixes", prefixes),
+                        ])
+                    })
+                    .collect(),
+            ),
+        )]),
+        DelegationRoles::Succinct(s) => obj([(
+            "succinct_roles",
+            obj([
+                ("name_prefix", Value::from(s.name_prefix.as_str())),
+                ("bit_length", int(s.bit_length)),
+                ("bins", int(s.bin_count())),
+                ("threshold", int(s.threshold.get())),
+                ("keyids", ids(&s.keyids)),
+            ]),
+        )]),
     }
 }
 

@@ -101,6 +101,76 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// Every command that writes a file or directory names it with -o/--output; the old
+    /// `--out` spelling is only ever a hidden alias; and both rotate commands take keys as
+    /// ROLE=VALUE.
+    #[test]
+    fn outputs_are_dash_o_and_rotations_take_role_equals_value() {
+        fn walk(cmd: &clap::Command, path: &str, seen: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let long = arg.get_long().unwrap_or_default();
+                assert_ne!(long, "out", "{path}: --out is visible");
+                if long == "output" {
+                    assert_eq!(arg.get_short(), Some('o'), "{path}: --output without -o");
+                    seen.push(path.to_owned());
+                }
+                if long.ends_with("-out") || long.ends_with("-output") {
+                    // Secondary outputs beside -o (pypi init's --claimed-out, --unclaimed-out).
+                    assert!(
+                        cmd.get_arguments().any(|a| a.get_long() == Some("output")),
+                        "{path}: --{long} but no -o"
+                    );
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), seen);
+            }
+        }
+        let mut seen = Vec::new();
+        walk(&Cli::command(), "conclave", &mut seen);
+        for writes in [
+            "conclave ceremony genesis",
+            "conclave ceremony rehearse",
+            "conclave revoke",
+            "conclave sign",
+            "conclave merge",
+            "conclave export",
+            "conclave man",
+            "conclave root rotate",
+            "conclave delegation rotate",
+            "conclave transcript sign-head",
+            "conclave qr read",
+            "conclave key generate",
+        ] {
+            assert!(
+                seen.iter().any(|s| s == writes),
+                "{writes} has no -o: {seen:?}"
+            );
+        }
+
+        let cmd = Cli::command();
+        let value_names = |path: &[&str]| -> Vec<(String, String)> {
+            let mut c = &cmd;
+            for p in path {
+                c = c.find_subcommand(p).expect("subcommand");
+            }
+            c.get_arguments()
+                .filter(|a| !a.is_hide_set())
+                .filter_map(|a| {
+                    let long = a.get_long()?.to_owned();
+                    let names = a.get_value_names()?.join(" ");
+                    Some((long, names))
+                })
+                .filter(|(l, _)| ["add-key", "remove-key", "threshold"].contains(&l.as_str()))
+                .collect()
+        };
+        assert_eq!(
+            value_names(&["root", "rotate"]),
+            value_names(&["delegation", "rotate"])
+        );
+        assert_eq!(value_names(&["root", "rotate"]).len(), 3);
+    }
+
     #[test]
     fn every_visible_subcommand_gets_a_page_name() {
         let mut cmd = Cli::command().disable_help_subcommand(true);

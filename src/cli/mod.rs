@@ -6,6 +6,7 @@ mod ceremony;
 pub mod airgap;
 mod export;
 mod inspect;
+pub mod json;
 mod key;
 mod manual;
 pub mod out;
@@ -46,7 +47,11 @@ pub mod exit {
     pub const STDOUT_CLOSED: u8 = 141;
 }
 
-const EXIT_CODES: &str = "\
+const AFTER_HELP: &str = "\
+Conventions: a command that writes a file or directory takes it as -o/--output; a command that
+prints a report takes --json (one JSON document on stdout, fields in docs/formats.md). Shell
+completions: `conclave completions bash|zsh|fish`; man pages: `conclave man -o DIR`.
+
 Exit codes:
   0  success: everything checked holds
   1  verification failed, or metadata is malformed
@@ -61,7 +66,7 @@ Exit codes:
 /// conclave runs on an air-gapped machine. It builds, signs and verifies TUF metadata
 /// with the same rules pip's client (python-tuf) applies.
 #[derive(Parser)]
-#[command(name = "conclave", version = env!("CONCLAVE_VERSION"), after_help = EXIT_CODES)]
+#[command(name = "conclave", version = env!("CONCLAVE_VERSION"), after_help = AFTER_HELP)]
 pub(crate) struct Cli {
     /// Also record this command in this ceremony directory's transcript. Every ceremony
     /// directory the command writes into (the nearest directory holding transcript.jsonl above

@@ -129,6 +129,7 @@ pub struct NextClaimed {
     /// (claimed's bound) a warning is printed.
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<Expires>,
+    /// The next version to create (claimed in bins: a new directory for the bins that change).
     #[arg(short = 'o', long = "output", value_name = "NEXT")]
     output: PathBuf,
     #[command(flatten)]

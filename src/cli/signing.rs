@@ -145,7 +145,7 @@ fn show_review(
     previous: Option<&Path>,
     output: &Path,
     digest: &str,
-) -> Result<(), Failure> {
+) -> Result<Option<(PathBuf, String)>, Failure> {
     use conclave::ceremony::request::PreviousCheck;
     let mut lines = vec![format!("You are about to sign {}:", shown(file))];
     // How the draft stands against its expiry goes right under the expiry it reads.
@@ -179,7 +179,7 @@ fn show_review(
         lines.push(format!("Changes since {}:", shown(prev)));
         lines.extend(changes.into_iter().map(|c| format!("  {}", escape(&c))));
     }
-    let mut review_digest = None;
+    let mut review_file = None;
     if lines.len() > REVIEW_LINES {
         let (path, sha) = crate::cli::write_review(output, &lines)?;
         for line in lines.iter().take(REVIEW_LINES / 2) {
@@ -190,7 +190,7 @@ fn show_review(
             lines.len(),
             shown(&path)
         );
-        review_digest = Some(sha);
+        review_file = Some((path, sha));
     } else {
         for line in &lines {
             eprintln!("{line}");
@@ -203,8 +203,8 @@ fn show_review(
     for line in &words {
         eprintln!("  {line}");
     }
-    if let Some(sha) = review_digest {
-        let (groups, _) = review::digest_for_reading(&sha);
+    if let Some((_, sha)) = &review_file {
+        let (groups, _) = review::digest_for_reading(sha);
         eprintln!("Review file digest (SHA-256 of the whole review) - compare it aloud too:");
         eprintln!("  {groups}");
     }
@@ -217,7 +217,7 @@ fn show_review(
             previous_hint(v)
         );
     }
-    Ok(())
+    Ok(review_file)
 }
 
 /// Refuse a draft whose keys are not what their keyids say, or, with
@@ -340,6 +340,11 @@ pub struct SignArgs {
     qr: bool,
     #[command(flatten)]
     look: crate::cli::qr::Look,
+    /// Once the signature is written, print what was signed as JSON on stdout: file, role,
+    /// version, payload digest, keyid, signature file (fields in docs/formats.md). The review
+    /// is shown on stderr as always.
+    #[arg(long, conflicts_with = "qr")]
+    json: bool,
     /// Sign a draft that has already expired. Without it an expired draft is refused before
     /// the key is unlocked: clients refuse expired metadata, so the signature could only serve
     /// a test or a deliberate recovery.
@@ -377,7 +382,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     foreign_keys(&mut l, a.allow_foreign_keyids)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
     let previous = l.previous_from().map(|(p, _)| p.to_path_buf());
-    show_review(&l, &a.file, previous.as_deref(), &a.output, &digest)?;
+    let review_file = show_review(&l, &a.file, previous.as_deref(), &a.output, &digest)?;
     if l.authorities().is_none() {
         eprintln!(
             "note: without --delegator, conclave cannot check that your key may sign role {}; merge will.",
@@ -420,6 +425,25 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     eprintln!(
         "Next: hand the signature file to whoever merges (`conclave merge`); it holds no secret."
     );
+    if a.json {
+        use crate::cli::json::{Value, int, obj, opt, path};
+        let c = l.metadata().common();
+        let (review, review_sha) = review_file.map_or((None, None), |(p, s)| (Some(p), Some(s)));
+        crate::cli::json::print(&obj([
+            ("file", path(&a.file)),
+            ("role", Value::from(l.role())),
+            ("version", int(c.version.get())),
+            ("expires", Value::from(c.expires.to_string())),
+            ("payload_sha256", Value::from(digest.as_str())),
+            (
+                "keyid",
+                Value::from(detached.signature.keyid.as_str().to_string()),
+            ),
+            ("output", path(&a.output)),
+            ("review_file", review.as_deref().map_or(Value::Null, path)),
+            ("review_sha256", opt(review_sha)),
+        ]));
+    }
     Ok(exit::OK)
 }
 
@@ -651,8 +675,58 @@ pub struct MergeArgs {
     /// under two keyids, or private key material (refused otherwise), as `sign` does.
     #[arg(long)]
     allow_foreign_keyids: bool,
+    /// Print the outcome as JSON on stdout once the signatures are checked, written or not
+    /// (below the threshold without --allow-partial: "written": false, exit 1); fields in
+    /// docs/formats.md.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     ctx: Context,
+}
+
+/// `merge --json`: what was merged, dropped or already there, the threshold reports, and
+/// whether OUT was written.
+fn merge_json(
+    a: &MergeArgs,
+    role: &str,
+    version: conclave::metadata::Version,
+    outcome: &conclave::ceremony::Merged,
+    written: bool,
+) -> crate::cli::json::Value {
+    use crate::cli::json::{Value, int, obj, path};
+    let pairs = |v: &[(KeyId, String)], second: &str| {
+        Value::Array(
+            v.iter()
+                .map(|(k, s)| {
+                    obj([
+                        ("keyid", Value::from(k.as_str().to_string())),
+                        (second, Value::from(s.as_str())),
+                    ])
+                })
+                .collect(),
+        )
+    };
+    obj([
+        ("file", path(&a.file)),
+        ("role", Value::from(role)),
+        ("version", int(version.get())),
+        ("output", path(&a.output)),
+        ("written", Value::from(written)),
+        ("complete", Value::from(outcome.complete())),
+        ("added", pairs(&outcome.added, "from")),
+        ("already_present", pairs(&outcome.already_present, "from")),
+        ("dropped", pairs(&outcome.dropped, "reason")),
+        (
+            "reports",
+            Value::Array(
+                outcome
+                    .reports
+                    .iter()
+                    .map(SignatureReport::to_json)
+                    .collect(),
+            ),
+        ),
+    ])
 }
 
 pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
@@ -715,6 +789,10 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     eprintln!("Signatures now:");
     print_reports(&outcome.reports);
     if !outcome.complete() && !a.allow_partial {
+        if a.json {
+            let version = l.metadata().common().version;
+            crate::cli::json::print(&merge_json(&a, l.role(), version, &outcome, false));
+        }
         return Err(Failure::failed(format!(
             "the threshold is not met yet; {} was not written",
             shown(&a.output)
@@ -774,6 +852,10 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
             .map(|(k, _)| k.to_raw_string())
             .collect(),
     )?;
+    if a.json {
+        let version = md.common().version;
+        crate::cli::json::print(&merge_json(&a, &role, version, &outcome, true));
+    }
     Ok(exit::OK)
 }
 

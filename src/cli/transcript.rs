@@ -32,6 +32,18 @@ pub fn run(cmd: TranscriptCommand) -> Result<u8, Failure> {
 /// Read the transcript at DIR_OR_FILE and check its chain; a broken chain is exit 1 with one
 /// `error: line N: ...` per problem.
 fn load(dir_or_file: &Path) -> Result<(PathBuf, Vec<Line>), Failure> {
+    let (path, read) = read_chain(dir_or_file)?;
+    match read {
+        Ok(lines) => Ok((path, lines)),
+        Err(problems) => Err(broken(&path, &problems)),
+    }
+}
+
+/// A transcript's lines, or the problems that break its chain.
+type Chain = Result<Vec<Line>, Vec<transcript::ChainProblem>>;
+
+/// The transcript at DIR_OR_FILE: its lines, or the problems that break its chain.
+fn read_chain(dir_or_file: &Path) -> Result<(PathBuf, Chain), Failure> {
     let path = transcript::path_for(dir_or_file);
     if !path.is_file() {
         return Err(
@@ -40,21 +52,24 @@ fn load(dir_or_file: &Path) -> Result<(PathBuf, Vec<Line>), Failure> {
         );
     }
     match transcript::read(&path) {
-        Ok(lines) => Ok((path, lines)),
-        Err(transcript::TranscriptError::Broken { problems, .. }) => {
-            for p in &problems {
-                eprintln!("error: {}: {}", shown(&path), escape(&p.to_string()));
-            }
-            Err(Failure::failed(format!(
-                "{}: the transcript's hash chain is broken ({} problem(s)); it has been altered \
-                 or damaged since it was written",
-                shown(&path),
-                problems.len()
-            ))
-            .hint("compare with the copies and the head digest on the paper record; do not append to it"))
-        }
+        Ok(lines) => Ok((path, Ok(lines))),
+        Err(transcript::TranscriptError::Broken { problems, .. }) => Ok((path, Err(problems))),
         Err(e) => Err(Failure::usage(chain(&e))),
     }
+}
+
+/// Say what breaks the chain, one `error:` line each, and end with exit 1.
+fn broken(path: &Path, problems: &[transcript::ChainProblem]) -> Failure {
+    for p in problems {
+        eprintln!("error: {}: {}", shown(path), escape(&p.to_string()));
+    }
+    Failure::failed(format!(
+        "{}: the transcript's hash chain is broken ({} problem(s)); it has been altered \
+         or damaged since it was written",
+        shown(path),
+        problems.len()
+    ))
+    .hint("compare with the copies and the head digest on the paper record; do not append to it")
 }
 
 /// Check a transcript's hash chain (and, with --head-sig, signatures over its head).
@@ -93,6 +108,10 @@ pub struct VerifyArgs {
     /// also counts; the output names it as a witness key (repeatable).
     #[arg(long = "witness-key", value_name = "PUBFILE", requires = "head_sig")]
     witness_keys: Vec<PathBuf>,
+    /// Print the result as JSON on stdout, broken chain or not (fields in docs/formats.md);
+    /// the exit code is the same.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The newest `N.root.json` in the ceremony directory's `repository/`, if any.
@@ -171,15 +190,31 @@ fn vouchers(dir: &Path, a: &VerifyArgs) -> Result<Vouchers, Failure> {
     Ok(v)
 }
 
+/// One head signature checked: which line it signs, and whose key made it or why it does
+/// not count.
+struct HeadCheck {
+    file: PathBuf,
+    sig: HeadSignature,
+    whose: Result<Vec<String>, String>,
+}
+
 fn verify(a: VerifyArgs) -> Result<u8, Failure> {
-    let (path, lines) = load(&a.path)?;
-    let mut failed = 0;
-    let mut checked = Vec::new();
+    let (path, read) = read_chain(&a.path)?;
+    let lines = match read {
+        Ok(lines) => lines,
+        Err(problems) => {
+            if a.json {
+                crate::cli::json::print(&verify_json(&path, &[], &problems, &[], &[]));
+            }
+            return Err(broken(&path, &problems));
+        }
+    };
     let vouchers = if a.head_sig.is_empty() {
         Vouchers::new()
     } else {
         vouchers(path.parent().unwrap_or(Path::new(".")), &a)?
     };
+    let mut checks = Vec::new();
     for sig_path in &a.head_sig {
         let bytes = read_file(sig_path)?;
         let h = HeadSignature::parse(&bytes).map_err(|e| {
@@ -189,19 +224,29 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
                 escape(&chain(&e))
             ))
         })?;
-        match h.check_vouched(&lines, &vouchers) {
-            Ok(whose) => checked.push(format!(
-                "  {}: key {} signed the head at line {} ({})\n      whose: {}",
-                shown(sig_path),
-                h.signature.keyid,
-                h.seq,
-                h.head_sha256,
-                escape(&whose.join("; "))
-            )),
-            Err(why) => {
-                failed += 1;
-                eprintln!("error: {}: {}", shown(sig_path), escape(&chain(&why)));
-            }
+        let whose = h
+            .check_vouched(&lines, &vouchers)
+            .map(|w| w.into_iter().map(str::to_owned).collect())
+            .map_err(|why| chain(&why));
+        checks.push(HeadCheck {
+            file: sig_path.clone(),
+            sig: h,
+            whose,
+        });
+    }
+    let failed = checks.iter().filter(|c| c.whose.is_err()).count();
+    if a.json {
+        crate::cli::json::print(&verify_json(
+            &path,
+            &lines,
+            &[],
+            &checks,
+            vouchers.sources(),
+        ));
+    }
+    for c in &checks {
+        if let Err(why) = &c.whose {
+            eprintln!("error: {}: {}", shown(&c.file), escape(why));
         }
     }
     if failed > 0 {
@@ -214,28 +259,104 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
              the plan gives an officer or the root trusts for root or targets",
         ));
     }
+    if !a.json {
+        print_verified(&path, &lines, &checks, &vouchers);
+    }
+    Ok(exit::OK)
+}
+
+fn print_verified(path: &Path, lines: &[Line], checks: &[HeadCheck], vouchers: &Vouchers) {
     let Some(head) = lines.last() else {
-        println!("{}: empty transcript (no steps recorded)", shown(&path));
-        return Ok(exit::OK);
+        println!("{}: empty transcript (no steps recorded)", shown(path));
+        return;
     };
     println!(
         "{}: hash chain intact: {} step(s), {} to {}",
-        shown(&path),
+        shown(path),
         lines.len(),
         escape(&lines[0].time),
         escape(&head.time)
     );
     println!("head (line {}): {}", head.seq, head.hash);
-    if !checked.is_empty() {
+    if !checks.is_empty() {
         println!(
             "head signatures (keys trusted from {}):",
             escape(&vouchers.sources().join(", "))
         );
     }
-    for c in &checked {
-        println!("{c}");
+    for c in checks {
+        if let Ok(whose) = &c.whose {
+            println!(
+                "  {}: key {} signed the head at line {} ({})\n      whose: {}",
+                shown(&c.file),
+                c.sig.signature.keyid,
+                c.sig.seq,
+                c.sig.head_sha256,
+                escape(&whose.join("; "))
+            );
+        }
     }
-    Ok(exit::OK)
+}
+
+/// `transcript verify --json`: the chain (steps, head) or what breaks it, and each head
+/// signature with whose key made it or why it does not count.
+fn verify_json(
+    path: &Path,
+    lines: &[Line],
+    problems: &[transcript::ChainProblem],
+    checks: &[HeadCheck],
+    trusted_from: &[String],
+) -> crate::cli::json::Value {
+    use crate::cli::json::{Value, int, obj, opt, strings};
+    let head = lines.last().map_or(Value::Null, |h| {
+        obj([
+            ("seq", int(h.seq)),
+            ("hash", Value::from(h.hash.as_str())),
+            ("time", Value::from(h.time.as_str())),
+        ])
+    });
+    let sigs = checks
+        .iter()
+        .map(|c| {
+            obj([
+                ("file", crate::cli::json::path(&c.file)),
+                (
+                    "keyid",
+                    Value::from(c.sig.signature.keyid.as_str().to_string()),
+                ),
+                ("seq", int(c.sig.seq)),
+                ("head_sha256", Value::from(c.sig.head_sha256.as_str())),
+                ("vouched", Value::from(c.whose.is_ok())),
+                ("whose", c.whose.as_ref().map_or(Value::Null, strings)),
+                ("error", opt(c.whose.as_ref().err().cloned())),
+            ])
+        })
+        .collect();
+    obj([
+        ("transcript", crate::cli::json::path(path)),
+        (
+            "ok",
+            Value::from(problems.is_empty() && checks.iter().all(|c| c.whose.is_ok())),
+        ),
+        ("intact", Value::from(problems.is_empty())),
+        // A broken chain has no step count to trust.
+        (
+            "steps",
+            if problems.is_empty() {
+                int(lines.len())
+            } else {
+                Value::Null
+            },
+        ),
+        ("first_time", opt(lines.first().map(|l| l.time.clone()))),
+        ("head", head),
+        (
+            "problems",
+            strings(problems.iter().map(ToString::to_string)),
+        ),
+        ("head_signatures", Value::Array(sigs)),
+        ("trusted_from", strings(trusted_from)),
+    ])
 }
 
 /// Print the transcript as a paper record: numbered steps with time, officer, files in and

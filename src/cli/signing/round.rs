@@ -203,12 +203,38 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
         format!("sign round of {} drafts", drafts.len()),
         &inputs,
         &[&a.output],
-        vec![keyid],
+        vec![keyid.clone()],
     )?;
     eprintln!(
         "Next: hand the directory to whoever merges (`conclave merge {} SIGDIR... --delegator ... -o OUT`); it holds no secret.",
         shown(&a.file)
     );
+    if a.json {
+        use crate::cli::json::{Value, int, obj, path};
+        crate::cli::json::print(&obj([
+            ("file", path(&a.file)),
+            ("round_digest", Value::from(round::round_digest(&drafts))),
+            ("keyid", Value::from(keyid)),
+            ("output", path(&a.output)),
+            (
+                "drafts",
+                Value::Array(
+                    drafts
+                        .iter()
+                        .map(|d| {
+                            obj([
+                                ("file", Value::from(d.name.as_str())),
+                                ("role", Value::from(d.role.as_str())),
+                                ("version", int(d.version)),
+                                ("expires", Value::from(d.expires.to_string())),
+                                ("payload_sha256", Value::from(d.digest.as_str())),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+        ]));
+    }
     Ok(exit::OK)
 }
 
@@ -273,6 +299,9 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
         files.len()
     );
     if !incomplete.is_empty() && !a.allow_partial {
+        if a.json {
+            crate::cli::json::print(&merge_round_json(a, &result, files.len(), false));
+        }
         return Err(Failure::failed(format!(
             "{} draft(s) are below their threshold; nothing was written to {}",
             incomplete.len(),
@@ -321,7 +350,49 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
         &outs,
         result.added.iter().cloned().collect(),
     )?;
+    if a.json {
+        crate::cli::json::print(&merge_round_json(a, &result, files.len(), true));
+    }
     Ok(exit::OK)
+}
+
+/// `merge --json` for a round: how many drafts meet every threshold, the reports of those
+/// that do not, the keys whose signatures were added, and whether OUT was written.
+fn merge_round_json(
+    a: &MergeArgs,
+    result: &round::MergedRound,
+    drafts: usize,
+    written: bool,
+) -> crate::cli::json::Value {
+    use crate::cli::json::{Value, int, obj, path, strings};
+    obj([
+        ("file", path(&a.file)),
+        ("output", path(&a.output)),
+        ("written", Value::from(written)),
+        ("drafts", int(drafts)),
+        ("complete", int(drafts - result.incomplete.len())),
+        (
+            "incomplete",
+            Value::Array(
+                result
+                    .incomplete
+                    .iter()
+                    .map(|(name, reports)| {
+                        obj([
+                            ("file", Value::from(name.as_str())),
+                            (
+                                "reports",
+                                Value::Array(
+                                    reports.iter().map(SignatureReport::to_json).collect(),
+                                ),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        ("added", strings(&result.added)),
+    ])
 }
 
 pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
