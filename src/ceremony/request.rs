@@ -304,6 +304,39 @@ impl SigningRequest {
             .map(|p| super::review::changes(p, &self.md))
     }
 
+    /// The review an officer reads before signing, as text that is the same on every machine
+    /// and every day: the summary, and against the previous version (when one was given)
+    /// whether that version is signed as it must be and every change. It holds no file names
+    /// and no "in N days", so `conclave review` reprints it anywhere, days later, and its
+    /// SHA-256 ([`super::review::text_digest`]) is the same wherever it is read aloud. Lines
+    /// are escaped for printing.
+    pub fn review_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .summary()
+            .iter()
+            .map(|s| format!("  {}", escape(s)))
+            .collect();
+        let (Some(prev), Some(changes)) = (&self.previous, self.changes()) else {
+            return lines;
+        };
+        let v = prev.common().version;
+        match &self.previous_check {
+            Some(PreviousCheck::Unverified(why)) => lines.push(format!(
+                "!!! UNVERIFIED PREVIOUS: version {v} is not signed as it must be ({}). The \
+                 changes below are against a file anyone could have written: verify it before \
+                 trusting them. !!!",
+                escape(why)
+            )),
+            Some(PreviousCheck::Verified(by)) => {
+                lines.push(format!("Version {v} is signed by {}.", escape(by)));
+            }
+            None => {}
+        }
+        lines.push(format!("Changes since version {v}:"));
+        lines.extend(changes.iter().map(|c| format!("  {}", escape(c))));
+        lines
+    }
+
     /// Whether `keyid` may sign. With no known authorities, any key may (merge checks later).
     pub fn may_sign(&self, keyid: &KeyId) -> Result<(), RequestError> {
         match &self.authorities {
