@@ -37,6 +37,8 @@ impl KeyName {
 #[derive(Clone, Debug, Default)]
 pub struct KeyNames {
     by_id: BTreeMap<KeyId, KeyName>,
+    /// Officer id -> full name.
+    officers: BTreeMap<String, String>,
 }
 
 impl KeyNames {
@@ -56,6 +58,11 @@ impl KeyNames {
     /// Add the keys of another plan; a keyid already named keeps its first name (the plans
     /// given first, e.g. the ceremony's own, win).
     pub fn add_plan(&mut self, plan: &Plan) {
+        for (id, name) in &plan.officers {
+            self.officers
+                .entry(id.clone())
+                .or_insert_with(|| name.clone());
+        }
         for k in plan.keys.values() {
             let officer = k.officer.as_ref().map(|id| {
                 let name = plan.officers.get(id).cloned().unwrap_or_else(|| id.clone());
@@ -66,6 +73,12 @@ impl KeyNames {
                 officer,
             });
         }
+    }
+
+    /// An officer's full name, by the id the plans give them (as the transcript records the
+    /// officer who signed).
+    pub fn officer(&self, id: &str) -> Option<&str> {
+        self.officers.get(id).map(String::as_str)
     }
 
     /// Whether no key is named.

@@ -413,8 +413,22 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
         rot.new_version,
         rot.new_available
     );
+    // A key leaving service may be only in the ceremony's own plan (plan.toml beside the
+    // current root), not in the new one: its name and holder come from there.
+    let names = crate::cli::names::Names::find(&Default::default(), &[&a.root])?;
     println!("Keys:");
     for k in &rot.keys {
+        let known = names.key_names().get(&k.keyid);
+        let name = k
+            .name
+            .as_deref()
+            .or(known.map(|n| n.key.as_str()))
+            .unwrap_or("(not in the plan)");
+        let holder = match (&k.officer, known.and_then(|n| n.officer.as_ref())) {
+            (Some(o), _) => plan.officer_label(o),
+            (None, Some((id, full))) => format!("{} ({id})", escape(full)),
+            (None, None) => "holder unknown".into(),
+        };
         let role = match (k.in_old, k.in_new) {
             (true, true) => "stays (counts for both)",
             (true, false) => "leaves (counts for the old threshold only)",
@@ -424,11 +438,8 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
         println!(
             "  {} {:<22} {:<18} {}{}",
             k.keyid,
-            k.name.as_deref().unwrap_or("(not in the plan)"),
-            k.officer
-                .as_deref()
-                .map(|o| plan.officer_label(o))
-                .unwrap_or_else(|| "holder unknown".into()),
+            escape(name),
+            holder,
             role,
             if k.lost { "  LOST: must not sign" } else { "" }
         );
@@ -451,7 +462,7 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
             k.officer
                 .as_deref()
                 .map(|o| plan.officer_label(o))
-                .unwrap_or_else(|| format!("holder of {}", k.keyid)),
+                .unwrap_or_else(|| format!("holder of {}", names.keyid(&k.keyid))),
             shown(&a.root),
             escape(&cmd),
             k.name.clone().unwrap_or_else(|| k.keyid.to_string())

@@ -62,6 +62,14 @@ impl Names {
         self.names.with_keyid(id)
     }
 
+    /// The first 16 digits of the keyid, with its name and officer when the plan knows it.
+    pub fn short_keyid(&self, id: &KeyId) -> String {
+        match self.names.get(id) {
+            Some(n) => format!("{} ({})", id.short(), n.label()),
+            None => id.short().to_string(),
+        }
+    }
+
     /// A line that holds keyids, with names after the ones the plan knows.
     pub fn line(&self, text: &str) -> String {
         self.names.annotate(text)

@@ -252,7 +252,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn print_reports(reports: &[SignatureReport]) {
+fn print_reports(reports: &[SignatureReport], names: &crate::cli::names::Names) {
     for r in reports {
         eprintln!(
             "  {}: {} of {} needed have signed{}",
@@ -266,13 +266,13 @@ fn print_reports(reports: &[SignatureReport]) {
             }
         );
         for id in &r.valid {
-            eprintln!("      signed     {id}");
+            eprintln!("      signed     {}", names.keyid(id));
         }
         for id in &r.missing {
-            eprintln!("      not signed {id}");
+            eprintln!("      not signed {}", names.keyid(id));
         }
         for (id, why) in &r.invalid {
-            eprintln!("      INVALID    {id} ({})", escape(why));
+            eprintln!("      INVALID    {} ({})", names.keyid(id), escape(why));
         }
         if !r.is_met() {
             eprintln!(
@@ -561,6 +561,8 @@ pub struct MergeArgs {
     allow_foreign_keyids: bool,
     #[command(flatten)]
     ctx: Context,
+    #[command(flatten)]
+    names: crate::cli::names::PlanArgs,
 }
 
 pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
@@ -571,6 +573,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     // files must be the same merge target (checked once the merge is known).
     let replacing = conclave::ceremony::overwrite::refuse_unmergeable(&a.output)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
     let mut l = load(&a.file, &a.ctx)?;
     if let Some(version) = l.root_without_previous() {
         return Err(RequestError::RootWithoutPrevious { version }.into());
@@ -614,16 +617,16 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         Err(e) => return Err(e.into()),
     };
     for (id, file) in &outcome.added {
-        eprintln!("merged      {id}  from {file}");
+        eprintln!("merged      {}  from {file}", names.keyid(id));
     }
     for (id, file) in &outcome.already_present {
-        eprintln!("already in  {id}  ({file} adds nothing)");
+        eprintln!("already in  {}  ({file} adds nothing)", names.keyid(id));
     }
     for (id, why) in &outcome.dropped {
-        eprintln!("dropped     {id}  ({})", escape(why));
+        eprintln!("dropped     {}  ({})", names.keyid(id), escape(why));
     }
     eprintln!("Signatures now:");
-    print_reports(&outcome.reports);
+    print_reports(&outcome.reports, &names);
     if !outcome.complete() && !a.allow_partial {
         return Err(Failure::failed(format!(
             "the threshold is not met yet; {} was not written",
@@ -707,6 +710,8 @@ pub struct StatusArgs {
     json: bool,
     #[command(flatten)]
     ctx: Context,
+    #[command(flatten)]
+    names: crate::cli::names::PlanArgs,
 }
 
 pub fn status(a: StatusArgs) -> Result<u8, Failure> {
@@ -714,6 +719,7 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         return round::status_round(&a);
     }
     let l = load(&a.file, &a.ctx)?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file])?;
     if let Some(v) = l.root_without_previous() {
         eprintln!(
             "note: without --previous, root version {}'s keys are not counted; merge needs them",
@@ -760,16 +766,16 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
             r.threshold
         );
         for id in &r.valid {
-            println!("    signed       {id}");
+            println!("    signed       {}", names.keyid(id));
         }
         for id in &r.missing {
-            println!("    must sign    {id}");
+            println!("    must sign    {}", names.keyid(id));
         }
         for (id, why) in &r.invalid {
-            println!("    INVALID      {id} ({})", escape(why));
+            println!("    INVALID      {} ({})", names.keyid(id), escape(why));
         }
         for id in &r.unknown {
-            println!("    not allowed  {id}");
+            println!("    not allowed  {}", names.keyid(id));
         }
         if !r.is_met() {
             println!(

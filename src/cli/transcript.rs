@@ -240,12 +240,18 @@ fn verify(a: VerifyArgs) -> Result<u8, Failure> {
 /// Print the transcript as a paper record: numbered steps with time, officer, files in and
 /// out (short hashes) and empty Initials and Witness columns to sign by hand.
 ///
+/// Keys are named as the plan names them (--plan, or the ceremony directory's plan.toml):
+/// "key: 1e05 df8b ... (root-alice, officer Alice Smith)"; the officer who signed a step is
+/// recorded in the transcript and printed with their full name.
+///
 /// The chain is checked first; a broken transcript is not printed (exit 1).
 #[derive(clap::Args)]
 pub struct PrintArgs {
     /// The ceremony directory, or the transcript file.
     #[arg(value_name = "DIR_OR_FILE")]
     path: PathBuf,
+    #[command(flatten)]
+    names: crate::cli::names::PlanArgs,
 }
 
 fn short(hash: &str) -> String {
@@ -260,6 +266,7 @@ fn short(hash: &str) -> String {
 
 fn print(a: PrintArgs) -> Result<u8, Failure> {
     let (path, lines) = load(&a.path)?;
+    let names = crate::cli::names::Names::find(&a.names, &[&path])?;
     const W: usize = 58;
     let rule = "-".repeat(4 + 21 + W + 24);
     println!("CEREMONY TRANSCRIPT - {}", shown(&path));
@@ -279,7 +286,10 @@ fn print(a: PrintArgs) -> Result<u8, Failure> {
         let time = escape(&l.time.replace('T', " ").replace('Z', "")).into_owned();
         let mut detail = vec![escape(&l.entry.step).into_owned()];
         if let Some(o) = &l.entry.officer {
-            detail.push(format!("officer: {}", escape(o)));
+            detail.push(match names.key_names().officer(o) {
+                Some(full) => format!("officer: {} ({})", escape(full), escape(o)),
+                None => format!("officer: {}", escape(o)),
+            });
         }
         for (p, h) in &l.entry.inputs {
             detail.push(format!("in:  {} [{}]", escape(p), escape(&short(h))));
@@ -288,7 +298,13 @@ fn print(a: PrintArgs) -> Result<u8, Failure> {
             detail.push(format!("out: {} [{}]", escape(p), escape(&short(h))));
         }
         for k in &l.entry.keyids {
-            detail.push(format!("key: {}", escape(&short(k))));
+            let named = conclave::metadata::KeyId::new(k)
+                .ok()
+                .and_then(|id| names.key_names().get(&id).map(|n| n.label()));
+            detail.push(match named {
+                Some(n) => format!("key: {} ({n})", escape(&short(k))),
+                None => format!("key: {}", escape(&short(k))),
+            });
         }
         if let Some(n) = &l.entry.note {
             detail.push(format!("note: {}", escape(n)));

@@ -232,6 +232,7 @@ impl From<RoundError> for Step {
 pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
     let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
     let sig_dirs = round::signature_dirs(&a.sigfiles, &files)?;
@@ -269,7 +270,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     let incomplete = &result.incomplete;
     for (name, reports) in incomplete {
         eprintln!("{}: NOT YET complete", escape(name));
-        super::print_reports(reports);
+        super::print_reports(reports, &names);
     }
     eprintln!(
         "{} of {} drafts meet every threshold.",
@@ -332,6 +333,7 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
     let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file])?;
     let all = round::status(&files, &parent, &mut read_metadata)?;
     let complete = all
         .iter()
@@ -385,7 +387,7 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
                 d.version
             );
             for r in reports {
-                let must: Vec<String> = r.missing.iter().map(|k| k.short().to_string()).collect();
+                let must: Vec<String> = r.missing.iter().map(|k| names.short_keyid(k)).collect();
                 println!(
                     "    {}: {} of {} needed; must sign: {}",
                     r.keys_from,
