@@ -526,6 +526,70 @@ pub(crate) mod tests {
         SigningRequest::new(root_v2(), None, None, Some(signed_root()), None).unwrap();
     }
 
+    #[test]
+    fn the_review_names_no_file_and_says_how_the_previous_version_stands() {
+        let req = SigningRequest::new(
+            root_v2(),
+            Some("/somewhere/2.root.json"),
+            None,
+            Some(signed_root()),
+            None,
+        )
+        .unwrap();
+        let lines = req.review_lines();
+        assert_eq!(lines[0], "  role:     root");
+        assert!(lines.iter().all(|l| !l.contains("somewhere")), "{lines:?}");
+        assert!(
+            lines.contains(&"Version 1 is signed by root v1 (its own keys).".to_owned()),
+            "{lines:?}"
+        );
+        let at = lines
+            .iter()
+            .position(|l| l == "Changes since version 1:")
+            .unwrap();
+        assert_eq!(lines[at + 1], "  version 1 -> 2");
+        // The digest is over exactly these lines, each ended by a newline, as a review file
+        // holds them.
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        use sha2::Digest as _;
+        assert_eq!(
+            super::super::review::text_digest(&lines),
+            hex::encode(sha2::Sha256::digest(text.as_bytes()))
+        );
+        // Without a previous version, the review is the summary alone.
+        let alone = SigningRequest::new(root(), None, None, None, None).unwrap();
+        assert!(
+            alone
+                .review_lines()
+                .iter()
+                .all(|l| l.starts_with("  ") && !l.contains("Changes")),
+            "{:?}",
+            alone.review_lines()
+        );
+    }
+
+    #[test]
+    fn an_unverified_previous_version_is_flagged_in_the_review() {
+        let t1 = AnyMetadata::Targets(Metadata::new(empty_targets()));
+        let mut next = empty_targets();
+        next.common.version = Version::new(2).unwrap();
+        let req = SigningRequest::new(
+            AnyMetadata::Targets(Metadata::new(next)),
+            Some("2.targets.json"),
+            None,
+            Some(t1),
+            None,
+        )
+        .unwrap();
+        let lines = req.review_lines();
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "!!! UNVERIFIED PREVIOUS: version 1 is not signed as it must be (no delegator"
+            )),
+            "{lines:?}"
+        );
+    }
+
     /// A root v1 whose root role is officer 1's and whose targets role is officer 2's.
     pub(crate) fn root() -> AnyMetadata {
         let (r, t) = (

@@ -141,7 +141,10 @@ pub fn run(a: Args) -> Result<u8, Failure> {
     for line in &review.screen {
         println!("{line}");
     }
-    review.expiry.print_warnings();
+    // As `sign` shows them: between the review and the digests.
+    for w in review.expiry.warning_lines() {
+        println!("{w}");
+    }
     let label = "Review digest (SHA-256 of the review text above, without its heading and \
                  \"expiry\" line; `conclave sign` reads it out for a review too long for the \
                  screen):";

@@ -293,6 +293,9 @@ fn print_reports(reports: &[SignatureReport], names: &crate::cli::names::Names) 
 /// PGP words. Compare the digest aloud with the other officers: everyone must be signing the
 /// same bytes. An expired draft is refused before the key is unlocked (--allow-expired signs
 /// it anyway). The signature is checked against your public key before it is written.
+/// `conclave review PREV FILE` reprints this review anywhere, with the same digests. Keys are
+/// named as the plan names them (--plan, or the ceremony directory's plan.toml). A mistyped
+/// passphrase or PIN at the terminal is asked again (three tries).
 ///
 /// FILE may be a directory of drafts (a claim round's claimed bins, as `pypi claim` writes
 /// them; --delegator required): every draft is listed, one round digest is shown to compare
@@ -466,9 +469,17 @@ impl ExpiryReview {
 
     /// Print the warnings (expiries beyond their role's bound), for the review.
     pub fn print_warnings(&self) {
-        for w in &self.warnings {
-            eprintln!("WARNING: {w}");
+        for w in self.warning_lines() {
+            eprintln!("{w}");
         }
+    }
+
+    /// The warnings as lines, for a review printed on stdout.
+    pub fn warning_lines(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|w| format!("WARNING: {w}"))
+            .collect()
     }
 
     /// Refuse to go on with an expired draft unless `allow`.
