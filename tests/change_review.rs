@@ -472,3 +472,45 @@ fn a_root_is_never_reviewed_against_an_unsigned_or_non_root_old_version() {
         "mine\n"
     );
 }
+
+#[test]
+fn a_revocations_draft_is_reprinted_with_the_digest_revoke_and_sign_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    build_pypi_repo(&repo, 3);
+    // Root v2's keys are ra, rb and rd (2 of 3); rd is revoked.
+    let rd = p256(2).public_key().keyid().to_raw_string();
+    let o = conclave_in(
+        dir.path(),
+        &["revoke", &rd, "--repo", "repo", "--out", "out"],
+        "",
+    );
+    ok(&o);
+    let signed = sign_review(
+        dir.path(),
+        &["out/3.root.json", "--previous", "repo/2.root.json"],
+    );
+    let o = conclave_in(
+        dir.path(),
+        &["review", "repo/2.root.json", "out/3.root.json"],
+        "",
+    );
+    ok(&o);
+    let payload = digest_after(&o.stdout, "Payload digest");
+    assert_eq!(payload, digest_after(&signed, "Payload digest"));
+    assert_eq!(
+        between(&o.stdout, "Review of", "Payload digest"),
+        between(&signed, "You are about to sign", "Payload digest")
+    );
+    assert!(
+        o.stdout.contains(&format!(
+            "  - role root: key {rd} removed (ecdsa/ecdsa-sha2-nistp256)"
+        )),
+        "{}",
+        o.stdout
+    );
+    // The same payload digest revoke printed in its plan for this draft.
+    let plan = std::fs::read_to_string(dir.path().join("out/PLAN.txt")).unwrap();
+    assert!(plan.contains(payload[0].trim()), "{plan}");
+}

@@ -147,3 +147,29 @@ fn passphrase_fd_fails_at_once_on_a_wrong_passphrase() {
     assert_eq!(o.stderr.matches("Unlocking the key").count(), 1);
     assert!(!dir.path().join("sig.json").exists());
 }
+
+#[test]
+fn a_mistyped_current_passphrase_is_asked_again_when_changing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    key_and_draft(dir.path());
+    let mut t = Terminal::start(
+        dir.path(),
+        &format!(
+            "{} key change-passphrase alice.key -o alice2.key",
+            env!("CARGO_BIN_EXE_conclave")
+        ),
+    );
+    t.wait_for("Current passphrase for alice.key: ", 1);
+    t.type_keys("not it\r");
+    t.wait_for("Current passphrase for alice.key: ", 2);
+    t.type_keys(&format!("{PASS}\r"));
+    let new = "a new passphrase for alice, long enough to be strong";
+    t.wait_for("New passphrase for alice2.key: ", 1);
+    t.type_keys(&format!("{new}\r"));
+    t.wait_for("Repeat the passphrase for alice2.key: ", 1);
+    t.type_keys(&format!("{new}\r"));
+    let (code, screen) = t.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("Try again (2 more tries"), "{screen}");
+    assert!(dir.path().join("alice2.key").is_file());
+}
