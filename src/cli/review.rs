@@ -98,7 +98,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
     let names = crate::cli::names::Names::find(&a.names, &[&a.new, &a.old])?;
     let payload = l.payload_digest();
     let heading = format!("Review of {} against {}:", shown(&a.new), shown(&a.old));
-    let review = ShownReview::of(&l, heading, &a.new, &names);
+    let review = ShownReview::of(&l, heading, &a.new);
     let review_digest = conclave::ceremony::review::text_digest(&review.text);
     for p in l.key_problems() {
         eprintln!("!!! WARNING: {}: {p}", shown(&a.new));
@@ -138,7 +138,7 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         );
         return Ok(exit::OK);
     }
-    for line in &review.screen {
+    for line in review.screen(&names) {
         println!("{line}");
     }
     // As `sign` shows them: between the review and the digests.

@@ -110,37 +110,46 @@ const REVIEW_LINES: usize = 200;
 /// the review with the key names of the plan beside the keyids, and under the expiry how it
 /// stands now ("in 364 days", EXPIRED).
 pub(crate) struct ShownReview {
-    pub screen: Vec<String>,
+    heading: String,
     pub text: Vec<String>,
+    expiry_line: String,
     pub expiry: ExpiryReview,
 }
 
 impl ShownReview {
-    pub fn of(
-        l: &SigningRequest,
-        heading: String,
-        file: &Path,
-        names: &crate::cli::names::Names,
-    ) -> Self {
+    pub fn of(l: &SigningRequest, heading: String, file: &Path) -> Self {
         let text = l.review_lines();
-        // How the draft stands against its expiry goes right under the expiry it reads.
         let expiry = ExpiryReview::of([(shown(file), l.role(), l.metadata().common().expires)]);
-        let mut expiry_line = Some(format!("  expiry:   {}", expiry.lines[0]));
-        let mut screen = vec![heading];
-        for line in &text {
-            screen.push(names.line(line));
-            if line.starts_with("  expires:")
-                && let Some(e) = expiry_line.take()
-            {
-                screen.push(e);
-            }
-        }
-        screen.extend(expiry_line);
         ShownReview {
-            screen,
+            heading,
             text,
+            expiry_line: format!("  expiry:   {}", expiry.lines[0]),
             expiry,
         }
+    }
+
+    /// How many lines [`ShownReview::screen`] gives.
+    pub fn screen_len(&self) -> usize {
+        self.text.len() + 2
+    }
+
+    /// The review as the officer reads it, a line at a time (a claim's review can be millions
+    /// of lines: only what is printed is made): the heading, then the text with the plan's
+    /// names beside its keyids, and how the draft stands against its expiry right under the
+    /// expiry it reads.
+    pub fn screen<'a>(
+        &'a self,
+        names: &'a crate::cli::names::Names,
+    ) -> impl Iterator<Item = String> + 'a {
+        let at = self
+            .text
+            .iter()
+            .position(|l| l.starts_with("  expires:"))
+            .map_or(self.text.len(), |i| i + 1);
+        std::iter::once(self.heading.clone())
+            .chain(self.text[..at].iter().map(|l| names.line(l)))
+            .chain(std::iter::once(self.expiry_line.clone()))
+            .chain(self.text[at..].iter().map(|l| names.line(l)))
     }
 
     /// The payload digest to compare aloud, and the review's digest when given (hex groups
@@ -182,12 +191,11 @@ fn show_review(
         ),
         None => format!("You are about to sign {}:", shown(file)),
     };
-    let shown_review = ShownReview::of(l, heading, file, names);
-    let lines = &shown_review.screen;
+    let shown_review = ShownReview::of(l, heading, file);
     let mut review_digest = None;
-    if lines.len() > REVIEW_LINES {
+    if shown_review.screen_len() > REVIEW_LINES {
         let (path, sha) = crate::cli::write_review(output, &shown_review.text)?;
-        for line in lines.iter().take(REVIEW_LINES / 2) {
+        for line in shown_review.screen(names).take(REVIEW_LINES / 2) {
             eprintln!("{line}");
         }
         eprintln!(
@@ -197,7 +205,7 @@ fn show_review(
         );
         review_digest = Some(sha);
     } else {
-        for line in lines {
+        for line in shown_review.screen(names) {
             eprintln!("{line}");
         }
     }
