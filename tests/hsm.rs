@@ -413,3 +413,118 @@ fn token_key_generation_is_recorded_in_the_ceremony_transcript() {
         "",
     ));
 }
+
+// --- issue 19: every kind of key signs the transcript head; a wrong PIN is asked again --------
+
+#[test]
+fn a_softhsm_key_signs_the_transcript_head_through_the_same_code_as_sign() {
+    let hsm = Hsm::new();
+    hsm.with_draft();
+    let w = hsm.work();
+    let o = hsm.conclave(
+        &[
+            "transcript",
+            "note",
+            ".",
+            "--step",
+            "alice presented her token",
+        ],
+        "",
+    );
+    ok(&o);
+    let uri = hsm.uri("Root A", "alice");
+    // The key's keyid is shown before the PIN is asked for, as `sign` shows it.
+    let o = hsm.conclave(
+        &[
+            "transcript",
+            "sign-head",
+            ".",
+            "--pkcs11",
+            &uri,
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "head.alice.sig",
+        ],
+        &format!("{PIN}\n"),
+    );
+    ok(&o);
+    assert!(
+        o.stderr
+            .contains("Signing with key \"alice\" in token \"Root A\" (keyid"),
+        "{}",
+        o.stderr
+    );
+    assert!(w.join("head.alice.sig").is_file());
+    // The head signature verifies, made with the token's key (named as the witness key here:
+    // no plan lists it).
+    let o = hsm.conclave(
+        &[
+            "transcript",
+            "verify",
+            ".",
+            "--head-sig",
+            "head.alice.sig",
+            "--witness-key",
+            "alice.pub",
+        ],
+        "",
+    );
+    ok(&o);
+    assert!(
+        o.stdout.contains("signed the head at line 1"),
+        "{}",
+        o.stdout
+    );
+    // A wrong PIN from --passphrase-fd is the same device error as in `sign`: at once, exit 3.
+    let o = hsm.conclave(
+        &[
+            "transcript",
+            "sign-head",
+            ".",
+            "--pkcs11",
+            &uri,
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "head.again.sig",
+        ],
+        &format!("0000-wrong\n{PIN}\n"),
+    );
+    device_error(&o, &["wrong PIN", "Root A"]);
+    assert!(!w.join("head.again.sig").exists());
+}
+
+#[test]
+fn a_wrong_pin_at_the_terminal_is_asked_again_with_what_the_token_says_of_its_tries() {
+    let hsm = Hsm::new();
+    hsm.with_draft();
+    let uri = hsm.uri("Root A", "alice");
+    let mut t = common::pty::Terminal::start_with(
+        &hsm.work(),
+        &format!(
+            "{} sign draft.json --pkcs11 '{uri}' -o alice.sig",
+            env!("CARGO_BIN_EXE_conclave")
+        ),
+        &[("SOFTHSM2_CONF", &hsm.conf)],
+    );
+    let prompt = "User PIN for token \"Root A\": ";
+    t.wait_for(prompt, 1);
+    t.type_keys("0000-wrong\r");
+    t.wait_for(prompt, 2);
+    let screen = t.screen();
+    // What the token reports of its tries (SoftHSM2: only that they are low) comes before the
+    // second prompt; the wrong PIN is never tried again by itself.
+    assert!(
+        screen.contains(
+            "token \"Root A\": wrong PIN (the token reports its PIN tries are low, not how many \
+             are left; tokens lock after repeated wrong PINs). Try again (2 more tries"
+        ),
+        "{screen}"
+    );
+    t.type_keys(&format!("{PIN}\r"));
+    let (code, screen) = t.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains(PIN), "{screen}");
+    assert!(hsm.work().join("alice.sig").is_file());
+}

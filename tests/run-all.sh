@@ -73,6 +73,20 @@ command -v pcscd >/dev/null 2>&1 || die "pcscd is not installed"
 pkg-config --exists libpcsclite || die "libpcsclite-dev is not visible to pkg-config"
 # --- end of hardware tokens -----------------------------------------------------------------
 
+# --- A real terminal (issue 19): tests/reprompt.rs types at conclave's prompts in a
+# pseudo-terminal made by util-linux `script` (Debian package bsdutils).
+say "script (util-linux; pseudo-terminal for tests/reprompt.rs)"
+if ! command -v script >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 \
+        || die "script is missing and there is no apt-get: install util-linux's script (Debian package bsdutils)"
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq || die "apt-get update failed (needed to install bsdutils)"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq bsdutils >/dev/null \
+        || die "could not install bsdutils with apt-get"
+fi
+script --version >/dev/null 2>&1 || die "script is installed but does not run"
+# --- end of a real terminal -----------------------------------------------------------------
+
 # --- Hardening (issue 6): fuzz smoke and supply-chain policy -------------------------------
 say "fuzz smoke: every parser fuzzed briefly (tests/fuzz-smoke.sh)"
 bash tests/fuzz-smoke.sh || die "fuzzing found a crash (input in fuzz/artifacts/)"

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
+use crate::ceremony::names::KeyNames;
 use crate::cjson::{self, Map, Value};
 use crate::display::escape;
 use crate::metadata::{AnyMetadata, DelegationRoles, Expires, Key, KeyId, RolePaths, Root};
@@ -76,8 +77,14 @@ struct Exported {
 }
 
 /// Verify `files` (a repository's metadata, named as in the repository layout) as of `now`
-/// and, if everything holds, build the bundle.
-pub fn build(files: &[InputFile], now: Expires, format: Format) -> Result<Bundle, ExportError> {
+/// and, if everything holds, build the bundle. `names` puts each key's plan name and officer
+/// beside its keyid in `SUMMARY.txt` (an empty [`KeyNames`] leaves keyids alone).
+pub fn build(
+    files: &[InputFile],
+    now: Expires,
+    format: Format,
+    names: &KeyNames,
+) -> Result<Bundle, ExportError> {
     let report = verify::verify_repository(files, None, now);
     if !report.is_ok() {
         return Err(ExportError::Unverified(report.problems));
@@ -135,7 +142,7 @@ pub fn build(files: &[InputFile], now: Expires, format: Format) -> Result<Bundle
     }
     bundle.files.insert(
         "SUMMARY.txt".into(),
-        summary(&roots, final_root, &targets, &left_out, format).into_bytes(),
+        summary(&roots, final_root, &targets, &left_out, format, names).into_bytes(),
     );
     if format == Format::Rstuf {
         for (name, bytes) in rstuf_payloads(&roots, &targets)? {
@@ -157,10 +164,14 @@ fn sha256sums(bundle: &Bundle) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn key_line(id: &KeyId, key: Option<&Key>) -> String {
+fn key_line(id: &KeyId, key: Option<&Key>, names: &KeyNames) -> String {
+    let named = match names.get(id) {
+        Some(n) => format!("  {}", n.label()),
+        None => String::new(),
+    };
     match key {
-        Some(k) => format!("{id}  {}/{}", escape(&k.keytype), escape(&k.scheme)),
-        None => format!("{id}  (no such key in the metadata)"),
+        Some(k) => format!("{id}  {}/{}{named}", escape(&k.keytype), escape(&k.scheme)),
+        None => format!("{id}  (no such key in the metadata){named}"),
     }
 }
 
@@ -170,6 +181,7 @@ fn summary(
     targets: &[Exported],
     left_out: &[String],
     format: Format,
+    names: &KeyNames,
 ) -> String {
     let mut s = String::new();
     let first = roots.first().map_or(0, |(v, _)| *v);
@@ -207,7 +219,7 @@ fn summary(
             rk.keyids.len()
         );
         for id in &rk.keyids {
-            let _ = writeln!(s, "    {}", key_line(id, root.keys.get(id)));
+            let _ = writeln!(s, "    {}", key_line(id, root.keys.get(id), names));
         }
     }
     let _ = writeln!(s);
@@ -252,7 +264,7 @@ fn summary(
                         }
                     );
                     for id in &r.keyids {
-                        let _ = writeln!(s, "      {}", key_line(id, d.keys.get(id)));
+                        let _ = writeln!(s, "      {}", key_line(id, d.keys.get(id), names));
                     }
                 }
             }
@@ -266,7 +278,7 @@ fn summary(
                     b.keyids.len()
                 );
                 for id in &b.keyids {
-                    let _ = writeln!(s, "      {}", key_line(id, d.keys.get(id)));
+                    let _ = writeln!(s, "      {}", key_line(id, d.keys.get(id), names));
                 }
             }
         }

@@ -10,6 +10,7 @@ pub mod detached;
 pub mod expiry;
 pub mod export;
 pub mod genesis;
+pub mod names;
 pub mod overwrite;
 pub mod plan;
 pub mod rehearsal;

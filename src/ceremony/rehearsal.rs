@@ -983,7 +983,10 @@ impl Rehearsal<'_> {
             vec![],
             None,
         )?;
-        let bundle = export::build(&files, Expires::now(), export::Format::Plain)
+        // SUMMARY.txt names each key as the plans do (the genesis plan, then the rotation's).
+        let mut names = crate::ceremony::names::KeyNames::from_plan(&self.load_plan("plan.toml")?);
+        names.add_plan(&self.load_plan("plan-v2.toml")?);
+        let bundle = export::build(&files, Expires::now(), export::Format::Plain, &names)
             .map_err(step("export repository/"))?;
         let bundle_dir = self.path("bundle");
         export::write_bundle(&bundle_dir, &bundle).map_err(io(&bundle_dir))?;

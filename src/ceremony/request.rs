@@ -420,6 +420,39 @@ impl SigningRequest {
             .map(|p| super::review::changes(p, &self.md))
     }
 
+    /// The review an officer reads before signing, as text that is the same on every machine
+    /// and every day: the summary, and against the previous version (when one was given)
+    /// whether that version is signed as it must be and every change. It holds no file names
+    /// and no "in N days", so `conclave review` reprints it anywhere, days later, and its
+    /// SHA-256 ([`super::review::text_digest`]) is the same wherever it is read aloud. Lines
+    /// are escaped for printing.
+    pub fn review_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .summary()
+            .iter()
+            .map(|s| format!("  {}", escape(s)))
+            .collect();
+        let (Some(prev), Some(changes)) = (&self.previous, self.changes()) else {
+            return lines;
+        };
+        let v = prev.common().version;
+        match &self.previous_check {
+            Some(PreviousCheck::Unverified(why)) => lines.push(format!(
+                "!!! UNVERIFIED PREVIOUS: version {v} is not signed as it must be ({}). The \
+                 changes below are against a file anyone could have written: verify it before \
+                 trusting them. !!!",
+                escape(why)
+            )),
+            Some(PreviousCheck::Verified(by)) => {
+                lines.push(format!("Version {v} is signed by {}.", escape(by)));
+            }
+            None => {}
+        }
+        lines.push(format!("Changes since version {v}:"));
+        lines.extend(changes.iter().map(|c| format!("  {}", escape(c))));
+        lines
+    }
+
     /// Whether `keyid` may sign. With no known authorities, any key may (merge checks later).
     ///
     /// A root after version 1 without its previous root knows only its own keys: any other
@@ -625,6 +658,70 @@ pub(crate) mod tests {
             "{e:?}"
         );
         SigningRequest::new(root_v2(), None, None, Some(signed_root()), None).unwrap();
+    }
+
+    #[test]
+    fn the_review_names_no_file_and_says_how_the_previous_version_stands() {
+        let req = SigningRequest::new(
+            root_v2(),
+            Some("/somewhere/2.root.json"),
+            None,
+            Some(signed_root()),
+            None,
+        )
+        .unwrap();
+        let lines = req.review_lines();
+        assert_eq!(lines[0], "  role:     root");
+        assert!(lines.iter().all(|l| !l.contains("somewhere")), "{lines:?}");
+        assert!(
+            lines.contains(&"Version 1 is signed by root v1 (its own keys).".to_owned()),
+            "{lines:?}"
+        );
+        let at = lines
+            .iter()
+            .position(|l| l == "Changes since version 1:")
+            .unwrap();
+        assert_eq!(lines[at + 1], "  version 1 -> 2");
+        // The digest is over exactly these lines, each ended by a newline, as a review file
+        // holds them.
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        use sha2::Digest as _;
+        assert_eq!(
+            super::super::review::text_digest(&lines),
+            hex::encode(sha2::Sha256::digest(text.as_bytes()))
+        );
+        // Without a previous version, the review is the summary alone.
+        let alone = SigningRequest::new(root(), None, None, None, None).unwrap();
+        assert!(
+            alone
+                .review_lines()
+                .iter()
+                .all(|l| l.starts_with("  ") && !l.contains("Changes")),
+            "{:?}",
+            alone.review_lines()
+        );
+    }
+
+    #[test]
+    fn an_unverified_previous_version_is_flagged_in_the_review() {
+        let t1 = AnyMetadata::Targets(Metadata::new(empty_targets()));
+        let mut next = empty_targets();
+        next.common.version = Version::new(2).unwrap();
+        let req = SigningRequest::new(
+            AnyMetadata::Targets(Metadata::new(next)),
+            Some("2.targets.json"),
+            None,
+            Some(t1),
+            None,
+        )
+        .unwrap();
+        let lines = req.review_lines();
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "!!! UNVERIFIED PREVIOUS: version 1 is not signed as it must be (no delegator"
+            )),
+            "{lines:?}"
+        );
     }
 
     /// A root v1 whose root role is officer 1's and whose targets role is officer 2's.

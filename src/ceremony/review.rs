@@ -24,6 +24,18 @@ pub fn digest_for_reading(hex_digest: &str) -> (String, Vec<String>) {
     (groups.join(" "), lines)
 }
 
+/// The SHA-256 (hex) of a review's text: its lines, each ended by a newline, as the review
+/// file beside a signature holds them (`sha256sum` of that file gives the same).
+pub fn text_digest(lines: &[String]) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for l in lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
 fn key_kind(k: Option<&Key>) -> String {
     k.map_or("(no such key)".into(), |k| {
         format!("{}/{}", escape(&k.keytype), escape(&k.scheme))

@@ -498,6 +498,7 @@ struct RotationTask {
 fn rotation_tasks(
     rot: &genesis::RotationPlan,
     plan: &Plan,
+    names: &crate::cli::names::Names,
     root: &Path,
     draft: &str,
 ) -> Vec<RotationTask> {
@@ -517,7 +518,7 @@ fn rotation_tasks(
                     .officer
                     .as_deref()
                     .map(|o| plan.officer_label(o))
-                    .unwrap_or_else(|| format!("holder of {}", k.keyid)),
+                    .unwrap_or_else(|| format!("holder of {}", names.keyid(&k.keyid))),
                 keyid: k.keyid.clone(),
                 key: k.name.clone(),
                 command: format!(
@@ -614,16 +615,19 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
     }
     let rot = genesis::plan_rotation(&current.signed, &plan, &lost, Expires::now())
         .map_err(|e| Failure::usage(format!("{}: {}", shown(&a.plan), rotation_problem(&e))))?;
+    // A key leaving service may be only in the ceremony's own plan (plan.toml beside the
+    // current root), not in the new one: its name and holder come from there.
+    let names = crate::cli::names::Names::find(&Default::default(), &[&a.root])?;
     let draft = a
         .output
         .as_ref()
         .map(|o| conclave::display::shell_word(&o.display().to_string()).into_owned())
         .unwrap_or_else(|| "NEXT.root.json".into());
-    let tasks = rotation_tasks(&rot, &plan, &a.root, &draft);
+    let tasks = rotation_tasks(&rot, &plan, &names, &a.root, &draft);
     if a.json {
         crate::cli::json::print(&rotation_json(&a, &rot, &tasks));
     } else {
-        print_rotation(&rot, &plan, &a, &tasks);
+        print_rotation(&rot, &plan, &names, &a, &tasks);
     }
     for adv in &rot.advice {
         eprintln!("note: {adv}");
@@ -666,6 +670,7 @@ fn plan_rotation(a: PlanRotationArgs) -> Result<u8, Failure> {
 fn print_rotation(
     rot: &genesis::RotationPlan,
     plan: &Plan,
+    names: &crate::cli::names::Names,
     a: &PlanRotationArgs,
     tasks: &[RotationTask],
 ) {
@@ -687,6 +692,17 @@ fn print_rotation(
     );
     println!("Keys:");
     for k in &rot.keys {
+        let known = names.key_names().get(&k.keyid);
+        let name = k
+            .name
+            .as_deref()
+            .or(known.map(|n| n.key.as_str()))
+            .unwrap_or("(not in the plan)");
+        let holder = match (&k.officer, known.and_then(|n| n.officer.as_ref())) {
+            (Some(o), _) => plan.officer_label(o),
+            (None, Some((id, full))) => format!("{} ({id})", escape(full)),
+            (None, None) => "holder unknown".into(),
+        };
         let role = match (k.in_old, k.in_new) {
             (true, true) => "stays (counts for both)",
             (true, false) => "leaves (counts for the old threshold only)",
@@ -696,11 +712,8 @@ fn print_rotation(
         println!(
             "  {} {:<22} {:<18} {}{}",
             k.keyid,
-            k.name.as_deref().unwrap_or("(not in the plan)"),
-            k.officer
-                .as_deref()
-                .map(|o| plan.officer_label(o))
-                .unwrap_or_else(|| "holder unknown".into()),
+            escape(name),
+            holder,
             role,
             if k.lost { "  LOST: must not sign" } else { "" }
         );

@@ -19,7 +19,8 @@ use crate::cli::{Failure, exit, io_reason, read_file, shown};
 /// N.root.json, the targets and delegated metadata in use as found, SHA256SUMS and
 /// SUMMARY.txt; with --format rstuf also rstuf/bootstrap.json (and rstuf/update-N.json for
 /// each later root version), the payloads RSTUF's CLI sends. The same inputs always give the
-/// same bytes.
+/// same bytes. SUMMARY.txt names each key as the plan does (--plan, or the ceremony directory's
+/// plan.toml) beside its keyid.
 #[derive(clap::Args)]
 pub struct Args {
     /// The ceremony's metadata directory.
@@ -31,6 +32,8 @@ pub struct Args {
     /// plain: metadata, SHA256SUMS, SUMMARY.txt; rstuf: also RSTUF's bootstrap payload.
     #[arg(long, value_name = "FORMAT", default_value = "plain", value_parser = ["plain", "rstuf"])]
     format: String,
+    #[command(flatten)]
+    names: crate::cli::names::PlanArgs,
 }
 
 pub fn run(a: Args) -> Result<u8, Failure> {
@@ -51,7 +54,8 @@ pub fn run(a: Args) -> Result<u8, Failure> {
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.dir])?;
     let source = crate::cli::metadata_dir(&a.dir);
     let files = load(&source)?;
-    let bundle = match export::build(&files, Expires::now(), format) {
+    let names = crate::cli::names::Names::find(&a.names, &[&a.dir])?;
+    let bundle = match export::build(&files, Expires::now(), format, names.key_names()) {
         Ok(b) => b,
         Err(ExportError::Unverified(problems)) => {
             crate::cli::print_problems(&source, &problems);

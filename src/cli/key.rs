@@ -388,11 +388,22 @@ fn change(a: ChangeArgs) -> Result<u8, Failure> {
         None => kf.profile(),
     };
     let mut prompter = Prompter::new(a.passphrase_fd)?;
-    let current = prompter.secret(&format!("Current passphrase for {}", shown(&a.file)))?;
-    announce_kdf(kf.profile());
-    let secret = kf
-        .unseal(&current)
-        .map_err(|e| Failure::failed(format!("{}: {e}", shown(&a.file))))?;
+    // A mistyped current passphrase is asked again at the terminal, as when signing.
+    let prompt = format!("Current passphrase for {}", shown(&a.file));
+    let secret = prompter.secret_tries(&prompt, |current| {
+        announce_kdf(kf.profile());
+        match kf.unseal(current) {
+            Ok(secret) => Ok(crate::cli::prompt::Try::Done(secret)),
+            Err(e @ keystore::KeyFileError::Decrypt) => {
+                let message = format!("{}: {e}", shown(&a.file));
+                Ok(crate::cli::prompt::Try::Wrong {
+                    failure: Failure::failed(&message),
+                    again: Some(message),
+                })
+            }
+            Err(e) => Err(Failure::failed(format!("{}: {e}", shown(&a.file)))),
+        }
+    })?;
     let new = prompter.new_secret(&shown(&a.output))?;
     warn_if_weak(&new);
     let kt = match kf.public_key().algorithm() {

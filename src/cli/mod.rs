@@ -9,16 +9,19 @@ mod inspect;
 pub mod json;
 mod key;
 mod manual;
+pub mod names;
 pub mod out;
 mod pkcs11;
 mod progress;
 mod prompt;
 mod pypi;
 pub mod record;
+mod review;
 mod revoke;
 // Optical transfer (issue #5 item 8).
 pub mod qr;
 mod root;
+mod signer;
 mod signing;
 mod transcript;
 mod verify;
@@ -103,6 +106,7 @@ enum Command {
     Status(signing::StatusArgs),
     Verify(verify::Args),
     Inspect(inspect::Args),
+    Review(review::Args),
     /// The ceremony transcript: verify its hash chain, print the paper record, add a step,
     /// sign its head.
     #[command(subcommand)]
@@ -160,6 +164,7 @@ pub fn run() -> ExitCode {
         Command::Status(args) => signing::status(args),
         Command::Verify(args) => verify::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Review(args) => review::run(args),
         Command::Transcript(cmd) => transcript::run(cmd),
         Command::Export(args) => export::run(args),
         Command::Revoke(args) => revoke::run(args),
@@ -513,7 +518,6 @@ pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
 /// is kept (an officer signing again after a mistyped passphrase reads the same file);
 /// anything else there is refused, never replaced.
 pub fn write_review(output: &Path, lines: &[String]) -> Result<(PathBuf, String), Failure> {
-    use sha2::Digest as _;
     let path = PathBuf::from(format!("{}.review.txt", output.display()));
     let mut text = lines.join("\n");
     text.push('\n');
@@ -521,7 +525,7 @@ pub fn write_review(output: &Path, lines: &[String]) -> Result<(PathBuf, String)
         refuse_existing(&path)?;
         write_output(&path, text.as_bytes())?;
     }
-    Ok((path, hex::encode(sha2::Sha256::digest(text.as_bytes()))))
+    Ok((path, conclave::ceremony::review::text_digest(lines)))
 }
 
 /// Write metadata or a signature file atomically, naming the file on failure.

@@ -5,7 +5,7 @@ use conclave::display::escape;
 use conclave::secret::Passphrase;
 use conclave::signer::pkcs11::{DeviceError, PinState, Pkcs11Uri, Token};
 
-use crate::cli::prompt::Prompter;
+use crate::cli::prompt::{Prompter, Try};
 use crate::cli::{Failure, exit, shown};
 
 /// clap value parser for `--pkcs11 URI`.
@@ -131,10 +131,78 @@ pub fn announce(token: &Token) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The user PIN: from the URI's pin-source file, or asked for (terminal or --passphrase-fd).
-pub fn pin(uri: &Pkcs11Uri, token: &Token, prompter: &mut Prompter) -> Result<Passphrase, Failure> {
+/// `sign --pkcs11` (and `transcript sign-head --pkcs11`): find the key, show and check its
+/// keyid, say which token it is and warn on its last PIN tries, and only then ask for the PIN.
+/// A wrong PIN typed at the terminal is asked for again while the token allows more than one
+/// more try: one that would lock the token ends the command, so the last try is always the
+/// officer's own decision, taken by running the command again.
+pub fn signer(
+    uri: &Pkcs11Uri,
+    prompter: &mut Prompter,
+    check_allowed: &dyn Fn(&conclave::metadata::KeyId) -> Result<(), Failure>,
+    names: &crate::cli::names::Names,
+) -> Result<Box<dyn conclave::signer::Signer>, Failure> {
+    let label = uri
+        .object
+        .as_deref()
+        .ok_or_else(|| device(DeviceError::NoObject))?;
+    let token = Token::open(uri).map_err(device)?;
+    let public = token.public_key(label, uri.id.as_deref()).map_err(device)?;
+    let keyid = public.keyid();
+    eprintln!(
+        "Signing with key \"{}\" in token \"{}\" (keyid {}).",
+        escape(label),
+        escape(token.label()),
+        names.keyid(&keyid)
+    );
+    check_allowed(&keyid)?;
+    announce(&token)?;
+    let attempt = |pin: &Passphrase| -> Result<Try<Box<dyn conclave::signer::Signer>>, Failure> {
+        match token.signer(label, uri.id.as_deref(), &public, pin) {
+            Ok(s) => Ok(Try::Done(Box::new(s))),
+            Err(e @ DeviceError::PinIncorrect { final_try, .. }) => {
+                let again = (!final_try).then(|| format!("{e} ({})", tries_left(&token)));
+                Ok(Try::Wrong {
+                    failure: device(e),
+                    again,
+                })
+            }
+            Err(e) => Err(device(e)),
+        }
+    };
+    match pin_from_source(uri)? {
+        Some(pin) => match attempt(&pin)? {
+            Try::Done(s) => Ok(s),
+            Try::Wrong { failure, .. } => Err(failure),
+        },
+        None => prompter.secret_tries(
+            &format!("User PIN for token \"{}\"", escape(token.label())),
+            attempt,
+        ),
+    }
+}
+
+/// What the token says of its PIN tries after a wrong PIN (PKCS#11 reports no count, only
+/// whether tries are low or the next is the last).
+fn tries_left(token: &Token) -> &'static str {
+    match token.pin_state() {
+        Ok(PinState::FinalTry) => "ONE try left: one more wrong PIN locks this token",
+        Ok(PinState::Locked) => "the PIN is now locked",
+        Ok(PinState::CountLow) => {
+            "the token reports its PIN tries are low, not how many are left; tokens lock after \
+             repeated wrong PINs"
+        }
+        Ok(PinState::Ok) | Err(_) => {
+            "the token does not report how many tries are left; tokens lock after repeated \
+             wrong PINs"
+        }
+    }
+}
+
+/// The user PIN from the URI's pin-source file, if it names one.
+fn pin_from_source(uri: &Pkcs11Uri) -> Result<Option<Passphrase>, Failure> {
     let Some(path) = &uri.pin_source else {
-        return prompter.secret(&format!("User PIN for token \"{}\"", escape(token.label())));
+        return Ok(None);
     };
     let bytes = zeroize::Zeroizing::new(crate::cli::read_file(path)?);
     let text = std::str::from_utf8(&bytes)
@@ -146,5 +214,13 @@ pub fn pin(uri: &Pkcs11Uri, token: &Token, prompter: &mut Prompter) -> Result<Pa
             shown(path)
         )));
     }
-    Ok(Passphrase::new(line.to_owned()))
+    Ok(Some(Passphrase::new(line.to_owned())))
+}
+
+/// The user PIN: from the URI's pin-source file, or asked for (terminal or --passphrase-fd).
+pub fn pin(uri: &Pkcs11Uri, token: &Token, prompter: &mut Prompter) -> Result<Passphrase, Failure> {
+    match pin_from_source(uri)? {
+        Some(pin) => Ok(pin),
+        None => prompter.secret(&format!("User PIN for token \"{}\"", escape(token.label()))),
+    }
 }

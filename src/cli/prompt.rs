@@ -73,6 +73,42 @@ impl Prompter {
         Ok(answer)
     }
 
+    /// Whether answers come from the terminal (an officer typing), not `--passphrase-fd`.
+    pub fn interactive(&self) -> bool {
+        self.fd.is_none()
+    }
+
+    /// Ask for a secret and try it with `attempt`. At the terminal a wrong one is said so and
+    /// asked for again, [`TRIES`] times in all (fewer when `attempt` says not to ask again: a
+    /// token on its last PIN try); from `--passphrase-fd` the first wrong one ends the
+    /// command, as a script cannot type another. Each try is a new answer: a secret is never
+    /// tried twice.
+    pub fn secret_tries<T>(
+        &mut self,
+        prompt: &str,
+        mut attempt: impl FnMut(&Passphrase) -> Result<Try<T>, Failure>,
+    ) -> Result<T, Failure> {
+        let tries = if self.interactive() { TRIES } else { 1 };
+        let mut tried = 0;
+        loop {
+            let secret = self.secret(prompt)?;
+            tried += 1;
+            match attempt(&secret)? {
+                Try::Done(t) => return Ok(t),
+                Try::Wrong { failure, again } => {
+                    let Some(why) = again.filter(|_| tried < tries) else {
+                        return Err(failure);
+                    };
+                    let left = tries - tried;
+                    eprintln!(
+                        "{why}. Try again ({left} more tr{}; an empty answer cancels).",
+                        if left == 1 { "y" } else { "ies" }
+                    );
+                }
+            }
+        }
+    }
+
     /// Ask twice for a new secret and require both entries to match.
     pub fn new_secret(&mut self, what: &str) -> Result<Passphrase, Failure> {
         let first = self.secret(&format!("New passphrase for {what}"))?;
@@ -85,6 +121,22 @@ impl Prompter {
         }
         Ok(first)
     }
+}
+
+/// How many times a secret is asked for at the terminal before the command gives up.
+pub const TRIES: u32 = 3;
+
+/// What one try of a secret ([`Prompter::secret_tries`]) gave.
+pub enum Try<T> {
+    /// The secret worked.
+    Done(T),
+    /// The secret was wrong: the failure that ends the command if it is not asked for again,
+    /// and, when it may be, what to say before asking (none: a token whose next wrong PIN
+    /// locks it is not asked again).
+    Wrong {
+        failure: Failure,
+        again: Option<String>,
+    },
 }
 
 pub fn cancelled() -> Failure {

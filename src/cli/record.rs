@@ -125,7 +125,7 @@ fn has_transcript(dir: &Path) -> bool {
 /// parent, for a file) holding a transcript. A path that does not exist yet (an output about to
 /// be written, in directories about to be made) belongs where its nearest existing ancestor
 /// does; links are followed, so a write through a link is found where it lands.
-fn discover(path: &Path) -> Option<PathBuf> {
+pub fn discover(path: &Path) -> Option<PathBuf> {
     let mut start = if path.is_dir() {
         path.to_path_buf()
     } else {
@@ -229,11 +229,24 @@ impl Recorder {
         keyids: Vec<String>,
         note: Option<String>,
     ) -> Result<(), Failure> {
-        let step = step.into();
+        self.record_by(step.into(), inputs, outputs, keyids, note, None)
+    }
+
+    /// [`Recorder::record`], naming the officer who did it (the holder of the key that
+    /// signed, as the plan says).
+    fn record_by(
+        &self,
+        step: String,
+        inputs: &[&Path],
+        outputs: &[&Path],
+        keyids: Vec<String>,
+        note: Option<String>,
+        officer: Option<String>,
+    ) -> Result<(), Failure> {
         for dir in &self.dirs {
             let entry = Entry {
                 step: step.clone(),
-                officer: None,
+                officer: officer.clone(),
                 inputs: Self::files(dir, inputs)?,
                 outputs: Self::files(dir, outputs)?,
                 keyids: keyids.clone(),
@@ -267,6 +280,22 @@ pub fn step(
 ) -> Result<(), Failure> {
     match recorder {
         Some(r) => r.record(step, inputs, outputs, keyids, None),
+        None => Ok(()),
+    }
+}
+
+/// [`step`] for a step an officer did with their key: the transcript names them (`officer`,
+/// the plan's id for the holder of the key that signed), when the plan says who it is.
+pub fn step_by(
+    recorder: &Option<Recorder>,
+    step: impl Into<String>,
+    inputs: &[&Path],
+    outputs: &[&Path],
+    keyids: Vec<String>,
+    officer: Option<String>,
+) -> Result<(), Failure> {
+    match recorder {
+        Some(r) => r.record_by(step.into(), inputs, outputs, keyids, None, officer),
         None => Ok(()),
     }
 }

@@ -81,6 +81,8 @@ pub struct Args {
     /// Print the plan as JSON on stdout (the readable plan goes to stderr).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    names: crate::cli::names::PlanArgs,
 }
 
 /// One ROLE=VALUE given to `flag`, split; a malformed one names the flag.
@@ -166,7 +168,8 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| a.repo.join(format!("revoke-{}", keyid.short())));
-    let text = render(&plan, &a.repo, &out, a.dry_run);
+    let names = crate::cli::names::Names::find(&a.names, &[&a.repo])?;
+    let text = render(&plan, &a.repo, &out, a.dry_run, &names);
     if a.json {
         eprint!("{text}");
         print!(
@@ -261,11 +264,17 @@ fn flags(role: &str) -> (String, String) {
 /// The plan as the officers read it (also saved as PLAN.txt beside the drafts). Every line the
 /// library built is escaped here too: they quote role names and file names from the repository
 /// (escaping twice changes nothing).
-fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> String {
+fn render(
+    plan: &RevocationPlan,
+    dir: &Path,
+    out: &Path,
+    dry_run: bool,
+    names: &crate::cli::names::Names,
+) -> String {
     let mut s = String::new();
     let keyid = plan.keyid.clone().expect("a plan names its key");
     let (groups, words) = review::digest_for_reading(&keyid.as_str());
-    let _ = writeln!(s, "REVOKING KEY {keyid}");
+    let _ = writeln!(s, "REVOKING KEY {}", names.keyid(&keyid));
     let _ = writeln!(
         s,
         "  Read it aloud and compare it with the key holder's record:"
@@ -275,7 +284,11 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
         let _ = writeln!(s, "    {w}");
     }
     for a in &plan.aliases {
-        let _ = writeln!(s, "  The same key is also listed under keyid {a}.");
+        let _ = writeln!(
+            s,
+            "  The same key is also listed under keyid {}.",
+            names.keyid(a)
+        );
     }
     let _ = writeln!(s, "  Repository: {}", shown(dir));
 
@@ -361,7 +374,7 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
             escape(&d.previous_file)
         );
         for line in &d.changes {
-            let _ = writeln!(s, "       {}", escape(line));
+            let _ = writeln!(s, "       {}", names.line(&escape(line)));
         }
         let digest = conclave::metadata::SignedText::of_metadata(&d.metadata).sha256_hex();
         let (groups, _) = conclave::ceremony::review::digest_for_reading(&digest);
@@ -384,22 +397,24 @@ fn render(plan: &RevocationPlan, dir: &Path, out: &Path, dry_run: bool) -> Strin
                 }
             );
             for id in &r.eligible {
-                let _ = writeln!(s, "         {id}");
+                let _ = writeln!(s, "         {}", names.keyid(id));
             }
             for id in &r.excluded {
                 if d.role == "root" {
                     let _ = writeln!(
                         s,
-                        "         NOT {id} (the revoked key): whoever holds a copy can sign \
+                        "         NOT {} (the revoked key): whoever holds a copy can sign \
                          with it, so its signature proves nothing; do not count it (merge \
                          and clients would still count it toward this old root's threshold, \
-                         spec 5.3.4)"
+                         spec 5.3.4)",
+                        names.keyid(id)
                     );
                 } else {
                     let _ = writeln!(
                         s,
-                        "         NOT {id} (the revoked key): it no longer may sign; merge \
-                         refuses its signature"
+                        "         NOT {} (the revoked key): it no longer may sign; merge \
+                         refuses its signature",
+                        names.keyid(id)
                     );
                 }
             }

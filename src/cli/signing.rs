@@ -6,7 +6,6 @@ use conclave::ceremony::request::{self, RequestError, SigningRequest};
 use conclave::ceremony::{DetachedSignature, review};
 use conclave::display::escape;
 use conclave::metadata::KeyId;
-use conclave::signer::Signer;
 use conclave::verify::SignatureReport;
 
 use crate::cli::prompt::Prompter;
@@ -134,79 +133,120 @@ fn load(file: &Path, ctx: &Context) -> Result<SigningRequest, Failure> {
 /// How many review lines fit a screen; a longer review goes to a file beside the signature.
 const REVIEW_LINES: usize = 200;
 
+/// A signing request's review as shown: `text` is the review itself (the same on every
+/// machine and every day: [`SigningRequest::review_lines`]), the text written to a review
+/// file and digested; `screen` is what the officer reads: a heading with the file names,
+/// the review with the key names of the plan beside the keyids, and under the expiry how it
+/// stands now ("in 364 days", EXPIRED).
+pub(crate) struct ShownReview {
+    heading: String,
+    pub text: Vec<String>,
+    expiry_line: String,
+    pub expiry: ExpiryReview,
+}
+
+impl ShownReview {
+    pub fn of(l: &SigningRequest, heading: String, file: &Path) -> Self {
+        let text = l.review_lines();
+        let expiry = ExpiryReview::of([(shown(file), l.role(), l.metadata().common().expires)]);
+        ShownReview {
+            heading,
+            text,
+            expiry_line: format!("  expiry:   {}", expiry.lines[0]),
+            expiry,
+        }
+    }
+
+    /// How many lines [`ShownReview::screen`] gives.
+    pub fn screen_len(&self) -> usize {
+        self.text.len() + 2
+    }
+
+    /// The review as the officer reads it, a line at a time (a claim's review can be millions
+    /// of lines: only what is printed is made): the heading, then the text with the plan's
+    /// names beside its keyids, and how the draft stands against its expiry right under the
+    /// expiry it reads.
+    pub fn screen<'a>(
+        &'a self,
+        names: &'a crate::cli::names::Names,
+    ) -> impl Iterator<Item = String> + 'a {
+        let at = self
+            .text
+            .iter()
+            .position(|l| l.starts_with("  expires:"))
+            .map_or(self.text.len(), |i| i + 1);
+        std::iter::once(self.heading.clone())
+            .chain(self.text[..at].iter().map(|l| names.line(l)))
+            .chain(std::iter::once(self.expiry_line.clone()))
+            .chain(self.text[at..].iter().map(|l| names.line(l)))
+    }
+
+    /// The payload digest to compare aloud, and the review's digest when given (hex groups
+    /// and PGP words), as lines.
+    pub fn digest_lines(payload: &str, review: Option<(&str, &str)>) -> Vec<String> {
+        let (hex_groups, words) = review::digest_for_reading(payload);
+        let mut out = vec![
+            "Payload digest (SHA-256 of the canonical signed bytes) - compare it aloud:".into(),
+        ];
+        out.push(format!("  {hex_groups}"));
+        out.extend(words.iter().map(|w| format!("  {w}")));
+        if let Some((label, sha)) = review {
+            let (groups, _) = review::digest_for_reading(sha);
+            out.push(label.to_owned());
+            out.push(format!("  {groups}"));
+        }
+        out
+    }
+}
+
 /// What the officer reads before signing: the summary, the changes against the previous
 /// version (with a banner when that version is not verified), and the digests to compare
 /// aloud. A review too long for the screen is written whole to `SIGFILE.review.txt`, and
 /// its SHA-256 is read aloud with the payload digest, so every officer knows they reviewed
-/// the same list.
+/// the same list (`conclave review` prints the same digest on any machine).
 fn show_review(
     l: &SigningRequest,
     file: &Path,
     previous: Option<&Path>,
     output: &Path,
     digest: &str,
+    names: &crate::cli::names::Names,
 ) -> Result<Option<(PathBuf, String)>, Failure> {
-    use conclave::ceremony::request::PreviousCheck;
-    let mut lines = vec![format!("You are about to sign {}:", shown(file))];
-    // How the draft stands against its expiry goes right under the expiry it reads.
-    let expiry = ExpiryReview::of([(shown(file), l.role(), l.metadata().common().expires)]);
-    let mut expiry_line = Some(format!("  expiry:   {}", expiry.lines[0]));
-    for s in l.summary() {
-        lines.push(format!("  {}", escape(&s)));
-        if s.starts_with("expires:")
-            && let Some(e) = expiry_line.take()
-        {
-            lines.push(e);
-        }
-    }
-    lines.extend(expiry_line);
-    if let (Some(changes), Some(prev)) = (l.changes(), previous) {
-        match l.previous_check() {
-            Some(PreviousCheck::Unverified(why)) => {
-                lines.push(format!(
-                    "!!! UNVERIFIED PREVIOUS: {} is not signed as it must be ({}). The changes \
-                     below are against a file anyone could have written: check it with \
-                     `conclave verify` before trusting them. !!!",
-                    shown(prev),
-                    escape(why)
-                ));
-            }
-            Some(PreviousCheck::Verified(by)) => {
-                lines.push(format!("{} is signed by {}.", shown(prev), escape(by)));
-            }
-            None => {}
-        }
-        lines.push(format!("Changes since {}:", shown(prev)));
-        lines.extend(changes.into_iter().map(|c| format!("  {}", escape(&c))));
-    }
+    let heading = match previous {
+        Some(p) => format!(
+            "You are about to sign {} (previous version: {}):",
+            shown(file),
+            shown(p)
+        ),
+        None => format!("You are about to sign {}:", shown(file)),
+    };
+    let shown_review = ShownReview::of(l, heading, file);
     let mut review_file = None;
-    if lines.len() > REVIEW_LINES {
-        let (path, sha) = crate::cli::write_review(output, &lines)?;
-        for line in lines.iter().take(REVIEW_LINES / 2) {
+    if shown_review.screen_len() > REVIEW_LINES {
+        let (path, sha) = crate::cli::write_review(output, &shown_review.text)?;
+        for line in shown_review.screen(names).take(REVIEW_LINES / 2) {
             eprintln!("{line}");
         }
         eprintln!(
             "  ... the review has {} lines: all of them are in {} (read it before signing)",
-            lines.len(),
+            shown_review.text.len(),
             shown(&path)
         );
         review_file = Some((path, sha));
     } else {
-        for line in &lines {
+        for line in shown_review.screen(names) {
             eprintln!("{line}");
         }
     }
-    expiry.print_warnings();
-    let (hex_groups, words) = review::digest_for_reading(digest);
-    eprintln!("Payload digest (SHA-256 of the canonical signed bytes) - compare it aloud:");
-    eprintln!("  {hex_groups}");
-    for line in &words {
-        eprintln!("  {line}");
-    }
-    if let Some((_, sha)) = &review_file {
-        let (groups, _) = review::digest_for_reading(sha);
-        eprintln!("Review file digest (SHA-256 of the whole review) - compare it aloud too:");
-        eprintln!("  {groups}");
+    shown_review.expiry.print_warnings();
+    let review = review_file.as_ref().map(|(_, sha)| {
+        (
+            "Review file digest (SHA-256 of the whole review) - compare it aloud too:",
+            sha.as_str(),
+        )
+    });
+    for line in ShownReview::digest_lines(digest, review) {
+        eprintln!("{line}");
     }
     if let Some(v) = l.root_without_previous() {
         eprintln!(
@@ -251,7 +291,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn print_reports(reports: &[SignatureReport]) {
+fn print_reports(reports: &[SignatureReport], names: &crate::cli::names::Names) {
     for r in reports {
         eprintln!(
             "  {}: {} of {} needed have signed{}",
@@ -265,13 +305,13 @@ fn print_reports(reports: &[SignatureReport]) {
             }
         );
         for id in &r.valid {
-            eprintln!("      signed     {id}");
+            eprintln!("      signed     {}", names.keyid(id));
         }
         for id in &r.missing {
-            eprintln!("      not signed {id}");
+            eprintln!("      not signed {}", names.keyid(id));
         }
         for (id, why) in &r.invalid {
-            eprintln!("      INVALID    {id} ({})", escape(why));
+            eprintln!("      INVALID    {} ({})", names.keyid(id), escape(why));
         }
         if !r.is_met() {
             eprintln!(
@@ -292,6 +332,9 @@ fn print_reports(reports: &[SignatureReport]) {
 /// PGP words. Compare the digest aloud with the other officers: everyone must be signing the
 /// same bytes. An expired draft is refused before the key is unlocked (--allow-expired signs
 /// it anyway). The signature is checked against your public key before it is written.
+/// `conclave review PREV FILE` reprints this review anywhere, with the same digests. Keys are
+/// named as the plan names them (--plan, or the ceremony directory's plan.toml). A mistyped
+/// passphrase or PIN at the terminal is asked again (three tries).
 ///
 /// FILE may be a directory of drafts (a claim round's claimed bins, as `pypi claim` writes
 /// them; --delegator required): every draft is listed, one round digest is shown to compare
@@ -299,29 +342,13 @@ fn print_reports(reports: &[SignatureReport]) {
 /// per draft, or nothing if any draft cannot be signed. A root draft is never part of a
 /// round, and a draft whose name says another role or version than it holds is refused.
 #[derive(clap::Args)]
-#[command(group = clap::ArgGroup::new("signer").required(true).multiple(false))]
 pub struct SignArgs {
     /// The metadata to sign (it is not modified), or a directory of drafts to sign as a round.
     file: PathBuf,
-    /// Sign with this key file.
-    #[arg(long, value_name = "KEYFILE", group = "signer")]
-    key: Option<PathBuf>,
-    /// Sign with the key derived from a passphrase for this identity (e.g. pypi.org/root/alice).
-    #[arg(long, value_name = "ID", group = "signer")]
-    derive: Option<String>,
-    /// Sign with a key in a PKCS#11 token, e.g.
-    /// 'pkcs11:token=NAME;object=LABEL?module-path=/usr/lib/softhsm/libsofthsm2.so'.
-    /// The key's keyid is shown, and checked against the keys allowed to sign, before the PIN
-    /// is asked for (or read from the URI's pin-source=file:PATH).
-    #[arg(long, value_name = "URI", group = "signer", value_parser = crate::cli::pkcs11::parse_uri)]
-    pkcs11: Option<conclave::signer::pkcs11::Pkcs11Uri>,
-    /// Sign with the key in a YubiKey's PIV slot, e.g. 12345678 or 12345678:9c (the serial
-    /// printed on the key; slot 9c by default). The YubiKey is found by serial, and the slot's
-    /// keyid shown and checked against the keys allowed to sign, before the PIN is asked for.
-    /// Needs a conclave built with the `yubikey` feature and a running pcscd.
-    #[arg(long, value_name = "SERIAL[:SLOT]", group = "signer")]
-    yubikey: Option<String>,
-    /// Read the passphrase or PIN from this file descriptor (one line per prompt).
+    #[command(flatten)]
+    keys: crate::cli::signer::KeyArgs,
+    /// Read the passphrase or PIN from this file descriptor (one line per prompt). A wrong
+    /// one ends the command; at the terminal it is asked for again (three tries).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
     /// The signature file to write, which must not exist yet (for a directory of drafts: a new
@@ -352,6 +379,8 @@ pub struct SignArgs {
     allow_expired: bool,
     #[command(flatten)]
     ctx: Context,
+    #[command(flatten)]
+    names: crate::cli::names::PlanArgs,
 }
 
 pub fn sign(a: SignArgs) -> Result<u8, Failure> {
@@ -381,8 +410,16 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     let mut l = load(&a.file, &a.ctx)?;
     foreign_keys(&mut l, a.allow_foreign_keyids)?;
     let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
     let previous = l.previous_from().map(|(p, _)| p.to_path_buf());
-    let review_file = show_review(&l, &a.file, previous.as_deref(), &a.output, &digest)?;
+    let review_file = show_review(
+        &l,
+        &a.file,
+        previous.as_deref(),
+        &a.output,
+        &digest,
+        &names,
+    )?;
     if l.authorities().is_none() {
         eprintln!(
             "note: without --delegator, conclave cannot check that your key may sign role {}; merge will.",
@@ -395,18 +432,18 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
 
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let check_allowed = |keyid: &KeyId| -> Result<(), Failure> { Ok(l.may_sign(keyid)?) };
-    let signer = open_signer(&a, &mut prompter, &check_allowed)?;
+    let signer = crate::cli::signer::open(&a.keys, &mut prompter, &check_allowed, &names)?;
     let signed =
         crate::cli::progress::step("Signing", || l.sign(signer.as_ref(), a.output.parent()));
     let detached = signed.map_err(|e| match e {
-        RequestError::Sign(e) => sign_failure(&a, e),
+        RequestError::Sign(e) => crate::cli::signer::sign_failure(&a.keys, e),
         other => other.into(),
     })?;
     let bytes = detached.to_bytes();
     crate::cli::write_new_output(&a.output, &bytes)?;
     eprintln!(
         "Wrote the signature by {} to {}.",
-        detached.signature.keyid,
+        names.keyid(&detached.signature.keyid),
         shown(&a.output)
     );
     if a.qr {
@@ -415,12 +452,13 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         eprintln!("The signature as a QR code (scan it with `conclave qr read -o SIGFILE`):");
         crate::cli::qr::print_qr(&text, a.look)?;
     }
-    crate::cli::record::step(
+    crate::cli::record::step_by(
         &recorder,
         format!("sign {} v{}", l.role(), l.metadata().common().version),
         &[&a.file],
         &[&a.output],
         vec![detached.signature.keyid.to_raw_string()],
+        names.officer(&detached.signature.keyid),
     )?;
     eprintln!(
         "Next: hand the signature file to whoever merges (`conclave merge`); it holds no secret."
@@ -445,93 +483,6 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         ]));
     }
     Ok(exit::OK)
-}
-
-/// Open the signer the officer named (key file, derived key, PKCS#11 token or YubiKey),
-/// checking its keyid with `check_allowed` before any passphrase or PIN is asked for.
-fn open_signer(
-    a: &SignArgs,
-    prompter: &mut Prompter,
-    check_allowed: &dyn Fn(&KeyId) -> Result<(), Failure>,
-) -> Result<Box<dyn Signer>, Failure> {
-    Ok(match (&a.key, &a.derive, &a.pkcs11) {
-        _ if a.yubikey.is_some() => {
-            let spec = a.yubikey.as_deref().unwrap_or_default();
-            crate::cli::yubikey::signer(spec, prompter, check_allowed)?
-        }
-        (Some(path), _, _) => {
-            let kf = crate::cli::key::load_key_file(path)?;
-            let keyid = kf.public_key().keyid();
-            eprintln!("Signing with key file {} (keyid {keyid}).", shown(path));
-            check_allowed(&keyid)?;
-            let pass = prompter.secret(&format!("Passphrase for {} (to sign)", shown(path)))?;
-            eprintln!("Unlocking the key (Argon2id, {})...", kf.profile().name);
-            kf.signer(&pass)
-                .map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))?
-        }
-        (None, Some(id), _) => {
-            conclave::signer::derived::check_identity(id)
-                .map_err(|e| Failure::usage(format!("--derive: {e}")))?;
-            let pass = prompter.secret(&format!(
-                "Passphrase for derived key {} (to sign)",
-                escape(id)
-            ))?;
-            eprintln!("Deriving the key (Argon2id, 2 GiB)...");
-            let s = conclave::signer::derived::derive(id, &pass).map_err(Failure::usage)?;
-            eprintln!("Derived keyid {}.", s.public_key().keyid());
-            check_allowed(&s.public_key().keyid()).map_err(|f| {
-                f.hint("a mistyped passphrase or identity gives a different key: check both and try again")
-            })?;
-            Box::new(s)
-        }
-        (None, None, Some(uri)) => {
-            use crate::cli::pkcs11::{announce, device, pin};
-            use conclave::signer::pkcs11::{DeviceError, Token};
-            let label = uri
-                .object
-                .as_deref()
-                .ok_or_else(|| device(DeviceError::NoObject))?;
-            let token = Token::open(uri).map_err(device)?;
-            let public = token.public_key(label, uri.id.as_deref()).map_err(device)?;
-            let keyid = public.keyid();
-            eprintln!(
-                "Signing with key \"{}\" in token \"{}\" (keyid {keyid}).",
-                escape(label),
-                escape(token.label())
-            );
-            check_allowed(&keyid)?;
-            announce(&token)?;
-            let pin = pin(uri, &token, prompter)?;
-            Box::new(
-                token
-                    .signer(label, uri.id.as_deref(), &public, &pin)
-                    .map_err(device)?,
-            )
-        }
-        (None, None, None) => {
-            return Err(Failure::usage(
-                "give --key KEYFILE, --derive ID, --pkcs11 URI or --yubikey SERIAL[:SLOT]",
-            ));
-        }
-    })
-}
-
-/// The failure for a signature that could not be made: a device error when a token failed.
-fn sign_failure(a: &SignArgs, e: conclave::signer::SignError) -> Failure {
-    let mut f = Failure::failed(e.to_string());
-    // The token failed while signing (removed, refused the mechanism): a device error.
-    if a.pkcs11.is_some() && matches!(e, conclave::signer::SignError::Backend(_)) {
-        f.code = exit::DEVICE;
-        f = f.hint("check the token is connected and run the command again; nothing was written");
-    }
-    if a.yubikey.is_some() && matches!(e, conclave::signer::SignError::Backend(_)) {
-        f.code = exit::DEVICE;
-        f = f.hint(
-            "if the key needs a touch, touch its gold contact when the light blinks; check the \
-             YubiKey is inserted and run the command again. Nothing was written",
-        );
-    }
-    f
 }
 
 /// How the drafts being signed or merged stand against their expiry, now: one line per draft
@@ -582,9 +533,17 @@ impl ExpiryReview {
 
     /// Print the warnings (expiries beyond their role's bound), for the review.
     pub fn print_warnings(&self) {
-        for w in &self.warnings {
-            eprintln!("WARNING: {w}");
+        for w in self.warning_lines() {
+            eprintln!("{w}");
         }
+    }
+
+    /// The warnings as lines, for a review printed on stdout.
+    pub fn warning_lines(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|w| format!("WARNING: {w}"))
+            .collect()
     }
 
     /// Refuse to go on with an expired draft unless `allow`.
@@ -682,6 +641,8 @@ pub struct MergeArgs {
     json: bool,
     #[command(flatten)]
     ctx: Context,
+    #[command(flatten)]
+    names: crate::cli::names::PlanArgs,
 }
 
 /// `merge --json`: what was merged, dropped or already there, the threshold reports, and
@@ -737,6 +698,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     // files must be the same merge target (checked once the merge is known).
     let replacing = conclave::ceremony::overwrite::refuse_unmergeable(&a.output)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
     let mut l = load(&a.file, &a.ctx)?;
     l.need_previous()?;
     l.need_authorities()?;
@@ -778,16 +740,16 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         Err(e) => return Err(e.into()),
     };
     for (id, file) in &outcome.added {
-        eprintln!("merged      {id}  from {file}");
+        eprintln!("merged      {}  from {file}", names.keyid(id));
     }
     for (id, file) in &outcome.already_present {
-        eprintln!("already in  {id}  ({file} adds nothing)");
+        eprintln!("already in  {}  ({file} adds nothing)", names.keyid(id));
     }
     for (id, why) in &outcome.dropped {
-        eprintln!("dropped     {id}  ({})", escape(why));
+        eprintln!("dropped     {}  ({})", names.keyid(id), escape(why));
     }
     eprintln!("Signatures now:");
-    print_reports(&outcome.reports);
+    print_reports(&outcome.reports, &names);
     if !outcome.complete() && !a.allow_partial {
         if a.json {
             let version = l.metadata().common().version;
@@ -880,6 +842,8 @@ pub struct StatusArgs {
     json: bool,
     #[command(flatten)]
     ctx: Context,
+    #[command(flatten)]
+    names: crate::cli::names::PlanArgs,
 }
 
 pub fn status(a: StatusArgs) -> Result<u8, Failure> {
@@ -887,6 +851,7 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         return round::status_round(&a);
     }
     let l = load(&a.file, &a.ctx)?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file])?;
     let reports = l.status()?;
     // A draft whose keys are not what their keyids say is never complete: sign and merge
     // refuse it.
@@ -927,16 +892,16 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
             r.threshold
         );
         for id in &r.valid {
-            println!("    signed       {id}");
+            println!("    signed       {}", names.keyid(id));
         }
         for id in &r.missing {
-            println!("    must sign    {id}");
+            println!("    must sign    {}", names.keyid(id));
         }
         for (id, why) in &r.invalid {
-            println!("    INVALID      {id} ({})", escape(why));
+            println!("    INVALID      {} ({})", names.keyid(id), escape(why));
         }
         for id in &r.unknown {
-            println!("    not allowed  {id}");
+            println!("    not allowed  {}", names.keyid(id));
         }
         if !r.is_met() {
             println!(

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use conclave::ceremony::transcript::{self, Entry, HeadSignature, Line, Vouchers};
 use conclave::display::escape;
 use conclave::metadata::AnyMetadata;
-use conclave::signer::Signer;
 
 use crate::cli::prompt::Prompter;
 use crate::cli::{Failure, chain, exit, read_file, shown, write_output};
@@ -17,7 +16,7 @@ pub enum TranscriptCommand {
     Verify(VerifyArgs),
     Print(PrintArgs),
     Note(NoteArgs),
-    SignHead(SignHeadArgs),
+    SignHead(Box<SignHeadArgs>),
 }
 
 pub fn run(cmd: TranscriptCommand) -> Result<u8, Failure> {
@@ -25,7 +24,7 @@ pub fn run(cmd: TranscriptCommand) -> Result<u8, Failure> {
         TranscriptCommand::Verify(a) => verify(a),
         TranscriptCommand::Print(a) => print(a),
         TranscriptCommand::Note(a) => note(a),
-        TranscriptCommand::SignHead(a) => sign_head(a),
+        TranscriptCommand::SignHead(a) => sign_head(*a),
     }
 }
 
@@ -362,12 +361,18 @@ fn verify_json(
 /// Print the transcript as a paper record: numbered steps with time, officer, files in and
 /// out (short hashes) and empty Initials and Witness columns to sign by hand.
 ///
+/// Keys are named as the plan names them (--plan, or the ceremony directory's plan.toml):
+/// "key: 1e05 df8b ... (root-alice, officer Alice Smith)"; the officer who signed a step is
+/// recorded in the transcript and printed with their full name.
+///
 /// The chain is checked first; a broken transcript is not printed (exit 1).
 #[derive(clap::Args)]
 pub struct PrintArgs {
     /// The ceremony directory, or the transcript file.
     #[arg(value_name = "DIR_OR_FILE")]
     path: PathBuf,
+    #[command(flatten)]
+    names: crate::cli::names::PlanArgs,
 }
 
 fn short(hash: &str) -> String {
@@ -382,6 +387,7 @@ fn short(hash: &str) -> String {
 
 fn print(a: PrintArgs) -> Result<u8, Failure> {
     let (path, lines) = load(&a.path)?;
+    let names = crate::cli::names::Names::find(&a.names, &[&path])?;
     const W: usize = 58;
     let rule = "-".repeat(4 + 21 + W + 24);
     println!("CEREMONY TRANSCRIPT - {}", shown(&path));
@@ -401,7 +407,10 @@ fn print(a: PrintArgs) -> Result<u8, Failure> {
         let time = escape(&l.time.replace('T', " ").replace('Z', "")).into_owned();
         let mut detail = vec![escape(&l.entry.step).into_owned()];
         if let Some(o) = &l.entry.officer {
-            detail.push(format!("officer: {}", escape(o)));
+            detail.push(match names.key_names().officer(o) {
+                Some(full) => format!("officer: {} ({})", escape(full), escape(o)),
+                None => format!("officer: {}", escape(o)),
+            });
         }
         for (p, h) in &l.entry.inputs {
             detail.push(format!("in:  {} [{}]", escape(p), escape(&short(h))));
@@ -410,7 +419,13 @@ fn print(a: PrintArgs) -> Result<u8, Failure> {
             detail.push(format!("out: {} [{}]", escape(p), escape(&short(h))));
         }
         for k in &l.entry.keyids {
-            detail.push(format!("key: {}", escape(&short(k))));
+            let named = conclave::metadata::KeyId::new(k)
+                .ok()
+                .and_then(|id| names.key_names().get(&id).map(|n| n.label()));
+            detail.push(match named {
+                Some(n) => format!("key: {} ({n})", escape(&short(k))),
+                None => format!("key: {}", escape(&short(k))),
+            });
         }
         if let Some(n) = &l.entry.note {
             detail.push(format!("note: {}", escape(n)));
@@ -525,25 +540,28 @@ fn note(a: NoteArgs) -> Result<u8, Failure> {
 
 /// Sign the transcript's head digest with your key: you vouch for every step up to it.
 ///
-/// The chain is checked first. Officers and witnesses each write a small head signature
+/// Any key `conclave sign` takes signs here, opened the same way: a key file, a derived key,
+/// a key in a PKCS#11 token or on a YubiKey (its keyid shown before the passphrase or PIN is
+/// asked for; a wrong one typed at the terminal is asked for again). The chain is checked
+/// first. Officers and witnesses each write a small head signature
 /// file; `transcript verify --head-sig FILE...` checks them (an officer's signature counts when
 /// the plan or the root lists the key; a witness's when the verifier names the witness's key).
 /// The signing is itself recorded as the next step of the transcript (after the signed head).
 #[derive(clap::Args)]
-#[command(group = clap::ArgGroup::new("signer").required(true).multiple(false))]
 pub struct SignHeadArgs {
     /// The ceremony directory.
     #[arg(value_name = "DIR")]
     dir: PathBuf,
-    /// Sign with this key file.
-    #[arg(long, value_name = "KEYFILE", group = "signer")]
-    key: Option<PathBuf>,
-    /// Sign with the key derived from a passphrase for this identity.
-    #[arg(long, value_name = "ID", group = "signer")]
-    derive: Option<String>,
-    /// Read the passphrase from this file descriptor (one line per prompt).
+    #[command(flatten)]
+    keys: crate::cli::signer::KeyArgs,
+    /// Read the passphrase or PIN from this file descriptor (one line per prompt). A wrong
+    /// one ends the command; at the terminal it is asked for again (three tries).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
+    /// A ceremony plan whose key names and officers are shown beside the keyid (by default
+    /// the ceremony directory's plan.toml).
+    #[arg(long = "plan", value_name = "PLAN")]
+    plans: Vec<PathBuf>,
     /// The head signature file to write.
     #[arg(short = 'o', long = "output", value_name = "SIGFILE")]
     output: PathBuf,
@@ -572,42 +590,28 @@ fn sign_head(a: SignHeadArgs) -> Result<u8, Failure> {
     );
     eprintln!("Head digest - compare it aloud with the paper record:");
     eprintln!("  {}", short_all(&head.hash));
+    let names = crate::cli::names::Names::find(
+        &crate::cli::names::PlanArgs {
+            plans: a.plans.clone(),
+        },
+        &[&path],
+    )?;
     let mut prompter = Prompter::new(a.passphrase_fd)?;
-    let signer: Box<dyn Signer> = match (&a.key, &a.derive) {
-        (Some(p), _) => {
-            let bytes = read_file(p)?;
-            let kf = conclave::keystore::KeyFile::parse(&bytes)
-                .map_err(|e| Failure::failed(format!("{}: {e}", shown(p))))?;
-            eprintln!(
-                "Signing with key file {} (keyid {}).",
-                shown(p),
-                kf.public_key().keyid()
-            );
-            let pass = prompter.secret(&format!("Passphrase for {} (to sign)", shown(p)))?;
-            eprintln!("Unlocking the key (Argon2id, {})...", kf.profile().name);
-            kf.signer(&pass)
-                .map_err(|e| Failure::failed(format!("{}: {e}", shown(p))))?
-        }
-        (None, Some(id)) => {
-            conclave::signer::derived::check_identity(id)
-                .map_err(|e| Failure::usage(format!("--derive: {e}")))?;
-            let pass = prompter.secret(&format!(
-                "Passphrase for derived key {} (to sign)",
-                escape(id)
-            ))?;
-            eprintln!("Deriving the key (Argon2id, 2 GiB)...");
-            Box::new(conclave::signer::derived::derive(id, &pass).map_err(Failure::usage)?)
-        }
-        (None, None) => return Err(Failure::usage("give --key KEYFILE or --derive ID")),
-    };
+    // Any key may sign the head: `transcript verify` says whose it is, and counts only an
+    // officer's (or a witness's, named there).
+    let any_key = |_: &conclave::metadata::KeyId| Ok(());
+    let signer = crate::cli::signer::open(&a.keys, &mut prompter, &any_key, &names)?;
     let h = transcript::sign_head(&lines, signer.as_ref())
         // Not chained: SignError's messages already carry their causes.
-        .map_err(|e| Failure::failed(e.to_string()))?;
+        .map_err(|e| match e {
+            transcript::TranscriptError::Sign(e) => crate::cli::signer::sign_failure(&a.keys, e),
+            other => Failure::failed(other.to_string()),
+        })?;
     let bytes = h.to_bytes();
     write_output(&a.output, &bytes)?;
     eprintln!(
         "Wrote the head signature by {} to {}.",
-        h.signature.keyid,
+        names.keyid(&h.signature.keyid),
         shown(&a.output)
     );
     // Record the signing too, so the transcript shows who vouched for it and when.
@@ -621,6 +625,7 @@ fn sign_head(a: SignHeadArgs) -> Result<u8, Failure> {
                 transcript::sha256_hex(&bytes),
             )],
             keyids: vec![h.signature.keyid.to_raw_string()],
+            officer: names.officer(&h.signature.keyid),
             ..Entry::default()
         },
     )?;

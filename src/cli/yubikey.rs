@@ -8,7 +8,11 @@ use std::path::Path;
 
 use crate::cli::Failure;
 #[cfg(feature = "yubikey")]
-use crate::cli::{exit, prompt::Prompter, shown};
+use crate::cli::{
+    exit,
+    prompt::{Prompter, Try},
+    shown,
+};
 
 /// clap value parser for `--pin-policy`.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -56,6 +60,7 @@ pub fn signer(
     _: &str,
     _: &mut crate::cli::prompt::Prompter,
     _: &dyn Fn(&conclave::metadata::KeyId) -> Result<(), Failure>,
+    _: &crate::cli::names::Names,
 ) -> Result<Box<dyn conclave::signer::Signer>, Failure> {
     Err(not_built())
 }
@@ -198,11 +203,14 @@ mod enabled {
     }
 
     /// `sign --yubikey`: open by serial, read the slot's key, check it may sign, show the PIN
-    /// tries and touch; only then ask for the PIN.
+    /// tries and touch; only then ask for the PIN. A wrong PIN typed at the terminal is asked
+    /// for again, with the tries left, while more than one try is left: the try that would
+    /// block the PIN is the officer's own decision, taken by running the command again.
     pub fn signer(
         spec: &str,
         prompter: &mut Prompter,
         check_allowed: &dyn Fn(&KeyId) -> Result<(), Failure>,
+        names: &crate::cli::names::Names,
     ) -> Result<Box<dyn Signer>, Failure> {
         let r = slot_ref(spec)?;
         let mut token = open(r)?;
@@ -214,19 +222,37 @@ mod enabled {
         })?;
         let keyid = info.public_key.keyid();
         eprintln!(
-            "Signing with the key in slot {:02x} (keyid {keyid}; PIN policy {}, touch policy {}).",
-            r.slot, info.pin_policy, info.touch_policy
+            "Signing with the key in slot {:02x} (keyid {}; PIN policy {}, touch policy {}).",
+            r.slot,
+            names.keyid(&keyid),
+            info.pin_policy,
+            info.touch_policy
         );
         check_allowed(&keyid)?;
-        let pin = if info.pin_policy == PinPolicy::Never {
-            None
+        let signer = if info.pin_policy == PinPolicy::Never {
+            token
+                .signer(r.slot, &info.public_key, None)
+                .map_err(device)?
         } else {
             announce_pin(&mut token)?;
-            Some(pin(prompter, r)?)
+            // Signing takes the token; a try after a wrong PIN opens it again.
+            let mut token = Some(token);
+            let prompt = format!("PIV PIN for YubiKey {}", r.serial);
+            prompter.secret_tries(&prompt, |pin| {
+                let t = match token.take() {
+                    Some(t) => t,
+                    None => YubiKeyToken::open(r.serial).map_err(device)?,
+                };
+                match t.signer(r.slot, &info.public_key, Some(pin)) {
+                    Ok(s) => Ok(Try::Done(s)),
+                    Err(e @ YubiKeyError::WrongPin { tries, .. }) => Ok(Try::Wrong {
+                        again: (tries > 1).then(|| e.to_string()),
+                        failure: device(e),
+                    }),
+                    Err(e) => Err(device(e)),
+                }
+            })?
         };
-        let signer = token
-            .signer(r.slot, &info.public_key, pin.as_ref())
-            .map_err(device)?;
         if info.touch_policy.needs_touch() {
             eprintln!(
                 "Touch the key now: touch the YubiKey's gold contact when its light blinks \

@@ -166,7 +166,8 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
     let check_allowed =
         |keyid: &KeyId| -> Result<(), Failure> { Ok(round::may_sign(&drafts, keyid)?) };
     let mut prompter = Prompter::new(a.passphrase_fd)?;
-    let signer = super::open_signer(a, &mut prompter, &check_allowed)?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
+    let signer = crate::cli::signer::open(&a.keys, &mut prompter, &check_allowed, &names)?;
 
     let bar = crate::cli::progress::Step::counted(
         format!("Signing {} drafts", drafts.len()),
@@ -185,25 +186,28 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
         Ok(s) => s,
         Err(Step::Failed(f)) => return Err(f),
         Err(Step::Round(RoundError::Sign { source, .. })) => {
-            return Err(super::sign_failure(a, source));
+            return Err(crate::cli::signer::sign_failure(&a.keys, source));
         }
         Err(Step::Round(e)) => return Err(e.into()),
     };
     let out = signed.files;
     crate::cli::write_new_dir(&a.output, &out, "already exists")?;
+    let officer = signed.keyid.as_ref().and_then(|k| names.officer(k));
     let keyid = signed.keyid.map(|k| k.to_string()).unwrap_or_default();
     eprintln!(
-        "Wrote {} signatures by {keyid} to {}/ (one FILE.sig per draft).",
+        "Wrote {} signatures by {} to {}/ (one FILE.sig per draft).",
         out.len(),
+        names.line(&keyid),
         shown(&a.output)
     );
     let inputs: Vec<&Path> = drafts.iter().map(|d| d.path.as_path()).collect();
-    crate::cli::record::step(
+    crate::cli::record::step_by(
         &recorder,
         format!("sign round of {} drafts", drafts.len()),
         &inputs,
         &[&a.output],
         vec![keyid.clone()],
+        officer,
     )?;
     eprintln!(
         "Next: hand the directory to whoever merges (`conclave merge {} SIGDIR... --delegator ... -o OUT`); it holds no secret.",
@@ -254,6 +258,7 @@ impl From<RoundError> for Step {
 pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
     let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
     let sig_dirs = round::signature_dirs(&a.sigfiles, &files)?;
@@ -291,7 +296,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     let incomplete = &result.incomplete;
     for (name, reports) in incomplete {
         eprintln!("{}: NOT YET complete", escape(name));
-        super::print_reports(reports);
+        super::print_reports(reports, &names);
     }
     eprintln!(
         "{} of {} drafts meet every threshold.",
@@ -399,6 +404,7 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
     let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file])?;
     let all = round::status(&files, &parent, &mut read_metadata)?;
     let complete = all
         .iter()
@@ -452,7 +458,7 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
                 d.version
             );
             for r in reports {
-                let must: Vec<String> = r.missing.iter().map(|k| k.short().to_string()).collect();
+                let must: Vec<String> = r.missing.iter().map(|k| names.short_keyid(k)).collect();
                 println!(
                     "    {}: {} of {} needed; must sign: {}",
                     r.keys_from,
