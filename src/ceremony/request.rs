@@ -613,6 +613,7 @@ fn check_previous(
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use crate::metadata::Version;
     use std::collections::BTreeMap;
 
     use super::*;

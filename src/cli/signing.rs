@@ -412,14 +412,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
     let digest = crate::cli::progress::step("Computing the payload digest", || l.payload_digest());
     let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
     let previous = l.previous_from().map(|(p, _)| p.to_path_buf());
-    let review_file = show_review(
-        &l,
-        &a.file,
-        previous.as_deref(),
-        &a.output,
-        &digest,
-        &names,
-    )?;
+    let review_file = show_review(&l, &a.file, previous.as_deref(), &a.output, &digest, &names)?;
     if l.authorities().is_none() {
         eprintln!(
             "note: without --delegator, conclave cannot check that your key may sign role {}; merge will.",
