@@ -288,7 +288,7 @@ fn export_killed_at_random_moments_leaves_no_bundle_or_a_complete_one(kills: usi
                 "-o",
                 "old-bundle",
                 "--format",
-                "rstuf"
+                "plain"
             ]
         )
         .status()
@@ -302,7 +302,7 @@ fn export_killed_at_random_moments_leaves_no_bundle_or_a_complete_one(kills: usi
         Scenario {
             what: "export",
             dir: d,
-            args: &["export", "ceremony", "-o", "bundle", "--format", "rstuf"],
+            args: &["export", "ceremony", "-o", "bundle", "--format", "plain"],
             dest: "bundle",
             kills,
             key: &key,

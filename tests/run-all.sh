@@ -86,6 +86,27 @@ if ! command -v script >/dev/null 2>&1; then
 fi
 script --version >/dev/null 2>&1 || die "script is installed but does not run"
 # --- end of a real terminal -----------------------------------------------------------------
+# --- RSTUF (issue 20): the real worker and API, Redis and PostgreSQL for tests/rstuf.rs ------
+say "redis-server, postgresql (tests/rstuf.rs starts them on loopback itself)"
+rs_pkgs=""
+command -v redis-server >/dev/null 2>&1 || rs_pkgs="$rs_pkgs redis-server"
+command -v redis-cli >/dev/null 2>&1 || rs_pkgs="$rs_pkgs redis-tools"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || rs_pkgs="$rs_pkgs postgresql"
+if [ -n "$rs_pkgs" ]; then
+    command -v apt-get >/dev/null 2>&1 \
+        || die "missing:$rs_pkgs and there is no apt-get: install them (Debian package names)"
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq || die "apt-get update failed (needed to install$rs_pkgs)"
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $rs_pkgs >/dev/null \
+        || die "could not install$rs_pkgs with apt-get"
+fi
+command -v redis-server >/dev/null 2>&1 || die "redis-server is not installed"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || die "PostgreSQL's initdb is missing"
+say "RSTUF venv (target/rstuf-venv: worker and API Pipfile.lock pins, sources checked by SHA256SUMS)"
+bash tests/interop/rstuf/setup.sh || die "could not set up RSTUF's worker and API"
+export CONCLAVE_RSTUF_PYTHON="$PWD/target/rstuf-venv/bin/python"
+# --- end of RSTUF ---------------------------------------------------------------------------
 
 # --- Hardening (issue 6): fuzz smoke and supply-chain policy -------------------------------
 say "fuzz smoke: every parser fuzzed briefly (tests/fuzz-smoke.sh)"

@@ -47,6 +47,18 @@ pub enum ExportError {
     /// Verified metadata that cannot be read again as metadata, or no `N.root.json` to export.
     #[error("{0}")]
     Invalid(String),
+    /// A root RSTUF 1.0 cannot run: no payload is written for it.
+    #[error(
+        "{}: RSTUF 1.0 cannot run this root ({} problem(s)); nothing was exported",
+        escape(.file),
+        .problems.len()
+    )]
+    NotForRstuf {
+        /// The root file (`N.root.json`).
+        file: String,
+        /// What keeps RSTUF from running it, each with its fix.
+        problems: Vec<super::rstuf::RstufProblem>,
+    },
 }
 
 /// RSTUF's expiry defaults in days (its `admin ceremony` offers these; they match PEP 458).
@@ -57,7 +69,7 @@ pub(crate) const RSTUF_EXPIRATION_DAYS: [(&str, i64); 4] = [
     ("targets", 365),
     ("timestamp", 1),
 ];
-/// RSTUF's default for online hash bins, used only when targets delegates to nothing.
+/// RSTUF's default online hash bins: (expiration in days, number of bins).
 pub(crate) const RSTUF_BINS: (i64, i64) = (1, 256);
 /// The bootstrap timeout RSTUF's CLI writes (seconds).
 pub(crate) const RSTUF_TIMEOUT: i64 = 300;
@@ -145,7 +157,19 @@ pub fn build(
         summary(&roots, final_root, &targets, &left_out, format, names).into_bytes(),
     );
     if format == Format::Rstuf {
-        for (name, bytes) in rstuf_payloads(&roots, &targets)? {
+        for (_, r) in &roots {
+            let AnyMetadata::Root(m) = &r.md else {
+                continue;
+            };
+            let problems = super::rstuf::check_root(&m.signed);
+            if !problems.is_empty() {
+                return Err(ExportError::NotForRstuf {
+                    file: r.name.clone(),
+                    problems,
+                });
+            }
+        }
+        for (name, bytes) in rstuf_payloads(&roots)? {
             bundle.files.insert(name, bytes);
         }
     }
@@ -296,13 +320,12 @@ fn summary(
     s
 }
 
-/// The RSTUF payloads (see docs/formats.md): `rstuf/bootstrap.json` with the trust-anchor
+/// The RSTUF payloads (see docs/rstuf.md): `rstuf/bootstrap.json` with the trust-anchor
 /// root, and `rstuf/update-N.json` for each later root version, in the shapes RSTUF's CLI
-/// writes for `rstuf admin send bootstrap` and `rstuf admin send update`.
-fn rstuf_payloads(
-    roots: &[(u64, Exported)],
-    targets: &[Exported],
-) -> Result<Vec<(String, Vec<u8>)>, ExportError> {
+/// writes for `rstuf admin send bootstrap` and `rstuf admin send update`. Every root has been
+/// through [`super::rstuf::check_root`]: one online key, with its URI, for targets, snapshot and
+/// timestamp. RSTUF makes its own targets and online hash bins (its defaults).
+fn rstuf_payloads(roots: &[(u64, Exported)]) -> Result<Vec<(String, Vec<u8>)>, ExportError> {
     let root_value = |e: &Exported| {
         cjson::parse(&e.bytes).map_err(|err| ExportError::Invalid(format!("{}: {err}", e.name)))
     };
@@ -313,30 +336,17 @@ fn rstuf_payloads(
         m.insert("expiration".into(), Value::Int(days));
         roles.insert(name.into(), Value::Object(m));
     }
-    // RSTUF takes either online hash bins or custom delegations: an exported top-level
-    // targets that delegates gives its delegations as found; otherwise RSTUF's bin default.
-    let top = targets.iter().find(|t| t.role == "targets");
-    let delegations = match top {
-        Some(t) => cjson::parse(&t.bytes)
-            .ok()
-            .and_then(|v| v.get("signed").and_then(|s| s.get("delegations")).cloned()),
-        None => None,
-    };
-    match delegations {
-        Some(d) => {
-            roles.insert("delegations".into(), d);
-        }
-        None => {
-            let mut bins = Map::new();
-            bins.insert("expiration".into(), Value::Int(RSTUF_BINS.0));
-            bins.insert("number_of_delegated_bins".into(), Value::Int(RSTUF_BINS.1));
-            roles.insert("bins".into(), Value::Object(bins));
-            roles.insert("delegations".into(), Value::Null);
-        }
-    }
+    let mut bins = Map::new();
+    bins.insert("expiration".into(), Value::Int(RSTUF_BINS.0));
+    bins.insert("number_of_delegated_bins".into(), Value::Int(RSTUF_BINS.1));
+    roles.insert("bins".into(), Value::Object(bins));
     let mut settings = Map::new();
     settings.insert("roles".into(), Value::Object(roles));
-    let (_, anchor) = roots.first().expect("a bundle has a root");
+    let Some((_, anchor)) = roots.first() else {
+        return Err(ExportError::Invalid(
+            "no N.root.json in the repository: nothing to export".into(),
+        ));
+    };
     let mut metadata = Map::new();
     metadata.insert("root".into(), root_value(anchor)?);
     let mut payload = Map::new();

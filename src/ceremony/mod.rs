@@ -20,6 +20,7 @@ pub mod review;
 pub mod revoke;
 pub mod root;
 pub mod round;
+pub mod rstuf;
 pub mod transcript;
 
 use std::collections::BTreeMap;

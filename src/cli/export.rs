@@ -18,9 +18,11 @@ use crate::cli::{Failure, exit, io_reason, read_file, shown};
 /// BUNDLE is created as a new directory (an existing one is refused) holding every
 /// N.root.json, the targets and delegated metadata in use as found, SHA256SUMS and
 /// SUMMARY.txt; with --format rstuf also rstuf/bootstrap.json (and rstuf/update-N.json for
-/// each later root version), the payloads RSTUF's CLI sends. The same inputs always give the
-/// same bytes. SUMMARY.txt names each key as the plan does (--plan, or the ceremony directory's
-/// plan.toml) beside its keyid.
+/// each later root version), the payloads RSTUF's CLI sends. --format rstuf refuses, naming
+/// each problem, a root RSTUF 1.0 cannot run: targets, snapshot and timestamp must share one
+/// online key carrying `x-rstuf-online-key-uri` (docs/rstuf.md). The same inputs always give
+/// the same bytes. SUMMARY.txt names each key as the plan does (--plan, or the ceremony
+/// directory's plan.toml) beside its keyid.
 #[derive(clap::Args)]
 pub struct Args {
     /// The ceremony's metadata directory.
@@ -65,6 +67,21 @@ pub fn run(a: Args) -> Result<u8, Failure> {
                 problems.len()
             ))
             .hint("run `conclave verify` on it, fix what it reports, and export again"));
+        }
+        Err(ExportError::NotForRstuf { file, problems }) => {
+            for p in &problems {
+                eprintln!("{}: {p}", escape(&source.join(&file).display().to_string()));
+            }
+            return Err(Failure::failed(format!(
+                "{}: RSTUF 1.0 cannot run this root ({} problem(s)); nothing was exported",
+                shown(&source.join(&file)),
+                problems.len()
+            ))
+            .hint(
+                "RSTUF needs the rstuf profile (one online key, with `x-rstuf-online-key-uri`, \
+                 for targets, snapshot and timestamp; see docs/rstuf.md); `--format plain` \
+                 exports this root as it is",
+            ));
         }
         Err(e) => return Err(Failure::failed(e.to_string())),
     };
