@@ -227,6 +227,12 @@ impl From<RoundError> for Step {
 
 pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
+    if a.sigfiles.is_empty() {
+        return Err(Failure::usage(
+            "a round is merged with the officers' signature directories: give each SIGDIR \
+             `conclave sign` wrote",
+        ));
+    }
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
@@ -328,59 +334,56 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
     let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
-    let all = round::status(&files, &parent, &mut read_metadata)?;
-    let complete = all
-        .iter()
-        .filter(|(_, r)| r.iter().all(SignatureReport::is_met))
-        .count();
+    // With the officers' signature directories: counted as if merged, nothing written.
+    let counting = !a.signatures.is_empty();
+    let all: Vec<round::Counted> = if counting {
+        let sig_dirs = round::signature_dirs(&a.signatures, &files)?;
+        round::count(
+            &files,
+            &parent,
+            &sig_dirs,
+            &mut read_metadata,
+            &mut read_file,
+        )?
+    } else {
+        round::status(&files, &parent, &mut read_metadata)?
+            .into_iter()
+            .map(|(draft, reports)| round::Counted {
+                draft,
+                reports,
+                refused: Vec::new(),
+            })
+            .collect()
+    };
+    let met = |c: &round::Counted| c.reports.iter().all(SignatureReport::is_met);
+    let complete = all.iter().filter(|c| met(c)).count();
     if a.json {
-        use conclave::cjson::Value;
-        let v = Value::Array(
-            all.iter()
-                .map(|(d, reports)| {
-                    Value::Object(
-                        [
-                            ("file".to_owned(), Value::from(d.name.as_str())),
-                            ("role".to_owned(), Value::from(d.role.as_str())),
-                            (
-                                "reports".to_owned(),
-                                Value::Array(
-                                    reports.iter().map(SignatureReport::to_json).collect(),
-                                ),
-                            ),
-                        ]
-                        .into_iter()
-                        .collect(),
-                    )
-                })
-                .collect(),
-        );
-        print!(
-            "{}",
-            String::from_utf8_lossy(&conclave::cjson::to_pretty(&v))
-        );
+        print_round_json(&all);
     } else {
         println!(
-            "{}: {complete} of {} drafts meet every threshold{}",
+            "{}: {complete} of {} drafts meet every threshold{}{}",
             shown(&a.file),
             all.len(),
             if complete == all.len() {
                 " - COMPLETE"
             } else {
                 ""
+            },
+            if counting {
+                " with the signature directories given (counted, not merged: nothing was written)"
+            } else {
+                ""
             }
         );
-        for (d, reports) in &all {
-            if reports.iter().all(SignatureReport::is_met) {
-                continue;
-            }
+        for c in all.iter().filter(|c| !met(c) || !c.refused.is_empty()) {
+            let d = &c.draft;
             println!(
                 "  {} (role {}, version {}):",
                 escape(&d.name),
                 escape(&d.role),
                 d.version
             );
-            for r in reports {
+            for r in &c.reports {
                 let must: Vec<String> = r.missing.iter().map(|k| k.short().to_string()).collect();
                 println!(
                     "    {}: {} of {} needed; must sign: {}",
@@ -390,6 +393,9 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
                     must.join(", ")
                 );
             }
+            for r in &c.refused {
+                println!("    refused {}: {}", r.file, escape(&r.reason));
+            }
         }
     }
     Ok(if a.check && complete != all.len() {
@@ -397,6 +403,32 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     } else {
         exit::OK
     })
+}
+
+fn print_round_json(all: &[round::Counted]) {
+    use conclave::cjson::Value;
+    let v = Value::Array(
+        all.iter()
+            .map(|c| {
+                Value::Object(
+                    [
+                        ("file".to_owned(), Value::from(c.draft.name.as_str())),
+                        ("role".to_owned(), Value::from(c.draft.role.as_str())),
+                        (
+                            "reports".to_owned(),
+                            Value::Array(c.reports.iter().map(SignatureReport::to_json).collect()),
+                        ),
+                    ]
+                    .into_iter()
+                    .collect(),
+                )
+            })
+            .collect(),
+    );
+    print!(
+        "{}",
+        String::from_utf8_lossy(&conclave::cjson::to_pretty(&v))
+    );
 }
 
 /// Merging a round into an existing directory (the repository): each file already there may be
