@@ -353,8 +353,9 @@ fn the_signing_round_on_a_large_claimed_role_reads_it_in_pieces() {
         ],
         "",
     );
+    // The two signature files beside the draft are counted (not merged).
     assert!(
-        o.stdout.contains("0 of 2") || o.stderr.contains("0 of 2"),
+        o.stdout.contains("2 of 2 needed") && o.stdout.contains("counted, not merged"),
         "{}\n{}",
         o.stdout,
         o.stderr

@@ -9,6 +9,7 @@
 pub mod detached;
 pub mod expiry;
 pub mod export;
+pub mod gather;
 pub mod genesis;
 pub mod names;
 pub mod overwrite;
@@ -538,6 +539,41 @@ pub fn merge(
     })
 }
 
+/// What [`merge`] would give with every signature file it refuses left out: the reports of
+/// `status FILE SIGFILE...`, which counts detached signatures without merging them, and the
+/// refusals beside them. Each file is refused for what it is (its binding, its key, its
+/// signature), never for another file, so leaving the refused ones out leaves a merge that
+/// goes through.
+pub fn count(
+    md: &AnyMetadata,
+    role: &str,
+    sigs: &[(String, DetachedSignature)],
+    authorities: &[Authority],
+) -> (Merged, Vec<Rejection>) {
+    let mut refused: Vec<Rejection> = Vec::new();
+    let mut rest: Vec<(String, DetachedSignature)> = sigs.to_vec();
+    // Each pass either merges or leaves out at least one more file.
+    for _ in 0..=sigs.len() {
+        match merge(md, role, &rest, authorities) {
+            Ok(m) => return (m, refused),
+            Err(more) => {
+                rest.retain(|(f, _)| !more.iter().any(|r| &r.file == f));
+                refused.extend(more);
+            }
+        }
+    }
+    // Not reached (with no files left, nothing can be refused); the metadata's own
+    // signatures alone, to be safe.
+    let m = merge(md, role, &[], authorities).unwrap_or_else(|_| Merged {
+        signatures: Vec::new(),
+        added: Vec::new(),
+        already_present: Vec::new(),
+        dropped: Vec::new(),
+        reports: status(md, role, authorities),
+    });
+    (m, refused)
+}
+
 /// Who has signed `md` and who still must, per authority.
 pub fn status(md: &AnyMetadata, role: &str, authorities: &[Authority]) -> Vec<SignatureReport> {
     let signed = &SignedText::of_metadata(md);
@@ -751,6 +787,25 @@ mod tests {
         assert_eq!(dropped, vec![&kid(1), &kid(9)]);
         assert!(m.dropped[0].1.contains("signed an earlier draft"));
         assert_eq!(m.dropped[1].1, "its key may not sign this role");
+    }
+
+    #[test]
+    fn counting_leaves_out_refused_files_and_counts_the_rest() {
+        let (v1, v2) = rotation();
+        let auth = authorities(&v2, "root", Some(&v1), None).unwrap();
+        let mut batch = sigs(&v2, &[1, 3, 4]);
+        batch.push(("stranger.sig".into(), detached(&v2, "root", 9)));
+        batch.push(("targets.sig".into(), detached(&v2, "targets", 5)));
+        assert_eq!(merge(&v2, "root", &batch, &auth).unwrap_err().len(), 2);
+        let (m, refused) = count(&v2, "root", &batch, &auth);
+        let files: Vec<&str> = refused.iter().map(|r| r.file.as_str()).collect();
+        assert_eq!(files, ["stranger.sig", "targets.sig"]);
+        assert!(m.complete());
+        assert_eq!(m.added.len(), 3);
+        // Nothing refused: the same as merge.
+        let (m, refused) = count(&v2, "root", &sigs(&v2, &[4]), &auth);
+        assert!(refused.is_empty() && !m.complete());
+        assert_eq!(m.reports[1].valid, vec![kid(4)]);
     }
 
     #[test]

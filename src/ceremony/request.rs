@@ -544,6 +544,18 @@ impl SigningRequest {
             .map_err(|rejections| RequestError::Refused { rejections })
     }
 
+    /// Count detached signatures without merging them ([`super::count`]): what merge would
+    /// give, and the files it would refuse. A root after version 1 only with its previous
+    /// root.
+    pub fn count(
+        &self,
+        sigs: &[(String, DetachedSignature)],
+    ) -> Result<(Merged, Vec<Rejection>), RequestError> {
+        self.need_previous()?;
+        let auths = self.need_authorities()?;
+        Ok(super::count(&self.md, &self.role, sigs, auths))
+    }
+
     /// `Err` for a root after version 1 without its previous root: nothing may be counted or
     /// merged for it ([`RequestError::RootWithoutPrevious`]).
     pub fn need_previous(&self) -> Result<(), RequestError> {

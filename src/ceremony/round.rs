@@ -357,19 +357,13 @@ pub fn merge<E: From<RoundError>>(
         let (draft, md) = load_draft(f, parent, read)?;
         out.expiries
             .push((draft.name.clone(), draft.role.clone(), draft.expires));
-        let mut sigs = Vec::new();
-        for dir in sig_dirs {
-            if let Some(p) = dir.get(&f.name) {
-                match DetachedSignature::parse(&read_sig(p)?) {
-                    Ok(d) => sigs.push((shown(p), d)),
-                    Err(e) => out.refused.push(Rejection {
-                        file: shown(p),
-                        reason: e.to_string(),
-                    }),
-                }
-                out.signature_files.push(p.clone());
-            }
-        }
+        let sigs = draft_signatures(
+            &f.name,
+            sig_dirs,
+            read_sig,
+            &mut out.refused,
+            &mut out.signature_files,
+        )?;
         match super::merge(&md, &draft.role, &sigs, &draft.authorities) {
             Err(rejections) => out.refused.extend(rejections),
             Ok(merged) => {
@@ -387,6 +381,68 @@ pub fn merge<E: From<RoundError>>(
         tick();
     }
     Ok(out)
+}
+
+/// The signatures for draft `name` in each of `sig_dirs`; a file that is not a signature
+/// file goes to `refused`. Every file read is added to `read_files`.
+fn draft_signatures<E>(
+    name: &str,
+    sig_dirs: &[BTreeMap<String, PathBuf>],
+    read_sig: &mut dyn FnMut(&Path) -> Result<Vec<u8>, E>,
+    refused: &mut Vec<Rejection>,
+    read_files: &mut Vec<PathBuf>,
+) -> Result<Vec<(String, DetachedSignature)>, E> {
+    let mut sigs = Vec::new();
+    for dir in sig_dirs {
+        if let Some(p) = dir.get(name) {
+            match DetachedSignature::parse(&read_sig(p)?) {
+                Ok(d) => sigs.push((shown(p), d)),
+                Err(e) => refused.push(Rejection {
+                    file: shown(p),
+                    reason: e.to_string(),
+                }),
+            }
+            read_files.push(p.clone());
+        }
+    }
+    Ok(sigs)
+}
+
+/// One draft of a round counted with the officers' signature directories
+/// ([`count`]): its reports as if merged, and the signature files that would be refused.
+#[derive(Debug)]
+pub struct Counted {
+    /// The draft.
+    pub draft: Draft,
+    /// One report per authority, with the signatures that would be merged.
+    pub reports: Vec<SignatureReport>,
+    /// The draft's signature files that would be refused, with why.
+    pub refused: Vec<Rejection>,
+}
+
+/// Who would have signed each draft if `sig_dirs` ([`signature_dirs`]) were merged, without
+/// merging anything ([`super::count`]): the reports of `status DIR SIGDIR...`.
+pub fn count<E: From<RoundError>>(
+    files: &[Entry],
+    parent: &AnyMetadata,
+    sig_dirs: &[BTreeMap<String, PathBuf>],
+    read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
+    read_sig: &mut dyn FnMut(&Path) -> Result<Vec<u8>, E>,
+) -> Result<Vec<Counted>, E> {
+    let mut all = Vec::with_capacity(files.len());
+    for f in files {
+        let (draft, md) = load_draft(f, parent, read)?;
+        let mut refused = Vec::new();
+        let sigs = draft_signatures(&f.name, sig_dirs, read_sig, &mut refused, &mut Vec::new())?;
+        let (merged, more) = super::count(&md, &draft.role, &sigs, &draft.authorities);
+        refused.extend(more);
+        all.push(Counted {
+            draft,
+            reports: merged.reports,
+            refused,
+        });
+    }
+    Ok(all)
 }
 
 /// Who has signed each draft and who still must.
@@ -469,6 +525,19 @@ mod tests {
         }
         let dirs = signature_dirs(&[sigdir.path().to_path_buf()], &files).unwrap();
         let mut read_sig = |p: &Path| Ok::<_, RoundError>(std::fs::read(p).unwrap());
+        // Counted before merging: complete, and nothing in the drafts has changed.
+        let counted = count(&files, &parent, &dirs, &mut read, &mut read_sig).unwrap();
+        assert!(
+            counted
+                .iter()
+                .all(|c| c.refused.is_empty() && c.reports[0].is_met())
+        );
+        assert!(
+            status(&files, &parent, &mut read)
+                .unwrap()
+                .iter()
+                .all(|(_, r)| !r[0].is_met())
+        );
         let merged = merge(&files, &parent, &dirs, &mut read, &mut read_sig, &mut || {}).unwrap();
         assert!(merged.refused.is_empty(), "{:?}", merged.refused);
         assert!(merged.incomplete.is_empty());

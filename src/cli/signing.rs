@@ -3,14 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use conclave::ceremony::request::{self, RequestError, SigningRequest};
-use conclave::ceremony::{DetachedSignature, review};
+use conclave::ceremony::review;
 use conclave::display::escape;
 use conclave::metadata::KeyId;
 use conclave::verify::SignatureReport;
 
 use crate::cli::prompt::Prompter;
-use crate::cli::{Failure, exit, read_file, read_metadata, shown};
+use crate::cli::{Failure, exit, read_metadata, shown};
 
+mod detached;
 mod round;
 
 /// Where the keys allowed to sign come from.
@@ -611,8 +612,12 @@ impl ExpiryReview {
 pub struct MergeArgs {
     /// The metadata to merge into, or a directory of drafts (a round).
     file: PathBuf,
-    /// Signature files made by `conclave sign` (for a round: their signature directories).
-    #[arg(value_name = "SIGFILE", required = true)]
+    /// Signature files made by `conclave sign`, or directories holding them (for a round:
+    /// the officers' signature directories). Default for one file: the signature files for
+    /// this draft in FILE's directory and in the signatures/ of the ceremony directory FILE
+    /// lies in (a file signing another draft is passed over; one signing an earlier draft of
+    /// this role and version is set aside and named).
+    #[arg(value_name = "SIGFILE")]
     sigfiles: Vec<PathBuf>,
     /// Write even if the threshold is not yet met (to save progress between sessions).
     #[arg(long)]
@@ -700,24 +705,31 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     }
     foreign_keys(&mut l, a.allow_foreign_keyids)?;
     ExpiryReview::of([(shown(&a.file), l.role(), l.metadata().common().expires)]).warn_merge();
-    let mut sigs = Vec::new();
-    let mut unreadable = Vec::new();
-    for p in &a.sigfiles {
-        let bytes = read_file(p)?;
-        match DetachedSignature::parse(&bytes) {
-            Ok(d) => sigs.push((shown(p), d)),
-            Err(e) => unreadable.push(format!("{}: {e}", shown(p))),
-        }
-    }
-    if !unreadable.is_empty() {
-        for u in &unreadable {
-            eprintln!("error: {u}");
+    let collected = detached::collect(&a.file, &a.sigfiles, &l)?;
+    collected.tell();
+    if !collected.unreadable.is_empty() {
+        for (file, why) in &collected.unreadable {
+            eprintln!("error: {file}: {why}");
         }
         return Err(Failure::failed("nothing was merged or written"));
     }
+    if collected.sigs.is_empty() && a.sigfiles.is_empty() {
+        return Err(Failure::usage(format!(
+            "no signature files were given, and none for this draft were found in {}; nothing \
+             was merged or written",
+            collected
+                .looked_in
+                .iter()
+                .map(|d| shown(d))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))
+        .hint("give the officers' signature files (SIGFILE...) or the directory holding them"));
+    }
+    let sigs = &collected.sigs;
     let checked =
         crate::cli::progress::step(format!("Checking {} signature file(s)", sigs.len()), || {
-            l.merge(&sigs)
+            l.merge(sigs)
         });
     let outcome = match checked {
         Ok(o) => o,
@@ -790,7 +802,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         );
     }
     let mut inputs: Vec<&Path> = vec![&a.file];
-    inputs.extend(a.sigfiles.iter().map(PathBuf::as_path));
+    inputs.extend(collected.paths.iter().map(PathBuf::as_path));
     crate::cli::record::step(
         &recorder,
         format!(
@@ -827,6 +839,12 @@ pub struct StatusArgs {
     /// The metadata being signed, or a directory of drafts (a round: one line per draft that
     /// is not complete, with the keys that must still sign).
     file: PathBuf,
+    /// Detached signature files, or directories holding them (for a round: the officers'
+    /// signature directories), to count as if merged; nothing is merged or written. Default
+    /// for one file: those found as `merge` finds them (FILE's directory and the ceremony
+    /// directory's signatures/); when there are none, FILE's own signatures are counted.
+    #[arg(value_name = "SIGFILE|SIGDIR")]
+    signatures: Vec<PathBuf>,
     /// Exit 1 unless every threshold is met.
     #[arg(long)]
     check: bool,
@@ -845,13 +863,45 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
     }
     let l = load(&a.file, &a.ctx)?;
     let names = crate::cli::names::Names::find(&a.names, &[&a.file])?;
-    let reports = l.status()?;
+    // The signature files named, or those found for this draft; none: the file's own
+    // signatures, as ever.
+    let collected = detached::collect(&a.file, &a.signatures, &l)?;
+    let counting =
+        !a.signatures.is_empty() || !collected.sigs.is_empty() || !collected.skipped.is_empty();
+    let (reports, files) = if counting {
+        collected.tell();
+        let (merged, refused) = l.count(&collected.sigs)?;
+        let mut lines = Vec::new();
+        for (id, file) in &merged.added {
+            lines.push(format!("adds         {id}  ({file})"));
+        }
+        for (id, file) in &merged.already_present {
+            lines.push(format!("already in   {id}  ({file})"));
+        }
+        for (file, why) in &collected.unreadable {
+            lines.push(format!("refused      {file}: {}", escape(why)));
+        }
+        for r in &refused {
+            lines.push(format!("refused      {}: {}", r.file, escape(&r.reason)));
+        }
+        for (id, why) in &merged.dropped {
+            lines.push(format!("dropped      {id}  ({})", escape(why)));
+        }
+        (merged.reports, Some(lines))
+    } else {
+        (l.status()?, None)
+    };
     // A draft whose keys are not what their keyids say is never complete: sign and merge
     // refuse it.
     for p in l.key_problems() {
         eprintln!("error: {}: {p}", shown(&a.file));
     }
     let complete = reports.iter().all(SignatureReport::is_met) && l.key_problems().is_empty();
+    let code = if a.check && !complete {
+        exit::FAILED
+    } else {
+        exit::OK
+    };
     if a.json {
         let v =
             conclave::cjson::Value::Array(reports.iter().map(SignatureReport::to_json).collect());
@@ -859,15 +909,11 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
             "{}",
             String::from_utf8_lossy(&conclave::cjson::to_pretty(&v))
         );
-        return Ok(if a.check && !complete {
-            exit::FAILED
-        } else {
-            exit::OK
-        });
+        return Ok(code);
     }
     let c = l.metadata().common();
     println!(
-        "{} (role {}, version {}): {}",
+        "{} (role {}, version {}): {}{}",
         shown(&a.file),
         escape(l.role()),
         c.version,
@@ -875,9 +921,26 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
             "COMPLETE - every threshold is met"
         } else {
             "INCOMPLETE"
+        },
+        if files.is_some() {
+            " with the signature files below (counted, not merged: nothing was written)"
+        } else {
+            ""
         }
     );
-    for r in &reports {
+    print_status_reports(&reports, &names);
+    if let Some(lines) = files {
+        println!("  signature files:");
+        for line in &lines {
+            println!("    {line}");
+        }
+    }
+    Ok(code)
+}
+
+/// The reports as `status` prints them (stdout).
+fn print_status_reports(reports: &[SignatureReport], names: &crate::cli::names::Names) {
+    for r in reports {
         println!(
             "  {}: {} of {} needed",
             r.keys_from,
@@ -903,9 +966,4 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
             );
         }
     }
-    Ok(if a.check && !complete {
-        exit::FAILED
-    } else {
-        exit::OK
-    })
 }

@@ -257,6 +257,12 @@ impl From<RoundError> for Step {
 
 pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
+    if a.sigfiles.is_empty() {
+        return Err(Failure::usage(
+            "a round is merged with the officers' signature directories: give each SIGDIR \
+             `conclave sign` wrote",
+        ));
+    }
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
     let files = round::files(&a.file)?;
@@ -405,59 +411,56 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     let files = round::files(&a.file)?;
     let parent = delegator(&a.ctx)?;
     let names = crate::cli::names::Names::find(&a.names, &[&a.file])?;
-    let all = round::status(&files, &parent, &mut read_metadata)?;
-    let complete = all
-        .iter()
-        .filter(|(_, r)| r.iter().all(SignatureReport::is_met))
-        .count();
+    // With the officers' signature directories: counted as if merged, nothing written.
+    let counting = !a.signatures.is_empty();
+    let all: Vec<round::Counted> = if counting {
+        let sig_dirs = round::signature_dirs(&a.signatures, &files)?;
+        round::count(
+            &files,
+            &parent,
+            &sig_dirs,
+            &mut read_metadata,
+            &mut read_file,
+        )?
+    } else {
+        round::status(&files, &parent, &mut read_metadata)?
+            .into_iter()
+            .map(|(draft, reports)| round::Counted {
+                draft,
+                reports,
+                refused: Vec::new(),
+            })
+            .collect()
+    };
+    let met = |c: &round::Counted| c.reports.iter().all(SignatureReport::is_met);
+    let complete = all.iter().filter(|c| met(c)).count();
     if a.json {
-        use conclave::cjson::Value;
-        let v = Value::Array(
-            all.iter()
-                .map(|(d, reports)| {
-                    Value::Object(
-                        [
-                            ("file".to_owned(), Value::from(d.name.as_str())),
-                            ("role".to_owned(), Value::from(d.role.as_str())),
-                            (
-                                "reports".to_owned(),
-                                Value::Array(
-                                    reports.iter().map(SignatureReport::to_json).collect(),
-                                ),
-                            ),
-                        ]
-                        .into_iter()
-                        .collect(),
-                    )
-                })
-                .collect(),
-        );
-        print!(
-            "{}",
-            String::from_utf8_lossy(&conclave::cjson::to_pretty(&v))
-        );
+        print_round_json(&all);
     } else {
         println!(
-            "{}: {complete} of {} drafts meet every threshold{}",
+            "{}: {complete} of {} drafts meet every threshold{}{}",
             shown(&a.file),
             all.len(),
             if complete == all.len() {
                 " - COMPLETE"
             } else {
                 ""
+            },
+            if counting {
+                " with the signature directories given (counted, not merged: nothing was written)"
+            } else {
+                ""
             }
         );
-        for (d, reports) in &all {
-            if reports.iter().all(SignatureReport::is_met) {
-                continue;
-            }
+        for c in all.iter().filter(|c| !met(c) || !c.refused.is_empty()) {
+            let d = &c.draft;
             println!(
                 "  {} (role {}, version {}):",
                 escape(&d.name),
                 escape(&d.role),
                 d.version
             );
-            for r in reports {
+            for r in &c.reports {
                 let must: Vec<String> = r.missing.iter().map(|k| names.short_keyid(k)).collect();
                 println!(
                     "    {}: {} of {} needed; must sign: {}",
@@ -467,6 +470,9 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
                     must.join(", ")
                 );
             }
+            for r in &c.refused {
+                println!("    refused {}: {}", r.file, escape(&r.reason));
+            }
         }
     }
     Ok(if a.check && complete != all.len() {
@@ -474,6 +480,32 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     } else {
         exit::OK
     })
+}
+
+fn print_round_json(all: &[round::Counted]) {
+    use conclave::cjson::Value;
+    let v = Value::Array(
+        all.iter()
+            .map(|c| {
+                Value::Object(
+                    [
+                        ("file".to_owned(), Value::from(c.draft.name.as_str())),
+                        ("role".to_owned(), Value::from(c.draft.role.as_str())),
+                        (
+                            "reports".to_owned(),
+                            Value::Array(c.reports.iter().map(SignatureReport::to_json).collect()),
+                        ),
+                    ]
+                    .into_iter()
+                    .collect(),
+                )
+            })
+            .collect(),
+    );
+    print!(
+        "{}",
+        String::from_utf8_lossy(&conclave::cjson::to_pretty(&v))
+    );
 }
 
 /// Merging a round into an existing directory (the repository): each file already there may be
