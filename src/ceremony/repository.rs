@@ -77,11 +77,14 @@ pub fn ceremony_repository(dir: &Path) -> Option<PathBuf> {
 /// above it that is one ([`ceremony_repository`]), as `(ceremony directory, its repository)`.
 /// Links are followed, so a draft reached through a link is found where it lies.
 pub fn enclosing_ceremony(path: &Path) -> Option<(PathBuf, PathBuf)> {
-    let start = std::fs::canonicalize(path).ok()?;
-    let start = if start.is_dir() {
-        start
-    } else {
-        start.parent()?.to_path_buf()
+    let start = match std::fs::canonicalize(path) {
+        Ok(p) if p.is_dir() => p,
+        Ok(p) => p.parent()?.to_path_buf(),
+        // A file not written yet: where its directory is.
+        Err(_) => {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?
+        }
     };
     start
         .ancestors()
@@ -137,10 +140,15 @@ mod tests {
         );
         assert_eq!(
             enclosing_ceremony(&root.join("drafts")).map(|(d, _)| d),
-            Some(root)
+            Some(root.clone())
         );
         let elsewhere = tempfile::tempdir().unwrap();
         assert_eq!(enclosing_ceremony(elsewhere.path()), None);
         assert_eq!(enclosing_ceremony(&elsewhere.path().join("missing")), None);
+        // A file not written yet belongs where its directory does.
+        assert_eq!(
+            enclosing_ceremony(&root.join("drafts/3.root.json")).map(|(d, _)| d),
+            Some(root.clone())
+        );
     }
 }
