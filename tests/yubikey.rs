@@ -1027,3 +1027,55 @@ fn yubikey_key_generation_is_recorded_in_the_ceremony_transcript() {
     );
     ok(&in_dir(w, &["transcript", "verify", "."], ""));
 }
+
+// --- issue 19: a wrong PIN typed at the terminal is asked again, with the tries left ---------
+
+#[test]
+fn a_wrong_pin_at_the_terminal_is_asked_again_but_never_the_last_try() {
+    let (_turn, rig) = insert(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    enrolled(w);
+    let command = format!(
+        "{} sign draft.json --yubikey {SERIAL} -o alice.sig",
+        env!("CARGO_BIN_EXE_conclave")
+    );
+    let prompt = format!("PIV PIN for YubiKey {SERIAL}: ");
+    let verifies = with_card(rig, |c| c.counters.verify_with_pin);
+    let mut t = common::pty::Terminal::start(w, &command);
+    t.wait_for(&prompt, 1);
+    t.type_keys("000000\r");
+    t.wait_for(&prompt, 2);
+    assert!(
+        t.screen().contains(&format!(
+            "YubiKey {SERIAL}: wrong PIN, 2 tries left. Try again (2 more tries"
+        )),
+        "{}",
+        t.screen()
+    );
+    // The second wrong PIN leaves one try: conclave does not ask for the one that would
+    // block the PIN, it stops and says so.
+    t.type_keys("000000\r");
+    let (code, screen) = t.finish();
+    assert_eq!(code, 3, "{screen}");
+    assert_eq!(screen.matches(prompt.as_str()).count(), 2, "{screen}");
+    assert!(
+        screen.contains("wrong PIN, 1 tries left") && screen.contains("ONE MORE WRONG PIN BLOCKS"),
+        "{screen}"
+    );
+    // Each PIN typed went to the card once; none was tried again by itself.
+    assert_eq!(with_card(rig, |c| c.counters.verify_with_pin), verifies + 2);
+    assert!(!w.join("alice.sig").exists());
+    // The officer decides to try once more, with the right PIN.
+    let mut t = common::pty::Terminal::start(w, &command);
+    t.wait_for(&prompt, 1);
+    assert!(
+        t.screen().contains("warning: ONE wrong PIN left"),
+        "{}",
+        t.screen()
+    );
+    t.type_keys(&format!("{YK_PIN}\r"));
+    let (code, screen) = t.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(w.join("alice.sig").is_file());
+}
