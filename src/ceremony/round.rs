@@ -796,6 +796,90 @@ mod tests {
         }
     }
 
+    /// `pypi init --claimed-bins`'s directory: claimed (delegated by the signed targets) and
+    /// its bins (delegated by claimed, a draft of the same round) are one round.
+    #[test]
+    fn a_draft_may_be_delegated_by_another_draft_of_the_round() {
+        let (dir, _) = round_dir();
+        crate::fsutil::write_metadata(
+            &delegator(&["bin-a", "bin-b"]),
+            &dir.path().join("1.hub.json"),
+        )
+        .unwrap();
+        let files = files(dir.path()).unwrap();
+        let mut reads = 0;
+        let mut counting = |p: &Path| {
+            reads += 1;
+            read(p)
+        };
+        let d = Delegators::find(&files, delegator(&["hub"]), &mut counting).unwrap();
+        assert_eq!(reads, 1, "only the hub is read to find the bins' delegator");
+        let drafts = review(&files, &d, &mut read, &mut || {}).unwrap();
+        let by: Vec<(&str, Option<&str>)> = drafts
+            .iter()
+            .map(|d| (d.name.as_str(), d.delegated_by.as_deref()))
+            .collect();
+        assert_eq!(
+            by,
+            [
+                ("1.bin-a.json", Some("1.hub.json")),
+                ("1.bin-b.json", Some("1.hub.json")),
+                ("1.hub.json", None)
+            ]
+        );
+        assert!(
+            drafts[0].authorities[0]
+                .label
+                .contains("the round's draft 1.hub.json")
+        );
+        may_sign(&drafts, &officer(3).public_key().keyid()).unwrap();
+
+        // When the round's delegator delegates every draft, nothing more is read.
+        let (plain, parent) = round_dir();
+        let files = super::files(plain.path()).unwrap();
+        let mut none = |_: &Path| -> Result<AnyMetadata, RoundError> { panic!("read") };
+        Delegators::find(&files, parent.parent.clone(), &mut none).unwrap();
+        // A draft nobody delegates is still refused, with the round's delegator named.
+        crate::fsutil::write_metadata(
+            &AnyMetadata::Targets(Metadata::new(empty_targets())),
+            &plain.path().join("1.stray.json"),
+        )
+        .unwrap();
+        let files = super::files(plain.path()).unwrap();
+        let d = Delegators::find(&files, parent.parent.clone(), &mut read).unwrap();
+        let e = review(&files, &d, &mut read, &mut || {}).unwrap_err();
+        assert!(
+            matches!(e, RoundError::Authorities { path, .. } if path.ends_with("1.stray.json"))
+        );
+    }
+
+    #[test]
+    fn a_revoked_keys_round_signatures_are_not_counted() {
+        let (dir, mut d) = round_dir();
+        let files = files(dir.path()).unwrap();
+        let drafts = review(&files, &d, &mut read, &mut || {}).unwrap();
+        let signer = officer(3);
+        let signed = sign(&drafts, &d, &signer, None, &mut read, &mut || {}).unwrap();
+        let sigdir = tempfile::tempdir().unwrap();
+        for (name, bytes) in &signed.files {
+            std::fs::write(sigdir.path().join(name), bytes).unwrap();
+        }
+        let dirs = signature_dirs(&[sigdir.path().to_path_buf()], &files).unwrap();
+        let mut revoked = RevokedKeys::new();
+        revoked.add(signer.public_key().keyid());
+        d.set_revoked(revoked);
+        let mut read_sig = |p: &Path| Ok::<_, RoundError>(std::fs::read(p).unwrap());
+        let merged = merge(&files, &d, &dirs, &mut read, &mut read_sig, &mut || {}).unwrap();
+        assert_eq!(merged.not_counted.len(), 2);
+        assert_eq!(merged.incomplete.len(), 2);
+        let counted = count(&files, &d, &dirs, &mut read, &mut read_sig).unwrap();
+        assert!(
+            counted
+                .iter()
+                .all(|c| c.not_counted.len() == 1 && !c.reports[0].is_met())
+        );
+    }
+
     fn files_err(dir: &Path) -> RoundError {
         files(dir).unwrap_err()
     }
