@@ -882,7 +882,8 @@ pub struct StatusArgs {
     /// Detached signature files, or directories holding them (for a round: the officers'
     /// signature directories), to count as if merged; nothing is merged or written. Default
     /// for one file: those found as `merge` finds them (FILE's directory and the ceremony
-    /// directory's signatures/); when there are none, FILE's own signatures are counted.
+    /// directory's signatures/). FILE's own signatures always count; with no signature file
+    /// named or found, the output is what it always was.
     #[arg(value_name = "SIGFILE|SIGDIR")]
     signatures: Vec<PathBuf>,
     /// Exit 1 unless every threshold is met.
