@@ -14,11 +14,13 @@
 //! - [`display`]: escaping untrusted text for the terminal.
 //! - [`metadata`]: root, targets (with delegations and TAP 15 succinct roles), snapshot,
 //!   timestamp and the signed envelope, keeping unknown fields everywhere; keys and their
-//!   material ([`metadata::keyset`]); and [`metadata::SignedText`], the one place that
+//!   material ([`metadata::keyset`]); the one reader of keyids people type, whole or by
+//!   prefix ([`metadata::lookup`]); and [`metadata::SignedText`], the one place that
 //!   decides which bytes a signature covers. The model parses bytes or a reader and writes
 //!   to a writer: it neither signs nor touches the filesystem.
 //! - [`verify`]: the one threshold counter and the client's rules for root chains, timestamp,
-//!   snapshot and delegations, with reports as data.
+//!   snapshot and delegations, with reports as data; revoked keys that count toward nothing
+//!   ([`verify::RevokedKeys`]).
 //!
 //! Secrets, keys and signing:
 //!
@@ -37,7 +39,9 @@
 //!
 //! - [`ceremony`]: plans and policy, expiry bounds ([`ceremony::expiry`]), genesis and rotation
 //!   planning, root drafting, the signing request and the signing round, detached signatures,
-//!   merge and status, reviews, revocation, the transcript, export and the rehearsal.
+//!   the signature files found for a draft ([`ceremony::gather`]), merge and status, reviews,
+//!   revocation and its record ([`ceremony::revoked`]), the transcript, export and the
+//!   rehearsal.
 //! - [`pypi`]: PEP 458 bins and PEP 480 claimed / recently-claimed / unclaimed layouts and
 //!   claim rounds.
 //! - [`optical`]: signatures and request digests as QR codes and short texts.

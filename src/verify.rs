@@ -122,6 +122,83 @@ impl SignatureReport {
     }
 }
 
+/// Keys whose signatures count toward no threshold: the keys a revocation removes
+/// ([`crate::ceremony::revoked`]). A revoked key is known by its keyid and, once seen in a
+/// list of keys, by its material, so the same key under another keyid (TAP 12) is revoked
+/// too.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RevokedKeys {
+    keyids: BTreeSet<KeyId>,
+}
+
+impl RevokedKeys {
+    /// No revoked keys.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Revoke `keyid`.
+    pub fn add(&mut self, keyid: KeyId) {
+        self.keyids.insert(keyid);
+    }
+
+    /// Whether no key is revoked.
+    pub fn is_empty(&self) -> bool {
+        self.keyids.is_empty()
+    }
+
+    /// The revoked keyids, sorted.
+    pub fn keyids(&self) -> impl Iterator<Item = &KeyId> {
+        self.keyids.iter()
+    }
+
+    /// Whether the key `keyid` names in `keys` is revoked: by its keyid, or by the material
+    /// of a revoked keyid `keys` also lists.
+    pub fn contains(&self, keyid: &KeyId, keys: &BTreeMap<KeyId, Key>) -> bool {
+        if self.keyids.contains(keyid) {
+            return true;
+        }
+        let Some(key) = keys.get(keyid) else {
+            return false;
+        };
+        let material = key.material();
+        self.keyids
+            .iter()
+            .filter_map(|r| keys.get(r))
+            .any(|k| k.material() == material)
+    }
+
+    /// `sigs` without the signatures of revoked keys (keys looked up in `keys`), and the
+    /// keyids left out.
+    pub fn split(
+        &self,
+        sigs: &[Signature],
+        keys: &BTreeMap<KeyId, Key>,
+    ) -> (Vec<Signature>, Vec<KeyId>) {
+        let mut counted = Vec::with_capacity(sigs.len());
+        let mut revoked = Vec::new();
+        for s in sigs {
+            if self.contains(&s.keyid, keys) {
+                revoked.push(s.keyid.clone());
+            } else {
+                counted.push(s.clone());
+            }
+        }
+        (counted, revoked)
+    }
+}
+
+/// Revoked keys and the files they are not counted on ([`verify_repository_revoked`]).
+#[derive(Clone, Debug, Default)]
+pub struct Revocation {
+    /// The revoked keys.
+    pub keys: RevokedKeys,
+    /// The files (by name) whose signatures by those keys do not count; `None`: every file.
+    /// A revocation's record names its drafts: the versions already published before the
+    /// revocation (an earlier root a client has already trusted) are not judged again.
+    pub files: Option<BTreeSet<String>>,
+}
+
 /// Count the signatures over `signed` made by distinct keys among `authorised`.
 ///
 /// This is the only threshold counter in conclave. A key counts once however many
@@ -547,9 +624,45 @@ struct State {
     now: Expires,
     /// Index into `report.files` by file name.
     index: BTreeMap<String, usize>,
+    /// Keys whose signatures do not count, and on which files.
+    revocations: Vec<Revocation>,
 }
 
 impl State {
+    /// `sigs` on `file` (role `role`) without those of keys revoked for that file (keys
+    /// looked up in `keys`); a warning names each key left out.
+    fn counted(
+        &mut self,
+        file: &str,
+        role: &str,
+        sigs: &[Signature],
+        keys: &BTreeMap<KeyId, Key>,
+    ) -> Vec<Signature> {
+        let mut sigs = sigs.to_vec();
+        let applying: Vec<RevokedKeys> = self
+            .revocations
+            .iter()
+            .filter(|r| r.files.as_ref().is_none_or(|f| f.contains(file)))
+            .map(|r| r.keys.clone())
+            .collect();
+        for keys_revoked in applying {
+            let (counted, left_out) = keys_revoked.split(&sigs, keys);
+            for k in left_out {
+                let message = format!("not counted: key {k} is revoked");
+                let said = self
+                    .report
+                    .warnings
+                    .iter()
+                    .any(|w| w.file == file && w.message == message);
+                if !said {
+                    self.warn(file, role, "revoked-key", message);
+                }
+            }
+            sigs = counted;
+        }
+        sigs
+    }
+
     fn problem(&mut self, file: &str, role: &str, rule: &'static str, message: String) {
         if let Some(&i) = self.index.get(file) {
             self.report.files[i].status = FileStatus::Failed;
@@ -673,6 +786,17 @@ pub fn verify_repository<'a, G: Into<Given<'a>>>(
     trusted_root: Option<&InputFile>,
     now: Expires,
 ) -> Report {
+    verify_repository_revoked(files, trusted_root, now, &[])
+}
+
+/// [`verify_repository`], where the signatures of revoked keys count toward no threshold on
+/// the files each [`Revocation`] names; each one left out is a `revoked-key` warning.
+pub fn verify_repository_revoked<'a, G: Into<Given<'a>>>(
+    files: impl IntoIterator<Item = G>,
+    trusted_root: Option<&InputFile>,
+    now: Expires,
+    revocations: &[Revocation],
+) -> Report {
     let mut st = State {
         report: Report {
             checked_at: now.to_string(),
@@ -680,6 +804,7 @@ pub fn verify_repository<'a, G: Into<Given<'a>>>(
         },
         now,
         index: BTreeMap::new(),
+        revocations: revocations.to_vec(),
     };
     let loaded = load_all(&mut st, files.into_iter().map(Into::into));
     // Which files end up checked against something; anything left over is an orphan.
@@ -947,11 +1072,12 @@ impl<'l, 'a> Walk<'l, 'a> {
         };
         let dref = delegations.find(child)?;
         let keys = delegations.keys_for(dref.keyids);
+        let sigs = st.counted(&l.name, child, &m.signatures, &keys);
         let sr = check_threshold(
             child,
             parent,
             &l.signed(),
-            &m.signatures,
+            &sigs,
             dref.keyids,
             &keys,
             dref.threshold,
@@ -1082,11 +1208,12 @@ fn verify_top_level(
         .signed
         .role(role)
         .expect("root always has the four roles");
+    let signatures = st.counted(&l.name, role, signatures, &root.signed.keys);
     let sr = check_threshold(
         role,
         &format!("root v{} {role}", root.signed.common.version),
         &l.signed(),
-        signatures,
+        &signatures,
         &role_keys.keyids,
         &root.signed.keys,
         role_keys.threshold,
@@ -1296,21 +1423,23 @@ fn verify_root_chain(
         };
         let bytes = l.signed();
         let old = current.signed.role("root").expect("root role present");
+        let by_old_sigs = st.counted(&l.name, "root", &next.signatures, &current.signed.keys);
         let by_old = check_threshold(
             "root",
             &format!("root v{}", v - 1),
             &bytes,
-            &next.signatures,
+            &by_old_sigs,
             &old.keyids,
             &current.signed.keys,
             old.threshold,
         );
         let new = next.signed.role("root").expect("root role present");
+        let by_new_sigs = st.counted(&l.name, "root", &next.signatures, &next.signed.keys);
         let by_new = check_threshold(
             "root",
             &format!("root v{v} (its own)"),
             &bytes,
-            &next.signatures,
+            &by_new_sigs,
             &new.keyids,
             &next.signed.keys,
             new.threshold,

@@ -169,7 +169,8 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
             "2.claimed.json",
             "2.root.json",
             "2.targets.json",
-            "PLAN.txt"
+            "PLAN.txt",
+            "REVOKED.record"
         ]
     );
     assert_eq!(
@@ -243,7 +244,7 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
         "",
     ));
     let by_targets = ["--delegator", "rev/2.targets.json"];
-    // sign itself refuses alice's key once it can see the delegation...
+    // sign itself refuses alice's key: the revocation record beside the draft names it...
     let refused = sign_cmd(
         d,
         "rev/2.claimed.json",
@@ -252,16 +253,32 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
         "rev/c.alice.sig",
     );
     assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("is revoked"), "{}", refused.stderr);
+    assert!(!rev.join("c.alice.sig").exists());
+    // ...and so does a copy of the draft elsewhere, once it can see the delegation...
+    std::fs::create_dir(d.join("elsewhere")).unwrap();
+    std::fs::copy(
+        rev.join("2.claimed.json"),
+        d.join("elsewhere/2.claimed.json"),
+    )
+    .unwrap();
+    let refused = sign_cmd(
+        d,
+        "elsewhere/2.claimed.json",
+        &by_targets,
+        "alice.key",
+        "elsewhere/c.alice.sig",
+    );
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
     assert!(
         refused.stderr.contains("may not sign"),
         "{}",
         refused.stderr
     );
-    assert!(!rev.join("c.alice.sig").exists());
-    // ...and without --delegator her signature is made, but merge refuses it.
+    // ...and without --delegator her signature is made (there), but merge does not take it.
     ok(sign_cmd(
         d,
-        "rev/2.claimed.json",
+        "elsewhere/2.claimed.json",
         &[],
         "alice.key",
         "rev/c.alice.sig",
@@ -293,10 +310,11 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
     assert_eq!(m.code, 1, "{}", m.stderr);
     assert!(
         m.stderr
-            .contains(&format!("key {alice_id} may not sign role \"claimed\"")),
+            .contains(&format!("not counted: key {alice_id} is revoked")),
         "{}",
         m.stderr
     );
+    assert!(m.stderr.contains("threshold is not met"), "{}", m.stderr);
     assert_eq!(
         std::fs::read(rev.join("2.claimed.json")).unwrap(),
         draft_bytes

@@ -288,12 +288,13 @@ fn without_its_previous_root_a_rotation_is_never_complete_and_the_flag_to_add_is
         "{}",
         o.stderr
     );
+    // (alice's and dave's signature files beside it are counted: alice is in both roots.)
     assert!(
-        // alice's signature beside the draft is found and counted (status gathers them).
         o.stdout.contains("root v1 (previous root's keys): 1 of 2"),
         "{}",
         o.stdout
     );
+    assert!(o.stdout.contains("INCOMPLETE"), "{}", o.stdout);
     ok(sign(d, draft, &[], "carol.key", "loose/carol.sig"));
 
     // An unsigned root beside the draft is not taken for the root in use.

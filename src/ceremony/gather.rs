@@ -81,6 +81,18 @@ pub fn in_dirs<E: From<ListError>>(
             } else {
                 entry.path
             };
+            // A signature file is tiny: a large file is not read at all.
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            if size > super::detached::MAX_FILE_SIZE as u64 {
+                out.skipped.push((
+                    path,
+                    format!(
+                        "not a signature file: larger than {} bytes",
+                        super::detached::MAX_FILE_SIZE
+                    ),
+                ));
+                continue;
+            }
             let bytes = read(&path)?;
             match DetachedSignature::parse(&bytes) {
                 Err(e) => out
@@ -132,6 +144,7 @@ mod tests {
         }
         std::fs::write(d.join("old.sig"), sign(&earlier, "root", 2)).unwrap();
         std::fs::write(d.join("junk.sig"), b"not json").unwrap();
+        std::fs::write(d.join("huge.sig"), vec![b' '; 70_000]).unwrap();
         std::fs::write(d.join("notes.txt"), b"ignored").unwrap();
         let digest = crate::metadata::SignedText::of_metadata(&md).sha256_hex();
         let id = DraftId {
@@ -147,9 +160,10 @@ mod tests {
             .iter()
             .map(|(p, why)| (p.file_name().unwrap().to_str().unwrap(), why.as_str()))
             .collect();
-        assert_eq!(skipped.len(), 2, "{skipped:?}");
-        assert!(skipped[0].0 == "junk.sig" && skipped[0].1.starts_with("not a signature file"));
-        assert!(skipped[1].0 == "old.sig" && skipped[1].1.contains("signs other content"));
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        assert!(skipped[0].0 == "huge.sig" && skipped[0].1.contains("larger than"));
+        assert!(skipped[1].0 == "junk.sig" && skipped[1].1.starts_with("not a signature file"));
+        assert!(skipped[2].0 == "old.sig" && skipped[2].1.contains("signs other content"));
 
         let missing = d.join("missing");
         assert!(in_dirs(&[missing], id, &mut read).is_err());

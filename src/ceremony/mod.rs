@@ -19,6 +19,7 @@ pub mod repository;
 pub mod request;
 pub mod review;
 pub mod revoke;
+pub mod revoked;
 pub mod root;
 pub mod round;
 pub mod rstuf;
@@ -370,6 +371,9 @@ pub struct Merged {
     pub dropped: Vec<(KeyId, String)>,
     /// One threshold report per authority, over `signatures`.
     pub reports: Vec<SignatureReport>,
+    /// Signatures of revoked keys, by keyid, with the file each came from: not merged and not
+    /// counted ([`request::SigningRequest::set_revoked`]).
+    pub not_counted: Vec<(KeyId, String)>,
 }
 
 impl Merged {
@@ -536,6 +540,7 @@ pub fn merge(
         already_present: already,
         dropped,
         reports,
+        not_counted: Vec::new(),
     })
 }
 
@@ -570,6 +575,7 @@ pub fn count(
         already_present: Vec::new(),
         dropped: Vec::new(),
         reports: status(md, role, authorities),
+        not_counted: Vec::new(),
     });
     (m, refused)
 }
@@ -806,6 +812,50 @@ mod tests {
         let (m, refused) = count(&v2, "root", &sigs(&v2, &[4]), &auth);
         assert!(refused.is_empty() && !m.complete());
         assert_eq!(m.reports[1].valid, vec![kid(4)]);
+    }
+
+    /// The class of attack: in a revocation round, the thief's copy of a key that is still in
+    /// the previous root signs the new root; with one honest officer it "meets" the old root's
+    /// 2 of 3. A revoked key counts toward no threshold, its signature is not merged, and
+    /// the key may not sign.
+    #[test]
+    fn a_revoked_keys_signature_counts_toward_no_threshold() {
+        use crate::ceremony::request::{RequestError, SigningRequest};
+        let (v1, mut v2) = rotation();
+        let prev = AnyMetadata::Root(v1);
+        let thief_and_honest = sigs(&v2, &[1, 2, 4, 5]);
+        let plain = SigningRequest::new(v2.clone(), None, None, Some(prev.clone()), None).unwrap();
+        assert!(plain.merge(&thief_and_honest).unwrap().complete());
+
+        let mut revoked = crate::verify::RevokedKeys::new();
+        revoked.add(kid(1));
+        let mut req =
+            SigningRequest::new(v2.clone(), None, None, Some(prev.clone()), None).unwrap();
+        req.set_revoked(revoked.clone());
+        let m = req.merge(&thief_and_honest).unwrap();
+        assert!(!m.complete());
+        assert_eq!(m.reports[0].valid, vec![kid(2)]);
+        assert_eq!(m.not_counted, vec![(kid(1), "1.sig".to_owned())]);
+        assert!(!m.signatures.iter().any(|s| s.keyid == kid(1)));
+        let (counted, _) = req.count(&thief_and_honest).unwrap();
+        assert_eq!(counted.not_counted.len(), 1);
+        assert!(matches!(
+            req.may_sign(&kid(1)),
+            Err(RequestError::Revoked { .. })
+        ));
+        req.may_sign(&kid(2)).unwrap();
+
+        // Already in the file: dropped, and said why.
+        if let AnyMetadata::Root(r) = &mut v2 {
+            r.sign(&s(1)).unwrap();
+        }
+        let mut req = SigningRequest::new(v2, None, None, Some(prev), None).unwrap();
+        req.set_revoked(revoked);
+        let m = req
+            .merge(&sigs(&req.metadata().clone(), &[2, 3, 4]))
+            .unwrap();
+        assert_eq!(m.dropped, vec![(kid(1), "its key is revoked".to_owned())]);
+        assert!(m.complete());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::display::escape;
 use crate::metadata::keyset::KeyProblem;
 use crate::metadata::{AnyMetadata, KeyId, Metadata, Root};
 use crate::signer::{SignError, Signer};
-use crate::verify::SignatureReport;
+use crate::verify::{RevokedKeys, SignatureReport};
 
 /// Why a signing request cannot be made or answered.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,13 @@ pub enum RequestError {
         /// Its signature count, e.g. "1 of 2 needed".
         report: String,
     },
+    /// The signer's key is revoked ([`SigningRequest::set_revoked`]): its signature would
+    /// count toward no threshold.
+    #[error("key {keyid} is revoked: its signature counts toward no threshold")]
+    Revoked {
+        /// The signer's keyid.
+        keyid: KeyId,
+    },
     /// The signature could not be made.
     #[error(transparent)]
     Sign(#[from] SignError),
@@ -147,6 +154,9 @@ fn looked(paths: &[PathBuf]) -> String {
         .collect();
     format!(" (looked for {})", list.join(" and "))
 }
+
+/// A detached signature and the name of the file it came from (for messages).
+pub type NamedSignature = (String, DetachedSignature);
 
 /// Where the previous root of a root rotation came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,6 +265,8 @@ pub struct SigningRequest {
     previous_from: Option<(PathBuf, PreviousSource)>,
     /// For a root after version 1 without a previous root: where it was looked for.
     looked_for: Vec<PathBuf>,
+    /// Keys whose signatures count toward no threshold.
+    revoked: RevokedKeys,
 }
 
 impl SigningRequest {
@@ -350,6 +362,7 @@ impl SigningRequest {
             allow_foreign_keyids: false,
             previous_from: None,
             looked_for: Vec::new(),
+            revoked: RevokedKeys::new(),
         })
     }
 
@@ -453,11 +466,93 @@ impl SigningRequest {
         lines
     }
 
+    /// Count no signature of `revoked` keys toward any threshold (a revocation's round): they
+    /// are taken out of every authority, [`SigningRequest::merge`] and
+    /// [`SigningRequest::count`] set their signature files aside
+    /// ([`Merged::not_counted`]), and [`SigningRequest::may_sign`] refuses them.
+    pub fn set_revoked(&mut self, revoked: RevokedKeys) {
+        if let Some(auths) = &mut self.authorities {
+            for a in auths.iter_mut() {
+                let keys = &a.keys;
+                a.keyids.retain(|k| !revoked.contains(k, keys));
+            }
+        }
+        self.revoked = revoked;
+    }
+
+    /// The revoked keys ([`SigningRequest::set_revoked`]).
+    pub fn revoked(&self) -> &RevokedKeys {
+        &self.revoked
+    }
+
+    /// Whether `keyid` names a revoked key, by keyid or (where the context lists the key) by
+    /// its material.
+    pub fn is_revoked(&self, keyid: &KeyId) -> bool {
+        if self.revoked.is_empty() {
+            return false;
+        }
+        let empty = std::collections::BTreeMap::new();
+        let mut maps: Vec<&std::collections::BTreeMap<KeyId, crate::metadata::Key>> =
+            self.authorities.iter().flatten().map(|a| &a.keys).collect();
+        maps.push(&empty);
+        maps.into_iter()
+            .any(|keys| self.revoked.contains(keyid, keys))
+    }
+
+    /// Whether a signature file is by a revoked key: its keyid, or its public key's material
+    /// is a revoked key's.
+    fn is_revoked_signature(&self, d: &DetachedSignature) -> bool {
+        if self.is_revoked(&d.signature.keyid) {
+            return true;
+        }
+        let material = d.public_key.material();
+        self.authorities.iter().flatten().any(|a| {
+            self.revoked
+                .keyids()
+                .filter_map(|r| a.keys.get(r))
+                .any(|k| k.material() == material)
+        })
+    }
+
+    /// `sigs` without those of revoked keys, and those set aside (keyid, file).
+    fn split_revoked(
+        &self,
+        sigs: &[(String, DetachedSignature)],
+    ) -> (Vec<NamedSignature>, Vec<(KeyId, String)>) {
+        let mut counted = Vec::with_capacity(sigs.len());
+        let mut not_counted = Vec::new();
+        for (file, d) in sigs {
+            if self.is_revoked_signature(d) {
+                not_counted.push((d.signature.keyid.clone(), file.clone()));
+            } else {
+                counted.push((file.clone(), d.clone()));
+            }
+        }
+        (counted, not_counted)
+    }
+
+    /// A merge's outcome with the revoked keys' part said plainly: signatures set aside, and
+    /// those already in the metadata dropped because their key is revoked.
+    fn mark_revoked(&self, mut m: Merged, not_counted: Vec<(KeyId, String)>) -> Merged {
+        for (id, why) in &mut m.dropped {
+            if self.is_revoked(id) {
+                *why = "its key is revoked".to_owned();
+            }
+        }
+        m.not_counted = not_counted;
+        m
+    }
+
     /// Whether `keyid` may sign. With no known authorities, any key may (merge checks later).
     ///
     /// A root after version 1 without its previous root knows only its own keys: any other
     /// key may be one of the previous root's, so it is told that root is needed instead.
     pub fn may_sign(&self, keyid: &KeyId) -> Result<(), RequestError> {
+        if self.is_revoked(keyid) {
+            return Err(RequestError::Revoked {
+                keyid: keyid.clone(),
+            });
+        }
         match &self.authorities {
             Some(auths) if !auths.iter().any(|a| a.keyids.contains(keyid)) => {
                 if let Some(version) = self.root_without_previous() {
@@ -540,7 +635,9 @@ impl SigningRequest {
         self.need_previous()?;
         self.check_keys()?;
         let auths = self.need_authorities()?;
-        super::merge(&self.md, &self.role, sigs, auths)
+        let (sigs, not_counted) = self.split_revoked(sigs);
+        super::merge(&self.md, &self.role, &sigs, auths)
+            .map(|m| self.mark_revoked(m, not_counted))
             .map_err(|rejections| RequestError::Refused { rejections })
     }
 
@@ -553,7 +650,9 @@ impl SigningRequest {
     ) -> Result<(Merged, Vec<Rejection>), RequestError> {
         self.need_previous()?;
         let auths = self.need_authorities()?;
-        Ok(super::count(&self.md, &self.role, sigs, auths))
+        let (sigs, not_counted) = self.split_revoked(sigs);
+        let (m, refused) = super::count(&self.md, &self.role, &sigs, auths);
+        Ok((self.mark_revoked(m, not_counted), refused))
     }
 
     /// `Err` for a root after version 1 without its previous root: nothing may be counted or

@@ -11,11 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::repository::{self, Entry, ListError};
+use super::request::NamedSignature;
 use super::{Authority, DetachedSignature, Rejection};
 use crate::display::escape;
 use crate::metadata::{AnyMetadata, Expires, KeyId};
 use crate::signer::{SignError, Signer};
-use crate::verify::SignatureReport;
+use crate::verify::{RevokedKeys, SignatureReport};
 
 /// The suffix of a round's signature files: `7.claimed-bins-0a3.json.sig`.
 pub(crate) const SIG_SUFFIX: &str = ".sig";
@@ -147,6 +148,144 @@ pub struct Draft {
     pub digest: String,
     /// Who may sign it.
     pub authorities: Vec<Authority>,
+    /// The draft of this round that delegates to it, when the round's delegator does not
+    /// ([`Delegators`]).
+    pub delegated_by: Option<String>,
+}
+
+/// Who delegates to each draft of a round: the round's delegator (the signed metadata the
+/// officers name), or a draft of the round itself. `pypi init --claimed-bins` drafts claimed
+/// and its bins together: targets delegates claimed, and claimed (a draft in the same
+/// directory) delegates the bins. Such a round is signed and merged as one, each draft against
+/// its own delegator; a draft delegated by another draft counts only because that draft is
+/// merged with it, all or nothing, against the round's delegator.
+///
+/// Also the keys revoked in the round ([`Delegators::set_revoked`]): no signature of theirs
+/// counts toward any draft's threshold.
+#[derive(Clone, Debug)]
+pub struct Delegators {
+    parent: AnyMetadata,
+    /// Drafts of the round that delegate to other drafts of it: (file name, metadata).
+    inner: Vec<(String, AnyMetadata)>,
+    /// For each draft the round's delegator does not delegate: its index in `inner`.
+    by_draft: BTreeMap<String, usize>,
+    revoked: RevokedKeys,
+}
+
+/// Whether `md` delegates to `role`: a root to a top-level role, targets metadata to a role it
+/// lists (or a succinct bin of its).
+fn delegates_to(md: &AnyMetadata, role: &str) -> bool {
+    match md {
+        AnyMetadata::Root(_) => crate::metadata::TOP_LEVEL_ROLES.contains(&role),
+        AnyMetadata::Targets(t) => t
+            .signed
+            .delegations
+            .as_ref()
+            .is_some_and(|d| d.find(role).is_some()),
+        _ => false,
+    }
+}
+
+impl Delegators {
+    /// Every draft delegated by `parent`.
+    pub fn new(parent: AnyMetadata) -> Self {
+        Delegators {
+            parent,
+            inner: Vec::new(),
+            by_draft: BTreeMap::new(),
+            revoked: RevokedKeys::new(),
+        }
+    }
+
+    /// The delegators of the drafts `files` under the round's `parent`: a draft `parent` does
+    /// not delegate to is looked for among the round's drafts that delegate to it (read with
+    /// `read`, only when some draft needs it). A draft delegated by neither is left to
+    /// [`load_draft`], which says `parent` does not delegate it.
+    pub fn find<E: From<RoundError>>(
+        files: &[Entry],
+        parent: AnyMetadata,
+        read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
+    ) -> Result<Self, E> {
+        let mut d = Self::new(parent);
+        let role = |f: &Entry| super::targets_role_name(Some(&f.name));
+        let mut pending: Vec<&Entry> = files
+            .iter()
+            .filter(|f| !delegates_to(&d.parent, &role(f)))
+            .collect();
+        // Drafts whose own delegator is known, to look in for the pending ones' delegator.
+        let mut known: Vec<&Entry> = files
+            .iter()
+            .filter(|f| delegates_to(&d.parent, &role(f)))
+            .collect();
+        while !pending.is_empty() {
+            let mut found = Vec::new();
+            for f in std::mem::take(&mut known) {
+                let md = read(&f.path)?;
+                let children: Vec<&Entry> = pending
+                    .iter()
+                    .copied()
+                    .filter(|p| delegates_to(&md, &role(p)))
+                    .collect();
+                if children.is_empty() || matches!(md, AnyMetadata::Root(_)) {
+                    continue;
+                }
+                d.inner.push((f.name.clone(), md));
+                for c in children {
+                    d.by_draft.insert(c.name.clone(), d.inner.len() - 1);
+                    found.push(c);
+                }
+            }
+            if found.is_empty() {
+                break;
+            }
+            pending.retain(|p| !found.iter().any(|f| f.name == p.name));
+            known = found;
+        }
+        Ok(d)
+    }
+
+    /// Count no signature of `revoked` keys toward any draft's threshold.
+    pub fn set_revoked(&mut self, revoked: RevokedKeys) {
+        self.revoked = revoked;
+    }
+
+    /// The revoked keys.
+    pub fn revoked(&self) -> &RevokedKeys {
+        &self.revoked
+    }
+
+    /// Every key the round's delegators list (where a revoked keyid's prefix is looked up).
+    pub fn keys(&self) -> BTreeMap<KeyId, crate::metadata::Key> {
+        let mut keys = BTreeMap::new();
+        for md in std::iter::once(&self.parent).chain(self.inner.iter().map(|(_, m)| m)) {
+            match md {
+                AnyMetadata::Root(r) => keys.extend(r.signed.keys.clone()),
+                AnyMetadata::Targets(t) => {
+                    if let Some(d) = &t.signed.delegations {
+                        keys.extend(d.keys.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        keys
+    }
+
+    /// The metadata that delegates to the draft `name`, and the name of the round's draft
+    /// when it is one.
+    fn of(&self, name: &str) -> (&AnyMetadata, Option<&str>) {
+        match self.by_draft.get(name).and_then(|&i| self.inner.get(i)) {
+            Some((n, md)) => (md, Some(n.as_str())),
+            None => (&self.parent, None),
+        }
+    }
+
+    /// Whether `keyid` is revoked, its key looked up in `auths`.
+    fn is_revoked(&self, keyid: &KeyId, auths: &[Authority]) -> bool {
+        !self.revoked.is_empty()
+            && (self.revoked.contains(keyid, &BTreeMap::new())
+                || auths.iter().any(|a| self.revoked.contains(keyid, &a.keys)))
+    }
 }
 
 /// The drafts of a round directory (`*.json`), sorted by name; none is an error.
@@ -160,10 +299,11 @@ pub fn files(dir: &Path) -> Result<Vec<Entry>, RoundError> {
     Ok(files)
 }
 
-/// Read one draft: its metadata, role (from its name) and who may sign it (`parent` delegates).
+/// Read one draft: its metadata, role (from its name) and who may sign it (its delegator in
+/// `delegators`, revoked keys left out).
 pub fn load_draft<E: From<RoundError>>(
     file: &Entry,
-    parent: &AnyMetadata,
+    delegators: &Delegators,
     read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
 ) -> Result<(Draft, AnyMetadata), E> {
     let md = read(&file.path)?;
@@ -183,12 +323,20 @@ pub fn load_draft<E: From<RoundError>>(
         path: file.path.clone(),
         source: Box::new(source),
     })?;
-    let authorities = super::authorities(&md, &role, None, Some(parent)).map_err(|source| {
+    let (parent, delegated_by) = delegators.of(&file.name);
+    let mut authorities = super::authorities(&md, &role, None, Some(parent)).map_err(|source| {
         RoundError::Authorities {
             path: file.path.clone(),
             source,
         }
     })?;
+    for a in &mut authorities {
+        if let Some(by) = delegated_by {
+            a.label = format!("{} (the round's draft {})", a.label, escape(by));
+        }
+        let keys = &a.keys;
+        a.keyids.retain(|k| !delegators.revoked.contains(k, keys));
+    }
     let problems = crate::metadata::keyset::audit_metadata(&md);
     if !problems.is_empty() {
         return Err(RoundError::ForeignKeys {
@@ -206,6 +354,7 @@ pub fn load_draft<E: From<RoundError>>(
         expires: c.expires,
         digest: crate::metadata::SignedText::of_metadata(&md).sha256_hex(),
         authorities,
+        delegated_by: delegated_by.map(str::to_owned),
     };
     Ok((draft, md))
 }
@@ -214,13 +363,13 @@ pub fn load_draft<E: From<RoundError>>(
 /// metadata). `tick` is called after each draft.
 pub fn review<E: From<RoundError>>(
     files: &[Entry],
-    parent: &AnyMetadata,
+    delegators: &Delegators,
     read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
     tick: &mut dyn FnMut(),
 ) -> Result<Vec<Draft>, E> {
     let mut drafts = Vec::with_capacity(files.len());
     for f in files {
-        drafts.push(load_draft(f, parent, read)?.0);
+        drafts.push(load_draft(f, delegators, read)?.0);
         tick();
     }
     Ok(drafts)
@@ -263,7 +412,7 @@ pub struct SignedRound {
 /// not of what is there now. `tick` is called after each draft.
 pub fn sign<E: From<RoundError>>(
     drafts: &[Draft],
-    parent: &AnyMetadata,
+    delegators: &Delegators,
     signer: &dyn Signer,
     spool_dir: Option<&Path>,
     read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
@@ -277,7 +426,7 @@ pub fn sign<E: From<RoundError>>(
             path: d.path.clone(),
             regular: true,
         };
-        let (again, md) = load_draft(&entry, parent, read)?;
+        let (again, md) = load_draft(&entry, delegators, read)?;
         if again.digest != d.digest {
             return Err(RoundError::Changed {
                 path: d.path.clone(),
@@ -340,13 +489,33 @@ pub struct MergedRound {
     pub signature_files: Vec<PathBuf>,
     /// Each draft's name, role and expiry, for the warnings merge gives.
     pub expiries: Vec<(String, String, Expires)>,
+    /// Signatures of revoked keys, not merged: (keyid, signature file).
+    pub not_counted: Vec<(KeyId, String)>,
+}
+
+/// `sigs` without the signatures of keys revoked in the round, and those left out (keyid,
+/// file).
+fn split_revoked(
+    sigs: Vec<NamedSignature>,
+    delegators: &Delegators,
+    draft: &Draft,
+) -> (Vec<NamedSignature>, Vec<(KeyId, String)>) {
+    let (out, kept): (Vec<_>, Vec<_>) = sigs
+        .into_iter()
+        .partition(|(_, d)| delegators.is_revoked(&d.signature.keyid, &draft.authorities));
+    (
+        kept,
+        out.into_iter()
+            .map(|(f, d)| (d.signature.keyid, f))
+            .collect(),
+    )
 }
 
 /// Merge every draft with its signature from each of `sig_dirs` ([`signature_dirs`]).
 /// `read_sig` reads a signature file's bytes; `tick` is called after each draft.
 pub fn merge<E: From<RoundError>>(
     files: &[Entry],
-    parent: &AnyMetadata,
+    delegators: &Delegators,
     sig_dirs: &[BTreeMap<String, PathBuf>],
     read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
     read_sig: &mut dyn FnMut(&Path) -> Result<Vec<u8>, E>,
@@ -354,7 +523,7 @@ pub fn merge<E: From<RoundError>>(
 ) -> Result<MergedRound, E> {
     let mut out = MergedRound::default();
     for f in files {
-        let (draft, md) = load_draft(f, parent, read)?;
+        let (draft, md) = load_draft(f, delegators, read)?;
         out.expiries
             .push((draft.name.clone(), draft.role.clone(), draft.expires));
         let sigs = draft_signatures(
@@ -364,6 +533,8 @@ pub fn merge<E: From<RoundError>>(
             &mut out.refused,
             &mut out.signature_files,
         )?;
+        let (sigs, revoked) = split_revoked(sigs, delegators, &draft);
+        out.not_counted.extend(revoked);
         match super::merge(&md, &draft.role, &sigs, &draft.authorities) {
             Err(rejections) => out.refused.extend(rejections),
             Ok(merged) => {
@@ -418,28 +589,32 @@ pub struct Counted {
     pub reports: Vec<SignatureReport>,
     /// The draft's signature files that would be refused, with why.
     pub refused: Vec<Rejection>,
+    /// Signature files of revoked keys, not counted: (keyid, file).
+    pub not_counted: Vec<(KeyId, String)>,
 }
 
 /// Who would have signed each draft if `sig_dirs` ([`signature_dirs`]) were merged, without
 /// merging anything ([`super::count`]): the reports of `status DIR SIGDIR...`.
 pub fn count<E: From<RoundError>>(
     files: &[Entry],
-    parent: &AnyMetadata,
+    delegators: &Delegators,
     sig_dirs: &[BTreeMap<String, PathBuf>],
     read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
     read_sig: &mut dyn FnMut(&Path) -> Result<Vec<u8>, E>,
 ) -> Result<Vec<Counted>, E> {
     let mut all = Vec::with_capacity(files.len());
     for f in files {
-        let (draft, md) = load_draft(f, parent, read)?;
+        let (draft, md) = load_draft(f, delegators, read)?;
         let mut refused = Vec::new();
         let sigs = draft_signatures(&f.name, sig_dirs, read_sig, &mut refused, &mut Vec::new())?;
+        let (sigs, not_counted) = split_revoked(sigs, delegators, &draft);
         let (merged, more) = super::count(&md, &draft.role, &sigs, &draft.authorities);
         refused.extend(more);
         all.push(Counted {
             draft,
             reports: merged.reports,
             refused,
+            not_counted,
         });
     }
     Ok(all)
@@ -448,12 +623,12 @@ pub fn count<E: From<RoundError>>(
 /// Who has signed each draft and who still must.
 pub fn status<E: From<RoundError>>(
     files: &[Entry],
-    parent: &AnyMetadata,
+    delegators: &Delegators,
     read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
 ) -> Result<Vec<(Draft, Vec<SignatureReport>)>, E> {
     let mut all = Vec::with_capacity(files.len());
     for f in files {
-        let (draft, md) = load_draft(f, parent, read)?;
+        let (draft, md) = load_draft(f, delegators, read)?;
         let reports = super::status(&md, &draft.role, &draft.authorities);
         all.push((draft, reports));
     }
@@ -474,13 +649,13 @@ mod tests {
             .meta)
     }
 
-    fn round_dir() -> (tempfile::TempDir, AnyMetadata) {
+    fn round_dir() -> (tempfile::TempDir, Delegators) {
         let dir = tempfile::tempdir().unwrap();
         for name in ["1.bin-a.json", "1.bin-b.json"] {
             let md = AnyMetadata::Targets(Metadata::new(empty_targets()));
             crate::fsutil::write_metadata(&md, &dir.path().join(name)).unwrap();
         }
-        (dir, delegator(&["bin-a", "bin-b"]))
+        (dir, Delegators::new(delegator(&["bin-a", "bin-b"])))
     }
 
     #[test]
@@ -619,6 +794,90 @@ mod tests {
             assert!(path.ends_with(name));
             assert!(source.to_string().contains(what), "{source}");
         }
+    }
+
+    /// `pypi init --claimed-bins`'s directory: claimed (delegated by the signed targets) and
+    /// its bins (delegated by claimed, a draft of the same round) are one round.
+    #[test]
+    fn a_draft_may_be_delegated_by_another_draft_of_the_round() {
+        let (dir, _) = round_dir();
+        crate::fsutil::write_metadata(
+            &delegator(&["bin-a", "bin-b"]),
+            &dir.path().join("1.hub.json"),
+        )
+        .unwrap();
+        let files = files(dir.path()).unwrap();
+        let mut reads = 0;
+        let mut counting = |p: &Path| {
+            reads += 1;
+            read(p)
+        };
+        let d = Delegators::find(&files, delegator(&["hub"]), &mut counting).unwrap();
+        assert_eq!(reads, 1, "only the hub is read to find the bins' delegator");
+        let drafts = review(&files, &d, &mut read, &mut || {}).unwrap();
+        let by: Vec<(&str, Option<&str>)> = drafts
+            .iter()
+            .map(|d| (d.name.as_str(), d.delegated_by.as_deref()))
+            .collect();
+        assert_eq!(
+            by,
+            [
+                ("1.bin-a.json", Some("1.hub.json")),
+                ("1.bin-b.json", Some("1.hub.json")),
+                ("1.hub.json", None)
+            ]
+        );
+        assert!(
+            drafts[0].authorities[0]
+                .label
+                .contains("the round's draft 1.hub.json")
+        );
+        may_sign(&drafts, &officer(3).public_key().keyid()).unwrap();
+
+        // When the round's delegator delegates every draft, nothing more is read.
+        let (plain, parent) = round_dir();
+        let files = super::files(plain.path()).unwrap();
+        let mut none = |_: &Path| -> Result<AnyMetadata, RoundError> { panic!("read") };
+        Delegators::find(&files, parent.parent.clone(), &mut none).unwrap();
+        // A draft nobody delegates is still refused, with the round's delegator named.
+        crate::fsutil::write_metadata(
+            &AnyMetadata::Targets(Metadata::new(empty_targets())),
+            &plain.path().join("1.stray.json"),
+        )
+        .unwrap();
+        let files = super::files(plain.path()).unwrap();
+        let d = Delegators::find(&files, parent.parent.clone(), &mut read).unwrap();
+        let e = review(&files, &d, &mut read, &mut || {}).unwrap_err();
+        assert!(
+            matches!(e, RoundError::Authorities { path, .. } if path.ends_with("1.stray.json"))
+        );
+    }
+
+    #[test]
+    fn a_revoked_keys_round_signatures_are_not_counted() {
+        let (dir, mut d) = round_dir();
+        let files = files(dir.path()).unwrap();
+        let drafts = review(&files, &d, &mut read, &mut || {}).unwrap();
+        let signer = officer(3);
+        let signed = sign(&drafts, &d, &signer, None, &mut read, &mut || {}).unwrap();
+        let sigdir = tempfile::tempdir().unwrap();
+        for (name, bytes) in &signed.files {
+            std::fs::write(sigdir.path().join(name), bytes).unwrap();
+        }
+        let dirs = signature_dirs(&[sigdir.path().to_path_buf()], &files).unwrap();
+        let mut revoked = RevokedKeys::new();
+        revoked.add(signer.public_key().keyid());
+        d.set_revoked(revoked);
+        let mut read_sig = |p: &Path| Ok::<_, RoundError>(std::fs::read(p).unwrap());
+        let merged = merge(&files, &d, &dirs, &mut read, &mut read_sig, &mut || {}).unwrap();
+        assert_eq!(merged.not_counted.len(), 2);
+        assert_eq!(merged.incomplete.len(), 2);
+        let counted = count(&files, &d, &dirs, &mut read, &mut read_sig).unwrap();
+        assert!(
+            counted
+                .iter()
+                .all(|c| c.not_counted.len() == 1 && !c.reports[0].is_met())
+        );
     }
 
     fn files_err(dir: &Path) -> RoundError {

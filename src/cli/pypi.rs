@@ -54,7 +54,9 @@ pub struct InitArgs {
     classic_bins: bool,
     /// Put claimed in N hash bins (a power of two): claimed delegates to N bins
     /// claimed-bins-0000 ..., each signed by the admins and delegating the projects whose
-    /// name hashes into it. Also drafts claimed and every (empty) bin into --claimed-out.
+    /// name hashes into it. Also drafts claimed and every (empty) bin into --claimed-out, a
+    /// directory the admins sign, check and merge as one round (`sign DIR --delegator
+    /// REPO/1.targets.json`).
     #[arg(long, value_name = "N")]
     claimed_bins: Option<u32>,
     /// With --claimed-bins: the new directory for claimed's drafts, 1.claimed.json and
@@ -685,7 +687,9 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
     );
     if let (Some(dir), Some(n)) = (&claimed_out, a.claimed_bins) {
         eprintln!(
-            "Drafted {} : claimed (1.claimed.json) over {n} hash bins (path_hash_prefixes, by SHA-256 of the project name), and the {n} bins, empty. The PyPI admins sign claimed (--delegator the signed targets) and then each bin (--delegator the signed claimed).",
+            "Drafted {} : claimed (1.claimed.json) over {n} hash bins (path_hash_prefixes, by SHA-256 of the project name), and the {n} bins, empty. The directory is one signing round: once targets is signed, each PyPI admin signs it with `conclave sign {} --delegator REPO/1.targets.json --key KEYFILE -o SIGDIR` (claimed is checked against targets, the bins against claimed), and `conclave merge {} SIGDIR... --delegator REPO/1.targets.json -o REPO` merges claimed and every bin, or nothing.",
+            shown(dir),
+            shown(dir),
             shown(dir)
         );
     }

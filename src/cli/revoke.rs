@@ -33,7 +33,9 @@ use crate::cli::{Failure, exit, io_reason, parse_when, read_public_key, role_val
 ///
 /// 3. lists who must sign each draft (for a root, both the current root's threshold and the
 ///    new one), never counting the revoked key, and the `conclave sign`, `status` and
-///    `merge` commands to run;
+///    `merge` commands to run in OUTDIR, as printed; OUTDIR's REVOKED.record (the revoked
+///    key, the roles that trusted it, --reason, the date) makes `sign`, `status`, `merge`
+///    and `verify` there count none of the key's signatures, the old root's included;
 ///
 /// 4. says what the online side must do: publish, then a new snapshot and timestamp naming
 ///    the new versions; when a timestamp or snapshot key is revoked, clients drop their
@@ -83,6 +85,10 @@ pub struct Args {
     json: bool,
     #[command(flatten)]
     names: crate::cli::names::PlanArgs,
+    /// Why the key is revoked (stolen, lost, holder left, ...), kept in OUTDIR's revocation
+    /// record.
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
 }
 
 /// One ROLE=VALUE given to `flag`, split; a malformed one names the flag.
@@ -208,12 +214,19 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         }
     }
     bundle.files.insert("PLAN.txt".into(), text.into_bytes());
+    // What was revoked, for merge, status and verify run on OUTDIR's files: the revoked key's
+    // signatures count toward no threshold there, the previous root's included.
+    bundle.files.insert(
+        conclave::ceremony::revoked::FILE_NAME.into(),
+        record(&plan, a.reason.as_deref()).to_bytes(),
+    );
     write_bundle(&out, &bundle)
         .map_err(|e| Failure::usage(format!("{}: cannot write: {}", shown(&out), io_reason(&e))))?;
     eprintln!(
-        "Wrote {} draft(s), {} unchanged file(s) and PLAN.txt to {}.",
+        "Wrote {} draft(s), {} unchanged file(s), PLAN.txt and {} (the revocation record) to {}.",
         plan.drafts.len(),
         plan.carried.len(),
+        conclave::ceremony::revoked::FILE_NAME,
         shown(&out)
     );
     let read: Vec<std::path::PathBuf> = files.iter().map(|f| source.join(&f.name)).collect();
@@ -231,6 +244,31 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         vec![keyid.to_raw_string()],
     )?;
     Ok(exit::OK)
+}
+
+/// The revocation record of `plan` ([`conclave::ceremony::revoked`]).
+fn record(plan: &RevocationPlan, reason: Option<&str>) -> conclave::ceremony::revoked::Revoked {
+    use conclave::ceremony::revoked::{Revoked, RevokedKey};
+    let mut roles: Vec<String> = Vec::new();
+    for t in &plan.trusts {
+        if !roles.contains(&t.role) {
+            roles.push(t.role.clone());
+        }
+    }
+    Revoked {
+        date: Expires::now(),
+        reason: reason.map(str::to_owned),
+        keys: plan
+            .keyid
+            .iter()
+            .map(|k| RevokedKey {
+                keyid: k.clone(),
+                also_listed_as: plan.aliases.clone(),
+                roles: roles.clone(),
+            })
+            .collect(),
+        drafts: plan.drafts.iter().map(|d| d.file.clone()).collect(),
+    }
 }
 
 /// A revocation error as the officers read it: with the options that caused it, and for a
@@ -404,16 +442,17 @@ fn render(
                     let _ = writeln!(
                         s,
                         "         NOT {} (the revoked key): whoever holds a copy can sign \
-                         with it, so its signature proves nothing; do not count it (merge \
-                         and clients would still count it toward this old root's threshold, \
-                         spec 5.3.4)",
-                        names.keyid(id)
+                         with it, so its signature proves nothing; merge, status and verify \
+                         in the output directory do not count it ({}), though clients would \
+                         still count it toward this old root's threshold (spec 5.3.4)",
+                        names.keyid(id),
+                        conclave::ceremony::revoked::FILE_NAME
                     );
                 } else {
                     let _ = writeln!(
                         s,
-                        "         NOT {} (the revoked key): it no longer may sign; merge \
-                         refuses its signature",
+                        "         NOT {} (the revoked key): it no longer may sign, and \
+                         merge does not count its signature",
                         names.keyid(id)
                     );
                 }
@@ -442,40 +481,78 @@ fn render(
         }
     }
     if plan.is_feasible() && !plan.drafts.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nNEXT STEPS (each signer runs the sign command with their own key)"
-        );
-        for (i, d) in plan.drafts.iter().enumerate() {
-            let draft = out.join(&d.file);
-            let ctx = match &d.context {
-                Context::Previous(f) => format!("--previous {}", shown(&dir.join(f))),
-                Context::RepoDelegator(f) => format!("--delegator {}", shown(&dir.join(f))),
-                Context::DraftDelegator(f) => format!("--delegator {}", shown(&out.join(f))),
-            };
-            let draft = shown(&draft);
-            let _ = writeln!(s, "  {}. {}", i + 1, escape(&d.file));
-            let _ = writeln!(
-                s,
-                "     conclave sign {draft} {ctx} --key KEYFILE -o {draft}.NAME.sig"
-            );
-            let _ = writeln!(s, "     conclave status {draft} {ctx}");
-            let _ = writeln!(
-                s,
-                "     conclave merge {draft} {draft}.*.sig {ctx} -o {draft}"
-            );
-        }
-        let _ = writeln!(
-            s,
-            "  {} also holds, unchanged, every root up to the current one and the current \
-             version of each role that needs no new version: once every draft is merged it is \
-             the repository after the revocation (without snapshot and timestamp, which the \
-             online side issues anew). Check it with `conclave verify {}` before anything \
-             leaves the room, then `conclave export {} -o BUNDLE`.",
-            shown(out),
-            shown(out),
-            shown(out)
-        );
+        next_steps(&mut s, plan, dir, out);
     }
     s
+}
+
+/// `given` as one shell word: as it is when it holds only characters no shell treats
+/// specially, else in single quotes. The commands printed must run as printed.
+fn sh_word(given: &str) -> String {
+    let plain = !given.is_empty()
+        && given
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./=:@%+,-".contains(&b));
+    if plain {
+        given.to_owned()
+    } else {
+        format!("'{}'", given.replace('\'', "'\\''"))
+    }
+}
+
+/// The commands that sign, check and merge every draft, to run in OUTDIR as printed (KEYFILE
+/// and NAME are each signer's). Every file they name is in OUTDIR: the drafts, and the
+/// unchanged files they build on (the current root, a delegator that needs no new version).
+/// `merge` takes the signature files from OUTDIR itself, and OUTDIR's revocation record
+/// keeps the revoked key's out of every count: no glob that could take in a signature made
+/// with a stolen copy of the key.
+fn next_steps(s: &mut String, plan: &RevocationPlan, dir: &Path, out: &Path) {
+    let here = |f: &str| -> String {
+        if plan.carried.iter().any(|c| c == f) || plan.drafts.iter().any(|d| d.file == f) {
+            sh_word(f)
+        } else {
+            // Not carried (it should be): the repository's own file, by its full path.
+            let p = std::fs::canonicalize(dir.join(f)).unwrap_or_else(|_| dir.join(f));
+            sh_word(&p.display().to_string())
+        }
+    };
+    let _ = writeln!(
+        s,
+        "\nNEXT STEPS (run them in {}; each signer runs the sign command with their own key)",
+        shown(out)
+    );
+    let _ = writeln!(s, "  cd {}", escape(&sh_word(&out.display().to_string())));
+    for (i, d) in plan.drafts.iter().enumerate() {
+        let ctx = match &d.context {
+            Context::Previous(f) => format!("--previous {}", here(f)),
+            Context::RepoDelegator(f) | Context::DraftDelegator(f) => {
+                format!("--delegator {}", here(f))
+            }
+        };
+        let draft = escape(&sh_word(&d.file)).into_owned();
+        let ctx = escape(&ctx).into_owned();
+        let _ = writeln!(s, "  {}. {}", i + 1, escape(&d.file));
+        let _ = writeln!(
+            s,
+            "     conclave sign {draft} {ctx} --key KEYFILE -o {draft}.NAME.sig"
+        );
+        let _ = writeln!(s, "     conclave status {draft} {ctx}");
+        let _ = writeln!(s, "     conclave merge {draft} {ctx} -o {draft}");
+    }
+    let _ = writeln!(
+        s,
+        "  status and merge take each draft's signature files from this directory; its \
+         revocation record ({}) makes them count no signature of the revoked key, wherever it \
+         comes from.",
+        conclave::ceremony::revoked::FILE_NAME
+    );
+    let _ = writeln!(
+        s,
+        "  {} also holds, unchanged, every root up to the current one and the current \
+         version of each role that needs no new version: once every draft is merged it is \
+         the repository after the revocation (without snapshot and timestamp, which the \
+         online side issues anew). Check it with `conclave verify .` before anything leaves \
+         the room, then `conclave export . -o BUNDLE`.",
+        shown(out)
+    );
 }

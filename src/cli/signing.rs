@@ -6,7 +6,7 @@ use conclave::ceremony::request::{self, RequestError, SigningRequest};
 use conclave::ceremony::review;
 use conclave::display::escape;
 use conclave::metadata::KeyId;
-use conclave::verify::SignatureReport;
+use conclave::verify::{RevokedKeys, SignatureReport};
 
 use crate::cli::prompt::Prompter;
 use crate::cli::{Failure, exit, read_metadata, shown};
@@ -30,6 +30,12 @@ pub struct Context {
     /// FILE's role name, when its file name does not say (e.g. claimed for draft.json).
     #[arg(long, value_name = "NAME")]
     role: Option<String>,
+    /// A revoked key (repeatable; its keyid, whole or a unique prefix of at least 8 hex
+    /// digits): its signatures count toward no threshold, are not merged, and it may not sign.
+    /// The revocation record `conclave revoke` leaves beside its drafts (REVOKED.record) is
+    /// read without this.
+    #[arg(long = "revoked", value_name = "KEYID")]
+    revoked: Vec<String>,
 }
 
 impl Context {
@@ -81,6 +87,12 @@ impl From<RequestError> for Failure {
                  keyids say. Only for a repository conclave did not build, after checking every \
                  key with its holder, give --allow-foreign-keyids",
             ),
+            e @ RequestError::Revoked { .. } => Failure::failed(format!("{e}; nothing was signed"))
+                .hint(format!(
+                    "this round's revocation record ({}) or --revoked names this key: another \
+                     key holder signs instead",
+                    conclave::ceremony::revoked::FILE_NAME
+                )),
             RequestError::Sign(e) => Failure::failed(e.to_string()),
             e @ RequestError::PreviousUnverified { .. } => {
                 Failure::failed(format!("--previous: {e}; nothing was signed, merged or written"))
@@ -116,9 +128,18 @@ fn previous_hint(version: u64) -> String {
     )
 }
 
-/// Read the request, and say which previous root was found when none was given.
+/// Read the request, and say which previous root was found when none was given. Revoked keys
+/// (the record beside FILE, and --revoked) are applied.
 fn load(file: &Path, ctx: &Context) -> Result<SigningRequest, Failure> {
-    let l = SigningRequest::load(file, &ctx.paths(), read_metadata)?;
+    let mut l = SigningRequest::load(file, &ctx.paths(), read_metadata)?;
+    let mut revoked = read_revocation_record(&file_dir(file))?;
+    let known = known_keys(&l);
+    for given in &ctx.revoked {
+        revoked.add(resolve_revoked(given, &known)?);
+    }
+    if !revoked.is_empty() {
+        l.set_revoked(revoked);
+    }
     if let Some((path, source)) = l.previous_from()
         && source != request::PreviousSource::Given
     {
@@ -129,6 +150,59 @@ fn load(file: &Path, ctx: &Context) -> Result<SigningRequest, Failure> {
         );
     }
     Ok(l)
+}
+
+/// The directory a file lies in (`.` for a bare name).
+pub(crate) fn file_dir(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The revoked keys of the revocation record in `dir`, if it has one (said on stderr).
+pub(crate) fn read_revocation_record(dir: &Path) -> Result<RevokedKeys, Failure> {
+    use conclave::ceremony::revoked;
+    let Some(path) = revoked::beside(dir) else {
+        return Ok(RevokedKeys::new());
+    };
+    let record = revoked::Revoked::parse(&crate::cli::read_file(&path)?).map_err(|e| {
+        Failure::usage(format!("{}: {e}", shown(&path)))
+            .hint("the revocation record is written by `conclave revoke`; restore it from PLAN.txt's directory")
+    })?;
+    eprintln!(
+        "Revocation record {}: {}. Signatures by these keys count toward no threshold here.",
+        shown(&path),
+        record.describe()
+    );
+    Ok(record.revoked_keys())
+}
+
+/// Every key the draft's context lists: where a --revoked prefix is looked up.
+fn known_keys(l: &SigningRequest) -> std::collections::BTreeMap<KeyId, conclave::metadata::Key> {
+    let mut keys = std::collections::BTreeMap::new();
+    for a in l.authorities().unwrap_or_default() {
+        keys.extend(a.keys.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    keys
+}
+
+/// A --revoked KEYID: all 64 hex digits are taken as they are (a key this draft does not list
+/// has nothing to leave out); a prefix must name one of `known`.
+pub(crate) fn resolve_revoked(
+    given: &str,
+    known: &std::collections::BTreeMap<KeyId, conclave::metadata::Key>,
+) -> Result<KeyId, Failure> {
+    use conclave::metadata::lookup::keyid_prefix;
+    let fail = |e: conclave::metadata::KeyIdLookupError| {
+        Failure::usage(format!("--revoked {}: {e}", escape(given)))
+    };
+    if let Ok(p) = keyid_prefix(given)
+        && p.len() == 64
+    {
+        return KeyId::new(&p).map_err(|e| Failure::usage(format!("--revoked: {e}")));
+    }
+    conclave::metadata::resolve_keyid(given, known).map_err(fail)
 }
 
 /// How many review lines fit a screen; a longer review goes to a file beside the signature.
@@ -753,6 +827,9 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     for (id, why) in &outcome.dropped {
         eprintln!("dropped     {}  ({})", names.keyid(id), escape(why));
     }
+    for (id, file) in &outcome.not_counted {
+        eprintln!("not counted: key {id} is revoked ({file} is not merged)");
+    }
     eprintln!("Signatures now:");
     print_reports(&outcome.reports, &names);
     if !outcome.complete() && !a.allow_partial {
@@ -842,7 +919,8 @@ pub struct StatusArgs {
     /// Detached signature files, or directories holding them (for a round: the officers'
     /// signature directories), to count as if merged; nothing is merged or written. Default
     /// for one file: those found as `merge` finds them (FILE's directory and the ceremony
-    /// directory's signatures/); when there are none, FILE's own signatures are counted.
+    /// directory's signatures/). FILE's own signatures always count; with no signature file
+    /// named or found, the output is what it always was.
     #[arg(value_name = "SIGFILE|SIGDIR")]
     signatures: Vec<PathBuf>,
     /// Exit 1 unless every threshold is met.
@@ -887,6 +965,9 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         for (id, why) in &merged.dropped {
             lines.push(format!("dropped      {id}  ({})", escape(why)));
         }
+        for (id, file) in &merged.not_counted {
+            lines.push(format!("not counted  {id}  ({file}): key {id} is revoked"));
+        }
         (merged.reports, Some(lines))
     } else {
         (l.status()?, None)
@@ -928,7 +1009,7 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
             ""
         }
     );
-    print_status_reports(&reports, &names);
+    print_status_reports(&reports, &names, &|id| l.is_revoked(id));
     if let Some(lines) = files {
         println!("  signature files:");
         for line in &lines {
@@ -939,7 +1020,11 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
 }
 
 /// The reports as `status` prints them (stdout).
-fn print_status_reports(reports: &[SignatureReport], names: &crate::cli::names::Names) {
+fn print_status_reports(
+    reports: &[SignatureReport],
+    names: &crate::cli::names::Names,
+    revoked: &dyn Fn(&KeyId) -> bool,
+) {
     for r in reports {
         println!(
             "  {}: {} of {} needed",
@@ -957,7 +1042,11 @@ fn print_status_reports(reports: &[SignatureReport], names: &crate::cli::names::
             println!("    INVALID      {} ({})", names.keyid(id), escape(why));
         }
         for id in &r.unknown {
-            println!("    not allowed  {}", names.keyid(id));
+            if revoked(id) {
+                println!("    not counted  {}: key {id} is revoked", names.keyid(id));
+            } else {
+                println!("    not allowed  {}", names.keyid(id));
+            }
         }
         if !r.is_met() {
             println!(

@@ -43,6 +43,12 @@ pub struct Args {
     /// e.g. to check that metadata will still be valid on the day it is published.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<Expires>,
+    /// A revoked key (repeatable; its keyid, whole or a unique prefix of at least 8 hex
+    /// digits): its signatures count toward no threshold on any file. A directory holding the
+    /// revocation record `conclave revoke` writes (REVOKED.record) is checked that way on
+    /// the drafts the record names, without this.
+    #[arg(long = "revoked", value_name = "KEYID")]
+    revoked: Vec<String>,
 }
 
 pub fn run(args: Args) -> Result<u8, Failure> {
@@ -63,12 +69,13 @@ pub fn run(args: Args) -> Result<u8, Failure> {
     let mut all_ok = true;
     let mut json_reports = Vec::new();
     for (path, Loaded { base, files, read }) in inputs {
+        let revocations = revocations(&path, &args.revoked, &files, &read)?;
         let report = crate::cli::progress::step(format!("Verifying {}", shown(&path)), || {
             let given = files
                 .iter()
                 .map(verify::Given::from)
                 .chain(read.iter().map(verify::Given::from));
-            verify::verify_repository(given, trusted.as_ref(), now)
+            verify::verify_repository_revoked(given, trusted.as_ref(), now, &revocations)
         });
         all_ok &= report.is_ok();
         let shown = |file: &str| -> String {
@@ -125,6 +132,62 @@ pub fn run(args: Args) -> Result<u8, Failure> {
         );
     }
     Ok(if all_ok { exit::OK } else { exit::FAILED })
+}
+
+/// The keys whose signatures do not count for PATH: the revocation record in it (on the
+/// drafts it names) and every --revoked key (on every file), prefixes resolved among the keys
+/// its metadata lists.
+fn revocations(
+    path: &Path,
+    given: &[String],
+    files: &[InputFile],
+    read: &[ReadInput],
+) -> Result<Vec<verify::Revocation>, Failure> {
+    let mut out = Vec::new();
+    if path.is_dir()
+        && let Some(record) = conclave::ceremony::revoked::beside(path)
+    {
+        let r = conclave::ceremony::revoked::Revoked::parse(&read_file(&record)?)
+            .map_err(|e| Failure::usage(format!("{}: {e}", shown(&record))))?;
+        eprintln!(
+            "Revocation record {}: {}. Signatures by these keys count toward no threshold on {}.",
+            shown(&record),
+            r.describe(),
+            r.drafts
+                .iter()
+                .map(|d| escape(d).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        out.push(verify::Revocation {
+            keys: r.revoked_keys(),
+            files: Some(r.drafts.iter().cloned().collect()),
+        });
+    }
+    if !given.is_empty() {
+        let mut known = std::collections::BTreeMap::new();
+        let parsed: Vec<conclave::metadata::AnyMetadata> = files
+            .iter()
+            .filter_map(|f| conclave::metadata::AnyMetadata::from_bytes(&f.bytes).ok())
+            .collect();
+        for md in parsed.iter().chain(read.iter().map(|r| &r.read.meta)) {
+            match md {
+                conclave::metadata::AnyMetadata::Root(r) => known.extend(r.signed.keys.clone()),
+                conclave::metadata::AnyMetadata::Targets(t) => {
+                    if let Some(d) = &t.signed.delegations {
+                        known.extend(d.keys.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut keys = verify::RevokedKeys::new();
+        for g in given {
+            keys.add(crate::cli::signing::resolve_revoked(g, &known)?);
+        }
+        out.push(verify::Revocation { keys, files: None });
+    }
+    Ok(out)
 }
 
 /// The files of one PATH, named as the repository layout names them, and the directory they

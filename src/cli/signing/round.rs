@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use conclave::ceremony::repository::Entry;
 use conclave::ceremony::review;
-use conclave::ceremony::round::{self, Draft, RoundError};
+use conclave::ceremony::round::{self, Delegators, Draft, RoundError};
 use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, KeyId};
 use conclave::verify::SignatureReport;
@@ -90,17 +90,26 @@ fn refuse_single_file_flags(ctx: &Context) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The delegator every file of a round is checked against.
-fn delegator(ctx: &Context) -> Result<AnyMetadata, Failure> {
+/// Who delegates to each draft of the round in `dir` ([`round::Delegators`]): the signed
+/// --delegator, or a draft of the round that delegates to it; with the keys revoked in the
+/// round (its revocation record, and --revoked).
+fn delegators(ctx: &Context, dir: &Path, files: &[Entry]) -> Result<Delegators, Failure> {
     let path = ctx.delegator.as_deref().ok_or_else(|| {
         Failure::usage("a round (a directory of drafts) needs --delegator")
             .hint("give the signed metadata that delegates to the drafts' roles, e.g. --delegator repo/1.claimed.json for claimed bins")
     })?;
-    read_metadata(path)
+    let mut d = Delegators::find(files, read_metadata(path)?, &mut read_metadata)?;
+    let mut revoked = super::read_revocation_record(dir)?;
+    let known = d.keys();
+    for given in &ctx.revoked {
+        revoked.add(super::resolve_revoked(given, &known)?);
+    }
+    d.set_revoked(revoked);
+    Ok(d)
 }
 
 /// Read every draft of the round for review, with a progress bar.
-fn review_round(files: &[Entry], parent: &AnyMetadata) -> Result<Vec<Draft>, Failure> {
+fn review_round(files: &[Entry], parent: &Delegators) -> Result<Vec<Draft>, Failure> {
     let bar = crate::cli::progress::Step::counted(
         format!("Reading {} drafts", files.len()),
         files.len() as u64,
@@ -132,7 +141,7 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
     }
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let files = round::files(&a.file)?;
-    let parent = delegator(&a.ctx)?;
+    let parent = delegators(&a.ctx, &a.file, &files)?;
     let drafts = review_round(&files, &parent)?;
 
     eprintln!(
@@ -147,11 +156,15 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
     );
     for (d, when) in drafts.iter().zip(&expiry.lines) {
         eprintln!(
-            "  {}  role {}, version {}, expires {when}, payload {}",
+            "  {}  role {}, version {}, expires {when}, payload {}{}",
             escape(&d.name),
             escape(&d.role),
             d.version,
-            &d.digest[..16]
+            &d.digest[..16],
+            d.delegated_by
+                .as_deref()
+                .map(|by| format!(" (delegated by this round's {})", escape(by)))
+                .unwrap_or_default()
         );
     }
     expiry.print_warnings();
@@ -266,7 +279,7 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
     let recorder = crate::cli::record::Recorder::find(&[&a.output], &[&a.file])?;
     let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
     let files = round::files(&a.file)?;
-    let parent = delegator(&a.ctx)?;
+    let parent = delegators(&a.ctx, &a.file, &files)?;
     let sig_dirs = round::signature_dirs(&a.sigfiles, &files)?;
 
     let bar = crate::cli::progress::Step::counted(
@@ -297,6 +310,9 @@ pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
             "{} signature file(s) refused; nothing was merged or written",
             result.refused.len()
         )));
+    }
+    for (id, file) in &result.not_counted {
+        eprintln!("not counted: key {id} is revoked ({file} is not merged)");
     }
     let merged = &result.files;
     let incomplete = &result.incomplete;
@@ -409,7 +425,7 @@ fn merge_round_json(
 pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
     refuse_single_file_flags(&a.ctx)?;
     let files = round::files(&a.file)?;
-    let parent = delegator(&a.ctx)?;
+    let parent = delegators(&a.ctx, &a.file, &files)?;
     let names = crate::cli::names::Names::find(&a.names, &[&a.file])?;
     // With the officers' signature directories: counted as if merged, nothing written.
     let counting = !a.signatures.is_empty();
@@ -429,6 +445,7 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
                 draft,
                 reports,
                 refused: Vec::new(),
+                not_counted: Vec::new(),
             })
             .collect()
     };
@@ -452,7 +469,10 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
                 ""
             }
         );
-        for c in all.iter().filter(|c| !met(c) || !c.refused.is_empty()) {
+        for c in all
+            .iter()
+            .filter(|c| !met(c) || !c.refused.is_empty() || !c.not_counted.is_empty())
+        {
             let d = &c.draft;
             println!(
                 "  {} (role {}, version {}):",
@@ -472,6 +492,9 @@ pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
             }
             for r in &c.refused {
                 println!("    refused {}: {}", r.file, escape(&r.reason));
+            }
+            for (id, file) in &c.not_counted {
+                println!("    not counted {file}: key {id} is revoked");
             }
         }
     }
@@ -513,7 +536,7 @@ fn print_round_json(all: &[round::Counted]) {
 /// ([`conclave::ceremony::overwrite`]); a key file or a signature file there is never replaced.
 fn check_replaced(
     files: &[Entry],
-    parent: &AnyMetadata,
+    parent: &Delegators,
     merged: &[(String, Vec<u8>)],
     outputs: &[PathBuf],
 ) -> Result<(), Failure> {

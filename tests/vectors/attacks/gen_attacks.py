@@ -2051,13 +2051,13 @@ def round_cases() -> None:
     eve_sig = dump(detached("root", 2, evil_root, EVE))
     single = {"root.json": dump({"signed": evil_root, "signatures": []}), "sig.json": eve_sig,
               "1.root.json": anchor}
-    case("merge", "root-v2-merged-without-previous", single,
-         ["merge", "root.json", "sig.json", "-o", "2.root.json"], 1,
-         ["Previous root: 1.root.json (found beside the draft",
-          "root v1 (previous root's keys): 0 of 1 needed have signed - NOT YET",
-          "2.root.json was not written"],
-         "a root signed by its own (the attacker's) keys alone, written as the next root: "
-         "without --previous, merge finds 1.root.json beside it and counts v1's keys too")
+    # (With 1.root.json beside the draft, merge finds it: rotation_cases below.)
+    case("merge", "root-v2-merged-without-previous",
+         {n: b for n, b in single.items() if n != "1.root.json"},
+         ["merge", "root.json", "sig.json", "-o", "2.root.json"], 2,
+         ["root version 2 can only be merged or counted with its previous root (version 1)",
+          "--previous"],
+         "a root signed by its own (the attacker's) keys alone, written as the next root")
     with_python_tuf("refuses it as an update of root v1: not signed by v1's root keys")
     case("merge", "root-given-a-delegator", single,
          ["merge", "root.json", "sig.json", "--delegator", "1.root.json", "-o", "2.root.json"],
@@ -2209,6 +2209,79 @@ def transcript_cases() -> None:
       with_root=False)
 
 
+# --- rotation context and revocation rounds (issue 19) ----------------------------------------
+#
+# A root rotation is never counted against the new root's keys alone: the previous root is
+# found beside the draft when not given, and without it merge and status refuse. In a
+# revocation round (REVOKED.record beside the drafts, or --revoked), the revoked key's
+# signature counts toward no threshold: a thief's copy plus one honest officer must not meet
+# the old root's threshold.
+
+ROOT4 = K("root-4")
+
+
+def revocation_record(revoked: K, drafts: list[str]) -> bytes:
+    return dump({"format": "conclave-revoked", "format_version": 1,
+                 "date": "2026-01-01T00:00:00Z", "reason": "key copied by an attacker",
+                 "keys": [{"keyid": revoked.keyid, "also_listed_as": [], "roles": ["root"]}],
+                 "drafts": drafts})
+
+
+def rotation_cases() -> None:
+    anchor = dump(sign(root_signed(1), [ROOT1]))
+    evil_root = root_signed(2, root_keys=(EVE,), ts=(EVE,), snap=(EVE,), targets=(EVE,))
+    case("merge", "root-v2-previous-found-beside",
+         {"root.json": dump({"signed": evil_root, "signatures": []}),
+          "sig.json": dump(detached("root", 2, evil_root, EVE)), "1.root.json": anchor},
+         ["merge", "root.json", "sig.json", "-o", "2.root.json"], 1,
+         ["Previous root: 1.root.json (found beside the draft",
+          "root v1 (previous root's keys): 0 of 1 needed have signed - NOT YET",
+          "2.root.json was not written"],
+         "the previous root was left out because --previous was forgotten: the attacker's "
+         "keys alone met the new root's threshold",
+         not_stderr=["every threshold is met"])
+    case("status", "root-v2-counted-without-previous",
+         {"root.json": dump({"signed": evil_root, "signatures": []}),
+          "sig.json": dump(detached("root", 2, evil_root, EVE))},
+         ["status", "root.json", "sig.json"], 2,
+         ["root version 2 can only be merged or counted with its previous root (version 1)",
+          "--previous"],
+         "status said COMPLETE for a root only its own (the attacker's) keys signed",
+         not_output=["COMPLETE"])
+
+    # Root v1: root-1, root-2, root-3 (2 of 3). The revocation of root-1 drafts v2 with
+    # root-2, root-3 and root-4 (2 of 3). The thief signs with a copy of root-1; with root-2
+    # (honest) that is 2 of v1's keys, and root-2 with root-4 meet v2's own.
+    v1 = root_signed(1, root_keys=(ROOT1, ROOT2, ROOT3), threshold=2)
+    v2 = root_signed(2, root_keys=(ROOT2, ROOT3, ROOT4), threshold=2)
+    round_files = {
+        "1.root.json": dump(sign(v1, [ROOT1, ROOT2, ROOT3])),
+        "2.root.json": dump({"signed": v2, "signatures": []}),
+        "2.root.json.thief.sig": dump(detached("root", 2, v2, ROOT1)),
+        "2.root.json.root-2.sig": dump(detached("root", 2, v2, ROOT2)),
+        "2.root.json.root-4.sig": dump(detached("root", 2, v2, ROOT4)),
+    }
+    counted = [f"not counted: key {ROOT1.keyid} is revoked",
+               "root v1 (previous root's keys): 1 of 2 needed have signed - NOT YET"]
+    case("revocation", "thief-signature-in-the-round",
+         dict(round_files, **{"REVOKED.record": revocation_record(ROOT1, ["2.root.json"])}),
+         ["merge", "2.root.json", "-o", "2.root.json"], 1, counted,
+         "one honest officer and the thief's copy of the revoked key met the old root's "
+         "threshold", not_stderr=["every threshold is met"])
+    case("revocation", "thief-signature-with-revoked-flag", round_files,
+         ["merge", "2.root.json", "--revoked", ROOT1.keyid[:8], "-o", "2.root.json"], 1,
+         counted, "the same, away from the revocation's directory, with --revoked",
+         not_stderr=["every threshold is met"])
+    merged = dict(round_files)
+    merged["2.root.json"] = dump(sign(v2, [ROOT1, ROOT2, ROOT4]))
+    for n in [n for n in merged if n.endswith(".sig")]:
+        del merged[n]
+    merged["REVOKED.record"] = revocation_record(ROOT1, ["2.root.json"])
+    case("revocation", "verify-counts-no-revoked-key-on-the-drafts", in_repo(merged), VERIFY, 1,
+         ["root-chain-old-threshold", f"not counted: key {ROOT1.keyid} is revoked"],
+         "verify in the revocation's directory passed a root the thief co-signed")
+
+
 def main() -> int:
     controls()
     json_cases()
@@ -2226,6 +2299,7 @@ def main() -> int:
     overwrite_cases()
     expiry_cases()
     round_cases()
+    rotation_cases()
     areas = sorted({a for a, _, _, _ in CASES})
     for area in areas:
         shutil.rmtree(OUT / area, ignore_errors=True)
