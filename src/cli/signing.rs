@@ -11,12 +11,14 @@ use conclave::verify::SignatureReport;
 use crate::cli::prompt::Prompter;
 use crate::cli::{Failure, exit, read_file, read_metadata, shown};
 
-mod round;
+pub(crate) mod round;
 
 /// Where the keys allowed to sign come from.
 #[derive(clap::Args)]
 pub struct Context {
     /// For a root rotation: the previous root. Its root keys must also reach their threshold.
+    /// For any other role: its version in use, for the change review. For a round (a directory
+    /// of drafts) given to sign: the directory of the versions in use (the repository).
     #[arg(long, value_name = "PREV")]
     previous: Option<PathBuf>,
     /// The metadata that delegates to FILE's role: the root for targets, snapshot and
