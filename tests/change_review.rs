@@ -94,7 +94,7 @@ fn claim_round(dir: &Path, n: usize) {
         .map(|i| request_line(&format!("new-{i:04}"), &ed(1000 + i as u32)))
         .collect();
     std::fs::write(dir.join("requests.jsonl"), lines.join("\n") + "\n").unwrap();
-    ok(&conclave_in(
+    let o = conclave_in(
         dir,
         &[
             "pypi",
@@ -107,7 +107,16 @@ fn claim_round(dir: &Path, n: usize) {
             "2.claimed.json",
         ],
         "",
-    ));
+    );
+    ok(&o);
+    // The admins are told to sign with the version in use as --previous: the change review.
+    assert!(
+        o.stderr.contains(
+            "`conclave sign 2.claimed.json --previous 1.claimed.json --role claimed --delegator TARGETS"
+        ),
+        "{}",
+        o.stderr
+    );
 }
 
 /// The same files as `dir` holds, under other names in another directory ("another machine").
