@@ -108,9 +108,9 @@ const REVIEW_LINES: usize = 200;
 
 /// A signing request's review as shown: `text` is the review itself (the same on every
 /// machine and every day: [`SigningRequest::review_lines`]), the text written to a review
-/// file and digested; `screen` is what the officer reads: a heading with the file names,
-/// the review with the key names of the plan beside the keyids, and under the expiry how it
-/// stands now ("in 364 days", EXPIRED).
+/// file and digested; [`ShownReview::screen`] is what the officer reads: a heading with the
+/// file names, the review with the key names of the plan beside the keyids, and under the
+/// expiry how it stands now ("in 364 days", EXPIRED). `sign` and `review` both show it.
 pub(crate) struct ShownReview {
     heading: String,
     pub text: Vec<String>,
