@@ -94,7 +94,7 @@ fn claim_round(dir: &Path, n: usize) {
         .map(|i| request_line(&format!("new-{i:04}"), &ed(1000 + i as u32)))
         .collect();
     std::fs::write(dir.join("requests.jsonl"), lines.join("\n") + "\n").unwrap();
-    ok(&conclave_in(
+    let o = conclave_in(
         dir,
         &[
             "pypi",
@@ -107,7 +107,16 @@ fn claim_round(dir: &Path, n: usize) {
             "2.claimed.json",
         ],
         "",
-    ));
+    );
+    ok(&o);
+    // The admins are told to sign with the version in use as --previous: the change review.
+    assert!(
+        o.stderr.contains(
+            "`conclave sign 2.claimed.json --previous 1.claimed.json --role claimed --delegator TARGETS"
+        ),
+        "{}",
+        o.stderr
+    );
 }
 
 /// The same files as `dir` holds, under other names in another directory ("another machine").
@@ -513,4 +522,188 @@ fn a_revocations_draft_is_reprinted_with_the_digest_revoke_and_sign_show() {
     // The same payload digest revoke printed in its plan for this draft.
     let plan = std::fs::read_to_string(dir.path().join("out/PLAN.txt")).unwrap();
     assert!(plan.contains(payload[0].trim()), "{plan}");
+}
+
+/// Claimed in two bins: the hub and the bins in use in `dir/repo` (signed), and the next
+/// version of both bins in the round directory `dir/next`: bin 0 gains `n` projects, bin 1
+/// gains one and loses one.
+fn bins_round(dir: &Path, n: usize) {
+    let (admin, dev) = (ed(20), ed(30));
+    let repo = dir.join("repo");
+    let next = dir.join("next");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::create_dir(&next).unwrap();
+    let mut hub = targets(1, FAR);
+    for b in 0..2 {
+        delegate(
+            &mut hub,
+            &format!("claimed-bins-{b}"),
+            &[&admin],
+            1,
+            &["*"],
+            false,
+        );
+    }
+    write(&repo, "1.claimed.json", &signed(hub, &[&admin]));
+    for b in 0..2 {
+        let mut bin = targets(1, FAR);
+        delegate(
+            &mut bin,
+            &format!("old-{b}"),
+            &[&dev],
+            1,
+            &[&format!("old-{b}")],
+            true,
+        );
+        write(
+            &repo,
+            &format!("1.claimed-bins-{b}.json"),
+            &signed(bin.clone(), &[&admin]),
+        );
+        bin.common.version = Version::new(2).unwrap();
+        if b == 0 {
+            for i in 0..n {
+                let name = format!("new-{i:04}");
+                delegate(&mut bin, &name, &[&ed(1000 + i as u32)], 1, &[&name], true);
+            }
+        } else {
+            let DelegationRoles::List(roles) = &mut bin.delegations.as_mut().unwrap().roles else {
+                unreachable!()
+            };
+            roles.clear();
+            delegate(&mut bin, "moved-in", &[&dev], 1, &["moved-in"], true);
+        }
+        write(
+            &next,
+            &format!("2.claimed-bins-{b}.json"),
+            &Metadata::new(bin),
+        );
+    }
+}
+
+#[test]
+fn a_round_of_claimed_bins_is_reviewed_in_sign_and_reprinted_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    bins_round(d, 120);
+    // sign on the round directory, with --previous the directory of the versions in use.
+    let o = conclave_in(
+        d,
+        &[
+            "sign",
+            "next",
+            "--previous",
+            "repo",
+            "--delegator",
+            "repo/1.claimed.json",
+            "--key",
+            "missing.key",
+            "-o",
+            "sigs",
+        ],
+        "",
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let signed = o.stderr;
+    assert!(
+        signed.contains("Changes against the versions in use in repo:"),
+        "{signed}"
+    );
+    assert!(
+        signed.contains("Draft 2.claimed-bins-0.json (previous version: 1.claimed-bins-0.json):"),
+        "{signed}"
+    );
+    assert!(
+        signed.contains("all of them are in sigs.review.txt"),
+        "{signed}"
+    );
+    let review_file = std::fs::read(d.join("sigs.review.txt")).expect("a long review is written");
+    let text = String::from_utf8(review_file.clone()).unwrap();
+    assert!(
+        text.contains("Draft 2.claimed-bins-1.json (previous version: 1.claimed-bins-1.json):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+ role new-0119 added: 1 of 1 key(s)"),
+        "{text}"
+    );
+    assert!(text.contains("- role old-1 removed"), "{text}");
+    assert!(
+        text.contains("+ role moved-in added: 1 of 1 key(s)"),
+        "{text}"
+    );
+    assert_eq!(text.matches("Version 1 is signed by").count(), 2, "{text}");
+    let round_digest = digest_after(&signed, "Round digest");
+    let review_digest = digest_after(&signed, "Review file digest");
+    assert_eq!(review_digest.len(), 1, "{signed}");
+
+    // Elsewhere, the directories under other names.
+    let other = tempfile::tempdir().unwrap();
+    for (from, to) in [("repo", "in-use"), ("next", "drafts")] {
+        std::fs::create_dir(other.path().join(to)).unwrap();
+        for e in std::fs::read_dir(d.join(from)).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), other.path().join(to).join(e.file_name())).unwrap();
+        }
+    }
+    let o = conclave_in(
+        other.path(),
+        &[
+            "review",
+            "in-use",
+            "drafts",
+            "--delegator",
+            "in-use/1.claimed.json",
+            "-o",
+            "review.txt",
+        ],
+        "",
+    );
+    ok(&o);
+    assert_eq!(digest_after(&o.stdout, "Round digest"), round_digest);
+    assert_eq!(digest_after(&o.stdout, "Review digest"), review_digest);
+    assert_eq!(
+        std::fs::read(other.path().join("review.txt")).unwrap(),
+        review_file
+    );
+    // A round needs its delegator, and a directory as OLD.
+    let o = conclave_in(other.path(), &["review", "in-use", "drafts"], "");
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("needs --delegator"), "{}", o.stderr);
+    let o = conclave_in(
+        other.path(),
+        &[
+            "review",
+            "in-use/1.claimed-bins-0.json",
+            "drafts",
+            "--delegator",
+            "in-use/1.claimed.json",
+        ],
+        "",
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    // sign refuses a file as a round's --previous.
+    let o = conclave_in(
+        d,
+        &[
+            "sign",
+            "next",
+            "--previous",
+            "repo/1.claimed.json",
+            "--delegator",
+            "repo/1.claimed.json",
+            "--key",
+            "missing.key",
+            "-o",
+            "sigs2",
+        ],
+        "",
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("--previous for a round is the directory of the versions in use"),
+        "{}",
+        o.stderr
+    );
 }

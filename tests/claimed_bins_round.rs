@@ -259,7 +259,17 @@ fn claimed_and_its_bins_are_signed_checked_and_merged_as_one_round() {
     ));
     let by_claimed = ["--delegator", "repo/1.claimed.json"];
     ok(sign(d, "round", &by_claimed, "admin1.key", "r-a1"));
-    ok(sign(d, "round", &by_claimed, "admin2.key", "r-a2"));
+    // The second admin reviews the round against the versions in use: the bin's version 1
+    // is checked against the signed claimed that delegates it.
+    let reviewed = [by_claimed[0], by_claimed[1], "--previous", "repo"];
+    let o = ok(sign(d, "round", &reviewed, "admin2.key", "r-a2"));
+    assert!(
+        o.stderr.contains("Changes against the versions in use"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("Version 1 is signed by"), "{}", o.stderr);
+    assert!(!o.stderr.contains("UNVERIFIED PREVIOUS"), "{}", o.stderr);
     ok(cli(
         d,
         &[

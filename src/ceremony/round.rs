@@ -635,6 +635,60 @@ pub fn status<E: From<RoundError>>(
     Ok(all)
 }
 
+// --- The change review of a round (issue 19) ---------------------------------------------
+
+/// The version in use of a round's draft, in `old` (the directory of the versions in use, as
+/// the repository holds them): `(V-1).ROLE.json`, else `ROLE.json`. None: the role is new.
+pub fn previous_in(old: &Path, draft: &Draft) -> Option<PathBuf> {
+    let versioned = draft
+        .version
+        .checked_sub(1)
+        .filter(|v| *v > 0)
+        .map(|v| old.join(format!("{v}.{}.json", draft.role)));
+    versioned
+        .into_iter()
+        .chain(std::iter::once(old.join(format!("{}.json", draft.role))))
+        .find(|p| p.is_file())
+}
+
+/// What a whole round changes, as text that is the same on every machine: for each draft
+/// (in the round's order) a line naming it and the version it follows, then its review
+/// against that version ([`super::request::SigningRequest::review_lines`]: whether that
+/// version is signed as its delegator in `delegators` says it must be, and every change). A draft whose role has
+/// no version in `old` is reviewed alone. Each draft is read again, one at a time.
+pub fn change_review<E: From<RoundError> + From<super::request::RequestError>>(
+    drafts: &[Draft],
+    old: &Path,
+    delegators: &Delegators,
+    read: &mut dyn FnMut(&Path) -> Result<AnyMetadata, E>,
+    tick: &mut dyn FnMut(),
+) -> Result<Vec<String>, E> {
+    let mut lines = Vec::new();
+    for d in drafts {
+        let md = read(&d.path)?;
+        let previous = previous_in(old, d);
+        lines.push(match &previous {
+            Some(p) => format!(
+                "Draft {} (previous version: {}):",
+                escape(&d.name),
+                escape(&p.file_name().unwrap_or_default().to_string_lossy())
+            ),
+            None => format!(
+                "Draft {} (role {} has no version in use: it is new):",
+                escape(&d.name),
+                escape(&d.role)
+            ),
+        });
+        let previous = previous.as_deref().map(&mut *read).transpose()?;
+        let (parent, _) = delegators.of(&d.name);
+        let request =
+            super::request::SigningRequest::new(md, Some(&d.name), None, previous, Some(parent))?;
+        lines.extend(request.review_lines());
+        tick();
+    }
+    Ok(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -656,6 +710,73 @@ mod tests {
             crate::fsutil::write_metadata(&md, &dir.path().join(name)).unwrap();
         }
         (dir, Delegators::new(delegator(&["bin-a", "bin-b"])))
+    }
+
+    /// A round step's error, whichever module it came from (for [`change_review`]).
+    #[derive(Debug)]
+    struct AnyError(#[allow(dead_code)] String);
+
+    impl From<RoundError> for AnyError {
+        fn from(e: RoundError) -> Self {
+            AnyError(e.to_string())
+        }
+    }
+
+    impl From<crate::ceremony::request::RequestError> for AnyError {
+        fn from(e: crate::ceremony::request::RequestError) -> Self {
+            AnyError(e.to_string())
+        }
+    }
+
+    #[test]
+    fn each_draft_of_a_round_is_reviewed_against_its_version_in_use() {
+        let (old, parent) = round_dir();
+        // bin-b's version in use is stored without a version in its name.
+        std::fs::rename(
+            old.path().join("1.bin-b.json"),
+            old.path().join("bin-b.json"),
+        )
+        .unwrap();
+        let new = tempfile::tempdir().unwrap();
+        for name in ["bin-a", "bin-b"] {
+            let mut t = empty_targets();
+            t.common.version = crate::metadata::Version::new(2).unwrap();
+            let md = AnyMetadata::Targets(Metadata::new(t));
+            crate::fsutil::write_metadata(&md, &new.path().join(format!("2.{name}.json"))).unwrap();
+        }
+        let files = files(new.path()).unwrap();
+        let drafts = review(&files, &parent, &mut read, &mut || {}).unwrap();
+        assert_eq!(
+            previous_in(old.path(), &drafts[0]),
+            Some(old.path().join("1.bin-a.json"))
+        );
+        let mut read_any = |p: &Path| read(p).map_err(AnyError::from);
+        let lines = change_review(&drafts, old.path(), &parent, &mut read_any, &mut || {}).unwrap();
+        assert!(lines.contains(&"Draft 2.bin-a.json (previous version: 1.bin-a.json):".into()));
+        assert!(lines.contains(&"Draft 2.bin-b.json (previous version: bin-b.json):".into()));
+        assert_eq!(
+            lines.iter().filter(|l| *l == "  version 1 -> 2").count(),
+            2,
+            "{lines:?}"
+        );
+        // The versions in use are unsigned here: the review says so, for each.
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("!!! UNVERIFIED PREVIOUS: version 1"))
+                .count(),
+            2,
+            "{lines:?}"
+        );
+        // A role with no version in use is reviewed alone.
+        let empty = tempfile::tempdir().unwrap();
+        let lines =
+            change_review(&drafts, empty.path(), &parent, &mut read_any, &mut || {}).unwrap();
+        assert_eq!(
+            lines[0],
+            "Draft 2.bin-a.json (role bin-a has no version in use: it is new):"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("Changes")), "{lines:?}");
     }
 
     #[test]

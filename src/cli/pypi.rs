@@ -209,9 +209,16 @@ fn print_review(review: &ClaimReview, output: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn next_steps(output: &Path) {
+/// The admins' next step. With the version in use as --previous, `sign` shows them the change
+/// review (and `conclave review` reprints it, days later, on any machine).
+fn next_steps(output: &Path, claimed: &Path) {
+    let previous = if claimed.as_os_str().is_empty() {
+        String::new()
+    } else {
+        format!(" --previous {}", shown(claimed))
+    };
     eprintln!(
-        "Next: check the review above, then the PyPI admins sign: `conclave sign {} --role claimed --delegator TARGETS --key ADMIN.key -o SIG`, and `conclave merge ... --delegator TARGETS`.",
+        "Next: check the review above, then the PyPI admins sign: `conclave sign {}{previous} --role claimed --delegator TARGETS --key ADMIN.key -o SIG`, and `conclave merge ... --delegator TARGETS`.",
         shown(output)
     );
 }
@@ -391,7 +398,7 @@ fn write_claim_draft(
             eprintln!("{headline}");
             print_review(&review, output)?;
             print_digest(&digest);
-            next_steps(output);
+            next_steps(output, claimed);
         }
     }
     Ok(())
@@ -439,8 +446,15 @@ fn report_bins(
         shown(hub_path),
         shown(hub_path)
     );
+    let in_use = hub_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     eprintln!(
-        "`conclave sign` on the directory shows one round digest over every draft to compare aloud."
+        "`conclave sign {} --previous {} --delegator {} ...` on the directory shows one round digest over every draft to compare aloud, and what each bin changes.",
+        shown(output),
+        shown(in_use),
+        shown(hub_path)
     );
     Ok(())
 }
@@ -878,7 +892,8 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
     }
     print_digest(&digest);
     eprintln!(
-        "Next: whoever signs {} signs NEXT (`conclave sign NEXT --delegator ...`); after it is published, \"{}\" must be re-signed by the new key set.",
+        "Next: whoever signs {} signs NEXT (`conclave sign NEXT --previous {} --delegator ...`, which shows these changes); after it is published, \"{}\" must be re-signed by the new key set.",
+        shown(&a.parent),
         shown(&a.parent),
         escape(&a.role)
     );

@@ -23,6 +23,11 @@ use crate::cli::{Failure, exit, read_metadata, shown};
 ///
 /// Give the same --delegator as the signers (for every role but root), so OLD's signatures are
 /// checked: without it the review says OLD is unverified, and its digest differs from theirs.
+///
+/// For a round (NEW a directory of drafts, as `pypi claim` writes for claimed bins), OLD is the
+/// directory of the versions in use (the repository) and --delegator is required: each draft
+/// V.ROLE.json is reviewed against (V-1).ROLE.json (or ROLE.json) there, as `sign NEWDIR
+/// --previous OLDDIR` shows it, with the round digest and the review digest.
 /// A root's OLD is the root it follows, and must be signed by its own root keys. Exit 0 when
 /// the review was printed.
 #[derive(clap::Args)]
@@ -83,6 +88,9 @@ impl From<RequestError> for Load {
 pub fn run(a: Args) -> Result<u8, Failure> {
     if let Some(o) = &a.output {
         crate::cli::refuse_existing(o)?;
+    }
+    if a.new.is_dir() {
+        return run_round(&a);
     }
     let ctx = request::Context {
         role: a.role.as_deref(),
@@ -163,5 +171,97 @@ pub fn run(a: Args) -> Result<u8, Failure> {
             }
         );
     }
+    Ok(exit::OK)
+}
+
+/// `review OLDDIR NEWDIR --delegator PARENT`: a round's change review, as `sign NEWDIR
+/// --previous OLDDIR` shows it, with the round digest and the review digest.
+fn run_round(a: &Args) -> Result<u8, Failure> {
+    use conclave::ceremony::round;
+    if !a.old.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} is a directory of drafts (a round): give as OLD the directory of the versions in \
+             use (the repository), not a file",
+            shown(&a.new)
+        )));
+    }
+    if a.role.is_some() {
+        return Err(Failure::usage(
+            "--role cannot be given for a directory: each file's name (V.ROLE.json) says its role",
+        ));
+    }
+    let parent_path = a.delegator.as_deref().ok_or_else(|| {
+        Failure::usage("a round (a directory of drafts) needs --delegator").hint(
+            "give the signed metadata that delegates to the drafts' roles, as the signers do \
+             (e.g. --delegator repo/1.claimed.json for claimed bins)",
+        )
+    })?;
+    let files = round::files(&a.new)?;
+    let parent = round::Delegators::find(&files, read_metadata(parent_path)?, &mut read_metadata)?;
+    let drafts = crate::cli::signing::round::review_round(&files, &parent)?;
+    let text = crate::cli::signing::round::changes(&drafts, &a.old, &parent)?;
+    let names = crate::cli::names::Names::find(&a.names, &[&a.new, &a.old])?;
+    let round_digest = round::round_digest(&drafts);
+    let review_digest = conclave::ceremony::review::text_digest(&text);
+    if let Some(o) = &a.output {
+        let mut bytes = text.join("\n");
+        bytes.push('\n');
+        crate::cli::write_output(o, bytes.as_bytes())?;
+        eprintln!("Wrote the review text to {}.", shown(o));
+    }
+    if a.json {
+        let mut m = Map::new();
+        m.insert("round".into(), Value::from(a.new.display().to_string()));
+        m.insert("previous".into(), Value::from(a.old.display().to_string()));
+        m.insert(
+            "drafts".into(),
+            Value::Array(
+                drafts
+                    .iter()
+                    .map(|d| {
+                        let mut f = Map::new();
+                        f.insert("file".into(), Value::from(d.name.as_str()));
+                        f.insert("role".into(), Value::from(d.role.as_str()));
+                        f.insert("payload_digest".into(), Value::from(d.digest.as_str()));
+                        Value::Object(f)
+                    })
+                    .collect(),
+            ),
+        );
+        m.insert("round_digest".into(), Value::from(round_digest));
+        m.insert("review_digest".into(), Value::from(review_digest));
+        m.insert(
+            "review".into(),
+            Value::Array(text.iter().map(|l| Value::from(l.as_str())).collect()),
+        );
+        print!(
+            "{}",
+            String::from_utf8_lossy(&conclave::cjson::to_pretty(&Value::Object(m)))
+        );
+        return Ok(exit::OK);
+    }
+    println!(
+        "Review of the round {} ({} drafts) against {}:",
+        shown(&a.new),
+        drafts.len(),
+        shown(&a.old)
+    );
+    for line in &text {
+        println!("{}", names.line(line));
+    }
+    let (groups, words) = conclave::ceremony::review::digest_for_reading(&round_digest);
+    println!(
+        "Round digest (SHA-256 over every file's payload digest and name) - compare it aloud:"
+    );
+    println!("  {groups}");
+    for w in &words {
+        println!("  {w}");
+    }
+    let (groups, _) = conclave::ceremony::review::digest_for_reading(&review_digest);
+    println!(
+        "Review digest (SHA-256 of the change review above, without its heading; `conclave \
+         sign` reads it out for a review too long for the screen):"
+    );
+    println!("  {groups}");
     Ok(exit::OK)
 }

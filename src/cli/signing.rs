@@ -12,7 +12,7 @@ use crate::cli::prompt::Prompter;
 use crate::cli::{Failure, exit, read_metadata, shown};
 
 mod detached;
-mod round;
+pub(crate) mod round;
 
 /// Where the keys allowed to sign come from.
 #[derive(clap::Args)]
@@ -21,6 +21,8 @@ pub struct Context {
     /// Default for a root after version 1: N-1.root.json in the repository of the ceremony
     /// directory FILE lies in, else N-1.root.json beside FILE; when neither exists, merge and
     /// status refuse (sign goes on, checking only the draft's own keys).
+    /// For any other role: its version in use, for the change review. For a round (a directory
+    /// of drafts) given to sign: the directory of the versions in use (the repository).
     #[arg(long, value_name = "PREV")]
     previous: Option<PathBuf>,
     /// The metadata that delegates to FILE's role: the root for targets, snapshot and
@@ -210,9 +212,9 @@ const REVIEW_LINES: usize = 200;
 
 /// A signing request's review as shown: `text` is the review itself (the same on every
 /// machine and every day: [`SigningRequest::review_lines`]), the text written to a review
-/// file and digested; `screen` is what the officer reads: a heading with the file names,
-/// the review with the key names of the plan beside the keyids, and under the expiry how it
-/// stands now ("in 364 days", EXPIRED).
+/// file and digested; [`ShownReview::screen`] is what the officer reads: a heading with the
+/// file names, the review with the key names of the plan beside the keyids, and under the
+/// expiry how it stands now ("in 364 days", EXPIRED). `sign` and `review` both show it.
 pub(crate) struct ShownReview {
     heading: String,
     pub text: Vec<String>,

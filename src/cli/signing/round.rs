@@ -75,12 +75,18 @@ impl From<RoundError> for Failure {
 }
 
 /// The flags a round cannot take: each file's role comes from its name, and root rotations
-/// (--previous) are signed one file at a time.
-fn refuse_single_file_flags(ctx: &Context) -> Result<(), Failure> {
-    if ctx.previous.is_some() {
-        return Err(Failure::usage(
-            "--previous is for a root rotation, which is signed one file at a time, not as a directory",
-        ));
+/// (--previous PREV) are signed one file at a time. `sign` takes a directory as --previous: the
+/// versions in use, for the round's change review.
+fn refuse_single_file_flags(ctx: &Context, previous_dir: bool) -> Result<(), Failure> {
+    if let Some(p) = &ctx.previous
+        && !(previous_dir && p.is_dir())
+    {
+        return Err(Failure::usage(if previous_dir {
+            "--previous for a round is the directory of the versions in use (the repository), \
+             for the change review; a root rotation is signed one file at a time"
+        } else {
+            "--previous is for a root rotation, which is signed one file at a time, not as a directory"
+        }));
     }
     if ctx.role.is_some() {
         return Err(Failure::usage(
@@ -109,7 +115,7 @@ fn delegators(ctx: &Context, dir: &Path, files: &[Entry]) -> Result<Delegators, 
 }
 
 /// Read every draft of the round for review, with a progress bar.
-fn review_round(files: &[Entry], parent: &Delegators) -> Result<Vec<Draft>, Failure> {
+pub(crate) fn review_round(files: &[Entry], parent: &Delegators) -> Result<Vec<Draft>, Failure> {
     let bar = crate::cli::progress::Step::counted(
         format!("Reading {} drafts", files.len()),
         files.len() as u64,
@@ -126,8 +132,52 @@ fn print_digest(label: &str, digest: &str) {
     }
 }
 
+/// The round's change review against the versions in use in `old`
+/// ([`round::change_review`]), read with a progress bar.
+pub(crate) fn changes(
+    drafts: &[Draft],
+    old: &Path,
+    parent: &Delegators,
+) -> Result<Vec<String>, Failure> {
+    let bar = crate::cli::progress::Step::counted(
+        format!("Comparing {} drafts with {}", drafts.len(), shown(old)),
+        drafts.len() as u64,
+    );
+    round::change_review(drafts, old, parent, &mut read_metadata, &mut || bar.inc(1))
+}
+
+/// Show the round's change review (with the plan's names beside keyids); one too long for
+/// the screen is written whole to `OUTPUT.review.txt`, and its SHA-256 returned to be read
+/// aloud.
+fn show_changes(
+    drafts: &[Draft],
+    old: &Path,
+    parent: &Delegators,
+    output: &Path,
+    names: &crate::cli::names::Names,
+) -> Result<Option<String>, Failure> {
+    let text = changes(drafts, old, parent)?;
+    eprintln!("Changes against the versions in use in {}:", shown(old));
+    if text.len() <= super::REVIEW_LINES {
+        for line in &text {
+            eprintln!("{}", names.line(line));
+        }
+        return Ok(None);
+    }
+    let (path, sha) = crate::cli::write_review(output, &text)?;
+    for line in text.iter().take(super::REVIEW_LINES / 2) {
+        eprintln!("{}", names.line(line));
+    }
+    eprintln!(
+        "  ... the change review has {} lines: all of them are in {} (read it before signing)",
+        text.len(),
+        shown(&path)
+    );
+    Ok(Some(sha))
+}
+
 pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
-    refuse_single_file_flags(&a.ctx)?;
+    refuse_single_file_flags(&a.ctx, true)?;
     if a.qr {
         return Err(Failure::usage(
             "--qr shows one signature; a round's signatures are carried as a directory",
@@ -167,11 +217,23 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
                 .unwrap_or_default()
         );
     }
+    let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
+    let review_digest = match &a.ctx.previous {
+        Some(old) => show_changes(&drafts, old, &parent, &a.output, &names)?,
+        None => None,
+    };
     expiry.print_warnings();
     print_digest(
         "Round digest (SHA-256 over every file's payload digest and name) - compare it aloud:",
         &round::round_digest(&drafts),
     );
+    if let Some(sha) = review_digest {
+        let (groups, _) = review::digest_for_reading(&sha);
+        eprintln!(
+            "Review file digest (SHA-256 of the whole change review) - compare it aloud too:"
+        );
+        eprintln!("  {groups}");
+    }
 
     expiry.refuse_expired(a.allow_expired)?;
 
@@ -179,7 +241,6 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
     let check_allowed =
         |keyid: &KeyId| -> Result<(), Failure> { Ok(round::may_sign(&drafts, keyid)?) };
     let mut prompter = Prompter::new(a.passphrase_fd)?;
-    let names = crate::cli::names::Names::find(&a.names, &[&a.file, &a.output])?;
     let signer = crate::cli::signer::open(&a.keys, &mut prompter, &check_allowed, &names)?;
 
     let bar = crate::cli::progress::Step::counted(
@@ -269,7 +330,7 @@ impl From<RoundError> for Step {
 }
 
 pub(super) fn merge_round(a: &MergeArgs) -> Result<u8, Failure> {
-    refuse_single_file_flags(&a.ctx)?;
+    refuse_single_file_flags(&a.ctx, false)?;
     if a.sigfiles.is_empty() {
         return Err(Failure::usage(
             "a round is merged with the officers' signature directories: give each SIGDIR \
@@ -423,7 +484,7 @@ fn merge_round_json(
 }
 
 pub(super) fn status_round(a: &StatusArgs) -> Result<u8, Failure> {
-    refuse_single_file_flags(&a.ctx)?;
+    refuse_single_file_flags(&a.ctx, false)?;
     let files = round::files(&a.file)?;
     let parent = delegators(&a.ctx, &a.file, &files)?;
     let names = crate::cli::names::Names::find(&a.names, &[&a.file])?;
