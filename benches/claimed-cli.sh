@@ -5,6 +5,11 @@
 #
 #   bash benches/claimed-cli.sh [N]            (default 1000000)
 #
+# To compare builds (e.g. before and after a change), give their binaries in BINS; RUNS=K runs
+# the round K times, the binaries taking turns in each run, over the same request file:
+#
+#   BINS="/path/before/conclave target/release/conclave" RUNS=3 bash benches/claimed-cli.sh
+#
 # Needs the interop venv (bash tests/run-all.sh makes it) to make N valid Ed25519 developer
 # keys for the request file. Works in a temporary directory it removes at the end.
 set -euo pipefail
@@ -13,20 +18,20 @@ n=${1:-1000000}
 py=$PWD/target/interop-venv/bin/python
 [ -x "$py" ] || { echo "FATAL: $py missing: run bash tests/run-all.sh first" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "FATAL: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
-cargo build --locked --release --bin conclave >/dev/null 2>&1 || cargo build --locked --release --bin conclave
-c=$PWD/target/release/conclave
+if [ -z "${BINS:-}" ]; then
+    cargo build --locked --release --bin conclave >/dev/null 2>&1 || cargo build --locked --release --bin conclave
+    BINS=$PWD/target/release/conclave
+fi
+bins=()
+for b in $BINS; do
+    [ -x "$b" ] || { echo "FATAL: $b is not an executable" >&2; exit 1; }
+    bins+=("$(realpath "$b")")
+done
+runs=${RUNS:-1}
 w=$(mktemp -d /tmp/claimed-cli.XXXXXX)
 trap 'rm -rf "$w"' EXIT
 cd "$w"
 pass="benchmark passphrase, not a secret"
-for k in admin1 admin2 online; do
-    printf '%s\n%s\n' "$pass" "$pass" |
-        "$c" key generate -o "$k.key" --profile rfc9106-64mib --passphrase-fd 0 >/dev/null 2>&1
-    "$c" key public "$k.key" >"$k.pub"
-done
-"$c" pypi init --key claimed=admin1.pub --key claimed=admin2.pub --threshold claimed=2 \
-    --key recently-claimed=online.pub --key unclaimed=online.pub --expires 365d \
-    -o targets.json 2>/dev/null
 "$py" - "$n" <<'PY'
 import hashlib, sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -49,11 +54,36 @@ run() {
         exit 1
     }
 }
-run "pypi claim" "$c" pypi claim --requests requests.jsonl --expires 90d -o claimed.json
-for a in admin1 admin2; do
-    printf '%s\n' "$pass" | run "sign ($a)" "$c" sign claimed.json --role claimed \
-        --delegator targets.json --key "$a.key" --passphrase-fd 0 -o "$a.sig"
+for i in "${!bins[@]}"; do
+    c=${bins[$i]}
+    mkdir "b$i"
+    (
+        cd "b$i"
+        for k in admin1 admin2 online; do
+            printf '%s\n%s\n' "$pass" "$pass" |
+                "$c" key generate -o "$k.key" --profile rfc9106-64mib --passphrase-fd 0 >/dev/null 2>&1
+            "$c" key public "$k.key" >"$k.pub"
+        done
+        "$c" pypi init --key claimed=admin1.pub --key claimed=admin2.pub --threshold claimed=2 \
+            --key recently-claimed=online.pub --key unclaimed=online.pub --expires 365d \
+            -o targets.json 2>/dev/null
+    )
 done
-run "merge --delegator" "$c" merge claimed.json admin1.sig admin2.sig --role claimed \
-    --delegator targets.json -o 1.claimed.json
-echo "signed claimed role: $(stat -c %s 1.claimed.json) bytes"
+for r in $(seq 1 "$runs"); do
+    for i in "${!bins[@]}"; do
+        c=${bins[$i]}
+        echo "## run $r, $c"
+        (
+            cd "b$i"
+            rm -f claimed.json admin1.sig admin2.sig 1.claimed.json
+            run "pypi claim" "$c" pypi claim --requests ../requests.jsonl --expires 90d -o claimed.json
+            for a in admin1 admin2; do
+                printf '%s\n' "$pass" | run "sign ($a)" "$c" sign claimed.json --role claimed \
+                    --delegator targets.json --key "$a.key" --passphrase-fd 0 -o "$a.sig"
+            done
+            run "merge --delegator" "$c" merge claimed.json admin1.sig admin2.sig --role claimed \
+                --delegator targets.json -o 1.claimed.json
+            echo "signed claimed role: $(stat -c %s 1.claimed.json) bytes"
+        )
+    done
+done

@@ -343,6 +343,17 @@ pub fn write_metadata(md: &crate::metadata::AnyMetadata, dest: &Path) -> io::Res
     write_atomic_with(dest, &mut |out| md.write_to(out))
 }
 
+/// [`write_metadata`], returning the payload digest computed as the bytes are written
+/// ([`crate::metadata::AnyMetadata::write_to_digest`]).
+pub fn write_metadata_digest(md: &crate::metadata::AnyMetadata, dest: &Path) -> io::Result<String> {
+    let mut digest = String::new();
+    write_atomic_with(dest, &mut |out| {
+        digest = md.write_to_digest(out)?;
+        Ok(())
+    })?;
+    Ok(digest)
+}
+
 /// Read a metadata file ([`crate::metadata::streamed::read`]): a large targets role in
 /// pieces, never holding the whole file, anything else whole; hashing the file's bytes with
 /// `hashes` on the way.

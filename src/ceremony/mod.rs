@@ -400,9 +400,21 @@ pub fn merge(
     sigs: &[(String, DetachedSignature)],
     authorities: &[Authority],
 ) -> Result<Merged, Vec<Rejection>> {
+    let digest = SignedText::of_metadata(md).sha256_hex();
+    merge_with_digest(md, role, sigs, authorities, &digest)
+}
+
+/// [`merge`], given the payload digest of `md` already worked out (a pass over the signed
+/// bytes saved: a million-project claimed role is 377 MB of them).
+pub(crate) fn merge_with_digest(
+    md: &AnyMetadata,
+    role: &str,
+    sigs: &[(String, DetachedSignature)],
+    authorities: &[Authority],
+    digest: &str,
+) -> Result<Merged, Vec<Rejection>> {
     let signed = &SignedText::of_metadata(md);
     let version = md.common().version.get();
-    let digest = signed.sha256_hex();
     let allowed = |id: &KeyId| -> Option<&Key> {
         authorities
             .iter()

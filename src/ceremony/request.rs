@@ -260,6 +260,8 @@ pub struct SigningRequest {
     previous_check: Option<PreviousCheck>,
     /// The draft's key problems, worked out once (a claimed role lists a million keys).
     key_problems: std::sync::OnceLock<Vec<KeyProblem>>,
+    /// The payload digest, worked out once (a pass over every signed byte).
+    digest: std::sync::OnceLock<String>,
     allow_foreign_keyids: bool,
     /// Where the previous version was read from.
     previous_from: Option<(PathBuf, PreviousSource)>,
@@ -359,6 +361,7 @@ impl SigningRequest {
             authorities,
             previous_check,
             key_problems: std::sync::OnceLock::new(),
+            digest: std::sync::OnceLock::new(),
             allow_foreign_keyids: false,
             previous_from: None,
             looked_for: Vec::new(),
@@ -418,7 +421,9 @@ impl SigningRequest {
 
     /// Hex SHA-256 of the bytes that are signed: the digest the officers compare aloud.
     pub fn payload_digest(&self) -> String {
-        crate::metadata::SignedText::of_metadata(&self.md).sha256_hex()
+        self.digest
+            .get_or_init(|| crate::metadata::SignedText::of_metadata(&self.md).sha256_hex())
+            .clone()
     }
 
     /// What the officer reads before signing ([`super::review::summary`]).
@@ -636,7 +641,7 @@ impl SigningRequest {
         self.check_keys()?;
         let auths = self.need_authorities()?;
         let (sigs, not_counted) = self.split_revoked(sigs);
-        super::merge(&self.md, &self.role, &sigs, auths)
+        super::merge_with_digest(&self.md, &self.role, &sigs, auths, &self.payload_digest())
             .map(|m| self.mark_revoked(m, not_counted))
             .map_err(|rejections| RequestError::Refused { rejections })
     }

@@ -347,15 +347,14 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
         rp.threshold,
         rp.keys.len()
     ));
-    for t in genesis::tasks_for(&plan, "root", "drafts/1.root.json", "", "1.root") {
-        tasks.push_str(&format!(
-            "   [ ] {} ({}, {}):\n       {}\n",
-            t.officer,
-            t.key,
-            t.keyid,
-            escape(&t.command)
-        ));
-    }
+    push_tasks(
+        &mut tasks,
+        &plan,
+        "root",
+        "drafts/1.root.json",
+        "",
+        "1.root",
+    );
     tasks.push_str("   Then: conclave merge drafts/1.root.json signatures/1.root.*.sig -o repository/1.root.json\n");
     let tp = &plan.roles["targets"];
     tasks.push_str(&format!(
@@ -363,21 +362,14 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
         tp.threshold,
         tp.keys.len()
     ));
-    for t in genesis::tasks_for(
+    push_tasks(
+        &mut tasks,
         &plan,
         "targets",
         "drafts/1.targets.json",
         "--delegator drafts/1.root.json",
         "1.targets",
-    ) {
-        tasks.push_str(&format!(
-            "   [ ] {} ({}, {}):\n       {}\n",
-            t.officer,
-            t.key,
-            t.keyid,
-            escape(&t.command)
-        ));
-    }
+    );
     tasks.push_str("   Then: conclave merge drafts/1.targets.json signatures/1.targets.*.sig --delegator repository/1.root.json -o repository/1.targets.json\n");
     if let Some(p) = &plan.pypi {
         claimed_tasks(&plan, p, &mut tasks);
@@ -433,13 +425,32 @@ fn claimed_tasks(plan: &Plan, p: &conclave::ceremony::plan::PypiPlan, tasks: &mu
         p.claimed.keys.len(),
         conclave::display::shell_word(expires)
     ));
-    for t in genesis::tasks_for(
+    push_tasks(
+        tasks,
         plan,
         "claimed",
         "drafts/1.claimed.json",
         "--delegator repository/1.targets.json",
         "1.claimed",
-    ) {
+    );
+    tasks.push_str(
+        "   Then: conclave merge drafts/1.claimed.json signatures/1.claimed.*.sig --delegator \
+         repository/1.targets.json -o repository/1.claimed.json\n   \
+         drafts/1.unclaimed.json goes to the online repository, which signs it with the online key.\n",
+    );
+}
+
+/// One checkbox line per officer who signs `draft` (its role's keys in the plan), with the
+/// command they run ([`genesis::tasks_for`]).
+fn push_tasks(
+    tasks: &mut String,
+    plan: &Plan,
+    role: &str,
+    draft: &str,
+    context: &str,
+    sig_stem: &str,
+) {
+    for t in genesis::tasks_for(plan, role, draft, context, sig_stem) {
         tasks.push_str(&format!(
             "   [ ] {} ({}, {}):\n       {}\n",
             t.officer,
@@ -448,11 +459,6 @@ fn claimed_tasks(plan: &Plan, p: &conclave::ceremony::plan::PypiPlan, tasks: &mu
             escape(&t.command)
         ));
     }
-    tasks.push_str(
-        "   Then: conclave merge drafts/1.claimed.json signatures/1.claimed.*.sig --delegator \
-         repository/1.targets.json -o repository/1.claimed.json\n   \
-         drafts/1.unclaimed.json goes to the online repository, which signs it with the online key.\n",
-    );
 }
 
 /// Plan a root rotation before anyone signs: is it feasible, and who signs with which key?

@@ -167,8 +167,12 @@ fn read_targets(path: &Path) -> Result<Metadata<Targets>, Failure> {
 /// Write a draft and return its payload digest (what `sign` will show the signers).
 fn write_targets(path: &Path, t: Targets) -> Result<String, Failure> {
     let md = conclave::metadata::AnyMetadata::Targets(Metadata::new(t));
-    crate::cli::write_metadata(path, |p| conclave::fsutil::write_metadata(&md, p))?;
-    Ok(conclave::metadata::SignedText::of_metadata(&md).sha256_hex())
+    let mut digest = String::new();
+    crate::cli::write_metadata(path, |p| {
+        digest = conclave::fsutil::write_metadata_digest(&md, p)?;
+        Ok(())
+    })?;
+    Ok(digest)
 }
 
 /// Print the payload digest of a draft just written, for the signers to compare with what

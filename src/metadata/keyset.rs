@@ -141,27 +141,52 @@ pub enum KeyProblem {
 pub fn audit(keys: &BTreeMap<KeyId, Key>) -> Vec<KeyProblem> {
     let entries: Vec<(&KeyId, &Key)> = keys.iter().collect();
     let mut problems = keyids_not_their_keys(&entries);
-    let mut plain: HashMap<[u8; 32], &KeyId> = HashMap::new();
+    // Two plain Ed25519 keys (lower-case hex, nothing else) with the same 32 bytes have the
+    // same key object, so the same keyid: under keyids that are their keys' (checked above)
+    // they are one entry. A key listed twice therefore always involves a key spelled
+    // another way, or a keyid that is not its key's; only those are held in a table, and the
+    // plain keys (a million in a claimed role) are looked up in it, not added to it.
+    let wrong: std::collections::BTreeSet<&KeyId> = problems
+        .iter()
+        .filter_map(|p| match p {
+            KeyProblem::KeyidNotItsKey { keyid, .. } => Some(keyid),
+            _ => None,
+        })
+        .collect();
+    let wrong: std::collections::BTreeSet<KeyId> = wrong.into_iter().cloned().collect();
+    let mut spelled: HashMap<[u8; 32], &KeyId> = HashMap::new();
     let mut other: BTreeMap<KeyMaterial, &KeyId> = BTreeMap::new();
+    let mut twice: Vec<(&KeyId, &KeyId)> = Vec::new();
     for (id, key) in &entries {
-        let first = match plain_ed25519(key) {
-            Some(raw) => plain.insert(raw, id),
-            None => {
-                let m = key.material();
-                match <[u8; 32]>::try_from(m.public.as_slice()) {
-                    Ok(raw) if m.family == "ed25519" && m.scheme == "ed25519" => {
-                        plain.insert(raw, id)
-                    }
-                    _ => other.insert(m, id),
-                }
-            }
+        if plain_ed25519(key).is_some() && !wrong.contains(*id) {
+            continue;
+        }
+        let m = key.material();
+        let first = match <[u8; 32]>::try_from(m.public.as_slice()) {
+            Ok(raw) if m.family == "ed25519" && m.scheme == "ed25519" => spelled.insert(raw, id),
+            _ => other.insert(m, id),
         };
         if let Some(first) = first {
-            problems.push(KeyProblem::SameKeyTwice {
-                first: first.clone(),
-                second: (*id).clone(),
-            });
+            twice.push((first, id));
         }
+    }
+    if !spelled.is_empty() {
+        for (id, key) in &entries {
+            if let Some(raw) = plain_ed25519(key).filter(|_| !wrong.contains(*id))
+                && let Some(&first) = spelled.get(&raw)
+            {
+                twice.push((first, id));
+            }
+        }
+    }
+    // In keyid order of the later entry, each pair named first-to-second in keyid order.
+    twice.sort_by(|a, b| a.0.max(a.1).cmp(b.0.max(b.1)));
+    for (a, b) in twice {
+        let (first, second) = if a <= b { (a, b) } else { (b, a) };
+        problems.push(KeyProblem::SameKeyTwice {
+            first: first.clone(),
+            second: second.clone(),
+        });
     }
     for (id, key) in &entries {
         for field in private_fields(key) {
@@ -478,6 +503,46 @@ mod tests {
             assert_ne!(alias.keyid(), key.keyid());
             assert_eq!(alias.material(), key.material(), "{:?}", &*alias.public());
         }
+    }
+
+    #[test]
+    fn audit_finds_every_second_listing_of_a_plain_key() {
+        let b = ed(2);
+        let upper = with_public(&b, "ed25519", &b.public().to_ascii_uppercase());
+        let spaced = with_public(&b, "ed25519", &format!(" {} ", &*b.public()));
+        let keys = BTreeMap::from([
+            (ed(1).keyid(), ed(1)),
+            (b.keyid(), b.clone()),
+            (upper.keyid(), upper),
+            (spaced.keyid(), spaced),
+        ]);
+        let twice = |keys: &BTreeMap<KeyId, Key>| {
+            audit(keys)
+                .into_iter()
+                .filter(|p| matches!(p, KeyProblem::SameKeyTwice { .. }))
+                .count()
+        };
+        // Three spellings of b: two second listings, whichever of them is plain.
+        assert_eq!(twice(&keys), 2, "{:?}", audit(&keys));
+        // The plain b under a keyid that is not its own, beside b under its own: the keyid
+        // is wrong, and the key is listed twice.
+        let mut wrong = KeyId::new(&"ab".repeat(32)).unwrap();
+        if wrong == b.keyid() {
+            wrong = KeyId::new(&"cd".repeat(32)).unwrap();
+        }
+        let keys = BTreeMap::from([
+            (ed(1).keyid(), ed(1)),
+            (b.keyid(), b.clone()),
+            (wrong.clone(), b.clone()),
+        ]);
+        let found = audit(&keys);
+        assert!(
+            found
+                .iter()
+                .any(|p| matches!(p, KeyProblem::KeyidNotItsKey { keyid, .. } if *keyid == wrong)),
+            "{found:?}"
+        );
+        assert_eq!(twice(&keys), 1, "{found:?}");
     }
 
     #[test]

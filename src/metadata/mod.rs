@@ -368,6 +368,20 @@ impl<T: Role> Metadata<T> {
         )
     }
 
+    /// [`Metadata::write_to`], with `also` seeing each piece of the signed bytes.
+    fn write_hashed(
+        &self,
+        out: &mut dyn std::io::Write,
+        also: &mut dyn FnMut(&[u8]),
+    ) -> std::io::Result<()> {
+        self.write_with(
+            &self.signatures,
+            &mut |sink| self.signed.stream_canonical(sink),
+            out,
+            also,
+        )
+    }
+
     /// [`Metadata::write_to`], with `signatures` in place of the model's and the signed
     /// bytes from `signed`, which must produce exactly this model's canonical `signed` form
     /// (a spool of it: see [`crate::pieces::spooled`]); `also` sees each piece, as signed,
@@ -556,6 +570,22 @@ impl AnyMetadata {
             AnyMetadata::Snapshot(m) => m.write_to(out),
             AnyMetadata::Timestamp(m) => m.write_to(out),
         }
+    }
+
+    /// [`AnyMetadata::write_to`], returning the payload digest ([`SignedText::sha256_hex`]:
+    /// lowercase hex SHA-256 of the signed bytes), hashed as the bytes go out: a draft of a
+    /// million projects is serialised once, not once to write and again to hash.
+    pub fn write_to_digest(&self, out: &mut dyn std::io::Write) -> std::io::Result<String> {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        let mut also = |piece: &[u8]| h.update(piece);
+        match self {
+            AnyMetadata::Root(m) => m.write_hashed(out, &mut also),
+            AnyMetadata::Targets(m) => m.write_hashed(out, &mut also),
+            AnyMetadata::Snapshot(m) => m.write_hashed(out, &mut also),
+            AnyMetadata::Timestamp(m) => m.write_hashed(out, &mut also),
+        }?;
+        Ok(hex::encode(h.finalize()))
     }
 
     /// [`Metadata::to_file_bytes`] for the role held.
