@@ -99,6 +99,9 @@ fn print_plan(plan: &Plan, path: &Path, digest: &str) {
     if plan.rehearsal {
         println!("  REHEARSAL plan: what it produces must never be deployed");
     }
+    if plan.profile == conclave::ceremony::plan::Profile::Rstuf {
+        println!("  Profile rstuf: deployed to RSTUF 1.0 (docs/rstuf.md)");
+    }
     println!("Officers:");
     for id in plan.officers.keys() {
         println!("  {}", plan.officer_label(id));
@@ -186,6 +189,7 @@ fn plan_json(plan: &Plan, path: &Path, digest: &str, now: Expires) -> crate::cli
         ("sha256", Value::from(digest)),
         ("name", Value::from(plan.name.as_str())),
         ("rehearsal", Value::from(plan.rehearsal)),
+        ("profile", Value::from(plan.profile.word())),
         (
             "officers",
             Value::Object(
@@ -754,6 +758,13 @@ pub struct RehearseArgs {
     /// spelling that still works.
     #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     out: PathBuf,
+    /// The online side rehearsed for: pep458 (the PyPI layout as PEP 458/480 write it) or
+    /// rstuf (RSTUF 1.0: root v1 and v2 with RSTUF's one online key, whose private key is left
+    /// in DIR/rstuf-online-keys/ for the worker's RSTUF_ONLINE_KEY_DIR, and the bootstrap and
+    /// update payloads in DIR/bundle/rstuf/; docs/rstuf.md). Either way the officers'
+    /// passphrases are in DIR/keys/REHEARSAL-PASSPHRASES.txt.
+    #[arg(long, value_name = "PROFILE", default_value = "pep458", value_parser = ["pep458", "rstuf"])]
+    online: String,
 }
 
 fn rehearse(a: RehearseArgs) -> Result<u8, Failure> {
@@ -768,16 +779,30 @@ fn rehearse(a: RehearseArgs) -> Result<u8, Failure> {
         }
         Event::Detail(d) => eprintln!("    {}", escape(&d)),
     };
-    let outcome = rehearsal::run(&a.out, &mut say)
+    let online = if a.online == "rstuf" {
+        rehearsal::Online::Rstuf
+    } else {
+        rehearsal::Online::Pep458
+    };
+    let outcome = rehearsal::run_for(&a.out, &mut say, online)
         .map_err(|e| Failure::failed(format!("the rehearsal failed: {}", escape(&chain(&e)))))?;
     eprintln!();
     println!("Rehearsal complete in {}", shown(&outcome.dir));
-    println!(
-        "  root v1 -> v{}; claimed with {} projects; export bundle {}",
-        outcome.root_versions,
-        outcome.claimed_projects,
-        shown(&outcome.bundle)
-    );
+    if online == rehearsal::Online::Rstuf {
+        println!(
+            "  root v1 -> v{}; RSTUF payloads in {}; the online key in {}",
+            outcome.root_versions,
+            shown(&outcome.bundle.join("rstuf")),
+            shown(&outcome.dir.join(rehearsal::RSTUF_KEY_DIR))
+        );
+    } else {
+        println!(
+            "  root v1 -> v{}; claimed with {} projects; export bundle {}",
+            outcome.root_versions,
+            outcome.claimed_projects,
+            shown(&outcome.bundle)
+        );
+    }
     println!(
         "  transcript: {} steps, head {}",
         outcome.transcript_lines, outcome.transcript_head
