@@ -937,6 +937,48 @@ fn ceremony_check_explains_and_enforces_the_rstuf_profile() {
         "{}",
         o.stderr
     );
+    // Genesis in the rstuf profile drafts root v1 only; signed and merged as its tasks say,
+    // it exports for RSTUF.
+    let o = ok(conclave_in(
+        d,
+        &[
+            "ceremony",
+            "genesis",
+            "plan.toml",
+            "-o",
+            "cer",
+            "--allow-network",
+        ],
+        "",
+    ));
+    assert!(o.stdout.contains("--format rstuf"), "{}", o.stdout);
+    assert!(d.join("cer/drafts/1.root.json").is_file());
+    assert!(!d.join("cer/drafts/1.targets.json").exists());
+    for k in ["r1", "r2"] {
+        let out = format!("cer/signatures/1.root.{k}.sig");
+        sign_as(d, "cer/drafts/1.root.json", k, &out, &[]);
+    }
+    ok(conclave_in(
+        d,
+        &[
+            "merge",
+            "cer/drafts/1.root.json",
+            "cer/signatures/1.root.r1.sig",
+            "cer/signatures/1.root.r2.sig",
+            "-o",
+            "cer/repository/1.root.json",
+        ],
+        "",
+    ));
+    ok(conclave_in(
+        d,
+        &["export", "cer", "-o", "bundle", "--format", "rstuf"],
+        "",
+    ));
+    assert!(d.join("bundle/rstuf/bootstrap.json").is_file());
+    let t = std::fs::read_to_string(d.join("cer/transcript.jsonl")).unwrap();
+    assert!(t.contains("(profile rstuf)"), "{t}");
+
     // The same layout as PEP 458 (the default profile): online targets are refused.
     std::fs::write(
         d.join("pep458.toml"),

@@ -283,6 +283,81 @@ fn new_dir(dir: &Path) -> Result<(), Failure> {
     })
 }
 
+/// Genesis in the plan's rstuf profile: root v1 only (RSTUF makes its own targets, snapshot
+/// and timestamp with its online key), its signing tasks, and the export for RSTUF.
+fn genesis_rstuf(
+    a: &GenesisArgs,
+    plan: &Plan,
+    bytes: &[u8],
+    root: &AnyMetadata,
+    outputs: Vec<PathBuf>,
+    airgap: String,
+) -> Result<u8, Failure> {
+    let d = &a.out;
+    let rp = &plan.roles["root"];
+    let mut tasks = format!(
+        "SIGNING TASKS - {} (profile rstuf)\nRun every command from the ceremony directory ({}).\n{}\n\
+         \n1. Root v1 ({} of {} root keys). Payload SHA-256 {}\n",
+        escape(&plan.name),
+        shown(d),
+        if plan.rehearsal {
+            "REHEARSAL: never deploy what this produces.\n"
+        } else {
+            ""
+        },
+        rp.threshold,
+        rp.keys.len(),
+        conclave::ceremony::detached::payload_digest(&root.signed_bytes())
+    );
+    for t in genesis::tasks_for(plan, "root", "drafts/1.root.json", "", "1.root") {
+        tasks.push_str(&format!(
+            "   [ ] {} ({}, {}):\n       {}\n",
+            t.officer,
+            t.key,
+            t.keyid,
+            escape(&t.command)
+        ));
+    }
+    tasks.push_str(
+        "   Then: conclave merge drafts/1.root.json signatures/1.root.*.sig -o repository/1.root.json\n\
+         \nFinally: conclave verify repository && conclave export repository -o bundle --format rstuf\n\
+         (RSTUF makes targets, snapshot and timestamp with its online key; docs/rstuf.md)\n",
+    );
+    write_output(&d.join("SIGNING-TASKS.txt"), tasks.as_bytes())?;
+    let mut outputs = outputs;
+    outputs.push(d.join("SIGNING-TASKS.txt"));
+    let rel: Vec<(String, String)> = outputs
+        .iter()
+        .map(|p| {
+            let name = p.strip_prefix(d).unwrap_or(p).display().to_string();
+            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(chain(&e)))?;
+            Ok((name, digest))
+        })
+        .collect::<Result<_, Failure>>()?;
+    let line = crate::cli::record::append(
+        d,
+        Entry {
+            step: format!(
+                "ceremony genesis from plan \"{}\" (profile rstuf)",
+                plan.name
+            ),
+            inputs: vec![(a.plan.display().to_string(), transcript::sha256_hex(bytes))],
+            outputs: rel,
+            note: Some(airgap),
+            ..Entry::default()
+        },
+    )
+    .map_err(|e| Failure::usage(chain(&e)))?;
+    println!("{tasks}");
+    eprintln!(
+        "Ceremony directory {} is ready (transcript step {}). Read the payload SHA-256 aloud \
+         before signing; each officer runs their command above.",
+        shown(d),
+        line.seq
+    );
+    Ok(exit::OK)
+}
+
 fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     let airgap = crate::cli::airgap::enforce(&a.network)?;
     let (plan, bytes) = load_plan(&a.plan)?;
@@ -318,11 +393,15 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
         )?;
         outputs.push(d.join(&rel));
     }
+    let rstuf = plan.profile == conclave::ceremony::plan::Profile::Rstuf;
     let root = AnyMetadata::Root(Metadata::new(drafts.root));
     let targets = AnyMetadata::Targets(Metadata::new(drafts.targets));
     write_output(&d.join("drafts/1.root.json"), &root.to_file_bytes())?;
-    write_output(&d.join("drafts/1.targets.json"), &targets.to_file_bytes())?;
     outputs.push(d.join("drafts/1.root.json"));
+    if rstuf {
+        return genesis_rstuf(&a, &plan, &bytes, &root, outputs, airgap.summary());
+    }
+    write_output(&d.join("drafts/1.targets.json"), &targets.to_file_bytes())?;
     outputs.push(d.join("drafts/1.targets.json"));
     if let Some(u) = drafts.unclaimed {
         write_output(

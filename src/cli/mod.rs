@@ -113,7 +113,8 @@ enum Command {
     #[command(subcommand)]
     Transcript(transcript::TranscriptCommand),
     Export(export::Args),
-    /// RSTUF (Repository Service for TUF): sign metadata it holds pending (DAS).
+    /// RSTUF (Repository Service for TUF): sign metadata it holds pending (DAS), mark its online
+    /// key's public key file.
     #[command(subcommand)]
     Rstuf(rstuf::RstufCommand),
     Revoke(revoke::Args),
