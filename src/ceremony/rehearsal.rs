@@ -483,6 +483,9 @@ impl Rehearsal<'_> {
     }
 }
 
+/// A rehearsal plan's text for these root keys (and retired ones).
+type PlanText = fn(&[&str], &[&str]) -> String;
+
 fn plan_text(root_keys: &[&str], retired: &[&str]) -> String {
     let mut t = String::new();
     t.push_str(&format!(
@@ -600,9 +603,9 @@ pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome> {
     r.generate_keys()?;
     let (root1, targets1) = r.genesis()?;
     r.claim(&targets1)?;
-    let root2 = r.rotate_root(&root1)?;
+    let root2 = r.rotate_root(&root1, plan_text)?;
     r.revoke_compromised_key(&root2)?;
-    let bundle = r.verify_and_export()?;
+    let bundle = r.verify_and_export(export::Format::Plain)?;
     let (transcript_lines, transcript_head) = r.sign_transcript_head()?;
     Ok(Outcome {
         dir: dir.to_path_buf(),
@@ -789,12 +792,12 @@ impl Rehearsal<'_> {
 
     /// Root v2, planned before anyone signs: carol leaves, dave joins. v1's keys and v2's
     /// both sign (spec 5.3.4).
-    fn rotate_root(&mut self, root1: &AnyMetadata) -> Result<AnyMetadata> {
+    fn rotate_root(&mut self, root1: &AnyMetadata, plan: PlanText) -> Result<AnyMetadata> {
         self.step("Root rotation: carol leaves, dave joins (planned before signing)");
         self.derive("dave-root", "dave", OFFICERS[3].2)?;
         self.write(
             "plan-v2.toml",
-            plan_text(&["alice-root", "bob-root", "dave-root"], &["carol-root"]).as_bytes(),
+            plan(&["alice-root", "bob-root", "dave-root"], &["carol-root"]).as_bytes(),
         )?;
         let plan2 = self.load_plan("plan-v2.toml")?;
         self.check_plan(&plan2, "plan-v2.toml")?;
@@ -991,7 +994,7 @@ impl Rehearsal<'_> {
 
     /// Everything verifies with the client rules, then the export bundle, which must
     /// verify again as it will be published.
-    fn verify_and_export(&mut self) -> Result<PathBuf> {
+    fn verify_and_export(&mut self, format: export::Format) -> Result<PathBuf> {
         self.step("Verify the repository and export the bundle");
         let files = read_dir_json(&self.path("repository"))?;
         let report = verify::verify_repository(&files, None, Expires::now());
@@ -1020,14 +1023,14 @@ impl Rehearsal<'_> {
         // SUMMARY.txt names each key as the plans do (the genesis plan, then the rotation's).
         let mut names = crate::ceremony::names::KeyNames::from_plan(&self.load_plan("plan.toml")?);
         names.add_plan(&self.load_plan("plan-v2.toml")?);
-        let bundle = export::build(&files, Expires::now(), export::Format::Plain, &names)
+        let bundle = export::build(&files, Expires::now(), format, &names)
             .map_err(step("export repository/"))?;
         let bundle_dir = self.path("bundle");
         export::write_bundle(&bundle_dir, &bundle).map_err(io(&bundle_dir))?;
         let outs: Vec<String> = bundle.files.keys().map(|n| format!("bundle/{n}")).collect();
         let out_refs: Vec<&str> = outs.iter().map(String::as_str).collect();
         self.record(
-            "export repository/ -o bundle (plain)",
+            &format!("export repository/ -o bundle ({})", format.name()),
             &[],
             &out_refs,
             vec![],
@@ -1159,8 +1162,12 @@ pub fn run_rstuf(dir: &Path, say: Say<'_>) -> Result<Outcome> {
     r.begin()?;
     r.rstuf_keys()?;
     let root1 = r.rstuf_genesis()?;
-    r.rstuf_rotate(&root1)?;
-    let bundle = r.rstuf_export()?;
+    r.rotate_root(&root1, rstuf_plan_text)?;
+    let bundle = r.verify_and_export(export::Format::Rstuf)?;
+    r.detail(format!(
+        "bundle/rstuf/bootstrap.json and bundle/rstuf/update-2.json for RSTUF; its worker \
+         signs with the key in {RSTUF_KEY_DIR}/"
+    ));
     let (transcript_lines, transcript_head) = r.sign_transcript_head()?;
     Ok(Outcome {
         dir: dir.to_path_buf(),
@@ -1298,69 +1305,6 @@ impl Rehearsal<'_> {
         )?;
         let sigs = self.sign_all(&root1, "root", "1.root", &roots)?;
         self.merge(&root1, "root", &sigs, None, None, "repository/1.root.json")
-    }
-
-    /// Root v2 in the rstuf profile: carol leaves, dave joins; the online key stays.
-    fn rstuf_rotate(&mut self, root1: &AnyMetadata) -> Result<AnyMetadata> {
-        self.step("Root rotation: carol leaves, dave joins (RSTUF: a root update payload)");
-        self.derive("dave-root", "dave", OFFICERS[3].2)?;
-        let roots = ["alice-root", "bob-root", "dave-root"];
-        self.write(
-            "plan-v2.toml",
-            rstuf_plan_text(&roots, &["carol-root"]).as_bytes(),
-        )?;
-        let plan2 = self.load_plan("plan-v2.toml")?;
-        self.check_plan(&plan2, "plan-v2.toml")?;
-        let root1m = as_root(root1, "repository/1.root.json")?;
-        let rot = genesis::plan_rotation(&root1m.signed, &plan2, &BTreeSet::new(), self.now)
-            .map_err(step("ceremony plan-rotation plan-v2.toml"))?;
-        self.say_rotation(&rot);
-        let mut next = rot.next.clone();
-        mark(&mut next.extra);
-        let root2 = AnyMetadata::Root(Metadata::new(next));
-        self.write("drafts/2.root.json", &root2.to_file_bytes())?;
-        self.record(
-            "ceremony plan-rotation plan-v2.toml",
-            &["plan-v2.toml", "repository/1.root.json"],
-            &["drafts/2.root.json"],
-            vec![],
-            None,
-        )?;
-        let sigs = self.sign_all(&root2, "root", "2.root", &roots)?;
-        self.merge(
-            &root2,
-            "root",
-            &sigs,
-            Some(root1m),
-            None,
-            "repository/2.root.json",
-        )
-    }
-
-    /// The repository verified, then exported in RSTUF's format (bundle/rstuf/).
-    fn rstuf_export(&mut self) -> Result<PathBuf> {
-        self.step("Verify the repository and export RSTUF's payloads");
-        let files = read_dir_json(&self.path("repository"))?;
-        let mut names = crate::ceremony::names::KeyNames::from_plan(&self.load_plan("plan.toml")?);
-        names.add_plan(&self.load_plan("plan-v2.toml")?);
-        let bundle = export::build(&files, Expires::now(), export::Format::Rstuf, &names)
-            .map_err(step("export repository/ --format rstuf"))?;
-        let bundle_dir = self.path("bundle");
-        export::write_bundle(&bundle_dir, &bundle).map_err(io(&bundle_dir))?;
-        let outs: Vec<String> = bundle.files.keys().map(|n| format!("bundle/{n}")).collect();
-        let out_refs: Vec<&str> = outs.iter().map(String::as_str).collect();
-        self.record(
-            "export repository/ -o bundle (rstuf)",
-            &[],
-            &out_refs,
-            vec![],
-            None,
-        )?;
-        self.detail(format!(
-            "bundle/rstuf/bootstrap.json and bundle/rstuf/update-2.json for RSTUF; its worker \
-             signs with the key in {RSTUF_KEY_DIR}/"
-        ));
-        Ok(bundle_dir)
     }
 }
 

@@ -283,6 +283,40 @@ fn new_dir(dir: &Path) -> Result<(), Failure> {
     })
 }
 
+/// The genesis step in the new ceremony directory's transcript: the plan read, every file
+/// written (relative to the directory) with its SHA-256, and the air-gap check.
+fn record_genesis(
+    a: &GenesisArgs,
+    step: String,
+    plan_bytes: &[u8],
+    outputs: &[PathBuf],
+    airgap: String,
+) -> Result<transcript::Line, Failure> {
+    let d = &a.out;
+    let rel: Vec<(String, String)> = outputs
+        .iter()
+        .map(|p| {
+            let name = p.strip_prefix(d).unwrap_or(p).display().to_string();
+            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(chain(&e)))?;
+            Ok((name, digest))
+        })
+        .collect::<Result<_, Failure>>()?;
+    crate::cli::record::append(
+        d,
+        Entry {
+            step,
+            inputs: vec![(
+                a.plan.display().to_string(),
+                transcript::sha256_hex(plan_bytes),
+            )],
+            outputs: rel,
+            note: Some(airgap),
+            ..Entry::default()
+        },
+    )
+    .map_err(|e| Failure::usage(chain(&e)))
+}
+
 /// Genesis in the plan's rstuf profile: root v1 only (RSTUF makes its own targets, snapshot
 /// and timestamp with its online key), its signing tasks, and the export for RSTUF.
 fn genesis_rstuf(
@@ -326,28 +360,11 @@ fn genesis_rstuf(
     write_output(&d.join("SIGNING-TASKS.txt"), tasks.as_bytes())?;
     let mut outputs = outputs;
     outputs.push(d.join("SIGNING-TASKS.txt"));
-    let rel: Vec<(String, String)> = outputs
-        .iter()
-        .map(|p| {
-            let name = p.strip_prefix(d).unwrap_or(p).display().to_string();
-            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(chain(&e)))?;
-            Ok((name, digest))
-        })
-        .collect::<Result<_, Failure>>()?;
-    let line = crate::cli::record::append(
-        d,
-        Entry {
-            step: format!(
-                "ceremony genesis from plan \"{}\" (profile rstuf)",
-                plan.name
-            ),
-            inputs: vec![(a.plan.display().to_string(), transcript::sha256_hex(bytes))],
-            outputs: rel,
-            note: Some(airgap),
-            ..Entry::default()
-        },
-    )
-    .map_err(|e| Failure::usage(chain(&e)))?;
+    let step = format!(
+        "ceremony genesis from plan \"{}\" (profile rstuf)",
+        plan.name
+    );
+    let line = record_genesis(a, step, bytes, &outputs, airgap)?;
     println!("{tasks}");
     eprintln!(
         "Ceremony directory {} is ready (transcript step {}). Read the payload SHA-256 aloud \
@@ -471,25 +488,8 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     write_output(&d.join("SIGNING-TASKS.txt"), tasks.as_bytes())?;
     outputs.push(d.join("SIGNING-TASKS.txt"));
 
-    let rel: Vec<(String, String)> = outputs
-        .iter()
-        .map(|p| {
-            let name = p.strip_prefix(d).unwrap_or(p).display().to_string();
-            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(chain(&e)))?;
-            Ok((name, digest))
-        })
-        .collect::<Result<_, Failure>>()?;
-    let line = crate::cli::record::append(
-        d,
-        Entry {
-            step: format!("ceremony genesis from plan \"{}\"", plan.name),
-            inputs: vec![(a.plan.display().to_string(), transcript::sha256_hex(&bytes))],
-            outputs: rel,
-            note: Some(airgap.summary()),
-            ..Entry::default()
-        },
-    )
-    .map_err(|e| Failure::usage(chain(&e)))?;
+    let step = format!("ceremony genesis from plan \"{}\"", plan.name);
+    let line = record_genesis(&a, step, &bytes, &outputs, airgap.summary())?;
 
     println!("{}", tasks);
     eprintln!(

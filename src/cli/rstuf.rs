@@ -9,7 +9,9 @@ use conclave::display::escape;
 use conclave::metadata::{AnyMetadata, KeyId};
 
 use crate::cli::prompt::Prompter;
-use crate::cli::signing::{ExpiryReview, foreign_keys, print_reports, show_review_headed};
+use crate::cli::signing::{
+    ExpiryReview, foreign_keys, print_reports, same_file, show_review_headed,
+};
 use crate::cli::{Failure, exit, shown};
 
 #[derive(clap::Subcommand)]
@@ -177,9 +179,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
         .into_iter()
         .flatten()
     {
-        if std::fs::canonicalize(input).ok().is_some()
-            && std::fs::canonicalize(input).ok() == std::fs::canonicalize(&a.output).ok()
-        {
+        if same_file(input, &a.output) {
             return Err(Failure::usage(format!(
                 "-o {}: that is an input of this command; write the payload to a new file",
                 shown(&a.output)

@@ -373,7 +373,7 @@ pub(crate) fn foreign_keys(l: &mut SigningRequest, allow: bool) -> Result<(), Fa
 }
 
 /// Whether two paths name the same existing file.
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
