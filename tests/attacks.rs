@@ -318,6 +318,7 @@ fn every_area_is_covered() {
         "transcript",
         "expiry",
         "round",
+        "rstuf",
     ] {
         let n = cases
             .iter()

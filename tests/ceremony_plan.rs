@@ -79,6 +79,32 @@ fn rehearse_produces_a_bundle_conclave_and_python_tuf_accept() {
         .arg(dir.join("transcript-head.alice.sig")));
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
 
+    // The officers' passphrases are published with the rehearsal, so anyone can go on signing
+    // with its keys: alice's targets key file opens with hers.
+    let list = std::fs::read_to_string(dir.join("keys/REHEARSAL-PASSPHRASES.txt")).unwrap();
+    let lines: Vec<&str> = list.lines().filter(|l| !l.starts_with('#')).collect();
+    for k in ["alice-root", "bob-targets", "carol-claimed", "dave-root"] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("{k} "))),
+            "{k} missing:\n{list}"
+        );
+    }
+    let pass = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("alice-targets "))
+        .unwrap();
+    let o = run_with_stdin(
+        conclave()
+            .arg("sign")
+            .arg(dir.join("repository/1.targets.json"))
+            .arg("--key")
+            .arg(dir.join("keys/alice-targets.key"))
+            .args(["--passphrase-fd", "0", "-o"])
+            .arg(tmp.path().join("again.sig")),
+        &format!("{pass}\n"),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
     // The compromised key (bob's first root key) is not a key of the last root.
     let bob_old = std::fs::read(dir.join("keys/bob-root.pub.json")).unwrap();
     let o = run(conclave()

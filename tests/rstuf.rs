@@ -279,25 +279,54 @@ fn ok(o: Outcome) -> Outcome {
     o
 }
 
-/// `pubfile` with RSTUF's online-key fields added, written to `out`.
+/// `pubfile` with RSTUF's online-key fields added, written to `out`, by
+/// `conclave rstuf online-key`.
 fn with_uri(d: &Path, pubfile: &str, uri: &str, out: &str) {
-    let v = conclave::cjson::parse(&std::fs::read(d.join(pubfile)).unwrap()).unwrap();
-    let conclave::cjson::Value::Object(mut m) = v else {
-        panic!("not a key")
-    };
-    m.insert(
-        "x-rstuf-online-key-uri".into(),
-        conclave::cjson::Value::String(uri.into()),
+    let o = ok(conclave_in(
+        d,
+        &[
+            "rstuf",
+            "online-key",
+            pubfile,
+            "--uri",
+            uri,
+            "--name",
+            "online",
+            "-o",
+            out,
+        ],
+        "",
+    ));
+    assert!(o.stderr.contains("x-rstuf-online-key-uri"), "{}", o.stderr);
+    let key = std::fs::read_to_string(d.join(out)).unwrap();
+    assert!(key.contains("\"x-rstuf-key-name\": \"online\""), "{key}");
+    // Never over an existing file.
+    let o = conclave_in(
+        d,
+        &["rstuf", "online-key", pubfile, "--uri", uri, "-o", out],
+        "",
     );
-    m.insert(
-        "x-rstuf-key-name".into(),
-        conclave::cjson::Value::String("online".into()),
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let o = conclave_in(
+        d,
+        &[
+            "rstuf",
+            "online-key",
+            pubfile,
+            "--uri",
+            "file:/k",
+            "-o",
+            "x.pub",
+        ],
+        "",
     );
-    std::fs::write(
-        d.join(out),
-        conclave::cjson::to_pretty(&conclave::cjson::Value::Object(m)),
-    )
-    .unwrap();
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("not a URI of the schemes"),
+        "{}",
+        o.stderr
+    );
+    assert!(!d.join("x.pub").exists());
 }
 
 /// Two root officers' key files (r1, r2) and root v1 (2 of 2) in `d/repo`, with targets,
@@ -432,16 +461,7 @@ fn refusal_matches_what_the_worker_does(services: &mut Services) {
     assert!(!d.join("bundle").exists());
     // What the old export wrote for such a root: RSTUF's API takes it, the worker cannot sign.
     ok(conclave_in(d, &["export", "repo", "-o", "plain"], ""));
-    let root =
-        conclave::cjson::parse(&std::fs::read(d.join("plain/1.root.json")).unwrap()).unwrap();
-    let payload = format!(
-        "{{\"settings\": {{\"roles\": {{\"root\": {{\"expiration\": 365}}, \"targets\": \
-         {{\"expiration\": 365}}, \"snapshot\": {{\"expiration\": 1}}, \"timestamp\": \
-         {{\"expiration\": 1}}, \"bins\": {{\"expiration\": 1, \"number_of_delegated_bins\": 4}}}}}}, \
-         \"metadata\": {{\"root\": {}}}}}",
-        String::from_utf8(conclave::cjson::to_canonical(&root)).unwrap()
-    );
-    std::fs::write(d.join("raw.json"), payload).unwrap();
+    raw_bootstrap(d, "plain/1.root.json", "raw.json");
     rstuf.ok(&["validate", "raw.json"]);
     let o = rstuf.driver(&["bootstrap", "raw.json"]);
     assert_ne!(
@@ -451,11 +471,398 @@ fn refusal_matches_what_the_worker_does(services: &mut Services) {
     );
 }
 
+/// A bootstrap payload for the root in `root` (bins, RSTUF's defaults but 4 bins), written to
+/// `out` as RSTUF's CLI would write it: how a partly signed root reaches RSTUF, which export
+/// (verified repositories only) never writes.
+fn raw_bootstrap(d: &Path, root: &str, out: &str) {
+    let root = conclave::cjson::parse(&std::fs::read(d.join(root)).unwrap()).unwrap();
+    let payload = format!(
+        "{{\"settings\": {{\"roles\": {{\"root\": {{\"expiration\": 365}}, \"targets\": \
+         {{\"expiration\": 365}}, \"snapshot\": {{\"expiration\": 1}}, \"timestamp\": \
+         {{\"expiration\": 1}}, \"bins\": {{\"expiration\": 1, \"number_of_delegated_bins\": 4}}}}}}, \
+         \"metadata\": {{\"root\": {}}}}}",
+        String::from_utf8(conclave::cjson::to_canonical(&root)).unwrap()
+    );
+    std::fs::write(d.join(out), payload).unwrap();
+}
+
+/// A root update payload (`{"metadata": {"root": ...}}`) for the root in `root`.
+fn raw_update(d: &Path, root: &str, out: &str) {
+    let root = conclave::cjson::parse(&std::fs::read(d.join(root)).unwrap()).unwrap();
+    let payload = format!(
+        "{{\"metadata\": {{\"root\": {}}}}}",
+        String::from_utf8(conclave::cjson::to_canonical(&root)).unwrap()
+    );
+    std::fs::write(d.join(out), payload).unwrap();
+}
+
+/// `conclave sign FILE --key K.key -o OUT` (with more args).
+fn sign_as(d: &Path, file: &str, key: &str, out: &str, more: &[&str]) {
+    let k = format!("{key}.key");
+    let mut args = vec!["sign", file, "--key", &k, "--passphrase-fd", "0", "-o", out];
+    args.extend_from_slice(more);
+    ok(conclave_in(d, &args, &format!("{PASS}\n")));
+}
+
+/// `conclave rstuf sign PENDING --key K.key -o OUT` (with more args).
+fn rstuf_sign(d: &Path, pending: &str, key: &str, out: &str, more: &[&str]) -> Outcome {
+    let k = format!("{key}.key");
+    let mut args = vec![
+        "rstuf",
+        "sign",
+        pending,
+        "--key",
+        &k,
+        "--passphrase-fd",
+        "0",
+        "-o",
+        out,
+    ];
+    args.extend_from_slice(more);
+    conclave_in(d, &args, &format!("{PASS}\n"))
+}
+
+fn root_version(client_out: &str) -> u64 {
+    let last = client_out.trim().lines().last().unwrap_or_default();
+    let v = conclave::cjson::parse(last.as_bytes()).unwrap();
+    match v.get("root_version") {
+        Some(conclave::cjson::Value::Int(n)) => *n as u64,
+        other => panic!("no root_version in {client_out}: {other:?}"),
+    }
+}
+
+/// DAS (issue 20): RSTUF holds a bootstrap root one of two officers signed; the second signs
+/// with `conclave rstuf sign` and the worker's sign_metadata finalises the bootstrap. Then the
+/// root rotates twice through the worker's metadata update: version 2 with export's
+/// `rstuf/update-2.json` (fully signed), version 3 partly signed and finished by
+/// `conclave rstuf sign` against the root in use. python-tuf follows the whole chain from
+/// conclave's 1.root.json.
+fn das_bootstrap_and_root_rotations(services: &mut Services) {
+    let work = tempfile::tempdir().unwrap();
+    let d = work.path();
+    let rstuf = services.fresh(d);
+    rstuf.ok(&["online-key", "online", "online-bare.pub"]);
+    with_uri(d, "online-bare.pub", "fn:online", "online.pub");
+    rstuf_root(d, "online.pub");
+    // Only r1's signature goes to RSTUF: the bootstrap waits for r2's.
+    ok(conclave_in(
+        d,
+        &[
+            "merge",
+            "draft.json",
+            "r1.sig",
+            "--allow-partial",
+            "-o",
+            "partial.json",
+        ],
+        "",
+    ));
+    raw_bootstrap(d, "partial.json", "bootstrap.json");
+    let out = rstuf.ok(&["bootstrap", "bootstrap.json"]);
+    assert!(out.contains("pending signature"), "{out}");
+    // The DAS round happens in a ceremony directory, whose transcript records it.
+    std::fs::create_dir(d.join("cer")).unwrap();
+    ok(conclave_in(
+        d,
+        &["transcript", "note", "cer", "--step", "DAS round"],
+        "",
+    ));
+    rstuf.ok(&["pending", "cer/pending.json"]);
+
+    // r2 signs with conclave. The worker checks for real: the same body with one hex digit of
+    // the signature changed is refused.
+    let o = rstuf_sign(d, "cer/pending.json", "r2", "cer/body.json", &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for needle in [
+        "You are about to sign pending role root version 1",
+        "Payload digest",
+        "root v1 (its own keys): 1 of 2 needed have signed",
+        "Wrote the signature by",
+    ] {
+        assert!(
+            o.stderr.contains(needle),
+            "missing {needle:?}:\n{}",
+            o.stderr
+        );
+    }
+    let body = String::from_utf8(std::fs::read(d.join("cer/body.json")).unwrap()).unwrap();
+    let v = conclave::cjson::parse(body.as_bytes()).unwrap();
+    let sig = v
+        .get("signature")
+        .and_then(|s| s.get("sig"))
+        .and_then(|s| s.as_str())
+        .unwrap()
+        .to_owned();
+    let flipped = format!(
+        "{}{}",
+        if sig.starts_with('0') { "1" } else { "0" },
+        &sig[1..]
+    );
+    std::fs::write(d.join("forged.json"), body.replace(&sig, &flipped)).unwrap();
+    let o = rstuf.driver(&["sign", "forged.json"]);
+    assert_ne!(
+        o.code, 0,
+        "the worker took a forged signature:\n{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("Invalid signature"), "{}", o.stdout);
+    // An existing payload is never replaced.
+    let o = rstuf_sign(d, "cer/pending.json", "r2", "cer/body.json", &[]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(d.join("cer/body.json")).unwrap(),
+        body
+    );
+
+    let t = std::fs::read_to_string(d.join("cer/transcript.jsonl")).unwrap();
+    assert!(t.contains("rstuf sign root v1"), "{t}");
+    let out = rstuf.ok(&["sign", "cer/body.json"]);
+    assert!(out.contains("Bootstrap Finished"), "{out}");
+    std::fs::write(d.join("pkg.txt"), b"published after DAS\n").unwrap();
+    rstuf.ok(&["publish", "packages/pkg-1.0.txt", "pkg.txt"]);
+    let out = rstuf.ok(&[
+        "client",
+        "repo/1.root.json",
+        "packages/pkg-1.0.txt",
+        "pkg.txt",
+    ]);
+    assert_eq!(root_version(&out), 1);
+
+    // Root v2 (r3 joins, 2 of 3), fully signed, through export's update payload.
+    let o = generate_key_file(d, "r3", PASS);
+    std::fs::write(d.join("r3.pub"), o.stdout).unwrap();
+    ok(conclave_in(
+        d,
+        &[
+            "root",
+            "rotate",
+            "repo/1.root.json",
+            "--add-key",
+            "root=r3.pub",
+            "--threshold",
+            "root=2",
+            "-o",
+            "v2.json",
+        ],
+        "",
+    ));
+    for k in ["r1", "r2", "r3"] {
+        let out = format!("v2.{k}.sig");
+        sign_as(d, "v2.json", k, &out, &["--previous", "repo/1.root.json"]);
+    }
+    ok(conclave_in(
+        d,
+        &[
+            "merge",
+            "v2.json",
+            "v2.r1.sig",
+            "v2.r2.sig",
+            "v2.r3.sig",
+            "--previous",
+            "repo/1.root.json",
+            "-o",
+            "repo/2.root.json",
+        ],
+        "",
+    ));
+    ok(conclave_in(
+        d,
+        &["export", "repo", "-o", "bundle", "--format", "rstuf"],
+        "",
+    ));
+    let out = rstuf.ok(&["update", "bundle/rstuf/update-2.json"]);
+    assert!(!out.contains("pending"), "{out}");
+    let out = rstuf.ok(&[
+        "client",
+        "repo/1.root.json",
+        "packages/pkg-1.0.txt",
+        "pkg.txt",
+    ]);
+    assert_eq!(root_version(&out), 2, "{out}");
+
+    // Root v3 (r1 leaves; r2 and r3, 2 of 2), signed by r2 only: RSTUF holds it pending, and
+    // r3 signs it with conclave against the root in use.
+    let r1 = conclave::metadata::Key::from_json(
+        conclave::cjson::parse(&std::fs::read(d.join("r1.pub")).unwrap()).unwrap(),
+    )
+    .unwrap()
+    .keyid();
+    let remove = format!("root={}", r1.to_raw_string());
+    ok(conclave_in(
+        d,
+        &[
+            "root",
+            "rotate",
+            "repo/2.root.json",
+            "--remove-key",
+            &remove,
+            "-o",
+            "v3.json",
+        ],
+        "",
+    ));
+    sign_as(
+        d,
+        "v3.json",
+        "r2",
+        "v3.r2.sig",
+        &["--previous", "repo/2.root.json"],
+    );
+    ok(conclave_in(
+        d,
+        &[
+            "merge",
+            "v3.json",
+            "v3.r2.sig",
+            "--previous",
+            "repo/2.root.json",
+            "--allow-partial",
+            "-o",
+            "v3-partial.json",
+        ],
+        "",
+    ));
+    raw_update(d, "v3-partial.json", "update-3.json");
+    let out = rstuf.ok(&["update", "update-3.json"]);
+    assert!(out.contains("pending signatures"), "{out}");
+    rstuf.ok(&["pending", "pending3.json"]);
+    // Without the root in use, conclave does not sign a root update.
+    let o = rstuf_sign(d, "pending3.json", "r3", "body3.json", &[]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("--trusted-root"), "{}", o.stderr);
+    assert!(!d.join("body3.json").exists());
+    let o = rstuf_sign(
+        d,
+        "pending3.json",
+        "r3",
+        "body3.json",
+        &["--trusted-root", "repo/2.root.json"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("Changes since version 2"), "{}", o.stderr);
+    let out = rstuf.ok(&["sign", "body3.json"]);
+    assert!(out.contains("Metadata update finished"), "{out}");
+    let out = rstuf.ok(&[
+        "client",
+        "repo/1.root.json",
+        "packages/pkg-1.0.txt",
+        "pkg.txt",
+    ]);
+    assert_eq!(root_version(&out), 3, "{out}");
+}
+
+/// A custom delegation (PEP 480's claimed, offline) through DAS: RSTUF bootstraps with
+/// `claimed` delegated to r1's key, holds claimed v1 pending, and r1 signs it with
+/// `conclave rstuf sign --trusted-root 1.root.json`, which checks RSTUF's
+/// targets (the delegator) against the root first; the worker's sign_metadata finishes it.
+fn das_custom_delegation(services: &mut Services) {
+    let work = tempfile::tempdir().unwrap();
+    let d = work.path();
+    let rstuf = services.fresh(d);
+    rstuf.ok(&["online-key", "online", "online-bare.pub"]);
+    with_uri(d, "online-bare.pub", "fn:online", "online.pub");
+    rstuf_root(d, "online.pub");
+    let r1 = conclave::cjson::parse(&std::fs::read(d.join("r1.pub")).unwrap()).unwrap();
+    let r1_id = conclave::metadata::Key::from_json(r1.clone())
+        .unwrap()
+        .keyid()
+        .to_raw_string();
+    let root = conclave::cjson::parse(&std::fs::read(d.join("repo/1.root.json")).unwrap()).unwrap();
+    let canon =
+        |v: &conclave::cjson::Value| String::from_utf8(conclave::cjson::to_canonical(v)).unwrap();
+    let payload = format!(
+        "{{\"settings\": {{\"roles\": {{\"root\": {{\"expiration\": 365}}, \"targets\": \
+         {{\"expiration\": 365}}, \"snapshot\": {{\"expiration\": 1}}, \"timestamp\": \
+         {{\"expiration\": 1}}, \"delegations\": {{\"keys\": {{\"{r1_id}\": {}}}, \"roles\": \
+         [{{\"name\": \"claimed\", \"terminating\": true, \"keyids\": [\"{r1_id}\"], \
+         \"threshold\": 1, \"paths\": [\"claimed/*\"], \"x-rstuf-expire-policy\": 90}}]}}}}}}, \
+         \"metadata\": {{\"root\": {}}}}}",
+        canon(&r1),
+        canon(&root)
+    );
+    std::fs::write(d.join("bootstrap.json"), payload).unwrap();
+    rstuf.ok(&["validate", "bootstrap.json"]);
+    let out = rstuf.ok(&["bootstrap", "bootstrap.json"]);
+    assert!(out.contains("Bootstrap finished"), "{out}");
+    rstuf.ok(&["pending", "pending.json"]);
+    // A delegation is checked against its delegator, itself checked against the root in use.
+    let o = rstuf_sign(d, "pending.json", "r1", "claimed.json", &[]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("--trusted-root"), "{}", o.stderr);
+    let mut args = vec!["--trusted-root", "repo/1.root.json"];
+    // RSTUF 1.0 parks claimed v1 with python-tuf's default expiry (the moment it was made):
+    // conclave says so and signs it only when told.
+    let o = rstuf_sign(d, "pending.json", "r1", "claimed.json", &args);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("expired"), "{}", o.stderr);
+    assert!(!d.join("claimed.json").exists());
+    args.push("--allow-expired");
+    let o = rstuf_sign(d, "pending.json", "r1", "claimed.json", &args);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("You are about to sign pending role claimed version 1"),
+        "{}",
+        o.stderr
+    );
+    // r2 is a root key, not a claimed key: refused before any passphrase.
+    let o = rstuf_sign(d, "pending.json", "r2", "r2-claimed.json", &args);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("may not sign role claimed"),
+        "{}",
+        o.stderr
+    );
+    let out = rstuf.ok(&["sign", "claimed.json"]);
+    assert!(out.contains("Role claimed signing complete"), "{out}");
+}
+
+/// `ceremony rehearse --online rstuf`: its bootstrap payload bootstraps the real worker with
+/// the online key it leaves in DIR/rstuf-online-keys/, its update payload rotates the root,
+/// and what RSTUF publishes verifies in python-tuf from the rehearsal's 1.root.json.
+fn rstuf_rehearsal_runs_in_the_worker(services: &mut Services) {
+    let work = tempfile::tempdir().unwrap();
+    let d = work.path();
+    let rstuf = services.fresh(d);
+    let o = ok(conclave_in(
+        d,
+        &["ceremony", "rehearse", "-o", "reh", "--online", "rstuf"],
+        "",
+    ));
+    assert!(o.stdout.contains("RSTUF payloads in"), "{}", o.stdout);
+    let list = std::fs::read_to_string(d.join("reh/keys/REHEARSAL-PASSPHRASES.txt")).unwrap();
+    assert!(list.lines().any(|l| l.starts_with("alice-root ")), "{list}");
+    // The worker's RSTUF_ONLINE_KEY_DIR is work/keys here: the rehearsal's key goes there
+    // under the name its root gives (fn:online).
+    std::fs::copy(
+        d.join("reh/rstuf-online-keys/online"),
+        d.join("keys/online"),
+    )
+    .unwrap();
+    rstuf.ok(&["validate", "reh/bundle/rstuf/bootstrap.json"]);
+    let out = rstuf.ok(&["bootstrap", "reh/bundle/rstuf/bootstrap.json"]);
+    assert!(out.contains("Bootstrap finished"), "{out}");
+    let out = rstuf.ok(&["update", "reh/bundle/rstuf/update-2.json"]);
+    assert!(!out.contains("pending"), "{out}");
+    std::fs::write(d.join("pkg.txt"), b"rehearsal package\n").unwrap();
+    rstuf.ok(&["publish", "packages/pkg-1.0.txt", "pkg.txt"]);
+    let out = rstuf.ok(&[
+        "client",
+        "reh/bundle/1.root.json",
+        "packages/pkg-1.0.txt",
+        "pkg.txt",
+    ]);
+    assert_eq!(root_version(&out), 2, "{out}");
+}
+
 #[test]
 fn conclave_and_the_real_rstuf() {
     let mut services = Services::start();
     bootstrap_publish_and_client(&mut services);
     refusal_matches_what_the_worker_does(&mut services);
+    das_bootstrap_and_root_rotations(&mut services);
+    das_custom_delegation(&mut services);
+    rstuf_rehearsal_runs_in_the_worker(&mut services);
 }
 
 /// The PEP 458 layout (offline targets, distinct snapshot and timestamp keys, no URI) is
@@ -488,4 +895,97 @@ fn export_refuses_a_pep458_root_for_rstuf_naming_each_problem() {
     }
     assert!(!work.path().join("b").exists());
     ok(conclave_in(work.path(), &["export", "repo", "-o", "p"], ""));
+}
+
+/// The plan's rstuf profile: `ceremony check` passes what RSTUF 1.0 runs, reading aloud what
+/// it gives up, and refuses, with the reason, an online key without its URI.
+#[test]
+fn ceremony_check_explains_and_enforces_the_rstuf_profile() {
+    let work = tempfile::tempdir().unwrap();
+    let d = work.path();
+    for k in ["r1", "r2", "online"] {
+        let o = generate_key_file(d, k, PASS);
+        std::fs::write(d.join(format!("{k}-bare.pub")), o.stdout).unwrap();
+    }
+    with_uri(d, "online-bare.pub", "fn:online", "online.pub");
+    let plan = |online_pub: &str| {
+        format!(
+            "[ceremony]\nformat = 1\nname = \"rstuf\"\nprofile = \"rstuf\"\n\n\
+             [officers.alice]\nname = \"Alice\"\n[officers.bob]\nname = \"Bob\"\n\n\
+             [keys.alice-root]\nofficer = \"alice\"\nsource = \"key-file\"\npublic_key = \"r1-bare.pub\"\n\
+             [keys.bob-root]\nofficer = \"bob\"\nsource = \"key-file\"\npublic_key = \"r2-bare.pub\"\n\
+             [keys.online]\nsource = \"online\"\npublic_key = \"{online_pub}\"\n\n\
+             [roles.root]\nkeys = [\"alice-root\", \"bob-root\"]\nthreshold = 2\nexpires = \"365d\"\n\
+             [roles.targets]\nkeys = [\"online\"]\n[roles.snapshot]\nkeys = [\"online\"]\n\
+             [roles.timestamp]\nkeys = [\"online\"]\n"
+        )
+    };
+    std::fs::write(d.join("plan.toml"), plan("online.pub")).unwrap();
+    let o = ok(conclave_in(d, &["ceremony", "check", "plan.toml"], ""));
+    assert!(o.stdout.contains("Profile rstuf"), "{}", o.stdout);
+    assert!(
+        o.stderr.contains("targets is signed online") && o.stderr.contains("#244"),
+        "{}",
+        o.stderr
+    );
+    std::fs::write(d.join("bare.toml"), plan("online-bare.pub")).unwrap();
+    let o = conclave_in(d, &["ceremony", "check", "bare.toml"], "");
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("carries no usable x-rstuf-online-key-uri, so RSTUF's worker could not sign"),
+        "{}",
+        o.stderr
+    );
+    // Genesis in the rstuf profile drafts root v1 only; signed and merged as its tasks say,
+    // it exports for RSTUF.
+    let o = ok(conclave_in(
+        d,
+        &[
+            "ceremony",
+            "genesis",
+            "plan.toml",
+            "-o",
+            "cer",
+            "--allow-network",
+        ],
+        "",
+    ));
+    assert!(o.stdout.contains("--format rstuf"), "{}", o.stdout);
+    assert!(d.join("cer/drafts/1.root.json").is_file());
+    assert!(!d.join("cer/drafts/1.targets.json").exists());
+    for k in ["r1", "r2"] {
+        let out = format!("cer/signatures/1.root.{k}.sig");
+        sign_as(d, "cer/drafts/1.root.json", k, &out, &[]);
+    }
+    ok(conclave_in(
+        d,
+        &[
+            "merge",
+            "cer/drafts/1.root.json",
+            "cer/signatures/1.root.r1.sig",
+            "cer/signatures/1.root.r2.sig",
+            "-o",
+            "cer/repository/1.root.json",
+        ],
+        "",
+    ));
+    ok(conclave_in(
+        d,
+        &["export", "cer", "-o", "bundle", "--format", "rstuf"],
+        "",
+    ));
+    assert!(d.join("bundle/rstuf/bootstrap.json").is_file());
+    let t = std::fs::read_to_string(d.join("cer/transcript.jsonl")).unwrap();
+    assert!(t.contains("(profile rstuf)"), "{t}");
+
+    // The same layout as PEP 458 (the default profile): online targets are refused.
+    std::fs::write(
+        d.join("pep458.toml"),
+        plan("online.pub").replace("profile = \"rstuf\"\n", ""),
+    )
+    .unwrap();
+    let o = conclave_in(d, &["ceremony", "check", "pep458.toml"], "");
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("roles.targets"), "{}", o.stderr);
 }

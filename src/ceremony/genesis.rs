@@ -130,8 +130,16 @@ fn expiry(plan: &Plan, role: &str, now: Expires) -> Result<Expires, GenesisError
 /// Root v1 and targets v1 (with the PyPI layout when the plan has one), unsigned.
 pub fn draft(plan: &Plan, now: Expires) -> Result<Drafts, GenesisError> {
     let (keys, thresholds) = top_level(plan);
-    let root = crate::ceremony::root::init(&keys, &thresholds, expiry(plan, "root", now)?)?;
-    let targets_expires = expiry(plan, "targets", now)?;
+    let root_expires = expiry(plan, "root", now)?;
+    let root = crate::ceremony::root::init(&keys, &thresholds, root_expires)?;
+    // In the rstuf profile RSTUF makes and re-signs targets itself: the plan need not give
+    // it an expiry, and the targets draft is not used (the command line writes root only).
+    let targets_expires = match expiry(plan, "targets", now) {
+        Err(GenesisError::NoExpiry(_)) if plan.profile == crate::ceremony::plan::Profile::Rstuf => {
+            root_expires
+        }
+        other => other?,
+    };
     let (targets, unclaimed) = match &plan.pypi {
         Some(p) => {
             let keys_of = |rp| {

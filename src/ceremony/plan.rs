@@ -152,6 +152,29 @@ impl Default for Policy {
     }
 }
 
+/// What the ceremony's output is deployed to: the plan's `ceremony.profile`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// PEP 458 / PEP 480 as written: offline targets delegating to claimed, recently-claimed
+    /// and unclaimed (the bins), distinct online keys (the default).
+    #[default]
+    Pep458,
+    /// What RSTUF 1.0 runs: an offline root, and one online key (carrying
+    /// `x-rstuf-online-key-uri`) for targets, snapshot and timestamp; PEP 480's claimed as an
+    /// offline custom delegation signed through RSTUF's DAS. See docs/rstuf.md.
+    Rstuf,
+}
+
+impl Profile {
+    /// The word in the plan: `pep458` or `rstuf`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Profile::Pep458 => "pep458",
+            Profile::Rstuf => "rstuf",
+        }
+    }
+}
+
 /// A parsed ceremony plan.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -159,6 +182,8 @@ pub struct Plan {
     pub name: String,
     /// A rehearsal plan: what it produces must never be deployed.
     pub rehearsal: bool,
+    /// What the output is deployed to (`ceremony.profile`; pep458 when the plan does not say).
+    pub profile: Profile,
     /// Officer id -> full name.
     pub officers: BTreeMap<String, String>,
     /// Key name -> key.
@@ -355,6 +380,13 @@ pub enum PlanError {
         /// The source as written.
         word: String,
     },
+    /// `ceremony.profile` is not a profile conclave knows.
+    #[error(
+        "ceremony.profile: \"{}\" is not a profile (pep458: PEP 458/480 as written; rstuf: \
+         what RSTUF 1.0 runs)",
+        escape(.0)
+    )]
+    UnknownProfile(String),
     /// A derived key's identity is not one an officer can read aloud.
     #[error("keys.{key}.identity")]
     Identity {
@@ -649,6 +681,11 @@ impl Plan {
             });
         }
         let rehearsal = c.boolean("rehearsal")?.unwrap_or(false);
+        let profile = match c.string("profile")?.as_deref() {
+            None | Some("pep458") => Profile::Pep458,
+            Some("rstuf") => Profile::Rstuf,
+            Some(other) => return Err(PlanError::UnknownProfile(other.to_owned())),
+        };
         c.done()?;
 
         let mut policy = Policy::default();
@@ -767,7 +804,8 @@ impl Plan {
             let f = r.table(role)?.ok_or_else(|| PlanError::NoRole {
                 role: role.to_owned(),
             })?;
-            let offline = matches!(role, "root" | "targets");
+            // In the rstuf profile targets is signed online, with RSTUF's expiry policy.
+            let offline = role == "root" || (role == "targets" && profile == Profile::Pep458);
             roles.insert(role.to_owned(), role_plan(f, offline)?);
         }
         r.done()?;
@@ -804,6 +842,7 @@ impl Plan {
         let plan = Plan {
             name,
             rehearsal,
+            profile,
             officers,
             keys,
             roles,
@@ -871,6 +910,9 @@ impl Plan {
         let uses = self.check_key_reuse(&mut out);
         self.check_unused(&mut out, &uses);
         self.check_root_diversity(&mut out);
+        if self.profile == Profile::Rstuf {
+            self.check_rstuf(&mut out);
+        }
         out.sort_by_key(|f| std::cmp::Reverse(f.level));
         out
     }
@@ -952,7 +994,9 @@ impl Plan {
                 .iter()
                 .filter(|k| k.source == KeySource::Online)
                 .count();
-            let must_be_offline = matches!(role, "root" | "targets" | "claimed");
+            // The rstuf profile signs targets online ([`Plan::check_rstuf`] says so).
+            let must_be_offline = matches!(role, "root" | "claimed")
+                || (role == "targets" && self.profile == Profile::Pep458);
             if must_be_offline && online > 0 {
                 push(
                     Level::Error,
@@ -1058,8 +1102,13 @@ impl Plan {
                 );
             }
             let roles: BTreeSet<&str> = list.iter().map(|(_, r)| *r).collect();
-            // The bins share unclaimed's key by design; that is one role here.
-            if roles.len() > 1 {
+            // The bins share unclaimed's key by design; that is one role here. In the rstuf
+            // profile, RSTUF's one online key signs every online role by design.
+            let rstuf_online = self.profile == Profile::Rstuf
+                && self
+                    .key_by_id(id)
+                    .is_some_and(|k| k.source == KeySource::Online);
+            if roles.len() > 1 && !rstuf_online {
                 let level = if self.policy.allow_key_reuse {
                     Level::Warning
                 } else {
@@ -1160,6 +1209,107 @@ impl Plan {
             push(
                 Level::Info,
                 "this is a REHEARSAL plan: what it produces must never be deployed".into(),
+            );
+        }
+    }
+}
+
+impl Plan {
+    /// The rstuf profile: what RSTUF 1.0 runs, and what it gives up against PEP 458.
+    ///
+    /// RSTUF 1.0's worker signs targets, snapshot, timestamp and every online delegated role
+    /// with one online key (the first timestamp key), found only through
+    /// `x-rstuf-online-key-uri` in that key's object in the signed root. A plan RSTUF would
+    /// refuse or fail on is an error here, with the reason, before anything is drafted.
+    fn check_rstuf(&self, out: &mut Vec<Finding>) {
+        let mut push = |level, message: String| out.push(Finding { level, message });
+        push(
+            Level::Warning,
+            "profile rstuf: targets is signed online by RSTUF's one online key (RSTUF 1.0 has \
+             no offline targets, upstream issue #244): whoever controls the online side can \
+             sign any target until the root keys rotate the online key, where PEP 458 keeps \
+             targets offline"
+                .into(),
+        );
+        let mut online_roles = vec!["targets", "snapshot", "timestamp"];
+        if self.pypi.is_some() {
+            online_roles.extend(["recently-claimed", "unclaimed"]);
+        }
+        let all = self.all_roles();
+        let online = self.roles.get("timestamp").and_then(|r| r.keys.first());
+        for role in online_roles {
+            let Some((_, rp)) = all.iter().find(|(r, _)| *r == role) else {
+                continue;
+            };
+            if rp.keys.len() != 1 || rp.threshold != 1 {
+                push(
+                    Level::Error,
+                    format!(
+                        "role {role}: {} key(s) with threshold {}; RSTUF 1.0 signs it with its \
+                         one online key alone (threshold 1)",
+                        rp.keys.len(),
+                        rp.threshold
+                    ),
+                );
+            } else if Some(&rp.keys[0]) != online {
+                push(
+                    Level::Error,
+                    format!(
+                        "role {role}: key \"{}\" is not RSTUF's online key (timestamp's \
+                         \"{}\"); RSTUF 1.0 signs every online role with that one key",
+                        rp.keys[0],
+                        online.map_or("", String::as_str)
+                    ),
+                );
+            }
+        }
+        if let Some(k) = online.and_then(|n| self.keys.get(n)) {
+            if k.source != KeySource::Online {
+                push(
+                    Level::Error,
+                    format!(
+                        "key \"{}\": RSTUF's online key must have source = \"online\" (the \
+                         worker holds it; nobody at the ceremony signs with it)",
+                        k.name
+                    ),
+                );
+            }
+            if !crate::ceremony::rstuf::online_key_uri(&k.key)
+                .is_some_and(crate::ceremony::rstuf::usable_uri)
+            {
+                push(
+                    Level::Error,
+                    format!(
+                        "key \"{}\": its public key file {} carries no usable \
+                         x-rstuf-online-key-uri, so RSTUF's worker could not sign with it, and \
+                         the field cannot be added once the root is signed; add it to the \
+                         public key file first (conclave rstuf online-key)",
+                        k.name,
+                        escape(&k.public_key_path)
+                    ),
+                );
+            }
+        }
+        if let Some(p) = &self.pypi {
+            if p.bins > 16_384 {
+                push(
+                    Level::Error,
+                    format!(
+                        "pypi.bins: {} hash bins; RSTUF 1.0 runs at most 16,384",
+                        p.bins
+                    ),
+                );
+            }
+            push(
+                Level::Warning,
+                format!(
+                    "profile rstuf: claimed, recently-claimed and unclaimed are deployed as \
+                     RSTUF custom delegations, claimed signed offline through RSTUF's DAS \
+                     (conclave rstuf sign); RSTUF 1.0 runs either its hash bins or custom \
+                     delegations, so unclaimed is one role, not {} bins; and later versions of \
+                     claimed have no upload path in RSTUF 1.0 (upstream issue #647)",
+                    p.bins
+                ),
             );
         }
     }
@@ -1273,6 +1423,120 @@ keys = ["online-ts"]
             .filter(|f| f.level == Level::Error)
             .map(|f| f.message)
             .collect()
+    }
+
+    /// A plan in the rstuf profile: two root officers and RSTUF's online key (`k6-uri`: key 6
+    /// carrying its x-rstuf-online-key-uri) for targets, snapshot and timestamp.
+    const RSTUF: &str = r#"
+[ceremony]
+format = 1
+name = "rstuf ceremony"
+profile = "rstuf"
+
+[officers.alice]
+name = "Alice"
+[officers.bob]
+name = "Bob"
+
+[keys]
+alice-root = { officer = "alice", source = "key-file", public_key = "k1" }
+bob-root = { officer = "bob", source = "yubikey", yubikey = "12345678", public_key = "k2" }
+online = { source = "online", public_key = "k6-uri" }
+
+[roles.root]
+keys = ["alice-root", "bob-root"]
+threshold = 2
+expires = "365d"
+[roles.targets]
+keys = ["online"]
+[roles.snapshot]
+keys = ["online"]
+[roles.timestamp]
+keys = ["online"]
+"#;
+
+    fn parse_rstuf(text: &str) -> Result<Plan, PlanError> {
+        Plan::parse(text, &mut |p: &str| -> Result<Key, Cause> {
+            match p.strip_suffix("-uri") {
+                Some(n) => Ok(crate::ceremony::rstuf::with_online_key_uri(
+                    &resolver()(n)?,
+                    "fn:online",
+                    Some("online"),
+                )?),
+                None => resolver()(p),
+            }
+        })
+    }
+
+    #[test]
+    fn the_rstuf_profile_runs_what_rstuf_runs_and_says_what_it_gives_up() {
+        let p = parse_rstuf(RSTUF).unwrap();
+        assert_eq!(p.profile, Profile::Rstuf);
+        assert_eq!(errors(&p), Vec::<String>::new());
+        let all = p.check(Expires::parse("2026-01-01T00:00:00Z").unwrap());
+        assert!(
+            all.iter()
+                .any(|f| f.level == Level::Warning && f.message.contains("#244")),
+            "{all:?}"
+        );
+        // The same layout for PEP 458: targets is offline there, so it needs an expiry, and
+        // online keys for it are refused.
+        let pep458 = RSTUF.replace("profile = \"rstuf\"", "profile = \"pep458\"");
+        assert!(parse_rstuf(&pep458).is_err());
+        let p = parse_rstuf(&pep458.replace(
+            "[roles.targets]\nkeys = [\"online\"]",
+            "[roles.targets]\nkeys = [\"online\"]\nexpires = \"300d\"",
+        ))
+        .unwrap();
+        assert!(
+            errors(&p)
+                .iter()
+                .any(|e| e.contains("role targets: must be signed with offline keys")),
+            "{:?}",
+            errors(&p)
+        );
+        assert!(
+            fails(&RSTUF.replace("profile = \"rstuf\"", "profile = \"tuf\""))
+                .contains("ceremony.profile: \"tuf\" is not a profile")
+        );
+    }
+
+    #[test]
+    fn the_rstuf_profile_refuses_plans_rstuf_cannot_run_with_the_reason() {
+        // PEP 458's layout (offline targets, distinct online keys, no URI) in the rstuf profile.
+        let p = parse(&GOOD.replace(
+            "name = \"test ceremony\"",
+            "name = \"test ceremony\"\nprofile = \"rstuf\"",
+        ))
+        .unwrap();
+        let e = errors(&p);
+        for want in [
+            "role targets: 3 key(s) with threshold 2; RSTUF 1.0 signs it with its one online key",
+            "role snapshot: key \"online\" is not RSTUF's online key (timestamp's \"online-ts\")",
+            "key \"online-ts\": its public key file k7 carries no usable x-rstuf-online-key-uri",
+        ] {
+            assert!(e.iter().any(|m| m.contains(want)), "{want}: {e:?}");
+        }
+        // An officer's key as the online key, and too many bins for RSTUF.
+        let text = RSTUF
+            .replace(
+                "online = { source = \"online\", public_key = \"k6-uri\" }",
+                "online = { officer = \"alice\", source = \"key-file\", public_key = \"k6-uri\" }",
+            )
+            .replace(
+                "[roles.targets]",
+                "[pypi]\nbins = 32768\n[pypi.claimed]\nkeys = [\"alice-root\"]\nexpires = \"90d\"\n\
+                 [pypi.recently-claimed]\nkeys = [\"online\"]\n[pypi.unclaimed]\nkeys = \
+                 [\"online\"]\n[roles.targets]",
+            );
+        let p = parse_rstuf(&text).unwrap();
+        let e = errors(&p);
+        for want in [
+            "key \"online\": RSTUF's online key must have source = \"online\"",
+            "pypi.bins: 32768 hash bins; RSTUF 1.0 runs at most 16,384",
+        ] {
+            assert!(e.iter().any(|m| m.contains(want)), "{want}: {e:?}");
+        }
     }
 
     #[test]

@@ -244,7 +244,16 @@ struct Rehearsal<'a> {
     ctx: transcript::Context,
     /// Officer signers by plan key name, unlocked once (the rehearsal plays every officer).
     signers: BTreeMap<String, Box<dyn Signer>>,
+    /// Each officer key's rehearsal passphrase, by plan key name, for
+    /// [`PASSPHRASES_FILE`].
+    passphrases: BTreeMap<String, String>,
 }
+
+/// The rehearsal officers' passphrases, under `keys/`: one line `KEYNAME PASSPHRASE` per key
+/// (a derived key's identity is `rehearsal.conclave.invalid/root/KEYNAME`; a key file is
+/// `keys/KEYNAME.key`), so anyone can go on signing with the rehearsal's keys. They are
+/// published rehearsal material, printed in conclave's source.
+pub const PASSPHRASES_FILE: &str = "keys/REHEARSAL-PASSPHRASES.txt";
 
 fn seed(label: &str) -> [u8; 32] {
     Sha256::digest(format!("conclave rehearsal/{label}").as_bytes()).into()
@@ -316,7 +325,22 @@ impl Rehearsal<'_> {
             .map_err(step(format!("derive key {name}")))?;
         let rel = self.public(name, s.public_key())?;
         self.signers.insert(name.to_owned(), Box::new(s));
+        self.note_passphrase(name, passphrase)?;
         Ok(rel)
+    }
+
+    /// Add a key's passphrase to [`PASSPHRASES_FILE`] (rewritten whole each time).
+    fn note_passphrase(&mut self, name: &str, passphrase: &str) -> Result<()> {
+        self.passphrases
+            .insert(name.to_owned(), passphrase.to_owned());
+        let mut text = String::from(
+            "# REHEARSAL MATERIAL: the rehearsal officers' passphrases, published in conclave's\n\
+             # source. Lines: KEYNAME PASSPHRASE. Never use these keys for anything real.\n",
+        );
+        for (k, p) in &self.passphrases {
+            text.push_str(&format!("{k} {p}\n"));
+        }
+        self.write(PASSPHRASES_FILE, text.as_bytes())
     }
 
     /// A key file (Argon2id 64 MiB profile, the rehearsal passphrase), unlocked once.
@@ -336,6 +360,7 @@ impl Rehearsal<'_> {
             });
         }
         self.signers.insert(name.to_owned(), signer);
+        self.note_passphrase(name, passphrase)?;
         self.public(name, &public)
     }
 
@@ -458,6 +483,9 @@ impl Rehearsal<'_> {
     }
 }
 
+/// A rehearsal plan's text for these root keys (and retired ones).
+type PlanText = fn(&[&str], &[&str]) -> String;
+
 fn plan_text(root_keys: &[&str], retired: &[&str]) -> String {
     let mut t = String::new();
     t.push_str(&format!(
@@ -533,7 +561,10 @@ to a real repository.
 
 What is here:
   plan.toml, plan-v2.toml   the ceremony plans (genesis, rotation)
-  keys/          public keys (*.pub.json) and rehearsal key files (*.key)
+  keys/          public keys (*.pub.json), rehearsal key files (*.key) and
+                 REHEARSAL-PASSPHRASES.txt (KEYNAME PASSPHRASE per officer key, to go on
+                 signing with them: --key keys/KEYNAME.key, or --derive
+                 rehearsal.conclave.invalid/root/KEYNAME for a root key)
   drafts/        the unsigned drafts each signing round started from (the requests)
   signatures/    one detached signature file per officer and draft (the responses)
   claims/        the batch of claim requests (JSON Lines)
@@ -541,6 +572,11 @@ What is here:
   bundle/        the export for the online repository (SHA256SUMS, SUMMARY.txt)
   transcript.jsonl          the hash-chained record of every step
   transcript-head.alice.sig alice's signature over the transcript's head
+
+With --online rstuf (profile rstuf): repository/ holds 1-2.root.json only (RSTUF makes its own
+targets, snapshot and timestamp), bundle/rstuf/ the bootstrap and update payloads, and
+rstuf-online-keys/online the online private key RSTUF's worker signs with
+(RSTUF_ONLINE_KEY_DIR=DIR/rstuf-online-keys; the root names it fn:online).
 
 Try:
   conclave verify DIR/bundle
@@ -561,14 +597,15 @@ pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome> {
         now: Expires::now(),
         ctx: transcript::Context::current(),
         signers: BTreeMap::new(),
+        passphrases: BTreeMap::new(),
     };
     r.begin()?;
     r.generate_keys()?;
     let (root1, targets1) = r.genesis()?;
     r.claim(&targets1)?;
-    let root2 = r.rotate_root(&root1)?;
+    let root2 = r.rotate_root(&root1, plan_text)?;
     r.revoke_compromised_key(&root2)?;
-    let bundle = r.verify_and_export()?;
+    let bundle = r.verify_and_export(export::Format::Plain)?;
     let (transcript_lines, transcript_head) = r.sign_transcript_head()?;
     Ok(Outcome {
         dir: dir.to_path_buf(),
@@ -755,12 +792,12 @@ impl Rehearsal<'_> {
 
     /// Root v2, planned before anyone signs: carol leaves, dave joins. v1's keys and v2's
     /// both sign (spec 5.3.4).
-    fn rotate_root(&mut self, root1: &AnyMetadata) -> Result<AnyMetadata> {
+    fn rotate_root(&mut self, root1: &AnyMetadata, plan: PlanText) -> Result<AnyMetadata> {
         self.step("Root rotation: carol leaves, dave joins (planned before signing)");
         self.derive("dave-root", "dave", OFFICERS[3].2)?;
         self.write(
             "plan-v2.toml",
-            plan_text(&["alice-root", "bob-root", "dave-root"], &["carol-root"]).as_bytes(),
+            plan(&["alice-root", "bob-root", "dave-root"], &["carol-root"]).as_bytes(),
         )?;
         let plan2 = self.load_plan("plan-v2.toml")?;
         self.check_plan(&plan2, "plan-v2.toml")?;
@@ -957,7 +994,7 @@ impl Rehearsal<'_> {
 
     /// Everything verifies with the client rules, then the export bundle, which must
     /// verify again as it will be published.
-    fn verify_and_export(&mut self) -> Result<PathBuf> {
+    fn verify_and_export(&mut self, format: export::Format) -> Result<PathBuf> {
         self.step("Verify the repository and export the bundle");
         let files = read_dir_json(&self.path("repository"))?;
         let report = verify::verify_repository(&files, None, Expires::now());
@@ -986,14 +1023,14 @@ impl Rehearsal<'_> {
         // SUMMARY.txt names each key as the plans do (the genesis plan, then the rotation's).
         let mut names = crate::ceremony::names::KeyNames::from_plan(&self.load_plan("plan.toml")?);
         names.add_plan(&self.load_plan("plan-v2.toml")?);
-        let bundle = export::build(&files, Expires::now(), export::Format::Plain, &names)
+        let bundle = export::build(&files, Expires::now(), format, &names)
             .map_err(step("export repository/"))?;
         let bundle_dir = self.path("bundle");
         export::write_bundle(&bundle_dir, &bundle).map_err(io(&bundle_dir))?;
         let outs: Vec<String> = bundle.files.keys().map(|n| format!("bundle/{n}")).collect();
         let out_refs: Vec<&str> = outs.iter().map(String::as_str).collect();
         self.record(
-            "export repository/ -o bundle (plain)",
+            &format!("export repository/ -o bundle ({})", format.name()),
             &[],
             &out_refs,
             vec![],
@@ -1074,4 +1111,214 @@ fn read_dir_json(dir: &Path) -> Result<Vec<InputFile>> {
             })
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rehearsal for RSTUF (`--online rstuf`)
+// ---------------------------------------------------------------------------------------------
+
+/// Which online side the rehearsal is deployed to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Online {
+    /// PEP 458/480 as written (the plan's pep458 profile): [`run`].
+    #[default]
+    Pep458,
+    /// RSTUF 1.0 (the plan's rstuf profile): [`run_rstuf`].
+    Rstuf,
+}
+
+/// Where the rstuf rehearsal leaves its online private key, under the name its root's
+/// `fn:` URI gives: point RSTUF's worker's `RSTUF_ONLINE_KEY_DIR` here.
+pub const RSTUF_KEY_DIR: &str = "rstuf-online-keys";
+/// The online key's file name in [`RSTUF_KEY_DIR`] (the root says `fn:online`).
+const RSTUF_KEY_NAME: &str = "online";
+
+/// Run the rehearsal for `online` ([`run`] or [`run_rstuf`]).
+pub fn run_for(dir: &Path, say: Say<'_>, online: Online) -> Result<Outcome> {
+    match online {
+        Online::Pep458 => run(dir, say),
+        Online::Rstuf => run_rstuf(dir, say),
+    }
+}
+
+/// The rehearsal in the plan's rstuf profile, into `dir` (new or empty): the three officers'
+/// root keys and RSTUF's one online key (its private key in `dir/rstuf-online-keys/online`,
+/// its public key carrying `x-rstuf-online-key-uri: fn:online`), a plan checked in the rstuf
+/// profile, root v1 (2 of 3) signed and merged, root v2 (carol leaves, dave joins), and an
+/// export in RSTUF's format: `bundle/rstuf/bootstrap.json` and `bundle/rstuf/update-2.json`,
+/// which RSTUF's worker runs with `RSTUF_ONLINE_KEY_DIR` at `dir/rstuf-online-keys`.
+pub fn run_rstuf(dir: &Path, say: Say<'_>) -> Result<Outcome> {
+    prepare(dir)?;
+    let keys = dir.join(RSTUF_KEY_DIR);
+    std::fs::create_dir_all(&keys).map_err(io(&keys))?;
+    let mut r = Rehearsal {
+        dir: dir.to_path_buf(),
+        say,
+        now: Expires::now(),
+        ctx: transcript::Context::current(),
+        signers: BTreeMap::new(),
+        passphrases: BTreeMap::new(),
+    };
+    r.begin()?;
+    r.rstuf_keys()?;
+    let root1 = r.rstuf_genesis()?;
+    r.rotate_root(&root1, rstuf_plan_text)?;
+    let bundle = r.verify_and_export(export::Format::Rstuf)?;
+    r.detail(format!(
+        "bundle/rstuf/bootstrap.json and bundle/rstuf/update-2.json for RSTUF; its worker \
+         signs with the key in {RSTUF_KEY_DIR}/"
+    ));
+    let (transcript_lines, transcript_head) = r.sign_transcript_head()?;
+    Ok(Outcome {
+        dir: dir.to_path_buf(),
+        bundle,
+        root_versions: 2,
+        claimed_projects: 0,
+        transcript_lines,
+        transcript_head,
+    })
+}
+
+/// An Ed25519 private key as the unencrypted PKCS#8 PEM RSTUF's `fn:` signer loads (RFC 8410:
+/// the fixed DER prefix, then the 32-byte seed).
+fn ed25519_pkcs8_pem(seed: &[u8; 32]) -> Vec<u8> {
+    let mut der = hex::decode("302e020100300506032b657004220420").expect("constant hex");
+    der.extend_from_slice(seed);
+    let b64 = base64(&der);
+    format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n").into_bytes()
+}
+
+/// Standard base64 with padding (the 64 bytes of a PEM body fit one line).
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn rstuf_plan_text(root_keys: &[&str], retired: &[&str]) -> String {
+    let mut t = format!(
+        "# REHEARSAL plan written by `conclave ceremony rehearse --online rstuf`. {MARK}\n\
+         [ceremony]\nformat = 1\nname = \"conclave rehearsal (RSTUF)\"\nrehearsal = true\n\
+         profile = \"rstuf\"\n\n"
+    );
+    for (id, name, _) in OFFICERS {
+        let k = format!("{id}-root");
+        if !root_keys.contains(&k.as_str()) && !retired.contains(&k.as_str()) {
+            continue;
+        }
+        t.push_str(&format!("[officers.{id}]\nname = \"{name}\"\n"));
+        t.push_str(&format!(
+            "[keys.{k}]\nofficer = \"{id}\"\nsource = \"derived\"\nidentity = \"{DOMAIN}/root/{k}\"\npublic_key = \"keys/{k}.pub.json\"\n"
+        ));
+        if retired.contains(&k.as_str()) {
+            t.push_str("retired = true\n");
+        }
+        t.push('\n');
+    }
+    t.push_str("[keys.online]\nsource = \"online\"\npublic_key = \"keys/online.pub.json\"\n\n");
+    let list = root_keys
+        .iter()
+        .map(|k| format!("\"{k}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    t.push_str(&format!(
+        "[roles.root]\nkeys = [{list}]\nthreshold = 2\nexpires = \"365d\"\n\n\
+         [roles.targets]\nkeys = [\"online\"]\nexpires = \"365d\"\n\n\
+         [roles.snapshot]\nkeys = [\"online\"]\n\n[roles.timestamp]\nkeys = [\"online\"]\n"
+    ));
+    t
+}
+
+impl Rehearsal<'_> {
+    /// Three officers derive root keys; RSTUF's online key is made from a fixed seed, its
+    /// private key written where RSTUF's worker loads it, its public key marked with the URI.
+    fn rstuf_keys(&mut self) -> Result<()> {
+        self.step("Key generation: three officers derive root keys; RSTUF's online key");
+        let mut made = Vec::new();
+        for (id, _, pass) in &OFFICERS[..3] {
+            made.push(self.derive(&format!("{id}-root"), id, pass)?);
+        }
+        let seed = seed("online/rstuf");
+        let online = Ed25519Signer::from_seed(&seed);
+        let uri = format!("fn:{RSTUF_KEY_NAME}");
+        let marked =
+            crate::ceremony::rstuf::with_online_key_uri(online.public_key(), &uri, Some("online"))
+                .map_err(step("the online key's URI"))?;
+        let pem = format!("{RSTUF_KEY_DIR}/{RSTUF_KEY_NAME}");
+        let p = self.path(&pem);
+        crate::fsutil::create_new_private(&p, &ed25519_pkcs8_pem(&seed)).map_err(io(&p))?;
+        self.detail(format!(
+            "RSTUF's online key {} ({uri}): private key in {pem} (point RSTUF_ONLINE_KEY_DIR there)",
+            marked.keyid()
+        ));
+        made.push(self.public("online", &marked)?);
+        let made_refs: Vec<&str> = made.iter().map(String::as_str).collect();
+        let ids = self
+            .signers
+            .values()
+            .map(|s| s.public_key().keyid().to_raw_string())
+            .chain([marked.keyid().to_raw_string()])
+            .collect();
+        self.record(
+            "keys generated (derived root keys, RSTUF's online key)",
+            &[],
+            &made_refs,
+            ids,
+            None,
+        )
+    }
+
+    /// The rstuf plan checked; root v1 drafted from it, signed and merged.
+    fn rstuf_genesis(&mut self) -> Result<AnyMetadata> {
+        self.step("Genesis plan (profile rstuf): check the policy");
+        let roots = ["alice-root", "bob-root", "carol-root"];
+        self.write("plan.toml", rstuf_plan_text(&roots, &[]).as_bytes())?;
+        let plan = self.load_plan("plan.toml")?;
+        self.check_plan(&plan, "plan.toml")?;
+        self.step("Genesis: draft root v1 (targets, snapshot, timestamp: RSTUF's online key)");
+        let Drafts { mut root, .. } =
+            genesis::draft(&plan, self.now).map_err(step("genesis from plan.toml"))?;
+        mark(&mut root.extra);
+        let root1 = AnyMetadata::Root(Metadata::new(root));
+        self.write("drafts/1.root.json", &root1.to_file_bytes())?;
+        self.record(
+            "ceremony genesis from plan.toml (root only: RSTUF makes its own targets)",
+            &["plan.toml"],
+            &["drafts/1.root.json"],
+            vec![],
+            None,
+        )?;
+        let sigs = self.sign_all(&root1, "root", "1.root", &roots)?;
+        self.merge(&root1, "root", &sigs, None, None, "repository/1.root.json")
+    }
+}
+
+#[cfg(test)]
+mod rstuf_tests {
+    #[test]
+    fn the_online_key_pem_is_rfc_8410_pkcs8() {
+        assert_eq!(super::base64(b"Man"), "TWFu");
+        assert_eq!(super::base64(b"Ma"), "TWE=");
+        assert_eq!(super::base64(b"M"), "TQ==");
+        let pem = String::from_utf8(super::ed25519_pkcs8_pem(&[0u8; 32])).unwrap();
+        // RFC 8410's example layout: 48 bytes of DER, 64 characters of base64.
+        let body = pem.lines().nth(1).unwrap();
+        assert_eq!(body.len(), 64);
+        assert!(body.starts_with("MC4CAQAwBQYDK2VwBCIEI"), "{body}");
+    }
 }

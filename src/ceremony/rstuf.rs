@@ -99,6 +99,60 @@ pub fn online_key_uri(key: &Key) -> Option<&str> {
     key.extra().get(ONLINE_KEY_URI).and_then(|v| v.as_str())
 }
 
+/// Whether `uri` names a key in a way RSTUF 1.0's worker can load (a scheme it has a signer
+/// for, and something after it).
+pub fn usable_uri(uri: &str) -> bool {
+    SCHEMES
+        .iter()
+        .any(|p| uri.len() > p.len() && uri.starts_with(p))
+}
+
+/// Why [`with_online_key_uri`] cannot mark a key.
+#[derive(Debug, thiserror::Error)]
+pub enum OnlineKeyError {
+    /// The URI is not one RSTUF 1.0 loads.
+    #[error(
+        "\"{}\" is not a URI of the schemes RSTUF 1.0 loads (fn:NAME for a PEM file NAME in the \
+         worker's RSTUF_ONLINE_KEY_DIR; awskms:, gcpkms:, azurekms:, hv:)",
+        escape(.0)
+    )]
+    Uri(String),
+    /// The name is empty or holds control characters.
+    #[error("the key name \"{}\" is empty or holds control characters", escape(.0))]
+    Name(String),
+    /// The key with the fields added is not a key conclave reads.
+    #[error("the key with RSTUF's fields is not a TUF key")]
+    Key(#[source] crate::metadata::FormatError),
+}
+
+/// `key` with RSTUF's `x-rstuf-online-key-uri` (and `x-rstuf-key-name`, when given) set, for
+/// the public key file the root is drafted from: RSTUF's worker finds the online key only
+/// through this field inside the signed root. The keyid does not change (a key's own unknown
+/// fields are not part of it).
+pub fn with_online_key_uri(
+    key: &Key,
+    uri: &str,
+    name: Option<&str>,
+) -> Result<Key, OnlineKeyError> {
+    if !usable_uri(uri) || uri.chars().any(char::is_control) {
+        return Err(OnlineKeyError::Uri(uri.to_owned()));
+    }
+    let mut v = key.to_value();
+    if let crate::cjson::Value::Object(m) = &mut v {
+        m.insert(
+            ONLINE_KEY_URI.into(),
+            crate::cjson::Value::String(uri.into()),
+        );
+        if let Some(n) = name {
+            if n.is_empty() || n.chars().any(char::is_control) {
+                return Err(OnlineKeyError::Name(n.to_owned()));
+            }
+            m.insert(KEY_NAME.into(), crate::cjson::Value::String(n.into()));
+        }
+    }
+    Key::from_json(v).map_err(OnlineKeyError::Key)
+}
+
 /// Everything that keeps RSTUF 1.0 from running `root`; empty when it can.
 pub fn check_root(root: &Root) -> Vec<RstufProblem> {
     let mut out = Vec::new();
@@ -148,12 +202,7 @@ pub fn check_root(root: &Root) -> Vec<RstufProblem> {
         Some(key) => match key.extra().get(ONLINE_KEY_URI) {
             None => out.push(RstufProblem::NoOnlineKeyUri { keyid: online }),
             Some(v) => {
-                let ok = v.as_str().is_some_and(|s| {
-                    SCHEMES
-                        .iter()
-                        .any(|p| s.len() > p.len() && s.starts_with(p))
-                });
-                if !ok {
+                if !v.as_str().is_some_and(usable_uri) {
                     out.push(RstufProblem::BadOnlineKeyUri {
                         keyid: online,
                         uri: escape(&String::from_utf8_lossy(&crate::cjson::to_canonical(v)))
@@ -252,6 +301,39 @@ mod tests {
         for x in &p {
             assert!(!x.to_string().contains("--"), "no CLI flags in {x}");
         }
+    }
+
+    #[test]
+    fn an_online_key_is_marked_with_its_uri_and_keeps_its_keyid() {
+        let k = key(7, None);
+        let marked = with_online_key_uri(&k, "fn:online", Some("online")).unwrap();
+        assert_eq!(marked.keyid(), k.keyid());
+        assert_eq!(online_key_uri(&marked), Some("fn:online"));
+        assert_eq!(
+            marked.extra().get(KEY_NAME).and_then(|v| v.as_str()),
+            Some("online")
+        );
+        let on = &marked;
+        let r = root(&[
+            ("root", &[&key(1, None)], 1),
+            ("targets", &[on], 1),
+            ("snapshot", &[on], 1),
+            ("timestamp", &[on], 1),
+        ]);
+        assert_eq!(check_root(&r), vec![]);
+        for bad in ["", "fn:", "file:/etc/key", "online", "fn:a\nb"] {
+            assert!(
+                matches!(
+                    with_online_key_uri(&k, bad, None),
+                    Err(OnlineKeyError::Uri(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            with_online_key_uri(&k, "awskms:alias/x", Some("a\u{1b}[1m")),
+            Err(OnlineKeyError::Name(_))
+        ));
     }
 
     #[test]

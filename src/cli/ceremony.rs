@@ -99,6 +99,9 @@ fn print_plan(plan: &Plan, path: &Path, digest: &str) {
     if plan.rehearsal {
         println!("  REHEARSAL plan: what it produces must never be deployed");
     }
+    if plan.profile == conclave::ceremony::plan::Profile::Rstuf {
+        println!("  Profile rstuf: deployed to RSTUF 1.0 (docs/rstuf.md)");
+    }
     println!("Officers:");
     for id in plan.officers.keys() {
         println!("  {}", plan.officer_label(id));
@@ -186,6 +189,7 @@ fn plan_json(plan: &Plan, path: &Path, digest: &str, now: Expires) -> crate::cli
         ("sha256", Value::from(digest)),
         ("name", Value::from(plan.name.as_str())),
         ("rehearsal", Value::from(plan.rehearsal)),
+        ("profile", Value::from(plan.profile.word())),
         (
             "officers",
             Value::Object(
@@ -279,6 +283,98 @@ fn new_dir(dir: &Path) -> Result<(), Failure> {
     })
 }
 
+/// The genesis step in the new ceremony directory's transcript: the plan read, every file
+/// written (relative to the directory) with its SHA-256, and the air-gap check.
+fn record_genesis(
+    a: &GenesisArgs,
+    step: String,
+    plan_bytes: &[u8],
+    outputs: &[PathBuf],
+    airgap: String,
+) -> Result<transcript::Line, Failure> {
+    let d = &a.out;
+    let rel: Vec<(String, String)> = outputs
+        .iter()
+        .map(|p| {
+            let name = p.strip_prefix(d).unwrap_or(p).display().to_string();
+            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(chain(&e)))?;
+            Ok((name, digest))
+        })
+        .collect::<Result<_, Failure>>()?;
+    crate::cli::record::append(
+        d,
+        Entry {
+            step,
+            inputs: vec![(
+                a.plan.display().to_string(),
+                transcript::sha256_hex(plan_bytes),
+            )],
+            outputs: rel,
+            note: Some(airgap),
+            ..Entry::default()
+        },
+    )
+    .map_err(|e| Failure::usage(chain(&e)))
+}
+
+/// Genesis in the plan's rstuf profile: root v1 only (RSTUF makes its own targets, snapshot
+/// and timestamp with its online key), its signing tasks, and the export for RSTUF.
+fn genesis_rstuf(
+    a: &GenesisArgs,
+    plan: &Plan,
+    bytes: &[u8],
+    root: &AnyMetadata,
+    outputs: Vec<PathBuf>,
+    airgap: String,
+) -> Result<u8, Failure> {
+    let d = &a.out;
+    let rp = &plan.roles["root"];
+    let mut tasks = format!(
+        "SIGNING TASKS - {} (profile rstuf)\nRun every command from the ceremony directory ({}).\n{}\n\
+         \n1. Root v1 ({} of {} root keys). Payload SHA-256 {}\n",
+        escape(&plan.name),
+        shown(d),
+        if plan.rehearsal {
+            "REHEARSAL: never deploy what this produces.\n"
+        } else {
+            ""
+        },
+        rp.threshold,
+        rp.keys.len(),
+        conclave::ceremony::detached::payload_digest(&root.signed_bytes())
+    );
+    for t in genesis::tasks_for(plan, "root", "drafts/1.root.json", "", "1.root") {
+        tasks.push_str(&format!(
+            "   [ ] {} ({}, {}):\n       {}\n",
+            t.officer,
+            t.key,
+            t.keyid,
+            escape(&t.command)
+        ));
+    }
+    tasks.push_str(
+        "   Then: conclave merge drafts/1.root.json signatures/1.root.*.sig -o repository/1.root.json\n\
+         \nFinally: conclave verify repository && conclave export repository -o bundle --format rstuf\n\
+         (RSTUF makes targets, snapshot and timestamp with its online key; docs/rstuf.md)\n",
+    );
+    write_output(&d.join("SIGNING-TASKS.txt"), tasks.as_bytes())?;
+    let mut outputs = outputs;
+    outputs.push(d.join("SIGNING-TASKS.txt"));
+    let step = format!(
+        "ceremony genesis from plan \"{}\" (profile rstuf)",
+        plan.name
+    );
+    let line = record_genesis(a, step, bytes, &outputs, airgap)?;
+    println!("{tasks}");
+    eprintln!(
+        "Ceremony directory {} is ready (transcript step {}). Read the payload SHA-256 aloud \
+         before signing; each officer runs their command above.",
+        shown(d),
+        line.seq
+    );
+    Ok(exit::OK)
+}
+
 fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     let airgap = crate::cli::airgap::enforce(&a.network)?;
     let (plan, bytes) = load_plan(&a.plan)?;
@@ -314,11 +410,15 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
         )?;
         outputs.push(d.join(&rel));
     }
+    let rstuf = plan.profile == conclave::ceremony::plan::Profile::Rstuf;
     let root = AnyMetadata::Root(Metadata::new(drafts.root));
     let targets = AnyMetadata::Targets(Metadata::new(drafts.targets));
     write_output(&d.join("drafts/1.root.json"), &root.to_file_bytes())?;
-    write_output(&d.join("drafts/1.targets.json"), &targets.to_file_bytes())?;
     outputs.push(d.join("drafts/1.root.json"));
+    if rstuf {
+        return genesis_rstuf(&a, &plan, &bytes, &root, outputs, airgap.summary());
+    }
+    write_output(&d.join("drafts/1.targets.json"), &targets.to_file_bytes())?;
     outputs.push(d.join("drafts/1.targets.json"));
     if let Some(u) = drafts.unclaimed {
         write_output(
@@ -380,25 +480,8 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     write_output(&d.join("SIGNING-TASKS.txt"), tasks.as_bytes())?;
     outputs.push(d.join("SIGNING-TASKS.txt"));
 
-    let rel: Vec<(String, String)> = outputs
-        .iter()
-        .map(|p| {
-            let name = p.strip_prefix(d).unwrap_or(p).display().to_string();
-            let digest = transcript::file_sha256(p).map_err(|e| Failure::usage(chain(&e)))?;
-            Ok((name, digest))
-        })
-        .collect::<Result<_, Failure>>()?;
-    let line = crate::cli::record::append(
-        d,
-        Entry {
-            step: format!("ceremony genesis from plan \"{}\"", plan.name),
-            inputs: vec![(a.plan.display().to_string(), transcript::sha256_hex(&bytes))],
-            outputs: rel,
-            note: Some(airgap.summary()),
-            ..Entry::default()
-        },
-    )
-    .map_err(|e| Failure::usage(chain(&e)))?;
+    let step = format!("ceremony genesis from plan \"{}\"", plan.name);
+    let line = record_genesis(&a, step, &bytes, &outputs, airgap.summary())?;
 
     println!("{}", tasks);
     eprintln!(
@@ -760,6 +843,13 @@ pub struct RehearseArgs {
     /// spelling that still works.
     #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     out: PathBuf,
+    /// The online side rehearsed for: pep458 (the PyPI layout as PEP 458/480 write it) or
+    /// rstuf (RSTUF 1.0: root v1 and v2 with RSTUF's one online key, whose private key is left
+    /// in DIR/rstuf-online-keys/ for the worker's RSTUF_ONLINE_KEY_DIR, and the bootstrap and
+    /// update payloads in DIR/bundle/rstuf/; docs/rstuf.md). Either way the officers'
+    /// passphrases are in DIR/keys/REHEARSAL-PASSPHRASES.txt.
+    #[arg(long, value_name = "PROFILE", default_value = "pep458", value_parser = ["pep458", "rstuf"])]
+    online: String,
 }
 
 fn rehearse(a: RehearseArgs) -> Result<u8, Failure> {
@@ -774,16 +864,30 @@ fn rehearse(a: RehearseArgs) -> Result<u8, Failure> {
         }
         Event::Detail(d) => eprintln!("    {}", escape(&d)),
     };
-    let outcome = rehearsal::run(&a.out, &mut say)
+    let online = if a.online == "rstuf" {
+        rehearsal::Online::Rstuf
+    } else {
+        rehearsal::Online::Pep458
+    };
+    let outcome = rehearsal::run_for(&a.out, &mut say, online)
         .map_err(|e| Failure::failed(format!("the rehearsal failed: {}", escape(&chain(&e)))))?;
     eprintln!();
     println!("Rehearsal complete in {}", shown(&outcome.dir));
-    println!(
-        "  root v1 -> v{}; claimed with {} projects; export bundle {}",
-        outcome.root_versions,
-        outcome.claimed_projects,
-        shown(&outcome.bundle)
-    );
+    if online == rehearsal::Online::Rstuf {
+        println!(
+            "  root v1 -> v{}; RSTUF payloads in {}; the online key in {}",
+            outcome.root_versions,
+            shown(&outcome.bundle.join("rstuf")),
+            shown(&outcome.dir.join(rehearsal::RSTUF_KEY_DIR))
+        );
+    } else {
+        println!(
+            "  root v1 -> v{}; claimed with {} projects; export bundle {}",
+            outcome.root_versions,
+            outcome.claimed_projects,
+            shown(&outcome.bundle)
+        );
+    }
     println!(
         "  transcript: {} steps, head {}",
         outcome.transcript_lines, outcome.transcript_head

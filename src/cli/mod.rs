@@ -21,6 +21,7 @@ mod revoke;
 // Optical transfer (issue #5 item 8).
 pub mod qr;
 mod root;
+mod rstuf;
 mod signer;
 mod signing;
 mod transcript;
@@ -112,6 +113,10 @@ enum Command {
     #[command(subcommand)]
     Transcript(transcript::TranscriptCommand),
     Export(export::Args),
+    /// RSTUF (Repository Service for TUF): sign metadata it holds pending (DAS), mark its online
+    /// key's public key file.
+    #[command(subcommand)]
+    Rstuf(rstuf::RstufCommand),
     Revoke(revoke::Args),
     /// Check no network interface is up and no radio unblocked (air-gap hygiene).
     AirgapCheck(airgap::Args),
@@ -151,6 +156,7 @@ pub fn run() -> ExitCode {
             | Command::Transcript(_)
             | Command::Ceremony(_)
             | Command::Revoke(_)
+            | Command::Rstuf(_)
     );
     let result = match cli.command {
         Command::Key(cmd) => key::run(cmd),
@@ -167,6 +173,7 @@ pub fn run() -> ExitCode {
         Command::Review(args) => review::run(args),
         Command::Transcript(cmd) => transcript::run(cmd),
         Command::Export(args) => export::run(args),
+        Command::Rstuf(cmd) => rstuf::run(cmd),
         Command::Revoke(args) => revoke::run(args),
         Command::AirgapCheck(args) => airgap::run(args),
         Command::Qr(cmd) => qr::run(cmd),

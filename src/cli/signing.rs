@@ -297,6 +297,18 @@ fn show_review(
         ),
         None => format!("You are about to sign {}:", shown(file)),
     };
+    show_review_headed(l, heading, file, output, digest, names)
+}
+
+/// [`show_review`] under the caller's heading (`rstuf sign` names the pending role).
+pub(crate) fn show_review_headed(
+    l: &SigningRequest,
+    heading: String,
+    file: &Path,
+    output: &Path,
+    digest: &str,
+    names: &crate::cli::names::Names,
+) -> Result<Option<(PathBuf, String)>, Failure> {
     let shown_review = ShownReview::of(l, heading, file);
     let mut review_file = None;
     if shown_review.screen_len() > REVIEW_LINES {
@@ -339,7 +351,7 @@ fn show_review(
 
 /// Refuse a draft whose keys are not what their keyids say, or, with
 /// `--allow-foreign-keyids`, say so in a way no one can miss.
-fn foreign_keys(l: &mut SigningRequest, allow: bool) -> Result<(), Failure> {
+pub(crate) fn foreign_keys(l: &mut SigningRequest, allow: bool) -> Result<(), Failure> {
     if allow {
         l.allow_foreign_keyids();
     }
@@ -361,14 +373,14 @@ fn foreign_keys(l: &mut SigningRequest, allow: bool) -> Result<(), Failure> {
 }
 
 /// Whether two paths name the same existing file.
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
     }
 }
 
-fn print_reports(reports: &[SignatureReport], names: &crate::cli::names::Names) {
+pub(crate) fn print_reports(reports: &[SignatureReport], names: &crate::cli::names::Names) {
     for r in reports {
         eprintln!(
             "  {}: {} of {} needed have signed{}",

@@ -2282,6 +2282,112 @@ def rotation_cases() -> None:
          "verify in the revocation's directory passed a root the thief co-signed")
 
 
+# --- rstuf: pending metadata from RSTUF's DAS (issue 20) --------------------------------------
+#
+# `conclave rstuf sign PENDING` signs what RSTUF's GET /api/v1/metadata/sign returned. The
+# online side may be the attacker's: what it calls pending, trusted_root and trusted_targets is
+# checked against the officer's own root before anything is signed, and nothing is written for
+# a refused document.
+
+ONLINE = K("rstuf-online")
+
+
+def rstuf_root(version: int = 1, root_keys=(ROOT1, SIGNER), threshold: int = 2) -> dict:
+    return root_signed(version, root_keys=root_keys, threshold=threshold, ts=(ONLINE,),
+                       snap=(ONLINE,), targets=(ONLINE,))
+
+
+def pending_doc(members: dict) -> bytes:
+    return dump({"data": {"metadata": members}, "message": "Metadata role(s) pending signing"})
+
+
+def rstuf_cases() -> None:
+    key = dump(keyfile(SIGNER.seed, SIGNER.key))
+    cmd = ["rstuf", "sign", "pending.json", "--key", "key.json", "--passphrase-fd", "0", "-o"]
+    v1 = rstuf_root()
+
+    def rc(name, members, stderr, why, exit=1, extra=None, files=None):
+        fs = {"key.json": key, "pending.json": members if isinstance(members, bytes)
+              else pending_doc(members)}
+        fs.update(files or {})
+        case("rstuf", name, fs, cmd + ["body.json"] + (extra or []), exit, stderr, why,
+             stdin=PASS + "\n")
+
+    case("control", "rstuf-pending-bootstrap-root-signs",
+         {"key.json": key, "pending.json": pending_doc({"root": sign(v1, [ROOT1])})},
+         cmd + ["{tmp}/body.json"], 0,
+         ["Wrote the signature by " + SIGNER.keyid, "root v1 (its own keys): 1 of 2 needed"],
+         "the base pending document signs", stdin=PASS + "\n")
+
+    changed = sign(v1, [ROOT1])
+    changed["signed"] = dict(v1, expires="2099-01-01T00:00:00Z")
+    rc("pending-root-changed-after-it-was-signed", {"root": changed},
+       ["the signature by key " + ROOT1.keyid + " does not verify over its signed bytes",
+        "nothing was signed or written"],
+       "the online side edits a root an officer already signed and collects the rest of the "
+       "signatures for its own version")
+    rc("pending-root-signed-by-a-stranger", {"root": sign(v1, [EVE])},
+       ["carries a signature by key " + EVE.keyid + ", which may not sign it"],
+       "RSTUF's bootstrap refuses it later; an officer must not add a signature first")
+    dup = canonical(sign(v1, [ROOT1])).decode().replace(
+        '"expires":"' + FAR + '"', '"expires":"' + FAR + '","expires":"2099-01-01T00:00:00Z"', 1)
+    rc("pending-root-duplicate-key", ('{"data":{"metadata":{"root":' + dup + '}},"message":""}')
+       .encode(), ["not JSON conclave reads", "duplicate"],
+       "Python keeps the last of two equal keys: the officer would review one expiry and "
+       "RSTUF sign another")
+    rc("pending-not-rstuf-shape", dump({"metadata": {"root": sign(v1, [ROOT1])}}),
+       ["not what RSTUF's GET /api/v1/metadata/sign returns"],
+       "a file that is not RSTUF's answer is not guessed at")
+    rc("pending-online-targets", {"targets": {"signed": targets_signed(), "signatures": []}},
+       ["RSTUF 1.0 signs with its online key"],
+       "an offline key signing the online side's targets for it")
+
+    anchor = sign(v1, [ROOT1, SIGNER])
+    v2 = rstuf_root(2, root_keys=(SIGNER, EVE), threshold=1)
+    rc("root-update-without-the-root-in-use", {"root": {"signed": v2, "signatures": []},
+                                               "trusted_root": anchor},
+       ["can only be checked against the root in use", "--trusted-root"],
+       "the document's own trusted_root is the online side's word: a root update reviewed "
+       "against it could hide any change", exit=2)
+    evil_v1 = sign(rstuf_root(1, root_keys=(EVE, SIGNER), threshold=1), [EVE])
+    rc("root-update-trusted-root-differs", {"root": {"signed": v2, "signatures": []},
+                                            "trusted_root": evil_v1},
+       ["the online side trusts another root than this officer does"],
+       "RSTUF serves another root than the ceremony's: signing its update would extend the "
+       "attacker's chain", extra=["--trusted-root", "1.root.json"],
+       files={"1.root.json": dump(anchor)})
+    rc("root-update-unsigned-trusted-root", {"root": {"signed": v2, "signatures": []}},
+       ["--trusted-root", "not signed by its own root keys"],
+       "a root in use nobody signed would make the change review show what a forger wants",
+       exit=2, extra=["--trusted-root", "1.root.json"],
+       files={"1.root.json": dump({"signed": v1, "signatures": []})})
+    rc("bootstrap-root-given-a-trusted-root", {"root": sign(v1, [ROOT1])},
+       ["is a bootstrap root"], "a bootstrap root is checked against itself only",
+       exit=2, extra=["--trusted-root", "1.root.json"], files={"1.root.json": dump(anchor)})
+
+    claimed_keys = {SIGNER.keyid: SIGNER.key}
+    online_targets = {"_type": "targets", "spec_version": SPEC, "version": 1, "expires": FAR,
+                      "targets": {},
+                      "delegations": {"keys": claimed_keys, "roles": [
+                          {"name": "claimed", "keyids": [SIGNER.keyid], "threshold": 1,
+                           "terminating": True, "paths": ["*"]}]}}
+    claimed = {"signed": {"_type": "targets", "spec_version": SPEC, "version": 1,
+                          "expires": FAR, "targets": {}}, "signatures": []}
+    rc("delegation-forged-trusted-targets",
+       {"claimed": claimed, "trusted_targets": sign(online_targets, [EVE])},
+       ["trusted_targets is not signed by the targets keys of the root in use"],
+       "targets metadata the online side made up would let it pick who signs the delegation",
+       extra=["--trusted-root", "1.root.json"], files={"1.root.json": dump(anchor)})
+    rc("delegation-without-the-root-in-use",
+       {"claimed": claimed, "trusted_targets": sign(online_targets, [ONLINE])},
+       ["can only be checked against the root in use"],
+       "the delegator would be checked against nothing", exit=2)
+    rc("key-not-in-the-pending-root", {"root": sign(rstuf_root(root_keys=(ROOT1, ROOT2)),
+                                                    [ROOT1])},
+       ["may not sign role root", "nothing was signed"],
+       "the officer's signature would be posted for a root that does not list their key")
+
+
 def main() -> int:
     controls()
     json_cases()
@@ -2300,6 +2406,7 @@ def main() -> int:
     expiry_cases()
     round_cases()
     rotation_cases()
+    rstuf_cases()
     areas = sorted({a for a, _, _, _ in CASES})
     for area in areas:
         shutil.rmtree(OUT / area, ignore_errors=True)
