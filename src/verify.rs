@@ -1029,6 +1029,8 @@ impl<'l, 'a> Walk<'l, 'a> {
             return;
         };
         let mut visited: BTreeSet<String> = BTreeSet::from(["targets".to_owned()]);
+        // Each role's first delegator in the search, and whether a second one was reported.
+        let mut parents: BTreeMap<String, (String, bool)> = BTreeMap::new();
         // An explicit stack of (delegator, its delegations, children present, index of the
         // next child to visit). Shared, not cloned: a claimed role can delegate to a million
         // projects.
@@ -1045,8 +1047,15 @@ impl<'l, 'a> Walk<'l, 'a> {
             let child = children[*next].clone();
             *next += 1;
             if !visited.insert(child.clone()) {
+                let again = parent.clone();
+                // A role delegating back up its own path is a cycle, which the search
+                // simply stops; a second delegator elsewhere is a diamond.
+                if !stack.iter().any(|(name, ..)| *name == child) {
+                    self.diamond(st, &mut parents, &child, &again);
+                }
                 continue;
             }
+            parents.insert(child.clone(), (parent.clone(), false));
             let parent = parent.clone();
             let delegations = Rc::clone(delegations);
             if let Some(d) = self.delegated(st, &parent, &delegations, &child) {
@@ -1054,6 +1063,49 @@ impl<'l, 'a> Walk<'l, 'a> {
                 stack.push((child, Rc::new(d), children, 0));
             }
         }
+    }
+
+    /// `child`, met again under `parent` after the search reached it first elsewhere.
+    ///
+    /// The spec's pre-order search checks a role against the first delegation that reaches
+    /// it, but clients do not agree: python-tuf (#2977) and go-tuf (#759) have accepted such
+    /// a role signed for one parent when a search came through the other, and tough loads it
+    /// under the first parent only. A role with two delegators is refused here, once.
+    fn diamond(
+        &self,
+        st: &mut State,
+        parents: &mut BTreeMap<String, (String, bool)>,
+        child: &str,
+        parent: &str,
+    ) {
+        let (file, first) = match parents.get_mut(child) {
+            Some((first, reported)) if !*reported => {
+                *reported = true;
+                let file = self
+                    .current(child, None)
+                    .map_or_else(|| format!("{child}.json"), |l| l.name.clone());
+                (file, first.clone())
+            }
+            // Already reported, or a cycle back to targets (reported by its own rule).
+            _ => return,
+        };
+        let how = if first == parent {
+            format!("twice by \"{}\"", escape(parent))
+        } else {
+            format!("by \"{}\" and by \"{}\"", escape(&first), escape(parent))
+        };
+        st.problem(
+            &file,
+            child,
+            "diamond-delegation",
+            format!(
+                "role \"{}\" is delegated {how}; a role must have one delegator, because \
+                 clients disagree on which delegation to check it against (it was checked \
+                 against \"{}\", the first the search reached)",
+                escape(child),
+                escape(&first)
+            ),
+        );
     }
 
     /// One delegated role `child` against `parent`'s `delegations`; its own delegations,
