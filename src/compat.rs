@@ -127,6 +127,8 @@ pub enum Quirk {
     MissingTerminating,
     /// `hashes` without `sha256`.
     NoSha256,
+    /// A root without `consistent_snapshot` (optional in the spec).
+    NoConsistentSnapshot,
     /// A delegated role missing from snapshot, with roles after it at the same level.
     MissingFromSnapshot,
     /// One public key listed for a role under two keyids.
@@ -149,6 +151,7 @@ impl Quirk {
             Quirk::UnknownRootRole => "unknown-root-role",
             Quirk::MissingTerminating => "missing-terminating",
             Quirk::NoSha256 => "no-sha256",
+            Quirk::NoConsistentSnapshot => "no-consistent-snapshot",
             Quirk::MissingFromSnapshot => "missing-from-snapshot",
             Quirk::SameKeyTwice => "same-key-twice",
             Quirk::Diamond => "diamond-delegation",
@@ -167,7 +170,8 @@ impl Quirk {
             | Quirk::EmptyCustom
             | Quirk::KeyidOverWholeKey
             | Quirk::UnknownKeyType
-            | Quirk::NoSha256 => &[(Tough, Refuses)],
+            | Quirk::NoSha256
+            | Quirk::NoConsistentSnapshot => &[(Tough, Refuses)],
             Quirk::UnknownRootRole | Quirk::MissingTerminating => {
                 &[(PythonTuf, Refuses), (Tough, Refuses)]
             }
@@ -218,6 +222,9 @@ impl Quirk {
                  src/schema/mod.rs DelegatedRole.terminating (a required bool)"
             }
             Quirk::NoSha256 => "tough 0.24.0 src/schema/mod.rs: Hashes has a required `sha256`",
+            Quirk::NoConsistentSnapshot => {
+                "tough 0.24.0 src/schema/mod.rs: Root.consistent_snapshot is a required bool"
+            }
             Quirk::MissingFromSnapshot => {
                 "tough 0.24.0 src/lib.rs load_delegations: returns at the first delegated role \
                  missing from snapshot, leaving the roles after it unloaded"
@@ -378,6 +385,12 @@ fn file_quirks(signed: &Value, note: &mut impl FnMut(Quirk, String)) {
     }
     match signed.get("_type").and_then(Value::as_str) {
         Some("root") => {
+            if signed.get("consistent_snapshot").is_none() {
+                note(
+                    Quirk::NoConsistentSnapshot,
+                    "root has no \"consistent_snapshot\" (the spec makes it optional)".to_owned(),
+                );
+            }
             if let Some(keys) = signed.get("keys").and_then(Value::as_object) {
                 key_quirks(keys, note);
             }
@@ -838,6 +851,130 @@ mod tests {
         assert_eq!(olpc(&v).into_bytes(), cjson::to_canonical(&v));
     }
 
+    const KEY: &str = r#""keys": {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": {"keytype": "ed25519", "scheme": "ed25519",
+        "keyval": {"public": "0000000000000000000000000000000000000000000000000000000000000000"}}}"#;
+
+    fn targets_file(delegated: &[&str]) -> Vec<u8> {
+        let roles: Vec<String> = delegated
+            .iter()
+            .map(|n| {
+                format!(
+                    r#"{{"name": "{n}", "keyids": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"], "threshold": 1,
+                       "paths": ["{n}/*"], "terminating": false}}"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"signed": {{"_type": "targets", "spec_version": "1.0.31", "version": 1,
+                "expires": "2100-01-01T00:00:00Z", "targets": {{}},
+                "delegations": {{{KEY}, "roles": [{}]}}}}, "signatures": []}}"#,
+            roles.join(", ")
+        )
+        .into_bytes()
+    }
+
+    fn snapshot_file(listed: &[&str]) -> Vec<u8> {
+        let meta: Vec<String> = listed
+            .iter()
+            .map(|n| format!(r#""{n}.json": {{"version": 1}}"#))
+            .collect();
+        format!(
+            r#"{{"signed": {{"_type": "snapshot", "spec_version": "1.0.31", "version": 1,
+                "expires": "2100-01-01T00:00:00Z", "meta": {{{}}}}}, "signatures": []}}"#,
+            meta.join(", ")
+        )
+        .into_bytes()
+    }
+
+    fn quirks(files: &[(&str, Vec<u8>)], clients: &[Client]) -> Vec<(String, Client, Quirk)> {
+        let files: Vec<File> = files
+            .iter()
+            .map(|(name, bytes)| File { name, bytes })
+            .collect();
+        check(&files, clients)
+            .into_iter()
+            .map(|f| (f.file, f.client, f.quirk))
+            .collect()
+    }
+
+    #[test]
+    fn a_role_missing_from_snapshot_before_others_is_a_tough_misread() {
+        let files = [
+            ("1.targets.json", targets_file(&["a", "b", "c"])),
+            ("1.snapshot.json", snapshot_file(&["targets", "b", "c"])),
+        ];
+        let got = quirks(&files, &Client::ALL);
+        assert!(
+            got.contains(&(
+                "1.targets.json".into(),
+                Client::Tough,
+                Quirk::MissingFromSnapshot
+            )),
+            "{got:?}"
+        );
+        // The last role missing drops nothing after it; python-tuf is not named.
+        let files = [
+            ("1.targets.json", targets_file(&["a", "b", "c"])),
+            ("1.snapshot.json", snapshot_file(&["targets", "a", "b"])),
+        ];
+        assert!(
+            quirks(&files, &Client::ALL)
+                .iter()
+                .all(|(_, _, q)| *q != Quirk::MissingFromSnapshot)
+        );
+    }
+
+    #[test]
+    fn a_role_with_two_parents_is_a_diamond_for_the_clients_that_misread_it() {
+        let files = [
+            ("1.targets.json", targets_file(&["a", "b"])),
+            ("1.a.json", targets_file(&["c"])),
+            ("1.b.json", targets_file(&["c"])),
+        ];
+        let got = quirks(&files, &[Client::TufJs, Client::GoTuf]);
+        assert_eq!(
+            got,
+            vec![("1.b.json".into(), Client::GoTuf, Quirk::Diamond)],
+            "the role has no file: the finding is on the second parent"
+        );
+        assert!(quirks(&files, &[Client::TufJs]).is_empty());
+    }
+
+    #[test]
+    fn keys_with_unknown_fields_and_unknown_types_are_named_for_tough() {
+        let mut key = cjson::parse(
+            br#"{"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": "00"},
+                 "x-rstuf-online-key-uri": "fn:x"}"#,
+        )
+        .unwrap();
+        let mut bytes = Vec::new();
+        olpc_canonical(&key, &mut bytes);
+        let whole = hex::encode(Sha256::digest(&bytes));
+        let mut found = Vec::new();
+        let mut keys = cjson::Map::new();
+        keys.insert(whole.clone(), key.clone());
+        key_quirks(&keys, &mut |q, m| found.push((q, m)));
+        assert!(found.is_empty(), "a keyid over the whole object: {found:?}");
+        keys.clear();
+        keys.insert("0".repeat(64), key.clone());
+        key_quirks(&keys, &mut |q, m| found.push((q, m)));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, Quirk::KeyidOverWholeKey);
+        assert!(
+            found[0].1.contains("x-rstuf-online-key-uri"),
+            "{}",
+            found[0].1
+        );
+        if let Value::Object(o) = &mut key {
+            o.insert("keytype".into(), "sigstore-oidc".into());
+        }
+        keys.clear();
+        keys.insert(whole, key);
+        found.clear();
+        key_quirks(&keys, &mut |q, m| found.push((q, m)));
+        assert_eq!(found[0].0, Quirk::UnknownKeyType);
+    }
+
     #[test]
     fn client_names_round_trip_and_unknown_names_are_refused() {
         for c in Client::ALL {
@@ -861,6 +998,7 @@ mod tests {
             UnknownRootRole,
             MissingTerminating,
             NoSha256,
+            NoConsistentSnapshot,
             MissingFromSnapshot,
             SameKeyTwice,
             Diamond,

@@ -205,9 +205,10 @@ fn build(d: &Path, classic: bool, projects: u32) -> Built {
                 roles
                     .iter()
                     .map(|r| {
+                        let name = r.name.as_str().to_owned();
                         let r = r.clone();
                         let f: Box<dyn Fn(&str) -> bool> = Box::new(move |p| r.covers(p));
-                        (r.name.as_str().to_owned(), f)
+                        (name, f)
                     })
                     .collect()
             }
@@ -340,6 +341,35 @@ fn classic_bins_claimed_projects_and_a_rotated_root_load_in_tough_python_tuf_and
         target_entry(&v, "loose-1.0.tar.gz").get("downloaded"),
         Some(&Value::Bool(true))
     );
+    // With consistent snapshots tough asks for DIR/NAME as HASH.DIR/NAME, where the spec and
+    // python-tuf use DIR/HASH.NAME: from a server laid out by the spec it gets nothing.
+    let nested = "project-0/project_0-1.0.tar.gz";
+    let (o, v) = tough(&b.repo, &[nested], Some(&b.artifacts));
+    assert_eq!(
+        o.code, 1,
+        "tough found {nested} laid out by the spec:\n{}",
+        o.stdout
+    );
+    assert_eq!(
+        target_entry(&v, nested).get("downloaded"),
+        Some(&Value::Bool(false))
+    );
+    // Laid out tough's way, the same file downloads and checks.
+    let tough_way = tmp.path().join("tough-way");
+    {
+        use sha2::Digest;
+        let content = b"release of project 0";
+        let hash = hex::encode(sha2::Sha256::digest(content));
+        let file = tough_way.join(format!("{hash}.{nested}"));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, content).unwrap();
+    }
+    let (o, v) = tough(&b.repo, &[nested], Some(&tough_way));
+    assert_eq!(o.code, 0, "tough download:\n{}\n{}", o.stdout, o.stderr);
+    assert_eq!(
+        target_entry(&v, nested).get("downloaded"),
+        Some(&Value::Bool(true))
+    );
     // A tampered file on the server is refused.
     let tampered = tmp.path().join("tampered");
     copy_tree(&b.artifacts, &tampered);
@@ -363,7 +393,7 @@ fn tough_refuses_a_tampered_claimed_role_and_an_expired_timestamp() {
     let tmp = tempfile::tempdir().unwrap();
     let b = build(tmp.path(), true, 3);
     let good = std::fs::read_to_string(b.repo.join("1.claimed.json")).unwrap();
-    let bad = good.replacen("\"threshold\": 1", "\"threshold\": 1, \"x\": 1", 1);
+    let bad = good.replacen("\"terminating\": true", "\"terminating\": false", 1);
     assert_ne!(good, bad);
     std::fs::write(b.repo.join("1.claimed.json"), bad).unwrap();
     publish(&b.repo, 2, &ed(11), &ed(12));
@@ -375,6 +405,24 @@ fn tough_refuses_a_tampered_claimed_role_and_an_expired_timestamp() {
     );
     let err = v.get("error").and_then(Value::as_str).unwrap_or_default();
     assert!(err.contains("Signature threshold"), "{err}");
+
+    // The other side of the `dropped-field` quirk: tough keeps no unknown fields in a
+    // delegated role's entry, so one added after signing goes unnoticed there (conclave,
+    // python-tuf and tuf-js refuse it: tests/interop.rs).
+    let tmp = tempfile::tempdir().unwrap();
+    let b = build(tmp.path(), true, 3);
+    let good = std::fs::read_to_string(b.repo.join("1.claimed.json")).unwrap();
+    let added = good.replacen("\"threshold\": 1", "\"threshold\": 1, \"x\": 1", 1);
+    assert_ne!(good, added);
+    std::fs::write(b.repo.join("1.claimed.json"), added).unwrap();
+    publish(&b.repo, 2, &ed(11), &ed(12));
+    let (o, _) = tough(&b.repo, &[], None);
+    assert_eq!(
+        o.code, 0,
+        "tough now notices unsigned fields:\n{}",
+        o.stdout
+    );
+    assert_eq!(run(conclave().arg("verify").arg(&b.repo)).code, 1);
 
     let tmp = tempfile::tempdir().unwrap();
     let b = build(tmp.path(), true, 3);
