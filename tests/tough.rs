@@ -19,6 +19,9 @@ use conclave::cjson::Value;
 use conclave::metadata::*;
 use conclave::signer::{Ed25519Signer, Signer};
 
+/// Whether a bin covers a target path.
+type Covers = Box<dyn Fn(&str) -> bool>;
+
 struct Built {
     repo: PathBuf,
     /// The server's targets directory, laid out as the spec says for consistent snapshots
@@ -195,38 +198,37 @@ fn build(d: &Path, classic: bool, projects: u32) -> Built {
             b"an unclaimed project's file",
         ),
     ];
-    let bins: Vec<(String, Box<dyn Fn(&str) -> bool>)> =
-        match &unclaimed.delegations.as_ref().unwrap().roles {
-            DelegationRoles::List(roles) => {
-                assert!(
-                    classic,
-                    "--classic-bins was not given, yet the bins are listed"
-                );
-                roles
-                    .iter()
-                    .map(|r| {
-                        let name = r.name.as_str().to_owned();
-                        let r = r.clone();
-                        let f: Box<dyn Fn(&str) -> bool> = Box::new(move |p| r.covers(p));
-                        (name, f)
-                    })
-                    .collect()
-            }
-            DelegationRoles::Succinct(s) => {
-                assert!(
-                    !classic,
-                    "--classic-bins was given, yet the bins are succinct"
-                );
-                (0..s.bin_count())
-                    .map(|i| {
-                        let (s, name) = (s.clone(), s.bin_name(i));
-                        let n = name.clone();
-                        let f: Box<dyn Fn(&str) -> bool> = Box::new(move |p| s.bin_for(p) == n);
-                        (name, f)
-                    })
-                    .collect()
-            }
-        };
+    let bins: Vec<(String, Covers)> = match &unclaimed.delegations.as_ref().unwrap().roles {
+        DelegationRoles::List(roles) => {
+            assert!(
+                classic,
+                "--classic-bins was not given, yet the bins are listed"
+            );
+            roles
+                .iter()
+                .map(|r| {
+                    let name = r.name.as_str().to_owned();
+                    let r = r.clone();
+                    let f: Covers = Box::new(move |p| r.covers(p));
+                    (name, f)
+                })
+                .collect()
+        }
+        DelegationRoles::Succinct(s) => {
+            assert!(
+                !classic,
+                "--classic-bins was given, yet the bins are succinct"
+            );
+            (0..s.bin_count())
+                .map(|i| {
+                    let (s, name) = (s.clone(), s.bin_name(i));
+                    let n = name.clone();
+                    let f: Covers = Box::new(move |p| s.bin_for(p) == n);
+                    (name, f)
+                })
+                .collect()
+        }
+    };
     assert_eq!(bins.len(), 16);
     for (name, covers) in &bins {
         let mut t = targets(1, FAR);
@@ -481,6 +483,43 @@ fn succinct_bins_are_refused_by_tough_as_the_lint_predicts() {
     assert_eq!(py.code, 0, "python-tuf:\n{}{}", py.stdout, py.stderr);
     let js = tuf_js(&b.repo, &b.found);
     assert_eq!(js.code, 0, "tuf-js:\n{}{}", js.stdout, js.stderr);
+
+    // Told that tough must load the result, `pypi init` drafts no succinct bins.
+    let init = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "pypi",
+            "init",
+            "--key",
+            "claimed=admin1.pub",
+            "--key",
+            "recently-claimed=rc.pub",
+            "--key",
+            "unclaimed=unclaimed.pub",
+            "--expires",
+            "365d",
+            "--bins",
+            "16",
+            "--unclaimed-out",
+            "unclaimed-again.json",
+            "-o",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        conclave_in(tmp.path(), &args, "")
+    };
+    let o = init(&["--clients", "python-tuf,tough"], "again.json");
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("tough 0.24 cannot read TAP 15 succinct bins")
+            && o.stderr.contains("hint: add --classic-bins"),
+        "{}",
+        o.stderr
+    );
+    assert!(!tmp.path().join("again.json").exists());
+    let o = init(&["--clients", "all", "--classic-bins"], "again.json");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!o.stderr.contains("Note:"), "{}", o.stderr);
 }
 
 fn copy_tree(from: &Path, to: &Path) {
