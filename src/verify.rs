@@ -1028,16 +1028,17 @@ impl<'l, 'a> Walk<'l, 'a> {
         let Some(first) = first else {
             return;
         };
-        let mut visited: BTreeSet<String> = BTreeSet::from(["targets".to_owned()]);
-        // Each role's first delegator in the search, and whether a second one was reported.
-        let mut parents: BTreeMap<String, (String, bool)> = BTreeMap::new();
+        // Every role the search has reached (this is its "visited" set), with its first
+        // delegator and whether a second one was reported. The delegator's name is shared,
+        // not copied: a claimed role can delegate to a million projects.
+        let mut parents: BTreeMap<String, (Rc<str>, bool)> =
+            BTreeMap::from([("targets".to_owned(), (Rc::from(""), false))]);
         // An explicit stack of (delegator, its delegations, children present, index of the
-        // next child to visit). Shared, not cloned: a claimed role can delegate to a million
-        // projects.
+        // next child to visit). Shared, not cloned.
         let present: BTreeSet<&str> = self.loaded.iter().map(|l| l.role.as_str()).collect();
         let children = children_present(&first, &present);
-        let mut stack: Vec<(String, Rc<Delegations>, Vec<String>, usize)> =
-            vec![("targets".into(), Rc::new(first), children, 0)];
+        let mut stack: Vec<(Rc<str>, Rc<Delegations>, Vec<String>, usize)> =
+            vec![(Rc::from("targets"), Rc::new(first), children, 0)];
         while let Some(top) = stack.last_mut() {
             let (parent, delegations, children, next) = top;
             if *next >= children.len() {
@@ -1046,21 +1047,20 @@ impl<'l, 'a> Walk<'l, 'a> {
             }
             let child = children[*next].clone();
             *next += 1;
-            if !visited.insert(child.clone()) {
-                let again = parent.clone();
+            let parent = Rc::clone(parent);
+            if parents.contains_key(&child) {
                 // A role delegating back up its own path is a cycle, which the search
                 // simply stops; a second delegator elsewhere is a diamond.
-                if !stack.iter().any(|(name, ..)| *name == child) {
-                    self.diamond(st, &mut parents, &child, &again);
+                if !stack.iter().any(|(name, ..)| **name == *child) {
+                    self.diamond(st, &mut parents, &child, &parent);
                 }
                 continue;
             }
-            parents.insert(child.clone(), (parent.clone(), false));
-            let parent = parent.clone();
+            parents.insert(child.clone(), (Rc::clone(&parent), false));
             let delegations = Rc::clone(delegations);
             if let Some(d) = self.delegated(st, &parent, &delegations, &child) {
                 let children = children_present(&d, &present);
-                stack.push((child, Rc::new(d), children, 0));
+                stack.push((Rc::from(child.as_str()), Rc::new(d), children, 0));
             }
         }
     }
@@ -1074,17 +1074,17 @@ impl<'l, 'a> Walk<'l, 'a> {
     fn diamond(
         &self,
         st: &mut State,
-        parents: &mut BTreeMap<String, (String, bool)>,
+        parents: &mut BTreeMap<String, (Rc<str>, bool)>,
         child: &str,
         parent: &str,
     ) {
         let (file, first) = match parents.get_mut(child) {
-            Some((first, reported)) if !*reported => {
+            Some((first, reported)) if !*reported && !first.is_empty() => {
                 *reported = true;
                 let file = self
                     .current(child, None)
                     .map_or_else(|| format!("{child}.json"), |l| l.name.clone());
-                (file, first.clone())
+                (file, first.to_string())
             }
             // Already reported, or a cycle back to targets (reported by its own rule).
             _ => return,
