@@ -1037,8 +1037,7 @@ impl<'l, 'a> Walk<'l, 'a> {
         // next child to visit). Shared, not cloned.
         let present: BTreeSet<&str> = self.loaded.iter().map(|l| l.role.as_str()).collect();
         let children = children_present(&first, &present);
-        let mut stack: Vec<(Rc<str>, Rc<Delegations>, Vec<String>, usize)> =
-            vec![(Rc::from("targets"), Rc::new(first), children, 0)];
+        let mut stack: Vec<SearchFrame> = vec![(Rc::from("targets"), Rc::new(first), children, 0)];
         while let Some(top) = stack.last_mut() {
             let (parent, delegations, children, next) = top;
             if *next >= children.len() {
@@ -1201,6 +1200,10 @@ impl<'l, 'a> Walk<'l, 'a> {
         }
     }
 }
+
+/// One level of the delegation search: the delegator, its delegations, the children that
+/// have a file present, and the index of the next child to visit.
+type SearchFrame = (Rc<str>, Rc<Delegations>, Vec<String>, usize);
 
 /// Present the files in the order a client meets them: roots by version, timestamp,
 /// snapshot, targets, then delegated roles.
