@@ -86,6 +86,7 @@ pub mod airgap;
 pub mod attestation;
 pub mod ceremony;
 pub mod cjson;
+pub mod compat;
 pub mod display;
 pub mod fsutil;
 pub mod kdf;

@@ -1028,14 +1028,16 @@ impl<'l, 'a> Walk<'l, 'a> {
         let Some(first) = first else {
             return;
         };
-        let mut visited: BTreeSet<String> = BTreeSet::from(["targets".to_owned()]);
+        // Every role the search has reached (this is its "visited" set), with its first
+        // delegator and whether a second one was reported. The delegator's name is shared,
+        // not copied: a claimed role can delegate to a million projects.
+        let mut parents: BTreeMap<String, (Rc<str>, bool)> =
+            BTreeMap::from([("targets".to_owned(), (Rc::from(""), false))]);
         // An explicit stack of (delegator, its delegations, children present, index of the
-        // next child to visit). Shared, not cloned: a claimed role can delegate to a million
-        // projects.
+        // next child to visit). Shared, not cloned.
         let present: BTreeSet<&str> = self.loaded.iter().map(|l| l.role.as_str()).collect();
         let children = children_present(&first, &present);
-        let mut stack: Vec<(String, Rc<Delegations>, Vec<String>, usize)> =
-            vec![("targets".into(), Rc::new(first), children, 0)];
+        let mut stack: Vec<SearchFrame> = vec![(Rc::from("targets"), Rc::new(first), children, 0)];
         while let Some(top) = stack.last_mut() {
             let (parent, delegations, children, next) = top;
             if *next >= children.len() {
@@ -1044,16 +1046,65 @@ impl<'l, 'a> Walk<'l, 'a> {
             }
             let child = children[*next].clone();
             *next += 1;
-            if !visited.insert(child.clone()) {
+            let parent = Rc::clone(parent);
+            if parents.contains_key(&child) {
+                // A role delegating back up its own path is a cycle, which the search
+                // simply stops; a second delegator elsewhere is a diamond.
+                if !stack.iter().any(|(name, ..)| **name == *child) {
+                    self.diamond(st, &mut parents, &child, &parent);
+                }
                 continue;
             }
-            let parent = parent.clone();
+            parents.insert(child.clone(), (Rc::clone(&parent), false));
             let delegations = Rc::clone(delegations);
             if let Some(d) = self.delegated(st, &parent, &delegations, &child) {
                 let children = children_present(&d, &present);
-                stack.push((child, Rc::new(d), children, 0));
+                stack.push((Rc::from(child.as_str()), Rc::new(d), children, 0));
             }
         }
+    }
+
+    /// `child`, met again under `parent` after the search reached it first elsewhere.
+    ///
+    /// The spec's pre-order search checks a role against the first delegation that reaches
+    /// it, but clients do not agree: python-tuf (#2977) and go-tuf (#759) have accepted such
+    /// a role signed for one parent when a search came through the other, and tough loads it
+    /// under the first parent only. A role with two delegators is refused here, once.
+    fn diamond(
+        &self,
+        st: &mut State,
+        parents: &mut BTreeMap<String, (Rc<str>, bool)>,
+        child: &str,
+        parent: &str,
+    ) {
+        let (file, first) = match parents.get_mut(child) {
+            Some((first, reported)) if !*reported && !first.is_empty() => {
+                *reported = true;
+                let file = self
+                    .current(child, None)
+                    .map_or_else(|| format!("{child}.json"), |l| l.name.clone());
+                (file, first.to_string())
+            }
+            // Already reported, or a cycle back to targets (reported by its own rule).
+            _ => return,
+        };
+        let how = if first == parent {
+            format!("twice by \"{}\"", escape(parent))
+        } else {
+            format!("by \"{}\" and by \"{}\"", escape(&first), escape(parent))
+        };
+        st.problem(
+            &file,
+            child,
+            "diamond-delegation",
+            format!(
+                "role \"{}\" is delegated {how}; a role must have one delegator, because \
+                 clients disagree on which delegation to check it against (it was checked \
+                 against \"{}\", the first the search reached)",
+                escape(child),
+                escape(&first)
+            ),
+        );
     }
 
     /// One delegated role `child` against `parent`'s `delegations`; its own delegations,
@@ -1149,6 +1200,10 @@ impl<'l, 'a> Walk<'l, 'a> {
         }
     }
 }
+
+/// One level of the delegation search: the delegator, its delegations, the children that
+/// have a file present, and the index of the next child to visit.
+type SearchFrame = (Rc<str>, Rc<Delegations>, Vec<String>, usize);
 
 /// Present the files in the order a client meets them: roots by version, timestamp,
 /// snapshot, targets, then delegated roles.

@@ -353,6 +353,10 @@ fn officer_key_in_root_and_claimed_is_revoked_and_the_result_verifies_in_python_
     ok(conclave_verify(&published));
     let py = python_verdict(&published);
     assert_eq!(py.code, 0, "python-tuf:\n{}{}", py.stdout, py.stderr);
+    // tough (tests/interop/tough) loads it as well, from the first root through the new one,
+    // with expiry enforced.
+    let (o, _) = tough(&published, &[], None);
+    assert_eq!(o.code, 0, "tough:\n{}\n{}", o.stdout, o.stderr);
     // The key is gone: revoking it again finds nothing and writes nothing.
     let gone = cli(
         d,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole conclave test suite, from a fresh machine.
 #
-# Installs what the tests need (a Python venv with pinned python-tuf, tuf-js from npm), then
+# Installs what the tests need (a Python venv with pinned python-tuf, tuf-js from npm, the tough
+# checker from its own Cargo.lock), then
 # runs formatting and lint checks and every Rust test. Anything missing fails the run, loudly:
 # no test is ever skipped because a dependency is absent.
 set -euo pipefail
@@ -36,6 +37,15 @@ say "tuf-js (tests/interop/js/package-lock.json)"
 
 say "tuf-js verifier self-test (accepts good fixtures, rejects tampered ones)"
 sh tests/interop/js/selftest.sh || die "the tuf-js verifier self-test failed"
+
+# --- tough (issue 21): the third client, built once from its own Cargo.lock ----------------
+say "tough checker (tests/interop/tough: tough 0.24.0, own Cargo.lock) into target/tough-checker"
+cargo build --locked --quiet --manifest-path tests/interop/tough/Cargo.toml \
+    --target-dir target/tough-checker \
+    || die "could not build the tough checker in tests/interop/tough (tough 0.24.0 from crates.io; aws-lc-sys needs a C compiler)"
+export CONCLAVE_TOUGH_CHECKER="$PWD/target/tough-checker/debug/tough-check"
+[ -x "$CONCLAVE_TOUGH_CHECKER" ] || die "the tough checker was not built at $CONCLAVE_TOUGH_CHECKER"
+# --- end of tough ---------------------------------------------------------------------------
 
 # --- Hardware tokens (issue 4, PKCS#11): SoftHSM2 for tests/hsm.rs ---------------------------
 say "SoftHSM2 (PKCS#11 token for tests/hsm.rs)"

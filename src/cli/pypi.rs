@@ -73,6 +73,11 @@ pub struct InitArgs {
     /// Where to write unclaimed's draft (default: unclaimed.json beside FILE).
     #[arg(long, value_name = "FILE")]
     unclaimed_out: Option<PathBuf>,
+    /// The clients that must load the repository, comma-separated (python-tuf, tuf-js,
+    /// tough, go-tuf, or all). tough 0.24 cannot read TAP 15 succinct bins, so naming it
+    /// needs --classic-bins. Check the signed result with `verify --clients`.
+    #[arg(long, value_name = "CLIENTS", value_delimiter = ',')]
+    clients: Vec<String>,
     #[command(flatten)]
     long: crate::cli::LongExpiry,
 }
@@ -613,6 +618,20 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
     refuse_existing(&unclaimed_out)?;
     if let Some(dir) = &claimed_out {
         refuse_existing(dir)?;
+    }
+    let must_load = crate::cli::verify::parse_clients(&a.clients)?.unwrap_or_default();
+    if !a.classic_bins {
+        if must_load.contains(&conclave::compat::Client::Tough) {
+            return Err(Failure::usage(
+                "tough must load this repository, and tough 0.24 cannot read TAP 15 succinct \
+                 bins (it refuses unclaimed with \"missing field `roles`\")",
+            )
+            .hint("add --classic-bins: unclaimed then lists its bins with path_hash_prefixes"));
+        }
+        eprintln!(
+            "Note: unclaimed's bins are TAP 15 succinct_roles, which tough (awslabs) cannot \
+             read; --classic-bins drafts bins every known client reads."
+        );
     }
     let mut keys = InitKeys {
         claimed: vec![],

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use conclave::compat::{self, Client};
 use conclave::display::escape;
 use conclave::metadata::Expires;
 use conclave::verify::{self, FileStatus, InputFile, ReadInput, Report};
@@ -25,9 +26,14 @@ struct Loaded {
 /// be unexpired, targets verify against the final root and delegated roles against the role
 /// that delegates to them.
 ///
-/// Exit 0 when every metadata file present verifies; 1 when any fails to parse or verify
-/// (one line per problem on stderr, naming the file, the role and the rule broken); 2 for
-/// usage errors.
+/// With --clients, each file is also checked against what known clients do differently from
+/// the specification: which of them would refuse it or misread it, and why (one `compat:`
+/// line per finding on stderr; docs/verification.md lists every case with its source).
+///
+/// Exit 0 when every metadata file present verifies (and, with --clients, no named client
+/// would refuse or misread any of them); 1 when any fails to parse or verify (one line per
+/// problem on stderr, naming the file, the role and the rule broken) or a named client would
+/// refuse or misread one; 2 for usage errors.
 #[derive(clap::Args)]
 pub struct Args {
     /// Metadata directories or files.
@@ -49,10 +55,16 @@ pub struct Args {
     /// the drafts the record names, without this.
     #[arg(long = "revoked", value_name = "KEYID")]
     revoked: Vec<String>,
+    /// The clients that must load this metadata, comma-separated: python-tuf, tuf-js, tough,
+    /// go-tuf, or all. Reports each file that one of them would refuse or misread, and why;
+    /// any such file makes verification fail.
+    #[arg(long, value_name = "CLIENTS", value_delimiter = ',')]
+    clients: Vec<String>,
 }
 
 pub fn run(args: Args) -> Result<u8, Failure> {
     let now = args.at.unwrap_or_else(Expires::now);
+    let clients = parse_clients(&args.clients)?;
     let trusted = match &args.trusted_root {
         Some(p) => Some(InputFile {
             name: p.display().to_string(),
@@ -110,14 +122,28 @@ pub fn run(args: Args) -> Result<u8, Failure> {
                  trust with --trusted-root FILE"
             );
         }
+        let findings = match &clients {
+            Some(clients) => Some(compat_findings(base.as_deref(), &files, &read, clients)?),
+            None => None,
+        };
+        for f in findings.iter().flatten() {
+            eprintln!("compat: {}", shown_finding(f, &shown));
+        }
+        all_ok &= findings.as_ref().is_none_or(Vec::is_empty);
         if args.json {
             let mut v = report.to_json();
             if let conclave::cjson::Value::Object(m) = &mut v {
                 m.insert("path".into(), path.display().to_string().into());
+                if let (Some(clients), Some(findings)) = (&clients, &findings) {
+                    m.insert("compat".into(), compat_json(clients, findings));
+                }
             }
             json_reports.push(v);
         } else {
             print_human(&path, &report, files.len() + read.len());
+            if let (Some(clients), Some(findings)) = (&clients, &findings) {
+                print_compat(clients, findings);
+            }
         }
     }
     if args.json {
@@ -132,6 +158,94 @@ pub fn run(args: Args) -> Result<u8, Failure> {
         );
     }
     Ok(if all_ok { exit::OK } else { exit::FAILED })
+}
+
+/// The clients --clients names (`all` for every one conclave knows); `None` without it.
+pub(crate) fn parse_clients(given: &[String]) -> Result<Option<Vec<Client>>, Failure> {
+    if given.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for name in given {
+        if name == "all" {
+            out.extend(Client::ALL);
+            continue;
+        }
+        let c: Client = name.trim().parse().map_err(|e: compat::UnknownClient| {
+            Failure::usage(e.to_string()).hint("e.g. --clients python-tuf,tough, or --clients all")
+        })?;
+        out.push(c);
+    }
+    out.sort();
+    out.dedup();
+    Ok(Some(out))
+}
+
+/// What `clients` would refuse or misread among one PATH's files. Roles read in pieces are
+/// read again whole: the checks look at the file's JSON as each client would.
+fn compat_findings(
+    base: Option<&Path>,
+    files: &[InputFile],
+    read: &[ReadInput],
+    clients: &[Client],
+) -> Result<Vec<compat::Finding>, Failure> {
+    let mut again = Vec::new();
+    for r in read {
+        let path = base.map_or_else(|| PathBuf::from(&r.name), |b| b.join(&r.name));
+        again.push((r.name.as_str(), read_file(&path)?));
+    }
+    let all: Vec<compat::File> = files
+        .iter()
+        .map(|f| compat::File {
+            name: &f.name,
+            bytes: &f.bytes,
+        })
+        .chain(
+            again
+                .iter()
+                .map(|(name, bytes)| compat::File { name, bytes }),
+        )
+        .collect();
+    Ok(compat::check(&all, clients))
+}
+
+fn shown_finding(f: &compat::Finding, shown: &dyn Fn(&str) -> String) -> String {
+    let mut f = f.clone();
+    f.file = shown(&f.file);
+    f.to_string()
+}
+
+fn compat_json(clients: &[Client], findings: &[compat::Finding]) -> conclave::cjson::Value {
+    use conclave::cjson::Value;
+    let mut m = conclave::cjson::Map::new();
+    m.insert(
+        "clients".into(),
+        Value::Array(clients.iter().map(|c| c.name().into()).collect()),
+    );
+    m.insert(
+        "findings".into(),
+        Value::Array(findings.iter().map(compat::Finding::to_json).collect()),
+    );
+    Value::Object(m)
+}
+
+fn print_compat(clients: &[Client], findings: &[compat::Finding]) {
+    let names: Vec<&str> = clients.iter().map(|c| c.name()).collect();
+    if findings.is_empty() {
+        println!(
+            "clients: {}: none would refuse or misread these files",
+            names.join(", ")
+        );
+    } else {
+        let files: std::collections::BTreeSet<&str> =
+            findings.iter().map(|f| f.file.as_str()).collect();
+        println!(
+            "clients: {}: {} finding(s) in {} file(s) (listed on stderr as compat:)",
+            names.join(", "),
+            findings.len(),
+            files.len()
+        );
+    }
 }
 
 /// The keys whose signatures do not count for PATH: the revocation record in it (on the

@@ -203,6 +203,50 @@ pub fn node_verifier() -> (PathBuf, PathBuf) {
     (PathBuf::from("node"), dir.join("verify.mjs"))
 }
 
+/// The tough checker (tests/interop/tough, tough 0.24.0), which `tests/run-all.sh` builds once
+/// into target/tough-checker. A missing checker fails the test, loudly: tough's verdicts are
+/// never skipped.
+pub fn tough_checker() -> PathBuf {
+    let p = std::env::var_os("CONCLAVE_TOUGH_CHECKER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/tough-checker/debug/tough-check"));
+    assert!(
+        p.exists(),
+        "the tough checker is missing at {} — run `bash tests/run-all.sh` (it builds \
+         tests/interop/tough), or build it with `cargo build --locked --manifest-path \
+         tests/interop/tough/Cargo.toml --target-dir target/tough-checker` and set \
+         CONCLAVE_TOUGH_CHECKER",
+        p.display()
+    );
+    p
+}
+
+/// tough's verdict on the repository in `dir` (trust anchor `dir/1.root.json`): the process
+/// outcome and the JSON it printed. Each of `targets` must be found; with `artifacts` (the
+/// server's targets directory) each is also downloaded and checked.
+pub fn tough(
+    dir: &Path,
+    targets: &[&str],
+    artifacts: Option<&Path>,
+) -> (Outcome, conclave::cjson::Value) {
+    let mut cmd = Command::new(tough_checker());
+    cmd.arg(dir);
+    for t in targets {
+        cmd.arg("--target").arg(t);
+    }
+    if let Some(a) = artifacts {
+        cmd.arg("--artifacts").arg(a);
+    }
+    let o = run(&mut cmd);
+    let v = conclave::cjson::parse(o.stdout.trim().as_bytes()).unwrap_or_else(|e| {
+        panic!(
+            "the tough checker printed no verdict ({e}):\n{}\n{}",
+            o.stdout, o.stderr
+        )
+    });
+    (o, v)
+}
+
 pub struct Outcome {
     pub code: i32,
     pub stdout: String,
