@@ -137,6 +137,25 @@ pub struct Policy {
     pub max_expiry_days: BTreeMap<String, u32>,
     /// Refuse (rather than warn) when every root key comes from one kind of source.
     pub require_diversity: bool,
+    /// Days before expiry each role's re-signing window opens (`conclave expiry`), by role
+    /// (`root`, `targets`, `claimed`, `snapshot`, `timestamp`, and `other` for the rest).
+    pub signing_period_days: BTreeMap<String, u32>,
+}
+
+impl Policy {
+    /// The re-signing windows: the defaults ([`crate::ceremony::calendar::SigningPeriods`])
+    /// with the plan's `[policy.signing_period_days]` over them.
+    pub fn signing_periods(&self) -> crate::ceremony::calendar::SigningPeriods {
+        let mut p = crate::ceremony::calendar::SigningPeriods::default();
+        for (role, days) in &self.signing_period_days {
+            if role == "other" {
+                p.other = *days;
+            } else {
+                p.days.insert(role.clone(), *days);
+            }
+        }
+        p
+    }
 }
 
 impl Default for Policy {
@@ -148,6 +167,7 @@ impl Default for Policy {
             // PEP 480's claimed: 3-6 months. One table, the builders' ([`ExpiryPolicy`]).
             max_expiry_days: ExpiryPolicy::default().max_days,
             require_diversity: false,
+            signing_period_days: BTreeMap::new(),
         }
     }
 }
@@ -703,6 +723,21 @@ impl Plan {
                 for role in ["root", "targets", "claimed"] {
                     if let Some(d) = m.number(role, 36_500)? {
                         policy.max_expiry_days.insert(role.into(), d);
+                    }
+                }
+                m.done()?;
+            }
+            if let Some(mut m) = p.table("signing_period_days")? {
+                for role in [
+                    "root",
+                    "targets",
+                    "claimed",
+                    "snapshot",
+                    "timestamp",
+                    "other",
+                ] {
+                    if let Some(d) = m.number(role, 36_500)? {
+                        policy.signing_period_days.insert(role.into(), d);
                     }
                 }
                 m.done()?;
@@ -1602,6 +1637,27 @@ keys = ["online"]
         );
         let p = parse(&allowed).unwrap();
         assert!(!errors(&p).iter().any(|e| e.contains("several roles")));
+    }
+
+    #[test]
+    fn signing_periods_come_from_the_policy_over_the_defaults() {
+        let p = parse(&GOOD.replace(
+            "[officers.alice]",
+            "[policy]\nsigning_period_days = { root = 90, other = 14 }\n\n[officers.alice]",
+        ))
+        .unwrap();
+        let periods = p.policy.signing_periods();
+        assert_eq!(periods.of("root"), 90);
+        assert_eq!(periods.of("targets"), 60, "the default stays");
+        assert_eq!(periods.of("some-project"), 14);
+        let bad = GOOD.replace(
+            "[officers.alice]",
+            "[policy]\nsigning_period_days = { rooot = 90 }\n\n[officers.alice]",
+        );
+        assert!(
+            parse(&bad).is_err(),
+            "an unknown role is refused, not ignored"
+        );
     }
 
     #[test]

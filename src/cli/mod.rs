@@ -4,6 +4,7 @@ mod attest;
 mod ceremony;
 // Air-gap check (issue #5 item 7); the integrator moves it under `ceremony`.
 pub mod airgap;
+mod expiry;
 mod export;
 mod inspect;
 pub mod json;
@@ -106,6 +107,7 @@ enum Command {
     Merge(signing::MergeArgs),
     Status(signing::StatusArgs),
     Verify(verify::Args),
+    Expiry(expiry::Args),
     Inspect(inspect::Args),
     Review(review::Args),
     /// The ceremony transcript: verify its hash chain, print the paper record, add a step,
@@ -169,6 +171,7 @@ pub fn run() -> ExitCode {
         Command::Merge(args) => signing::merge(args),
         Command::Status(args) => signing::status(args),
         Command::Verify(args) => verify::run(args),
+        Command::Expiry(args) => expiry::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Review(args) => review::run(args),
         Command::Transcript(cmd) => transcript::run(cmd),

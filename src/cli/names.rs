@@ -85,7 +85,7 @@ impl Names {
 }
 
 /// The `plan.toml` of the ceremony directory the first of `files` in one is in.
-fn ceremony_plan(files: &[&Path]) -> Option<PathBuf> {
+pub(crate) fn ceremony_plan(files: &[&Path]) -> Option<PathBuf> {
     files
         .iter()
         .filter_map(|f| crate::cli::record::discover(f))
