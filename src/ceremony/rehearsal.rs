@@ -263,6 +263,20 @@ fn mark(extra: &mut Map) {
     extra.insert(MARK_FIELD.into(), MARK.into());
 }
 
+impl<'a> Rehearsal<'a> {
+    /// A rehearsal in `dir`, as of now, with no keys yet.
+    fn new(dir: &Path, say: Say<'a>) -> Self {
+        Rehearsal {
+            dir: dir.to_path_buf(),
+            say,
+            now: Expires::now(),
+            ctx: transcript::Context::current(),
+            signers: BTreeMap::new(),
+            passphrases: BTreeMap::new(),
+        }
+    }
+}
+
 impl Rehearsal<'_> {
     fn path(&self, rel: &str) -> PathBuf {
         self.dir.join(rel)
@@ -591,14 +605,7 @@ Try:
 /// transcript as it goes, so a rehearsal that stops half-way still shows how far it got.
 pub fn run(dir: &Path, say: Say<'_>) -> Result<Outcome> {
     prepare(dir)?;
-    let mut r = Rehearsal {
-        dir: dir.to_path_buf(),
-        say,
-        now: Expires::now(),
-        ctx: transcript::Context::current(),
-        signers: BTreeMap::new(),
-        passphrases: BTreeMap::new(),
-    };
+    let mut r = Rehearsal::new(dir, say);
     r.begin()?;
     r.generate_keys()?;
     let (root1, targets1) = r.genesis()?;
@@ -1151,14 +1158,7 @@ pub fn run_rstuf(dir: &Path, say: Say<'_>) -> Result<Outcome> {
     prepare(dir)?;
     let keys = dir.join(RSTUF_KEY_DIR);
     std::fs::create_dir_all(&keys).map_err(io(&keys))?;
-    let mut r = Rehearsal {
-        dir: dir.to_path_buf(),
-        say,
-        now: Expires::now(),
-        ctx: transcript::Context::current(),
-        signers: BTreeMap::new(),
-        passphrases: BTreeMap::new(),
-    };
+    let mut r = Rehearsal::new(dir, say);
     r.begin()?;
     r.rstuf_keys()?;
     let root1 = r.rstuf_genesis()?;
