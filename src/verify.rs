@@ -408,6 +408,9 @@ pub enum FileStatus {
     Failed,
     /// An older version of a role whose current version was checked instead.
     Superseded,
+    /// A root older than the trust anchor: no client starting from the anchor loads it, so
+    /// it is not read (it may be in a form today's clients refuse) and not judged.
+    NotLoaded,
 }
 
 /// What verification found for one file.
@@ -482,6 +485,7 @@ impl Report {
                         FileStatus::Verified => "verified",
                         FileStatus::Failed => "failed",
                         FileStatus::Superseded => "superseded",
+                        FileStatus::NotLoaded => "not-loaded",
                     }),
                 );
                 m.insert(
@@ -530,6 +534,16 @@ pub enum Given<'a> {
     Bytes(&'a InputFile),
     /// A file the caller has read already.
     Read(&'a ReadInput),
+}
+
+impl Given<'_> {
+    /// The file's name in the repository layout.
+    pub fn name(&self) -> &str {
+        match self {
+            Given::Bytes(f) => &f.name,
+            Given::Read(r) => &r.name,
+        }
+    }
 }
 
 impl<'a> From<&'a InputFile> for Given<'a> {
@@ -806,7 +820,29 @@ pub fn verify_repository_revoked<'a, G: Into<Given<'a>>>(
         index: BTreeMap::new(),
         revocations: revocations.to_vec(),
     };
-    let loaded = load_all(&mut st, files.into_iter().map(Into::into));
+    // Roots older than a given trust anchor are never loaded by a client starting from it.
+    let anchor = trusted_root
+        .and_then(|t| AnyMetadata::from_bytes(&t.bytes).ok())
+        .map(|m| m.common().version.get());
+    let given = files.into_iter().map(Into::into).filter(|g: &Given<'_>| {
+        let name = g.name();
+        match (anchor, classify(name)) {
+            (Some(a), Some((role, Some(v)))) if role == "root" && v < a => {
+                st.report.files.push(FileReport {
+                    file: name.to_owned(),
+                    role,
+                    version: Some(v),
+                    expires: None,
+                    status: FileStatus::NotLoaded,
+                    signatures: Vec::new(),
+                });
+                false
+            }
+            _ => true,
+        }
+    });
+    let given: Vec<Given<'_>> = given.collect();
+    let loaded = load_all(&mut st, given.into_iter());
     // Which files end up checked against something; anything left over is an orphan.
     let mut checked: BTreeSet<String> = BTreeSet::new();
     // The root chain (spec 5.2, 5.3).

@@ -522,3 +522,92 @@ fn lint_predictions_match_the_real_clients() {
         );
     }
 }
+
+/// The builders warn before writing what a known client would refuse: `root init` with a key
+/// carrying an extra field (tough computes keyids over the whole key object), and
+/// `pypi claim` with a developer key carrying one.
+#[test]
+fn builders_warn_before_writing_what_a_client_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let plain = ed(1).public_key().to_value();
+    let mut odd = ed(2).public_key().to_value();
+    if let Value::Object(m) = &mut odd {
+        m.insert("x-example-note".into(), Value::from("an extra field"));
+    }
+    std::fs::write(d.join("plain.pub"), cjson::to_pretty(&plain)).unwrap();
+    std::fs::write(d.join("odd.pub"), cjson::to_pretty(&odd)).unwrap();
+    let mut args = vec!["root", "init", "--key", "root=plain.pub"];
+    for r in ["targets=odd.pub", "snapshot=odd.pub", "timestamp=odd.pub"] {
+        args.extend(["--key", r]);
+    }
+    args.extend(["--expires", "365d", "-o", "1.root.json"]);
+    let o = conclave_in(d, &args, "");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("warning: 1.root.json: role root: tough refuses it: keyid-over-whole-key"),
+        "{}",
+        o.stderr
+    );
+    // Without the extra field: no warning.
+    let o = conclave_in(
+        d,
+        &[
+            "root",
+            "init",
+            "--key",
+            "root=plain.pub",
+            "--key",
+            "targets=plain.pub",
+            "--key",
+            "snapshot=plain.pub",
+            "--key",
+            "timestamp=plain.pub",
+            "--expires",
+            "365d",
+            "-o",
+            "plain.root.json",
+        ],
+        "",
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!o.stderr.contains("warning:"), "{}", o.stderr);
+    let line = |project: &str, key: &Value| {
+        format!(
+            "{{\"project\": \"{project}\", \"keys\": [{}], \"threshold\": 1}}\n",
+            String::from_utf8(cjson::to_canonical(key)).unwrap()
+        )
+    };
+    let requests = line("plain-project", &plain) + &line("odd-project", &odd);
+    std::fs::write(d.join("requests.jsonl"), requests).unwrap();
+    let o = conclave_in(
+        d,
+        &[
+            "pypi",
+            "claim",
+            "--requests",
+            "requests.jsonl",
+            "--expires",
+            "90d",
+            "-o",
+            "claimed.json",
+        ],
+        "",
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("warning: role claimed: key ")
+            && o.stderr
+                .contains("carries x-example-note: tough refuses it")
+            && o.stderr.contains("keyid-over-whole-key"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        o.stderr.matches("keyid-over-whole-key").count(),
+        1,
+        "{}",
+        o.stderr
+    );
+}

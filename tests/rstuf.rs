@@ -434,12 +434,89 @@ fn bootstrap_publish_and_client(services: &mut Services) {
         "pkg.txt",
     ]);
     assert!(out.contains("\"ok\": true"), "{out}");
+    other_clients_on_what_rstuf_published(d);
     // A root RSTUF published under another root does not load: the client checks for real.
     let o = rstuf.driver(&["client", "draft.json", "packages/pkg-1.0.txt", "pkg.txt"]);
     assert_ne!(
         o.code, 0,
         "an unsigned root must not be trusted:\n{}",
         o.stdout
+    );
+}
+
+/// tuf-js loads what RSTUF published from conclave's 1.root.json and finds the target with
+/// the bytes published; tough refuses the root, as `verify --clients tough` predicts: its
+/// keyid covers the whole key object, RSTUF's `x-rstuf-online-key-uri` included.
+fn other_clients_on_what_rstuf_published(d: &Path) {
+    let storage = d.join("storage");
+    let artifacts = d.join("artifacts/packages");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::copy(d.join("pkg.txt"), artifacts.join("pkg-1.0.txt")).unwrap();
+    let (node, script) = node_verifier();
+    let o = run(Command::new(node)
+        .arg(script)
+        .arg(&storage)
+        .arg("--root")
+        .arg(d.join("repo/1.root.json"))
+        .arg("--target")
+        .arg("packages/pkg-1.0.txt")
+        .arg("--artifacts")
+        .arg(d.join("artifacts")));
+    assert_eq!(o.code, 0, "tuf-js:\n{}\n{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("packages/pkg-1.0.txt"), "{}", o.stdout);
+    // A byte changed in what RSTUF published: tuf-js refuses it (the check is real).
+    let copy = d.join("storage-tampered");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(&storage).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    let ts = copy.join("timestamp.json");
+    let mut v = conclave::cjson::parse(&std::fs::read(&ts).unwrap()).unwrap();
+    if let conclave::cjson::Value::Object(m) = &mut v
+        && let Some(conclave::cjson::Value::Object(signed)) = m.get_mut("signed")
+    {
+        signed.insert("x-tampered".into(), conclave::cjson::Value::Int(1));
+    } else {
+        panic!("timestamp.json has no signed object");
+    }
+    std::fs::write(&ts, conclave::cjson::to_pretty(&v)).unwrap();
+    let (node, script) = node_verifier();
+    let o = run(Command::new(node)
+        .arg(script)
+        .arg(&copy)
+        .arg("--root")
+        .arg(d.join("repo/1.root.json"))
+        .arg("--target")
+        .arg("packages/pkg-1.0.txt"));
+    assert_ne!(
+        o.code, 0,
+        "tuf-js accepted a tampered timestamp:\n{}",
+        o.stdout
+    );
+    // tough: 1.root.json in the directory is its trust anchor.
+    let (o, v) = tough(&storage, &["packages/pkg-1.0.txt"], None);
+    assert_eq!(
+        o.code, 1,
+        "tough loaded an rstuf-profile root:\n{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("Invalid key ID"), "{}", o.stdout);
+    assert_eq!(
+        v.get("verdict").and_then(conclave::cjson::Value::as_str),
+        Some("invalid")
+    );
+    // conclave's lint says so (exit 1: a client that must load it would not).
+    let lint = conclave_in(
+        d,
+        &["verify", "storage", "--clients", "tough", "--json"],
+        "",
+    );
+    assert_eq!(lint.code, 1, "{}", lint.stderr);
+    assert!(
+        lint.stdout.contains("\"quirk\": \"keyid-over-whole-key\""),
+        "{}",
+        lint.stdout
     );
 }
 
@@ -844,8 +921,7 @@ fn rstuf_rehearsal_runs_in_the_worker(services: &mut Services) {
     assert!(out.contains("Bootstrap finished"), "{out}");
     let out = rstuf.ok(&["update", "reh/bundle/rstuf/update-2.json"]);
     assert!(!out.contains("pending"), "{out}");
-    std::fs::write(d.join("pkg.txt"), b"rehearsal package\n").unwrap();
-    rstuf.ok(&["publish", "packages/pkg-1.0.txt", "pkg.txt"]);
+    rehearsal_claimed_through_das(d, &rstuf);
     let out = rstuf.ok(&[
         "client",
         "reh/bundle/1.root.json",
@@ -853,6 +929,66 @@ fn rstuf_rehearsal_runs_in_the_worker(services: &mut Services) {
         "pkg.txt",
     ]);
     assert_eq!(root_version(&out), 2, "{out}");
+}
+
+/// The rehearsal's bootstrap carries the plan's [pypi] as custom delegations: RSTUF holds
+/// claimed pending, and a rehearsal claimed key signs it with `conclave rstuf sign` (its
+/// passphrase from REHEARSAL-PASSPHRASES.txt) until the worker finishes it.
+fn rehearsal_claimed_through_das(d: &Path, rstuf: &Rstuf) {
+    let boot = std::fs::read_to_string(d.join("reh/bundle/rstuf/bootstrap.json")).unwrap();
+    for role in ["claimed", "recently-claimed", "unclaimed"] {
+        assert!(boot.contains(&format!("\"name\": \"{role}\"")), "{boot}");
+    }
+    assert!(boot.contains("\"x-rstuf-expire-policy\": 90"), "{boot}");
+    assert!(!boot.contains("number_of_delegated_bins"), "{boot}");
+    let summary = std::fs::read_to_string(d.join("reh/bundle/SUMMARY.txt")).unwrap();
+    assert!(
+        summary.contains("RSTUF holds claimed pending for offline signatures"),
+        "{summary}"
+    );
+    // RSTUF 1.0 parks claimed v1 expired (python-tuf's default expiry). It puts each new
+    // artifact into the first delegated role whose paths match, claimed, and then holds a
+    // claimed with the artifact and x-rstuf-expire-policy's expiry pending: that one the
+    // claimed key holders sign.
+    std::fs::write(d.join("pkg.txt"), b"rehearsal package\n").unwrap();
+    rstuf.ok(&["publish", "packages/pkg-1.0.txt", "pkg.txt"]);
+    rstuf.ok(&["pending", "pending.json"]);
+    let pending = std::fs::read_to_string(d.join("pending.json")).unwrap();
+    assert!(pending.contains("\"claimed\""), "{pending}");
+    assert!(pending.contains("packages/pkg-1.0.txt"), "{pending}");
+    let list = std::fs::read_to_string(d.join("reh/keys/REHEARSAL-PASSPHRASES.txt")).unwrap();
+    let pass = list
+        .lines()
+        .find_map(|l| l.strip_prefix("alice-claimed "))
+        .unwrap_or_else(|| panic!("no alice-claimed passphrase in {list}"));
+    let o = conclave_in(
+        d,
+        &[
+            "rstuf",
+            "sign",
+            "pending.json",
+            "--role",
+            "claimed",
+            "--trusted-root",
+            "reh/bundle/2.root.json",
+            "--key",
+            "reh/keys/alice-claimed.key",
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "claimed.alice.json",
+        ],
+        &format!("{pass}\n"),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("  packages/pkg-1.0.txt  18 bytes, sha256 "),
+        "{}",
+        o.stderr
+    );
+    let out = rstuf.ok(&["sign", "claimed.alice.json"]);
+    assert!(out.contains("Role claimed signing complete"), "{out}");
 }
 
 #[test]

@@ -19,21 +19,21 @@ use crate::metadata::{AnyMetadata, DelegationRoles, Expires, Key, KeyId, RolePat
 use crate::verify::{self, FileStatus, InputFile, Problem};
 
 /// The shape of an export bundle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Metadata, `SHA256SUMS` and `SUMMARY.txt` only.
     Plain,
-    /// Also the RSTUF payloads: `rstuf/bootstrap.json` with the trust-anchor root and
-    /// `rstuf/update-N.json` for each later root.
-    Rstuf,
+    /// Also the RSTUF payloads: `rstuf/bootstrap.json` with the trust-anchor root and these
+    /// settings, and `rstuf/update-N.json` for each later root.
+    Rstuf(Box<super::rstuf::Settings>),
 }
 
 impl Format {
     /// The format's name as `SUMMARY.txt` and the CLI print it: `plain` or `rstuf`.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Format::Plain => "plain",
-            Format::Rstuf => "rstuf",
+            Format::Rstuf(_) => "rstuf",
         }
     }
 }
@@ -61,16 +61,6 @@ pub enum ExportError {
     },
 }
 
-/// RSTUF's expiry defaults in days (its `admin ceremony` offers these; they match PEP 458).
-/// RSTUF re-signs the online roles with them; the offline roles' dates are in the metadata.
-pub(crate) const RSTUF_EXPIRATION_DAYS: [(&str, i64); 4] = [
-    ("root", 365),
-    ("snapshot", 1),
-    ("targets", 365),
-    ("timestamp", 1),
-];
-/// RSTUF's default online hash bins: (expiration in days, number of bins).
-pub(crate) const RSTUF_BINS: (i64, i64) = (1, 256);
 /// The bootstrap timeout RSTUF's CLI writes (seconds).
 pub(crate) const RSTUF_TIMEOUT: i64 = 300;
 
@@ -154,9 +144,9 @@ pub fn build(
     }
     bundle.files.insert(
         "SUMMARY.txt".into(),
-        summary(&roots, final_root, &targets, &left_out, format, names).into_bytes(),
+        summary(&roots, final_root, &targets, &left_out, &format, names).into_bytes(),
     );
-    if format == Format::Rstuf {
+    if let Format::Rstuf(settings) = &format {
         for (_, r) in &roots {
             let AnyMetadata::Root(m) = &r.md else {
                 continue;
@@ -169,7 +159,18 @@ pub fn build(
                 });
             }
         }
-        for (name, bytes) in rstuf_payloads(&roots)? {
+        if let Some((_, anchor)) = roots.first()
+            && let AnyMetadata::Root(m) = &anchor.md
+        {
+            let problems = super::rstuf::check_settings(&m.signed, settings);
+            if !problems.is_empty() {
+                return Err(ExportError::NotForRstuf {
+                    file: anchor.name.clone(),
+                    problems,
+                });
+            }
+        }
+        for (name, bytes) in rstuf_payloads(&roots, settings)? {
             bundle.files.insert(name, bytes);
         }
     }
@@ -204,7 +205,7 @@ fn summary(
     final_root: &crate::metadata::Metadata<Root>,
     targets: &[Exported],
     left_out: &[String],
-    format: Format,
+    format: &Format,
     names: &KeyNames,
 ) -> String {
     let mut s = String::new();
@@ -307,6 +308,25 @@ fn summary(
             }
         }
     }
+    if let Format::Rstuf(settings) = format {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "RSTUF BOOTSTRAP (rstuf/bootstrap.json)");
+        for line in settings.describe() {
+            let _ = writeln!(s, "  {line}");
+        }
+        let online = root.role("timestamp").and_then(|r| r.keyids.first());
+        if let Some(o) = online {
+            let pending = settings.offline_delegations(o);
+            if !pending.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "  after the bootstrap, RSTUF holds {} pending for offline signatures: sign \
+                     with `conclave rstuf sign` (docs/rstuf.md)",
+                    pending.join(", ")
+                );
+            }
+        }
+    }
     if !left_out.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(
@@ -321,27 +341,18 @@ fn summary(
 }
 
 /// The RSTUF payloads (see docs/rstuf.md): `rstuf/bootstrap.json` with the trust-anchor
-/// root, and `rstuf/update-N.json` for each later root version, in the shapes RSTUF's CLI
-/// writes for `rstuf admin send bootstrap` and `rstuf admin send update`. Every root has been
-/// through [`super::rstuf::check_root`]: one online key, with its URI, for targets, snapshot and
-/// timestamp. RSTUF makes its own targets and online hash bins (its defaults).
-fn rstuf_payloads(roots: &[(u64, Exported)]) -> Result<Vec<(String, Vec<u8>)>, ExportError> {
+/// root and `settings`, and `rstuf/update-N.json` for each later root version, in the shapes
+/// RSTUF's CLI writes for `rstuf admin send bootstrap` and `rstuf admin send update`. Every root
+/// has been through [`super::rstuf::check_root`]: one online key, with its URI, for targets,
+/// snapshot and timestamp.
+fn rstuf_payloads(
+    roots: &[(u64, Exported)],
+    settings: &super::rstuf::Settings,
+) -> Result<Vec<(String, Vec<u8>)>, ExportError> {
     let root_value = |e: &Exported| {
         cjson::parse(&e.bytes).map_err(|err| ExportError::Invalid(format!("{}: {err}", e.name)))
     };
     let mut out = Vec::new();
-    let mut roles = Map::new();
-    for (name, days) in RSTUF_EXPIRATION_DAYS {
-        let mut m = Map::new();
-        m.insert("expiration".into(), Value::Int(days));
-        roles.insert(name.into(), Value::Object(m));
-    }
-    let mut bins = Map::new();
-    bins.insert("expiration".into(), Value::Int(RSTUF_BINS.0));
-    bins.insert("number_of_delegated_bins".into(), Value::Int(RSTUF_BINS.1));
-    roles.insert("bins".into(), Value::Object(bins));
-    let mut settings = Map::new();
-    settings.insert("roles".into(), Value::Object(roles));
     let Some((_, anchor)) = roots.first() else {
         return Err(ExportError::Invalid(
             "no N.root.json in the repository: nothing to export".into(),
@@ -350,7 +361,7 @@ fn rstuf_payloads(roots: &[(u64, Exported)]) -> Result<Vec<(String, Vec<u8>)>, E
     let mut metadata = Map::new();
     metadata.insert("root".into(), root_value(anchor)?);
     let mut payload = Map::new();
-    payload.insert("settings".into(), Value::Object(settings));
+    payload.insert("settings".into(), settings.to_value());
     payload.insert("metadata".into(), Value::Object(metadata));
     payload.insert("timeout".into(), Value::Int(RSTUF_TIMEOUT));
     out.push((

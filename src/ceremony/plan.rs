@@ -1341,8 +1341,12 @@ impl Plan {
                     "profile rstuf: claimed, recently-claimed and unclaimed are deployed as \
                      RSTUF custom delegations, claimed signed offline through RSTUF's DAS \
                      (conclave rstuf sign); RSTUF 1.0 runs either its hash bins or custom \
-                     delegations, so unclaimed is one role, not {} bins; and later versions of \
-                     claimed have no upload path in RSTUF 1.0 (upstream issue #647)",
+                     delegations, so unclaimed is one role, not {} bins; RSTUF 1.0 puts every \
+                     new artifact into the first role whose paths match, claimed, so each \
+                     upload waits for the claimed keys' signatures, and claimed v1 is made \
+                     already expired (clients find no target until the first claimed with an \
+                     artifact is signed); pre-signed later versions of claimed have no upload \
+                     path in RSTUF 1.0 (upstream issue #647)",
                     p.bins
                 ),
             );
@@ -1501,6 +1505,116 @@ keys = ["online"]
                 None => resolver()(p),
             }
         })
+    }
+
+    /// RSTUF's bootstrap settings from a plan: its periods, RSTUF's bins without [pypi], and
+    /// PEP 480's roles as custom delegations with x-rstuf-expire-policy with it.
+    #[test]
+    fn rstuf_settings_come_from_the_plan() {
+        use crate::ceremony::rstuf::{Settings, SettingsError, TargetsLayout};
+        let now = Expires::parse("2026-01-01T00:00:00Z").unwrap();
+        let p = parse_rstuf(RSTUF).unwrap();
+        let s = Settings::from_plan(&p, now).unwrap();
+        let periods: Vec<(&str, i64)> =
+            s.expiration.iter().map(|(r, d)| (r.as_str(), *d)).collect();
+        assert_eq!(
+            periods,
+            [
+                ("root", 365),
+                ("targets", 365),
+                ("snapshot", 1),
+                ("timestamp", 1)
+            ]
+        );
+        assert_eq!(
+            s.layout,
+            TargetsLayout::Bins {
+                expiration: 1,
+                count: 256
+            }
+        );
+        let claimed_keys = [
+            "online = { source = \"online\", public_key = \"k6-uri\" }",
+            "alice-claimed = { officer = \"alice\", source = \"key-file\", public_key = \"k3\" }",
+            "bob-claimed = { officer = \"bob\", source = \"key-file\", public_key = \"k4\" }",
+        ];
+        let pypi = [
+            "[pypi]",
+            "bins = 256",
+            "[pypi.claimed]",
+            "keys = [\"alice-claimed\", \"bob-claimed\"]",
+            "threshold = 2",
+            "expires = \"2026-03-01\"",
+            "[pypi.recently-claimed]",
+            "keys = [\"online\"]",
+            "[pypi.unclaimed]",
+            "keys = [\"online\"]",
+            "expires = \"2d\"",
+        ];
+        let with_pypi =
+            RSTUF.replace(claimed_keys[0], &claimed_keys.join("\n")) + &pypi.join("\n") + "\n";
+        let p = parse_rstuf(&with_pypi).unwrap();
+        assert_eq!(errors(&p), Vec::<String>::new());
+        let s = Settings::from_plan(&p, now).unwrap();
+        let TargetsLayout::Custom(d) = &s.layout else {
+            panic!("{:?}", s.layout)
+        };
+        let v = crate::cjson::to_canonical(&s.to_value());
+        let text = String::from_utf8(v).unwrap();
+        assert!(
+            !text.contains("\"bins\"") && text.contains("\"delegations\""),
+            "{text}"
+        );
+        let crate::metadata::DelegationRoles::List(roles) = &d.roles else {
+            panic!("succinct")
+        };
+        let got: Vec<(&str, u32, usize, bool)> = roles
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.threshold.get(),
+                    r.keyids.len(),
+                    r.terminating == Some(false),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("claimed", 2, 2, true),
+                ("recently-claimed", 1, 1, true),
+                ("unclaimed", 1, 1, true)
+            ]
+        );
+        // 2026-01-01 to 2026-03-01 is 59 days; recently-claimed takes the online default.
+        for (role, days) in [("claimed", 59), ("recently-claimed", 1), ("unclaimed", 2)] {
+            assert!(
+                text.contains(&format!("\"name\":\"{role}\",\"paths\":[\"*\",\"*/*\"]")),
+                "{text}"
+            );
+            let r = roles.iter().find(|r| r.name.as_str() == role).unwrap();
+            assert_eq!(
+                r.extra.get(crate::ceremony::rstuf::EXPIRE_POLICY),
+                Some(&crate::cjson::Value::Int(days)),
+                "{role}"
+            );
+        }
+        let online = p.keys["online"].key.keyid();
+        assert_eq!(s.offline_delegations(&online), ["claimed"]);
+        assert_eq!(s.online_key, Some(online));
+        // A period already over, and a plan in the other profile, are refused.
+        let past = with_pypi.replace("expires = \"2026-03-01\"", "expires = \"2025-12-01\"");
+        assert!(matches!(
+            Settings::from_plan(&parse_rstuf(&past).unwrap(), now),
+            Err(SettingsError::Period { role, .. }) if role == "claimed"
+        ));
+        let mut pep = parse_rstuf(RSTUF).unwrap();
+        pep.profile = Profile::Pep458;
+        assert!(matches!(
+            Settings::from_plan(&pep, now),
+            Err(SettingsError::NotRstuf { .. })
+        ));
     }
 
     #[test]

@@ -1030,6 +1030,7 @@ impl Rehearsal<'_> {
         // SUMMARY.txt names each key as the plans do (the genesis plan, then the rotation's).
         let mut names = crate::ceremony::names::KeyNames::from_plan(&self.load_plan("plan.toml")?);
         names.add_plan(&self.load_plan("plan-v2.toml")?);
+        let format_name = format.name();
         let bundle = export::build(&files, Expires::now(), format, &names)
             .map_err(step("export repository/"))?;
         let bundle_dir = self.path("bundle");
@@ -1037,7 +1038,7 @@ impl Rehearsal<'_> {
         let outs: Vec<String> = bundle.files.keys().map(|n| format!("bundle/{n}")).collect();
         let out_refs: Vec<&str> = outs.iter().map(String::as_str).collect();
         self.record(
-            &format!("export repository/ -o bundle ({})", format.name()),
+            &format!("export repository/ -o bundle ({format_name})"),
             &[],
             &out_refs,
             vec![],
@@ -1163,7 +1164,10 @@ pub fn run_rstuf(dir: &Path, say: Say<'_>) -> Result<Outcome> {
     r.rstuf_keys()?;
     let root1 = r.rstuf_genesis()?;
     r.rotate_root(&root1, rstuf_plan_text)?;
-    let bundle = r.verify_and_export(export::Format::Rstuf)?;
+    let plan = r.load_plan("plan.toml")?;
+    let settings = crate::ceremony::rstuf::Settings::from_plan(&plan, r.now)
+        .map_err(step("RSTUF's settings from plan.toml"))?;
+    let bundle = r.verify_and_export(export::Format::Rstuf(Box::new(settings)))?;
     r.detail(format!(
         "bundle/rstuf/bootstrap.json and bundle/rstuf/update-2.json for RSTUF; its worker \
          signs with the key in {RSTUF_KEY_DIR}/"
@@ -1236,13 +1240,27 @@ fn rstuf_plan_text(root_keys: &[&str], retired: &[&str]) -> String {
         .map(|k| format!("\"{k}\""))
         .collect::<Vec<_>>()
         .join(", ");
+    // PEP 480's claimed: two officers' key files, signed through RSTUF's DAS; recently-claimed
+    // and unclaimed are RSTUF custom delegations signed with its online key.
+    for officer in RSTUF_CLAIMED {
+        t.push_str(&format!(
+            "[keys.{officer}-claimed]\nofficer = \"{officer}\"\nsource = \"key-file\"\nkey_file = \"keys/{officer}-claimed.key\"\npublic_key = \"keys/{officer}-claimed.pub.json\"\n\n"
+        ));
+    }
     t.push_str(&format!(
         "[roles.root]\nkeys = [{list}]\nthreshold = 2\nexpires = \"365d\"\n\n\
          [roles.targets]\nkeys = [\"online\"]\nexpires = \"365d\"\n\n\
-         [roles.snapshot]\nkeys = [\"online\"]\n\n[roles.timestamp]\nkeys = [\"online\"]\n"
+         [roles.snapshot]\nkeys = [\"online\"]\n\n[roles.timestamp]\nkeys = [\"online\"]\n\n\
+         [pypi]\nbins = 256\n\n\
+         [pypi.claimed]\nkeys = [\"alice-claimed\", \"bob-claimed\"]\nthreshold = 1\nexpires = \"90d\"\n\n\
+         [pypi.recently-claimed]\nkeys = [\"online\"]\nexpires = \"1d\"\n\n\
+         [pypi.unclaimed]\nkeys = [\"online\"]\nexpires = \"1d\"\n"
     ));
     t
 }
+
+/// The officers holding a claimed key file in the rstuf rehearsal.
+const RSTUF_CLAIMED: [&str; 2] = ["alice", "bob"];
 
 impl Rehearsal<'_> {
     /// Three officers derive root keys; RSTUF's online key is made from a fixed seed, its
@@ -1252,6 +1270,9 @@ impl Rehearsal<'_> {
         let mut made = Vec::new();
         for (id, _, pass) in &OFFICERS[..3] {
             made.push(self.derive(&format!("{id}-root"), id, pass)?);
+            if RSTUF_CLAIMED.contains(id) {
+                made.push(self.key_file(&format!("{id}-claimed"), &format!("{pass} claimed"))?);
+            }
         }
         let seed = seed("online/rstuf");
         let online = Ed25519Signer::from_seed(&seed);

@@ -147,7 +147,26 @@ pub fn summary(md: &AnyMetadata, role: &str) -> Vec<String> {
         out.push(format!("  ... and {} more role(s)", count - SHOWN));
     }
     if let AnyMetadata::Targets(t) = md {
-        out.push(format!("targets:  {} file(s)", t.signed.targets.len()));
+        let files = &t.signed.targets;
+        out.push(format!("targets:  {} file(s)", files.len()));
+        for (path, f) in files.iter().take(SHOWN) {
+            let sha = f
+                .hashes
+                .get("sha256")
+                .map_or_else(|| "no sha256".to_owned(), |h| format!("sha256 {h}"));
+            out.push(format!(
+                "  {}  {} bytes, {}",
+                escape(path),
+                f.length,
+                escape(&sha)
+            ));
+        }
+        if files.len() > SHOWN {
+            out.push(format!(
+                "  ... and {} more file(s) (`conclave inspect --all` lists them)",
+                files.len() - SHOWN
+            ));
+        }
     }
     out
 }

@@ -488,7 +488,7 @@ fn default_expiry(role: &str, now: Expires) -> Expires {
 fn in_use(files: &[InputFile], report: &verify::Report) -> BTreeMap<String, InUse> {
     let mut out: BTreeMap<String, (u64, bool, InUse)> = BTreeMap::new();
     for fr in &report.files {
-        if fr.status == FileStatus::Superseded {
+        if matches!(fr.status, FileStatus::Superseded | FileStatus::NotLoaded) {
             continue;
         }
         if fr.role == "root" && fr.version != report.final_root {

@@ -354,9 +354,13 @@ fn genesis_rstuf(
     }
     tasks.push_str(
         "   Then: conclave merge drafts/1.root.json signatures/1.root.*.sig -o repository/1.root.json\n\
-         \nFinally: conclave verify repository && conclave export repository -o bundle --format rstuf\n\
-         (RSTUF makes targets, snapshot and timestamp with its online key; docs/rstuf.md)\n",
+         \n2. Export: conclave verify repository && conclave export repository -o bundle --format rstuf\n\
+         (RSTUF makes targets, snapshot and timestamp with its online key; the bootstrap's settings\n\
+         come from plan.toml; docs/rstuf.md)\n",
     );
+    if let Some(p) = &plan.pypi {
+        tasks.push_str(&rstuf_claimed_tasks(plan, p));
+    }
     write_output(&d.join("SIGNING-TASKS.txt"), tasks.as_bytes())?;
     let mut outputs = outputs;
     outputs.push(d.join("SIGNING-TASKS.txt"));
@@ -373,6 +377,40 @@ fn genesis_rstuf(
         line.seq
     );
     Ok(exit::OK)
+}
+
+/// The rstuf profile's PEP 480 step: RSTUF creates claimed v1 at bootstrap and holds it
+/// pending until the claimed keys sign it through DAS.
+fn rstuf_claimed_tasks(plan: &Plan, p: &conclave::ceremony::plan::PypiPlan) -> String {
+    let mut t = format!(
+        "\n3. Claimed v1 (PEP 480, {} of {} claimed keys), after RSTUF's bootstrap. RSTUF creates\n\
+         \x20  claimed, recently-claimed and unclaimed as custom delegations and holds claimed\n\
+         \x20  pending. On the online side: curl -s https://RSTUF/api/v1/metadata/sign > pending.json\n\
+         \x20  Carry pending.json here; each claimed key holder runs:\n",
+        p.claimed.threshold,
+        p.claimed.keys.len()
+    );
+    for name in &p.claimed.keys {
+        let Some(k) = plan.keys.get(name) else {
+            continue;
+        };
+        let who = k
+            .officer
+            .as_deref()
+            .map_or_else(String::new, |o| plan.officer_label(o));
+        t.push_str(&format!(
+            "   [ ] {who} ({}):\n       conclave rstuf sign pending.json --role claimed \
+             --trusted-root repository/1.root.json {} -o claimed.{}.json\n",
+            escape(name),
+            k.source.sign_flags().unwrap_or_default(),
+            escape(name)
+        ));
+    }
+    t.push_str(
+        "   Then carry each claimed.KEY.json back and post it: curl -X POST -H 'Content-Type: \
+         application/json' --data @claimed.KEY.json https://RSTUF/api/v1/metadata/sign\n",
+    );
+    t
 }
 
 fn genesis(a: GenesisArgs) -> Result<u8, Failure> {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use conclave::ceremony::export::{self, ExportError, Format};
+use conclave::ceremony::rstuf::Settings;
 use conclave::display::escape;
 use conclave::metadata::Expires;
 use conclave::verify::InputFile;
@@ -39,11 +40,6 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<u8, Failure> {
-    let format = if a.format == "rstuf" {
-        Format::Rstuf
-    } else {
-        Format::Plain
-    };
     if std::fs::symlink_metadata(&a.output).is_ok() {
         return Err(Failure::usage(format!(
             "{}: already exists; nothing was written",
@@ -57,7 +53,13 @@ pub fn run(a: Args) -> Result<u8, Failure> {
     let source = crate::cli::metadata_dir(&a.dir);
     let files = load(&source)?;
     let names = crate::cli::names::Names::find(&a.names, &[&a.dir])?;
-    let bundle = match export::build(&files, Expires::now(), format, names.key_names()) {
+    let now = Expires::now();
+    let format = if a.format == "rstuf" {
+        Format::Rstuf(Box::new(rstuf_settings(&a, now)?))
+    } else {
+        Format::Plain
+    };
+    let bundle = match export::build(&files, now, format.clone(), names.key_names()) {
         Ok(b) => b,
         Err(ExportError::Unverified(problems)) => {
             crate::cli::print_problems(&source, &problems);
@@ -113,6 +115,39 @@ pub fn run(a: Args) -> Result<u8, Failure> {
         vec![],
     )?;
     Ok(exit::OK)
+}
+
+/// RSTUF's bootstrap settings: from the plan (`--plan`, or the ceremony directory's
+/// plan.toml), which must then be in the rstuf profile; RSTUF's defaults when there is none.
+fn rstuf_settings(a: &Args, now: Expires) -> Result<Settings, Failure> {
+    let (path, plan) = match a.names.plans.as_slice() {
+        [] => match crate::cli::names::ceremony_plan(&[&a.dir]) {
+            Some(p) => {
+                let plan = crate::cli::ceremony::load_ceremony_plan(&p)?;
+                (p, plan)
+            }
+            None => {
+                eprintln!(
+                    "No plan given and none in the ceremony directory: RSTUF's default settings \
+                     (its expiry periods, 256 online hash bins)."
+                );
+                return Ok(Settings::defaults());
+            }
+        },
+        [p] => (p.clone(), crate::cli::ceremony::load_plan(p)?.0),
+        _ => {
+            return Err(Failure::usage(
+                "--format rstuf takes its settings from one plan: give one --plan".to_owned(),
+            ));
+        }
+    };
+    let settings = Settings::from_plan(&plan, now)
+        .map_err(|e| Failure::usage(format!("{}: {e}", shown(&path))))?;
+    eprintln!("RSTUF settings from {}:", shown(&path));
+    for line in settings.describe().iter().skip(1) {
+        eprintln!("  {line}");
+    }
+    Ok(settings)
 }
 
 /// Every `*.json` file directly in `dir`, in name order (what `conclave verify DIR` reads).

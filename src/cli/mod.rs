@@ -538,6 +538,26 @@ pub fn write_review(output: &Path, lines: &[String]) -> Result<(PathBuf, String)
     Ok((path, conclave::ceremony::review::text_digest(lines)))
 }
 
+/// Before a builder writes the draft `name` (named as in a repository, e.g. `1.root.json`):
+/// a warning for each way a known client would refuse or misread it (the compatibility lint
+/// of `conclave verify --clients`, on this one file). Returns how many there were.
+pub fn warn_client_quirks(name: &str, bytes: &[u8]) -> usize {
+    let findings = conclave::compat::check(
+        &[conclave::compat::File { name, bytes }],
+        &conclave::compat::Client::ALL,
+    );
+    for f in &findings {
+        eprintln!("warning: {f}");
+    }
+    if !findings.is_empty() {
+        eprintln!(
+            "  (the draft is valid TUF and conclave signs it; the clients named above would not \
+             load it as written: docs/verification.md, \"Which clients load what\")"
+        );
+    }
+    findings.len()
+}
+
 /// Write metadata or a signature file atomically, naming the file on failure.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     write_metadata(path, |p| conclave::fsutil::write_atomic(p, bytes))

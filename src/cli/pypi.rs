@@ -396,6 +396,12 @@ fn write_claim_draft(
             crate::cli::check_expiries([("claimed", next.common.expires)], long)?
         }
     }
+    match &drafted {
+        ClaimDraft::Bins((drafts, _)) => {
+            drafts.iter().for_each(|(name, t)| warn_key_fields(name, t))
+        }
+        ClaimDraft::Claimed(next, _) => warn_key_fields("claimed", next),
+    }
     match drafted {
         ClaimDraft::Bins((drafts, review)) => {
             write_bin_drafts(output, &drafts)?;
@@ -411,6 +417,40 @@ fn write_claim_draft(
         }
     }
     Ok(())
+}
+
+/// A warning for each developer key carrying fields beyond keytype, scheme and keyval: the
+/// clients that compute a keyid over the whole key object (tough) refuse the role. Only the
+/// keys are looked at (a claimed role of a million projects is not serialised again).
+fn warn_key_fields(role: &str, t: &Targets) {
+    use conclave::compat::Quirk;
+    let Some(d) = &t.delegations else { return };
+    let odd: Vec<_> = d
+        .keys
+        .iter()
+        .filter(|(_, k)| !k.extra().is_empty())
+        .collect();
+    if odd.is_empty() {
+        return;
+    }
+    let clients: Vec<String> = Quirk::KeyidOverWholeKey
+        .clients()
+        .iter()
+        .map(|(c, e)| format!("{c} {}", e.name()))
+        .collect();
+    for (id, k) in odd.iter().take(5) {
+        let fields: Vec<String> = k.extra().keys().map(|f| escape(f).into_owned()).collect();
+        eprintln!(
+            "warning: role {}: key {id} carries {}: {} it: {}",
+            escape(role),
+            fields.join(", "),
+            clients.join(", "),
+            Quirk::KeyidOverWholeKey.id()
+        );
+    }
+    if odd.len() > 5 {
+        eprintln!("warning: ... and {} more such keys", odd.len() - 5);
+    }
 }
 
 /// Write the changed bins into the new directory `output`, as `V.BIN.json`.
@@ -709,6 +749,10 @@ fn init(a: InitArgs) -> Result<u8, Failure> {
             "already exists; choose a new directory for claimed's drafts",
         )?;
     }
+    crate::cli::warn_client_quirks(
+        "1.targets.json",
+        &Metadata::new(drafted.targets.clone()).to_file_bytes(),
+    );
     write_targets(&a.output, drafted.targets)?;
     write_targets(&unclaimed_out, drafted.unclaimed)?;
     eprintln!(
@@ -904,6 +948,10 @@ pub fn run_delegation(cmd: DelegationCommand) -> Result<u8, Failure> {
     let parent_role = parent_role(&a.parent);
     crate::cli::check_expiries([(parent_role.as_str(), next.common.expires)], a.long)?;
     let version = next.common.version;
+    crate::cli::warn_client_quirks(
+        &format!("{version}.{parent_role}.json"),
+        &Metadata::new(next.clone()).to_file_bytes(),
+    );
     let digest = write_targets(&a.output, next)?;
     eprintln!(
         "Drafted {} (version {version}, unsigned; the old signatures no longer apply). Changes to role \"{}\":",

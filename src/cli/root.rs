@@ -120,7 +120,9 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
             let root = ceremony::root::init(&keys, &t, a.expires).map_err(root_failure)?;
             check_expiries([("root", root.common.expires)], a.long)?;
             let md = Metadata::new(root);
-            write_output(&a.output, &md.to_file_bytes())?;
+            let bytes = md.to_file_bytes();
+            crate::cli::warn_client_quirks("1.root.json", &bytes);
+            write_output(&a.output, &bytes)?;
             let any = AnyMetadata::Root(md);
             eprintln!("Drafted {} (unsigned):", shown(&a.output));
             for line in review::summary(&any, "root") {
@@ -171,7 +173,12 @@ pub fn run(cmd: RootCommand) -> Result<u8, Failure> {
                 .map_err(root_failure)?;
             check_expiries([("root", next.common.expires)], a.long)?;
             let md = Metadata::new(next);
-            write_output(&a.output, &md.to_file_bytes())?;
+            let bytes = md.to_file_bytes();
+            crate::cli::warn_client_quirks(
+                &format!("{}.root.json", md.signed.common.version),
+                &bytes,
+            );
+            write_output(&a.output, &bytes)?;
             let any = AnyMetadata::Root(md);
             eprintln!(
                 "Drafted {} (version {}, unsigned). Changes from {}:",

@@ -415,6 +415,7 @@ fn print_human(path: &Path, report: &Report, count: usize) {
             FileStatus::Verified => "ok        ",
             FileStatus::Failed => "FAILED    ",
             FileStatus::Superseded => "superseded",
+            FileStatus::NotLoaded => "not loaded",
         };
         let version = f.version.map(|v| format!(" v{v}")).unwrap_or_default();
         let expires = f
