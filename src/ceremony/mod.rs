@@ -6,6 +6,7 @@
 //! and the keys allowed to sign before it goes in, and [`status`] says who has signed and who
 //! still must.
 
+pub mod backup;
 pub mod calendar;
 pub mod das;
 pub mod detached;
