@@ -140,6 +140,10 @@ pub struct Policy {
     /// Days before expiry each role's re-signing window opens (`conclave expiry`), by role
     /// (`root`, `targets`, `claimed`, `snapshot`, `timestamp`, and `other` for the rest).
     pub signing_period_days: BTreeMap<String, u32>,
+    /// Proof of possession: a root rotation that adds root keys is final only once every
+    /// added key has signed it (default true: a key listed by mistake, or one whose holder
+    /// cannot use it, is found before the root is published, not at the next rotation).
+    pub new_keys_must_sign: bool,
 }
 
 impl Policy {
@@ -168,6 +172,7 @@ impl Default for Policy {
             max_expiry_days: ExpiryPolicy::default().max_days,
             require_diversity: false,
             signing_period_days: BTreeMap::new(),
+            new_keys_must_sign: true,
         }
     }
 }
@@ -718,6 +723,9 @@ impl Plan {
             }
             if let Some(b) = p.boolean("require_diversity")? {
                 policy.require_diversity = b;
+            }
+            if let Some(b) = p.boolean("new_keys_must_sign")? {
+                policy.new_keys_must_sign = b;
             }
             if let Some(mut m) = p.table("max_expiry_days")? {
                 for role in ["root", "targets", "claimed"] {
@@ -1637,6 +1645,17 @@ keys = ["online"]
         );
         let p = parse(&allowed).unwrap();
         assert!(!errors(&p).iter().any(|e| e.contains("several roles")));
+    }
+
+    #[test]
+    fn new_keys_must_sign_is_on_unless_the_plan_turns_it_off() {
+        assert!(parse(GOOD).unwrap().policy.new_keys_must_sign);
+        let off = parse(&GOOD.replace(
+            "[officers.alice]",
+            "[policy]\nnew_keys_must_sign = false\n\n[officers.alice]",
+        ))
+        .unwrap();
+        assert!(!off.policy.new_keys_must_sign);
     }
 
     #[test]
