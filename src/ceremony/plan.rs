@@ -925,6 +925,22 @@ impl Plan {
         out
     }
 
+    /// The re-signing windows for this plan: [`Policy::signing_periods`], except that a role
+    /// every key of which is online (`source = "online"`) has none (0 days: the online
+    /// repository renews it; it is reported only once expired) unless
+    /// `[policy.signing_period_days]` names it.
+    pub fn signing_periods(&self) -> crate::ceremony::calendar::SigningPeriods {
+        let mut periods = self.policy.signing_periods();
+        for (role, plan) in self.all_roles() {
+            let keys = self.role_keys(plan);
+            let online = !keys.is_empty() && keys.iter().all(|k| k.source == KeySource::Online);
+            if online && !self.policy.signing_period_days.contains_key(role) {
+                periods.days.insert(role.to_owned(), 0);
+            }
+        }
+        periods
+    }
+
     /// The keys of a role, in plan order.
     pub fn role_keys(&self, role: &RolePlan) -> Vec<&PlanKey> {
         role.keys.iter().filter_map(|k| self.keys.get(k)).collect()
@@ -1645,6 +1661,26 @@ keys = ["online"]
         );
         let p = parse(&allowed).unwrap();
         assert!(!errors(&p).iter().any(|e| e.contains("several roles")));
+    }
+
+    #[test]
+    fn roles_signed_only_online_have_no_re_signing_window() {
+        let offline = parse(GOOD).unwrap().signing_periods();
+        assert_eq!(offline.of("targets"), 60);
+        let online_targets = GOOD.replace(
+            "keys = [\"alice-targets\", \"bob-targets\", \"carol-targets\"]\nthreshold = 2",
+            "keys = [\"online\"]\nthreshold = 1",
+        );
+        let p = parse(&online_targets).unwrap();
+        assert_eq!(p.signing_periods().of("targets"), 0);
+        assert_eq!(p.signing_periods().of("root"), 60);
+        // A window the plan names is kept, online or not.
+        let named = parse(&online_targets.replace(
+            "[officers.alice]",
+            "[policy]\nsigning_period_days = { targets = 10 }\n\n[officers.alice]",
+        ))
+        .unwrap();
+        assert_eq!(named.signing_periods().of("targets"), 10);
     }
 
     #[test]

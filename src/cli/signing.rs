@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use conclave::ceremony::request::{self, RequestError, SigningRequest};
 use conclave::ceremony::review;
 use conclave::display::escape;
-use conclave::metadata::KeyId;
+use conclave::metadata::{Expires, KeyId};
 use conclave::verify::{RevokedKeys, SignatureReport};
 
 use crate::cli::prompt::Prompter;
@@ -1073,6 +1073,16 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         return Ok(code);
     }
     let c = l.metadata().common();
+    crate::cli::expiry::note_due(
+        vec![(
+            l.role().to_owned(),
+            c.version.get(),
+            shown(&a.file),
+            c.expires,
+        )],
+        &[&a.file],
+        Expires::now(),
+    );
     println!(
         "{} (role {}, version {}): {}{}",
         shown(&a.file),
