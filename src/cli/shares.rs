@@ -337,7 +337,8 @@ pub fn combine(a: CombineArgs) -> Result<u8, Failure> {
             }
             None if !a.from_shares.is_empty() => break,
             None => {
-                let prompt = format!("Words of share {n} (any order of shares; Enter when done)");
+                let prompt =
+                    format!("Words of share {n} (separated by spaces; an empty answer cancels)");
                 prompter.secret_tries(&prompt, |typed| {
                     Ok(match take_share(n, typed.expose(), None, &shares) {
                         Ok(s) => Try::Done(s),
