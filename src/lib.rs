@@ -30,6 +30,8 @@
 //!   every signature checked before it is used; signing into metadata
 //!   ([`signer::SignMetadata`]).
 //! - [`keystore`]: the encrypted key file format.
+//! - [`slip39`]: SLIP-0039 shares (Shamir's secret sharing as words) of a key's private bytes;
+//!   [`ceremony::backup`]: the share cards and the check that every M of them give the key.
 //! - [`attestation`]: YubiKey PIV attestation chains, PIN/touch policies and enrolment
 //!   records.
 //! - [`fsutil`]: crash-safe writes that never overwrite a key file, fast reads, metadata
@@ -100,4 +102,5 @@ pub mod pieces;
 pub mod pypi;
 pub mod secret;
 pub mod signer;
+pub mod slip39;
 pub mod verify;

@@ -618,3 +618,117 @@ fn genesis_refuses_a_machine_that_is_not_air_gapped_unless_allowed() {
         );
     }
 }
+
+/// `ceremony rehearse --plan`: the officers' plan (a derived, a PKCS#11 and a YubiKey root
+/// officer, key-file targets, online snapshot and timestamp) runs end to end with throwaway
+/// keys; the plan is kept as written, the YubiKey's stand-in is P-256, and the bundle is
+/// marked and verifies in conclave and python-tuf. Then the built-in rehearsal's own plan.
+#[test]
+fn rehearse_plan_runs_the_officers_plan_with_throwaway_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let plan = r#"[ceremony]
+format = 1
+name = "pypi.org root genesis (to rehearse)"
+
+[officers.alice]
+name = "Alice"
+[officers.bob]
+name = "Bob"
+[officers.carol]
+name = "Carol"
+
+[keys]
+alice-root = { officer = "alice", source = "derived", identity = "pypi.org/root/alice", public_key = "keys/alice-root.pub" }
+bob-root = { officer = "bob", source = "pkcs11", pkcs11 = "pkcs11:token=bob;object=root", public_key = "keys/bob-root.pub" }
+carol-root = { officer = "carol", source = "yubikey", yubikey = "12345678:9c", public_key = "keys/carol-root.pub" }
+alice-targets = { officer = "alice", source = "key-file", public_key = "keys/alice-targets.pub" }
+bob-targets = { officer = "bob", source = "key-file", public_key = "keys/bob-targets.pub" }
+online-snapshot = { source = "online", public_key = "keys/online-snapshot.pub" }
+online-timestamp = { source = "online", public_key = "keys/online-timestamp.pub" }
+
+[roles.root]
+keys = ["alice-root", "bob-root", "carol-root"]
+threshold = 2
+expires = "365d"
+[roles.targets]
+keys = ["alice-targets", "bob-targets"]
+threshold = 2
+expires = "300d"
+[roles.snapshot]
+keys = ["online-snapshot"]
+[roles.timestamp]
+keys = ["online-timestamp"]
+"#;
+    std::fs::write(real.join("plan.toml"), plan).unwrap();
+    let out = tmp.path().join("rehearsal of the real plan");
+    let o = run(conclave()
+        .args(["ceremony", "rehearse", "--plan"])
+        .arg(real.join("plan.toml"))
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("REHEARSAL"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("carol-root (yubikey, held by carol)"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("plan.toml")).unwrap(),
+        plan
+    );
+    let carol = std::fs::read_to_string(out.join("keys/carol-root.pub")).unwrap();
+    assert!(carol.contains("ecdsa"), "{carol}");
+    let bundle = out.join("bundle");
+    for f in ["1.root.json", "1.targets.json"] {
+        let text = std::fs::read_to_string(bundle.join(f)).unwrap();
+        assert!(text.contains("x-conclave-rehearsal"), "{f} is not marked");
+    }
+    let o = run(conclave().arg("verify").arg(&bundle));
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let v = python_tuf_verdict(&bundle);
+    assert_eq!(v.code, 0, "python-tuf: {}\n{}", v.stdout, v.stderr);
+    assert_eq!(v.stdout.trim(), "valid");
+    let o = run(conclave()
+        .args(["transcript", "verify"])
+        .arg(&out)
+        .arg("--head-sig")
+        .arg(out.join("transcript-head.alice-root.sig")));
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+
+    // The built-in rehearsal's own plan, rehearsed as an officers' plan.
+    let example = tmp.path().join("example");
+    let o = run(conclave()
+        .args(["ceremony", "rehearse", "-o"])
+        .arg(&example));
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let again = tmp.path().join("again");
+    let o = run(conclave()
+        .args(["ceremony", "rehearse", "--plan"])
+        .arg(example.join("plan.toml"))
+        .arg("-o")
+        .arg(&again));
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let v = python_tuf_verdict(&again.join("bundle"));
+    assert_eq!(v.stdout.trim(), "valid", "{}", v.stderr);
+
+    // A plan whose key files lie outside its directory is refused, nothing rehearsed there.
+    std::fs::write(
+        real.join("outside.toml"),
+        plan.replace("keys/alice-root.pub", "../alice-root.pub"),
+    )
+    .unwrap();
+    let o = run(conclave()
+        .args(["ceremony", "rehearse", "--plan"])
+        .arg(real.join("outside.toml"))
+        .arg("-o")
+        .arg(tmp.path().join("never")));
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("not a relative path inside"),
+        "{}",
+        o.stderr
+    );
+}

@@ -496,6 +496,7 @@ fn sign_merge_status_inspect_and_verify_print_one_json_document() {
         "output",
         "written",
         "complete",
+        "new_keys_not_signed",
         "added",
         "already_present",
         "dropped",

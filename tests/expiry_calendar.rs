@@ -171,3 +171,49 @@ fn bad_input_is_named_and_nothing_is_written() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("--within soon"), "{}", o.stderr);
 }
+
+/// `verify` and `status` mention a role inside its re-signing window (a note: the exit code
+/// is the verifier's).
+#[test]
+fn verify_and_status_mention_roles_due_for_re_signing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    repository(&repo);
+    let o = run(conclave().args(["verify", "--at", "2027-01-01"]).arg(&repo));
+    assert!(
+        o.stderr
+            .contains("role targets v3 expires 2027-02-15T00:00:00Z")
+            && o.stderr
+                .contains("inside its 60-day re-signing window since 2026-12-17"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        !o.stderr.contains("role claimed v5 expires"),
+        "claimed is not due: {}",
+        o.stderr
+    );
+
+    // status: a root expiring in 20 days is inside root's 60-day window.
+    let soon = conclave::ceremony::plan::resolve_when("20d", conclave::metadata::Expires::now())
+        .unwrap()
+        .to_string();
+    let k = ed(1);
+    let roles: &[(&str, &[&dyn conclave::signer::Signer], u32)] = &[
+        ("root", &[&k], 1),
+        ("targets", &[&k], 1),
+        ("snapshot", &[&k], 1),
+        ("timestamp", &[&k], 1),
+    ];
+    let d = tmp.path().join("soon");
+    std::fs::create_dir(&d).unwrap();
+    write(&d, "1.root.json", &signed(root(1, &soon, roles), &[&k]));
+    let o = run(conclave().args(["status"]).arg(d.join("1.root.json")));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("role root v1 expires") && o.stderr.contains("60-day re-signing window"),
+        "{}",
+        o.stderr
+    );
+}

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-10}"
-targets=(cjson metadata keyfile detached verify attestation optical)
+targets=(cjson metadata keyfile detached verify attestation optical slip39)
 
 # cargo-fuzz passes nightly-only flags (-Zsanitizer); RUSTC_BOOTSTRAP lets the stable
 # toolchain accept them. Without CARGO_CACHE_RUSTC_INFO=0 a single run without
@@ -86,6 +86,12 @@ body = open(sys.argv[1]).read().strip().split(":", 1)[1]
 raw = base64.b32decode(body + "=" * (-len(body) % 8))
 open(sys.argv[2], "wb").write(b"\0" + raw[:-4])' "$f" "$corpus/optical/seed-$n"
 done
+# slip39: each official vector's shares, one a line.
+python3 - "$corpus/slip39" <<'PY'
+import json, os, sys
+for i, v in enumerate(json.load(open("tests/vectors/slip39/vectors.json"))):
+    open(os.path.join(sys.argv[1], "vector-%d" % i), "w").write("\n".join(v[1]) + "\n")
+PY
 # verify takes NUL-separated files in the order fuzz_targets/verify.rs names them.
 names=(1.root.json 2.root.json timestamp.json snapshot.json targets.json projects.json root.json 3.root.json)
 while IFS= read -r -d '' dir; do

@@ -27,7 +27,7 @@ if ! [ -x "$venv/bin/python" ] || ! cmp -s "$req" "$venv/.installed-requirements
         || die "could not install the pinned Python packages from $req"
     cp "$req" "$venv/.installed-requirements"
 fi
-"$venv/bin/python" -c 'import tuf, securesystemslib, cryptography; print("python-tuf", tuf.__version__)' \
+"$venv/bin/python" -c 'import tuf, securesystemslib, cryptography, shamir_mnemonic; print("python-tuf", tuf.__version__)' \
     || die "the interop venv cannot import python-tuf"
 export CONCLAVE_INTEROP_PYTHON="$PWD/$venv/bin/python"
 

@@ -6,6 +6,7 @@
 //! and the keys allowed to sign before it goes in, and [`status`] says who has signed and who
 //! still must.
 
+pub mod backup;
 pub mod calendar;
 pub mod das;
 pub mod detached;
@@ -177,6 +178,28 @@ impl Authority {
             self.threshold,
         )
     }
+}
+
+/// Proof of possession: the keys a root rotation adds to the root role (listed by the new
+/// root's own authority, not by the previous root's) that have not signed, given `reports`
+/// in the order of `authorities` ([`authorities`]: the previous root's first). Empty for
+/// anything but a rotation.
+///
+/// Without this check a rotation can list a key nobody holds (a typo in a public key file, a
+/// key swapped in the drafting) and still reach both thresholds on the old keys: the mistake
+/// shows only when that key is needed, possibly after the keys that could fix it are gone.
+pub fn unproven_new_keys(authorities: &[Authority], reports: &[SignatureReport]) -> Vec<KeyId> {
+    let [previous, own] = authorities else {
+        return Vec::new();
+    };
+    let Some(report) = reports.get(1) else {
+        return Vec::new();
+    };
+    own.keyids
+        .iter()
+        .filter(|id| !previous.keyids.contains(id) && !report.valid.contains(id))
+        .cloned()
+        .collect()
 }
 
 /// The role name of a metadata file: its `_type` for root, snapshot and timestamp; for

@@ -140,6 +140,10 @@ pub struct Policy {
     /// Days before expiry each role's re-signing window opens (`conclave expiry`), by role
     /// (`root`, `targets`, `claimed`, `snapshot`, `timestamp`, and `other` for the rest).
     pub signing_period_days: BTreeMap<String, u32>,
+    /// Proof of possession: a root rotation that adds root keys is final only once every
+    /// added key has signed it (default true: a key listed by mistake, or one whose holder
+    /// cannot use it, is found before the root is published, not at the next rotation).
+    pub new_keys_must_sign: bool,
 }
 
 impl Policy {
@@ -168,6 +172,7 @@ impl Default for Policy {
             max_expiry_days: ExpiryPolicy::default().max_days,
             require_diversity: false,
             signing_period_days: BTreeMap::new(),
+            new_keys_must_sign: true,
         }
     }
 }
@@ -719,6 +724,9 @@ impl Plan {
             if let Some(b) = p.boolean("require_diversity")? {
                 policy.require_diversity = b;
             }
+            if let Some(b) = p.boolean("new_keys_must_sign")? {
+                policy.new_keys_must_sign = b;
+            }
             if let Some(mut m) = p.table("max_expiry_days")? {
                 for role in ["root", "targets", "claimed"] {
                     if let Some(d) = m.number(role, 36_500)? {
@@ -915,6 +923,22 @@ impl Plan {
             out.push(("unclaimed", &p.unclaimed));
         }
         out
+    }
+
+    /// The re-signing windows for this plan: [`Policy::signing_periods`], except that a role
+    /// every key of which is online (`source = "online"`) has none (0 days: the online
+    /// repository renews it; it is reported only once expired) unless
+    /// `[policy.signing_period_days]` names it.
+    pub fn signing_periods(&self) -> crate::ceremony::calendar::SigningPeriods {
+        let mut periods = self.policy.signing_periods();
+        for (role, plan) in self.all_roles() {
+            let keys = self.role_keys(plan);
+            let online = !keys.is_empty() && keys.iter().all(|k| k.source == KeySource::Online);
+            if online && !self.policy.signing_period_days.contains_key(role) {
+                periods.days.insert(role.to_owned(), 0);
+            }
+        }
+        periods
     }
 
     /// The keys of a role, in plan order.
@@ -1751,6 +1775,37 @@ keys = ["online"]
         );
         let p = parse(&allowed).unwrap();
         assert!(!errors(&p).iter().any(|e| e.contains("several roles")));
+    }
+
+    #[test]
+    fn roles_signed_only_online_have_no_re_signing_window() {
+        let offline = parse(GOOD).unwrap().signing_periods();
+        assert_eq!(offline.of("targets"), 60);
+        let online_targets = GOOD.replace(
+            "keys = [\"alice-targets\", \"bob-targets\", \"carol-targets\"]\nthreshold = 2",
+            "keys = [\"online\"]\nthreshold = 1",
+        );
+        let p = parse(&online_targets).unwrap();
+        assert_eq!(p.signing_periods().of("targets"), 0);
+        assert_eq!(p.signing_periods().of("root"), 60);
+        // A window the plan names is kept, online or not.
+        let named = parse(&online_targets.replace(
+            "[officers.alice]",
+            "[policy]\nsigning_period_days = { targets = 10 }\n\n[officers.alice]",
+        ))
+        .unwrap();
+        assert_eq!(named.signing_periods().of("targets"), 10);
+    }
+
+    #[test]
+    fn new_keys_must_sign_is_on_unless_the_plan_turns_it_off() {
+        assert!(parse(GOOD).unwrap().policy.new_keys_must_sign);
+        let off = parse(&GOOD.replace(
+            "[officers.alice]",
+            "[policy]\nnew_keys_must_sign = false\n\n[officers.alice]",
+        ))
+        .unwrap();
+        assert!(!off.policy.new_keys_must_sign);
     }
 
     #[test]

@@ -18,6 +18,10 @@
 //! Every artifact is marked as rehearsal material: the passphrases are printed in this
 //! source, so the keys protect nothing. Metadata carries an `x-conclave-rehearsal` field.
 
+mod real_plan;
+
+pub use real_plan::run_plan;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -888,6 +888,13 @@ pub struct RehearseArgs {
     /// passphrases are in DIR/keys/REHEARSAL-PASSPHRASES.txt.
     #[arg(long, value_name = "PROFILE", default_value = "pep458", value_parser = ["pep458", "rstuf"])]
     online: String,
+    /// Rehearse the officers' own plan instead of the built-in example: the same officers,
+    /// roles, thresholds, layout and expiry rules, with a throwaway key in place of every key
+    /// (written where the plan's public key files are, under DIR; P-256 for YubiKeys). Genesis,
+    /// every signature, merge, verification, the export bundle and the transcript, all marked
+    /// as rehearsal material, to review and publish before the ceremony.
+    #[arg(long, value_name = "PLAN", conflicts_with = "online")]
+    plan: Option<PathBuf>,
 }
 
 fn rehearse(a: RehearseArgs) -> Result<u8, Failure> {
@@ -902,6 +909,28 @@ fn rehearse(a: RehearseArgs) -> Result<u8, Failure> {
         }
         Event::Detail(d) => eprintln!("    {}", escape(&d)),
     };
+    if let Some(plan) = &a.plan {
+        let text = String::from_utf8(crate::cli::read_file(plan)?)
+            .map_err(|_| Failure::usage(format!("{}: not UTF-8 text", shown(plan))))?;
+        let outcome = rehearsal::run_plan(&a.out, &text, &mut say).map_err(|e| {
+            Failure::failed(format!("the rehearsal failed: {}", escape(&chain(&e))))
+        })?;
+        eprintln!();
+        println!(
+            "Rehearsal of {} complete in {}",
+            shown(plan),
+            shown(&outcome.dir)
+        );
+        println!(
+            "  root v1 and targets v1; export bundle {}",
+            shown(&outcome.bundle)
+        );
+        println!(
+            "  transcript: {} steps, head {}",
+            outcome.transcript_lines, outcome.transcript_head
+        );
+        return Ok(exit::OK);
+    }
     let online = if a.online == "rstuf" {
         rehearsal::Online::Rstuf
     } else {

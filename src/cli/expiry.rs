@@ -18,7 +18,9 @@ use crate::cli::{Failure, exit, parse_time, read_metadata, shown};
 /// the ceremony plan's `[policy.signing_period_days]` (--plan, or the plan.toml of the
 /// ceremony directory PATH is in), otherwise: root and targets 60 days, claimed and its bins
 /// 30, other offline roles 30, snapshot and timestamp none (the online repository renews
-/// them daily; they are reported once expired).
+/// them daily; they are reported once expired), and none for a role the plan gives only
+/// online keys unless the plan names its window. `verify` and `status` note roles inside
+/// their window.
 ///
 /// Exit 0 when nothing is due or overdue, 1 when anything is (a check to run from cron),
 /// 2 for usage errors and unreadable files.
@@ -88,7 +90,34 @@ fn periods(a: &Args) -> Result<SigningPeriods, Failure> {
         return Ok(SigningPeriods::default());
     };
     let (plan, _) = crate::cli::ceremony::load_plan(&plan)?;
-    Ok(plan.policy.signing_periods())
+    Ok(plan.signing_periods())
+}
+
+/// The windows for `verify` and `status`: the plan.toml of the ceremony directory the first
+/// of `files` is in (an unreadable one is passed over: these are notes), else the defaults.
+fn periods_near(files: &[&Path]) -> SigningPeriods {
+    crate::cli::names::ceremony_plan(files)
+        .and_then(|p| crate::cli::ceremony::load_plan(&p).ok())
+        .map_or_else(SigningPeriods::default, |(plan, _)| plan.signing_periods())
+}
+
+/// For `verify` and `status`: a note on stderr for each role (role, version, file, expiry)
+/// that is inside its re-signing window at `now` (expired ones are the verifier's errors).
+pub fn note_due(roles: Vec<(String, u64, String, Expires)>, near: &[&Path], now: Expires) {
+    let entries = calendar::calendar(roles, &periods_near(near), now, None);
+    for e in entries.iter().filter(|e| e.standing == Standing::Due) {
+        eprintln!(
+            "note: {}: role {} v{} expires {} ({}): inside its {}-day re-signing window since {}; \
+             sign its next version (`conclave expiry` lists the calendar)",
+            escape(&e.file),
+            escape(&e.role),
+            e.version,
+            e.expires,
+            crate::cli::relative(e.expires, now),
+            e.window_days,
+            e.window_opens
+        );
+    }
 }
 
 pub fn run(a: Args) -> Result<u8, Failure> {

@@ -1,17 +1,19 @@
-//! `conclave key generate | public | change-passphrase | derive` and `conclave passphrase generate`.
+//! `conclave key generate | public | change-passphrase | derive` and `conclave passphrase generate`
+//! (`key split` and `key combine` are in `shares.rs`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use conclave::display::escape;
-use conclave::kdf::{self, Profile};
-use conclave::keystore::{self, KeyFile, KeyType};
-use conclave::metadata::Key;
+use conclave::kdf;
+use conclave::keystore::{self, KeyType};
 use conclave::passphrase;
 use conclave::signer::Signer;
 use conclave::signer::pkcs11::{DeviceError, Pkcs11KeyType, Pkcs11Uri, Token};
 
+pub use crate::cli::keyfile::{KeyTypeArg, describe_new_key, load_key_file};
+use crate::cli::keyfile::{announce_kdf, profile_by_name, refuse_existing, write_key_file};
 use crate::cli::prompt::Prompter;
-use crate::cli::{Failure, exit, print_public_key, read_file, shown};
+use crate::cli::{Failure, exit, print_public_key, shown};
 
 /// Make and look after keys.
 #[derive(clap::Subcommand)]
@@ -22,6 +24,8 @@ pub enum KeyCommand {
     Derive(DeriveArgs),
     Id(IdArgs),
     Attest(crate::cli::attest::AttestArgs),
+    Split(Box<crate::cli::shares::SplitArgs>),
+    Combine(crate::cli::shares::CombineArgs),
 }
 
 /// Print the keyid of a public key file (TUF key JSON), e.g. for `root rotate --remove-key`.
@@ -29,13 +33,6 @@ pub enum KeyCommand {
 pub struct IdArgs {
     /// The public key file.
     pubfile: PathBuf,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum KeyTypeArg {
-    Ed25519,
-    #[value(name = "ecdsa-p256")]
-    EcdsaP256,
 }
 
 /// Generate a random key in a new passphrase-protected key file, or in a PKCS#11 token.
@@ -162,56 +159,9 @@ pub fn run(cmd: KeyCommand) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         KeyCommand::Attest(a) => crate::cli::attest::run(a),
+        KeyCommand::Split(a) => crate::cli::shares::split(*a),
+        KeyCommand::Combine(a) => crate::cli::shares::combine(a),
     }
-}
-
-fn profile_by_name(name: &str) -> Result<Profile, Failure> {
-    Profile::by_name(name).ok_or_else(|| {
-        Failure::usage(format!("unknown --profile \"{}\"", escape(name))).hint(format!(
-            "the profiles are: {}",
-            kdf::PROFILES
-                .iter()
-                .map(|p| format!("{} ({})", p.name, p.summary))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    })
-}
-
-fn refuse_existing(path: &Path) -> Result<(), Failure> {
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Err(Failure::usage(format!(
-            "{}: already exists; conclave never overwrites a key file",
-            shown(path)
-        ))
-        .hint("choose a new file name"));
-    }
-    Ok(())
-}
-
-pub fn load_key_file(path: &Path) -> Result<KeyFile, Failure> {
-    let bytes = read_file(path)?;
-    KeyFile::parse(&bytes).map_err(|e| Failure::failed(format!("{}: {e}", shown(path))))
-}
-
-fn write_key_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    crate::cli::record::wrote(path);
-    conclave::fsutil::create_new_private(path, bytes).map_err(|e| {
-        Failure::usage(format!(
-            "{}: cannot create: {}",
-            shown(path),
-            crate::cli::io_reason(&e)
-        ))
-    })
-}
-
-fn announce_kdf(profile: Profile) {
-    eprintln!(
-        "Stretching the passphrase with Argon2id ({}: {} MiB, {} pass(es)); this takes a few seconds...",
-        profile.name,
-        profile.m_cost_kib / 1024,
-        profile.t_cost
-    );
 }
 
 fn generate(a: GenerateArgs) -> Result<u8, Failure> {
@@ -455,18 +405,6 @@ fn derive(a: DeriveArgs) -> Result<u8, Failure> {
         vec![keyid],
     )?;
     Ok(exit::OK)
-}
-
-pub fn describe_new_key(public: &Key) {
-    let id = public.keyid();
-    // The first 8 bytes of the keyid as words: enough to tell keys apart when read aloud.
-    let (_, words) = conclave::ceremony::review::digest_for_reading(&id.as_str()[..16]);
-    eprintln!("Key type: {}/{}", public.keytype, public.scheme);
-    eprintln!("Keyid:    {id}");
-    eprintln!(
-        "Fingerprint (first 8 bytes of the keyid as words; write it on the key's record): {}",
-        words.join(" ")
-    );
 }
 
 /// Make a random diceware passphrase.

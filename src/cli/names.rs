@@ -23,6 +23,8 @@ pub struct PlanArgs {
 #[derive(Default)]
 pub struct Names {
     names: KeyNames,
+    /// A plan found says `policy.new_keys_must_sign = false`.
+    possession_off: bool,
 }
 
 impl Names {
@@ -32,24 +34,41 @@ impl Names {
     /// with keyids alone).
     pub fn find(args: &PlanArgs, files: &[&Path]) -> Result<Self, Failure> {
         let mut names = KeyNames::new();
+        let mut possession_off = false;
         if !args.plans.is_empty() {
             for p in &args.plans {
                 let (plan, _) = crate::cli::ceremony::load_plan(p)
                     .map_err(|f| Failure::usage(format!("--plan: {}", f.message)))?;
                 names.add_plan(&plan);
+                possession_off |= !plan.policy.new_keys_must_sign;
             }
-            return Ok(Names { names });
+            return Ok(Names {
+                names,
+                possession_off,
+            });
         }
         if let Some(path) = ceremony_plan(files) {
             match crate::cli::ceremony::load_ceremony_plan(&path) {
-                Ok(plan) => names.add_plan(&plan),
+                Ok(plan) => {
+                    names.add_plan(&plan);
+                    possession_off = !plan.policy.new_keys_must_sign;
+                }
                 Err(f) => eprintln!(
                     "warning: {}; keys are shown by keyid alone (give --plan PLAN for names)",
                     f.message
                 ),
             }
         }
-        Ok(Names { names })
+        Ok(Names {
+            names,
+            possession_off,
+        })
+    }
+
+    /// Whether keys a root rotation adds must sign it before it is final: the plan's
+    /// `policy.new_keys_must_sign`, true without a plan.
+    pub fn new_keys_must_sign(&self) -> bool {
+        !self.possession_off
     }
 
     /// The library's names (for what the library prints itself, e.g. SUMMARY.txt).

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use conclave::ceremony::request::{self, RequestError, SigningRequest};
 use conclave::ceremony::review;
 use conclave::display::escape;
-use conclave::metadata::KeyId;
+use conclave::metadata::{Expires, KeyId};
 use conclave::verify::{RevokedKeys, SignatureReport};
 
 use crate::cli::prompt::Prompter;
@@ -690,7 +690,9 @@ impl ExpiryReview {
 ///
 /// A root after version 1 is merged only with its previous root (--previous, or found: see
 /// --previous), never with --delegator. OUT may not be a file whose name says another role or version (N.root.json
-/// takes only root version N). An expired draft is merged with a warning.
+/// takes only root version N). An expired draft is merged with a warning. Every key a root
+/// rotation adds to the root role must have signed before OUT is written (proof of
+/// possession; the plan's policy.new_keys_must_sign = false turns it off).
 ///
 /// For a round, FILE is the directory of drafts and each SIGFILE an officer's signature
 /// directory from `sign`: every draft is merged with its FILE.sig from each directory, and
@@ -738,6 +740,7 @@ fn merge_json(
     role: &str,
     version: conclave::metadata::Version,
     outcome: &conclave::ceremony::Merged,
+    unproven: &[KeyId],
     written: bool,
 ) -> crate::cli::json::Value {
     use crate::cli::json::{Value, int, obj, path};
@@ -759,7 +762,19 @@ fn merge_json(
         ("version", int(version.get())),
         ("output", path(&a.output)),
         ("written", Value::from(written)),
-        ("complete", Value::from(outcome.complete())),
+        (
+            "complete",
+            Value::from(outcome.complete() && unproven.is_empty()),
+        ),
+        (
+            "new_keys_not_signed",
+            Value::Array(
+                unproven
+                    .iter()
+                    .map(|k| Value::from(k.as_str().to_string()))
+                    .collect(),
+            ),
+        ),
         ("added", pairs(&outcome.added, "from")),
         ("already_present", pairs(&outcome.already_present, "from")),
         ("dropped", pairs(&outcome.dropped, "reason")),
@@ -846,10 +861,52 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     }
     eprintln!("Signatures now:");
     print_reports(&outcome.reports, &names);
+    let unproven = if names.new_keys_must_sign() {
+        conclave::ceremony::unproven_new_keys(l.need_authorities()?, &outcome.reports)
+    } else {
+        Vec::new()
+    };
+    for id in &unproven {
+        eprintln!(
+            "not yet signed by new key {} (proof of possession: every key this rotation adds must sign it)",
+            names.keyid(id)
+        );
+    }
+    let complete = outcome.complete() && unproven.is_empty();
+    if outcome.complete() && !unproven.is_empty() && !a.allow_partial {
+        if a.json {
+            let version = l.metadata().common().version;
+            crate::cli::json::print(&merge_json(
+                &a,
+                l.role(),
+                version,
+                &outcome,
+                &unproven,
+                false,
+            ));
+        }
+        return Err(Failure::failed(format!(
+            "every threshold is met, but {} new root key(s) have not signed; {} was not written",
+            unproven.len(),
+            shown(&a.output)
+        ))
+        .hint(
+            "have each new key's holder sign the draft (proof that the key is theirs and works), \
+             or give --allow-partial to save progress; the plan's policy.new_keys_must_sign = \
+             false turns this off",
+        ));
+    }
     if !outcome.complete() && !a.allow_partial {
         if a.json {
             let version = l.metadata().common().version;
-            crate::cli::json::print(&merge_json(&a, l.role(), version, &outcome, false));
+            crate::cli::json::print(&merge_json(
+                &a,
+                l.role(),
+                version,
+                &outcome,
+                &unproven,
+                false,
+            ));
         }
         return Err(Failure::failed(format!(
             "the threshold is not met yet; {} was not written",
@@ -881,7 +938,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         conclave::ceremony::overwrite::check_same_target(&a.output, &existing, &target)?;
     }
     crate::cli::write_metadata(&a.output, |p| conclave::fsutil::write_metadata(&md, p))?;
-    if outcome.complete() {
+    if complete {
         eprintln!(
             "Wrote {}: every threshold is met. Next: `conclave verify` it with the rest of the repository.",
             shown(&a.output)
@@ -900,7 +957,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
             "merge {} v{}{}",
             role,
             md.common().version,
-            if outcome.complete() { "" } else { " (partial)" }
+            if complete { "" } else { " (partial)" }
         ),
         &inputs,
         &[&a.output],
@@ -912,7 +969,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
     )?;
     if a.json {
         let version = md.common().version;
-        crate::cli::json::print(&merge_json(&a, &role, version, &outcome, true));
+        crate::cli::json::print(&merge_json(&a, &role, version, &outcome, &unproven, true));
     }
     Ok(exit::OK)
 }
@@ -923,7 +980,9 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
 ///
 /// For a root rotation, the previous root's threshold and the new root's are shown
 /// separately: both must be met. The previous root is --previous, or found as for merge; a
-/// root after version 1 without it is refused (exit 2), never called complete. Exits 0 when the status could be worked out (give
+/// root after version 1 without it is refused (exit 2), never called complete. Keys a root
+/// rotation adds that have not signed are listed, and the root is INCOMPLETE until they have
+/// (proof of possession). Exits 0 when the status could be worked out (give
 /// --check to exit 1 while any threshold is unmet).
 #[derive(clap::Args)]
 pub struct StatusArgs {
@@ -991,7 +1050,14 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
     for p in l.key_problems() {
         eprintln!("error: {}: {p}", shown(&a.file));
     }
-    let complete = reports.iter().all(SignatureReport::is_met) && l.key_problems().is_empty();
+    let unproven = if names.new_keys_must_sign() {
+        conclave::ceremony::unproven_new_keys(l.authorities().unwrap_or_default(), &reports)
+    } else {
+        Vec::new()
+    };
+    let complete = reports.iter().all(SignatureReport::is_met)
+        && l.key_problems().is_empty()
+        && unproven.is_empty();
     let code = if a.check && !complete {
         exit::FAILED
     } else {
@@ -1007,6 +1073,16 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         return Ok(code);
     }
     let c = l.metadata().common();
+    crate::cli::expiry::note_due(
+        vec![(
+            l.role().to_owned(),
+            c.version.get(),
+            shown(&a.file),
+            c.expires,
+        )],
+        &[&a.file],
+        Expires::now(),
+    );
     println!(
         "{} (role {}, version {}): {}{}",
         shown(&a.file),
@@ -1024,6 +1100,12 @@ pub fn status(a: StatusArgs) -> Result<u8, Failure> {
         }
     );
     print_status_reports(&reports, &names, &|id| l.is_revoked(id));
+    if !unproven.is_empty() {
+        println!("  new keys (proof of possession: each must sign before the root is final):");
+        for id in &unproven {
+            println!("    must sign    {}", names.keyid(id));
+        }
+    }
     if let Some(lines) = files {
         println!("  signature files:");
         for line in &lines {

@@ -30,6 +30,10 @@ struct Loaded {
 /// the specification: which of them would refuse it or misread it, and why (one `compat:`
 /// line per finding on stderr; docs/verification.md lists every case with its source).
 ///
+/// A role inside its re-signing window (as `conclave expiry` reckons it, with the plan.toml
+/// of the ceremony directory PATH is in) gets a `note:` line on stderr; it does not change
+/// the exit code.
+///
 /// Exit 0 when every metadata file present verifies (and, with --clients, no named client
 /// would refuse or misread any of them); 1 when any fails to parse or verify (one line per
 /// problem on stderr, naming the file, the role and the rule broken) or a named client would
@@ -116,6 +120,15 @@ pub fn run(args: Args) -> Result<u8, Failure> {
                 escape(&w.message)
             );
         }
+        let dated: Vec<(String, u64, String, Expires)> = report
+            .files
+            .iter()
+            .filter_map(|f| {
+                let expires = Expires::parse(f.expires.as_deref()?).ok()?;
+                Some((f.role.clone(), f.version?, shown(&f.file), expires))
+            })
+            .collect();
+        crate::cli::expiry::note_due(dated, &[&path], now);
         if report.problems.iter().any(|p| p.rule == "no-root") {
             eprintln!(
                 "hint: give the repository's N.root.json files with the rest, or the root you \

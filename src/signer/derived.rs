@@ -61,7 +61,16 @@ pub fn check_identity(identity: &str) -> Result<(), DeriveError> {
 
 /// Derive the key for `identity` from `passphrase`.
 pub fn derive(identity: &str, passphrase: &Passphrase) -> Result<Ed25519Signer, DeriveError> {
-    check_identity(identity)?;
-    let seed = RFC9106_2GIB.derive(passphrase.expose().as_bytes(), &salt(identity))?;
+    let seed = derive_seed(identity, passphrase)?;
     Ok(Ed25519Signer::from_seed(&seed))
+}
+
+/// The Ed25519 seed of the key for `identity` (for a share backup of a derived key:
+/// `conclave key split --derive`).
+pub fn derive_seed(
+    identity: &str,
+    passphrase: &Passphrase,
+) -> Result<crate::secret::SecretBytes, DeriveError> {
+    check_identity(identity)?;
+    Ok(RFC9106_2GIB.derive(passphrase.expose().as_bytes(), &salt(identity))?)
 }
