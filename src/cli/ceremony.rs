@@ -383,9 +383,12 @@ fn genesis_rstuf(
 /// pending until the claimed keys sign it through DAS.
 fn rstuf_claimed_tasks(plan: &Plan, p: &conclave::ceremony::plan::PypiPlan) -> String {
     let mut t = format!(
-        "\n3. Claimed v1 (PEP 480, {} of {} claimed keys), after RSTUF's bootstrap. RSTUF creates\n\
+        "\n3. Claimed (PEP 480, {} of {} claimed keys), after RSTUF's bootstrap. RSTUF creates\n\
          \x20  claimed, recently-claimed and unclaimed as custom delegations and holds claimed\n\
-         \x20  pending. On the online side: curl -s https://RSTUF/api/v1/metadata/sign > pending.json\n\
+         \x20  pending. RSTUF 1.0 makes that first claimed already expired (`rstuf sign` says so and\n\
+         \x20  refuses it without --allow-expired); each upload then puts the artifact into a new\n\
+         \x20  pending claimed with the plan's expiry, which is the one clients need (docs/rstuf.md).\n\
+         \x20  On the online side: curl -s https://RSTUF/api/v1/metadata/sign > pending.json\n\
          \x20  Carry pending.json here; each claimed key holder runs:\n",
         p.claimed.threshold,
         p.claimed.keys.len()
