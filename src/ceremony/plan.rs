@@ -140,6 +140,13 @@ pub struct Policy {
     /// Days before expiry each role's re-signing window opens (`conclave expiry`), by role
     /// (`root`, `targets`, `claimed`, `snapshot`, `timestamp`, and `other` for the rest).
     pub signing_period_days: BTreeMap<String, u32>,
+    /// Accept root, targets and claimed keys on YubiKeys Yubico advisory YSA-2024-03 says
+    /// can be cloned (ECDSA on firmware below 5.7.0): a warning, with
+    /// [`Policy::vulnerable_firmware_reason`] read out and recorded in the transcript, rather
+    /// than an error (`crate::ceremony::firmware`).
+    pub allow_vulnerable_firmware: bool,
+    /// Why the plan accepts such keys; required when `allow_vulnerable_firmware` is set.
+    pub vulnerable_firmware_reason: Option<String>,
 }
 
 impl Policy {
@@ -168,6 +175,8 @@ impl Default for Policy {
             max_expiry_days: ExpiryPolicy::default().max_days,
             require_diversity: false,
             signing_period_days: BTreeMap::new(),
+            allow_vulnerable_firmware: false,
+            vulnerable_firmware_reason: None,
         }
     }
 }
@@ -718,6 +727,17 @@ impl Plan {
             }
             if let Some(b) = p.boolean("require_diversity")? {
                 policy.require_diversity = b;
+            }
+            if let Some(b) = p.boolean("allow_vulnerable_firmware")? {
+                policy.allow_vulnerable_firmware = b;
+            }
+            if let Some(reason) = p.string("vulnerable_firmware_reason")? {
+                if reason.chars().any(char::is_control) {
+                    return Err(PlanError::ControlCharacters {
+                        at: "policy.vulnerable_firmware_reason".into(),
+                    });
+                }
+                policy.vulnerable_firmware_reason = Some(reason);
             }
             if let Some(mut m) = p.table("max_expiry_days")? {
                 for role in ["root", "targets", "claimed"] {
