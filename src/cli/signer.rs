@@ -45,9 +45,10 @@ pub fn open(
     prompter: &mut Prompter,
     check_allowed: &dyn Fn(&KeyId) -> Result<(), Failure>,
     names: &crate::cli::names::Names,
+    signatures: usize,
 ) -> Result<Box<dyn Signer>, Failure> {
     if let Some(spec) = &k.yubikey {
-        return crate::cli::yubikey::signer(spec, prompter, check_allowed, names);
+        return crate::cli::yubikey::signer(spec, prompter, check_allowed, names, signatures);
     }
     if let Some(path) = &k.key {
         let kf = crate::cli::key::load_key_file(path)?;
