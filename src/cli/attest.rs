@@ -57,9 +57,6 @@ pub struct AttestArgs {
     role: Option<String>,
 }
 
-/// The roles whose new keys must not be ones YSA-2024-03 says can be cloned.
-pub(crate) const FIRMWARE_POLICY_ROLES: [&str; 3] = ["root", "targets", "claimed"];
-
 fn read_text(path: &Path, what: &str) -> Result<String, Failure> {
     let bytes = read_file(path)?;
     if bytes.len() > MAX_RECORD {
@@ -126,7 +123,7 @@ fn firmware_policy(
     let Some(role) = role else {
         return Ok(());
     };
-    if report.ysa_2024_03() && FIRMWARE_POLICY_ROLES.contains(&role) {
+    if report.ysa_2024_03() && conclave::ceremony::firmware::ROLES.contains(&role) {
         return Err(Failure::failed(format!(
             "{}: YubiKey {} has firmware {} and an {} key: Yubico advisory YSA-2024-03 says \
              such keys can be cloned by someone with physical access, so it is refused for a \
