@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use conclave::attestation::{
-    self, Anchor, AttestationError, Certificate, EnrolmentRecord, Firmware, PinPolicy,
+    self, Anchor, AttestationError, AttestedKey, Certificate, EnrolmentRecord, Firmware, PinPolicy,
     RecordMismatch, TouchPolicy, Which,
 };
 use conclave::cjson::{self, Value};
@@ -85,6 +85,259 @@ fn real_p384_fips_chain_verifies() {
     );
 }
 
+/// A real YubiKey with firmware 5.7.4 (Yubico's 2024 PKI): the path goes through Yubico's
+/// published intermediates, built into conclave, to Yubico Attestation Root 1.
+#[test]
+fn real_5_7_4_chain_verifies_through_the_published_intermediates() {
+    let slot = real("regalia-36345471-5.7.4-p256", "slot.pem");
+    let device = real("regalia-36345471-5.7.4-p256", "device.pem");
+    let r = attestation::verify_chain(&slot, &device, &Anchor::Yubico, now()).unwrap();
+    assert!(r.anchored_in_yubico);
+    assert_eq!(r.serial, 36_345_471);
+    assert_eq!(r.firmware, Firmware(5, 7, 4));
+    assert_eq!(r.slot, Some(0x9a));
+    assert_eq!(r.key_kind, AttestedKey::EcdsaP256);
+    assert!(!r.ysa_2024_03());
+    assert_eq!(r.root_subject, "CN=Yubico Attestation Root 1");
+    assert_eq!(
+        r.root_fingerprint,
+        attestation::YUBICO_ATTESTATION_ROOT_1_SHA256
+    );
+    let path: Vec<String> = r.intermediates.iter().map(|c| c.subject()).collect();
+    assert_eq!(
+        path,
+        [
+            "CN=Yubico PIV Attestation B 1",
+            "CN=Yubico Attestation Intermediate B 1"
+        ]
+    );
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // The attested key is the one the source's own test names (SHA-256 of its SPKI).
+    assert_eq!(
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&r.public_key_spki)),
+        "35bba72093e4183f38fb7b9c76ab031dc886beb665c5a58b5c51ce74ba4d48a7"
+    );
+    // The same device key attests an RSA key of another YubiKey of its batch: the chain
+    // check does not depend on the slot key's type.
+    let rsa = real("ovh-32718477-5.7.4-rsa", "slot.pem");
+    let r = attestation::verify_chain(&rsa, &device, &Anchor::Yubico, now()).unwrap();
+    assert_eq!(r.key_kind, AttestedKey::Rsa(2048));
+    assert_eq!(r.serial, 32_718_477);
+    assert!(r.public_key.is_none());
+}
+
+/// Old PKI, every key type of the real vectors, and YSA-2024-03 as each says.
+#[test]
+fn real_chains_of_both_pkis_and_their_advisory_status() {
+    for (dir, root, kind, affected) in [
+        (
+            "cosign-5.2.6-p256",
+            "CN=Yubico PIV Root CA Serial 263751",
+            AttestedKey::EcdsaP256,
+            true,
+        ),
+        (
+            "docker-tuf-25515137-p384",
+            "CN=Yubico PIV Root CA Serial 263751",
+            AttestedKey::EcdsaP384,
+            true,
+        ),
+        (
+            "ovh-5970478-4.3.5-rsa",
+            "CN=Yubico PIV Root CA Serial 263751",
+            AttestedKey::Rsa(2048),
+            false,
+        ),
+        (
+            "ovh-32718477-5.7.4-rsa",
+            "CN=Yubico Attestation Root 1",
+            AttestedKey::Rsa(2048),
+            false,
+        ),
+        (
+            "regalia-36345471-5.7.4-p256",
+            "CN=Yubico Attestation Root 1",
+            AttestedKey::EcdsaP256,
+            false,
+        ),
+    ] {
+        let r = attestation::verify_chain(
+            &real(dir, "slot.pem"),
+            &real(dir, "device.pem"),
+            &Anchor::Yubico,
+            now(),
+        )
+        .unwrap_or_else(|e| panic!("{dir}: {e}"));
+        assert_eq!(r.root_subject, root, "{dir}");
+        assert_eq!(r.key_kind, kind, "{dir}");
+        assert_eq!(r.ysa_2024_03(), affected, "{dir}");
+        assert_eq!(r.intermediates.is_empty(), root.contains("263751"), "{dir}");
+    }
+}
+
+/// The attacks on the path above the device certificate, through the library.
+#[test]
+fn attack_intermediates_not_the_devices_path_are_refused() {
+    let slot = real("regalia-36345471-5.7.4-p256", "slot.pem");
+    let device = real("regalia-36345471-5.7.4-p256", "device.pem");
+    let published = attestation::yubico_intermediates().unwrap();
+    let by_name = |cn: &str| {
+        published
+            .iter()
+            .find(|c| c.subject() == format!("CN={cn}"))
+            .unwrap()
+            .clone()
+    };
+    let (piv_a, int_a) = (
+        by_name("Yubico PIV Attestation A 1"),
+        by_name("Yubico Attestation Intermediate A 1"),
+    );
+    let (piv_b, int_b) = (
+        by_name("Yubico PIV Attestation B 1"),
+        by_name("Yubico Attestation Intermediate B 1"),
+    );
+    let check = |list: &[Certificate]| {
+        attestation::verify_chain_with(&slot, &device, Some(list), &Anchor::Yubico, now())
+    };
+    assert!(check(&[piv_b.clone(), int_b.clone()]).is_ok());
+    // The other branch's intermediates (a swapped intermediate).
+    assert!(matches!(
+        check(&[piv_a.clone(), int_a.clone()]),
+        Err(AttestationError::WrongIssuer {
+            which: Which::Device,
+            ..
+        })
+    ));
+    // The right PIV intermediate under the wrong attestation intermediate.
+    assert!(matches!(
+        check(&[piv_b.clone(), int_a.clone()]),
+        Err(AttestationError::WrongIssuer {
+            which: Which::Intermediate(1),
+            ..
+        })
+    ));
+    // Too few: the path does not reach a root.
+    assert!(check(std::slice::from_ref(&piv_b)).is_err());
+    // Too many: a record keeps exactly its path.
+    assert!(check(&[piv_b.clone(), int_b.clone(), piv_a.clone()]).is_err());
+    // A device certificate of the old PKI cannot borrow the new path.
+    let old_slot = real("cosign-5.2.6-p256", "slot.pem");
+    let old_device = real("cosign-5.2.6-p256", "device.pem");
+    assert!(
+        attestation::verify_chain_with(
+            &old_slot,
+            &old_device,
+            Some(&[piv_b, int_b]),
+            &Anchor::Yubico,
+            now()
+        )
+        .is_err()
+    );
+    // A published intermediate cannot pose as the device certificate.
+    assert!(matches!(
+        attestation::verify_chain(
+            &slot,
+            &by_name("Yubico PIV Attestation B 1"),
+            &Anchor::Yubico,
+            now()
+        ),
+        Err(AttestationError::Malformed {
+            which: Which::Device,
+            ..
+        })
+    ));
+}
+
+/// Both of Yubico's roots given with --ca-cert count as Yubico's; the published
+/// intermediates are pinned, and the new root's fingerprint is the one Yubico publishes.
+#[test]
+fn yubico_roots_are_pinned() {
+    for (pem, sha) in [
+        (
+            attestation::YUBICO_PIV_ROOT_PEM,
+            attestation::YUBICO_PIV_ROOT_SHA256,
+        ),
+        (
+            attestation::YUBICO_ATTESTATION_ROOT_1_PEM,
+            attestation::YUBICO_ATTESTATION_ROOT_1_SHA256,
+        ),
+    ] {
+        let c = Certificate::from_pem(pem, Which::Root).unwrap();
+        assert_eq!(c.fingerprint(), sha);
+        assert!(matches!(Anchor::custom(c), Anchor::Yubico));
+    }
+    assert_eq!(attestation::YUBICO_PIV_INTERMEDIATES.len(), 5);
+    for c in attestation::yubico_intermediates().unwrap() {
+        assert!(attestation::is_published_intermediate(&c));
+    }
+}
+
+/// No single-byte change of the real 5.7.4 slot or device certificate verifies.
+#[test]
+fn no_single_byte_change_of_a_real_5_7_4_chain_verifies() {
+    let slot = real("regalia-36345471-5.7.4-p256", "slot.pem");
+    let device = real("regalia-36345471-5.7.4-p256", "device.pem");
+    for (which, original) in [(Which::Slot, &slot), (Which::Device, &device)] {
+        let der = original.der().to_vec();
+        for i in 0..der.len() {
+            let mut bytes = der.clone();
+            bytes[i] ^= 0x01;
+            let Ok(changed) = Certificate::from_der(&bytes, which) else {
+                continue;
+            };
+            let (s, d) = match which {
+                Which::Slot => (&changed, &device),
+                _ => (&slot, &changed),
+            };
+            assert!(
+                attestation::verify_chain(s, d, &Anchor::Yubico, now()).is_err(),
+                "{which}: byte {i} still verifies"
+            );
+        }
+    }
+}
+
+/// A record made at enrolment for a 5.7.4 device keeps the intermediates its chain used.
+#[test]
+fn a_new_record_keeps_the_chain_it_used() {
+    let dir = vectors().join("real/regalia-36345471-5.7.4-p256");
+    let slot = Certificate::from_pem(
+        &std::fs::read_to_string(dir.join("slot.pem")).unwrap(),
+        Which::Slot,
+    )
+    .unwrap();
+    let device = Certificate::from_pem(
+        &std::fs::read_to_string(dir.join("device.pem")).unwrap(),
+        Which::Device,
+    )
+    .unwrap();
+    let report = attestation::verify_chain(&slot, &device, &Anchor::Yubico, now()).unwrap();
+    let record = EnrolmentRecord::new(
+        report.serial,
+        0x9a,
+        report.firmware,
+        PinPolicy::Once,
+        TouchPolicy::Never,
+        report.public_key.clone().unwrap(),
+        slot.der(),
+        device.der(),
+        Expires::parse("2026-11-30T12:00:00Z").unwrap(),
+    )
+    .unwrap();
+    let kept = record.intermediates.clone().unwrap();
+    assert_eq!(kept.len(), 2);
+    assert!(kept[0].contains("BEGIN CERTIFICATE"));
+    let back = EnrolmentRecord::parse(&record.to_bytes()).unwrap();
+    assert_eq!(back, record);
+    let r = back
+        .verify(&Anchor::Yubico, Some(36_345_471), now())
+        .unwrap();
+    assert_eq!(r.intermediates.len(), 2);
+    // The generator's control case says the same, byte for byte.
+    let case = std::fs::read(vectors().join("cases/valid-real-record-5.7.4/record.json")).unwrap();
+    assert_eq!(EnrolmentRecord::parse(&case).unwrap(), record);
+}
+
 /// Every byte of a certificate is signed, a copy of a signed field, the signature, or
 /// structure: so no single-byte change anywhere in the real slot or device certificate may
 /// still verify (and none may panic).
@@ -150,6 +403,7 @@ fn record_built_from_the_real_fixture() {
         public_key: key.clone(),
         slot_certificate: slot_pem,
         device_certificate: device_pem,
+        intermediates: None,
         created: Expires::parse("2026-11-30T12:00:00Z").unwrap(),
     };
     let bytes = record.to_bytes();

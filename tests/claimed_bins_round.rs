@@ -149,6 +149,12 @@ fn claimed_and_its_bins_are_signed_checked_and_merged_as_one_round() {
         o.stderr
     );
     assert!(o.stderr.contains("Round digest"), "{}", o.stderr);
+    // The round's rate, which decides whether a round is practical on a token.
+    assert!(
+        o.stderr.contains("Signed 5 drafts in ") && o.stderr.contains(" signatures per second)."),
+        "{}",
+        o.stderr
+    );
     // A key neither targets nor claimed names is refused before it is unlocked.
     let o = sign(d, "claimed", &ctx, "stranger.key", "sigs-x");
     assert_eq!(o.code, 1, "{}", o.stderr);

@@ -528,3 +528,76 @@ fn a_wrong_pin_at_the_terminal_is_asked_again_with_what_the_token_says_of_its_tr
     assert!(!screen.contains(PIN), "{screen}");
     assert!(hsm.work().join("alice.sig").is_file());
 }
+
+/// A key named by its CKA_ID alone (how Yubico's ykcs11 must be addressed: its public and
+/// private objects carry different labels) is found and signs; an id no key has is refused,
+/// named, before the PIN is asked for; a URI naming neither label nor id is a usage error.
+#[test]
+fn a_key_named_by_id_alone_signs_and_an_unknown_id_is_refused_before_the_pin() {
+    let hsm = Hsm::new();
+    hsm.init_token("Root A");
+    let module = hsm.module.display().to_string();
+    let gen_uri = format!("pkcs11:token=Root%20A;object=bob;id=%0B?module-path={module}");
+    let g = hsm.conclave(
+        &[
+            "key",
+            "generate",
+            "--pkcs11",
+            &gen_uri,
+            "--type",
+            "ecdsa-p256",
+            "--passphrase-fd",
+            "0",
+        ],
+        &format!("{PIN}\n"),
+    );
+    ok(&g);
+    std::fs::write(hsm.work().join("bob.pub"), &g.stdout).unwrap();
+    let k = |r: &str| format!("{r}=bob.pub");
+    ok(&hsm.conclave(
+        &[
+            "root",
+            "init",
+            "--key",
+            &k("root"),
+            "--key",
+            &k("targets"),
+            "--key",
+            &k("snapshot"),
+            "--key",
+            &k("timestamp"),
+            "--expires",
+            "365d",
+            "-o",
+            "draft.json",
+        ],
+        "",
+    ));
+    let o = hsm.sign(
+        &format!("pkcs11:token=Root%20A;id=%0B?module-path={module}"),
+        PIN,
+        "bob.sig",
+    );
+    ok(&o);
+    assert!(o.stderr.contains("key \"id=%0B\""), "{}", o.stderr);
+    assert!(hsm.work().join("bob.sig").exists());
+
+    let before = hsm.listing();
+    let o = hsm.sign(
+        &format!("pkcs11:token=Root%20A;id=%0C?module-path={module}"),
+        PIN,
+        "none.sig",
+    );
+    device_error(&o, &["no key labelled \"id=%0C\"", "Root A"]);
+    assert!(!o.stderr.contains("User PIN"), "{}", o.stderr);
+    assert_eq!(hsm.listing(), before);
+
+    let o = hsm.sign(
+        &format!("pkcs11:token=Root%20A?module-path={module}"),
+        PIN,
+        "none.sig",
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("id=%XX"), "{}", o.stderr);
+    assert_eq!(hsm.listing(), before);
+}

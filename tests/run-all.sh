@@ -62,11 +62,13 @@ softhsm2-util --version >/dev/null || die "softhsm2-util is installed but does n
 # YubiKey PIV (tests/yubikey.rs): the real PC/SC stack with an emulated card. pcscd and
 # vsmartcard's vpcd reader driver at run time; libpcsclite-dev + pkg-config to build the
 # `yubikey` feature. The tests start pcscd themselves (`pcscd --foreground --auto-exit`) when
-# it is not running, and fail loudly when any of this is missing.
-say "pcscd, vsmartcard-vpcd, libpcsclite-dev, pkg-config (YubiKey tests, --features yubikey)"
+# it is not running, and fail loudly when any of this is missing. ykcs11 is Yubico's PKCS#11
+# module (tests/yubikey.rs signs through it too: `sign --pkcs11 ...;module-path=libykcs11.so`).
+say "pcscd, vsmartcard-vpcd, ykcs11, libpcsclite-dev, pkg-config (YubiKey tests, --features yubikey)"
 yk_pkgs=""
 command -v pcscd >/dev/null 2>&1 || yk_pkgs="$yk_pkgs pcscd"
 [ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || yk_pkgs="$yk_pkgs vsmartcard-vpcd"
+[ -e /usr/lib/x86_64-linux-gnu/libykcs11.so ] || yk_pkgs="$yk_pkgs ykcs11"
 pkg-config --exists libpcsclite 2>/dev/null || yk_pkgs="$yk_pkgs libpcsclite-dev"
 command -v pkg-config >/dev/null 2>&1 || yk_pkgs="$yk_pkgs pkg-config"
 if [ -n "$yk_pkgs" ]; then
@@ -80,6 +82,7 @@ if [ -n "$yk_pkgs" ]; then
 fi
 command -v pcscd >/dev/null 2>&1 || die "pcscd is not installed"
 [ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || die "vsmartcard-vpcd's driver is missing"
+[ -e /usr/lib/x86_64-linux-gnu/libykcs11.so ] || die "Yubico's ykcs11 module is missing (Debian package ykcs11)"
 pkg-config --exists libpcsclite || die "libpcsclite-dev is not visible to pkg-config"
 # --- end of hardware tokens -----------------------------------------------------------------
 

@@ -33,6 +33,8 @@ const DERIVED_PASS: &str = "abacus abdomen abdominal abide abiding ability ablaz
 const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
 const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 const VPCD_PORT: u16 = 35963;
+/// The name of the emulator's reader in the pcscd these tests start (see `start_pcscd`).
+const VPCD_READER: &str = "Yubico YubiKey (conclave vpcd emulator)";
 
 struct Rig {
     _emulator: Emulator,
@@ -54,11 +56,24 @@ fn start_pcscd() {
     // A socket left by a pcscd that was killed would stop a new one from starting.
     let _ = std::fs::remove_file(PCSCD_SOCKET);
     let _ = std::fs::remove_file("/run/pcscd/pcscd.pid");
+    // The reader's name starts with "Yubico": Yubico's ykcs11 module offers only readers
+    // whose name does (its is_yubico_reader), and the ykcs11 test goes through it.
+    let conf = repo_root().join("target/pcscd-reader.conf.d");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("vpcd"),
+        format!(
+            "FRIENDLYNAME \"{VPCD_READER}\"\nDEVICENAME /dev/null:0x8C7B\nLIBPATH {VPCD_DRIVER}\n\
+             CHANNELID 0x8C7B\n"
+        ),
+    )
+    .unwrap();
     // Deliberately not waited for: pcscd serves the whole test binary and leaves by
     // itself (--auto-exit) a minute after its last client.
     #[allow(clippy::zombie_processes)]
     let _pcscd = Command::new("pcscd")
-        .args(["--foreground", "--auto-exit"])
+        .args(["--foreground", "--auto-exit", "--config"])
+        .arg(&conf)
         .stdout(out.try_clone().unwrap())
         .stderr(out)
         .spawn()
@@ -1078,4 +1093,115 @@ fn a_wrong_pin_at_the_terminal_is_asked_again_but_never_the_last_try() {
     let (code, screen) = t.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(w.join("alice.sig").is_file());
+}
+
+/// Yubico's PKCS#11 module (Debian `ykcs11`), as tuf-on-ci and RSTUF use YubiKeys.
+const YKCS11: &str = "/usr/lib/x86_64-linux-gnu/libykcs11.so";
+
+/// Issue 22: a YubiKey PIV key used through Yubico's ykcs11 module over pcscd. The key is
+/// generated with conclave's own `--yubikey` path (ykcs11 generates only after an SO login
+/// with the management key, which `key generate --pkcs11` never does: it logs in with the
+/// user PIN); ykcs11 then finds it in slot 9c (CKA_ID 2) and signs a root with it through
+/// `conclave sign --pkcs11`, which python-tuf accepts.
+#[test]
+fn a_yubikey_key_signs_through_ykcs11_and_python_tuf_accepts_the_root() {
+    assert!(
+        Path::new(YKCS11).exists(),
+        "Yubico's PKCS#11 module is not installed ({YKCS11}): `apt-get install ykcs11` \
+         (tests/run-all.sh does). This test is never skipped."
+    );
+    let (_turn, rig) = insert(card(SERIAL));
+    let readers = {
+        let ctx = rig._context.lock().unwrap();
+        let mut buf = vec![0u8; 4096];
+        ctx.list_readers(&mut buf)
+            .unwrap()
+            .map(|r| r.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        readers.iter().any(|r| r.starts_with("Yubico")),
+        "ykcs11 only offers readers whose name starts with \"Yubico\", and the running pcscd \
+         has {readers:?}: stop that pcscd so that these tests start their own (its vpcd reader \
+         is named {VPCD_READER:?})"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    ok(&generate(
+        w,
+        &format!("{SERIAL}:9c"),
+        "alice.pub",
+        &["--touch-policy", "cached"],
+    ));
+    draft_for(w, "alice.pub");
+    let id = in_dir(w, &["key", "id", "alice.pub"], "");
+    ok(&id);
+
+    let uri = format!("pkcs11:token=YubiKey%20PIV%20%23{SERIAL};id=%02?module-path={YKCS11}");
+    let before = with_card(rig, |c| c.counters.clone());
+    let s = in_dir(
+        w,
+        &[
+            "sign",
+            "draft.json",
+            "--pkcs11",
+            &uri,
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "alice.sig",
+        ],
+        &format!("{YK_PIN}\n"),
+    );
+    ok(&s);
+    assert!(s.stderr.contains(id.stdout.trim()), "{}", s.stderr);
+    assert!(!s.stderr.contains(YK_PIN) && !s.stdout.contains(YK_PIN));
+    let after = with_card(rig, |c| c.counters.clone());
+    assert_eq!(
+        after.signatures,
+        before.signatures + 1,
+        "signed on the card"
+    );
+    assert_eq!(after.verify_with_pin, before.verify_with_pin + 1);
+
+    std::fs::create_dir(w.join("repo")).unwrap();
+    ok(&in_dir(
+        w,
+        &["merge", "draft.json", "alice.sig", "-o", "repo/1.root.json"],
+        "",
+    ));
+    let v = in_dir(w, &["verify", "repo"], "");
+    ok(&v);
+    assert!(
+        v.stdout.contains("1 of 1 root v1 keys signed validly"),
+        "{}",
+        v.stdout
+    );
+    let py = run(Command::new(python())
+        .arg(repo_root().join("tests/interop/python/tuf_verdict.py"))
+        .arg(w.join("repo")));
+    assert_eq!(
+        py.code, 0,
+        "python-tuf rejects it:\n{}{}",
+        py.stdout, py.stderr
+    );
+
+    // A wrong PIN through ykcs11 costs one try and signs nothing.
+    let bad = in_dir(
+        w,
+        &[
+            "sign",
+            "draft.json",
+            "--pkcs11",
+            &uri,
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "bad.sig",
+        ],
+        "999999\n",
+    );
+    assert_eq!(bad.code, 3, "{}\n{}", bad.stdout, bad.stderr);
+    assert!(bad.stderr.contains("wrong PIN"), "{}", bad.stderr);
+    assert!(!w.join("bad.sig").exists());
 }

@@ -1,5 +1,6 @@
-//! The path check `slot certificate <- device (f9) certificate <- Yubico PIV root`, and what
-//! the slot certificate says (serial, slot, firmware, policies, attested key).
+//! The check `slot certificate <- device (f9) certificate <- [intermediates] <- root`, and
+//! what the slot certificate says (serial, slot, firmware, policies, attested key). The path
+//! above the device certificate is `super::pki`'s.
 //!
 //! An attacker who can hand the officer certificates controls every byte of them: every
 //! signature is checked over the exact DER that was parsed, non-canonical DER is refused, and
@@ -12,18 +13,9 @@ use der::{Decode, DecodePem, Encode};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::Certificate as X509;
 
+use super::pki::{self, Intermediates};
 use super::policy::{PinPolicy, TouchPolicy};
 use crate::metadata::Key;
-
-/// Yubico's PIV attestation root, "Yubico PIV Root CA Serial 263751", as published at
-/// <https://developers.yubico.com/PKI/yubico-piv-ca-1.pem> (also
-/// <https://developers.yubico.com/PIV/Introduction/piv-attestation-ca.pem>). Public data;
-/// docs/hardware.md gives its origin and fingerprint.
-pub const YUBICO_PIV_ROOT_PEM: &str = include_str!("yubico-piv-ca-1.pem");
-
-/// SHA-256 of the DER of [`YUBICO_PIV_ROOT_PEM`], as Yubico's root is usually quoted.
-pub const YUBICO_PIV_ROOT_SHA256: &str =
-    "63ece914e54dd87915f34033c85af4c0696ba1512f8add66ced738331207b546";
 
 /// Yubico's private-enterprise arc, 1.3.6.1.4.1.41482, and the PIV attestation extensions.
 const OID_FIRMWARE: &str = "1.3.6.1.4.1.41482.3.3";
@@ -44,17 +36,24 @@ pub enum Which {
     Slot,
     /// The device's own attestation certificate from slot f9, put there at the factory.
     Device,
-    /// The trust anchor: Yubico's PIV root, or a custom CA for tests.
+    /// An intermediate CA between the device certificate and the root, counted from the
+    /// device certificate up (1 issued the device certificate).
+    Intermediate(u8),
+    /// The trust anchor: one of Yubico's PIV roots, or a custom CA for tests.
     Root,
 }
 
 impl fmt::Display for Which {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Which::Slot => "the slot certificate",
-            Which::Device => "the device (f9) certificate",
-            Which::Root => "the root certificate",
-        })
+        match self {
+            Which::Slot => f.write_str("the slot certificate"),
+            Which::Device => f.write_str("the device (f9) certificate"),
+            Which::Intermediate(n) => write!(
+                f,
+                "intermediate certificate {n} (counting up from the device certificate)"
+            ),
+            Which::Root => f.write_str("the root certificate"),
+        }
     }
 }
 
@@ -89,7 +88,7 @@ pub enum AttestationError {
         reason: String,
     },
     /// The certificate's issuer name is not the subject of the next certificate up the chain
-    /// (compared as DER); e.g. a newer YubiKey whose f9 certificate has an intermediate CA.
+    /// (compared as DER), nor of any root or published intermediate that could come next.
     #[error("{which} was issued by \"{issuer}\", not by \"{expected}\"{note}")]
     WrongIssuer {
         /// The certificate concerned.
@@ -98,8 +97,23 @@ pub enum AttestationError {
         issuer: String,
         /// The subject of the certificate that should have issued it.
         expected: String,
-        /// Extra explanation, e.g. that intermediates are not supported; may be empty.
+        /// Extra explanation; may be empty.
         note: &'static str,
+    },
+    /// An intermediate certificate (one a record carries) is not one of those Yubico
+    /// publishes for PIV attestation, which conclave pins by fingerprint: a CA made by
+    /// someone else, whatever name it carries.
+    #[error(
+        "{which} (\"{subject}\", SHA-256 {fingerprint}) is not one of the intermediates Yubico \
+         publishes for PIV attestation"
+    )]
+    NotPublished {
+        /// Its place in the path.
+        which: Which,
+        /// Its subject (RFC 4514).
+        subject: String,
+        /// SHA-256 of its DER.
+        fingerprint: String,
     },
     /// The signature does not verify over the exact DER parsed: a forged or altered
     /// certificate, or one from another device or CA.
@@ -132,7 +146,7 @@ pub enum AttestationError {
     },
 }
 
-fn malformed(which: Which, reason: impl Into<String>) -> AttestationError {
+pub(super) fn malformed(which: Which, reason: impl Into<String>) -> AttestationError {
     AttestationError::Malformed {
         which,
         reason: reason.into(),
@@ -217,7 +231,7 @@ impl Certificate {
             .map_err(|e| malformed(which, format!("public key cannot be encoded ({e})")))
     }
 
-    fn issued_by(&self, issuer: &Certificate) -> bool {
+    pub(super) fn issued_by(&self, issuer: &Certificate) -> bool {
         // Names are compared as DER, byte for byte: the Yubico chain uses identical encodings.
         let a = self.cert.tbs_certificate().issuer().to_der();
         let b = issuer.cert.tbs_certificate().subject().to_der();
@@ -245,7 +259,7 @@ impl Certificate {
     /// RFC 5280 4.2: one extension of each kind, and no critical extension conclave does not
     /// understand (an issuer marks an extension critical precisely so that a verifier that
     /// ignores it refuses the certificate).
-    fn check_extensions(&self, which: Which) -> Result<(), AttestationError> {
+    pub(super) fn check_extensions(&self, which: Which) -> Result<(), AttestationError> {
         let Some(exts) = self.cert.tbs_certificate().extensions() else {
             return Ok(());
         };
@@ -267,7 +281,7 @@ impl Certificate {
 
     /// `Some(true)` for a CA certificate, `Some(false)` for one that says it is not, `None`
     /// when it has no basic constraints.
-    fn is_ca(&self, which: Which) -> Result<Option<bool>, AttestationError> {
+    pub(super) fn is_ca(&self, which: Which) -> Result<Option<bool>, AttestationError> {
         use x509_cert::ext::pkix::BasicConstraints;
         self.cert
             .tbs_certificate()
@@ -276,8 +290,18 @@ impl Certificate {
             .map_err(|e| malformed(which, format!("basic constraints: {e}")))
     }
 
+    /// The path length constraint of a CA certificate's basic constraints, if it has one.
+    pub(super) fn path_len(&self, which: Which) -> Result<Option<u8>, AttestationError> {
+        use x509_cert::ext::pkix::BasicConstraints;
+        self.cert
+            .tbs_certificate()
+            .get_extension::<BasicConstraints>()
+            .map(|bc| bc.and_then(|(_, bc)| bc.path_len_constraint))
+            .map_err(|e| malformed(which, format!("basic constraints: {e}")))
+    }
+
     /// Check this certificate's signature with `issuer`'s public key.
-    fn verify_signed_by(
+    pub(super) fn verify_signed_by(
         &self,
         which: Which,
         issuer: &Certificate,
@@ -469,7 +493,8 @@ impl fmt::Display for FormFactor {
 /// What the chain was checked against.
 #[derive(Clone, Debug)]
 pub enum Anchor {
-    /// Yubico's PIV root built into conclave.
+    /// Yubico's two PIV roots and published intermediates, built into conclave and pinned by
+    /// fingerprint (`super::pki`).
     Yubico,
     /// Another CA, e.g. a PIV emulator's, for tests. A chain anchored here proves nothing
     /// about real hardware.
@@ -477,38 +502,79 @@ pub enum Anchor {
 }
 
 impl Anchor {
-    /// An anchor from a CA certificate; Yubico's own root given this way counts as Yubico's.
+    /// An anchor from a CA certificate; either of Yubico's own roots given this way counts as
+    /// Yubico's.
     pub fn custom(cert: Certificate) -> Self {
-        if cert.fingerprint() == YUBICO_PIV_ROOT_SHA256 {
+        if pki::is_yubico_root(&cert) {
             Anchor::Yubico
         } else {
             Anchor::Custom(Box::new(cert))
         }
     }
 
-    fn certificate(&self) -> Result<Certificate, AttestationError> {
+    fn roots(&self) -> Result<Vec<Certificate>, AttestationError> {
         match self {
-            Anchor::Yubico => Certificate::from_pem(YUBICO_PIV_ROOT_PEM, Which::Root),
-            Anchor::Custom(c) => Ok((**c).clone()),
+            Anchor::Yubico => pki::yubico_roots(),
+            Anchor::Custom(c) => Ok(vec![(**c).clone()]),
         }
     }
 
-    /// Whether this is Yubico's PIV root, the only anchor that says anything about real
-    /// hardware.
+    /// Whether this is Yubico's PKI, the only anchor that says anything about real hardware.
     pub(crate) fn is_yubico(&self) -> bool {
         matches!(self, Anchor::Yubico)
+    }
+}
+
+/// The kind of key a slot certificate attests. Which kinds a YubiKey attests depends on its
+/// firmware (Ed25519 and X25519 from 5.7); the chain check does not depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttestedKey {
+    /// ECDSA on P-256.
+    EcdsaP256,
+    /// ECDSA on P-384.
+    EcdsaP384,
+    /// Ed25519 (firmware 5.7 and later).
+    Ed25519,
+    /// X25519, a key-agreement key (firmware 5.7 and later).
+    X25519,
+    /// RSA, with its modulus size in bits.
+    Rsa(usize),
+    /// Something else.
+    Other,
+}
+
+impl AttestedKey {
+    /// Whether the key signs with ECDSA (the algorithm YSA-2024-03 is about).
+    pub fn is_ecdsa(self) -> bool {
+        matches!(self, AttestedKey::EcdsaP256 | AttestedKey::EcdsaP384)
+    }
+}
+
+impl fmt::Display for AttestedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttestedKey::EcdsaP256 => f.write_str("ECDSA P-256"),
+            AttestedKey::EcdsaP384 => f.write_str("ECDSA P-384"),
+            AttestedKey::Ed25519 => f.write_str("Ed25519"),
+            AttestedKey::X25519 => f.write_str("X25519"),
+            AttestedKey::Rsa(bits) => write!(f, "RSA {bits}"),
+            AttestedKey::Other => f.write_str("another key type"),
+        }
     }
 }
 
 /// What a verified chain says.
 #[derive(Clone, Debug)]
 pub struct AttestationReport {
-    /// True when the chain ends in Yubico's PIV root built into conclave.
+    /// True when the chain ends in one of Yubico's PIV roots built into conclave.
     pub anchored_in_yubico: bool,
     /// The root certificate's subject (RFC 4514).
     pub root_subject: String,
     /// SHA-256 of the root certificate, lowercase hex.
     pub root_fingerprint: String,
+    /// The intermediates between the device certificate and the root, from the device
+    /// certificate up (none before firmware 5.7.4): the path that was checked.
+    pub intermediates: Vec<Certificate>,
     /// The device (f9) certificate's subject.
     pub device_subject: String,
     /// The slot certificate's subject, e.g. `CN=YubiKey PIV Attestation 9c`.
@@ -529,8 +595,11 @@ pub struct AttestationReport {
     pub fips: bool,
     /// The attested key as a DER SubjectPublicKeyInfo.
     pub public_key_spki: Vec<u8>,
-    /// The attested key as a TUF key, when it is one TUF and conclave can use (P-256).
+    /// The attested key as a TUF key, when it is one TUF and conclave can use (P-256,
+    /// Ed25519).
     pub public_key: Option<Key>,
+    /// The kind of the attested key.
+    pub key_kind: AttestedKey,
     /// A short name of the attested key's type, e.g. "ECDSA P-256".
     pub public_key_type: String,
     /// Things that do not make the chain fail but that the officer should hear.
@@ -546,6 +615,13 @@ impl AttestationReport {
             &self.public_key_spki,
         )
         .unwrap_or_default()
+    }
+
+    /// Whether the attested key is one Yubico security advisory YSA-2024-03 says can be
+    /// cloned by someone with physical access to the YubiKey: an ECDSA key on firmware below
+    /// 5.7.0 ([`super::ysa_2024_03_affected`]).
+    pub fn ysa_2024_03(&self) -> bool {
+        super::ysa_2024_03_affected(self.firmware, self.key_kind)
     }
 }
 
@@ -581,43 +657,78 @@ fn firmware_of(cert: &Certificate, which: Which) -> Result<Firmware, Attestation
 }
 
 /// The key a slot certificate attests, as TUF and conclave know it.
-fn attested_key(spki: &[u8]) -> (Option<Key>, String) {
+fn attested_key(spki: &[u8]) -> (Option<Key>, AttestedKey) {
     use p256::pkcs8::DecodePublicKey;
     if let Ok(k) = p256::PublicKey::from_public_key_der(spki) {
-        return (Some(Key::ecdsa_p256(&k)), "ECDSA P-256".into());
+        return (Some(Key::ecdsa_p256(&k)), AttestedKey::EcdsaP256);
     }
     if p384::PublicKey::from_public_key_der(spki).is_ok() {
-        return (None, "ECDSA P-384".into());
+        return (None, AttestedKey::EcdsaP384);
     }
-    if let Ok(info) = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(spki)
-        && info.algorithm.oid.to_string() == "1.2.840.113549.1.1.1"
-        && let Ok(k) = rsa::PublicKey::try_from(info)
-    {
-        use rsa::traits::PublicKeyParts;
-        return (None, format!("RSA {}", k.size() * 8));
+    let Ok(info) = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(spki) else {
+        return (None, AttestedKey::Other);
+    };
+    // RFC 8410: Ed25519 and X25519 keys have no parameters and a 32-byte key.
+    let raw = info.subject_public_key.as_bytes();
+    match info.algorithm.oid.to_string().as_str() {
+        "1.3.101.112" => match raw.and_then(|b| <&[u8; 32]>::try_from(b).ok()) {
+            Some(b) if info.algorithm.parameters.is_none() => {
+                (Some(Key::ed25519(b)), AttestedKey::Ed25519)
+            }
+            _ => (None, AttestedKey::Other),
+        },
+        "1.3.101.110" => (None, AttestedKey::X25519),
+        "1.2.840.113549.1.1.1" => match rsa::PublicKey::try_from(info) {
+            Ok(k) => {
+                use rsa::traits::PublicKeyParts;
+                (None, AttestedKey::Rsa(k.size() * 8))
+            }
+            Err(_) => (None, AttestedKey::Other),
+        },
+        _ => (None, AttestedKey::Other),
     }
-    (None, "another key type".into())
 }
 
-/// Check `slot` <- `device` <- `anchor`, and read what the slot certificate attests.
+/// Check `slot` <- `device` <- `anchor`, and read what the slot certificate attests; the
+/// intermediates, if the chain needs any, are Yubico's published ones built into conclave.
 ///
 /// `now` (Unix seconds) is only used for warnings: YubiKey attestation certificates copy
-/// their validity from the CA (Yubico's run 2016–2052), say nothing about when the key was
-/// made, and an out-of-date period is no evidence of forgery, so it is reported, not refused.
+/// their validity from the CA (Yubico's run 2016–2052 and 2024–9999), say nothing about when
+/// the key was made, and an out-of-date period is no evidence of forgery, so it is reported,
+/// not refused.
 pub fn verify_chain(
     slot: &Certificate,
     device: &Certificate,
     anchor: &Anchor,
     now: i64,
 ) -> Result<AttestationReport, AttestationError> {
-    let root = anchor.certificate()?;
-    // Each certificate in its own place: the root cannot pose as the device certificate (a
-    // self-signed root "issues" itself), and a CA certificate, such as a genuine device
-    // certificate, cannot pose as a slot attestation.
-    if device.der() == root.der() {
+    verify_chain_with(slot, device, None, anchor, now)
+}
+
+/// [`verify_chain`] with the intermediates given: `Some(list)` (an enrolment record's) must
+/// be exactly the path from the device certificate up, each one of Yubico's published
+/// intermediates when the anchor is Yubico's; `None` searches the built-in ones.
+pub fn verify_chain_with(
+    slot: &Certificate,
+    device: &Certificate,
+    intermediates: Option<&[Certificate]>,
+    anchor: &Anchor,
+    now: i64,
+) -> Result<AttestationReport, AttestationError> {
+    let roots = anchor.roots()?;
+    // Each certificate in its own place: a root or published intermediate cannot pose as the
+    // device certificate (a self-signed root "issues" itself), and a CA certificate, such as
+    // a genuine device certificate, cannot pose as a slot attestation.
+    if roots.iter().any(|r| r.der() == device.der()) {
         return Err(malformed(
             Which::Device,
             "it is the root certificate itself, not a YubiKey's f9 certificate",
+        ));
+    }
+    if pki::is_published_intermediate(device) {
+        return Err(malformed(
+            Which::Device,
+            "it is one of Yubico's intermediate CAs, not a YubiKey's f9 certificate",
         ));
     }
     if device.is_ca(Which::Device)? == Some(false) {
@@ -632,25 +743,14 @@ pub fn verify_chain(
             "it is a CA certificate, not a slot attestation",
         ));
     }
-    // Device <- root.
-    if !device.issued_by(&root) {
-        let note = if device.issuer().contains("Yubico PIV Attestation B")
-            || device.issuer().contains("Yubico PIV Attestation A")
-        {
-            " (a YubiKey with firmware 5.7.4 or later, whose chain goes through an \
-             intermediate certificate: conclave does not support it yet)"
-        } else {
-            ""
-        };
-        return Err(AttestationError::WrongIssuer {
-            which: Which::Device,
-            issuer: device.issuer(),
-            expected: root.subject(),
-            note,
-        });
-    }
+    // Device <- [intermediates] <- root. The slot key's type plays no part in this.
     device.check_extensions(Which::Device)?;
-    device.verify_signed_by(Which::Device, &root, Which::Root)?;
+    let pool = match intermediates {
+        Some(list) => Intermediates::Exactly(list),
+        None if anchor.is_yubico() => Intermediates::Pool(pki::yubico_intermediates()?),
+        None => Intermediates::Pool(Vec::new()),
+    };
+    let (path, root) = pki::build_path(device, &roots, pool, anchor.is_yubico())?;
     // Slot <- device.
     if !slot.issued_by(device) {
         return Err(AttestationError::WrongIssuer {
@@ -662,8 +762,28 @@ pub fn verify_chain(
     }
     slot.check_extensions(Which::Slot)?;
     slot.verify_signed_by(Which::Slot, device, Which::Device)?;
+    let mut report = read_slot(slot, device, now)?;
+    report.warnings.extend(date_warnings(
+        path.iter()
+            .enumerate()
+            .map(|(i, c)| (Which::Intermediate(i as u8 + 1), c))
+            .chain(std::iter::once((Which::Root, &root))),
+        now,
+    ));
+    report.anchored_in_yubico = anchor.is_yubico();
+    report.root_subject = root.subject();
+    report.root_fingerprint = root.fingerprint();
+    report.intermediates = path;
+    Ok(report)
+}
 
-    // What the slot certificate says.
+/// What a slot certificate (checked to be signed by `device`) says. The root fields are
+/// filled in by the caller.
+fn read_slot(
+    slot: &Certificate,
+    device: &Certificate,
+    now: i64,
+) -> Result<AttestationReport, AttestationError> {
     let serial_der = required(slot, Which::Slot, OID_SERIAL, "serial number")?;
     let serial = u32::from_der(serial_der).map_err(|e| AttestationError::BadExtension {
         which: Which::Slot,
@@ -694,14 +814,47 @@ pub fn verify_chain(
             });
         }
     };
-    let fips = device.extension(OID_FIPS).is_some();
+    let mut warnings = date_warnings([(Which::Slot, slot), (Which::Device, device)], now);
+    // The device certificate also names the firmware on most YubiKeys; a difference means
+    // the certificates come from different devices or were pieced together.
+    if let Ok(fw) = firmware_of(device, Which::Device)
+        && fw != firmware
+    {
+        warnings.push(format!(
+            "the device certificate says firmware {fw}, the slot certificate {firmware}"
+        ));
+    }
+    let public_key_spki = slot.spki_der(Which::Slot)?;
+    let (public_key, key_kind) = attested_key(&public_key_spki);
+    Ok(AttestationReport {
+        anchored_in_yubico: false,
+        root_subject: String::new(),
+        root_fingerprint: String::new(),
+        intermediates: Vec::new(),
+        device_subject: device.subject(),
+        slot_subject: slot.subject(),
+        serial,
+        slot: slot_from_subject(&slot.subject()),
+        firmware,
+        pin_policy,
+        touch_policy,
+        form_factor,
+        fips: device.extension(OID_FIPS).is_some(),
+        public_key_spki,
+        public_key,
+        key_kind,
+        public_key_type: key_kind.to_string(),
+        warnings,
+    })
+}
 
+/// Validity periods the clock is outside of: reported, never a failure (see [`verify_chain`]).
+fn date_warnings<'a>(
+    certs: impl IntoIterator<Item = (Which, &'a Certificate)>,
+    now: i64,
+) -> Vec<String> {
     let mut warnings = Vec::new();
-    for (which, cert) in [
-        (Which::Slot, slot),
-        (Which::Device, device),
-        (Which::Root, &root),
-    ] {
+    for (which, cert) in certs {
         let (from, until) = cert.validity();
         if now < from {
             warnings.push(format!(
@@ -715,36 +868,7 @@ pub fn verify_chain(
             ));
         }
     }
-    // The device certificate also names the firmware on most YubiKeys; a difference means
-    // the certificates come from different devices or were pieced together.
-    if let Ok(fw) = firmware_of(device, Which::Device)
-        && fw != firmware
-    {
-        warnings.push(format!(
-            "the device certificate says firmware {fw}, the slot certificate {firmware}"
-        ));
-    }
-
-    let public_key_spki = slot.spki_der(Which::Slot)?;
-    let (public_key, public_key_type) = attested_key(&public_key_spki);
-    Ok(AttestationReport {
-        anchored_in_yubico: anchor.is_yubico(),
-        root_subject: root.subject(),
-        root_fingerprint: root.fingerprint(),
-        device_subject: device.subject(),
-        slot_subject: slot.subject(),
-        serial,
-        slot: slot_from_subject(&slot.subject()),
-        firmware,
-        pin_policy,
-        touch_policy,
-        form_factor,
-        fips,
-        public_key_spki,
-        public_key,
-        public_key_type,
-        warnings,
-    })
+    warnings
 }
 
 /// The name of a PIV slot, for reports.
@@ -766,8 +890,8 @@ mod tests {
 
     #[test]
     fn embedded_root_is_yubicos() {
-        let root = Certificate::from_pem(YUBICO_PIV_ROOT_PEM, Which::Root).unwrap();
-        assert_eq!(root.fingerprint(), YUBICO_PIV_ROOT_SHA256);
+        let root = Certificate::from_pem(pki::YUBICO_PIV_ROOT_PEM, Which::Root).unwrap();
+        assert_eq!(root.fingerprint(), pki::YUBICO_PIV_ROOT_SHA256);
         assert_eq!(root.subject(), "CN=Yubico PIV Root CA Serial 263751");
     }
 

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use super::chain::{
     self, Anchor, AttestationError, AttestationReport, Certificate, Firmware, Which,
 };
+use super::pki;
 use super::policy::{PinPolicy, TouchPolicy};
 use crate::cjson::{self, Map, Value};
 use crate::metadata::fields::{self, Fields};
@@ -51,6 +52,11 @@ pub struct EnrolmentRecord {
     pub slot_certificate: String,
     /// PEM, the f9 slot's certificate (object 5FFF01).
     pub device_certificate: String,
+    /// PEM, the intermediates between the device certificate and the root, from the device
+    /// certificate up: the chain the record was made with (Yubico's published intermediates
+    /// for firmware 5.7.4 and later; none before). `None` in records written before conclave
+    /// kept them; the built-in ones are searched then.
+    pub intermediates: Option<Vec<String>>,
     /// When the record was made, as the writer's clock said; not checked against anything.
     pub created: Expires,
 }
@@ -185,6 +191,10 @@ impl EnrolmentRecord {
         device_certificate: &[u8],
         created: Expires,
     ) -> Result<Self, FormatError> {
+        let intermediates = published_path(device_certificate)
+            .into_iter()
+            .map(|c| certificate_pem(c.der(), "attestation.intermediates"))
+            .collect::<Result<Vec<_>, _>>()?;
         let record = EnrolmentRecord {
             serial,
             slot,
@@ -199,6 +209,7 @@ impl EnrolmentRecord {
                 device_certificate,
                 "attestation.device_certificate",
             )?,
+            intermediates: Some(intermediates),
             created,
         };
         Self::from_value(record.to_value())
@@ -303,6 +314,13 @@ impl EnrolmentRecord {
         let mut att = Fields::new(f.required("attestation")?, "attestation")?;
         let slot_certificate = att.string("slot_certificate")?;
         let device_certificate = att.string("device_certificate")?;
+        let intermediates = att.opt_string_list("intermediates")?;
+        if intermediates.as_ref().is_some_and(|l| l.len() > 4) {
+            return Err(bad(
+                "attestation.intermediates",
+                "lists more than 4 certificates; Yubico's chains have at most 2",
+            ));
+        }
         refuse_rest(att, "attestation")?;
         let created_text = f.string("created")?;
         let created = Expires::parse(&created_text).map_err(|e| bad("created", e))?;
@@ -318,6 +336,7 @@ impl EnrolmentRecord {
             public_key,
             slot_certificate,
             device_certificate,
+            intermediates,
             created,
         })
     }
@@ -333,6 +352,12 @@ impl EnrolmentRecord {
             "device_certificate".into(),
             self.device_certificate.as_str().into(),
         );
+        if let Some(list) = &self.intermediates {
+            att.insert(
+                "intermediates".into(),
+                Value::Array(list.iter().map(|p| p.as_str().into()).collect()),
+            );
+        }
         let mut m = Map::new();
         m.insert("conclave_enrolment".into(), FORMAT_VERSION.into());
         m.insert("device".into(), DEVICE_YUBIKEY_PIV.into());
@@ -365,7 +390,22 @@ impl EnrolmentRecord {
     ) -> Result<AttestationReport, RecordMismatch> {
         let slot_cert = Certificate::from_pem(&self.slot_certificate, Which::Slot)?;
         let device_cert = Certificate::from_pem(&self.device_certificate, Which::Device)?;
-        let report = chain::verify_chain(&slot_cert, &device_cert, anchor, now)?;
+        let intermediates = match &self.intermediates {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, pem)| Certificate::from_pem(pem, Which::Intermediate(i as u8 + 1)))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let report = chain::verify_chain_with(
+            &slot_cert,
+            &device_cert,
+            intermediates.as_deref(),
+            anchor,
+            now,
+        )?;
         check_expected_serial(&report, expected_serial)?;
         if report.serial != self.serial {
             return Err(RecordMismatch::Serial {
@@ -457,6 +497,19 @@ pub fn record_path(pubfile: &Path) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     pubfile.with_file_name(format!("{stem}.enrolment.json"))
+}
+
+/// The published intermediates above a device certificate (DER), when it chains to one of
+/// Yubico's roots through them; none otherwise (an older YubiKey, an emulator's test CA, or
+/// certificates that do not verify, which `key attest` will then say).
+fn published_path(device_der: &[u8]) -> Vec<Certificate> {
+    let path = || -> Result<Vec<Certificate>, AttestationError> {
+        let device = Certificate::from_der(device_der, Which::Device)?;
+        let roots = pki::yubico_roots()?;
+        let pool = pki::Intermediates::Pool(pki::yubico_intermediates()?);
+        Ok(pki::build_path(&device, &roots, pool, true)?.0)
+    };
+    path().unwrap_or_default()
 }
 
 /// PEM ("CERTIFICATE", LF line endings, 64 columns) of a DER certificate.

@@ -12,6 +12,7 @@ pub mod das;
 pub mod detached;
 pub mod expiry;
 pub mod export;
+pub mod firmware;
 pub mod gather;
 pub mod genesis;
 pub mod names;

@@ -144,6 +144,13 @@ pub struct Policy {
     /// added key has signed it (default true: a key listed by mistake, or one whose holder
     /// cannot use it, is found before the root is published, not at the next rotation).
     pub new_keys_must_sign: bool,
+    /// Accept root, targets and claimed keys on YubiKeys Yubico advisory YSA-2024-03 says
+    /// can be cloned (ECDSA on firmware below 5.7.0): a warning, with
+    /// [`Policy::vulnerable_firmware_reason`] read out and recorded in the transcript, rather
+    /// than an error (`crate::ceremony::firmware`).
+    pub allow_vulnerable_firmware: bool,
+    /// Why the plan accepts such keys; required when `allow_vulnerable_firmware` is set.
+    pub vulnerable_firmware_reason: Option<String>,
 }
 
 impl Policy {
@@ -173,6 +180,8 @@ impl Default for Policy {
             require_diversity: false,
             signing_period_days: BTreeMap::new(),
             new_keys_must_sign: true,
+            allow_vulnerable_firmware: false,
+            vulnerable_firmware_reason: None,
         }
     }
 }
@@ -726,6 +735,17 @@ impl Plan {
             }
             if let Some(b) = p.boolean("new_keys_must_sign")? {
                 policy.new_keys_must_sign = b;
+            }
+            if let Some(b) = p.boolean("allow_vulnerable_firmware")? {
+                policy.allow_vulnerable_firmware = b;
+            }
+            if let Some(reason) = p.string("vulnerable_firmware_reason")? {
+                if reason.chars().any(char::is_control) {
+                    return Err(PlanError::ControlCharacters {
+                        at: "policy.vulnerable_firmware_reason".into(),
+                    });
+                }
+                policy.vulnerable_firmware_reason = Some(reason);
             }
             if let Some(mut m) = p.table("max_expiry_days")? {
                 for role in ["root", "targets", "claimed"] {

@@ -17,14 +17,15 @@ const MAX_RECORD: usize = 1 << 20;
 /// Check a YubiKey enrolment record: was this key generated inside the YubiKey it names?
 ///
 /// Verifies the record's attestation chain (slot certificate signed by the YubiKey's f9
-/// device certificate, signed by Yubico's PIV root CA, which is built into conclave), then
-/// that the chain attests exactly what the record says: serial, slot, public key and keyid,
-/// PIN and touch policies, firmware. Prints a report to read aloud (stdout) and exits 0, or
+/// device certificate, signed by Yubico's PIV Root CA Serial 263751 before firmware 5.7.4, or
+/// through Yubico's published intermediates to Yubico Attestation Root 1 from 5.7.4 on; roots
+/// and intermediates are built into conclave, pinned by fingerprint), then that the chain
+/// attests exactly what the record says: serial, slot, public key and keyid, PIN and touch
+/// policies, firmware. Reports whether the firmware is affected by Yubico advisory
+/// YSA-2024-03 (ECDSA keys on firmware below 5.7.0 can be cloned); with --role root, targets
+/// or claimed such a key is refused. Prints a report to read aloud (stdout) and exits 0, or
 /// exits 1 with the one reason it does not hold. See docs/hardware.md, "Checking an enrolment
 /// record (attestation)".
-///
-/// Not supported: YubiKeys with firmware 5.7.4 or later, whose attestation chain goes through
-/// an intermediate certificate.
 #[derive(clap::Args)]
 pub struct AttestArgs {
     /// The enrolment record (`*.enrolment.json`, written by `key generate --yubikey`).
@@ -47,6 +48,13 @@ pub struct AttestArgs {
     /// `ykman piv keys attest 9c slot.pem` and `ykman piv certificates export f9 device.pem`.
     #[arg(long, num_args = 2, value_names = ["SLOT_PEM", "DEVICE_PEM"])]
     chain: Option<Vec<PathBuf>>,
+    /// The role the key is enrolled for. For root, targets and claimed, a key YSA-2024-03
+    /// says can be cloned (ECDSA on firmware below 5.7.0) is refused (exit 1); a ceremony
+    /// plan can waive that (policy.allow_vulnerable_firmware), `key attest` cannot.
+    #[arg(long, value_name = "ROLE", value_parser = [
+        "root", "targets", "snapshot", "timestamp", "claimed", "recently-claimed", "unclaimed",
+    ])]
+    role: Option<String>,
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String, Failure> {
@@ -78,13 +86,10 @@ pub fn run(a: AttestArgs) -> Result<u8, Failure> {
         }
     };
     if let Some(paths) = &a.chain {
-        return run_chain(
-            &paths[0],
-            &paths[1],
-            &anchor,
-            a.serial,
-            a.ca_cert.as_deref(),
-        );
+        let report = run_chain(&paths[0], &paths[1], &anchor, a.serial)?;
+        firmware_policy(&report, a.role.as_deref(), &paths[0])?;
+        print_report(&report, None, a.ca_cert.as_deref());
+        return Ok(exit::OK);
     }
     let path = a
         .record
@@ -104,8 +109,37 @@ pub fn run(a: AttestArgs) -> Result<u8, Failure> {
     let report = record
         .verify(&anchor, a.serial, now())
         .map_err(|e| refused(path, &e))?;
+    firmware_policy(&report, a.role.as_deref(), path)?;
     print_report(&report, Some(&record), a.ca_cert.as_deref());
     Ok(exit::OK)
+}
+
+/// YSA-2024-03 for a key enrolled for `role`: refused for root, targets and claimed.
+fn firmware_policy(
+    report: &AttestationReport,
+    role: Option<&str>,
+    path: &Path,
+) -> Result<(), Failure> {
+    let Some(role) = role else {
+        return Ok(());
+    };
+    if report.ysa_2024_03() && conclave::ceremony::firmware::ROLES.contains(&role) {
+        return Err(Failure::failed(format!(
+            "{}: YubiKey {} has firmware {} and an {} key: Yubico advisory YSA-2024-03 says \
+             such keys can be cloned by someone with physical access, so it is refused for a \
+             new {role} key",
+            shown(path),
+            report.serial,
+            report.firmware,
+            report.public_key_type
+        ))
+        .hint(
+            "generate the key on a YubiKey with firmware 5.7.0 or later (`ykman info` shows \
+             it); a ceremony plan can waive this with policy.allow_vulnerable_firmware = true \
+             and a policy.vulnerable_firmware_reason, which the transcript records",
+        ));
+    }
+    Ok(())
 }
 
 fn run_chain(
@@ -113,8 +147,7 @@ fn run_chain(
     device: &Path,
     anchor: &Anchor,
     serial: Option<u32>,
-    ca_cert: Option<&Path>,
-) -> Result<u8, Failure> {
+) -> Result<AttestationReport, Failure> {
     let read = |path: &Path, which| -> Result<Certificate, Failure> {
         let pem = read_text(path, "a PEM certificate")?;
         Certificate::from_pem(&pem, which)
@@ -125,15 +158,15 @@ fn run_chain(
     let report = attestation::verify_chain(&slot_cert, &device_cert, anchor, now())
         .map_err(|e| refused(slot, &RecordMismatch::Chain(e)))?;
     check_expected_serial(&report, serial).map_err(|e| refused(slot, &e))?;
-    print_report(&report, None, ca_cert);
-    Ok(exit::OK)
+    Ok(report)
 }
 
 /// One failure message naming the file and the reason, with what to do next.
 fn refused(path: &Path, e: &RecordMismatch) -> Failure {
     let hint = match e {
         RecordMismatch::Chain(AttestationError::WrongIssuer { .. })
-        | RecordMismatch::Chain(AttestationError::BadSignature { .. }) => {
+        | RecordMismatch::Chain(AttestationError::BadSignature { .. })
+        | RecordMismatch::Chain(AttestationError::NotPublished { .. }) => {
             "the attestation is not from a genuine YubiKey (or was altered, or was checked \
              against the wrong CA). Do NOT accept this key: have the key holder generate a new \
              key on the YubiKey at the table and make a new record (docs/hardware.md)"
@@ -190,6 +223,22 @@ fn print_report(r: &AttestationReport, record: Option<&EnrolmentRecord>, ca_cert
         ),
     }
     println!("  Firmware:         {}", r.firmware);
+    if r.ysa_2024_03() {
+        println!(
+            "  YSA-2024-03:      AFFECTED: an {} key on firmware below {}; Yubico says it can \
+             be cloned by someone with physical access to the YubiKey",
+            r.public_key_type,
+            attestation::YSA_2024_03_FIXED_IN
+        );
+        eprintln!(
+            "warning: YubiKey {} (firmware {}) is affected by Yubico advisory YSA-2024-03: its \
+             {} key can be cloned by someone with physical access; not acceptable for new \
+             root, targets or claimed keys unless the ceremony plan waives it",
+            r.serial, r.firmware, r.public_key_type
+        );
+    } else {
+        println!("  YSA-2024-03:      not affected");
+    }
     if let Some(ff) = r.form_factor {
         println!("  Form factor:      {ff}");
     }
@@ -220,22 +269,20 @@ fn print_report(r: &AttestationReport, record: Option<&EnrolmentRecord>, ca_cert
     println!("  Chain:");
     println!("    slot:           {}", escape(&r.slot_subject));
     println!("    signed by:      {}", escape(&r.device_subject));
+    for c in &r.intermediates {
+        println!("    signed by:      {}", escape(&c.subject()));
+        println!("      SHA-256:      {}", grouped_hex(&c.fingerprint()));
+    }
     println!("    signed by:      {}", escape(&r.root_subject));
-    let fp = r.root_fingerprint.to_uppercase();
-    let grouped: Vec<&str> = fp
-        .as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
-        .collect();
-    println!("  Root SHA-256:     {}", grouped.join(" "));
+    println!("  Root SHA-256:     {}", grouped_hex(&r.root_fingerprint));
     if custom {
         println!(
             "  Root:             TEST CA from {} — NOT Yubico's",
             ca_cert.map_or_else(|| "--ca-cert".into(), shown)
         );
     } else {
-        println!("  Root:             Yubico PIV Root CA (built into conclave; compare the");
-        println!("                    fingerprint with docs/hardware.md)");
+        println!("  Root:             Yubico's (built into conclave; compare the fingerprints");
+        println!("                    with docs/hardware.md, \"Yubico's roots\")");
     }
     for w in &r.warnings {
         eprintln!("warning: {w}");
@@ -244,4 +291,14 @@ fn print_report(r: &AttestationReport, record: Option<&EnrolmentRecord>, ca_cert
         println!();
         println!("{banner}");
     }
+}
+
+/// Hex in groups of four, upper case, as fingerprints are read aloud.
+fn grouped_hex(hex: &str) -> String {
+    let fp = hex.to_uppercase();
+    fp.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1,10 +1,12 @@
 //! `conclave ceremony check | genesis | plan-rotation | rehearse`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use conclave::attestation::{Anchor, EnrolmentRecord, record_path};
+use conclave::ceremony::firmware::{self, DeviceEvidence};
 use conclave::ceremony::genesis::{self, GenesisError};
-use conclave::ceremony::plan::{Level, Plan};
+use conclave::ceremony::plan::{Finding, Level, Plan};
 use conclave::ceremony::rehearsal::{self, Event};
 use conclave::ceremony::transcript::{self, Entry};
 use conclave::display::escape;
@@ -85,8 +87,73 @@ pub(crate) fn load_plan(path: &Path) -> Result<(Plan, Vec<u8>), Failure> {
     Ok((plan, bytes))
 }
 
-fn print_findings(plan: &Plan, now: Expires) -> usize {
-    let findings = plan.check(now);
+/// The evidence for the minimum-firmware policy (`conclave::ceremony::firmware`): the
+/// enrolment record beside each covered YubiKey key's public key file (relative to the plan's
+/// directory), checked against Yubico's roots.
+pub(crate) fn firmware_evidence(plan: &Plan, plan_path: &Path) -> BTreeMap<String, DeviceEvidence> {
+    let base = plan_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for name in firmware::keys_to_check(plan) {
+        let Some(k) = plan.keys.get(&name) else {
+            continue;
+        };
+        let path = record_path(&base.join(&k.public_key_path));
+        let shown_path = shown(&path);
+        let evidence = if !path.is_file() {
+            DeviceEvidence::NoRecord { path: shown_path }
+        } else {
+            let checked = read_file(&path)
+                .map_err(|f| f.message)
+                .and_then(|bytes| EnrolmentRecord::parse(&bytes).map_err(|e| e.to_string()))
+                .and_then(|record| {
+                    let report = record
+                        .verify(&Anchor::Yubico, None, Expires::now().unix())
+                        .map_err(|e| e.to_string())?;
+                    // The record must be for the key the plan names, not another of the
+                    // officer's.
+                    if record.public_key.keyid() != k.key.keyid() {
+                        return Err(format!(
+                            "it is for key {}, not the plan's {}",
+                            record.public_key.keyid(),
+                            k.key.keyid()
+                        ));
+                    }
+                    Ok(report)
+                });
+            match checked {
+                Ok(r) => DeviceEvidence::Verified {
+                    serial: r.serial,
+                    firmware: r.firmware,
+                    key: r.key_kind,
+                },
+                Err(reason) => DeviceEvidence::Invalid {
+                    path: shown_path,
+                    reason,
+                },
+            }
+        };
+        out.insert(name, evidence);
+    }
+    out
+}
+
+/// The plan's policy findings and the minimum-firmware policy's, errors first.
+fn findings(
+    plan: &Plan,
+    now: Expires,
+    evidence: &BTreeMap<String, DeviceEvidence>,
+) -> Vec<Finding> {
+    let mut all = plan.check(now);
+    all.extend(firmware::check(plan, evidence));
+    all.sort_by_key(|f| std::cmp::Reverse(f.level));
+    all
+}
+
+fn print_findings(plan: &Plan, now: Expires, evidence: &BTreeMap<String, DeviceEvidence>) -> usize {
+    let findings = findings(plan, now, evidence);
     for f in &findings {
         eprintln!("  {}: {}", f.level.word(), escape(&f.message));
     }
@@ -154,9 +221,15 @@ pub struct CheckArgs {
 
 /// `ceremony check --json`: the plan as read (officers, roles, keys with keyids) and the
 /// policy's findings.
-fn plan_json(plan: &Plan, path: &Path, digest: &str, now: Expires) -> crate::cli::json::Value {
+fn plan_json(
+    plan: &Plan,
+    path: &Path,
+    digest: &str,
+    now: Expires,
+    evidence: &BTreeMap<String, DeviceEvidence>,
+) -> crate::cli::json::Value {
     use crate::cli::json::{Value, int, obj, opt};
-    let findings = plan.check(now);
+    let findings = findings(plan, now, evidence);
     let ok = !findings.iter().any(|f| f.level == Level::Error);
     let roles = plan
         .all_roles()
@@ -221,13 +294,20 @@ fn plan_json(plan: &Plan, path: &Path, digest: &str, now: Expires) -> crate::cli
 fn check(a: CheckArgs) -> Result<u8, Failure> {
     let (plan, bytes) = load_plan(&a.plan)?;
     let digest = transcript::sha256_hex(&bytes);
+    let evidence = firmware_evidence(&plan, &a.plan);
     if a.json {
-        crate::cli::json::print(&plan_json(&plan, &a.plan, &digest, Expires::now()));
+        crate::cli::json::print(&plan_json(
+            &plan,
+            &a.plan,
+            &digest,
+            Expires::now(),
+            &evidence,
+        ));
     } else {
         print_plan(&plan, &a.plan, &digest);
     }
     eprintln!("Policy:");
-    let errors = print_findings(&plan, Expires::now());
+    let errors = print_findings(&plan, Expires::now(), &evidence);
     if errors > 0 {
         return Err(Failure::failed(format!(
             "{}: the plan breaks its policy ({errors} error(s)); fix it before the ceremony",
@@ -421,7 +501,14 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     let (plan, bytes) = load_plan(&a.plan)?;
     let now = Expires::now();
     eprintln!("Checking {} against its policy:", shown(&a.plan));
-    if print_findings(&plan, now) > 0 {
+    let evidence = firmware_evidence(&plan, &a.plan);
+    // The transcript records the air-gap check and, when the plan waives the minimum-firmware
+    // policy for keys it covers, the waiver and its reason.
+    let mut note = airgap.summary();
+    if let Some(waiver) = firmware::waiver_note(&plan, &evidence) {
+        note = format!("{note}; {waiver}");
+    }
+    if print_findings(&plan, now, &evidence) > 0 {
         return Err(Failure::failed(format!(
             "{}: the plan breaks its policy; nothing was written",
             shown(&a.plan)
@@ -457,7 +544,7 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     write_output(&d.join("drafts/1.root.json"), &root.to_file_bytes())?;
     outputs.push(d.join("drafts/1.root.json"));
     if rstuf {
-        return genesis_rstuf(&a, &plan, &bytes, &root, outputs, airgap.summary());
+        return genesis_rstuf(&a, &plan, &bytes, &root, outputs, note);
     }
     write_output(&d.join("drafts/1.targets.json"), &targets.to_file_bytes())?;
     outputs.push(d.join("drafts/1.targets.json"));
@@ -522,7 +609,7 @@ fn genesis(a: GenesisArgs) -> Result<u8, Failure> {
     outputs.push(d.join("SIGNING-TASKS.txt"));
 
     let step = format!("ceremony genesis from plan \"{}\"", plan.name);
-    let line = record_genesis(&a, step, &bytes, &outputs, airgap.summary())?;
+    let line = record_genesis(&a, step, &bytes, &outputs, note)?;
 
     println!("{}", tasks);
     eprintln!(

@@ -3,7 +3,7 @@
 
 use conclave::display::escape;
 use conclave::secret::Passphrase;
-use conclave::signer::pkcs11::{DeviceError, PinState, Pkcs11Uri, Token};
+use conclave::signer::pkcs11::{DeviceError, PinState, Pkcs11Uri, Token, key_name};
 
 use crate::cli::prompt::{Prompter, Try};
 use crate::cli::{Failure, exit, shown};
@@ -27,8 +27,10 @@ pub fn device(e: DeviceError) -> Failure {
             ));
         }
         NoObject => {
-            return Failure::usage(e.to_string())
-                .hint("add ;object=LABEL to the URI: the label of the key in the token");
+            return Failure::usage(e.to_string()).hint(
+                "add ;object=LABEL (the label of the key in the token) or ;id=%XX (its \
+                       CKA_ID; ykcs11: %02 for PIV slot 9c) to the URI",
+            );
         }
         ModuleMissing { .. } => {
             format!("install the module or correct module-path in the URI; {MODULES}")
@@ -142,16 +144,17 @@ pub fn signer(
     check_allowed: &dyn Fn(&conclave::metadata::KeyId) -> Result<(), Failure>,
     names: &crate::cli::names::Names,
 ) -> Result<Box<dyn conclave::signer::Signer>, Failure> {
-    let label = uri
-        .object
-        .as_deref()
-        .ok_or_else(|| device(DeviceError::NoObject))?;
+    // A key is named by its label, its id, or both (ykcs11 names a slot's key by id alone).
+    let label = uri.object.as_deref();
+    if label.is_none() && uri.id.is_none() {
+        return Err(device(DeviceError::NoObject));
+    }
     let token = Token::open(uri).map_err(device)?;
     let public = token.public_key(label, uri.id.as_deref()).map_err(device)?;
     let keyid = public.keyid();
     eprintln!(
         "Signing with key \"{}\" in token \"{}\" (keyid {}).",
-        escape(label),
+        escape(&key_name(label, uri.id.as_deref())),
         escape(token.label()),
         names.keyid(&keyid)
     );

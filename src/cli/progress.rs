@@ -97,7 +97,9 @@ fn draw_loop(s: &Shared, started: Instant) {
     }
 }
 
-/// The progress line: `LABEL [=====>     ]  45% 3.1 s`, or `LABEL | 3.1 s` without a total.
+/// The progress line: `LABEL [=====>     ]  45% 3.1 s, 14.5/s, 3.8 s left`, or
+/// `LABEL | 3.1 s` without a total. The rate and time left come from the units done so far
+/// (signatures, for a signing round on a token), and appear once there is one.
 pub fn render(label: &str, done: u64, total: u64, elapsed: Duration, frame: usize) -> String {
     let secs = elapsed.as_secs_f64();
     if total == 0 {
@@ -112,7 +114,25 @@ pub fn render(label: &str, done: u64, total: u64, elapsed: Duration, frame: usiz
         bar.push_str(&" ".repeat(WIDTH - filled - 1));
     }
     let pct = done as u128 * 100 / total as u128;
-    format!("{label} [{bar}] {pct:>3}% {secs:.1} s")
+    if done == 0 || done == total || secs <= 0.0 {
+        return format!("{label} [{bar}] {pct:>3}% {secs:.1} s");
+    }
+    let rate = done as f64 / secs;
+    let left = (total - done) as f64 / rate;
+    format!(
+        "{label} [{bar}] {pct:>3}% {secs:.1} s, {rate:.1}/s, {} left",
+        duration_words(left)
+    )
+}
+
+/// Seconds as `42 s`, `7 min 5 s` or `2 h 3 min`.
+pub fn duration_words(secs: f64) -> String {
+    let s = secs.round().max(0.0) as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
 }
 
 impl Drop for Step {
@@ -148,8 +168,10 @@ mod tests {
         let t = Duration::from_millis(3140);
         assert_eq!(
             render("Reading", 45, 100, t, 0),
-            "Reading [=============>                ]  45% 3.1 s"
+            "Reading [=============>                ]  45% 3.1 s, 14.3/s, 4 s left"
         );
+        assert_eq!(duration_words(4095.0 / 2.5), "27 min 18 s");
+        assert_eq!(duration_words(7300.0), "2 h 1 min");
         assert_eq!(
             render("Reading", 100, 100, t, 0),
             "Reading [==============================] 100% 3.1 s"

@@ -25,8 +25,9 @@ pub struct KeyArgs {
     #[arg(long, value_name = "ID")]
     pub derive: Option<String>,
     /// Sign with a key in a PKCS#11 token, e.g.
-    /// 'pkcs11:token=NAME;object=LABEL?module-path=/usr/lib/softhsm/libsofthsm2.so'.
-    /// The key's keyid is shown, and checked against the keys allowed to sign, before the PIN
+    /// 'pkcs11:token=NAME;object=LABEL?module-path=/usr/lib/softhsm/libsofthsm2.so'; the key
+    /// is named by object=LABEL, id=%XX (its CKA_ID) or both (Yubico's ykcs11: id alone,
+    /// %02 for PIV slot 9c). The key's keyid is shown, and checked against the keys allowed to sign, before the PIN
     /// is asked for (or read from the URI's pin-source=file:PATH).
     #[arg(long, value_name = "URI", value_parser = crate::cli::pkcs11::parse_uri)]
     pub pkcs11: Option<conclave::signer::pkcs11::Pkcs11Uri>,
@@ -45,9 +46,10 @@ pub fn open(
     prompter: &mut Prompter,
     check_allowed: &dyn Fn(&KeyId) -> Result<(), Failure>,
     names: &crate::cli::names::Names,
+    signatures: usize,
 ) -> Result<Box<dyn Signer>, Failure> {
     if let Some(spec) = &k.yubikey {
-        return crate::cli::yubikey::signer(spec, prompter, check_allowed, names);
+        return crate::cli::yubikey::signer(spec, prompter, check_allowed, names, signatures);
     }
     if let Some(path) = &k.key {
         let kf = crate::cli::key::load_key_file(path)?;

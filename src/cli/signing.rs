@@ -514,7 +514,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
 
     let mut prompter = Prompter::new(a.passphrase_fd)?;
     let check_allowed = |keyid: &KeyId| -> Result<(), Failure> { Ok(l.may_sign(keyid)?) };
-    let signer = crate::cli::signer::open(&a.keys, &mut prompter, &check_allowed, &names)?;
+    let signer = crate::cli::signer::open(&a.keys, &mut prompter, &check_allowed, &names, 1)?;
     let signed =
         crate::cli::progress::step("Signing", || l.sign(signer.as_ref(), a.output.parent()));
     let detached = signed.map_err(|e| match e {

@@ -600,7 +600,7 @@ fn sign_head(a: SignHeadArgs) -> Result<u8, Failure> {
     // Any key may sign the head: `transcript verify` says whose it is, and counts only an
     // officer's (or a witness's, named there).
     let any_key = |_: &conclave::metadata::KeyId| Ok(());
-    let signer = crate::cli::signer::open(&a.keys, &mut prompter, &any_key, &names)?;
+    let signer = crate::cli::signer::open(&a.keys, &mut prompter, &any_key, &names, 1)?;
     let h = transcript::sign_head(&lines, signer.as_ref())
         // Not chained: SignError's messages already carry their causes.
         .map_err(|e| match e {

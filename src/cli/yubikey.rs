@@ -61,6 +61,7 @@ pub fn signer(
     _: &mut crate::cli::prompt::Prompter,
     _: &dyn Fn(&conclave::metadata::KeyId) -> Result<(), Failure>,
     _: &crate::cli::names::Names,
+    _: usize,
 ) -> Result<Box<dyn conclave::signer::Signer>, Failure> {
     Err(not_built())
 }
@@ -211,6 +212,7 @@ mod enabled {
         prompter: &mut Prompter,
         check_allowed: &dyn Fn(&KeyId) -> Result<(), Failure>,
         names: &crate::cli::names::Names,
+        signatures: usize,
     ) -> Result<Box<dyn Signer>, Failure> {
         let r = slot_ref(spec)?;
         let mut token = open(r)?;
@@ -229,6 +231,9 @@ mod enabled {
             info.touch_policy
         );
         check_allowed(&keyid)?;
+        if signatures > 1 {
+            round_notice(r.serial, info.pin_policy, info.touch_policy, signatures)?;
+        }
         let signer = if info.pin_policy == PinPolicy::Never {
             token
                 .signer(r.slot, &info.public_key, None)
@@ -260,6 +265,45 @@ mod enabled {
             );
         }
         Ok(Box::new(signer))
+    }
+
+    /// Before a round's PIN prompt: what the slot's policies mean for `signatures` signatures.
+    /// PIN policy `always` wants the PIN before every signature, which a round (one PIN entry)
+    /// cannot give: refused before the PIN is asked for, rather than failing at the second
+    /// draft.
+    fn round_notice(
+        serial: u32,
+        pin: PinPolicy,
+        touch: TouchPolicy,
+        signatures: usize,
+    ) -> Result<(), Failure> {
+        if matches!(pin, PinPolicy::Always | PinPolicy::MatchAlways) {
+            return Err(Failure::usage(format!(
+                "YubiKey {serial}: the key's PIN policy is {pin}, so the device wants the PIN \
+                 before each of the round's {signatures} signatures; a round asks for it once"
+            ))
+            .hint(
+                "sign the drafts one file at a time, or sign rounds with a key enrolled with \
+                 --pin-policy once (docs/hardware.md)",
+            ));
+        }
+        eprintln!(
+            "This round makes {signatures} signatures with this key; the PIN is asked for once."
+        );
+        match touch {
+            TouchPolicy::Always => eprintln!(
+                "Touch policy always: the YubiKey waits for a touch before EACH signature: \
+                 {signatures} touches, each within 15 seconds of its light blinking. For rounds \
+                 this large, keys enrolled with --touch-policy cached need a touch at most every \
+                 15 seconds instead."
+            ),
+            TouchPolicy::Cached => eprintln!(
+                "Touch policy cached: touch the YubiKey when its light blinks; a touch is \
+                 remembered for 15 seconds, so touch again whenever it blinks during the round."
+            ),
+            _ => eprintln!("Touch policy {touch}: no touch is needed to sign."),
+        }
+        Ok(())
     }
 
     /// `key generate --yubikey SERIAL[:SLOT] -o PUBFILE`.

@@ -402,10 +402,13 @@ impl Token {
         &self,
         session: &Session,
         class: Option<ObjectClass>,
-        label: &str,
+        label: Option<&str>,
         id: Option<&[u8]>,
     ) -> Result<Vec<ObjectHandle>, DeviceError> {
-        let mut template = vec![Attribute::Label(label.as_bytes().to_vec())];
+        let mut template = Vec::new();
+        if let Some(label) = label {
+            template.push(Attribute::Label(label.as_bytes().to_vec()));
+        }
         if let Some(c) = class {
             template.push(Attribute::Class(c));
         }
@@ -417,11 +420,13 @@ impl Token {
             .map_err(self.err("searching for objects"))
     }
 
-    /// The public key of the key pair labelled `label` (narrowed by `id` if given), read
-    /// without logging in.
-    pub fn public_key(&self, label: &str, id: Option<&[u8]>) -> Result<Key, DeviceError> {
+    /// The public key of the key pair labelled `label` and/or with the `CKA_ID` `id` (at least
+    /// one given: Yubico's ykcs11 labels a slot's public and private key differently, so
+    /// there the key is named by its id alone), read without logging in.
+    pub fn public_key(&self, label: Option<&str>, id: Option<&[u8]>) -> Result<Key, DeviceError> {
         let session = self.open_session(false)?;
         let found = self.find(&session, Some(ObjectClass::PUBLIC_KEY), label, id)?;
+        let label = &key_name(label, id);
         let handle = match found.as_slice() {
             [] => {
                 return Err(DeviceError::NoKey {
@@ -509,7 +514,7 @@ impl Token {
     /// `expected` (the one shown to the officer before the PIN was asked for).
     pub fn signer(
         &self,
-        label: &str,
+        label: Option<&str>,
         id: Option<&[u8]>,
         expected: &Key,
         pin: &Passphrase,
@@ -520,6 +525,7 @@ impl Token {
         // what was shown.
         let publics = self.find(&session, Some(ObjectClass::PUBLIC_KEY), label, id)?;
         let privates = self.find(&session, Some(ObjectClass::PRIVATE_KEY), label, id)?;
+        let label = &key_name(label, id);
         let (pub_handle, private) = match (publics.as_slice(), privates.as_slice()) {
             ([p], [k]) => (*p, *k),
             (_, []) | ([], _) => {
@@ -574,7 +580,7 @@ impl Token {
     /// Refuse a label already in use, as far as can be seen without the PIN (public objects).
     pub fn refuse_existing_label(&self, label: &str) -> Result<(), DeviceError> {
         let session = self.open_session(false)?;
-        if !self.find(&session, None, label, None)?.is_empty() {
+        if !self.find(&session, None, Some(label), None)?.is_empty() {
             return Err(DeviceError::KeyExists {
                 token: self.name(),
                 label: quoted_inner(label),
@@ -596,7 +602,7 @@ impl Token {
         let session = self.open_session(true)?;
         self.login(&session, pin)?;
         // Logged in, private objects are visible too: check the label again.
-        if !self.find(&session, None, label, None)?.is_empty() {
+        if !self.find(&session, None, Some(label), None)?.is_empty() {
             return Err(DeviceError::KeyExists {
                 token: self.name(),
                 label: quoted_inner(label),
@@ -656,6 +662,18 @@ impl Token {
 }
 
 /// Labels come from the URI or the token: escape control characters before printing.
+/// How a key named by label and/or id is shown in messages: its label, else `id=%XX...`.
+pub fn key_name(label: Option<&str>, id: Option<&[u8]>) -> String {
+    match (label, id) {
+        (Some(l), _) => l.to_owned(),
+        (None, Some(id)) => {
+            let hex: String = id.iter().map(|b| format!("%{b:02X}")).collect();
+            format!("id={hex}")
+        }
+        (None, None) => String::new(),
+    }
+}
+
 fn quoted_inner(label: &str) -> String {
     crate::display::escape(label).into_owned()
 }

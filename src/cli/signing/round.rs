@@ -241,8 +241,10 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
     let check_allowed =
         |keyid: &KeyId| -> Result<(), Failure> { Ok(round::may_sign(&drafts, keyid)?) };
     let mut prompter = Prompter::new(a.passphrase_fd)?;
-    let signer = crate::cli::signer::open(&a.keys, &mut prompter, &check_allowed, &names)?;
+    let signer =
+        crate::cli::signer::open(&a.keys, &mut prompter, &check_allowed, &names, drafts.len())?;
 
+    let started = std::time::Instant::now();
     let bar = crate::cli::progress::Step::counted(
         format!("Signing {} drafts", drafts.len()),
         drafts.len() as u64,
@@ -256,6 +258,7 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
         &mut || bar.inc(1),
     );
     drop(bar);
+    let secs = started.elapsed().as_secs_f64();
     let signed = match signed {
         Ok(s) => s,
         Err(Step::Failed(f)) => return Err(f),
@@ -265,6 +268,13 @@ pub(super) fn sign_round(a: &SignArgs) -> Result<u8, Failure> {
         Err(Step::Round(e)) => return Err(e.into()),
     };
     let out = signed.files;
+    // The rate decides whether a claim round is practical on a token (docs/performance.md).
+    eprintln!(
+        "Signed {} drafts in {} ({:.1} signatures per second).",
+        out.len(),
+        crate::cli::progress::duration_words(secs),
+        out.len() as f64 / secs.max(1e-6)
+    );
     crate::cli::write_new_dir(&a.output, &out, "already exists")?;
     let officer = signed.keyid.as_ref().and_then(|k| names.officer(k));
     let keyid = signed.keyid.map(|k| k.to_string()).unwrap_or_default();

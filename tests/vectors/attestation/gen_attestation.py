@@ -29,7 +29,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
@@ -80,7 +80,7 @@ def der_of(pem: str) -> bytes:
     return x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
 
 
-def record(slot_pem: str, device_pem: str, **over: Any) -> dict:
+def record(slot_pem: str, device_pem: str, intermediates: list[str] | None = None, **over: Any) -> dict:
     """A record for a chain, with the values the slot certificate attests."""
     cert = x509.load_pem_x509_certificate(slot_pem.encode())
     ext = {e.oid.dotted_string: e.value.value for e in cert.extensions}
@@ -103,6 +103,8 @@ def record(slot_pem: str, device_pem: str, **over: Any) -> dict:
         "attestation": {"slot_certificate": slot_pem, "device_certificate": device_pem},
         "created": CREATED,
     }
+    if intermediates is not None:
+        r["attestation"]["intermediates"] = intermediates
     r.update(over)
     return r
 
@@ -335,11 +337,12 @@ def main() -> None:
     inter = name("Yubico PIV Attestation B 1")
     new_dev = build(name("Yubico PIV Attestation"), inter, dev_key.public_key(), ca_key, hashes.SHA384(), 5,
                     exts=[yubico_ext("1.3.6.1.4.1.41482.3.3", b"\x05\x07\x04")], ca=True)
-    write_case("intermediate-chain-unsupported", {"record.json": record(pem_of(test_slot_der), pem_of(new_dev))}, {
+    write_case("forged-device-under-yubico-intermediate-name",
+               {"record.json": record(pem_of(test_slot_der), pem_of(new_dev))}, {
         "command": attest, "exit": 1,
-        "stderr_contains": ["issued by \"CN=Yubico PIV Attestation B 1\"", "firmware 5.7.4 or later",
-                            "conclave does not support it yet"],
-        "why": "chains through Yubico's 2024 intermediates are refused with a clear reason, not misread"})
+        "stderr_contains": ["the signature on the device (f9) certificate does not verify with the key of "
+                            "intermediate certificate 1"],
+        "why": "a device certificate naming Yubico's published intermediate as issuer must be signed by it"})
     no_serial = build(name("YubiKey PIV Attestation 9c"), name("Yubico PIV Attestation"),
                       slot_key.public_key(), dev_key, hashes.SHA256(), 6, exts=slot_exts(skip="1.3.6.1.4.1.41482.3.7"))
     r = record(pem_of(test_slot_der), pem_of(dev_der))
@@ -356,7 +359,135 @@ def main() -> None:
         "command": attest + ["--ca-cert", "ca.pem"], "exit": 1,
         "stderr_contains": ["the slot certificate has a malformed Yubico extension firmware version: 2 bytes, expected 3"],
         "why": "a malformed extension must not be read as some version"})
+    new_pki_cases(attest, good, ca_der, ca_key, dev_key)
     print(f"wrote {len(list(OUT.iterdir()))} cases to {OUT}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Yubico's 2024 PKI (firmware 5.7.4 and later): real chains and attacks on the path
+
+PUBLISHED = HERE.parent.parent.parent / "src" / "attestation"
+
+
+def new_pki_cases(attest: list, old_good: dict, ca_der: bytes, ca_key, dev_key) -> None:
+    p256 = REAL / "regalia-36345471-5.7.4-p256"
+    slot_pem = (p256 / "slot.pem").read_text()
+    device_pem = (p256 / "device.pem").read_text()
+    rsa = REAL / "ovh-32718477-5.7.4-rsa"
+    old_rsa = REAL / "ovh-5970478-4.3.5-rsa"
+    piv_a = (PUBLISHED / "yubico-piv-attestation-a-1.pem").read_text()
+    piv_b = (PUBLISHED / "yubico-piv-attestation-b-1.pem").read_text()
+    int_a = (PUBLISHED / "yubico-attestation-intermediate-a-1.pem").read_text()
+    int_b = (PUBLISHED / "yubico-attestation-intermediate-b-1.pem").read_text()
+    good = record(slot_pem, device_pem, intermediates=[piv_b, int_b])
+
+    write_case("valid-real-record-5.7.4", {"record.json": good}, {
+        "command": attest + ["--serial", "36345471", "--role", "root"], "exit": 0,
+        "stdout_contains": ["YubiKey attestation: VERIFIED", "YubiKey serial:   36345471",
+                            "Slot:             9a (PIV Authentication)", "Firmware:         5.7.4",
+                            "YSA-2024-03:      not affected", "PIN policy:       once",
+                            "Touch policy:     never", good["keyid"],
+                            "CN=Yubico PIV Attestation B 1", "CN=Yubico Attestation Intermediate B 1",
+                            "CN=Yubico Attestation Root 1",
+                            "6276 0C6A 6EF9 1679 F454 C890 2B80 FD00 9825 B3F2 5DA9 0F1F BACE 2EC6 586C D5A8"],
+        "stdout_not_contains": ["NOT ANCHORED", "AFFECTED"],
+        "why": "control: a record of a real YubiKey with firmware 5.7.4 (Yubico's 2024 PKI), intermediates kept"})
+    write_case("valid-real-record-5.7.4-no-intermediates-listed", {"record.json": record(slot_pem, device_pem)}, {
+        "command": attest, "exit": 0,
+        "stdout_contains": ["VERIFIED", "CN=Yubico PIV Attestation B 1", "CN=Yubico Attestation Root 1"],
+        "why": "control: a record without the intermediates field is checked through the built-in ones"})
+    write_case("valid-real-chain-5.7.4-rsa",
+               {"slot.pem": (rsa / "slot.pem").read_text(), "device.pem": (rsa / "device.pem").read_text()}, {
+        "command": ["key", "attest", "--chain", "slot.pem", "device.pem", "--serial", "32718477"], "exit": 0,
+        "stdout_contains": ["YubiKey serial:   32718477", "Key type:         RSA 2048", "Firmware:         5.7.4",
+                            "CN=Yubico Attestation Root 1"],
+        "why": "control: the chain check does not depend on the slot key's type (a real RSA 2048 slot key, 5.7.4)"})
+    write_case("valid-real-chain-4.3.5-rsa",
+               {"slot.pem": (old_rsa / "slot.pem").read_text(), "device.pem": (old_rsa / "device.pem").read_text()}, {
+        "command": ["key", "attest", "--chain", "slot.pem", "device.pem", "--role", "root"], "exit": 0,
+        "stdout_contains": ["YubiKey serial:   5970478", "Key type:         RSA 2048", "Firmware:         4.3.5",
+                            "YSA-2024-03:      not affected", "CN=Yubico PIV Root CA Serial 263751"],
+        "why": "control: a real YubiKey 4 (old PKI, no basic constraints on f9) with an RSA key: not an ECDSA key"})
+
+    # The minimum-firmware policy (YSA-2024-03).
+    write_case("ysa-2024-03-affected-reported", {"record.json": old_good}, {
+        "command": attest, "exit": 0,
+        "stdout_contains": ["Firmware:         5.2.6", "YSA-2024-03:      AFFECTED"],
+        "stderr_contains": ["affected by Yubico advisory YSA-2024-03"],
+        "why": "the officer must hear that an ECDSA key on firmware below 5.7.0 can be cloned"})
+    write_case("ysa-2024-03-affected-refused-for-root", {"record.json": old_good}, {
+        "command": attest + ["--role", "root"], "exit": 1,
+        "stderr_contains": ["firmware 5.2.6", "YSA-2024-03", "refused for a new root key",
+                            "policy.allow_vulnerable_firmware"],
+        "why": "a root key that can be cloned with physical access must not be enrolled"})
+
+    # Attacks on the path above the device certificate.
+    write_case("swapped-intermediate", {"record.json": record(slot_pem, device_pem, intermediates=[piv_a, int_a])}, {
+        "command": attest, "exit": 1,
+        "stderr_contains": ["the device (f9) certificate was issued by \"CN=Yubico PIV Attestation B 1\", "
+                            "not by \"CN=Yubico PIV Attestation A 1\""],
+        "why": "a record's intermediates must be the path its device certificate actually has"})
+    write_case("intermediates-out-of-order",
+               {"record.json": record(slot_pem, device_pem, intermediates=[int_b, piv_b])}, {
+        "command": attest, "exit": 1,
+        "stderr_contains": ["not by \"CN=Yubico Attestation Intermediate B 1\""],
+        "why": "the intermediates form one path, from the device certificate up"})
+    write_case("intermediate-listed-for-old-chain",
+               {"record.json": {**old_good, "attestation": {**old_good["attestation"], "intermediates": [piv_b, int_b]}}}, {
+        "command": attest, "exit": 1,
+        "stderr_contains": ["intermediate certificate 1", "the path reached CN=Yubico PIV Root CA Serial 263751 without it"],
+        "why": "a record must keep exactly the chain it used, nothing added"})
+    # An attacker's own CAs named exactly like Yubico's 2024 ones, with a software "YubiKey".
+    att_root = name("Yubico Attestation Root 1")
+    att_int = name("Yubico Attestation Intermediate B 1")
+    att_piv = name("Yubico PIV Attestation B 1")
+    k_int = scalar("forged-intermediate", ec.SECP256R1())
+    k_piv = scalar("forged-piv", ec.SECP256R1())
+    f_int = build(att_int, att_root, k_int.public_key(), ca_key, hashes.SHA384(), 10, ca=True)
+    f_piv = build(att_piv, att_int, k_piv.public_key(), k_int, hashes.SHA256(), 11, ca=True)
+    f_dev = build(name("YubiKey PIV Attestation"), att_piv, dev_key.public_key(), k_piv, hashes.SHA256(), 12,
+                  exts=[yubico_ext("1.3.6.1.4.1.41482.3.3", b"\x05\x07\x04")], ca=True)
+    slot_key = scalar("test-slot", ec.SECP256R1())
+    f_slot = build(name("YubiKey PIV Attestation 9c"), name("YubiKey PIV Attestation"), slot_key.public_key(),
+                   dev_key, hashes.SHA256(), 13, exts=slot_exts(fw=b"\x05\x07\x04"))
+    write_case("forged-intermediates-with-yubico-names",
+               {"record.json": record(pem_of(f_slot), pem_of(f_dev), intermediates=[pem_of(f_piv), pem_of(f_int)])}, {
+        "command": attest, "exit": 1,
+        "stderr_contains": ["intermediate certificate 1 (counting up from the device certificate) (\"CN=Yubico PIV Attestation B 1\", SHA-256",
+                            "is not one of the intermediates Yubico publishes"],
+        "why": "a CA named like Yubico's intermediate proves nothing; only the pinned ones count"})
+    write_case("forged-chain-to-another-root", {"record.json": record(pem_of(f_slot), pem_of(f_dev))}, {
+        "command": attest, "exit": 1,
+        "stderr_contains": ["the signature on the device (f9) certificate does not verify with the key of "
+                            "intermediate certificate 1"],
+        "why": "a chain to any root but Yubico's pinned ones is refused, whatever names it uses"})
+    other_key = tuf_key(x509.load_pem_x509_certificate(
+        (REAL / "cosign-5.2.6-p256" / "slot.pem").read_bytes()).public_key())
+    write_case("slot-key-swapped-5.7.4",
+               {"record.json": record(slot_pem, device_pem, intermediates=[piv_b, int_b],
+                                      public_key=other_key, keyid=keyid(other_key))}, {
+        "command": attest, "exit": 1,
+        "stderr_contains": ["public key mismatch"],
+        "why": "a genuine 5.7.4 attestation must not vouch for another key in the record"})
+    write_case("slot-certificate-for-another-key-5.7.4",
+               {"slot.pem": (rsa / "slot.pem").read_text(), "device.pem": device_pem}, {
+        "command": ["key", "attest", "--chain", "slot.pem", "device.pem", "--serial", "36345471"], "exit": 1,
+        "stderr_contains": ["serial mismatch: the attestation is for YubiKey 32718477, --serial says 36345471"],
+        "why": "a genuine slot certificate of another YubiKey (same batch f9 key) attests that YubiKey's key, not this one"})
+
+    # Key types the chain check must not depend on: Ed25519 and X25519 slot keys (firmware 5.7)
+    # under the emulator's test CA.
+    dev_der = build(name("Yubico PIV Attestation"), name("conclave test PIV attestation CA"), dev_key.public_key(),
+                    ca_key, hashes.SHA384(), 2, exts=[yubico_ext("1.3.6.1.4.1.41482.3.3", b"\x05\x07\x04")], ca=True)
+    for kind, pub in (("ed25519", ed25519.Ed25519PrivateKey.from_private_bytes(b"\x07" * 32).public_key()),
+                      ("x25519", x25519.X25519PrivateKey.from_private_bytes(b"\x09" * 32).public_key())):
+        s = build(name("YubiKey PIV Attestation 9c"), name("Yubico PIV Attestation"), pub, dev_key, hashes.SHA256(),
+                  20, exts=slot_exts(fw=b"\x05\x07\x04"))
+        write_case(f"valid-test-ca-{kind}-slot-key", {"slot.pem": pem_of(s), "device.pem": pem_of(dev_der),
+                                                      "ca.pem": pem_of(ca_der)}, {
+            "command": ["key", "attest", "--chain", "slot.pem", "device.pem", "--ca-cert", "ca.pem"], "exit": 0,
+            "stdout_contains": ["VERIFIED (TEST CA ONLY)", "Key type:         " + {"ed25519": "Ed25519", "x25519": "X25519"}[kind]],
+            "why": "control: slot keys of the types firmware 5.7 adds are attested through the same chain check"})
 
 
 if __name__ == "__main__":
