@@ -155,7 +155,37 @@ pub enum RequestProblem {
     Read(String),
 }
 
-fn parse_line(line: usize, text: &str) -> Result<ClaimRequest, RequestProblem> {
+/// Ed25519 public keys (their 32 bytes) already found to be valid points: checking one
+/// decompresses a curve point, and a developer's key comes back on many lines. Whether 32
+/// bytes are a valid key depends on nothing else, so remembering it is exact.
+type CheckedKeys = std::collections::HashSet<[u8; 32]>;
+
+/// Check `key`'s value, remembering plain Ed25519 keys found valid in `checked`.
+fn check_key_value(
+    key: &Key,
+    checked: &mut CheckedKeys,
+) -> Result<(), crate::metadata::SignatureError> {
+    let raw = match key.algorithm() {
+        Some(crate::metadata::KeyAlgorithm::Ed25519) => key.public_hex32(),
+        _ => None,
+    };
+    if let Some(raw) = raw
+        && checked.contains(raw)
+    {
+        return Ok(());
+    }
+    key.identity()?;
+    if let Some(raw) = raw {
+        checked.insert(*raw);
+    }
+    Ok(())
+}
+
+fn parse_line(
+    line: usize,
+    text: &str,
+    checked: &mut CheckedKeys,
+) -> Result<ClaimRequest, RequestProblem> {
     use RequestProblem as P;
     let v = cjson::parse(text.as_bytes()).map_err(|e| P::Json(e.kind))?;
     let Value::Object(m) = v else {
@@ -190,7 +220,7 @@ fn parse_line(line: usize, text: &str) -> Result<ClaimRequest, RequestProblem> {
                 scheme: key.scheme.to_string(),
             });
         }
-        if let Err(reason) = key.identity() {
+        if let Err(reason) = check_key_value(&key, checked) {
             return Err(P::BadKeyValue { index, reason });
         }
         // By material: the same key spelled two ways would count twice in a client. (Most
@@ -338,10 +368,11 @@ impl<R: std::io::BufRead> RequestStream<R> {
         }
         let parse =
             |part: &[(usize, Result<String, ()>)]| -> Vec<(usize, Result<ClaimRequest, RequestProblem>)> {
+                let mut checked = CheckedKeys::new();
                 part.iter()
                     .map(|(line, text)| {
                         let parsed = match text {
-                            Ok(t) => parse_line(*line, t),
+                            Ok(t) => parse_line(*line, t, &mut checked),
                             Err(()) => Err(RequestProblem::NotUtf8),
                         };
                         (*line, parsed)
@@ -889,6 +920,24 @@ pub fn revoke_developer_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key found valid is remembered by its bytes; an invalid one never is, so it is
+    /// refused every time it comes back.
+    #[test]
+    fn checked_keys_remember_only_valid_points() {
+        let bad = (0u8..=255)
+            .map(|b| Key::ed25519(&[b; 32]))
+            .find(|k| k.identity().is_err())
+            .expect("some constant byte string is not a curve point");
+        let good = Key::ed25519(&[9; 32]);
+        assert!(good.identity().is_ok());
+        let mut checked = CheckedKeys::new();
+        for _ in 0..2 {
+            assert!(check_key_value(&good, &mut checked).is_ok());
+            assert!(check_key_value(&bad, &mut checked).is_err());
+        }
+        assert_eq!(checked.len(), 1);
+    }
 
     fn key(n: u8) -> Value {
         crate::metadata::Key::ed25519(
