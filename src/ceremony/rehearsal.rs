@@ -695,23 +695,14 @@ impl Rehearsal<'_> {
         )
     }
 
-    /// The genesis plan checked against its policy, then root v1 and targets v1 drafted
-    /// from it, signed by detached signature files and merged only after verification.
-    fn genesis(&mut self) -> Result<(AnyMetadata, AnyMetadata)> {
-        self.step("Genesis plan: check the policy");
-        self.write(
-            "plan.toml",
-            plan_text(&["alice-root", "bob-root", "carol-root"], &[]).as_bytes(),
-        )?;
-        let plan = self.load_plan("plan.toml")?;
-        self.check_plan(&plan, "plan.toml")?;
-
-        self.step("Genesis: draft root v1 and targets v1 (PyPI layout), sign, merge");
+    /// Root v1, targets v1 and (with the PyPI layout) unclaimed v1 drafted from `plan`,
+    /// marked as rehearsal material, written under drafts/ and recorded in the transcript.
+    pub(super) fn draft_genesis(&mut self, plan: &Plan) -> Result<(AnyMetadata, AnyMetadata)> {
         let Drafts {
             mut root,
             mut targets,
             unclaimed,
-        } = genesis::draft(&plan, self.now).map_err(step("genesis from plan.toml"))?;
+        } = genesis::draft(plan, self.now).map_err(step("genesis from plan.toml"))?;
         mark(&mut root.extra);
         mark(&mut targets.extra);
         let root1 = AnyMetadata::Root(Metadata::new(root));
@@ -731,6 +722,22 @@ impl Rehearsal<'_> {
             vec![],
             None,
         )?;
+        Ok((root1, targets1))
+    }
+
+    /// The genesis plan checked against its policy, then root v1 and targets v1 drafted
+    /// from it, signed by detached signature files and merged only after verification.
+    fn genesis(&mut self) -> Result<(AnyMetadata, AnyMetadata)> {
+        self.step("Genesis plan: check the policy");
+        self.write(
+            "plan.toml",
+            plan_text(&["alice-root", "bob-root", "carol-root"], &[]).as_bytes(),
+        )?;
+        let plan = self.load_plan("plan.toml")?;
+        self.check_plan(&plan, "plan.toml")?;
+
+        self.step("Genesis: draft root v1 and targets v1 (PyPI layout), sign, merge");
+        let (root1, targets1) = self.draft_genesis(&plan)?;
 
         let root_keys = ["alice-root", "bob-root", "carol-root"];
         let sigs = self.sign_all(&root1, "root", "1.root", &root_keys)?;

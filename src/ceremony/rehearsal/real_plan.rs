@@ -12,12 +12,11 @@
 
 use std::path::{Component, Path};
 
-use super::{Outcome, Rehearsal, RehearsalError, Result, Say, io, mark, prepare, seed, step};
+use super::{Outcome, Rehearsal, RehearsalError, Result, Say, io, prepare, seed, step};
 use crate::ceremony::export;
-use crate::ceremony::genesis::{self, Drafts};
 use crate::ceremony::plan::{KeySource, Plan};
 use crate::cjson;
-use crate::metadata::{AnyMetadata, Expires, Key, Metadata};
+use crate::metadata::{AnyMetadata, Expires, Key};
 use crate::signer::{Ed25519Signer, P256Signer, Signer};
 use crate::verify;
 
@@ -120,30 +119,7 @@ fn signing_keys(plan: &Plan, role: &str) -> Vec<String> {
 /// Genesis from the plan: root v1 and targets v1, every officer of each role signing.
 fn genesis_of(r: &mut Rehearsal<'_>, plan: &Plan) -> Result<(AnyMetadata, AnyMetadata)> {
     r.step("Genesis from the plan: draft root v1 and targets v1, sign, merge");
-    let Drafts {
-        mut root,
-        mut targets,
-        unclaimed,
-    } = genesis::draft(plan, r.now).map_err(step("genesis from plan.toml"))?;
-    mark(&mut root.extra);
-    mark(&mut targets.extra);
-    let root1 = AnyMetadata::Root(Metadata::new(root));
-    let targets1 = AnyMetadata::Targets(Metadata::new(targets));
-    r.write("drafts/1.root.json", &root1.to_file_bytes())?;
-    r.write("drafts/1.targets.json", &targets1.to_file_bytes())?;
-    let mut outs = vec!["drafts/1.root.json", "drafts/1.targets.json"];
-    if let Some(mut u) = unclaimed {
-        mark(&mut u.extra);
-        r.write("drafts/1.unclaimed.json", &Metadata::new(u).to_file_bytes())?;
-        outs.push("drafts/1.unclaimed.json");
-    }
-    r.record(
-        "ceremony genesis from plan.toml",
-        &["plan.toml"],
-        &outs,
-        vec![],
-        None,
-    )?;
+    let (root1, targets1) = r.draft_genesis(plan)?;
     let root_keys = signing_keys(plan, "root");
     let refs: Vec<&str> = root_keys.iter().map(String::as_str).collect();
     let sigs = r.sign_all(&root1, "root", "1.root", &refs)?;
