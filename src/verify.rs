@@ -214,6 +214,23 @@ pub fn check_threshold(
     keys: &BTreeMap<KeyId, Key>,
     threshold: Threshold,
 ) -> SignatureReport {
+    let checks = Checks::new(signed);
+    count_threshold(
+        role, keys_from, &checks, signatures, authorised, keys, threshold,
+    )
+}
+
+/// [`check_threshold`], with the signature checks taken from (and added to) `checks`: a
+/// signature already checked with the same key over the same bytes is not checked again.
+pub fn count_threshold(
+    role: &str,
+    keys_from: &str,
+    checks: &Checks<'_, '_>,
+    signatures: &[Signature],
+    authorised: &[KeyId],
+    keys: &BTreeMap<KeyId, Key>,
+    threshold: Threshold,
+) -> SignatureReport {
     let mut report = SignatureReport {
         role: role.to_owned(),
         keys_from: keys_from.to_owned(),
@@ -242,7 +259,7 @@ pub fn check_threshold(
             (sig, key)
         })
         .collect();
-    let results = verify_all(signed, &candidates);
+    let results = checks.results(&candidates);
     for ((sig, key), result) in candidates.iter().zip(results) {
         let (Some(key), Some(result)) = (key, result) else {
             report.unknown.push(sig.keyid.clone());
@@ -272,6 +289,65 @@ pub fn check_threshold(
         .cloned()
         .collect();
     report
+}
+
+/// The signature checks made over one signed text, each (key, signature) made once.
+///
+/// Checking a signature over a million-project claimed role hashes 377 MB; `merge` checks
+/// every signature file, then counts every threshold over the same bytes, and a rotation
+/// counts two. A result is reused only for the same key (its whole value, not its keyid: a
+/// keyid can be claimed by another key) and the same signature text, over the same bytes.
+pub struct Checks<'t, 'a> {
+    signed: &'t SignedText<'a>,
+    done: std::cell::RefCell<Vec<Made>>,
+}
+
+/// A check made: the key, the signature's text, and the result.
+type Made = (Key, String, Result<(), crate::metadata::SignatureError>);
+
+impl<'t, 'a> Checks<'t, 'a> {
+    /// No checks made yet over `signed`.
+    pub fn new(signed: &'t SignedText<'a>) -> Self {
+        Checks {
+            signed,
+            done: Default::default(),
+        }
+    }
+
+    /// Each candidate's signature checked against its key (`None` where there is no key), in
+    /// order: the ones not made yet together ([`verify_all`]), the others as they came out.
+    pub(crate) fn results(
+        &self,
+        candidates: &[(&Signature, Option<&Key>)],
+    ) -> Vec<Option<Result<(), crate::metadata::SignatureError>>> {
+        let mut out: Vec<Option<Result<(), crate::metadata::SignatureError>>> =
+            vec![None; candidates.len()];
+        let mut missing = Vec::new();
+        {
+            let done = self.done.borrow();
+            for (i, (sig, key)) in candidates.iter().enumerate() {
+                let Some(key) = key else { continue };
+                match done.iter().find(|(k, s, _)| k == *key && s == &sig.sig) {
+                    Some((_, _, r)) => out[i] = Some(r.clone()),
+                    None => missing.push(i),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return out;
+        }
+        let todo: Vec<(&Signature, Option<&Key>)> =
+            missing.iter().map(|&i| candidates[i]).collect();
+        let made = verify_all(self.signed, &todo);
+        let mut done = self.done.borrow_mut();
+        for ((i, (sig, key)), result) in missing.into_iter().zip(&todo).zip(made) {
+            if let (Some(key), Some(r)) = (key, &result) {
+                done.push(((*key).clone(), sig.sig.clone(), r.clone()));
+            }
+            out[i] = result;
+        }
+        out
+    }
 }
 
 /// Messages at least this long have their signatures checked in parallel: each check hashes
@@ -308,7 +384,7 @@ fn verify_all(
 /// Check each signature (hex) against its key over `signed`: in one pass shared by all the
 /// checks when the bytes come in pieces.
 pub(crate) fn verify_each(
-    signed: &SignedText<'_>,
+    memo: &Checks<'_, '_>,
     checks: &[(&Key, &str)],
 ) -> Vec<Result<(), crate::metadata::SignatureError>> {
     let sigs: Vec<Signature> = checks
@@ -324,7 +400,7 @@ pub(crate) fn verify_each(
         .zip(checks)
         .map(|(s, (key, _))| (s, Some(*key)))
         .collect();
-    verify_all(signed, &candidates)
+    memo.results(&candidates)
         .into_iter()
         .map(|r| {
             r.unwrap_or_else(|| {
@@ -2516,6 +2592,37 @@ mod tests {
             assert_eq!(problems(&r), vec![("root.json", "conflicting-copy")]);
             assert_eq!(r.final_root, Some(1));
         }
+    }
+
+    #[test]
+    fn attack_a_check_made_with_one_key_is_not_reused_for_another_key_under_the_same_keyid() {
+        let t = signed(targets(1, None), &[TARGETS]);
+        let bytes = t.signed_bytes();
+        let text = SignedText::of(&bytes);
+        let checks = Checks::new(&text);
+        let id = kid(TARGETS);
+        let genuine = BTreeMap::from([(id.clone(), s(TARGETS).public_key().clone())]);
+        // The attacker's key listed under the genuine keyid.
+        let swapped = BTreeMap::from([(id.clone(), s(NOBODY).public_key().clone())]);
+        let ids = [id.clone()];
+        let first = count_threshold("t", "a", &checks, &t.signatures, &ids, &genuine, th(1));
+        assert_eq!(first.valid, vec![id.clone()]);
+        let second = count_threshold("t", "b", &checks, &t.signatures, &ids, &swapped, th(1));
+        assert!(second.valid.is_empty(), "{second:?}");
+        assert_eq!(second.invalid.len(), 1);
+        // The genuine key again: the same count as a fresh check.
+        let third = count_threshold("t", "a", &checks, &t.signatures, &ids, &genuine, th(1));
+        assert_eq!(third, first);
+        assert_eq!(
+            checks.done.borrow().len(),
+            2,
+            "one check per key and signature"
+        );
+        // A signature changed after the first check is checked anew, and fails.
+        let mut forged = t.signatures.clone();
+        forged[0].sig = forged[0].sig.replace('0', "1").replace('a', "b");
+        let fourth = count_threshold("t", "a", &checks, &forged, &ids, &genuine, th(1));
+        assert!(fourth.valid.is_empty(), "{fourth:?}");
     }
 
     // --- large roles -----------------------------------------------------------------------

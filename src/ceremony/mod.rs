@@ -35,7 +35,7 @@ pub use detached::DetachedSignature;
 
 use crate::display::escape;
 use crate::metadata::{AnyMetadata, Key, KeyId, Metadata, Root, Signature, SignedText, Threshold};
-use crate::verify::{SignatureReport, check_threshold};
+use crate::verify::SignatureReport;
 
 /// Why the keys that may sign a piece of metadata cannot be told ([`authorities`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -162,17 +162,27 @@ pub struct Authority {
 }
 
 impl Authority {
-    /// Count `sigs` over `signed` against these keys ([`check_threshold`]).
+    /// Count `sigs` over `signed` against these keys ([`crate::verify::check_threshold`]).
     pub fn check(
         &self,
         role: &str,
         signed: &SignedText<'_>,
         sigs: &[Signature],
     ) -> SignatureReport {
-        check_threshold(
+        self.count(role, &crate::verify::Checks::new(signed), sigs)
+    }
+
+    /// [`Authority::check`], reusing the signature checks already made in `checks`.
+    pub fn count(
+        &self,
+        role: &str,
+        checks: &crate::verify::Checks<'_, '_>,
+        sigs: &[Signature],
+    ) -> SignatureReport {
+        crate::verify::count_threshold(
             role,
             &self.label,
-            signed,
+            checks,
             sigs,
             &self.keyids,
             &self.keys,
@@ -342,9 +352,11 @@ pub fn sign_detached(
         let signature = crate::signer::sign_checked(signer, bytes)?;
         return Ok(DetachedSignature::new(role, version, bytes, signature, key));
     }
-    // Three passes over the signed bytes: two to sign (the first also gives the payload
-    // digest), one to check the signature. They are produced from the model once, on another
-    // thread while this one hashes, and read back from a scratch file after that.
+    // Two passes over the signed bytes to sign (the first also gives the payload digest), and
+    // one to check the signature unless the signer checks it over the second
+    // ([`crate::signer::Signer::checks_message_signatures`]: key files and derived keys). They
+    // are produced from the model once, on another thread while this one hashes, and read
+    // back from a scratch file after that.
     let mut digest = sha2::Sha256::default();
     let signature = spooled(spool_dir, &mut |sink| signed.feed(sink), |pass| {
         let raw = serve(
@@ -359,6 +371,9 @@ pub fn sign_detached(
             },
             |m| signer.sign_message(m),
         )?;
+        if signer.checks_message_signatures() {
+            return Ok(crate::signer::signature_of(&key, &raw));
+        }
         crate::signer::checked(&key, &raw, |sink| {
             pass(sink);
             Ok(())
@@ -514,7 +529,9 @@ pub(crate) fn merge_with_digest(
                 .map(|(_, d, k)| (*k, d.signature.sig.as_str())),
         )
         .collect();
-    let mut results = crate::verify::verify_each(signed, &checks).into_iter();
+    // Each signature is checked once: the threshold counts below take these results.
+    let memo = crate::verify::Checks::new(signed);
+    let mut results = crate::verify::verify_each(&memo, &checks).into_iter();
 
     let mut kept: Vec<Signature> = Vec::new();
     let mut dropped = Vec::new();
@@ -570,7 +587,7 @@ pub(crate) fn merge_with_digest(
     kept.sort_by(|a, b| a.keyid.cmp(&b.keyid));
     let reports = authorities
         .iter()
-        .map(|a| a.check(role, signed, &kept))
+        .map(|a| a.count(role, &memo, &kept))
         .collect();
     Ok(Merged {
         signatures: kept,
@@ -621,9 +638,10 @@ pub fn count(
 /// Who has signed `md` and who still must, per authority.
 pub fn status(md: &AnyMetadata, role: &str, authorities: &[Authority]) -> Vec<SignatureReport> {
     let signed = &SignedText::of_metadata(md);
+    let checks = crate::verify::Checks::new(signed);
     authorities
         .iter()
-        .map(|a| a.check(role, signed, md.signatures()))
+        .map(|a| a.count(role, &checks, md.signatures()))
         .collect()
 }
 

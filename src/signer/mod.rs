@@ -54,6 +54,23 @@ pub trait Signer {
     fn sign_message(&self, message: &dyn Message) -> Result<Vec<u8>, SignError> {
         self.sign_raw(&crate::pieces::collect(message)?)
     }
+    /// Whether [`Signer::sign_message`] checks every signature it returns against the
+    /// signer's public key over the very pass that made it, with a hash of its own, so that
+    /// no further pass over the message is needed to check it ([`checked`] then only makes
+    /// the [`Signature`]: [`signature_of`]).
+    fn checks_message_signatures(&self) -> bool {
+        false
+    }
+}
+
+/// The [`Signature`] entry for `raw`, a signature by `key` that its signer has already
+/// checked ([`Signer::checks_message_signatures`]).
+pub fn signature_of(key: &Key, raw: &[u8]) -> Signature {
+    Signature {
+        keyid: key.keyid(),
+        sig: hex::encode(raw),
+        extra: Default::default(),
+    }
 }
 
 /// Sign `message` and check the signature before returning it.
