@@ -571,7 +571,7 @@ pub fn run(cmd: PypiCommand) -> Result<u8, Failure> {
             // million need not be held beside the role); a bad line anywhere still means
             // nothing is written.
             let change = ClaimChange::Claim {
-                current: current.as_ref().map(|m| &m.signed),
+                current: current.map(|m| std::borrow::Cow::Owned(m.signed)),
                 requests: &mut stream,
             };
             let drafted = progress::step(

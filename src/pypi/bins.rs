@@ -15,6 +15,7 @@
 //! project's target path `NAME` (its normalised name), and that is the one path the project is
 //! delegated in this layout (files under `NAME/` hash to other bins; see docs/pypi.md).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
@@ -140,8 +141,9 @@ pub fn claim_in_bins(
     let mut review = ClaimReview::default();
     for (bin, reqs) in by_bin {
         let current = read_bin(load, bin)?;
-        let (next, r) = claim_with_paths(Some(&current), reqs, expires, bin_project_paths)
-            .map_err(|e| in_bin(bin, e))?;
+        let (next, r) =
+            claim_with_paths(Some(Cow::Owned(current)), reqs, expires, bin_project_paths)
+                .map_err(|e| in_bin(bin, e))?;
         if changed(&r) {
             drafts.push((bin.to_owned(), next));
         }

@@ -1,5 +1,6 @@
 //! Batch claiming: moving projects into claimed, unclaiming them, revoking developer keys.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::cjson::{self, Map, Value};
@@ -582,13 +583,14 @@ pub(crate) fn empty_targets(expires: Expires, delegations: Option<Delegations>) 
 
 /// The next version of `current` (or version 1), with a fresh expiry.
 fn next_version(
-    current: Option<&Targets>,
+    current: Option<Cow<'_, Targets>>,
     expires: Option<Expires>,
 ) -> Result<Targets, ClaimError> {
     match current {
         Some(c) => {
-            let mut next = c.clone();
-            next.common.version = c.common.version.next()?;
+            // Changed in place when it is ours: a million-project role is not held twice.
+            let mut next = c.into_owned();
+            next.common.version = next.common.version.next()?;
             if let Some(e) = expires {
                 next.common.expires = e;
             }
@@ -633,25 +635,36 @@ pub fn claim<R: Into<ClaimRequest>>(
     expires: Option<Expires>,
 ) -> Result<(Targets, ClaimReview), ClaimError> {
     let requests = requests.into_iter().map(Into::into);
-    claim_with_paths(current, requests, expires, project_paths)
+    claim_with_paths(current.map(Cow::Borrowed), requests, expires, project_paths)
 }
 
 /// [`claim`], with the paths each project is delegated given by `paths` (claimed bins
 /// delegate a project only the target path that hashes to its bin).
 pub(crate) fn claim_with_paths(
-    current: Option<&Targets>,
+    current: Option<Cow<'_, Targets>>,
     requests: impl IntoIterator<Item = ClaimRequest>,
     expires: Option<Expires>,
     paths: fn(&str) -> Vec<SmallStr>,
 ) -> Result<(Targets, ClaimReview), ClaimError> {
+    let had_current = current.is_some();
+    // The keyids before the change (sorted, as the map keeps them), for the review's count.
+    let before: Option<Vec<KeyId>> = current.as_ref().map(|c| {
+        c.delegations
+            .as_ref()
+            .map(|d| d.keys.keys().cloned().collect())
+            .unwrap_or_default()
+    });
     let mut next = next_version(current, expires)?;
     let mut review = ClaimReview::default();
     let d = project_roles(&mut next)?;
-    let index: HashMap<String, usize> = roles_mut(d)
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.name.as_str().to_owned(), i))
-        .collect();
+    // The roles already claimed, as indices sorted by name: a million names are looked up
+    // without a second copy of them.
+    let index: Vec<usize> = {
+        let roles = roles_mut(d);
+        let mut index: Vec<usize> = (0..roles.len()).collect();
+        index.sort_unstable_by(|&a, &b| roles[a].name.as_str().cmp(roles[b].name.as_str()));
+        index
+    };
     let (mut touched, mut replaced) = (0, 0);
     // Keys not yet in claimed, merged in at the end: a million inserts at random places in a
     // map of a million keys cost far more than one sort.
@@ -677,8 +690,15 @@ pub(crate) fn claim_with_paths(
             paths: RolePaths::Patterns(paths(&req.project)),
             extra: Map::new(),
         };
-        match index.get(&req.project) {
-            Some(&i) => {
+        let found = {
+            let roles = roles_mut(d);
+            index
+                .binary_search_by(|&i| roles[i].name.as_str().cmp(req.project.as_str()))
+                .ok()
+                .map(|at| index[at])
+        };
+        match found {
+            Some(i) => {
                 let roles = roles_mut(d);
                 let old = &roles[i];
                 if key_set(old) == key_set(&role)
@@ -727,13 +747,10 @@ pub(crate) fn claim_with_paths(
         };
     }
     // A first claim only adds keys its projects use; anything else may leave keys unused.
-    if current.is_some() || replaced > 0 {
+    if had_current || replaced > 0 {
         garbage_collect_keys(d);
     }
-    let before = current
-        .and_then(|c| c.delegations.as_ref())
-        .map(|d| &d.keys);
-    (review.keys_added, review.keys_removed) = key_changes(before, &d.keys);
+    (review.keys_added, review.keys_removed) = key_changes(before.as_deref(), &d.keys);
     review.unchanged = roles_mut(d).len() - touched;
     crate::metadata::keyset::check(&d.keys).map_err(ClaimError::Keys)?;
     Ok((next, review))
@@ -794,14 +811,11 @@ fn merge_sorted(
 
 /// How many keyids are in `after` but not `before`, and the other way round: one walk over
 /// two sorted maps, without copying a million keyids into sets.
-fn key_changes(
-    before: Option<&BTreeMap<KeyId, Key>>,
-    after: &BTreeMap<KeyId, Key>,
-) -> (usize, usize) {
+fn key_changes(before: Option<&[KeyId]>, after: &BTreeMap<KeyId, Key>) -> (usize, usize) {
     let Some(before) = before else {
         return (after.len(), 0);
     };
-    let (mut a, mut b) = (after.keys().peekable(), before.keys().peekable());
+    let (mut a, mut b) = (after.keys().peekable(), before.iter().peekable());
     let (mut added, mut removed) = (0, 0);
     loop {
         match (a.peek(), b.peek()) {
@@ -839,7 +853,7 @@ pub fn unclaim(
     expires: Option<Expires>,
 ) -> Result<(Targets, ClaimReview), ClaimError> {
     let name = normalize(project);
-    let mut next = next_version(Some(current), expires)?;
+    let mut next = next_version(Some(Cow::Borrowed(current)), expires)?;
     let d = project_roles(&mut next)?;
     let before = d.keys.len();
     let roles = roles_mut(d);
@@ -880,7 +894,7 @@ pub fn revoke_developer_key(
     keyid: &KeyId,
     expires: Option<Expires>,
 ) -> Result<(Targets, ClaimReview), ClaimError> {
-    let mut next = next_version(Some(current), expires)?;
+    let mut next = next_version(Some(Cow::Borrowed(current)), expires)?;
     let d = project_roles(&mut next)?;
     let mut review = ClaimReview::default();
     let roles = roles_mut(d);

@@ -41,8 +41,9 @@ use crate::metadata::{Expires, Targets};
 pub enum ClaimChange<'a, R> {
     /// Claim the requested projects; without a current claimed, into its version 1.
     Claim {
-        /// The current claimed, or `None` to draft version 1.
-        current: Option<&'a Targets>,
+        /// The current claimed, or `None` to draft version 1 (owned: it is changed in place,
+        /// not copied).
+        current: Option<std::borrow::Cow<'a, Targets>>,
         /// The projects to claim with their developer keys (see [`parse_requests`]).
         requests: R,
     },
@@ -80,39 +81,31 @@ pub fn change_claimed<R: IntoIterator<Item = ClaimRequest>>(
     expires: Option<Expires>,
     load: &mut dyn FnMut(&str) -> Result<Targets, BinLoadError>,
 ) -> Result<ClaimDraft, ClaimError> {
-    let hub = match &change {
-        ClaimChange::Claim { current, .. } => current.and_then(Hub::of),
-        ClaimChange::Unclaim { current, .. } | ClaimChange::RevokeDeveloperKey { current, .. } => {
-            Hub::of(current)
-        }
-    };
     let claimed = |(t, review)| ClaimDraft::Claimed(t, review);
-    match (hub, change) {
-        (Some(hub), ClaimChange::Claim { requests, .. }) => {
-            let requests: Vec<ClaimRequest> = requests.into_iter().collect();
-            claim_in_bins(&hub, load, &requests, expires).map(ClaimDraft::Bins)
+    match change {
+        ClaimChange::Claim { current, requests } => {
+            if let Some(hub) = current.as_deref().and_then(Hub::of) {
+                let requests: Vec<ClaimRequest> = requests.into_iter().collect();
+                return claim_in_bins(&hub, load, &requests, expires).map(ClaimDraft::Bins);
+            }
+            claim::claim_with_paths(current, requests, expires, project_paths).map(claimed)
         }
-        (Some(hub), ClaimChange::Unclaim { project, .. }) => {
-            unclaim_in_bins(&hub, load, project, expires).map(ClaimDraft::Bins)
-        }
-        (Some(hub), ClaimChange::RevokeDeveloperKey { keyid, .. }) => {
-            revoke_in_bins(&hub, load, keyid, expires).map(ClaimDraft::Bins)
-        }
-        (None, ClaimChange::Claim { current, requests }) => {
-            claim(current, requests, expires).map(claimed)
-        }
-        (None, ClaimChange::Unclaim { current, project }) => {
-            unclaim(current, project, expires).map(claimed)
-        }
-        (None, ClaimChange::RevokeDeveloperKey { current, keyid }) => {
-            let listed = current
-                .delegations
-                .as_ref()
-                .map(|d| d.keys.clone())
-                .unwrap_or_default();
-            let id = claim::resolve_developer_key(keyid, &listed, false)?;
-            revoke_developer_key(current, &id, expires).map(claimed)
-        }
+        ClaimChange::Unclaim { current, project } => match Hub::of(current) {
+            Some(hub) => unclaim_in_bins(&hub, load, project, expires).map(ClaimDraft::Bins),
+            None => unclaim(current, project, expires).map(claimed),
+        },
+        ClaimChange::RevokeDeveloperKey { current, keyid } => match Hub::of(current) {
+            Some(hub) => revoke_in_bins(&hub, load, keyid, expires).map(ClaimDraft::Bins),
+            None => {
+                let listed = current
+                    .delegations
+                    .as_ref()
+                    .map(|d| d.keys.clone())
+                    .unwrap_or_default();
+                let id = claim::resolve_developer_key(keyid, &listed, false)?;
+                revoke_developer_key(current, &id, expires).map(claimed)
+            }
+        },
     }
 }
 
