@@ -183,9 +183,12 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
             a.passphrase_fd,
         );
     }
+    if let Some(uri) = &a.pkcs11 {
+        return generate_in_token(uri, a.key_type, a.passphrase_fd);
+    }
     let key_type = a.key_type.unwrap_or(KeyTypeArg::Ed25519);
     let output = match (&a.output, &a.pkcs11) {
-        (_, Some(uri)) => return generate_in_token(uri, key_type, a.passphrase_fd),
+        (_, Some(_)) => unreachable!("handled above"),
         (Some(output), None) => output,
         (None, None) => return Err(Failure::usage("give -o FILE or --pkcs11 URI")),
     };
@@ -225,17 +228,23 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
 
 /// `key generate --pkcs11`: everything that can be checked without the PIN first (module,
 /// token, free label, PIN not locked), then log in and generate inside the token.
+/// A YubiKey seen through ykcs11 goes to [`crate::cli::ykcs11::generate`] (PIV slot,
+/// management key).
 fn generate_in_token(
     uri: &Pkcs11Uri,
-    key_type: KeyTypeArg,
+    key_type: Option<KeyTypeArg>,
     passphrase_fd: Option<u32>,
 ) -> Result<u8, Failure> {
     use crate::cli::pkcs11::{announce, device, pin};
+    let token = Token::open(uri).map_err(device)?;
+    if token.is_yubikey_piv() {
+        return crate::cli::ykcs11::generate(uri, &token, key_type, passphrase_fd);
+    }
+    let key_type = key_type.unwrap_or(KeyTypeArg::Ed25519);
     let label = uri
         .object
         .as_deref()
         .ok_or_else(|| device(DeviceError::NoObject))?;
-    let token = Token::open(uri).map_err(device)?;
     announce(&token)?;
     token.refuse_existing_label(label).map_err(device)?;
     // Nothing is written, so only an explicit --ceremony-dir records the new key (its label,

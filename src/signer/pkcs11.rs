@@ -20,6 +20,7 @@
 //! Every signature still goes through [`crate::signer::sign_checked`]: a token that returns
 //! garbage, or a private object that does not belong to the public one, is caught there.
 
+pub mod piv;
 pub mod uri;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use sha2::{Digest, Sha256};
 
+pub use piv::{ManagementKey, ManagementKeyError, PivSlot, PivSlotError};
 pub use uri::{Pkcs11Uri, UriError};
 
 use crate::metadata::{Key, KeyAlgorithm};
@@ -170,6 +172,32 @@ pub enum DeviceError {
         /// The key's label, control characters escaped.
         label: String,
     },
+    /// A YubiKey PIV slot (ykcs11) already holds a key or certificate: generating would
+    /// replace the key, so nothing is generated.
+    #[error("token {token}: PIV {slot} already holds a key or certificate; nothing was generated")]
+    SlotOccupied {
+        /// The token's label.
+        token: String,
+        /// The slot, e.g. `slot 9c (id=%02)`.
+        slot: String,
+    },
+    /// ykcs11 refused the security-officer login: the PIV management key is not this
+    /// YubiKey's. A YubiKey counts no tries for the management key.
+    #[error("token {token}: wrong PIV management key; nothing was generated")]
+    ManagementKeyIncorrect {
+        /// The token's label.
+        token: String,
+    },
+    /// The module does not take a management key of this length (ykcs11 before 2.5 takes
+    /// only 48 hex digits).
+    #[error(
+        "token {token}: the PKCS#11 module does not accept a PIV management key of this \
+         length; nothing was generated"
+    )]
+    ManagementKeyForm {
+        /// The token's label.
+        token: String,
+    },
     /// `C_Login` returned `CKR_PIN_INCORRECT`.
     #[error("token {token}: wrong PIN")]
     PinIncorrect {
@@ -266,6 +294,8 @@ pub struct Token {
     slot: Slot,
     label: String,
     serial: String,
+    manufacturer: String,
+    model: String,
     description: String,
 }
 
@@ -313,24 +343,22 @@ impl Token {
             }
             present.push(format!("{label} (serial {serial})"));
             if fits {
-                matching.push((
-                    slot,
-                    label,
-                    serial.clone(),
-                    format!("{manufacturer} {model}, serial {serial}"),
-                ));
+                let description = format!("{manufacturer} {model}, serial {serial}");
+                matching.push((slot, label, serial, manufacturer, model, description));
             }
         }
         let wanted = describe_wanted(uri);
         match matching.len() {
             0 => Err(DeviceError::NoToken { wanted, present }),
             1 => {
-                let (slot, label, serial, description) = matching.remove(0);
+                let (slot, label, serial, manufacturer, model, description) = matching.remove(0);
                 Ok(Token {
                     ctx,
                     slot,
                     label,
                     serial,
+                    manufacturer,
+                    model,
                     description,
                 })
             }
