@@ -577,15 +577,20 @@ impl Token {
                 label: quoted_inner(label),
             });
         }
-        self.make_signer(session, private, public, label)
+        self.make_signer(session, private, public, label, pin)
     }
 
+    /// A signer for the logged-in `session`. A private key marked `CKA_ALWAYS_AUTHENTICATE`
+    /// (ykcs11 marks PIV slot 9c so, whose default PIN policy is "always") needs the PIN
+    /// again before each signature (PKCS#11 v2.40 §4.9, a context-specific login): the signer
+    /// then keeps its own zeroizing copy of the PIN, so one PIN entry still signs a round.
     fn make_signer(
         &self,
         session: Session,
         private: ObjectHandle,
         public: Key,
         label: &str,
+        pin: &Passphrase,
     ) -> Result<Pkcs11Signer, DeviceError> {
         let algorithm = public
             .algorithm()
@@ -595,12 +600,18 @@ impl Token {
                 found: public.keytype.to_string(),
                 why: "unsupported".into(),
             })?;
+        let always_authenticate = session
+            .get_attributes(private, &[AttributeType::AlwaysAuthenticate])
+            .map_err(self.err("reading the private key's attributes"))?
+            .iter()
+            .any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
         let signer = Pkcs11Signer {
             session,
             private,
             public,
             algorithm,
             token: self.name(),
+            context_pin: always_authenticate.then(|| pin.clone()),
         };
         Ok(signer)
     }
@@ -685,7 +696,7 @@ impl Token {
                 e => classify(e, &self.name(), "generating the key pair"),
             })?;
         let public = self.read_public(&session, pub_handle, label)?;
-        self.make_signer(session, private, public, label)
+        self.make_signer(session, private, public, label, pin)
     }
 }
 
@@ -905,9 +916,25 @@ pub struct Pkcs11Signer {
     public: Key,
     algorithm: KeyAlgorithm,
     token: String,
+    /// The PIN, for a key that needs it before every signature (`CKA_ALWAYS_AUTHENTICATE`).
+    context_pin: Option<Passphrase>,
 }
 
 impl Pkcs11Signer {
+    /// `C_Sign`, or for an always-authenticate key `C_SignInit`, the PIN again as a
+    /// context-specific login, then the data and `C_SignFinal` (cryptoki has no single-part
+    /// `C_Sign` after a separate init).
+    fn sign_once(&self, mechanism: &Mechanism, data: &[u8]) -> Result<Vec<u8>, CkError> {
+        let Some(pin) = &self.context_pin else {
+            return self.session.sign(mechanism, self.private, data);
+        };
+        self.session.sign_init(mechanism, self.private)?;
+        let auth = AuthPin::new(pin.expose().into());
+        self.session.login(UserType::ContextSpecific, Some(&auth))?;
+        self.session.sign_update(data)?;
+        self.session.sign_final()
+    }
+
     fn device(&self, e: CkError, len: usize) -> SignError {
         let err = match e {
             CkError::Pkcs11(RvError::DataLenRange, _) => DeviceError::DataTooLong {
@@ -930,15 +957,13 @@ impl Signer for Pkcs11Signer {
             KeyAlgorithm::Ed25519 => {
                 // Pure Ed25519 (no context, no pre-hash): the scheme TUF's "ed25519" names.
                 let mech = Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure));
-                self.session
-                    .sign(&mech, self.private, message)
+                self.sign_once(&mech, message)
                     .map_err(|e| self.device(e, message.len()))
             }
             KeyAlgorithm::EcdsaP256 => {
                 let digest = Sha256::digest(message);
                 let raw = self
-                    .session
-                    .sign(&Mechanism::Ecdsa, self.private, &digest)
+                    .sign_once(&Mechanism::Ecdsa, &digest)
                     .map_err(|e| self.device(e, digest.len()))?;
                 let sig = p256::ecdsa::Signature::from_slice(&raw).map_err(|_| {
                     SignError::Backend(format!(

@@ -236,7 +236,7 @@ impl Token {
             }
         };
         let public = self.read_public(&session, public, &name)?;
-        self.make_signer(session, private, public, &name)
+        self.make_signer(session, private, public, &name, pin)
     }
 
     /// Log in as the security officer with the PIV management key.
