@@ -7,7 +7,7 @@ use conclave::signer::Signer;
 use conclave::signer::pkcs11::piv::FACTORY_DEFAULT_MANAGEMENT_KEY;
 use conclave::signer::pkcs11::{ManagementKey, PivSlot, Pkcs11Uri, Token};
 
-use crate::cli::key::{KeyTypeArg, describe_new_key};
+use crate::cli::keyfile::{KeyTypeArg, describe_new_key};
 use crate::cli::pkcs11::{announce, device, pin};
 use crate::cli::prompt::{Prompter, Try};
 use crate::cli::{Failure, exit, print_public_key};
