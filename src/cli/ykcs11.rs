@@ -87,8 +87,8 @@ pub fn generate(
     describe_new_key(signer.public_key());
     eprintln!(
         "Next: check the key's attestation (docs/hardware.md), keep the YubiKey and its PIN \
-         safe, and give the public key above (stdout) to whoever drafts the root. Sign with \
-         the same URI (id=%{:02X}).",
+         safe, and give the public key above (stdout) to whoever drafts the root. To sign, \
+         name this slot in the URI: ;id=%{:02X}.",
         slot.id()
     );
     print_public_key(signer.public_key());

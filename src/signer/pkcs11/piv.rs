@@ -21,6 +21,9 @@
 //!   gets the applet's defaults (9c: PIN before every signature, no touch), and it writes a
 //!   placeholder certificate for the key into the slot's certificate object.
 //!
+//! libykpiv (under ykcs11) keeps the management key it was given in the process's memory until
+//! the module is finalized, when the command ends; conclave's own copy is zeroized on drop.
+//!
 //! The key is generated inside the PIV applet, so the applet's own attestation (`ykman piv
 //! keys attest`) covers it as it covers keys made with `--yubikey`.
 
