@@ -1098,19 +1098,16 @@ fn a_wrong_pin_at_the_terminal_is_asked_again_but_never_the_last_try() {
 /// Yubico's PKCS#11 module (Debian `ykcs11`), as tuf-on-ci and RSTUF use YubiKeys.
 const YKCS11: &str = "/usr/lib/x86_64-linux-gnu/libykcs11.so";
 
-/// Issue 22: a YubiKey PIV key used through Yubico's ykcs11 module over pcscd. The key is
-/// generated with conclave's own `--yubikey` path (ykcs11 generates only after an SO login
-/// with the management key, which `key generate --pkcs11` never does: it logs in with the
-/// user PIN); ykcs11 then finds it in slot 9c (CKA_ID 2) and signs a root with it through
-/// `conclave sign --pkcs11`, which python-tuf accepts.
-#[test]
-fn a_yubikey_key_signs_through_ykcs11_and_python_tuf_accepts_the_root() {
+/// This test's turn with the reader, `card` in it, checked to be reachable through ykcs11:
+/// the module is installed and the pcscd running offers a reader whose name starts with
+/// "Yubico" (ykcs11 ignores all others).
+fn insert_for_ykcs11(card: Option<PivCard>) -> (MutexGuard<'static, ()>, &'static Rig) {
     assert!(
         Path::new(YKCS11).exists(),
         "Yubico's PKCS#11 module is not installed ({YKCS11}): `apt-get install ykcs11` \
          (tests/run-all.sh does). This test is never skipped."
     );
-    let (_turn, rig) = insert(card(SERIAL));
+    let (turn, rig) = insert(card);
     let readers = {
         let ctx = rig._context.lock().unwrap();
         let mut buf = vec![0u8; 4096];
@@ -1125,6 +1122,87 @@ fn a_yubikey_key_signs_through_ykcs11_and_python_tuf_accepts_the_root() {
          has {readers:?}: stop that pcscd so that these tests start their own (its vpcd reader \
          is named {VPCD_READER:?})"
     );
+    (turn, rig)
+}
+
+/// The ykcs11 URI of the emulated YubiKey, with `key` (e.g. ";id=%02") after the token.
+fn ykcs11_uri(key: &str) -> String {
+    format!("pkcs11:token=YubiKey%20PIV%20%23{SERIAL}{key}?module-path={YKCS11}")
+}
+
+/// `key generate --pkcs11 URI --passphrase-fd 0` with `input` (management key, PIN).
+fn generate_through_ykcs11(dir: &Path, uri: &str, input: &str) -> Outcome {
+    in_dir(
+        dir,
+        &["key", "generate", "--pkcs11", uri, "--passphrase-fd", "0"],
+        input,
+    )
+}
+
+fn sign_through_ykcs11(dir: &Path, uri: &str, pin: &str, out: &str) -> Outcome {
+    in_dir(
+        dir,
+        &[
+            "sign",
+            "draft.json",
+            "--pkcs11",
+            uri,
+            "--passphrase-fd",
+            "0",
+            "-o",
+            out,
+        ],
+        &format!("{pin}\n"),
+    )
+}
+
+/// Sign `draft.json` (every role: the key `keyid`) through ykcs11 with `uri`, merge it into
+/// repo/1.root.json, and check conclave and python-tuf both accept that root.
+fn sign_root_through_ykcs11_and_check_python_tuf(dir: &Path, rig: &Rig, uri: &str, keyid: &str) {
+    let before = with_card(rig, |c| c.counters.clone());
+    let s = sign_through_ykcs11(dir, uri, YK_PIN, "alice.sig");
+    ok(&s);
+    assert!(s.stderr.contains(keyid), "{}", s.stderr);
+    assert!(!s.stderr.contains(YK_PIN) && !s.stdout.contains(YK_PIN));
+    let after = with_card(rig, |c| c.counters.clone());
+    assert_eq!(
+        after.signatures,
+        before.signatures + 1,
+        "signed on the card"
+    );
+    // The login, then the PIN again for the signature: ykcs11 marks slot 9c's key "always
+    // authenticate" whatever its PIN policy.
+    assert_eq!(after.verify_with_pin, before.verify_with_pin + 2);
+
+    std::fs::create_dir(dir.join("repo")).unwrap();
+    ok(&in_dir(
+        dir,
+        &["merge", "draft.json", "alice.sig", "-o", "repo/1.root.json"],
+        "",
+    ));
+    let v = in_dir(dir, &["verify", "repo"], "");
+    ok(&v);
+    assert!(
+        v.stdout.contains("1 of 1 root v1 keys signed validly"),
+        "{}",
+        v.stdout
+    );
+    let py = run(Command::new(python())
+        .arg(repo_root().join("tests/interop/python/tuf_verdict.py"))
+        .arg(dir.join("repo")));
+    assert_eq!(
+        py.code, 0,
+        "python-tuf rejects it:\n{}{}",
+        py.stdout, py.stderr
+    );
+}
+
+/// Issue 22: a YubiKey PIV key used through Yubico's ykcs11 module over pcscd. The key is
+/// generated with conclave's own `--yubikey` path; ykcs11 then finds it in slot 9c (CKA_ID 2)
+/// and signs a root with it through `conclave sign --pkcs11`, which python-tuf accepts.
+#[test]
+fn a_yubikey_key_signs_through_ykcs11_and_python_tuf_accepts_the_root() {
+    let (_turn, rig) = insert_for_ykcs11(card(SERIAL));
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path();
     ok(&generate(
@@ -1136,72 +1214,296 @@ fn a_yubikey_key_signs_through_ykcs11_and_python_tuf_accepts_the_root() {
     draft_for(w, "alice.pub");
     let id = in_dir(w, &["key", "id", "alice.pub"], "");
     ok(&id);
-
-    let uri = format!("pkcs11:token=YubiKey%20PIV%20%23{SERIAL};id=%02?module-path={YKCS11}");
-    let before = with_card(rig, |c| c.counters.clone());
-    let s = in_dir(
-        w,
-        &[
-            "sign",
-            "draft.json",
-            "--pkcs11",
-            &uri,
-            "--passphrase-fd",
-            "0",
-            "-o",
-            "alice.sig",
-        ],
-        &format!("{YK_PIN}\n"),
-    );
-    ok(&s);
-    assert!(s.stderr.contains(id.stdout.trim()), "{}", s.stderr);
-    assert!(!s.stderr.contains(YK_PIN) && !s.stdout.contains(YK_PIN));
-    let after = with_card(rig, |c| c.counters.clone());
-    assert_eq!(
-        after.signatures,
-        before.signatures + 1,
-        "signed on the card"
-    );
-    assert_eq!(after.verify_with_pin, before.verify_with_pin + 1);
-
-    std::fs::create_dir(w.join("repo")).unwrap();
-    ok(&in_dir(
-        w,
-        &["merge", "draft.json", "alice.sig", "-o", "repo/1.root.json"],
-        "",
-    ));
-    let v = in_dir(w, &["verify", "repo"], "");
-    ok(&v);
-    assert!(
-        v.stdout.contains("1 of 1 root v1 keys signed validly"),
-        "{}",
-        v.stdout
-    );
-    let py = run(Command::new(python())
-        .arg(repo_root().join("tests/interop/python/tuf_verdict.py"))
-        .arg(w.join("repo")));
-    assert_eq!(
-        py.code, 0,
-        "python-tuf rejects it:\n{}{}",
-        py.stdout, py.stderr
-    );
+    let uri = ykcs11_uri(";id=%02");
+    sign_root_through_ykcs11_and_check_python_tuf(w, rig, &uri, id.stdout.trim());
 
     // A wrong PIN through ykcs11 costs one try and signs nothing.
-    let bad = in_dir(
-        w,
-        &[
-            "sign",
-            "draft.json",
-            "--pkcs11",
-            &uri,
-            "--passphrase-fd",
-            "0",
-            "-o",
-            "bad.sig",
-        ],
-        "999999\n",
-    );
+    let bad = sign_through_ykcs11(w, &uri, "999999", "bad.sig");
     assert_eq!(bad.code, 3, "{}\n{}", bad.stdout, bad.stderr);
     assert!(bad.stderr.contains("wrong PIN"), "{}", bad.stderr);
     assert!(!w.join("bad.sig").exists());
+}
+
+/// The whole of a response APDU from the emulated card, following 61xx with GET RESPONSE.
+fn card_response(rig: &Rig, apdu: &[u8]) -> Vec<u8> {
+    with_card(rig, |c| {
+        let mut out = Vec::new();
+        let mut r = c.execute(apdu);
+        loop {
+            let (body, sw) = r.split_at(r.len() - 2);
+            out.extend_from_slice(body);
+            match sw {
+                [0x90, 0x00] => return out,
+                [0x61, _] => r = c.execute(&[0x00, 0xc0, 0x00, 0x00]),
+                _ => panic!("the card answered {sw:02x?} to {apdu:02x?}"),
+            }
+        }
+    })
+}
+
+/// Issue 22: `key generate --pkcs11` generates on a YubiKey through ykcs11 (security-officer
+/// login with the PIV management key, then the PIN), the key is attested by the PIV applet
+/// like one made with `--yubikey`, and it signs a root through ykcs11 that python-tuf
+/// accepts.
+#[test]
+fn a_key_generated_through_ykcs11_signs_a_root_that_python_tuf_accepts() {
+    let (_turn, rig) = insert_for_ykcs11(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    // No id in the URI: slot 9c (id=%02). The factory-default management key is used only
+    // because the officer says "default".
+    let before = with_card(rig, |c| c.counters.clone());
+    let g = generate_through_ykcs11(w, &ykcs11_uri(""), &format!("default\n{YK_PIN}\n"));
+    ok(&g);
+    assert!(g.stdout.contains("\"keytype\": \"ecdsa\""), "{}", g.stdout);
+    assert!(g.stderr.contains("slot 9c (id=%02)"), "{}", g.stderr);
+    assert!(
+        g.stderr.contains("factory-default PIV management key"),
+        "{}",
+        g.stderr
+    );
+    assert!(!g.stderr.contains(YK_PIN) && !g.stdout.contains(YK_PIN));
+    assert!(!g.stderr.contains("0102030405060708010203"), "{}", g.stderr);
+    assert!(with_card(rig, |c| c.has_key(0x9c)));
+    let after = with_card(rig, |c| c.counters.clone());
+    // The PIN is checked before generating, then used to log in and again (context-specific
+    // login) for the self-test signature.
+    assert_eq!(after.verify_with_pin, before.verify_with_pin + 3);
+    assert_eq!(after.signatures, before.signatures + 1);
+    assert_eq!(listing(w), vec![], "key generate --pkcs11 writes no file");
+    std::fs::write(w.join("alice.pub"), &g.stdout).unwrap();
+    let id = in_dir(w, &["key", "id", "alice.pub"], "");
+    ok(&id);
+    assert!(g.stderr.contains(id.stdout.trim()), "{}", g.stderr);
+
+    // The PIV applet attests the key ykcs11 generated, as for `--yubikey` (ykcs11 sets no
+    // policies: slot 9c's defaults, PIN always and touch never).
+    let slot_cert = card_response(rig, &[0x00, 0xf9, 0x9c, 0x00]);
+    let (device, ca) = with_card(rig, |c| {
+        (c.ca().device_cert_der.clone(), c.ca().ca_cert_der.clone())
+    });
+    std::fs::write(w.join("slot.pem"), pem("CERTIFICATE", &slot_cert)).unwrap();
+    std::fs::write(w.join("device.pem"), pem("CERTIFICATE", &device)).unwrap();
+    std::fs::write(w.join("emulator-ca.pem"), pem("CERTIFICATE", &ca)).unwrap();
+    let att = in_dir(
+        w,
+        &[
+            "key",
+            "attest",
+            "--chain",
+            "slot.pem",
+            "device.pem",
+            "--serial",
+            &SERIAL.to_string(),
+            "--ca-cert",
+            "emulator-ca.pem",
+        ],
+        "",
+    );
+    assert_eq!(att.code, 0, "{}\n{}", att.stdout, att.stderr);
+    assert!(att.stdout.contains(id.stdout.trim()), "{}", att.stdout);
+    assert!(
+        att.stdout.to_lowercase().contains("always"),
+        "{}",
+        att.stdout
+    );
+
+    draft_for(w, "alice.pub");
+    let uri = ykcs11_uri(";id=%02");
+    sign_root_through_ykcs11_and_check_python_tuf(w, rig, &uri, id.stdout.trim());
+
+    // The slot now holds a key: a second generation into it is refused before any secret
+    // is read (the input is empty), and the key is unchanged.
+    let again = generate_through_ykcs11(w, &uri, "");
+    device_error(
+        &again,
+        &["slot 9c (id=%02) already holds a key", "never replaces"],
+    );
+    let s = sign_through_ykcs11(w, &uri, YK_PIN, "again.sig");
+    ok(&s);
+    assert!(s.stderr.contains(id.stdout.trim()), "{}", s.stderr);
+}
+
+/// Attacks and mistakes on `key generate --pkcs11` through ykcs11: each is one clear error,
+/// nothing is generated or written, and no PIN try is spent.
+#[test]
+fn ykcs11_generation_refuses_a_wrong_management_key_and_ids_that_are_no_piv_slot() {
+    let (_turn, rig) = insert_for_ykcs11(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let untouched = |rig: &Rig, before: &piv_card::Counters| {
+        let after = with_card(rig, |c| c.counters.clone());
+        assert_eq!(after.signatures, before.signatures);
+        assert!(!with_card(rig, |c| c.has_key(0x9c) || c.has_key(0x9a)));
+        assert_eq!(listing(w), vec![]);
+    };
+
+    // A management key that is not this YubiKey's: refused by the applet, nothing made.
+    let before = with_card(rig, |c| c.counters.clone());
+    let wrong = format!("{}\n{YK_PIN}\n", "0f".repeat(24));
+    let g = generate_through_ykcs11(w, &ykcs11_uri(";id=%02"), &wrong);
+    device_error(&g, &["wrong PIV management key", "nothing was generated"]);
+    assert!(g.stdout.is_empty(), "{}", g.stdout);
+    untouched(rig, &before);
+
+    // The PIN typed where the management key belongs never reaches ykcs11 (which would
+    // VERIFY it as a PIN): refused with no PIN try spent.
+    let before = with_card(rig, |c| c.counters.clone());
+    let g = generate_through_ykcs11(w, &ykcs11_uri(""), &format!("{YK_PIN}\n{YK_PIN}\n"));
+    assert_eq!(g.code, 2, "{}\n{}", g.stdout, g.stderr);
+    assert!(g.stderr.contains("48 hex digits"), "{}", g.stderr);
+    assert!(g.stderr.contains("nothing was sent"), "{}", g.stderr);
+    assert_eq!(g.stderr.matches("error:").count(), 1, "{}", g.stderr);
+    assert_eq!(
+        with_card(rig, |c| c.counters.verify_with_pin),
+        before.verify_with_pin
+    );
+    untouched(rig, &before);
+
+    // Ids that are no PIV key slot, the attestation key's, and a label: refused before any
+    // secret is asked for (the input is empty).
+    for (key, needle) in [
+        (";id=%19", "attestation key (slot f9)"),
+        (";id=%9C", "id=%9C is not a PIV key slot"),
+        (";id=%00", "id=%00 is not a PIV key slot"),
+        (";id=%02%02", "id=%02%02 is not a PIV key slot"),
+        (";object=alice;id=%02", "ignores labels"),
+    ] {
+        let g = generate_through_ykcs11(w, &ykcs11_uri(key), "");
+        assert_eq!(g.code, 2, "{key}: {}\n{}", g.stdout, g.stderr);
+        assert!(g.stderr.contains(needle), "{key}: {}", g.stderr);
+        assert!(g.stderr.contains("hint:"), "{key}: {}", g.stderr);
+        assert_eq!(g.stderr.matches("error:").count(), 1, "{}", g.stderr);
+        untouched(rig, &before);
+    }
+
+    // Ed25519 is not made on a YubiKey.
+    let g = in_dir(
+        w,
+        &[
+            "key",
+            "generate",
+            "--pkcs11",
+            &ykcs11_uri(""),
+            "--type",
+            "ed25519",
+            "--passphrase-fd",
+            "0",
+        ],
+        "",
+    );
+    assert_eq!(g.code, 2, "{}\n{}", g.stdout, g.stderr);
+    assert!(g.stderr.contains("ECDSA P-256 keys only"), "{}", g.stderr);
+    untouched(rig, &before);
+}
+
+/// Issue 22: ykcs11 marks slot 9c's key "always authenticate" (the slot's default PIN
+/// policy, which a key generated through ykcs11 gets: the card wants the PIN again before
+/// every signature). A claim round of 5 drafts still takes one PIN entry: conclave presents
+/// the PIN again before each signature (a context-specific login).
+#[test]
+fn a_claim_round_signs_through_ykcs11_with_a_pin_always_key_and_one_pin_entry() {
+    let (_turn, rig) = insert_for_ykcs11(card(SERIAL));
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    let uri = ykcs11_uri(";id=%02");
+    let g = generate_through_ykcs11(w, &uri, &format!("default\n{YK_PIN}\n"));
+    ok(&g);
+    std::fs::write(w.join("alice.pub"), &g.stdout).unwrap();
+    std::fs::write(
+        w.join("online.pub"),
+        conclave::cjson::to_pretty(&{
+            use conclave::signer::Signer;
+            ed(1).public_key().to_value()
+        }),
+    )
+    .unwrap();
+    draft_for(w, "alice.pub");
+    let s = sign_through_ykcs11(w, &uri, YK_PIN, "root.sig");
+    ok(&s);
+    std::fs::create_dir(w.join("repo")).unwrap();
+    ok(&in_dir(
+        w,
+        &["merge", "draft.json", "root.sig", "-o", "repo/1.root.json"],
+        "",
+    ));
+    ok(&in_dir(
+        w,
+        &[
+            "pypi",
+            "init",
+            "--key",
+            "claimed=alice.pub",
+            "--key",
+            "recently-claimed=online.pub",
+            "--key",
+            "unclaimed=online.pub",
+            "--expires",
+            "365d",
+            "--bins",
+            "16",
+            "--claimed-bins",
+            "4",
+            "-o",
+            "targets-draft.json",
+        ],
+        "",
+    ));
+    let to_root = ["--role", "targets", "--delegator", "repo/1.root.json"];
+    let mut args = vec!["sign", "targets-draft.json"];
+    args.extend(to_root);
+    args.extend(["--pkcs11", &uri, "--passphrase-fd", "0", "-o", "t.sig"]);
+    ok(&in_dir(w, &args, &format!("{YK_PIN}\n")));
+    let mut args = vec!["merge", "targets-draft.json", "t.sig"];
+    args.extend(to_root);
+    args.extend(["-o", "repo/1.targets.json"]);
+    ok(&in_dir(w, &args, ""));
+
+    let before = with_card(rig, |c| c.counters.clone());
+    let round = in_dir(
+        w,
+        &[
+            "sign",
+            "claimed",
+            "--delegator",
+            "repo/1.targets.json",
+            "--pkcs11",
+            &uri,
+            "--passphrase-fd",
+            "0",
+            "-o",
+            "sigs",
+        ],
+        &format!("{YK_PIN}\n"),
+    );
+    ok(&round);
+    assert!(
+        round.stderr.contains("Signed 5 drafts in "),
+        "{}",
+        round.stderr
+    );
+    let after = with_card(rig, |c| c.counters.clone());
+    assert_eq!(after.signatures, before.signatures + 5);
+    // One login, then the PIN again before each of the 5 signatures; typed once.
+    assert_eq!(after.verify_with_pin, before.verify_with_pin + 6);
+    let status = in_dir(
+        w,
+        &[
+            "status",
+            "claimed",
+            "sigs",
+            "--delegator",
+            "repo/1.targets.json",
+            "--check",
+        ],
+        "",
+    );
+    ok(&status);
+    assert!(
+        status
+            .stdout
+            .contains("5 of 5 drafts meet every threshold - COMPLETE"),
+        "{}",
+        status.stdout
+    );
 }

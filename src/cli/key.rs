@@ -45,6 +45,15 @@ pub struct IdArgs {
 /// the URI's object=LABEL; a label already in use is refused. The PIN comes from the URI's
 /// pin-source=file:PATH, or is asked for (or read from --passphrase-fd). See docs/hardware.md.
 ///
+/// A YubiKey through Yubico's ykcs11 (module-path=.../libykcs11.so; recognised by the token's
+/// manufacturer and model) gets an ECDSA P-256 key in the empty PIV slot the URI's id names
+/// (%01 9a, %02 9c, the default, %03 9d, %04 9e, %05-%18 retired slots; no object=). ykcs11
+/// generates only for its security officer: conclave first asks for the PIV management key
+/// (48 hex digits, or the word "default" for the factory default
+/// 010203040506070801020304050607080102030405060708), then the PIN, and checks both before
+/// generating. The key gets the slot's default PIN and touch policies. --yubikey is the
+/// better way to enrol: it sets the policies and writes the attestation record.
+///
 /// With --yubikey SERIAL[:SLOT] -o PUBFILE, an ECDSA P-256 key is generated on the YubiKey's
 /// PIV applet (slot 9c unless given), attested by the device, and its public key written to
 /// PUBFILE; the enrolment record (serial, slot, policies, attestation chain) goes beside it,
@@ -81,7 +90,8 @@ pub struct GenerateArgs {
     /// 'pkcs11:token=NAME;object=LABEL?module-path=/usr/lib/softhsm/libsofthsm2.so'.
     #[arg(long, value_name = "URI", value_parser = crate::cli::pkcs11::parse_uri)]
     pkcs11: Option<conclave::signer::pkcs11::Pkcs11Uri>,
-    /// Key type (default ed25519; with --yubikey, only ecdsa-p256).
+    /// Key type (default ed25519; with --yubikey or on a YubiKey through ykcs11, only
+    /// ecdsa-p256).
     #[arg(long = "type", value_enum)]
     key_type: Option<KeyTypeArg>,
     /// Argon2id profile: rfc9106-2gib (default: 2 GiB, 1 pass) or rfc9106-64mib (64 MiB,
@@ -89,7 +99,8 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "NAME", default_value = "rfc9106-2gib")]
     profile: String,
     /// Read the passphrase (twice: new, then repeat) from this file descriptor, one per line;
-    /// with --pkcs11, the token's user PIN (once); with --yubikey, the PIV PIN (once).
+    /// with --pkcs11, the token's user PIN (once; on a YubiKey through ykcs11, the PIV
+    /// management key first, then the PIN); with --yubikey, the PIV PIN (once).
     #[arg(long, value_name = "N")]
     passphrase_fd: Option<u32>,
 }
@@ -183,9 +194,12 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
             a.passphrase_fd,
         );
     }
+    if let Some(uri) = &a.pkcs11 {
+        return generate_in_token(uri, a.key_type, a.passphrase_fd);
+    }
     let key_type = a.key_type.unwrap_or(KeyTypeArg::Ed25519);
     let output = match (&a.output, &a.pkcs11) {
-        (_, Some(uri)) => return generate_in_token(uri, key_type, a.passphrase_fd),
+        (_, Some(_)) => unreachable!("handled above"),
         (Some(output), None) => output,
         (None, None) => return Err(Failure::usage("give -o FILE or --pkcs11 URI")),
     };
@@ -225,17 +239,23 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
 
 /// `key generate --pkcs11`: everything that can be checked without the PIN first (module,
 /// token, free label, PIN not locked), then log in and generate inside the token.
+/// A YubiKey seen through ykcs11 goes to [`crate::cli::ykcs11::generate`] (PIV slot,
+/// management key).
 fn generate_in_token(
     uri: &Pkcs11Uri,
-    key_type: KeyTypeArg,
+    key_type: Option<KeyTypeArg>,
     passphrase_fd: Option<u32>,
 ) -> Result<u8, Failure> {
     use crate::cli::pkcs11::{announce, device, pin};
+    let token = Token::open(uri).map_err(device)?;
+    if token.is_yubikey_piv() {
+        return crate::cli::ykcs11::generate(uri, &token, key_type, passphrase_fd);
+    }
+    let key_type = key_type.unwrap_or(KeyTypeArg::Ed25519);
     let label = uri
         .object
         .as_deref()
         .ok_or_else(|| device(DeviceError::NoObject))?;
-    let token = Token::open(uri).map_err(device)?;
     announce(&token)?;
     token.refuse_existing_label(label).map_err(device)?;
     // Nothing is written, so only an explicit --ceremony-dir records the new key (its label,

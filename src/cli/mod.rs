@@ -29,6 +29,7 @@ mod signer;
 mod signing;
 mod transcript;
 mod verify;
+mod ykcs11;
 mod yubikey;
 
 use std::path::{Path, PathBuf};

@@ -75,6 +75,19 @@ pub fn device(e: DeviceError) -> Failure {
         KeyMismatch { .. } => "the token's contents changed between the check and the login: \
              stop, and find out why before anyone signs"
             .into(),
+        SlotOccupied { .. } => "conclave never replaces a key: name an empty slot with \
+             id=%XX in the URI (%01 9a, %02 9c, %03 9d, %04 9e, %05 to %18 retired slots 82 to \
+             95; `ykman piv info` lists what each slot holds). No secret was asked for"
+            .into(),
+        ManagementKeyIncorrect { .. } => "type the YubiKey's PIV management key as hex (not the \
+             PIN or PUK), or \"default\" if it was never changed; `ykman piv info` says whether \
+             it is the default. A YubiKey counts no tries for the management key, so nothing is \
+             locked"
+            .into(),
+        ManagementKeyForm { .. } => "Debian's ykcs11 (2.2) takes only 48-digit (3DES) \
+             management keys; generate with `conclave key generate --yubikey` (factory-default \
+             key), or with a newer ykcs11 (2.5 or later takes AES keys)"
+            .into(),
         PinIncorrect { final_try, .. } => {
             let base = "nothing was signed or written. Check the PIN and try again, slowly: \
                  tokens lock the PIN after repeated wrong entries, and then only the token's \

@@ -20,6 +20,7 @@
 //! Every signature still goes through [`crate::signer::sign_checked`]: a token that returns
 //! garbage, or a private object that does not belong to the public one, is caught there.
 
+pub mod piv;
 pub mod uri;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use sha2::{Digest, Sha256};
 
+pub use piv::{ManagementKey, ManagementKeyError, PivSlot, PivSlotError};
 pub use uri::{Pkcs11Uri, UriError};
 
 use crate::metadata::{Key, KeyAlgorithm};
@@ -170,6 +172,32 @@ pub enum DeviceError {
         /// The key's label, control characters escaped.
         label: String,
     },
+    /// A YubiKey PIV slot (ykcs11) already holds a key or certificate: generating would
+    /// replace the key, so nothing is generated.
+    #[error("token {token}: PIV {slot} already holds a key or certificate; nothing was generated")]
+    SlotOccupied {
+        /// The token's label.
+        token: String,
+        /// The slot, e.g. `slot 9c (id=%02)`.
+        slot: String,
+    },
+    /// ykcs11 refused the security-officer login: the PIV management key is not this
+    /// YubiKey's. A YubiKey counts no tries for the management key.
+    #[error("token {token}: wrong PIV management key; nothing was generated")]
+    ManagementKeyIncorrect {
+        /// The token's label.
+        token: String,
+    },
+    /// The module does not take a management key of this length (ykcs11 before 2.5 takes
+    /// only 48 hex digits).
+    #[error(
+        "token {token}: the PKCS#11 module does not accept a PIV management key of this \
+         length; nothing was generated"
+    )]
+    ManagementKeyForm {
+        /// The token's label.
+        token: String,
+    },
     /// `C_Login` returned `CKR_PIN_INCORRECT`.
     #[error("token {token}: wrong PIN")]
     PinIncorrect {
@@ -266,6 +294,8 @@ pub struct Token {
     slot: Slot,
     label: String,
     serial: String,
+    manufacturer: String,
+    model: String,
     description: String,
 }
 
@@ -313,24 +343,22 @@ impl Token {
             }
             present.push(format!("{label} (serial {serial})"));
             if fits {
-                matching.push((
-                    slot,
-                    label,
-                    serial.clone(),
-                    format!("{manufacturer} {model}, serial {serial}"),
-                ));
+                let description = format!("{manufacturer} {model}, serial {serial}");
+                matching.push((slot, label, serial, manufacturer, model, description));
             }
         }
         let wanted = describe_wanted(uri);
         match matching.len() {
             0 => Err(DeviceError::NoToken { wanted, present }),
             1 => {
-                let (slot, label, serial, description) = matching.remove(0);
+                let (slot, label, serial, manufacturer, model, description) = matching.remove(0);
                 Ok(Token {
                     ctx,
                     slot,
                     label,
                     serial,
+                    manufacturer,
+                    model,
                     description,
                 })
             }
@@ -549,15 +577,20 @@ impl Token {
                 label: quoted_inner(label),
             });
         }
-        self.make_signer(session, private, public, label)
+        self.make_signer(session, private, public, label, pin)
     }
 
+    /// A signer for the logged-in `session`. A private key marked `CKA_ALWAYS_AUTHENTICATE`
+    /// (ykcs11 marks PIV slot 9c so, whose default PIN policy is "always") needs the PIN
+    /// again before each signature (PKCS#11 v2.40 §4.9, a context-specific login): the signer
+    /// then keeps its own zeroizing copy of the PIN, so one PIN entry still signs a round.
     fn make_signer(
         &self,
         session: Session,
         private: ObjectHandle,
         public: Key,
         label: &str,
+        pin: &Passphrase,
     ) -> Result<Pkcs11Signer, DeviceError> {
         let algorithm = public
             .algorithm()
@@ -567,12 +600,18 @@ impl Token {
                 found: public.keytype.to_string(),
                 why: "unsupported".into(),
             })?;
+        let always_authenticate = session
+            .get_attributes(private, &[AttributeType::AlwaysAuthenticate])
+            .map_err(self.err("reading the private key's attributes"))?
+            .iter()
+            .any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
         let signer = Pkcs11Signer {
             session,
             private,
             public,
             algorithm,
             token: self.name(),
+            context_pin: always_authenticate.then(|| pin.clone()),
         };
         Ok(signer)
     }
@@ -657,7 +696,7 @@ impl Token {
                 e => classify(e, &self.name(), "generating the key pair"),
             })?;
         let public = self.read_public(&session, pub_handle, label)?;
-        self.make_signer(session, private, public, label)
+        self.make_signer(session, private, public, label, pin)
     }
 }
 
@@ -877,9 +916,25 @@ pub struct Pkcs11Signer {
     public: Key,
     algorithm: KeyAlgorithm,
     token: String,
+    /// The PIN, for a key that needs it before every signature (`CKA_ALWAYS_AUTHENTICATE`).
+    context_pin: Option<Passphrase>,
 }
 
 impl Pkcs11Signer {
+    /// `C_Sign`, or for an always-authenticate key `C_SignInit`, the PIN again as a
+    /// context-specific login, then the data and `C_SignFinal` (cryptoki has no single-part
+    /// `C_Sign` after a separate init).
+    fn sign_once(&self, mechanism: &Mechanism, data: &[u8]) -> Result<Vec<u8>, CkError> {
+        let Some(pin) = &self.context_pin else {
+            return self.session.sign(mechanism, self.private, data);
+        };
+        self.session.sign_init(mechanism, self.private)?;
+        let auth = AuthPin::new(pin.expose().into());
+        self.session.login(UserType::ContextSpecific, Some(&auth))?;
+        self.session.sign_update(data)?;
+        self.session.sign_final()
+    }
+
     fn device(&self, e: CkError, len: usize) -> SignError {
         let err = match e {
             CkError::Pkcs11(RvError::DataLenRange, _) => DeviceError::DataTooLong {
@@ -902,15 +957,13 @@ impl Signer for Pkcs11Signer {
             KeyAlgorithm::Ed25519 => {
                 // Pure Ed25519 (no context, no pre-hash): the scheme TUF's "ed25519" names.
                 let mech = Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure));
-                self.session
-                    .sign(&mech, self.private, message)
+                self.sign_once(&mech, message)
                     .map_err(|e| self.device(e, message.len()))
             }
             KeyAlgorithm::EcdsaP256 => {
                 let digest = Sha256::digest(message);
                 let raw = self
-                    .session
-                    .sign(&Mechanism::Ecdsa, self.private, &digest)
+                    .sign_once(&Mechanism::Ecdsa, &digest)
                     .map_err(|e| self.device(e, digest.len()))?;
                 let sig = p256::ecdsa::Signature::from_slice(&raw).map_err(|_| {
                     SignError::Backend(format!(

@@ -165,6 +165,11 @@ impl PivCard {
         self.cfg.serial
     }
 
+    /// Whether a key is in `slot` (e.g. 0x9c).
+    pub fn has_key(&self, slot: u8) -> bool {
+        self.slots.contains_key(&slot)
+    }
+
     /// Whether the simulated officer touches the key when asked from now on.
     pub fn set_touches(&mut self, touches: bool) {
         self.cfg.touches = touches;
