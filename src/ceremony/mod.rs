@@ -337,7 +337,8 @@ pub fn authorities(
 /// [`SignedText::of_metadata`] gives. A large role's bytes are produced once, on a second
 /// thread that also computes the payload digest while the signer hashes, and kept for the
 /// later passes in an unnamed scratch file in `spool_dir` ([`crate::pieces::spooled`]); the
-/// new signature is checked over one more pass before it is returned.
+/// new signature is checked before it is returned, by the signer over its second pass
+/// ([`crate::signer::Signer::checks_message_signatures`]) or here over one more pass.
 pub fn sign_detached(
     md: &AnyMetadata,
     role: &str,
