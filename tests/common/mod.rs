@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pty;
+pub mod rotation;
 pub mod softhsm;
 
 use std::collections::BTreeMap;
