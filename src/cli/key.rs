@@ -198,10 +198,8 @@ fn generate(a: GenerateArgs) -> Result<u8, Failure> {
         return generate_in_token(uri, a.key_type, a.passphrase_fd);
     }
     let key_type = a.key_type.unwrap_or(KeyTypeArg::Ed25519);
-    let output = match (&a.output, &a.pkcs11) {
-        (_, Some(_)) => unreachable!("handled above"),
-        (Some(output), None) => output,
-        (None, None) => return Err(Failure::usage("give -o FILE or --pkcs11 URI")),
+    let Some(output) = &a.output else {
+        return Err(Failure::usage("give -o FILE or --pkcs11 URI"));
     };
     let profile = profile_by_name(&a.profile)?;
     refuse_existing(output)?;
