@@ -566,6 +566,14 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     write_metadata(path, |p| conclave::fsutil::write_atomic(p, bytes))
 }
 
+/// Hand `value` to the operating system, which takes the whole process back at once when it
+/// exits, right after the command returns: freeing a million-project role allocation by
+/// allocation took 0.1-0.2 s of every step that read one. Only for metadata and reports,
+/// which are public: secrets are zeroized when dropped and are never given here.
+pub fn leave_at_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
 /// Write a new file (a signature) that must not replace anything, even one that appeared
 /// since it was checked ([`conclave::fsutil::create_new`]).
 pub fn write_new_output(path: &Path, bytes: &[u8]) -> Result<(), Failure> {

@@ -177,6 +177,8 @@ fn write_targets(path: &Path, t: Targets) -> Result<String, Failure> {
         digest = conclave::fsutil::write_metadata_digest(&md, p)?;
         Ok(())
     })?;
+    // Written: the command ends soon after.
+    crate::cli::leave_at_exit(md);
     Ok(digest)
 }
 

@@ -564,6 +564,7 @@ pub fn sign(a: SignArgs) -> Result<u8, Failure> {
             ("review_sha256", opt(review_sha)),
         ]));
     }
+    crate::cli::leave_at_exit(l);
     Ok(exit::OK)
 }
 
@@ -971,6 +972,7 @@ pub fn merge(a: MergeArgs) -> Result<u8, Failure> {
         let version = md.common().version;
         crate::cli::json::print(&merge_json(&a, &role, version, &outcome, &unproven, true));
     }
+    crate::cli::leave_at_exit((md, outcome));
     Ok(exit::OK)
 }
 

@@ -158,6 +158,7 @@ pub fn run(args: Args) -> Result<u8, Failure> {
                 print_compat(clients, findings);
             }
         }
+        crate::cli::leave_at_exit((files, read, report));
     }
     if args.json {
         let out = if json_reports.len() == 1 {

@@ -201,9 +201,30 @@ pub(crate) fn role_items(text: &str) -> Option<Vec<DelegatedRole>> {
 }
 
 /// Whether role names are unique; the ordinary reader says where the second one is.
+///
+/// A million names go into a set in about 0.2 s on one core. Instead, each name's hash under
+/// this process's random key is taken on every core, and the hashes are sorted: no hash twice
+/// means no name twice. A hash seen twice (a name repeated, or once in a great while two
+/// names with one hash) sends the names to the set, which decides exactly. The key is random,
+/// so no file can be written to collide on purpose (it would only cost the set's time).
 pub(crate) fn names_unique(roles: &[DelegatedRole]) -> bool {
-    let mut names = HashSet::with_capacity(roles.len());
-    roles.iter().all(|r| names.insert(r.name.as_bytes()))
+    const HASHED_MIN: usize = 1 << 14;
+    let exact = || {
+        let mut names = HashSet::with_capacity(roles.len());
+        roles.iter().all(|r| names.insert(r.name.as_bytes()))
+    };
+    if roles.len() < HASHED_MIN {
+        return exact();
+    }
+    let key = std::collections::hash_map::RandomState::new();
+    let hash = |part: &[DelegatedRole]| -> Vec<u64> {
+        part.iter()
+            .map(|r| std::hash::BuildHasher::hash_one(&key, r.name.as_bytes()))
+            .collect()
+    };
+    let mut hashes = crate::par::map_parts(roles, HASHED_MIN, hash, hash);
+    hashes.sort_unstable();
+    hashes.windows(2).all(|w| w[0] != w[1]) || exact()
 }
 
 fn strings(p: &mut Parser<'_>) -> Option<Vec<String>> {
@@ -309,6 +330,30 @@ mod tests {
 
     const ROLE: &str =
         r#"{"keyids":["k1"],"name":"a","paths":["a","a/*"],"terminating":true,"threshold":1}"#;
+
+    #[test]
+    fn a_repeated_name_among_many_is_found_by_the_hashed_check() {
+        use crate::metadata::{DelegatedRole, RoleName, RolePaths, Threshold};
+        let role = |name: String| DelegatedRole {
+            name: RoleName::delegated(&name).expect("name"),
+            keyids: Vec::new(),
+            threshold: Threshold::new(1).expect("threshold"),
+            terminating: Some(true),
+            paths: RolePaths::Unspecified,
+            extra: cjson::Map::new(),
+        };
+        // Past the size where names are hashed and sorted, on both sides of a part boundary.
+        let mut roles: Vec<DelegatedRole> = (0..40_000).map(|i| role(format!("p-{i}"))).collect();
+        assert!(super::names_unique(&roles));
+        roles.push(role("p-3".into()));
+        assert!(!super::names_unique(&roles));
+        roles.pop();
+        roles[39_999] = role("p-0".into());
+        assert!(!super::names_unique(&roles));
+        // Below it: the set alone.
+        assert!(super::names_unique(&roles[..100]));
+        assert!(!super::names_unique(&[role("x".into()), role("x".into())]));
+    }
 
     #[test]
     fn the_fast_path_reads_what_the_ordinary_reader_reads() {
