@@ -103,11 +103,29 @@ impl<'a> SignedText<'a> {
 
     /// Lowercase hex SHA-256 of the bytes: the payload digest officers read aloud (the one
     /// computation of it).
+    ///
+    /// A large role's bytes are produced on this thread and hashed on another, as each takes
+    /// about as long as the other (0.15 s each at a million projects).
     pub fn sha256_hex(&self) -> String {
         use sha2::Digest as _;
-        let mut h = sha2::Sha256::new();
-        self.feed(&mut |b| h.update(b));
-        hex::encode(h.finalize())
+        let sequential = || {
+            let mut h = sha2::Sha256::new();
+            self.feed(&mut |b| h.update(b));
+            hex::encode(h.finalize())
+        };
+        let SignedText::Pieces(md) = self else {
+            return sequential();
+        };
+        let hasher: crate::pieces::Consumer<'_, Option<String>> = Box::new(|m| {
+            let mut h = sha2::Sha256::new();
+            Message::feed(m, &mut |b| h.update(b)).ok()?;
+            Some(hex::encode(h.finalize()))
+        });
+        let (mut digests, _) =
+            crate::pieces::broadcast(vec![hasher], 1, &mut |_, sink| produce(md, sink));
+        // A pass the hashing thread did not get whole (not expected: the producer is this
+        // process's own model) is hashed again here.
+        digests.pop().flatten().unwrap_or_else(sequential)
     }
 
     /// All the bytes at once: produced and held, if they come in pieces (a rare need, such
