@@ -416,6 +416,7 @@ fn write_claim_draft(
             print_review(&review, output)?;
             print_digest(&digest);
             next_steps(output, claimed);
+            crate::cli::leave_at_exit(review);
         }
     }
     Ok(())
