@@ -237,7 +237,8 @@ fn strings(p: &mut Parser<'_>) -> Option<Vec<String>> {
 }
 
 fn small_strings(p: &mut Parser<'_>) -> Option<Vec<SmallStr>> {
-    let mut read = Vec::new();
+    // Room for a claimed project's two paths (`NAME`, `NAME/*`), so they need no other.
+    let mut read = Vec::with_capacity(2);
     p.array_of(|p| {
         read.push(SmallStr::new(&p.str_value()?));
         Some(())
@@ -250,6 +251,9 @@ fn small_strings(p: &mut Parser<'_>) -> Option<Vec<SmallStr>> {
 /// small free gap behind each one that the allocator cannot always reuse (at a million
 /// projects, 150 MiB more resident than the model itself).
 fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    if v.len() == v.capacity() {
+        return v;
+    }
     let mut out = Vec::with_capacity(v.len());
     out.append(&mut v);
     out
@@ -262,7 +266,8 @@ fn role(p: &mut Parser<'_>) -> Option<DelegatedRole> {
         match field {
             "name" => name = Some(RoleName::delegated(&p.str_value()?).ok()?),
             "keyids" => {
-                let mut ids: Vec<KeyId> = Vec::new();
+                // Room for one, as most delegations have: allocated once, at its size.
+                let mut ids: Vec<KeyId> = Vec::with_capacity(1);
                 p.array_of(|p| {
                     let id = KeyId::new(&p.str_value()?).ok()?;
                     (!ids.contains(&id)).then_some(())?;
