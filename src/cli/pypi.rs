@@ -527,10 +527,9 @@ fn open_requests(
         )));
     }
     let file = std::fs::File::open(path).map_err(|e| fail(io_reason(&e)))?;
-    Ok(pypi::RequestStream::new(std::io::BufReader::with_capacity(
-        1 << 20,
-        file,
-    )))
+    Ok(pypi::RequestStream::read_ahead(
+        std::io::BufReader::with_capacity(1 << 20, file),
+    ))
 }
 
 /// Every request read and checked: nothing may be written otherwise.
