@@ -531,14 +531,21 @@ pub fn refuse_existing(path: &Path) -> Result<(), Failure> {
 /// is kept (an officer signing again after a mistyped passphrase reads the same file);
 /// anything else there is refused, never replaced.
 pub fn write_review(output: &Path, lines: &[String]) -> Result<(PathBuf, String), Failure> {
-    let path = PathBuf::from(format!("{}.review.txt", output.display()));
     let mut text = lines.join("\n");
     text.push('\n');
+    write_review_text(output, &text)
+}
+
+/// [`write_review`] of the review's text (its lines, each ended by a newline), with its
+/// digest ([`conclave::ceremony::review::text_digest`] of the lines).
+pub fn write_review_text(output: &Path, text: &str) -> Result<(PathBuf, String), Failure> {
+    use sha2::Digest as _;
+    let path = PathBuf::from(format!("{}.review.txt", output.display()));
     if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
         refuse_existing(&path)?;
         write_output(&path, text.as_bytes())?;
     }
-    Ok((path, conclave::ceremony::review::text_digest(lines)))
+    Ok((path, hex::encode(sha2::Sha256::digest(text.as_bytes()))))
 }
 
 /// Before a builder writes the draft `name` (named as in a repository, e.g. `1.root.json`):

@@ -199,22 +199,28 @@ const SHOWN_PROJECTS: usize = 20;
 /// on screen and every one in `DRAFT.review.txt` (named, with its SHA-256), never cut
 /// silently.
 fn print_review(review: &ClaimReview, output: &Path) -> Result<(), Failure> {
-    let all = review.lines(usize::MAX);
-    if all.len() <= 3 * SHOWN_PROJECTS + 2 {
-        for line in &all {
-            eprintln!("  {}", escape(line));
+    // The whole review, escaped, as the file's text: made a line at a time (a bootstrap's
+    // review is a million lines).
+    let (mut text, mut count) = (String::new(), 0usize);
+    review.each_line(usize::MAX, &mut |l| {
+        text.push_str(&escape(l));
+        text.push('\n');
+        count += 1;
+    });
+    if count <= 3 * SHOWN_PROJECTS + 2 {
+        for line in review.lines(usize::MAX) {
+            eprintln!("  {}", escape(&line));
         }
         return Ok(());
     }
-    let escaped: Vec<String> = all.iter().map(|l| escape(l).into_owned()).collect();
-    let (path, sha) = crate::cli::write_review(output, &escaped)?;
+    let (path, sha) = crate::cli::write_review_text(output, &text)?;
+    drop(text);
     for line in review.lines(SHOWN_PROJECTS) {
         eprintln!("  {}", escape(&line));
     }
     let (groups, _) = conclave::ceremony::review::digest_for_reading(&sha);
     eprintln!(
-        "  every project ({} lines) is listed in {}, SHA-256 {groups}",
-        all.len(),
+        "  every project ({count} lines) is listed in {}, SHA-256 {groups}",
         shown(&path)
     );
     Ok(())

@@ -662,7 +662,16 @@ impl ClaimReview {
     /// The review as lines for the admins: a count line, then at most `limit` projects of
     /// each kind (`+` added, `~` changed, `-` removed).
     pub fn lines(&self, limit: usize) -> Vec<String> {
-        let mut out = vec![format!(
+        let mut out = Vec::new();
+        self.each_line(limit, &mut |l| out.push(l.to_owned()));
+        out
+    }
+
+    /// [`ClaimReview::lines`], each handed to `line` as it is made (a bootstrap's review is a
+    /// million lines, which need not be held as a million strings).
+    pub fn each_line(&self, limit: usize, line: &mut dyn FnMut(&str)) {
+        use std::fmt::Write as _;
+        line(&format!(
             "projects: {} added, {} changed, {} removed, {} unchanged; developer keys: {} added, {} removed",
             self.added.len(),
             self.changed.len(),
@@ -670,24 +679,26 @@ impl ClaimReview {
             self.unchanged,
             self.keys_added,
             self.keys_removed
-        )];
+        ));
+        let mut buf = String::new();
         let mut list = |sign: &str, items: &[String]| {
             for p in items.iter().take(limit) {
-                out.push(format!("{sign} {p}"));
+                buf.clear();
+                let _ = write!(buf, "{sign} {p}");
+                line(&buf);
             }
             if items.len() > limit {
-                out.push(format!("{sign} ... and {} more", items.len() - limit));
+                line(&format!("{sign} ... and {} more", items.len() - limit));
             }
         };
         list("+", &self.added);
         list("~", &self.changed);
         list("-", &self.removed);
         if let Some((changed, total)) = self.bins {
-            out.push(format!(
+            line(&format!(
                 "claimed bins: {changed} of {total} change (only those are drafted; \"unchanged\" counts the projects in them)"
             ));
         }
-        out
     }
 }
 
