@@ -27,13 +27,30 @@ pub fn digest_for_reading(hex_digest: &str) -> (String, Vec<String>) {
 /// The SHA-256 (hex) of a review's text: its lines, each ended by a newline, as the review
 /// file beside a signature holds them (`sha256sum` of that file gives the same).
 pub fn text_digest(lines: &[String]) -> String {
-    use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
+    let mut d = TextDigest::default();
     for l in lines {
-        h.update(l.as_bytes());
-        h.update(b"\n");
+        d.line(l);
     }
-    hex::encode(h.finalize())
+    d.finish()
+}
+
+/// [`text_digest`] taken a line at a time (the one computation of it).
+#[derive(Default)]
+pub struct TextDigest(sha2::Sha256);
+
+impl TextDigest {
+    /// The next line of the review, without its newline.
+    pub fn line(&mut self, line: &str) {
+        use sha2::Digest as _;
+        self.0.update(line.as_bytes());
+        self.0.update(b"\n");
+    }
+
+    /// The digest of the lines given, as lowercase hex.
+    pub fn finish(self) -> String {
+        use sha2::Digest as _;
+        hex::encode(self.0.finalize())
+    }
 }
 
 fn key_kind(k: Option<&Key>) -> String {

@@ -539,13 +539,16 @@ pub fn write_review(output: &Path, lines: &[String]) -> Result<(PathBuf, String)
 /// [`write_review`] of the review's text (its lines, each ended by a newline), with its
 /// digest ([`conclave::ceremony::review::text_digest`] of the lines).
 pub fn write_review_text(output: &Path, text: &str) -> Result<(PathBuf, String), Failure> {
-    use sha2::Digest as _;
+    let mut digest = conclave::ceremony::review::TextDigest::default();
+    for line in text.split_terminator('\n') {
+        digest.line(line);
+    }
     let path = PathBuf::from(format!("{}.review.txt", output.display()));
     if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
         refuse_existing(&path)?;
         write_output(&path, text.as_bytes())?;
     }
-    Ok((path, hex::encode(sha2::Sha256::digest(text.as_bytes()))))
+    Ok((path, digest.finish()))
 }
 
 /// Before a builder writes the draft `name` (named as in a repository, e.g. `1.root.json`):
