@@ -19,6 +19,15 @@ pub enum KdfError {
     /// Hashing failed, e.g. the working memory could not be used.
     #[error("argon2id failed: {0}")]
     Failed(argon2::Error),
+    /// The working memory could not be allocated.
+    #[error(
+        "Argon2id needs {mib} MiB of memory and this machine could not give it; close other \
+         programs and try again"
+    )]
+    OutOfMemory {
+        /// The memory asked for, in MiB.
+        mib: u32,
+    },
 }
 
 /// A named set of Argon2id parameters.
@@ -79,14 +88,16 @@ impl Profile {
         let mut out = Zeroizing::new([0u8; 32]);
         // Argon2's working memory is passphrase-derived: its first blocks let an attacker test
         // guesses without paying for the memory. Lock it where the OS allows (root, or a
-        // raised RLIMIT_MEMLOCK); otherwise carry on (see memlock).
-        let mut blocks = vec![argon2::Block::default(); params.block_count()];
-        let lock = crate::memlock::PageLock::new(&blocks[..]);
+        // raised RLIMIT_MEMLOCK); otherwise carry on (see memlock). Wiped when dropped.
+        let blocks = crate::memlock::BlockMemory::zeroed(params.block_count()).ok_or(
+            KdfError::OutOfMemory {
+                mib: self.m_cost_kib / 1024,
+            },
+        )?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let result =
-            argon.hash_password_into_with_memory(passphrase, salt, out.as_mut(), &mut blocks[..]);
-        drop(lock);
-        result.map_err(KdfError::Failed)?;
+        argon
+            .hash_password_into_with_memory(passphrase, salt, out.as_mut(), blocks)
+            .map_err(KdfError::Failed)?;
         Ok(out)
     }
 }

@@ -15,11 +15,17 @@
 //! pages to lock (those no other holder has locked yet) and which to unlock (those no other
 //! holder still needs).
 //!
+//! Pages are locked as they are first touched (`MLOCK_ONFAULT`, Linux 4.4 and later; plain
+//! `mlock` elsewhere), not all at once: locking Argon2id's 2 GiB with plain `mlock` makes the
+//! kernel fault in and zero every page on one core before the first pass, where Argon2's lanes
+//! would otherwise fault them in as they go, on every core.
+//!
 //! This is the only `unsafe` code in conclave (see the crate root). rustix marks `mlock` and
 //! `munlock` unsafe because the kernel reads the range; their contract is that the range,
 //! rounded out to whole pages, is memory the caller may read. [`PageLock::new`] takes a
 //! borrowed slice, and every page that slice touches is mapped and readable while the borrow
 //! lasts; [`PageLock`] unlocks in `drop`, which the owners below run before the memory is freed.
+//! [`BlockMemory`] allocates Argon2's working memory already zeroed (see there why).
 
 #![allow(unsafe_code)]
 
@@ -128,10 +134,16 @@ impl Drop for PageLock {
 
 #[cfg(unix)]
 fn os_lock(addr: usize, len: usize) -> bool {
+    let ptr = addr as *mut std::ffi::c_void;
     // SAFETY: `addr..addr + len` is made of whole pages each of which holds at least one byte
     // of a slice borrowed by `PageLock::new` (or of a still-held range), so it is mapped and
     // readable; mlock only reads it.
-    unsafe { rustix::mm::mlock(addr as *mut std::ffi::c_void, len) }.is_ok()
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if unsafe { rustix::mm::mlock_with(ptr, len, rustix::mm::MlockFlags::ONFAULT) }.is_ok() {
+        return true;
+    }
+    // SAFETY: as above.
+    unsafe { rustix::mm::mlock(ptr, len) }.is_ok()
 }
 
 #[cfg(unix)]
@@ -196,6 +208,122 @@ impl Drop for LockedKey {
     }
 }
 
+/// Argon2id's working memory (2 GiB at the default profile): fresh zeroed pages, locked where
+/// the OS allows, kept out of core dumps, and wiped before they are given back.
+///
+/// Why not `vec![Block::default(); n]`: that writes 2 GiB of zeros on one core before Argon2
+/// starts (the kernel faults in and clears every page for it, then the program writes zeros
+/// over them again). `alloc_zeroed` does the same for a 64-byte-aligned type (the system
+/// allocator only skips the zeroing for small alignments). Pages mapped straight from the
+/// kernel are already zero, and Argon2's lanes fault them in as they first write them, on every
+/// core. This was about half a second of the 2 GiB derivation (docs/performance.md).
+///
+/// The blocks are as secret as the derived key (the last block of each lane gives it), so they
+/// are overwritten with zeros before they are unmapped, as the reference implementation does.
+pub struct BlockMemory {
+    lock: PageLock,
+    blocks: std::ptr::NonNull<argon2::Block>,
+    len: usize,
+}
+
+// An `argon2::Block` is 128 `u64`s and nothing else (`#[repr(align(64))] struct
+// Block([u64; 128])`), so all-zero memory is a valid block, and page-aligned memory is aligned
+// for it. A change of that layout in a later version of the crate fails these checks when
+// conclave is compiled.
+const _: () = assert!(std::mem::size_of::<argon2::Block>() == argon2::Block::SIZE);
+const _: () = assert!(std::mem::align_of::<argon2::Block>() == 64);
+
+impl BlockMemory {
+    /// `len` zeroed blocks, or `None` if the memory cannot be had (or `len` is zero).
+    pub fn zeroed(len: usize) -> Option<BlockMemory> {
+        let bytes = len.checked_mul(argon2::Block::SIZE)?;
+        if bytes == 0 {
+            return None;
+        }
+        let blocks = std::ptr::NonNull::new(map_zeroed(bytes)?.cast::<argon2::Block>())?;
+        // SAFETY: `blocks` points to `bytes` = `len` blocks' worth of zeroed memory, mapped
+        // above and owned by this value; all-zero bytes are a valid `Block` (see the checks
+        // above).
+        let lock = PageLock::new(unsafe { std::slice::from_raw_parts(blocks.as_ptr(), len) });
+        Some(BlockMemory { lock, blocks, len })
+    }
+
+    /// Whether the operating system locked the blocks' pages.
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_locked()
+    }
+}
+
+impl AsMut<[argon2::Block]> for BlockMemory {
+    fn as_mut(&mut self) -> &mut [argon2::Block] {
+        // SAFETY: as in `zeroed`; `&mut self` makes this the only reference to the blocks.
+        unsafe { std::slice::from_raw_parts_mut(self.blocks.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for BlockMemory {
+    fn drop(&mut self) {
+        let (ptr, bytes) = (
+            self.blocks.as_ptr().cast::<u8>(),
+            self.len * argon2::Block::SIZE,
+        );
+        // SAFETY: the blocks are this value's, `bytes` long, and still mapped.
+        unsafe { std::ptr::write_bytes(ptr, 0, bytes) };
+        // The wipe must not be dropped as a write to memory about to be given back: the
+        // compiler must assume `black_box` reads it.
+        std::hint::black_box(ptr);
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+        // Unlocked while the pages are still ours.
+        drop(std::mem::replace(&mut self.lock, PageLock { pages: None }));
+        unmap(ptr, bytes);
+    }
+}
+
+/// `bytes` of fresh zeroed memory, aligned to a page.
+#[cfg(unix)]
+fn map_zeroed(bytes: usize) -> Option<*mut u8> {
+    use rustix::mm::{MapFlags, ProtFlags};
+    // SAFETY: a new private anonymous mapping at an address of the kernel's choosing touches
+    // no existing memory.
+    let ptr = unsafe {
+        rustix::mm::mmap_anonymous(
+            std::ptr::null_mut(),
+            bytes,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::PRIVATE,
+        )
+    }
+    .ok()?;
+    // Out of core dumps (a crash must not write the blocks to disk). Best effort.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: the range is the mapping just made; the advice changes no contents.
+    let _ = unsafe { rustix::mm::madvise(ptr, bytes, rustix::mm::Advice::LinuxDontDump) };
+    Some(ptr.cast())
+}
+
+#[cfg(unix)]
+fn unmap(ptr: *mut u8, bytes: usize) {
+    // SAFETY: `ptr..ptr + bytes` is a mapping made by `map_zeroed`, given back once, here,
+    // by its owner, after which nothing refers to it.
+    let _ = unsafe { rustix::mm::munmap(ptr.cast(), bytes) };
+}
+
+#[cfg(not(unix))]
+fn map_zeroed(bytes: usize) -> Option<*mut u8> {
+    let layout = std::alloc::Layout::from_size_align(bytes, 4096).ok()?;
+    // SAFETY: the layout has a non-zero size (checked by the caller).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    (!ptr.is_null()).then_some(ptr)
+}
+
+#[cfg(not(unix))]
+fn unmap(ptr: *mut u8, bytes: usize) {
+    if let Ok(layout) = std::alloc::Layout::from_size_align(bytes, 4096) {
+        // SAFETY: allocated by `map_zeroed` with this very layout; freed once, here.
+        unsafe { std::alloc::dealloc(ptr, layout) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +360,49 @@ mod tests {
         assert!(held(page), "b still holds the shared page");
         drop(b);
         assert!(!held(page));
+    }
+
+    #[test]
+    fn block_memory_is_zeroed_blocks_of_the_size_asked() {
+        let mut m = BlockMemory::zeroed(3000).unwrap();
+        let blocks = m.as_mut();
+        assert_eq!(blocks.len(), 3000);
+        assert!(blocks.iter().all(|b| b.as_ref().iter().all(|&w| w == 0)));
+        assert_eq!(blocks.as_ptr() as usize % 64, 0);
+        blocks[2999].as_mut()[127] = 7;
+        assert_eq!(m.as_mut()[2999].as_ref()[127], 7);
+        assert!(BlockMemory::zeroed(0).is_none());
+        #[cfg(target_os = "linux")]
+        {
+            // The mapping is marked to stay out of core dumps ("dd" in its VmFlags). It may
+            // have been merged with a neighbour, so the mapping is found by what it contains.
+            let at = m.as_mut().as_ptr() as usize;
+            let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+            let mut inside = false;
+            let mut found = None;
+            for line in smaps.lines() {
+                let range = line
+                    .split_whitespace()
+                    .next()
+                    .and_then(|r| r.split_once('-'));
+                if let Some((a, b)) = range
+                    && let (Ok(a), Ok(b)) =
+                        (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+                {
+                    inside = a <= at && at < b;
+                    continue;
+                }
+                if inside && line.starts_with("VmFlags:") {
+                    found = Some(line.to_string());
+                }
+            }
+            let flags = found.expect("the blocks' mapping is in /proc/self/smaps");
+            assert!(flags.split_whitespace().any(|f| f == "dd"), "{flags}");
+        }
+        assert!(
+            BlockMemory::zeroed(usize::MAX / 512).is_none(),
+            "an impossible size is refused"
+        );
     }
 
     #[test]

@@ -151,3 +151,29 @@ fn signing_carries_on_when_nothing_may_be_locked() {
         probe.stdout
     );
 }
+
+/// A machine that cannot give Argon2id its 2 GiB (here: an address-space limit of 1 GiB) gets
+/// one clear message and a non-zero exit, and no key file; the allocation used to abort the
+/// process instead.
+#[test]
+fn too_little_memory_for_argon2id_is_one_clear_message_and_no_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_with_stdin(
+        std::process::Command::new("prlimit")
+            .args(["--as=1073741824", "--", env!("CARGO_BIN_EXE_conclave")])
+            .args(["key", "generate", "-o", "k.json", "--passphrase-fd", "0"])
+            .current_dir(dir.path()),
+        &format!("{PASS}\n{PASS}\n"),
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "error: Argon2id needs 2048 MiB of memory and this machine could not give it"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(!dir.path().join("k.json").exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
