@@ -267,8 +267,9 @@ impl Drop for BlockMemory {
             self.blocks.as_ptr().cast::<u8>(),
             self.len * argon2::Block::SIZE,
         );
-        // SAFETY: the blocks are this value's, `bytes` long, and still mapped.
-        unsafe { std::ptr::write_bytes(ptr, 0, bytes) };
+        // SAFETY: the blocks are this value's, `bytes` long, still mapped, and nothing else
+        // refers to them (`&mut self`).
+        unsafe { wipe(ptr, bytes) };
         // The wipe must not be dropped as a write to memory about to be given back: the
         // compiler must assume `black_box` reads it.
         std::hint::black_box(ptr);
@@ -277,6 +278,38 @@ impl Drop for BlockMemory {
         drop(std::mem::replace(&mut self.lock, PageLock { pages: None }));
         unmap(ptr, bytes);
     }
+}
+
+/// Zeros over `bytes` at `ptr`, which belong to a [`BlockMemory`] being dropped, in parts of
+/// 32 MiB taken in turn by this thread and, for more than one part, a helper thread: 2 GiB
+/// takes about 0.25 s on one core. Where no thread can be started, this one does it all.
+///
+/// # Safety
+///
+/// `ptr..ptr + bytes` must be memory the caller may write, which nothing else reads or writes
+/// until this returns.
+unsafe fn wipe(ptr: *mut u8, bytes: usize) {
+    const PART: usize = 32 << 20;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let base = ptr as usize;
+    let work = || {
+        loop {
+            let at = next.fetch_add(PART, std::sync::atomic::Ordering::Relaxed);
+            if at >= bytes {
+                break;
+            }
+            // SAFETY: the counter hands out each part `[at, at + n)` once, and every part
+            // lies inside the caller's mapping, which stays mapped until both threads are
+            // done (the scope joins the helper before returning).
+            unsafe { std::ptr::write_bytes((base + at) as *mut u8, 0, PART.min(bytes - at)) };
+        }
+    };
+    std::thread::scope(|scope| {
+        if bytes > PART {
+            let _ = std::thread::Builder::new().spawn_scoped(scope, work);
+        }
+        work();
+    });
 }
 
 /// `bytes` of fresh zeroed memory, aligned to a page.
@@ -403,6 +436,19 @@ mod tests {
             BlockMemory::zeroed(usize::MAX / 512).is_none(),
             "an impossible size is refused"
         );
+    }
+
+    #[test]
+    fn the_wipe_reaches_every_byte_across_its_parts() {
+        // Three parts of 32 MiB and a short fourth, shared between two threads.
+        let mut buf = vec![0xA5u8; (96 << 20) + 4099];
+        // SAFETY: `buf` is ours, and not touched during the call.
+        unsafe { wipe(buf.as_mut_ptr(), buf.len()) };
+        assert!(buf.iter().all(|&b| b == 0));
+        let mut small = [0x5Au8; 17];
+        // SAFETY: as above.
+        unsafe { wipe(small.as_mut_ptr(), small.len()) };
+        assert_eq!(small, [0; 17]);
     }
 
     #[test]
