@@ -8,7 +8,8 @@
 #     the fastest Argon2id on the machine. Its source is the copy of the PHC reference that
 #     the PyPI sdist of argon2-cffi-bindings ships (pinned below by version and SHA-256),
 #     because package registries are what a build machine of this kind can reach.
-# Prints one line per profile.
+# The three are run in turn, one derivation each, RUNS times, and timed alike (whole
+# processes); prints one line per profile with the medians and the ratios.
 #
 #   bash benches/argon2-vs-reference.sh        (RUNS=N to change the number of runs, default 5)
 set -euo pipefail
@@ -42,28 +43,44 @@ PY
     cp "$work"/argon2_cffi_bindings-26.2.0/extras/libargon2/argon2 "$native"
 fi
 
-cargo bench --locked --bench argon2 --quiet 2>/dev/null > target/argon2-conclave.txt || \
-    cargo bench --locked --bench argon2 > target/argon2-conclave.txt
-ref() { # binary t m_log2 p
-    local times=()
-    for i in $(seq "$runs"); do
-        local s e
-        s=$(date +%s.%N)
-        echo -n "benchmark passphrase" | "$1" "saltsaltsaltsalt$i" -id -t "$2" -m "$3" -p "$4" -l 32 -r >/dev/null
-        e=$(date +%s.%N)
-        times+=("$(echo "$e - $s" | bc -l)")
-    done
-    printf '%s\n' "${times[@]}" | sort -g | sed -n "$(( (runs + 1) / 2 ))p"
+# conclave's benchmark binary, built once; each of its runs below is one derivation.
+cargo bench --locked --bench argon2 --no-run --quiet 2>/dev/null || cargo bench --locked --bench argon2 --no-run
+bench=$(cargo bench --locked --bench argon2 --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "argon2" and m.get("executable"):
+        print(m["executable"])')
+[ -x "$bench" ] || { echo "could not find the argon2 benchmark binary" >&2; exit 1; }
+
+seconds() { # command...: wall time of one run, in seconds
+    local s e
+    s=$(date +%s.%N)
+    "$@" >/dev/null
+    e=$(date +%s.%N)
+    echo "$e - $s" | bc -l
 }
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
-while read -r _ name _ secs _; do
+ref() { # binary salt t m_log2 p
+    echo -n "benchmark passphrase" | "$1" "$2" -id -t "$3" -m "$4" -p "$5" -l 32 -r
+}
+median() { sort -g | sed -n "$(( (runs + 1) / 2 ))p"; }
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ); $runs runs each, alternated"
+for name in rfc9106-2gib rfc9106-64mib; do
     case $name in
         rfc9106-2gib) args=(1 21 4) ;;
         rfc9106-64mib) args=(3 16 4) ;;
-        *) continue ;;
     esac
-    d=$(ref "$(command -v argon2)" "${args[@]}")
-    n=$(ref "$native" "${args[@]}")
+    c=() n=() d=()
+    # One run of each in turn: a slow minute on a shared machine slows all three alike. Each
+    # is timed the same way, as a whole process (start-up included, a few milliseconds).
+    for i in $(seq "$runs"); do
+        c+=("$(seconds "$bench" "$name")")
+        n+=("$(seconds ref "$native" "saltsaltsaltsalt$i" "${args[@]}")")
+        d+=("$(seconds ref "$(command -v argon2)" "saltsaltsaltsalt$i" "${args[@]}")")
+    done
+    cm=$(printf '%s\n' "${c[@]}" | median)
+    nm=$(printf '%s\n' "${n[@]}" | median)
+    dm=$(printf '%s\n' "${d[@]}" | median)
     printf '%-14s conclave %6.3f s   reference -march=native %6.3f s (ratio %.2f)   Debian reference %6.3f s (ratio %.2f)\n' \
-        "$name" "$secs" "$n" "$(echo "$secs / $n" | bc -l)" "$d" "$(echo "$secs / $d" | bc -l)"
-done < target/argon2-conclave.txt
+        "$name" "$cm" "$nm" "$(echo "$cm / $nm" | bc -l)" "$dm" "$(echo "$cm / $dm" | bc -l)"
+done
