@@ -80,7 +80,8 @@
 //! assert!(report.is_ok(), "{:?}", report.problems);
 //! ```
 
-// `deny`, not `forbid`: `memlock` alone opts out, for `mlock`/`munlock` (see its docs).
+// `deny`, not `forbid`: `memlock` alone opts out, for `mlock`/`munlock` and Argon2's block
+// memory (`mmap`/`munmap`; see its docs).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

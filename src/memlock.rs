@@ -247,11 +247,6 @@ impl BlockMemory {
         let lock = PageLock::new(unsafe { std::slice::from_raw_parts(blocks.as_ptr(), len) });
         Some(BlockMemory { lock, blocks, len })
     }
-
-    /// Whether the operating system locked the blocks' pages.
-    pub fn is_locked(&self) -> bool {
-        self.lock.is_locked()
-    }
 }
 
 impl AsMut<[argon2::Block]> for BlockMemory {
